@@ -1,0 +1,97 @@
+// gru_step_bwd: one reverse (BPTT) step of a GRU layer (gate order r, z, n) for every batch row, hidden
+// unit and direction.
+//
+// Dispatch i = 0..T handles processing step s = T-1-i (s = -1 finalises into dL/dh0):
+//   dh<s> = carry_h + Σ_{m < rec_rows} W_hh[m, j] · dG_h<s+1>[b, m] + dy[t, b, d·H + j]
+//   dpre_n = dh ⊙ (1 − z) ⊙ (1 − n²),   dpre_z = dh ⊙ (h<t-1> − n) ⊙ z(1 − z),   carry_h ← dh ⊙ z
+//   reset_after = 1 (rec_rows = 3H): dpre_r = dpre_n ⊙ hn ⊙ r(1 − r)
+//     dG_x = [dpre_r, dpre_z, dpre_n],  dG_h = [dpre_r, dpre_z, dpre_n ⊙ r]   (dL/d(W_h· h + b_h))
+//   reset_after = 0 (rec_rows = 2H): dG_x = dG_h = [·, dpre_z, dpre_n]; the r block, and the path
+//     through rh = r ⊙ h<t-1>, are added by gru_reset_gate_bwd dispatched right after.
+//   Masked steps (t ≥ lengths[b]) pass dh through and write zeros.
+// carry_h starts as dL/dh_n. Weight gradients are matmuls afterwards (see lstm_step_bwd).
+// Grid: x = ceil(H / 64), y = ceil(B / 4), z = D.
+
+struct Params {
+  T: u32, B: u32, H: u32, D: u32,
+  w_off: u32,       // W_hh (3H, H) of direction 0 in w
+  dir_stride: u32,  // elements from a direction-0 parameter to its direction-1 twin
+  reset_after: u32,
+}
+struct Step { s: u32 }
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
+@group(0) @binding(2) var<storage, read> w: array<f32>;             // flat parameters
+@group(0) @binding(3) var<storage, read> act: array<f32>;           // (D, T, B, 4H) r, z, n, hn | rh
+@group(0) @binding(4) var<storage, read> hs: array<f32>;            // (D, T+1, B, H) hidden states
+@group(0) @binding(5) var<storage, read> dy: array<f32>;            // (T, B, D·H) dL/d(layer output)
+@group(0) @binding(6) var<storage, read_write> dgx: array<f32>;     // (D, T, B, 3H) dL/d(W_i· x + b_i)
+@group(0) @binding(7) var<storage, read_write> dgh: array<f32>;     // (D, T, B, 3H) dL/d(W_h· h + b_h)
+@group(0) @binding(8) var<storage, read_write> carry_h: array<f32>; // (D, B, H)
+@group(1) @binding(0) var<uniform> step: Step;
+
+const BT = 4u;
+
+@compute @workgroup_size(64, 1, 1)
+fn gru_step_bwd(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  let b0 = gid.y * BT;
+  let d = gid.z;
+  let H = P.H;
+  let B = P.B;
+  let T = P.T;
+  if (j >= H || b0 >= B) { return; }
+  let s = i32(T) - 1 - i32(step.s);
+  let G = 3u * H;
+
+  var rec = vec4<f32>();
+  if (s + 1 < i32(T)) {
+    let tn = select(u32(i32(T) - 2 - s), u32(s + 1), d == 0u);
+    var rb: array<u32, 4>;
+    for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
+    let wc = P.w_off + d * P.dir_stride + j;
+    let rows = select(2u * H, G, P.reset_after == 1u);
+    for (var m = 0u; m < rows; m++) {
+      rec += w[wc + m * H] * vec4<f32>(dgh[rb[0] + m], dgh[rb[1] + m], dgh[rb[2] + m], dgh[rb[3] + m]);
+    }
+  }
+
+  for (var i = 0u; i < BT; i++) {
+    let b = b0 + i;
+    if (b >= B) { break; }
+    let ci = (d * B + b) * H + j;
+    var dh = carry_h[ci] + rec[i];
+    if (s < 0) { carry_h[ci] = dh; continue; }
+    let t = select(T - 1u - u32(s), u32(s), d == 0u);
+    let base = ((d * T + t) * B + b) * G;
+    if (t >= lengths[b]) {
+      carry_h[ci] = dh;
+      for (var q = 0u; q < 3u; q++) {
+        dgx[base + q * H + j] = 0.0;
+        dgh[base + q * H + j] = 0.0;
+      }
+      continue;
+    }
+    dh += dy[(t * B + b) * P.D * H + d * H + j];
+    let ab = ((d * T + t) * B + b) * 4u * H;
+    let z = act[ab + H + j];
+    let n = act[ab + 2u * H + j];
+    let hp = hs[(d * (T + 1u) + select(t + 1u, t, d == 0u)) * B * H + b * H + j];
+    let dpn = dh * (1.0 - z) * (1.0 - n * n);
+    let dpz = dh * (hp - n) * z * (1.0 - z);
+    carry_h[ci] = dh * z;
+    dgx[base + H + j] = dpz;
+    dgh[base + H + j] = dpz;
+    dgx[base + 2u * H + j] = dpn;
+    if (P.reset_after == 1u) {
+      let r = act[ab + j];
+      let dpr = dpn * act[ab + 3u * H + j] * r * (1.0 - r);
+      dgx[base + j] = dpr;
+      dgh[base + j] = dpr;
+      dgh[base + 2u * H + j] = dpn * r;
+    } else {
+      dgh[base + 2u * H + j] = dpn;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+// gru_step_fwd: one GRU time step (gate order r, z, n) for every batch row, hidden unit and direction.
+//
+//   r = σ(gx_r + b_hr + W_hr h<t-1>),  z = σ(gx_z + b_hz + W_hz h<t-1>)
+//   reset_after = 1 (PyTorch, cuDNN, ONNX linear_before_reset = 1):
+//     hn = W_hn h<t-1> + b_hn,   n = tanh(gx_n + r ⊙ hn)       — one product serves all 3 gates
+//   reset_after = 0 (the course's form, ONNX default): r and rh = r ⊙ h<t-1> come from
+//     gru_reset_gate_fwd (dispatched just before), n = tanh(gx_n + W_hn rh + b_hn)
+//   h<t> = (1 − z) ⊙ n + z ⊙ h<t-1>
+//   Rows with t ≥ lengths[b] keep their state and output 0 (pack_padded_sequence semantics).
+//
+// gx = X·W_ihᵀ + b_ih (matmul). act keeps what BPTT needs: r, z, n and hn (reset_after) or rh.
+// Step/slot conventions as in lstm_step_fwd. Grid: x = ceil(H / 64), y = ceil(B / 4), z = D.
+
+struct Params {
+  T: u32, B: u32, H: u32, D: u32,
+  w_off: u32,       // W_hh (3H, H) of direction 0 in w
+  bhh_off: u32,     // b_hh (3H) of direction 0
+  dir_stride: u32,  // elements from a direction-0 parameter to its direction-1 twin
+  bias: u32,        // 1: add b_hh
+  reset_after: u32,
+}
+struct Step { s: u32 }
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> lengths: array<u32>;     // (B)
+@group(0) @binding(2) var<storage, read> w: array<f32>;           // flat parameters
+@group(0) @binding(3) var<storage, read> gx: array<f32>;          // (D, T, B, 3H) input projections
+@group(0) @binding(4) var<storage, read_write> hs: array<f32>;    // (D, T+1, B, H) hidden states
+@group(0) @binding(5) var<storage, read_write> act: array<f32>;   // (D, T, B, 4H) r, z, n, hn | rh
+@group(0) @binding(6) var<storage, read_write> y: array<f32>;     // (T, B, D·H) layer output
+@group(1) @binding(0) var<uniform> step: Step;
+
+const BT = 4u;
+
+fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+
+@compute @workgroup_size(64, 1, 1)
+fn gru_step_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  let b0 = gid.y * BT;
+  let d = gid.z;
+  let H = P.H;
+  let B = P.B;
+  if (j >= H || b0 >= B) { return; }
+  let s = step.s;
+  let t = select(P.T - 1u - s, s, d == 0u);
+  let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * H;
+  let hout = (d * (P.T + 1u) + select(t, t + 1u, d == 0u)) * B * H;
+  let a0 = (d * P.T + t) * B * 4u * H;  // act row of batch row 0 at step t
+
+  // Recurrent products; vec4 lanes are 4 batch rows. The n gate multiplies h<t-1> (reset_after)
+  // or rh = r ⊙ h<t-1> (reset-before), read from act's 4th block.
+  var rb: array<u32, 4>;
+  var nb: array<u32, 4>;
+  for (var i = 0u; i < BT; i++) {
+    let b = min(b0 + i, B - 1u);
+    rb[i] = hprev + b * H;
+    nb[i] = select(a0 + b * 4u * H + 3u * H, rb[i], P.reset_after == 1u);
+  }
+  let nsrc_is_act = P.reset_after == 0u;
+  let wd = P.w_off + d * P.dir_stride;
+  var acc_r = vec4<f32>();
+  var acc_z = vec4<f32>();
+  var acc_n = vec4<f32>();
+  for (var k = 0u; k < H; k++) {
+    let hv = vec4<f32>(hs[rb[0] + k], hs[rb[1] + k], hs[rb[2] + k], hs[rb[3] + k]);
+    var nv = hv;
+    if (nsrc_is_act) { nv = vec4<f32>(act[nb[0] + k], act[nb[1] + k], act[nb[2] + k], act[nb[3] + k]); }
+    acc_r += w[wd + j * H + k] * hv;
+    acc_z += w[wd + (H + j) * H + k] * hv;
+    acc_n += w[wd + (2u * H + j) * H + k] * nv;
+  }
+
+  let bd = P.bhh_off + d * P.dir_stride;
+  let has_b = P.bias == 1u;
+  let b_r = select(0.0, w[bd + j], has_b);
+  let b_z = select(0.0, w[bd + H + j], has_b);
+  let b_n = select(0.0, w[bd + 2u * H + j], has_b);
+  for (var i = 0u; i < BT; i++) {
+    let b = b0 + i;
+    if (b >= B) { break; }
+    let hp = hs[hprev + b * H + j];
+    let yo = (t * B + b) * P.D * H + d * H + j;
+    if (t >= lengths[b]) {
+      hs[hout + b * H + j] = hp;
+      y[yo] = 0.0;
+      continue;
+    }
+    let g3 = ((d * P.T + t) * B + b) * 3u * H;
+    let ab = a0 + b * 4u * H;
+    let z = sigmoid(gx[g3 + H + j] + b_z + acc_z[i]);
+    var r: f32;
+    var n: f32;
+    if (P.reset_after == 1u) {
+      r = sigmoid(gx[g3 + j] + b_r + acc_r[i]);
+      let hn = acc_n[i] + b_n;
+      n = tanh(clamp(gx[g3 + 2u * H + j] + r * hn, -15.0, 15.0));
+      act[ab + j] = r;
+      act[ab + 3u * H + j] = hn;
+    } else {
+      n = tanh(clamp(gx[g3 + 2u * H + j] + acc_n[i] + b_n, -15.0, 15.0));
+    }
+    act[ab + H + j] = z;
+    act[ab + 2u * H + j] = n;
+    let h = (1.0 - z) * n + z * hp;
+    hs[hout + b * H + j] = h;
+    y[yo] = h;
+  }
+}

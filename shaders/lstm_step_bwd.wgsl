@@ -1,0 +1,98 @@
+// lstm_step_bwd: one reverse (BPTT) step of an LSTM layer for every batch row, hidden unit and direction.
+//
+// Dispatch i = 0..T handles processing step s = T-1-i (s = -1 finalises into dL/dh0, dL/dc0):
+//   dh<s>  = carry_h + Σ_m W_hh[m, j] · dG<s+1>[b, m] + dy[t, b, d·H + j]       (dG<T> = 0, no dy at s = -1)
+//   tc = tanh(c<t>);  do = dh ⊙ tc;  dc = carry_c + dh ⊙ o ⊙ (1 − tc²) (+ p_o ⊙ dpre_o)
+//   dpre_i = dc ⊙ g ⊙ i(1−i),  dpre_f = dc ⊙ c<t-1> ⊙ f(1−f),  dpre_g = dc ⊙ i ⊙ (1−g²),  dpre_o = do ⊙ o(1−o)
+//   carry_c ← dc ⊙ f (+ p_i ⊙ dpre_i + p_f ⊙ dpre_f),  carry_h ← 0,  dG<s> = dpre
+//   Masked steps (t ≥ lengths[b]) copied their state forward, so they pass dh and dc through and
+//   write dG<s> = 0.
+// carry_h/carry_c start as dL/dh_n, dL/dc_n (copied in by the scheduler). The weight gradients are
+// matmuls over all steps afterwards (dW_hh = Σ dGᵀ·h<t-1>), so nothing here accumulates across
+// invocations: deterministic, no atomics.
+// Grid: x = ceil(H / 64), y = ceil(B / 4), z = D. Dispatch index i from a dynamic-offset uniform.
+
+struct Params {
+  T: u32, B: u32, H: u32, D: u32,
+  w_off: u32,       // W_hh (4H, H) of direction 0 in w
+  ph_off: u32,      // peephole (3H: p_i, p_f, p_o) of direction 0
+  dir_stride: u32,  // elements from a direction-0 parameter to its direction-1 twin
+  peephole: u32,
+}
+struct Step { s: u32 }
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
+@group(0) @binding(2) var<storage, read> w: array<f32>;             // flat parameters
+@group(0) @binding(3) var<storage, read> act: array<f32>;           // (D, T, B, 4H) i, f, g, o
+@group(0) @binding(4) var<storage, read> cs: array<f32>;            // (D, T+1, B, H) cell states
+@group(0) @binding(5) var<storage, read> dy: array<f32>;            // (T, B, D·H) dL/d(layer output)
+@group(0) @binding(6) var<storage, read_write> dg: array<f32>;      // (D, T, B, 4H) dL/d(gate pre-activations)
+@group(0) @binding(7) var<storage, read_write> carry_h: array<f32>; // (D, B, H)
+@group(0) @binding(8) var<storage, read_write> carry_c: array<f32>; // (D, B, H)
+@group(1) @binding(0) var<uniform> step: Step;
+
+const BT = 4u;
+
+@compute @workgroup_size(64, 1, 1)
+fn lstm_step_bwd(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  let b0 = gid.y * BT;
+  let d = gid.z;
+  let H = P.H;
+  let B = P.B;
+  let T = P.T;
+  if (j >= H || b0 >= B) { return; }
+  let s = i32(T) - 1 - i32(step.s);
+  let G = 4u * H;
+
+  // dL/dh<s> through the recurrent weights, from the gate gradients of the step processed before.
+  var rec = vec4<f32>();
+  if (s + 1 < i32(T)) {
+    let tn = select(u32(i32(T) - 2 - s), u32(s + 1), d == 0u);
+    var rb: array<u32, 4>;
+    for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
+    let wc = P.w_off + d * P.dir_stride + j;
+    for (var m = 0u; m < G; m++) {
+      rec += w[wc + m * H] * vec4<f32>(dg[rb[0] + m], dg[rb[1] + m], dg[rb[2] + m], dg[rb[3] + m]);
+    }
+  }
+
+  let pd = P.ph_off + d * P.dir_stride;
+  for (var i = 0u; i < BT; i++) {
+    let b = b0 + i;
+    if (b >= B) { break; }
+    let ci = (d * B + b) * H + j;
+    var dh = carry_h[ci] + rec[i];
+    if (s < 0) { carry_h[ci] = dh; continue; }
+    let t = select(T - 1u - u32(s), u32(s), d == 0u);
+    let base = ((d * T + t) * B + b) * G;
+    if (t >= lengths[b]) {
+      carry_h[ci] = dh;
+      for (var q = 0u; q < 4u; q++) { dg[base + q * H + j] = 0.0; }
+      continue;
+    }
+    dh += dy[(t * B + b) * P.D * H + d * H + j];
+    let ig = act[base + j];
+    let fg = act[base + H + j];
+    let gg = act[base + 2u * H + j];
+    let og = act[base + 3u * H + j];
+    let c = cs[(d * (T + 1u) + select(t, t + 1u, d == 0u)) * B * H + b * H + j];
+    let cprev = cs[(d * (T + 1u) + select(t + 1u, t, d == 0u)) * B * H + b * H + j];
+    let tc = tanh(clamp(c, -15.0, 15.0));
+    let dpo = dh * tc * og * (1.0 - og);
+    var dc = carry_c[ci] + dh * og * (1.0 - tc * tc);
+    if (P.peephole == 1u) { dc += w[pd + 2u * H + j] * dpo; }
+    let dpi = dc * gg * ig * (1.0 - ig);
+    let dpf = dc * cprev * fg * (1.0 - fg);
+    let dpg = dc * ig * (1.0 - gg * gg);
+    var cc = dc * fg;
+    if (P.peephole == 1u) { cc += w[pd + j] * dpi + w[pd + H + j] * dpf; }
+    carry_c[ci] = cc;
+    carry_h[ci] = 0.0;
+    dg[base + j] = dpi;
+    dg[base + H + j] = dpf;
+    dg[base + 2u * H + j] = dpg;
+    dg[base + 3u * H + j] = dpo;
+  }
+}

@@ -1,0 +1,110 @@
+// lstm_step_fwd: one LSTM time step for every batch row, hidden unit and direction (PyTorch gate order i, f, g, o).
+//
+//   pre_q = gx[d, t, b, q·H + j] + b_hh[q·H + j] + Σ_k W_hh[q·H + j, k] · h<t-1>[b, k]        q ∈ {i, f, g, o}
+//   peephole: pre_i += p_i[j]·c<t-1>, pre_f += p_f[j]·c<t-1>, pre_o += p_o[j]·c<t>
+//   i, f, o = σ(pre), g = tanh(pre);  c<t> = f ⊙ c<t-1> + i ⊙ g;  h<t> = o ⊙ tanh(c<t>)
+//   Rows with t ≥ lengths[b] keep their state and output 0 (pack_padded_sequence semantics).
+//
+// gx already holds X·W_ihᵀ + b_ih for all steps (matmul). Processing step s runs t = s forward and
+// t = T-1-s in reverse (direction = grid z), so both directions advance in one dispatch; the reverse
+// direction of a short row starts at its last valid step because later steps are masked.
+// State slots: hs[d, slot] with h<t-1> at slot t (forward) or t+1 (reverse), h<t> at t+1 or t;
+// slot 0 (forward) / T (reverse) holds h0.
+// Grid: x = ceil(H / 64) (unit j), y = ceil(B / 4) (4 batch rows per invocation share each weight
+// load), z = D. The step index s comes from a dynamic-offset uniform, set per dispatch.
+
+struct Params {
+  T: u32, B: u32, H: u32, D: u32,
+  w_off: u32,       // W_hh (4H, H) of direction 0 in w
+  bhh_off: u32,     // b_hh (4H) of direction 0
+  ph_off: u32,      // peephole (3H: p_i, p_f, p_o) of direction 0
+  dir_stride: u32,  // elements from a direction-0 parameter to its direction-1 twin
+  bias: u32,        // 1: add b_hh; 0: the layer has no biases
+  peephole: u32,
+}
+struct Step { s: u32 }
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> lengths: array<u32>;     // (B)
+@group(0) @binding(2) var<storage, read> w: array<f32>;           // flat parameters of the layer stack
+@group(0) @binding(3) var<storage, read> gx: array<f32>;          // (D, T, B, 4H) input projections
+@group(0) @binding(4) var<storage, read_write> hs: array<f32>;    // (D, T+1, B, H) hidden states
+@group(0) @binding(5) var<storage, read_write> cs: array<f32>;    // (D, T+1, B, H) cell states
+@group(0) @binding(6) var<storage, read_write> act: array<f32>;   // (D, T, B, 4H) i, f, g, o after activation
+@group(0) @binding(7) var<storage, read_write> y: array<f32>;     // (T, B, D·H) layer output
+@group(1) @binding(0) var<uniform> step: Step;
+
+const BT = 4u;
+
+fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+// tanh through exp overflows to NaN on some backends for |x| ≳ 44; tanh(±15) is ±1 in f32 already.
+fn tanh_f(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
+fn b_hh(bd: u32, i: u32) -> f32 { return select(0.0, w[bd + i], P.bias == 1u); }
+
+@compute @workgroup_size(64, 1, 1)
+fn lstm_step_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  let b0 = gid.y * BT;
+  let d = gid.z;
+  let H = P.H;
+  let B = P.B;
+  if (j >= H || b0 >= B) { return; }
+  let s = step.s;
+  let t = select(P.T - 1u - s, s, d == 0u);
+  let prev = select(t + 1u, t, d == 0u);
+  let outs = select(t, t + 1u, d == 0u);
+  let hprev = (d * (P.T + 1u) + prev) * B * H;
+  let hout = (d * (P.T + 1u) + outs) * B * H;
+
+  // Recurrent product for 4 gates × 4 batch rows: vec4 lanes are batch rows.
+  var rb: array<u32, 4>;
+  for (var i = 0u; i < BT; i++) { rb[i] = hprev + min(b0 + i, B - 1u) * H; }
+  let wd = P.w_off + d * P.dir_stride;
+  var acc: array<vec4<f32>, 4>;
+  for (var k = 0u; k < H; k++) {
+    let hv = vec4<f32>(hs[rb[0] + k], hs[rb[1] + k], hs[rb[2] + k], hs[rb[3] + k]);
+    for (var q = 0u; q < 4u; q++) {
+      acc[q] += w[wd + (q * H + j) * H + k] * hv;
+    }
+  }
+
+  let bd = P.bhh_off + d * P.dir_stride;
+  let pd = P.ph_off + d * P.dir_stride;
+  for (var i = 0u; i < BT; i++) {
+    let b = b0 + i;
+    if (b >= B) { break; }
+    let hp = hprev + b * H + j;
+    let ho = hout + b * H + j;
+    let yo = (t * B + b) * P.D * H + d * H + j;
+    let cprev = cs[hp];
+    if (t >= lengths[b]) {
+      hs[ho] = hs[hp];
+      cs[ho] = cprev;
+      y[yo] = 0.0;
+      continue;
+    }
+    let g4 = ((d * P.T + t) * B + b) * 4u * H;
+    var pi = gx[g4 + j] + b_hh(bd, j) + acc[0][i];
+    var pf = gx[g4 + H + j] + b_hh(bd, H + j) + acc[1][i];
+    let pg = gx[g4 + 2u * H + j] + b_hh(bd, 2u * H + j) + acc[2][i];
+    var po = gx[g4 + 3u * H + j] + b_hh(bd, 3u * H + j) + acc[3][i];
+    if (P.peephole == 1u) {
+      pi += w[pd + j] * cprev;
+      pf += w[pd + H + j] * cprev;
+    }
+    let ig = sigmoid(pi);
+    let fg = sigmoid(pf);
+    let gg = tanh_f(pg);
+    let c = fg * cprev + ig * gg;
+    if (P.peephole == 1u) { po += w[pd + 2u * H + j] * c; }
+    let og = sigmoid(po);
+    let h = og * tanh_f(c);
+    hs[ho] = h;
+    cs[ho] = c;
+    y[yo] = h;
+    act[g4 + j] = ig;
+    act[g4 + H + j] = fg;
+    act[g4 + 2u * H + j] = gg;
+    act[g4 + 3u * H + j] = og;
+  }
+}

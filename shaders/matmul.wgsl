@@ -1,0 +1,69 @@
+// matmul: C = A · B (+ bias) (+ C), strided, batched over grid z.
+//
+//   C[z][m, n] = Σ_k A[z][m, k] · B[z][k, n] + bias[z][n] + (accumulate ? C[z][m, n] : 0)
+//   A[z][m, k] = a[a_off + z·a_zs + m·a_rs + k·a_cs]       (any strides: A, Aᵀ, row blocks of a bigger tensor)
+//   B[z][k, n] = b[b_off + z·b_zs + k·b_rs + n·b_cs]
+//   C[z][m, n] = c[c_off + z·c_zs + m·c_rs + n]
+//   bias[z][n] = bias[bias_off + z·bias_zs + n]             (only when has_bias = 1)
+//
+// Uses in webrnn: the hoisted input projection X·W_ihᵀ + b_ih for all T·B rows of both directions,
+// dX = dG·W_ih, dW_ih = dGᵀ·X and dW_hh = dGᵀ·H_prev over all steps at once.
+// Grid: x = ceil(N / (8·4)), y = ceil(M / (8·4)), z = batch. Each invocation computes a 4×4 block of C
+// in registers (register blocking: 8 loads feed 16 multiply-adds); no workgroup memory, which is what
+// CPU adapters like lavapipe prefer (design.md, reference figures).
+// Deterministic: every C element is summed by one invocation in k order.
+
+struct Params {
+  M: u32, N: u32, K: u32,
+  a_off: u32, a_rs: u32, a_cs: u32, a_zs: u32,
+  b_off: u32, b_rs: u32, b_cs: u32, b_zs: u32,
+  c_off: u32, c_rs: u32, c_zs: u32,
+  bias_off: u32, bias_zs: u32,
+  has_bias: u32, accumulate: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;        // A operand, see header
+@group(0) @binding(2) var<storage, read> b: array<f32>;        // B operand, see header
+@group(0) @binding(3) var<storage, read> bias: array<f32>;     // (N) per z, read when has_bias = 1
+@group(0) @binding(4) var<storage, read_write> c: array<f32>;  // (M, N) per z, row stride c_rs
+
+const TILE = 4u;
+
+@compute @workgroup_size(8, 8, 1)
+fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let m0 = gid.y * TILE;
+  let n0 = gid.x * TILE;
+  if (m0 >= P.M || n0 >= P.N) { return; }
+  let z = gid.z;
+  // Rows/columns past the edge are clamped for loads (always in bounds) and skipped for stores.
+  var ar: array<u32, 4>;
+  var bc: array<u32, 4>;
+  for (var i = 0u; i < TILE; i++) {
+    ar[i] = P.a_off + z * P.a_zs + min(m0 + i, P.M - 1u) * P.a_rs;
+    bc[i] = P.b_off + z * P.b_zs + min(n0 + i, P.N - 1u) * P.b_cs;
+  }
+  var acc: array<vec4<f32>, 4>;  // acc[i][j] = C[m0 + i, n0 + j]
+  for (var k = 0u; k < P.K; k++) {
+    let ak = k * P.a_cs;
+    let bk = k * P.b_rs;
+    let bv = vec4<f32>(b[bc[0] + bk], b[bc[1] + bk], b[bc[2] + bk], b[bc[3] + bk]);
+    acc[0] += a[ar[0] + ak] * bv;
+    acc[1] += a[ar[1] + ak] * bv;
+    acc[2] += a[ar[2] + ak] * bv;
+    acc[3] += a[ar[3] + ak] * bv;
+  }
+  for (var i = 0u; i < TILE; i++) {
+    let m = m0 + i;
+    if (m >= P.M) { break; }
+    for (var j = 0u; j < TILE; j++) {
+      let n = n0 + j;
+      if (n >= P.N) { break; }
+      var v = acc[i][j];
+      if (P.has_bias == 1u) { v += bias[P.bias_off + z * P.bias_zs + n]; }
+      let ci = P.c_off + z * P.c_zs + m * P.c_rs + n;
+      if (P.accumulate == 1u) { v += c[ci]; }
+      c[ci] = v;
+    }
+  }
+}

@@ -1,0 +1,65 @@
+// rnn_step_fwd: one vanilla RNN (Elman) time step for every batch row, hidden unit and direction.
+//
+//   h<t>[b, j] = act(gx[d, t, b, j] + b_hh[j] + Σ_k W_hh[j, k] · h<t-1>[b, k]),   act = tanh or relu
+//   Rows with t ≥ lengths[b] keep their state and output 0 (pack_padded_sequence semantics).
+//
+// gx already holds X·W_ihᵀ + b_ih (matmul). Step/slot conventions as in lstm_step_fwd: processing step s
+// is t = s forward, t = T-1-s reverse; h<t-1> in slot t / t+1, h<t> in slot t+1 / t.
+// Grid: x = ceil(H / 64), y = ceil(B / 4), z = D. Step index from a dynamic-offset uniform.
+
+struct Params {
+  T: u32, B: u32, H: u32, D: u32,
+  w_off: u32,       // W_hh (H, H) of direction 0 in w
+  bhh_off: u32,     // b_hh (H) of direction 0
+  dir_stride: u32,  // elements from a direction-0 parameter to its direction-1 twin
+  bias: u32,        // 1: add b_hh
+  relu: u32,        // 1: RNN_RELU, 0: RNN_TANH
+}
+struct Step { s: u32 }
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> lengths: array<u32>;     // (B)
+@group(0) @binding(2) var<storage, read> w: array<f32>;           // flat parameters
+@group(0) @binding(3) var<storage, read> gx: array<f32>;          // (D, T, B, H) input projections
+@group(0) @binding(4) var<storage, read_write> hs: array<f32>;    // (D, T+1, B, H) hidden states
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;     // (T, B, D·H) layer output
+@group(1) @binding(0) var<uniform> step: Step;
+
+const BT = 4u;
+
+@compute @workgroup_size(64, 1, 1)
+fn rnn_step_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  let b0 = gid.y * BT;
+  let d = gid.z;
+  let H = P.H;
+  let B = P.B;
+  if (j >= H || b0 >= B) { return; }
+  let s = step.s;
+  let t = select(P.T - 1u - s, s, d == 0u);
+  let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * H;
+  let hout = (d * (P.T + 1u) + select(t, t + 1u, d == 0u)) * B * H;
+
+  var rb: array<u32, 4>;
+  for (var i = 0u; i < BT; i++) { rb[i] = hprev + min(b0 + i, B - 1u) * H; }
+  let wr = P.w_off + d * P.dir_stride + j * H;
+  var acc = vec4<f32>();
+  for (var k = 0u; k < H; k++) {
+    acc += w[wr + k] * vec4<f32>(hs[rb[0] + k], hs[rb[1] + k], hs[rb[2] + k], hs[rb[3] + k]);
+  }
+  let bh = select(0.0, w[P.bhh_off + d * P.dir_stride + j], P.bias == 1u);
+  for (var i = 0u; i < BT; i++) {
+    let b = b0 + i;
+    if (b >= B) { break; }
+    let yo = (t * B + b) * P.D * H + d * H + j;
+    if (t >= lengths[b]) {
+      hs[hout + b * H + j] = hs[hprev + b * H + j];
+      y[yo] = 0.0;
+      continue;
+    }
+    let pre = gx[((d * P.T + t) * B + b) * H + j] + bh + acc[i];
+    let h = select(tanh(clamp(pre, -15.0, 15.0)), max(pre, 0.0), P.relu == 1u);
+    hs[hout + b * H + j] = h;
+    y[yo] = h;
+  }
+}

@@ -1,0 +1,67 @@
+import { WebRnnError } from '../errors.js';
+
+/** Where the device came from, for error messages and reports. */
+export type Host = 'browser' | 'deno' | 'node';
+
+export interface AcquiredDevice {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  host: Host;
+  /** Keeps Dawn's GPU object alive in Node: if it is garbage-collected, the next submit crashes. */
+  keepAlive: unknown;
+}
+
+export interface DeviceOptions {
+  /** Use this device instead of requesting one (its adapter's limits are trusted as they are). */
+  device?: GPUDevice;
+  powerPreference?: GPUPowerPreference;
+}
+
+const NO_ADAPTER_HELP =
+  'WebGPU found no adapter. In a browser, use one with WebGPU enabled (Chrome 113+; headless Chromium needs ' +
+  '--enable-unsafe-webgpu). On Linux without a GPU, install a software Vulkan driver: Debian/Ubuntu ' +
+  '`mesa-vulkan-drivers` (Mesa lavapipe; on Debian 12 take version 24+ from bookworm-backports, since Dawn ' +
+  'rejects Mesa 22) — `npm run setup` does this.';
+
+function detectHost(): Host {
+  const g = globalThis as unknown as { Deno?: unknown; process?: { versions?: { node?: string } }; window?: unknown };
+  if (g.Deno) return 'deno';
+  if (g.process?.versions?.node && !g.window) return 'node';
+  return 'browser';
+}
+
+async function nodeGpu(): Promise<{ gpu: GPU; keepAlive: unknown }> {
+  // A variable specifier keeps bundlers for the browser and Deno from trying to include Dawn.
+  const specifier = 'webgpu';
+  let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  try {
+    mod = (await import(specifier)) as typeof mod;
+  } catch (e) {
+    throw new WebRnnError('NO_ADAPTER', `the npm package "webgpu" (Dawn for Node) could not be loaded: ${(e as Error).message}. Run \`npm install webgpu\`.`);
+  }
+  const g = globalThis as Record<string, unknown>;
+  for (const [k, v] of Object.entries(mod.globals)) if (g[k] === undefined) g[k] = v;
+  const gpu = mod.create([]);
+  return { gpu, keepAlive: gpu };
+}
+
+/** Gets a GPUDevice from navigator.gpu (browsers, Deno) or the `webgpu` npm package (Node). */
+export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredDevice> {
+  const host = detectHost();
+  if (opts.device) {
+    return { device: opts.device, adapter: undefined as unknown as GPUAdapter, host, keepAlive: undefined };
+  }
+  let gpu: GPU | undefined = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  let keepAlive: unknown;
+  if (!gpu && host === 'node') ({ gpu, keepAlive } = await nodeGpu());
+  if (!gpu) throw new WebRnnError('NO_ADAPTER', `navigator.gpu is missing: this ${host} has no WebGPU. ${NO_ADAPTER_HELP}`);
+  const adapter = await gpu.requestAdapter(opts.powerPreference ? { powerPreference: opts.powerPreference } : undefined);
+  if (!adapter) throw new WebRnnError('NO_ADAPTER', NO_ADAPTER_HELP);
+  // Ask for the adapter's full limits: the defaults (128 MiB bindings, 8 storage buffers per stage) are
+  // lower than many adapters offer.
+  const want = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX'] as const;
+  const requiredLimits: Record<string, number> = {};
+  for (const k of want) requiredLimits[k] = adapter.limits[k];
+  const device = await adapter.requestDevice({ label: 'webrnn', requiredLimits });
+  return { device, adapter, host, keepAlive: keepAlive ?? gpu };
+}

@@ -1,0 +1,59 @@
+import { WebRnnError } from '../errors.js';
+import type { Engine } from './engine.js';
+
+/**
+ * A float32 array on the GPU with a shape (row-major). Tensors made by `engine.tensor()` own their
+ * buffer and are freed by `dispose()`. Tensors returned by a layer's forward/backward are views of the
+ * layer's workspace: they stay valid until the layer's next forward/backward (or its dispose) — copy
+ * with `clone()` to keep one longer.
+ *
+ * @example
+ * const x = engine.tensor(new Float32Array(6), [3, 2, 1]);
+ * console.log(await x.read()); // Float32Array(6)
+ * x.dispose();
+ */
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly size: number;
+  private disposed = false;
+
+  /** @internal */
+  constructor(
+    private readonly engine: Engine,
+    /** @internal */ readonly buffer: GPUBuffer,
+    shape: readonly number[],
+    /** @internal byte offset of element 0 in buffer */ readonly byteOffset: number,
+    private readonly owned: boolean,
+  ) {
+    this.shape = Object.freeze([...shape]);
+    this.size = shape.reduce((a, b) => a * b, 1);
+  }
+
+  /** Copies the data to the CPU. */
+  async read(): Promise<Float32Array> {
+    this.check();
+    return this.engine.readBuffer(this.buffer, this.byteOffset, this.size);
+  }
+
+  /** A new tensor owning a copy of this one's data. */
+  clone(): Tensor {
+    this.check();
+    const t = this.engine.empty(this.shape);
+    this.engine.copy(this.buffer, this.byteOffset, t.buffer, 0, this.size * 4);
+    return t;
+  }
+
+  /** Releases the GPU memory of a tensor made by engine.tensor()/empty(); no-op for layer views. */
+  dispose(): void {
+    if (this.owned && !this.disposed) this.engine.releaseBuffer(this.buffer);
+    this.disposed = true;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  private check(): void {
+    if (this.disposed) throw new WebRnnError('DISPOSED', 'this tensor was disposed');
+  }
+}

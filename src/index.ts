@@ -1,0 +1,23 @@
+/**
+ * webrnn: recurrent networks (RNN, GRU, LSTM) on WebGPU with handwritten WGSL kernels.
+ *
+ * @example
+ * import { createEngine } from 'webrnn';
+ * const engine = await createEngine();
+ * const gru = engine.recurrent({ mode: 'GRU', input_size: 4, hidden_size: 8 });
+ * const { output, h_n } = gru.forward(engine.tensor(new Float32Array(3 * 2 * 4), [3, 2, 4]));
+ * console.log(await h_n.read());
+ */
+export { WebRnnError, type WebRnnErrorCode } from './errors.js';
+export { gateCount, parameterSpecs, resolveConfig, type ParamSpec, type RecurrentConfig, type RecurrentMode, type ResolvedConfig } from './config.js';
+export { Engine, createEngine, type MemoryReport } from './gpu/engine.js';
+export type { DeviceOptions, Host } from './gpu/device.js';
+export { Tensor } from './gpu/tensor.js';
+export {
+  Recurrent,
+  type BackwardOptions,
+  type BackwardResult,
+  type ForwardOptions,
+  type ForwardResult,
+  type RecurrentOptions,
+} from './layers/recurrent.js';

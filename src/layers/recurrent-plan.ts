@@ -1,0 +1,330 @@
+import { gateCount, type ResolvedConfig } from '../config.js';
+import type { Engine } from '../gpu/engine.js';
+import { STEP_STRIDE, type Kernel } from '../gpu/kernel.js';
+import { Program } from '../gpu/program.js';
+
+/** Element offsets of one layer's parameters in the flat parameter (and gradient) buffer. */
+export interface LayerOffsets {
+  w_ih: number;
+  w_hh: number;
+  b_ih: number;
+  b_hh: number;
+  w_ph: number;
+  /** elements from a direction-0 parameter to its direction-1 twin (0 when unidirectional) */
+  dirStride: number;
+  inputSize: number;
+}
+
+const F32 = 4;
+const ceil = (a: number, b: number) => Math.ceil(a / b);
+
+/**
+ * The GPU work of a recurrent layer stack for one (T, B): every workspace buffer, and the recorded
+ * forward and backward programs with their pipelines, bind groups and parameter uniforms, all built
+ * once and replayed for each call of that shape.
+ *
+ * Workspace layouts (float32, row-major), per layer l:
+ *   gx  (D, T, B, G·H)   X·W_ihᵀ + b_ih         hs (D, T+1, B, H)   hidden states by slot
+ *   cs  (D, T+1, B, H)   cell states (LSTM)       act (D, T, B, 4H) saved gates (LSTM, GRU)
+ *   y   (T, B, D·H)      layer output             dgx/dgh (D, T, B, G·H) gate-input gradients
+ *   carry_h/carry_c (D, B, H)                     dy  (T, B, D·H) dL/d(layer output)
+ * Slots: forward h<t-1> is slot t and h<t> slot t+1; reverse h<t-1> is slot t+1 and h<t> slot t.
+ */
+export class RecurrentPlan {
+  readonly T: number;
+  readonly B: number;
+  readonly forward = new Program();
+  readonly forwardOut = new Program();
+  backward: Program | undefined;
+  backwardOut: Program | undefined;
+
+  // inputs / outputs
+  readonly lengths: GPUBuffer;
+  readonly x0: GPUBuffer; // (T, B, I)
+  readonly xbf: GPUBuffer | undefined; // (B, T, I) user layout when batch_first
+  readonly outbf: GPUBuffer | undefined; // (B, T, D·H) when batch_first
+  readonly hn: GPUBuffer;
+  readonly cn: GPUBuffer | undefined;
+  readonly gx: GPUBuffer[] = [];
+  readonly hs: GPUBuffer[] = [];
+  readonly cs: GPUBuffer[] = [];
+  readonly act: GPUBuffer[] = [];
+  readonly y: GPUBuffer[] = [];
+
+  // backward workspace (allocated on first backward)
+  dgx: GPUBuffer[] = [];
+  dgh: GPUBuffer[] = [];
+  carryH: GPUBuffer[] = [];
+  carryC: GPUBuffer[] = [];
+  dy: GPUBuffer[] = [];
+  dybf: GPUBuffer | undefined;
+  dx0: GPUBuffer | undefined;
+  dxbf: GPUBuffer | undefined;
+  dh0: GPUBuffer | undefined;
+  dc0: GPUBuffer | undefined;
+
+  private readonly owned: GPUBuffer[] = [];
+  private readonly steps: GPUBuffer;
+  private readonly G: number;
+  private readonly D: number;
+  private readonly H: number;
+  private readonly L: number;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly cfg: ResolvedConfig,
+    private readonly offsets: LayerOffsets[],
+    private readonly params: GPUBuffer,
+    private readonly grads: GPUBuffer,
+    T: number,
+    B: number,
+  ) {
+    this.T = T;
+    this.B = B;
+    const H = (this.H = cfg.hidden_size);
+    const D = (this.D = cfg.bidirectional ? 2 : 1);
+    const G = (this.G = gateCount(cfg.mode));
+    const L = (this.L = cfg.num_layers);
+    const I = cfg.input_size;
+    const lstm = cfg.mode === 'LSTM';
+    const saveGates = cfg.mode !== 'RNN_TANH' && cfg.mode !== 'RNN_RELU';
+
+    this.lengths = this.buf(B * 4, 'lengths');
+    const stepData = new Uint32Array(((T + 1) * STEP_STRIDE) / 4);
+    for (let i = 0; i <= T; i++) stepData[(i * STEP_STRIDE) / 4] = i;
+    this.steps = this.engine.createBuffer(stepData.byteLength, 'steps', GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.owned.push(this.steps);
+    engine.device.queue.writeBuffer(this.steps, 0, stepData);
+
+    this.x0 = this.buf(T * B * I * F32, 'x0');
+    if (cfg.batch_first) {
+      this.xbf = this.buf(T * B * I * F32, 'x_batch_first');
+      this.outbf = this.buf(T * B * D * H * F32, 'output_batch_first');
+    }
+    this.hn = this.buf(L * D * B * H * F32, 'h_n');
+    if (lstm) this.cn = this.buf(L * D * B * H * F32, 'c_n');
+    for (let l = 0; l < L; l++) {
+      this.gx.push(this.buf(D * T * B * G * H * F32, `gx${l}`));
+      this.hs.push(this.buf(D * (T + 1) * B * H * F32, `hs${l}`));
+      if (lstm) this.cs.push(this.buf(D * (T + 1) * B * H * F32, `cs${l}`));
+      if (saveGates) this.act.push(this.buf(D * T * B * 4 * H * F32, `act${l}`));
+      this.y.push(this.buf(T * B * D * H * F32, `y${l}`));
+    }
+    this.recordForward();
+  }
+
+  /** Byte offset in hs[l]/cs[l] of the initial state slot of direction d. */
+  initialSlot(d: number): number {
+    return (d * (this.T + 1) + (d === 0 ? 0 : this.T)) * this.B * this.H * F32;
+  }
+
+  /** Byte offset in hs[l]/cs[l] of the final state slot of direction d. */
+  finalSlot(d: number): number {
+    return (d * (this.T + 1) + (d === 0 ? this.T : 0)) * this.B * this.H * F32;
+  }
+
+  private buf(bytes: number, label: string): GPUBuffer {
+    const b = this.engine.createBuffer(bytes, `${this.cfg.mode}:${label}`);
+    this.owned.push(b);
+    return b;
+  }
+
+  /** Group 0 of a kernel: its Params uniform (written once) plus the named storage buffers. */
+  private bind(k: Kernel, params: Record<string, number>, buffers: Record<string, GPUBuffer>, label: string): GPUBindGroup {
+    const u = this.engine.uniform(k.packParams(params), `${k.name}:${label}:params`);
+    this.owned.push(u);
+    return k.bindGroup(0, { [k.params!.variable]: u, ...buffers }, label);
+  }
+
+  private stepGroup(k: Kernel): GPUBindGroup {
+    return k.bindGroup(1, { step: this.steps }, 'steps');
+  }
+
+  /** matmul with zero defaults for offsets, strides and flags. */
+  private matmul(prog: Program, label: string, p: Partial<Record<string, number>> & { M: number; N: number; K: number }, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, z: number, bias?: GPUBuffer): void {
+    const k = this.engine.kernel('matmul');
+    const full: Record<string, number> = {
+      a_off: 0, a_rs: 0, a_cs: 0, a_zs: 0, b_off: 0, b_rs: 0, b_cs: 0, b_zs: 0,
+      c_off: 0, c_rs: 0, c_zs: 0, bias_off: 0, bias_zs: 0, has_bias: bias ? 1 : 0, accumulate: 0,
+      ...(p as Record<string, number>),
+    };
+    const g = this.bind(k, full, { a, b, bias: bias ?? b, c }, label);
+    prog.dispatch(k, [g], [ceil(p.N, 32), ceil(p.M, 32), z]);
+  }
+
+  private transpose(prog: Program, label: string, P0: number, P1: number, F: number, a: GPUBuffer, out: GPUBuffer): void {
+    const k = this.engine.kernel('transpose_01');
+    prog.dispatch(k, [this.bind(k, { P0, P1, F }, { a, out }, label)], [ceil(F, 64), P1, P0]);
+  }
+
+  private recordForward(): void {
+    const { T, B, H, D, G, L, cfg } = this;
+    const prog = this.forward;
+    const TB = T * B;
+    const stepGrid: [number, number, number] = [ceil(H, 64), ceil(B, 4), D];
+    if (cfg.batch_first) this.transpose(prog, 'input', B, T, cfg.input_size, this.xbf!, this.x0);
+    for (let l = 0; l < L; l++) {
+      const o = this.offsets[l];
+      const I = o.inputSize;
+      const x = l === 0 ? this.x0 : this.y[l - 1];
+      this.matmul(prog, `x·W_ih l${l}`, {
+        M: TB, N: G * H, K: I,
+        a_rs: I, a_cs: 1,
+        b_off: o.w_ih, b_rs: 1, b_cs: I, b_zs: o.dirStride,
+        c_rs: G * H, c_zs: TB * G * H,
+        bias_off: o.b_ih, bias_zs: o.dirStride,
+      }, x, this.params, this.gx[l], D, cfg.bias ? this.params : undefined);
+      const common = { T, B, H, w_off: o.w_hh, dir_stride: o.dirStride };
+      const bufs = { lengths: this.lengths, w: this.params, gx: this.gx[l], hs: this.hs[l] };
+      let steps: { k: Kernel; g: GPUBindGroup[] }[];
+      if (cfg.mode === 'LSTM') {
+        const k = this.engine.kernel('lstm_step_fwd');
+        const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, ph_off: o.w_ph, bias: +cfg.bias, peephole: +cfg.peephole }, { ...bufs, cs: this.cs[l], act: this.act[l], y: this.y[l] }, `l${l}`);
+        steps = [{ k, g: [g0, this.stepGroup(k)] }];
+      } else if (cfg.mode === 'GRU') {
+        const k = this.engine.kernel('gru_step_fwd');
+        const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, reset_after: +cfg.reset_after }, { ...bufs, act: this.act[l], y: this.y[l] }, `l${l}`);
+        steps = [{ k, g: [g0, this.stepGroup(k)] }];
+        if (!cfg.reset_after) {
+          const kr = this.engine.kernel('gru_reset_gate_fwd');
+          const gr = this.bind(kr, { ...common, bhh_off: o.b_hh, bias: +cfg.bias }, { ...bufs, act: this.act[l] }, `l${l}`);
+          steps.unshift({ k: kr, g: [gr, this.stepGroup(kr)] });
+        }
+      } else {
+        const k = this.engine.kernel('rnn_step_fwd');
+        const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, relu: cfg.mode === 'RNN_RELU' ? 1 : 0 }, { ...bufs, y: this.y[l] }, `l${l}`);
+        steps = [{ k, g: [g0, this.stepGroup(k)] }];
+      }
+      for (let s = 0; s < T; s++) for (const st of steps) prog.dispatch(st.k, st.g, stepGrid, s);
+    }
+    if (cfg.batch_first) this.transpose(prog, 'output', T, B, D * H, this.y[L - 1], this.outbf!);
+
+    const BH = B * H * F32;
+    for (let l = 0; l < L; l++) {
+      for (let d = 0; d < D; d++) {
+        this.forwardOut.copy(this.hs[l], this.finalSlot(d), this.hn, (l * D + d) * BH, BH);
+        if (this.cn) this.forwardOut.copy(this.cs[l], this.finalSlot(d), this.cn, (l * D + d) * BH, BH);
+      }
+    }
+  }
+
+  /** Allocates the backward workspace and records the backward program (once per plan). */
+  ensureBackward(): void {
+    if (this.backward) return;
+    const { T, B, H, D, G, L, cfg } = this;
+    const TB = T * B;
+    const GH = G * H;
+    const lstm = cfg.mode === 'LSTM';
+    const gru = cfg.mode === 'GRU';
+    const DBH = D * B * H * F32;
+    for (let l = 0; l < L; l++) {
+      this.dgx.push(this.buf(D * TB * GH * F32, `dgx${l}`));
+      if (gru) this.dgh.push(this.buf(D * TB * GH * F32, `dgh${l}`));
+      this.carryH.push(this.buf(DBH, `carry_h${l}`));
+      if (lstm) this.carryC.push(this.buf(DBH, `carry_c${l}`));
+      this.dy.push(this.buf(TB * D * H * F32, `dy${l}`));
+    }
+    this.dx0 = this.buf(TB * cfg.input_size * F32, 'dx0');
+    if (cfg.batch_first) {
+      this.dybf = this.buf(TB * D * H * F32, 'dy_batch_first');
+      this.dxbf = this.buf(TB * cfg.input_size * F32, 'dx_batch_first');
+    }
+    this.dh0 = this.buf(L * DBH, 'grad_h0');
+    if (lstm) this.dc0 = this.buf(L * DBH, 'grad_c0');
+
+    const prog = new Program();
+    const out = new Program();
+    const stepGrid: [number, number, number] = [ceil(H, 64), ceil(B, 4), D];
+    if (cfg.batch_first) this.transpose(prog, 'grad_output', B, T, D * H, this.dybf!, this.dy[L - 1]);
+    for (let l = L - 1; l >= 0; l--) {
+      const o = this.offsets[l];
+      const I = o.inputSize;
+      const common = { T, B, H, w_off: o.w_hh, dir_stride: o.dirStride };
+      const bufs = { lengths: this.lengths, w: this.params, dy: this.dy[l], carry_h: this.carryH[l] };
+      const dgh = gru ? this.dgh[l] : this.dgx[l];
+      let step: { k: Kernel; g: GPUBindGroup[] };
+      let resetGate: { k: Kernel; g: GPUBindGroup[] } | undefined;
+      if (lstm) {
+        const k = this.engine.kernel('lstm_step_bwd');
+        const g0 = this.bind(k, { ...common, D, ph_off: o.w_ph, peephole: +cfg.peephole }, { ...bufs, act: this.act[l], cs: this.cs[l], dg: this.dgx[l], carry_c: this.carryC[l] }, `l${l}`);
+        step = { k, g: [g0, this.stepGroup(k)] };
+      } else if (gru) {
+        const k = this.engine.kernel('gru_step_bwd');
+        const g0 = this.bind(k, { ...common, D, reset_after: +cfg.reset_after }, { ...bufs, act: this.act[l], hs: this.hs[l], dgx: this.dgx[l], dgh }, `l${l}`);
+        step = { k, g: [g0, this.stepGroup(k)] };
+        if (!cfg.reset_after) {
+          const kr = this.engine.kernel('gru_reset_gate_bwd');
+          const gr = this.bind(kr, common, { lengths: this.lengths, w: this.params, act: this.act[l], hs: this.hs[l], dgx: this.dgx[l], dgh, carry_h: this.carryH[l] }, `l${l}`);
+          resetGate = { k: kr, g: [gr, this.stepGroup(kr)] };
+        }
+      } else {
+        const k = this.engine.kernel('rnn_step_bwd');
+        const g0 = this.bind(k, { ...common, D, relu: cfg.mode === 'RNN_RELU' ? 1 : 0 }, { ...bufs, hs: this.hs[l], dg: this.dgx[l] }, `l${l}`);
+        step = { k, g: [g0, this.stepGroup(k)] };
+      }
+      for (let i = 0; i <= T; i++) {
+        prog.dispatch(step.k, step.g, stepGrid, i);
+        if (resetGate && i < T) prog.dispatch(resetGate.k, resetGate.g, stepGrid, i);
+      }
+
+      // dX = Σ_d dG_x[d] · W_ih[d]: the next layer down's dL/d(output), or dL/d(input).
+      const dx = l > 0 ? this.dy[l - 1] : this.dx0;
+      for (let d = 0; d < D; d++) {
+        this.matmul(prog, `dX l${l} d${d}`, {
+          M: TB, N: I, K: GH,
+          a_off: d * TB * GH, a_rs: GH, a_cs: 1,
+          b_off: o.w_ih + d * o.dirStride, b_rs: I, b_cs: 1,
+          c_rs: I, accumulate: d > 0 ? 1 : 0,
+        }, this.dgx[l], this.params, dx, 1);
+      }
+      // dW_ih[d] = dG_x[d]ᵀ · X
+      const x = l === 0 ? this.x0 : this.y[l - 1];
+      this.matmul(prog, `dW_ih l${l}`, {
+        M: GH, N: I, K: TB,
+        a_rs: 1, a_cs: GH, a_zs: TB * GH,
+        b_rs: I, b_cs: 1,
+        c_off: o.w_ih, c_rs: I, c_zs: o.dirStride,
+      }, this.dgx[l], x, this.grads, D);
+      // dW_hh[d] = dG_h[d]ᵀ · H_prev[d]; forward h<t-1> rows start at slot 0, reverse at slot 1 of
+      // direction 1, i.e. (T+2)·B·H elements after direction 0's.
+      const recRows = gru && !cfg.reset_after ? 2 * H : GH;
+      this.matmul(prog, `dW_hh l${l}`, {
+        M: recRows, N: H, K: TB,
+        a_rs: 1, a_cs: GH, a_zs: TB * GH,
+        b_rs: H, b_cs: 1, b_zs: (T + 2) * B * H,
+        c_off: o.w_hh, c_rs: H, c_zs: o.dirStride,
+      }, dgh, this.hs[l], this.grads, D);
+      if (recRows < GH) {
+        // reset-before GRU: dW_hn = dpre_nᵀ · (r ⊙ h<t-1>), with rh saved in act's 4th block.
+        this.matmul(prog, `dW_hn l${l}`, {
+          M: H, N: H, K: TB,
+          a_off: 2 * H, a_rs: 1, a_cs: GH, a_zs: TB * GH,
+          b_off: 3 * H, b_rs: 4 * H, b_cs: 1, b_zs: TB * 4 * H,
+          c_off: o.w_hh + 2 * H * H, c_rs: H, c_zs: o.dirStride,
+        }, dgh, this.act[l], this.grads, D);
+      }
+      if (cfg.bias) {
+        const k = this.engine.kernel('sum_rows');
+        for (const [src, off, name] of [[this.dgx[l], o.b_ih, 'db_ih'], [dgh, o.b_hh, 'db_hh']] as const) {
+          const g = this.bind(k, { M: TB, N: GH, a_off: 0, a_rs: GH, a_zs: TB * GH, out_off: off, out_zs: o.dirStride, accumulate: 0 }, { a: src, out: this.grads }, `${name} l${l}`);
+          prog.dispatch(k, [g], [ceil(GH, 64), D, 1]);
+        }
+      }
+      if (cfg.peephole) {
+        const k = this.engine.kernel('lstm_peephole_grad');
+        const g = this.bind(k, { T, B, H, out_off: o.w_ph, dir_stride: o.dirStride }, { dg: this.dgx[l], cs: this.cs[l], grads: this.grads }, `l${l}`);
+        prog.dispatch(k, [g], [ceil(H, 64), D, 1]);
+      }
+      out.copy(this.carryH[l], 0, this.dh0, l * DBH, DBH);
+      if (lstm) out.copy(this.carryC[l], 0, this.dc0!, l * DBH, DBH);
+    }
+    if (cfg.batch_first) this.transpose(prog, 'grad_input', T, B, cfg.input_size, this.dx0, this.dxbf!);
+    this.backward = prog;
+    this.backwardOut = out;
+  }
+
+  dispose(): void {
+    for (const b of this.owned) this.engine.releaseBuffer(b);
+    this.owned.length = 0;
+  }
+}

@@ -1,0 +1,312 @@
+import { parameterSpecs, resolveConfig, type ParamSpec, type RecurrentConfig, type ResolvedConfig } from '../config.js';
+import { WebRnnError } from '../errors.js';
+import type { Engine } from '../gpu/engine.js';
+import { Program } from '../gpu/program.js';
+import { Tensor } from '../gpu/tensor.js';
+import { Rng } from '../ref/random.js';
+import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
+
+/** Optional inputs of {@link Recurrent.forward}, as PyTorch's `rnn(input, h0)` plus packed lengths. */
+export interface ForwardOptions {
+  /** Initial hidden state (L·D, B, H); zeros when absent. */
+  h0?: Tensor;
+  /** Initial cell state (L·D, B, H), LSTM only; zeros when absent. */
+  c0?: Tensor;
+  /** Valid steps per batch row, each in 1..T, any order (pack_padded_sequence(enforce_sorted=False)). */
+  lengths?: ArrayLike<number>;
+}
+
+export interface ForwardResult {
+  /** (T, B, D·H), or (B, T, D·H) when batch_first; 0 at padded steps. */
+  output: Tensor;
+  /** (L·D, B, H), index layer·D + direction; each row's state after its last valid step. */
+  h_n: Tensor;
+  /** (L·D, B, H), LSTM only. */
+  c_n?: Tensor;
+}
+
+/** Upstream gradients for {@link Recurrent.backward}; absent ones are zeros. */
+export interface BackwardOptions {
+  grad_output?: Tensor;
+  grad_h_n?: Tensor;
+  grad_c_n?: Tensor;
+}
+
+export interface BackwardResult {
+  /** dL/d(input), same shape as the input. */
+  grad_input: Tensor;
+  /** dL/dh0 (L·D, B, H). */
+  grad_h0: Tensor;
+  /** dL/dc0 (L·D, B, H), LSTM only. */
+  grad_c0?: Tensor;
+  /** dL/d(parameter) for every state_dict name. */
+  grads: Record<string, Tensor>;
+}
+
+export interface RecurrentOptions {
+  /** Seed of the PyTorch-style initialisation U(−1/√H, 1/√H) (default 0). */
+  seed?: number;
+}
+
+/**
+ * A stack of recurrent layers (RNN, GRU or LSTM; optionally bidirectional) with PyTorch's
+ * nn.RNN/nn.GRU/nn.LSTM semantics, running on the GPU. Parameters live in one flat GPU buffer in
+ * state_dict order; gradients in a second one with the same layout.
+ *
+ * Results of forward/backward are views of the layer's workspace for that (T, B): they stay valid until
+ * the next forward/backward call — read() or clone() what you want to keep.
+ *
+ * @example
+ * const engine = await createEngine();
+ * const lstm = engine.recurrent({ mode: 'LSTM', input_size: 8, hidden_size: 16, bidirectional: true });
+ * const x = engine.tensor(new Float32Array(5 * 2 * 8), [5, 2, 8]);   // (T, B, I)
+ * const { output, h_n } = lstm.forward(x, { lengths: [5, 3] });
+ * console.log(output.shape, await h_n.read());                       // [5, 2, 32]
+ * const g = lstm.backward({ grad_output: engine.tensor(new Float32Array(5 * 2 * 32).fill(1), [5, 2, 32]) });
+ * console.log(await g.grads.weight_hh_l0.read());
+ */
+export class Recurrent {
+  readonly config: ResolvedConfig;
+  readonly specs: readonly ParamSpec[];
+  /** Total number of parameters. */
+  readonly parameterCount: number;
+  /** @internal flat parameters, state_dict order */
+  readonly params: GPUBuffer;
+  /** @internal flat gradients, same layout */
+  readonly grads: GPUBuffer;
+  private readonly engine: Engine;
+  private readonly offsets = new Map<string, number>();
+  private readonly layers: LayerOffsets[] = [];
+  private plan: RecurrentPlan | undefined;
+  private last: { T: number; B: number; x: Tensor; hasH0: boolean; hasC0: boolean } | undefined;
+  private disposed = false;
+
+  /** @internal use engine.recurrent(config) */
+  constructor(engine: Engine, config: RecurrentConfig, opts: RecurrentOptions = {}) {
+    this.engine = engine;
+    this.config = resolveConfig(config);
+    this.specs = parameterSpecs(this.config);
+    let n = 0;
+    for (const s of this.specs) {
+      this.offsets.set(s.name, n);
+      n += s.shape.reduce((a, b) => a * b, 1);
+    }
+    this.parameterCount = n;
+    const D = this.config.bidirectional ? 2 : 1;
+    const off = (kind: string, l: number, d = 0) => this.offsets.get(`${kind}_l${l}${d ? '_reverse' : ''}`) ?? 0;
+    for (let l = 0; l < this.config.num_layers; l++) {
+      this.layers.push({
+        w_ih: off('weight_ih', l),
+        w_hh: off('weight_hh', l),
+        b_ih: off('bias_ih', l),
+        b_hh: off('bias_hh', l),
+        w_ph: off('weight_ph', l),
+        dirStride: D === 2 ? off('weight_ih', l, 1) - off('weight_ih', l) : 0,
+        inputSize: l === 0 ? this.config.input_size : D * this.config.hidden_size,
+      });
+    }
+    this.params = engine.createBuffer(n * 4, `${this.config.mode}:params`);
+    this.grads = engine.createBuffer(n * 4, `${this.config.mode}:grads`);
+    const rng = new Rng(opts.seed ?? 0);
+    const k = 1 / Math.sqrt(this.config.hidden_size);
+    const init = new Float32Array(n);
+    for (let i = 0; i < n; i++) init[i] = rng.uniform(-k, k);
+    engine.device.queue.writeBuffer(this.params, 0, init);
+  }
+
+  /**
+   * Loads PyTorch-named weights (e.g. from `torch.save(rnn.state_dict())` converted to safetensors).
+   * Every parameter must be present with its exact size; unknown names are an error.
+   */
+  loadStateDict(sd: Record<string, Float32Array | Float64Array | readonly number[]>): void {
+    this.check();
+    const known = new Set(this.specs.map((s) => s.name));
+    const unknown = Object.keys(sd).filter((k) => !known.has(k));
+    if (unknown.length) throw new WebRnnError('BAD_SHAPE', `unknown parameter name(s) ${unknown.join(', ')}; this ${this.config.mode} has ${[...known].join(', ')}`);
+    const flat = new Float32Array(this.parameterCount);
+    for (const s of this.specs) {
+      const v = sd[s.name];
+      const n = s.shape.reduce((a, b) => a * b, 1);
+      if (!v) throw new WebRnnError('BAD_SHAPE', `missing parameter ${s.name} (shape [${s.shape.join(', ')}])`);
+      if (v.length !== n) throw new WebRnnError('BAD_SHAPE', `parameter ${s.name} has ${v.length} values, shape [${s.shape.join(', ')}] needs ${n}`);
+      flat.set(v instanceof Float32Array ? v : Float32Array.from(v), this.offsets.get(s.name)!);
+    }
+    this.engine.device.queue.writeBuffer(this.params, 0, flat);
+  }
+
+  /** The parameters, by PyTorch state_dict name, read back to the CPU. */
+  async stateDict(): Promise<Record<string, Float32Array>> {
+    this.check();
+    const flat = await this.engine.readBuffer(this.params, 0, this.parameterCount);
+    return this.split(flat);
+  }
+
+  /** The parameters as tensors (views of the flat parameter buffer), by state_dict name. */
+  parameters(): Record<string, Tensor> {
+    this.check();
+    return this.views(this.params);
+  }
+
+  /**
+   * Runs the layer stack over a batch of sequences. Validates every shape before any GPU work.
+   * @param input (T, B, input_size), or (B, T, input_size) when batch_first
+   */
+  forward(input: Tensor, opts: ForwardOptions = {}): ForwardResult {
+    this.check();
+    const c = this.config;
+    const L = c.num_layers;
+    const D = c.bidirectional ? 2 : 1;
+    const H = c.hidden_size;
+    if (!(input instanceof Tensor)) throw new WebRnnError('BAD_SHAPE', 'input must be a Tensor (engine.tensor(data, shape))');
+    liveTensor(input, 'input');
+    if (input.shape.length !== 3) throw new WebRnnError('BAD_SHAPE', `input must be 3-D ${c.batch_first ? '(B, T, I)' : '(T, B, I)'}, got shape [${input.shape.join(', ')}]`);
+    const [T, B] = c.batch_first ? [input.shape[1], input.shape[0]] : [input.shape[0], input.shape[1]];
+    if (input.shape[2] !== c.input_size) throw new WebRnnError('BAD_SHAPE', `input's last dimension must be input_size = ${c.input_size}, got shape [${input.shape.join(', ')}]`);
+    if (T < 1 || B < 1) throw new WebRnnError('BAD_SHAPE', `input needs at least one step and one batch row, got shape [${input.shape.join(', ')}]`);
+    const stateShape = [L * D, B, H];
+    if (opts.h0 !== undefined) expectShape(opts.h0, 'h0', stateShape);
+    if (opts.c0 !== undefined) {
+      if (c.mode !== 'LSTM') throw new WebRnnError('BAD_SHAPE', `c0 is for LSTM only; this layer is ${c.mode}`);
+      expectShape(opts.c0, 'c0', stateShape);
+    }
+    const lengths = checkLengths(opts.lengths, T, B);
+
+    const plan = this.planFor(T, B);
+    this.engine.device.queue.writeBuffer(plan.lengths, 0, lengths);
+    // Per-call copies of the caller's tensors into the plan's buffers; the recorded programs stay fixed.
+    const pre = new Program();
+    pre.copy(input.buffer, input.byteOffset, c.batch_first ? plan.xbf! : plan.x0, 0, input.size * 4);
+    const BH = B * H * 4;
+    for (let l = 0; l < L; l++) {
+      for (let d = 0; d < D; d++) {
+        const k = (l * D + d) * BH;
+        for (const [given, ws] of [[opts.h0, plan.hs[l]], [opts.c0, plan.cs[l]]] as const) {
+          if (!ws) continue;
+          if (given) pre.copy(given.buffer, given.byteOffset + k, ws, plan.initialSlot(d), BH);
+          else pre.clear(ws, plan.initialSlot(d), BH);
+        }
+      }
+    }
+    this.engine.run(pre, plan.forward, plan.forwardOut);
+    this.last = { T, B, x: input, hasH0: opts.h0 !== undefined, hasC0: opts.c0 !== undefined };
+    const out = c.batch_first ? plan.outbf! : plan.y[L - 1];
+    return {
+      output: new Tensor(this.engine, out, c.batch_first ? [B, T, D * H] : [T, B, D * H], 0, false),
+      h_n: new Tensor(this.engine, plan.hn, stateShape, 0, false),
+      ...(plan.cn ? { c_n: new Tensor(this.engine, plan.cn, stateShape, 0, false) } : {}),
+    };
+  }
+
+  /**
+   * Backpropagation through time for the most recent forward: gradients of the input, initial states
+   * and every parameter, given upstream gradients (zeros where absent). Gradients are overwritten,
+   * not accumulated.
+   */
+  backward(up: BackwardOptions = {}): BackwardResult {
+    this.check();
+    const last = this.last;
+    if (!last) throw new WebRnnError('BAD_STATE', 'backward needs a forward first');
+    const plan = this.plan!;
+    const c = this.config;
+    const L = c.num_layers;
+    const D = c.bidirectional ? 2 : 1;
+    const H = c.hidden_size;
+    const { T, B } = last;
+    const outShape = c.batch_first ? [B, T, D * H] : [T, B, D * H];
+    const stateShape = [L * D, B, H];
+    if (up.grad_output !== undefined) expectShape(up.grad_output, 'grad_output', outShape);
+    if (up.grad_h_n !== undefined) expectShape(up.grad_h_n, 'grad_h_n', stateShape);
+    if (up.grad_c_n !== undefined) {
+      if (c.mode !== 'LSTM') throw new WebRnnError('BAD_SHAPE', `grad_c_n is for LSTM only; this layer is ${c.mode}`);
+      expectShape(up.grad_c_n, 'grad_c_n', stateShape);
+    }
+    plan.ensureBackward();
+    // Per-call copies of the caller's tensors into the plan's buffers; the recorded programs stay fixed.
+    const pre = new Program();
+    const dyTop = c.batch_first ? plan.dybf! : plan.dy[L - 1];
+    if (up.grad_output) pre.copy(up.grad_output.buffer, up.grad_output.byteOffset, dyTop, 0, up.grad_output.size * 4);
+    else pre.clear(dyTop, 0, T * B * D * H * 4);
+    const DBH = D * B * H * 4;
+    for (let l = 0; l < L; l++) {
+      for (const [given, carry] of [[up.grad_h_n, plan.carryH[l]], [up.grad_c_n, plan.carryC[l]]] as const) {
+        if (!carry) continue;
+        if (given) pre.copy(given.buffer, given.byteOffset + l * DBH, carry, 0, DBH);
+        else pre.clear(carry, 0, DBH);
+      }
+    }
+    this.engine.run(pre, plan.backward!, plan.backwardOut!);
+    const inShape = last.x.shape;
+    return {
+      grad_input: new Tensor(this.engine, c.batch_first ? plan.dxbf! : plan.dx0!, inShape, 0, false),
+      grad_h0: new Tensor(this.engine, plan.dh0!, stateShape, 0, false),
+      ...(plan.dc0 ? { grad_c0: new Tensor(this.engine, plan.dc0, stateShape, 0, false) } : {}),
+      grads: this.views(this.grads),
+    };
+  }
+
+  /** Dispatches issued by one forward and one backward at the last (T, B) (undefined before a forward). */
+  dispatchCounts(): { forward: number; backward: number | undefined } | undefined {
+    if (!this.plan) return undefined;
+    return { forward: this.plan.forward.dispatchCount, backward: this.plan.backward?.dispatchCount };
+  }
+
+  /** Frees the parameters, gradients and workspaces. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.plan?.dispose();
+    this.engine.releaseBuffer(this.params);
+    this.engine.releaseBuffer(this.grads);
+    this.disposed = true;
+  }
+
+  private planFor(T: number, B: number): RecurrentPlan {
+    if (this.plan && this.plan.T === T && this.plan.B === B) return this.plan;
+    this.plan?.dispose();
+    this.plan = undefined;
+    this.plan = new RecurrentPlan(this.engine, this.config, this.layers, this.params, this.grads, T, B);
+    return this.plan;
+  }
+
+  private views(buffer: GPUBuffer): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const s of this.specs) out[s.name] = new Tensor(this.engine, buffer, s.shape, this.offsets.get(s.name)! * 4, false);
+    return out;
+  }
+
+  private split(flat: Float32Array): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const s of this.specs) {
+      const o = this.offsets.get(s.name)!;
+      out[s.name] = flat.slice(o, o + s.shape.reduce((a, b) => a * b, 1));
+    }
+    return out;
+  }
+
+  private check(): void {
+    if (this.disposed) throw new WebRnnError('DISPOSED', 'this layer was disposed');
+  }
+}
+
+function liveTensor(t: Tensor, name: string): void {
+  if (t.isDisposed) throw new WebRnnError('DISPOSED', `${name} was disposed`);
+}
+
+function expectShape(t: Tensor, name: string, shape: number[]): void {
+  if (!(t instanceof Tensor)) throw new WebRnnError('BAD_SHAPE', `${name} must be a Tensor`);
+  liveTensor(t, name);
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new WebRnnError('BAD_SHAPE', `${name} must have shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
+  }
+}
+
+function checkLengths(lengths: ArrayLike<number> | undefined, T: number, B: number): Uint32Array<ArrayBuffer> {
+  const out = new Uint32Array(B);
+  if (lengths === undefined) return out.fill(T);
+  if (lengths.length !== B) throw new WebRnnError('BAD_LENGTHS', `lengths must have one entry per batch row (B = ${B}), got ${lengths.length}`);
+  for (let b = 0; b < B; b++) {
+    const v = Number(lengths[b]);
+    if (!Number.isInteger(v) || v < 1 || v > T) throw new WebRnnError('BAD_LENGTHS', `lengths[${b}] must be an integer in 1..T = 1..${T}, got ${lengths[b]}`);
+    out[b] = v;
+  }
+  return out;
+}

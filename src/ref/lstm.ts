@@ -1,0 +1,81 @@
+import { affineRows, affineRowsBackward } from './affine.js';
+import { sigmoid, sigmoidGradFromOutput, tanhGradFromOutput } from './activations.js';
+import type { CellParams, CellStep, RefCell, StateGrads } from './cell.js';
+
+/** What an LSTM step saves for BPTT. */
+export interface LstmStep extends CellStep {
+  readonly c: Float64Array; // (H) new cell state c'
+  readonly i: Float64Array; // (H) input gate
+  readonly f: Float64Array; // (H) forget gate
+  readonly g: Float64Array; // (H) candidate
+  readonly o: Float64Array; // (H) output gate
+  readonly tc: Float64Array; // (H) tanh(c')
+}
+
+/**
+ * The LSTM cell, gate order i, f, g, o (PyTorch), with optional peepholes p = weight_ph = [p_i, p_f, p_o]:
+ *   a = W_ih x + b_ih + W_hh h + b_hh  (4H),
+ *   i = σ(a_i + p_i ⊙ c),  f = σ(a_f + p_f ⊙ c),  g = tanh(a_g),
+ *   c' = f ⊙ c + i ⊙ g,  o = σ(a_o + p_o ⊙ c'),  h' = o ⊙ tanh(c').
+ * Peepholes are on exactly when `p.weight_ph` is present.
+ *
+ * @example
+ * const p = { weight_ih: new Float64Array(4), weight_hh: new Float64Array(4) }; // H = I = 1, all zero
+ * const s = lstmCell().forward(p, Float64Array.of(1), Float64Array.of(0), Float64Array.of(2));
+ * // s.c = [1] (f = 0.5, g = 0), s.h = [0.5·tanh(1)]
+ */
+export function lstmCell(): RefCell<LstmStep> {
+  return {
+    gates: 4,
+    hasCellState: true,
+    forward(p: CellParams, x: Float64Array, h: Float64Array, c: Float64Array | undefined): LstmStep {
+      const H = h.length;
+      const a = new Float64Array(4 * H);
+      affineRows(p.weight_ih, p.bias_ih, x, a, 0, 4 * H);
+      affineRows(p.weight_hh, p.bias_hh, h, a, 0, 4 * H);
+      const ph = p.weight_ph;
+      const s = { h: new Float64Array(H), c: new Float64Array(H), i: new Float64Array(H), f: new Float64Array(H), g: new Float64Array(H), o: new Float64Array(H), tc: new Float64Array(H) };
+      for (let j = 0; j < H; j++) {
+        const cPrev = c![j]!;
+        const i = (s.i[j] = sigmoid(a[j]! + (ph ? ph[j]! * cPrev : 0)));
+        const f = (s.f[j] = sigmoid(a[H + j]! + (ph ? ph[H + j]! * cPrev : 0)));
+        const g = (s.g[j] = Math.tanh(a[2 * H + j]!));
+        const cNew = (s.c[j] = f * cPrev + i * g);
+        const o = (s.o[j] = sigmoid(a[3 * H + j]! + (ph ? ph[2 * H + j]! * cNew : 0)));
+        s.h[j] = o * (s.tc[j] = Math.tanh(cNew));
+      }
+      return s;
+    },
+    backward(p, grads, x, h, c, s, dhNext, dcNext, dx): StateGrads {
+      const H = h.length;
+      const ph = p.weight_ph;
+      const dph = grads.weight_ph;
+      const da = new Float64Array(4 * H); // dL/d(pre-activations), rows i, f, g, o
+      const dc = new Float64Array(H);
+      for (let j = 0; j < H; j++) {
+        const cPrev = c![j]!;
+        const dOPre = dhNext[j]! * s.tc[j]! * sigmoidGradFromOutput(s.o[j]!);
+        // c' reaches the loss through the next step (dcNext), through h' = o·tanh(c'), and through o's peephole.
+        let dcNew = dcNext![j]! + dhNext[j]! * s.o[j]! * tanhGradFromOutput(s.tc[j]!);
+        if (ph) dcNew += dOPre * ph[2 * H + j]!;
+        const dIPre = dcNew * s.g[j]! * sigmoidGradFromOutput(s.i[j]!);
+        const dFPre = dcNew * cPrev * sigmoidGradFromOutput(s.f[j]!);
+        da[j] = dIPre;
+        da[H + j] = dFPre;
+        da[2 * H + j] = dcNew * s.i[j]! * tanhGradFromOutput(s.g[j]!);
+        da[3 * H + j] = dOPre;
+        dc[j] = dcNew * s.f[j]!;
+        if (ph) {
+          dc[j]! += dIPre * ph[j]! + dFPre * ph[H + j]!;
+          dph![j]! += dIPre * cPrev;
+          dph![H + j]! += dFPre * cPrev;
+          dph![2 * H + j]! += dOPre * s.c[j]!;
+        }
+      }
+      const dh = new Float64Array(H);
+      affineRowsBackward(p.weight_ih, x, da, 0, 4 * H, grads.weight_ih, grads.bias_ih, dx);
+      affineRowsBackward(p.weight_hh, h, da, 0, 4 * H, grads.weight_hh, grads.bias_hh, dh);
+      return { dh, dc };
+    },
+  };
+}
