@@ -1,0 +1,132 @@
+// The public API's contract beyond numerics: validation before GPU work, typed errors, views and
+// their lifetime, re-planning on new shapes, determinism, and memory released by dispose().
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createEngine, WebRnnError, type Engine } from '../src/index.js';
+import { refRecurrentForward } from '../src/ref/recurrent.js';
+import { randomParams, Rng } from '../src/ref/random.js';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await createEngine();
+});
+afterAll(() => engine?.dispose());
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(WebRnnError);
+    return (e as WebRnnError).code;
+  }
+  return undefined;
+}
+
+describe('validation', () => {
+  test('bad configs throw BAD_CONFIG naming the field', () => {
+    expect(code(() => engine.recurrent({ mode: 'LSTM', input_size: 0, hidden_size: 4 }))).toBe('BAD_CONFIG');
+    expect(code(() => engine.recurrent({ mode: 'XLSTM' as never, input_size: 2, hidden_size: 4 }))).toBe('BAD_CONFIG');
+    expect(code(() => engine.recurrent({ mode: 'GRU', input_size: 2, hidden_size: 4, peephole: true }))).toBe('BAD_CONFIG');
+    expect(code(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: 4, reset_after: false }))).toBe('BAD_CONFIG');
+    expect(code(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: 4, num_layers: 1.5 }))).toBe('BAD_CONFIG');
+    expect(code(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: 4, dropout: 0.1 } as never))).toBe('BAD_CONFIG');
+    expect(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: -3 })).toThrow(/hidden_size must be a positive integer, got -3/);
+  });
+
+  test('bad shapes, lengths and states are rejected before any GPU work', () => {
+    const rnn = engine.recurrent({ mode: 'LSTM', input_size: 3, hidden_size: 4, num_layers: 2 });
+    const x = engine.tensor(new Float32Array(5 * 2 * 3), [5, 2, 3]);
+    expect(code(() => rnn.forward(engine.tensor(new Float32Array(10), [5, 2])))).toBe('BAD_SHAPE');
+    expect(code(() => rnn.forward(engine.tensor(new Float32Array(40), [5, 2, 4])))).toBe('BAD_SHAPE');
+    expect(code(() => rnn.forward(x, { lengths: [5] }))).toBe('BAD_LENGTHS');
+    expect(code(() => rnn.forward(x, { lengths: [0, 5] }))).toBe('BAD_LENGTHS');
+    expect(code(() => rnn.forward(x, { lengths: [6, 5] }))).toBe('BAD_LENGTHS');
+    expect(code(() => rnn.forward(x, { lengths: [2.5, 5] }))).toBe('BAD_LENGTHS');
+    expect(code(() => rnn.forward(x, { h0: engine.tensor(new Float32Array(8), [1, 2, 4]) }))).toBe('BAD_SHAPE');
+    expect(() => rnn.forward(x, { h0: engine.tensor(new Float32Array(8), [1, 2, 4]) })).toThrow(/h0 must have shape \[2, 2, 4\], got \[1, 2, 4\]/);
+    expect(code(() => rnn.backward({}))).toBe('BAD_STATE');
+    expect(code(() => engine.tensor(new Float32Array(5), [2, 3]))).toBe('BAD_SHAPE');
+    rnn.forward(x);
+    expect(code(() => rnn.backward({ grad_output: engine.tensor(new Float32Array(5 * 2 * 3), [5, 2, 3]) }))).toBe('BAD_SHAPE');
+    const gru = engine.recurrent({ mode: 'GRU', input_size: 3, hidden_size: 4 });
+    expect(code(() => gru.forward(x, { c0: engine.tensor(new Float32Array(8), [1, 2, 4]) }))).toBe('BAD_SHAPE');
+    expect(code(() => rnn.loadStateDict({ weight_ih_l0: new Float32Array(3) }))).toBe('BAD_SHAPE');
+    expect(code(() => rnn.loadStateDict({ nope: new Float32Array(3) }))).toBe('BAD_SHAPE');
+    x.dispose();
+    expect(code(() => rnn.forward(x))).toBe('DISPOSED');
+    rnn.dispose();
+    gru.dispose();
+    expect(code(() => rnn.forward(x))).toBe('DISPOSED');
+  });
+});
+
+describe('behaviour', () => {
+  test('a new (T, B) re-plans; results match the reference at each shape', async () => {
+    const cfg = { mode: 'GRU' as const, input_size: 2, hidden_size: 3, bidirectional: true };
+    const rnn = engine.recurrent(cfg, { seed: 3 });
+    const params: Record<string, Float64Array> = {};
+    for (const [k, v] of Object.entries(await rnn.stateDict())) params[k] = Float64Array.from(v);
+    const rng = new Rng(9);
+    for (const [T, B] of [[4, 2], [7, 3], [4, 2]]) {
+      const x = rng.uniformArray(T * B * 2, -1, 1);
+      const out = rnn.forward(engine.tensor(Float32Array.from(x), [T, B, 2]));
+      const ref = refRecurrentForward(cfg, params, { input: x, T, B });
+      const got = await out.output.read();
+      const scale = Math.max(...ref.output.map(Math.abs));
+      ref.output.forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThanOrEqual(2e-5 * scale));
+    }
+    rnn.dispose();
+  });
+
+  test('initialisation is seeded and PyTorch-shaped: U(-1/sqrt(H), 1/sqrt(H))', async () => {
+    const a = await engine.recurrent({ mode: 'LSTM', input_size: 3, hidden_size: 16 }, { seed: 5 }).stateDict();
+    const b = await engine.recurrent({ mode: 'LSTM', input_size: 3, hidden_size: 16 }, { seed: 5 }).stateDict();
+    const c = await engine.recurrent({ mode: 'LSTM', input_size: 3, hidden_size: 16 }, { seed: 6 }).stateDict();
+    expect(Object.keys(a)).toEqual(['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']);
+    expect(a.weight_hh_l0.length).toBe(64 * 16);
+    expect(a.weight_hh_l0).toEqual(b.weight_hh_l0);
+    expect(a.weight_hh_l0).not.toEqual(c.weight_hh_l0);
+    for (const v of Object.values(a)) for (const x of v) expect(Math.abs(x)).toBeLessThanOrEqual(0.25);
+  });
+
+  test('backward is deterministic: two runs give bit-identical gradients', async () => {
+    const rnn = engine.recurrent({ mode: 'LSTM', input_size: 5, hidden_size: 9, num_layers: 2, bidirectional: true }, { seed: 1 });
+    const rng = new Rng(2);
+    const x = engine.tensor(Float32Array.from(rng.uniformArray(6 * 4 * 5, -1, 1)), [6, 4, 5]);
+    const go = engine.tensor(Float32Array.from(rng.uniformArray(6 * 4 * 18, -1, 1)), [6, 4, 18]);
+    const run = async () => {
+      rnn.forward(x, { lengths: [6, 2, 5, 3] });
+      const g = rnn.backward({ grad_output: go });
+      return [await g.grads.weight_hh_l0.read(), await g.grads.bias_ih_l1_reverse.read(), await g.grad_input.read()];
+    };
+    const a = await run();
+    const b = await run();
+    a.forEach((v, i) => expect(Buffer.from(v.buffer).equals(Buffer.from(b[i].buffer))).toBe(true));
+    rnn.dispose();
+  });
+
+  test('dispatch counts: one GEMM + T steps per layer forward; T+1 steps + GEMMs + reductions backward', () => {
+    const rnn = engine.recurrent({ mode: 'LSTM', input_size: 8, hidden_size: 8, num_layers: 2, bidirectional: true });
+    rnn.forward(engine.tensor(new Float32Array(50 * 2 * 8), [50, 2, 8]));
+    rnn.backward({});
+    // forward: L·(1 + T); backward: L·((T + 1) + D (dX) + 1 (dW_ih) + 1 (dW_hh) + 2 (db))
+    expect(rnn.dispatchCounts()).toEqual({ forward: 2 * 51, backward: 2 * (51 + 2 + 1 + 1 + 2) });
+    rnn.dispose();
+  });
+
+  test('dispose releases every buffer: memory returns to where it was', async () => {
+    const before = engine.memory();
+    for (let i = 0; i < 3; i++) {
+      const rnn = engine.recurrent({ mode: 'GRU', input_size: 4, hidden_size: 6, reset_after: false, bidirectional: true });
+      const x = engine.tensor(new Float32Array(3 * 2 * 4), [3, 2, 4]);
+      rnn.forward(x);
+      rnn.backward({});
+      rnn.forward(engine.tensor(new Float32Array(5 * 2 * 4), [5, 2, 4])).output.clone().dispose();
+      x.dispose();
+      rnn.dispose();
+    }
+    const after = engine.memory();
+    // the [5, 2, 4] input above is never disposed: exactly one tensor of 160 bytes per round stays
+    expect(after.buffers - before.buffers).toBe(3);
+    expect(after.bytes - before.bytes).toBe(3 * 160);
+  });
+});
