@@ -1,0 +1,78 @@
+/**
+ * The `webrnn` command line. bin/webrnn.js calls {@link main} and exits with its status.
+ * Every failure prints exactly one line, `webrnn: <message>`, on stderr (plus the stack with
+ * --debug) and exits non-zero: 2 for a bad command line, 1 for everything else.
+ */
+import { WebRnnError } from '../errors.js';
+import { RUN_HELP, runCommand } from './run-command.js';
+import { UsageError } from './usage-error.js';
+
+export const MAIN_HELP = `Usage: webrnn <command> [options]
+
+Recurrent networks (RNN, GRU, LSTM) on WebGPU, matching PyTorch.
+
+Commands:
+  run      Forward (and backward) of a recurrent layer: safetensors in, safetensors out
+  help     Show help for a command: webrnn help run
+
+Options:
+  --debug      Show stack traces on errors
+  -h, --help   Show this help
+`;
+
+const COMMANDS: Record<string, { help: string; run: (args: string[], out: (s: string) => void) => Promise<number> }> = {
+  run: { help: RUN_HELP, run: runCommand },
+};
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+const processIo: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+};
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function describe(e: unknown): string {
+  if (e instanceof UsageError || e instanceof WebRnnError) return e.message;
+  if (e instanceof Error) return `internal error: ${e.name}: ${e.message} (run with --debug for the stack trace)`;
+  return `internal error: ${String(e)}`;
+}
+
+/** Runs the command line `argv` (without node and the script); returns the exit status. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const debug = argv.includes('--debug');
+  try {
+    // --debug is accepted before the command too; the command's own parser allows it after.
+    const start = argv.findIndex((a) => a !== '--debug');
+    const [command, ...rest] = start < 0 ? [] : argv.slice(start);
+    if (command === undefined) throw new UsageError('missing command (see webrnn --help)');
+    if (command === '-h' || command === '--help') {
+      io.out(MAIN_HELP);
+      return 0;
+    }
+    if (command === 'help') {
+      const topic = rest.find((a) => !a.startsWith('-'));
+      if (topic === undefined) {
+        io.out(MAIN_HELP);
+        return 0;
+      }
+      if (!Object.hasOwn(COMMANDS, topic)) throw new UsageError(`help: unknown command "${topic}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+      io.out(COMMANDS[topic].help);
+      return 0;
+    }
+    if (!Object.hasOwn(COMMANDS, command)) {
+      throw new UsageError(`unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')}; see webrnn --help)`);
+    }
+    return await COMMANDS[command].run(rest, io.out);
+  } catch (e) {
+    io.err(`webrnn: ${oneLine(describe(e))}\n`);
+    if (debug && e instanceof Error && e.stack) io.err(`${e.stack}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,78 @@
+/** `webrnn run`: argument parsing, validation, GPU execution, atomic write of the result. */
+import { parseArgs } from 'node:util';
+import { WebRnnError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { serializeSafetensors } from '../io/safetensors.js';
+import { loadRunJob } from './run-job.js';
+import { UsageError } from './usage-error.js';
+
+export const RUN_HELP = `Usage: webrnn run --config config.json --weights weights.safetensors --input inputs.safetensors --out result.safetensors
+
+Runs one recurrent layer on WebGPU: the forward pass, and the backward pass when upstream
+gradients are given. Tensor names and shapes follow PyTorch's nn.LSTM / nn.GRU / nn.RNN.
+
+Options:
+  --config FILE    JSON with PyTorch's constructor arguments:
+                   {"mode": "LSTM" | "GRU" | "RNN_TANH" | "RNN_RELU", "input_size", "hidden_size",
+                    "num_layers", "bias", "batch_first", "bidirectional"}
+                   plus webrnn's "reset_after" (GRU) and "peephole" (LSTM).
+  --weights FILE   safetensors with the module's state_dict: weight_ih_l{k}[_reverse],
+                   weight_hh_l{k}[_reverse], bias_ih_l{k}[_reverse], bias_hh_l{k}[_reverse];
+                   every parameter, exact shapes, no other names.
+  --input FILE     safetensors with
+                     input        (T, B, I), or (B, T, I) when batch_first
+                     h0, c0       (L*D, B, H), optional (c0: LSTM only)
+                     lengths      (B,) int64 or int32, optional: valid steps per row, each in [1, T]
+                     grad_output  like the output, optional upstream gradients; any of
+                     grad_h_n     (L*D, B, H)      these three runs the backward pass too
+                     grad_c_n     (L*D, B, H)      (missing ones count as zeros)
+  --out FILE       safetensors written with output, h_n, c_n (LSTM), and after a backward pass
+                   grad.input, grad.h0 / grad.c0 (when h0 / c0 were given), grad.<parameter>.
+                   All float32. Written atomically: on failure no file is left behind.
+  --debug          Show stack traces on errors.
+  -h, --help       Show this help.
+`;
+
+/** The GPU half, loaded only after validation so that bad input never waits for an adapter. */
+async function loadEngineStep(): Promise<typeof import('./run-engine.js')> {
+  try {
+    return await import('./run-engine.js');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+    throw new WebRnnError('BAD_STATE', `cannot load the engine (${(e as Error).message}); run \`npm run build\``);
+  }
+}
+
+/** Runs `webrnn run` with the arguments after the command name; returns the exit status. */
+export async function runCommand(args: string[], out: (s: string) => void): Promise<number> {
+  let values: { config?: string; weights?: string; input?: string; out?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        config: { type: 'string' },
+        weights: { type: 'string' },
+        input: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        debug: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new UsageError(`run: ${(e as Error).message} (see webrnn run --help)`);
+  }
+  if (values.help) {
+    out(RUN_HELP);
+    return 0;
+  }
+  const missing = (['config', 'weights', 'input', 'out'] as const).filter((k) => !values[k]);
+  if (missing.length) throw new UsageError(`run: missing ${missing.map((k) => `--${k}`).join(', ')} (see webrnn run --help)`);
+
+  const job = await loadRunJob({ config: values.config!, weights: values.weights!, input: values.input!, out: values.out! });
+  const { executeRunJob } = await loadEngineStep();
+  const result = await executeRunJob(job);
+  await writeFileAtomic(job.outPath, serializeSafetensors(result, { producer: 'webrnn run' }));
+  return 0;
+}
