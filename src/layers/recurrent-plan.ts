@@ -2,6 +2,7 @@ import { gateCount, type ResolvedConfig } from '../config.js';
 import type { Engine } from '../gpu/engine.js';
 import { STEP_STRIDE, type Kernel } from '../gpu/kernel.js';
 import { Program } from '../gpu/program.js';
+import { Recorder } from '../gpu/recorder.js';
 
 /** Element offsets of one layer's parameters in the flat parameter (and gradient) buffer. */
 export interface LayerOffsets {
@@ -63,7 +64,7 @@ export class RecurrentPlan {
   dh0: GPUBuffer | undefined;
   dc0: GPUBuffer | undefined;
 
-  private readonly owned: GPUBuffer[] = [];
+  private readonly rec: Recorder;
   private readonly steps: GPUBuffer;
   private readonly G: number;
   private readonly D: number;
@@ -89,12 +90,12 @@ export class RecurrentPlan {
     const lstm = cfg.mode === 'LSTM';
     const saveGates = cfg.mode !== 'RNN_TANH' && cfg.mode !== 'RNN_RELU';
 
+    this.rec = new Recorder(engine, cfg.mode);
     this.lengths = this.buf(B * 4, 'lengths');
+    // Step i's index sits at byte i·STEP_STRIDE; each per-step dispatch binds its slot by dynamic offset.
     const stepData = new Uint32Array(((T + 1) * STEP_STRIDE) / 4);
     for (let i = 0; i <= T; i++) stepData[(i * STEP_STRIDE) / 4] = i;
-    this.steps = this.engine.createBuffer(stepData.byteLength, 'steps', GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    this.owned.push(this.steps);
-    engine.device.queue.writeBuffer(this.steps, 0, stepData);
+    this.steps = this.rec.uniform(stepData, 'steps');
 
     this.x0 = this.buf(T * B * I * F32, 'x0');
     if (cfg.batch_first) {
@@ -124,37 +125,15 @@ export class RecurrentPlan {
   }
 
   private buf(bytes: number, label: string): GPUBuffer {
-    const b = this.engine.createBuffer(bytes, `${this.cfg.mode}:${label}`);
-    this.owned.push(b);
-    return b;
+    return this.rec.buffer(bytes, label);
   }
 
-  /** Group 0 of a kernel: its Params uniform (written once) plus the named storage buffers. */
   private bind(k: Kernel, params: Record<string, number>, buffers: Record<string, GPUBuffer>, label: string): GPUBindGroup {
-    const u = this.engine.uniform(k.packParams(params), `${k.name}:${label}:params`);
-    this.owned.push(u);
-    return k.bindGroup(0, { [k.params!.variable]: u, ...buffers }, label);
+    return this.rec.bind(k, params, buffers, label);
   }
 
   private stepGroup(k: Kernel): GPUBindGroup {
     return k.bindGroup(1, { step: this.steps }, 'steps');
-  }
-
-  /** matmul with zero defaults for offsets, strides and flags. */
-  private matmul(prog: Program, label: string, p: Partial<Record<string, number>> & { M: number; N: number; K: number }, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, z: number, bias?: GPUBuffer): void {
-    const k = this.engine.kernel('matmul');
-    const full: Record<string, number> = {
-      a_off: 0, a_rs: 0, a_cs: 0, a_zs: 0, b_off: 0, b_rs: 0, b_cs: 0, b_zs: 0,
-      c_off: 0, c_rs: 0, c_zs: 0, bias_off: 0, bias_zs: 0, has_bias: bias ? 1 : 0, accumulate: 0,
-      ...(p as Record<string, number>),
-    };
-    const g = this.bind(k, full, { a, b, bias: bias ?? b, c }, label);
-    prog.dispatch(k, [g], [ceil(p.N, 32), ceil(p.M, 32), z]);
-  }
-
-  private transpose(prog: Program, label: string, P0: number, P1: number, F: number, a: GPUBuffer, out: GPUBuffer): void {
-    const k = this.engine.kernel('transpose_01');
-    prog.dispatch(k, [this.bind(k, { P0, P1, F }, { a, out }, label)], [ceil(F, 64), P1, P0]);
   }
 
   private recordForward(): void {
@@ -162,12 +141,12 @@ export class RecurrentPlan {
     const prog = this.forward;
     const TB = T * B;
     const stepGrid: [number, number, number] = [ceil(H, 64), ceil(B, 4), D];
-    if (cfg.batch_first) this.transpose(prog, 'input', B, T, cfg.input_size, this.xbf!, this.x0);
+    if (cfg.batch_first) this.rec.transpose(prog, 'input', B, T, cfg.input_size, this.xbf!, this.x0);
     for (let l = 0; l < L; l++) {
       const o = this.offsets[l];
       const I = o.inputSize;
       const x = l === 0 ? this.x0 : this.y[l - 1];
-      this.matmul(prog, `x·W_ih l${l}`, {
+      this.rec.matmul(prog, `x·W_ih l${l}`, {
         M: TB, N: G * H, K: I,
         a_rs: I, a_cs: 1,
         b_off: o.w_ih, b_rs: 1, b_cs: I, b_zs: o.dirStride,
@@ -197,7 +176,7 @@ export class RecurrentPlan {
       }
       for (let s = 0; s < T; s++) for (const st of steps) prog.dispatch(st.k, st.g, stepGrid, s);
     }
-    if (cfg.batch_first) this.transpose(prog, 'output', T, B, D * H, this.y[L - 1], this.outbf!);
+    if (cfg.batch_first) this.rec.transpose(prog, 'output', T, B, D * H, this.y[L - 1], this.outbf!);
 
     const BH = B * H * F32;
     for (let l = 0; l < L; l++) {
@@ -235,7 +214,7 @@ export class RecurrentPlan {
     const prog = new Program();
     const out = new Program();
     const stepGrid: [number, number, number] = [ceil(H, 64), ceil(B, 4), D];
-    if (cfg.batch_first) this.transpose(prog, 'grad_output', B, T, D * H, this.dybf!, this.dy[L - 1]);
+    if (cfg.batch_first) this.rec.transpose(prog, 'grad_output', B, T, D * H, this.dybf!, this.dy[L - 1]);
     for (let l = L - 1; l >= 0; l--) {
       const o = this.offsets[l];
       const I = o.inputSize;
@@ -270,7 +249,7 @@ export class RecurrentPlan {
       // dX = Σ_d dG_x[d] · W_ih[d]: the next layer down's dL/d(output), or dL/d(input).
       const dx = l > 0 ? this.dy[l - 1] : this.dx0;
       for (let d = 0; d < D; d++) {
-        this.matmul(prog, `dX l${l} d${d}`, {
+        this.rec.matmul(prog, `dX l${l} d${d}`, {
           M: TB, N: I, K: GH,
           a_off: d * TB * GH, a_rs: GH, a_cs: 1,
           b_off: o.w_ih + d * o.dirStride, b_rs: I, b_cs: 1,
@@ -279,7 +258,7 @@ export class RecurrentPlan {
       }
       // dW_ih[d] = dG_x[d]ᵀ · X
       const x = l === 0 ? this.x0 : this.y[l - 1];
-      this.matmul(prog, `dW_ih l${l}`, {
+      this.rec.matmul(prog, `dW_ih l${l}`, {
         M: GH, N: I, K: TB,
         a_rs: 1, a_cs: GH, a_zs: TB * GH,
         b_rs: I, b_cs: 1,
@@ -288,7 +267,7 @@ export class RecurrentPlan {
       // dW_hh[d] = dG_h[d]ᵀ · H_prev[d]; forward h<t-1> rows start at slot 0, reverse at slot 1 of
       // direction 1, i.e. (T+2)·B·H elements after direction 0's.
       const recRows = gru && !cfg.reset_after ? 2 * H : GH;
-      this.matmul(prog, `dW_hh l${l}`, {
+      this.rec.matmul(prog, `dW_hh l${l}`, {
         M: recRows, N: H, K: TB,
         a_rs: 1, a_cs: GH, a_zs: TB * GH,
         b_rs: H, b_cs: 1, b_zs: (T + 2) * B * H,
@@ -296,7 +275,7 @@ export class RecurrentPlan {
       }, dgh, this.hs[l], this.grads, D);
       if (recRows < GH) {
         // reset-before GRU: dW_hn = dpre_nᵀ · (r ⊙ h<t-1>), with rh saved in act's 4th block.
-        this.matmul(prog, `dW_hn l${l}`, {
+        this.rec.matmul(prog, `dW_hn l${l}`, {
           M: H, N: H, K: TB,
           a_off: 2 * H, a_rs: 1, a_cs: GH, a_zs: TB * GH,
           b_off: 3 * H, b_rs: 4 * H, b_cs: 1, b_zs: TB * 4 * H,
@@ -304,10 +283,8 @@ export class RecurrentPlan {
         }, dgh, this.act[l], this.grads, D);
       }
       if (cfg.bias) {
-        const k = this.engine.kernel('sum_rows');
         for (const [src, off, name] of [[this.dgx[l], o.b_ih, 'db_ih'], [dgh, o.b_hh, 'db_hh']] as const) {
-          const g = this.bind(k, { M: TB, N: GH, a_off: 0, a_rs: GH, a_zs: TB * GH, out_off: off, out_zs: o.dirStride, accumulate: 0 }, { a: src, out: this.grads }, `${name} l${l}`);
-          prog.dispatch(k, [g], [ceil(GH, 64), D, 1]);
+          this.rec.sumRows(prog, `${name} l${l}`, { M: TB, N: GH, a_rs: GH, a_zs: TB * GH, out_off: off, out_zs: o.dirStride }, src, this.grads, D);
         }
       }
       if (cfg.peephole) {
@@ -318,13 +295,12 @@ export class RecurrentPlan {
       out.copy(this.carryH[l], 0, this.dh0, l * DBH, DBH);
       if (lstm) out.copy(this.carryC[l], 0, this.dc0!, l * DBH, DBH);
     }
-    if (cfg.batch_first) this.transpose(prog, 'grad_input', T, B, cfg.input_size, this.dx0, this.dxbf!);
+    if (cfg.batch_first) this.rec.transpose(prog, 'grad_input', T, B, cfg.input_size, this.dx0, this.dxbf!);
     this.backward = prog;
     this.backwardOut = out;
   }
 
   dispose(): void {
-    for (const b of this.owned) this.engine.releaseBuffer(b);
-    this.owned.length = 0;
+    this.rec.dispose();
   }
 }

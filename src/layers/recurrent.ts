@@ -3,7 +3,7 @@ import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Tensor } from '../gpu/tensor.js';
-import { Rng } from '../ref/random.js';
+import { ParameterStore } from './parameter-store.js';
 import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
 
 /** Optional inputs of {@link Recurrent.forward}, as PyTorch's `rnn(input, h0)` plus packed lengths. */
@@ -68,14 +68,9 @@ export interface RecurrentOptions {
 export class Recurrent {
   readonly config: ResolvedConfig;
   readonly specs: readonly ParamSpec[];
-  /** Total number of parameters. */
-  readonly parameterCount: number;
-  /** @internal flat parameters, state_dict order */
-  readonly params: GPUBuffer;
-  /** @internal flat gradients, same layout */
-  readonly grads: GPUBuffer;
+  /** The flat parameter and gradient buffers (what optimizers update). */
+  readonly store: ParameterStore;
   private readonly engine: Engine;
-  private readonly offsets = new Map<string, number>();
   private readonly layers: LayerOffsets[] = [];
   private plan: RecurrentPlan | undefined;
   private last: { T: number; B: number; x: Tensor; hasH0: boolean; hasC0: boolean } | undefined;
@@ -86,14 +81,13 @@ export class Recurrent {
     this.engine = engine;
     this.config = resolveConfig(config);
     this.specs = parameterSpecs(this.config);
-    let n = 0;
-    for (const s of this.specs) {
-      this.offsets.set(s.name, n);
-      n += s.shape.reduce((a, b) => a * b, 1);
-    }
-    this.parameterCount = n;
+    this.store = new ParameterStore(engine, this.specs, this.config.mode);
     const D = this.config.bidirectional ? 2 : 1;
-    const off = (kind: string, l: number, d = 0) => this.offsets.get(`${kind}_l${l}${d ? '_reverse' : ''}`) ?? 0;
+    const has = new Set(this.specs.map((s) => s.name));
+    const off = (kind: string, l: number, d = 0) => {
+      const name = `${kind}_l${l}${d ? '_reverse' : ''}`;
+      return has.has(name) ? this.store.offset(name) : 0;
+    };
     for (let l = 0; l < this.config.num_layers; l++) {
       this.layers.push({
         w_ih: off('weight_ih', l),
@@ -105,13 +99,12 @@ export class Recurrent {
         inputSize: l === 0 ? this.config.input_size : D * this.config.hidden_size,
       });
     }
-    this.params = engine.createBuffer(n * 4, `${this.config.mode}:params`);
-    this.grads = engine.createBuffer(n * 4, `${this.config.mode}:grads`);
-    const rng = new Rng(opts.seed ?? 0);
-    const k = 1 / Math.sqrt(this.config.hidden_size);
-    const init = new Float32Array(n);
-    for (let i = 0; i < n; i++) init[i] = rng.uniform(-k, k);
-    engine.device.queue.writeBuffer(this.params, 0, init);
+    this.store.initUniform(opts.seed ?? 0, 1 / Math.sqrt(this.config.hidden_size));
+  }
+
+  /** Total number of parameters. */
+  get parameterCount(): number {
+    return this.store.parameterCount;
   }
 
   /**
@@ -120,31 +113,19 @@ export class Recurrent {
    */
   loadStateDict(sd: Record<string, Float32Array | Float64Array | readonly number[]>): void {
     this.check();
-    const known = new Set(this.specs.map((s) => s.name));
-    const unknown = Object.keys(sd).filter((k) => !known.has(k));
-    if (unknown.length) throw new WebRnnError('BAD_SHAPE', `unknown parameter name(s) ${unknown.join(', ')}; this ${this.config.mode} has ${[...known].join(', ')}`);
-    const flat = new Float32Array(this.parameterCount);
-    for (const s of this.specs) {
-      const v = sd[s.name];
-      const n = s.shape.reduce((a, b) => a * b, 1);
-      if (!v) throw new WebRnnError('BAD_SHAPE', `missing parameter ${s.name} (shape [${s.shape.join(', ')}])`);
-      if (v.length !== n) throw new WebRnnError('BAD_SHAPE', `parameter ${s.name} has ${v.length} values, shape [${s.shape.join(', ')}] needs ${n}`);
-      flat.set(v instanceof Float32Array ? v : Float32Array.from(v), this.offsets.get(s.name)!);
-    }
-    this.engine.device.queue.writeBuffer(this.params, 0, flat);
+    this.store.load(sd, this.config.mode);
   }
 
   /** The parameters, by PyTorch state_dict name, read back to the CPU. */
   async stateDict(): Promise<Record<string, Float32Array>> {
     this.check();
-    const flat = await this.engine.readBuffer(this.params, 0, this.parameterCount);
-    return this.split(flat);
+    return this.store.read('params');
   }
 
   /** The parameters as tensors (views of the flat parameter buffer), by state_dict name. */
   parameters(): Record<string, Tensor> {
     this.check();
-    return this.views(this.params);
+    return this.store.views('params');
   }
 
   /**
@@ -240,7 +221,7 @@ export class Recurrent {
       grad_input: new Tensor(this.engine, c.batch_first ? plan.dxbf! : plan.dx0!, inShape, 0, false),
       grad_h0: new Tensor(this.engine, plan.dh0!, stateShape, 0, false),
       ...(plan.dc0 ? { grad_c0: new Tensor(this.engine, plan.dc0, stateShape, 0, false) } : {}),
-      grads: this.views(this.grads),
+      grads: this.store.views('grads'),
     };
   }
 
@@ -254,8 +235,7 @@ export class Recurrent {
   dispose(): void {
     if (this.disposed) return;
     this.plan?.dispose();
-    this.engine.releaseBuffer(this.params);
-    this.engine.releaseBuffer(this.grads);
+    this.store.dispose();
     this.disposed = true;
   }
 
@@ -263,23 +243,8 @@ export class Recurrent {
     if (this.plan && this.plan.T === T && this.plan.B === B) return this.plan;
     this.plan?.dispose();
     this.plan = undefined;
-    this.plan = new RecurrentPlan(this.engine, this.config, this.layers, this.params, this.grads, T, B);
+    this.plan = new RecurrentPlan(this.engine, this.config, this.layers, this.store.params, this.store.grads, T, B);
     return this.plan;
-  }
-
-  private views(buffer: GPUBuffer): Record<string, Tensor> {
-    const out: Record<string, Tensor> = {};
-    for (const s of this.specs) out[s.name] = new Tensor(this.engine, buffer, s.shape, this.offsets.get(s.name)! * 4, false);
-    return out;
-  }
-
-  private split(flat: Float32Array): Record<string, Float32Array> {
-    const out: Record<string, Float32Array> = {};
-    for (const s of this.specs) {
-      const o = this.offsets.get(s.name)!;
-      out[s.name] = flat.slice(o, o + s.shape.reduce((a, b) => a * b, 1));
-    }
-    return out;
   }
 
   private check(): void {

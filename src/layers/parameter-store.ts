@@ -1,0 +1,111 @@
+import { WebRnnError } from '../errors.js';
+import type { Engine } from '../gpu/engine.js';
+import { Tensor } from '../gpu/tensor.js';
+import { Rng } from '../random.js';
+
+/** A named parameter tensor and its shape, in state_dict order. */
+export interface NamedShape {
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
+/**
+ * What optimizers and gradient clipping see of a layer: one flat float32 parameter buffer, a gradient
+ * buffer of the same layout, and the names and shapes that lay them out (state_dict order).
+ */
+export interface ParameterBlock {
+  readonly params: GPUBuffer;
+  readonly grads: GPUBuffer;
+  readonly parameterCount: number;
+  readonly specs: readonly NamedShape[];
+}
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * The parameters of one layer on the GPU: a flat buffer in state_dict order, its gradient twin, and
+ * state_dict import/export by name. Every layer (recurrent, dense, embedding) keeps its weights in one
+ * of these, so optimizers update a layer with one dispatch.
+ */
+export class ParameterStore implements ParameterBlock {
+  readonly params: GPUBuffer;
+  readonly grads: GPUBuffer;
+  readonly parameterCount: number;
+  readonly specs: readonly NamedShape[];
+  private readonly offsets = new Map<string, number>();
+
+  constructor(
+    private readonly engine: Engine,
+    specs: readonly NamedShape[],
+    label: string,
+  ) {
+    this.specs = specs;
+    let n = 0;
+    for (const s of specs) {
+      this.offsets.set(s.name, n);
+      n += size(s.shape);
+    }
+    this.parameterCount = n;
+    this.params = engine.createBuffer(n * 4, `${label}:params`);
+    this.grads = engine.createBuffer(n * 4, `${label}:grads`);
+  }
+
+  /** Element offset of a parameter in the flat buffers. */
+  offset(name: string): number {
+    const o = this.offsets.get(name);
+    if (o === undefined) throw new WebRnnError('BAD_STATE', `no parameter named ${name}`);
+    return o;
+  }
+
+  /** Fills every parameter with U(−k, k) from a seeded generator (PyTorch's default for RNN layers). */
+  initUniform(seed: number, k: number | ((spec: NamedShape) => number)): void {
+    const rng = new Rng(seed);
+    const init = new Float32Array(this.parameterCount);
+    for (const s of this.specs) {
+      const bound = typeof k === 'number' ? k : k(s);
+      const o = this.offsets.get(s.name)!;
+      for (let i = 0; i < size(s.shape); i++) init[o + i] = rng.uniform(-bound, bound);
+    }
+    this.engine.device.queue.writeBuffer(this.params, 0, init);
+  }
+
+  /** Loads parameters by name; every one must be present with its exact size; unknown names are an error. */
+  load(sd: Record<string, Float32Array | Float64Array | readonly number[]>, what: string): void {
+    const known = new Set(this.specs.map((s) => s.name));
+    const unknown = Object.keys(sd).filter((k) => !known.has(k));
+    if (unknown.length) throw new WebRnnError('BAD_SHAPE', `unknown parameter name(s) ${unknown.join(', ')}; this ${what} has ${[...known].join(', ')}`);
+    const flat = new Float32Array(this.parameterCount);
+    for (const s of this.specs) {
+      const v = Object.hasOwn(sd, s.name) ? sd[s.name] : undefined;
+      const n = size(s.shape);
+      if (!v) throw new WebRnnError('BAD_SHAPE', `missing parameter ${s.name} (shape [${s.shape.join(', ')}])`);
+      if (v.length !== n) throw new WebRnnError('BAD_SHAPE', `parameter ${s.name} has ${v.length} values, shape [${s.shape.join(', ')}] needs ${n}`);
+      flat.set(v instanceof Float32Array ? v : Float32Array.from(v), this.offsets.get(s.name)!);
+    }
+    this.engine.device.queue.writeBuffer(this.params, 0, flat);
+  }
+
+  /** The parameters (or gradients) read back to the CPU, by name. */
+  async read(which: 'params' | 'grads' = 'params'): Promise<Record<string, Float32Array>> {
+    const flat = await this.engine.readBuffer(which === 'params' ? this.params : this.grads, 0, this.parameterCount);
+    const out: Record<string, Float32Array> = {};
+    for (const s of this.specs) {
+      const o = this.offsets.get(s.name)!;
+      out[s.name] = flat.slice(o, o + size(s.shape));
+    }
+    return out;
+  }
+
+  /** Tensor views of the parameters (or gradients), by name. */
+  views(which: 'params' | 'grads' = 'params'): Record<string, Tensor> {
+    const buffer = which === 'params' ? this.params : this.grads;
+    const out: Record<string, Tensor> = {};
+    for (const s of this.specs) out[s.name] = new Tensor(this.engine, buffer, s.shape, this.offsets.get(s.name)! * 4, false);
+    return out;
+  }
+
+  dispose(): void {
+    this.engine.releaseBuffer(this.params);
+    this.engine.releaseBuffer(this.grads);
+  }
+}
