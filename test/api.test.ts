@@ -130,3 +130,31 @@ describe('behaviour', () => {
     expect(after.bytes - before.bytes).toBe(3 * 160);
   });
 });
+
+describe('device limits', () => {
+  test('a grid beyond maxComputeWorkgroupsPerDimension is a DEVICE_LIMIT error that frees what it built', () => {
+    const before = engine.memory();
+    const rnn = engine.recurrent({ mode: 'RNN_TANH', input_size: 1, hidden_size: 1 });
+    const B = 4 * engine.device.limits.maxComputeWorkgroupsPerDimension + 4; // step grid y = ceil(B / 4)
+    const x = engine.tensor(new Float32Array(B), [1, B, 1]);
+    expect(() => rnn.forward(x)).toThrow(/maxComputeWorkgroupsPerDimension/);
+    expect(code(() => rnn.forward(x))).toBe('DEVICE_LIMIT');
+    x.dispose();
+    rnn.dispose();
+    expect(engine.memory()).toEqual(before);
+  });
+
+  test('a buffer beyond maxStorageBufferBindingSize is a DEVICE_LIMIT error naming the limit', () => {
+    const before = engine.memory();
+    const lim = engine.device.limits.maxStorageBufferBindingSize;
+    // gx is (T, B, 4H) floats: pick T so that it alone exceeds the limit, with a tiny input.
+    const H = 256;
+    const T = Math.ceil(lim / (4 * H * 4)) + 1;
+    const rnn = engine.recurrent({ mode: 'LSTM', input_size: 1, hidden_size: H });
+    const x = engine.tensor(new Float32Array(T), [T, 1, 1]);
+    expect(() => rnn.forward(x)).toThrow(/maxStorageBufferBindingSize/);
+    x.dispose();
+    rnn.dispose();
+    expect(engine.memory()).toEqual(before);
+  });
+});

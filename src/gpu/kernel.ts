@@ -132,6 +132,11 @@ export class Kernel {
     return this.device.createBindGroup({ label: `${this.name}:${label}`, layout: this.groupLayouts[group], entries });
   }
 
+  /** The device's maxComputeWorkgroupsPerDimension. */
+  get maxWorkgroups(): number {
+    return this.device.limits.maxComputeWorkgroupsPerDimension;
+  }
+
   /** Number of bind groups the kernel uses. */
   get groupCount(): number {
     return this.groupLayouts.length;

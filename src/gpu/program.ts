@@ -1,3 +1,4 @@
+import { WebRnnError } from '../errors.js';
 import type { Kernel } from './kernel.js';
 import { STEP_STRIDE } from './kernel.js';
 
@@ -18,6 +19,10 @@ export class Program {
 
   dispatch(kernel: Kernel, groups: GPUBindGroup[], workgroups: [number, number, number], stepSlot?: number): void {
     if (workgroups.some((n) => n === 0)) return;
+    const max = kernel.maxWorkgroups;
+    if (workgroups.some((n) => n > max)) {
+      throw new WebRnnError('DEVICE_LIMIT', `${kernel.name} needs a grid of [${workgroups.join(', ')}] workgroups; this adapter allows ${max} per dimension (maxComputeWorkgroupsPerDimension): use a smaller batch or shorter sequences`);
+    }
     this.ops.push({ kind: 'dispatch', kernel: kernel.name, pipeline: kernel.pipeline(), groups, workgroups, stepSlot });
   }
 

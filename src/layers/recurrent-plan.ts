@@ -91,27 +91,33 @@ export class RecurrentPlan {
     const saveGates = cfg.mode !== 'RNN_TANH' && cfg.mode !== 'RNN_RELU';
 
     this.rec = new Recorder(engine, cfg.mode);
-    this.lengths = this.buf(B * 4, 'lengths');
-    // Step i's index sits at byte i·STEP_STRIDE; each per-step dispatch binds its slot by dynamic offset.
-    const stepData = new Uint32Array(((T + 1) * STEP_STRIDE) / 4);
-    for (let i = 0; i <= T; i++) stepData[(i * STEP_STRIDE) / 4] = i;
-    this.steps = this.rec.uniform(stepData, 'steps');
+    // Anything built before a failure (e.g. a DEVICE_LIMIT error) is freed, not leaked.
+    try {
+      this.lengths = this.buf(B * 4, 'lengths');
+      // Step i's index sits at byte i·STEP_STRIDE; each per-step dispatch binds its slot by dynamic offset.
+      const stepData = new Uint32Array(((T + 1) * STEP_STRIDE) / 4);
+      for (let i = 0; i <= T; i++) stepData[(i * STEP_STRIDE) / 4] = i;
+      this.steps = this.rec.uniform(stepData, 'steps');
 
-    this.x0 = this.buf(T * B * I * F32, 'x0');
-    if (cfg.batch_first) {
-      this.xbf = this.buf(T * B * I * F32, 'x_batch_first');
-      this.outbf = this.buf(T * B * D * H * F32, 'output_batch_first');
+      this.x0 = this.buf(T * B * I * F32, 'x0');
+      if (cfg.batch_first) {
+        this.xbf = this.buf(T * B * I * F32, 'x_batch_first');
+        this.outbf = this.buf(T * B * D * H * F32, 'output_batch_first');
+      }
+      this.hn = this.buf(L * D * B * H * F32, 'h_n');
+      if (lstm) this.cn = this.buf(L * D * B * H * F32, 'c_n');
+      for (let l = 0; l < L; l++) {
+        this.gx.push(this.buf(D * T * B * G * H * F32, `gx${l}`));
+        this.hs.push(this.buf(D * (T + 1) * B * H * F32, `hs${l}`));
+        if (lstm) this.cs.push(this.buf(D * (T + 1) * B * H * F32, `cs${l}`));
+        if (saveGates) this.act.push(this.buf(D * T * B * 4 * H * F32, `act${l}`));
+        this.y.push(this.buf(T * B * D * H * F32, `y${l}`));
+      }
+      this.recordForward();
+    } catch (e) {
+      this.rec.dispose();
+      throw e;
     }
-    this.hn = this.buf(L * D * B * H * F32, 'h_n');
-    if (lstm) this.cn = this.buf(L * D * B * H * F32, 'c_n');
-    for (let l = 0; l < L; l++) {
-      this.gx.push(this.buf(D * T * B * G * H * F32, `gx${l}`));
-      this.hs.push(this.buf(D * (T + 1) * B * H * F32, `hs${l}`));
-      if (lstm) this.cs.push(this.buf(D * (T + 1) * B * H * F32, `cs${l}`));
-      if (saveGates) this.act.push(this.buf(D * T * B * 4 * H * F32, `act${l}`));
-      this.y.push(this.buf(T * B * D * H * F32, `y${l}`));
-    }
-    this.recordForward();
   }
 
   /** Byte offset in hs[l]/cs[l] of the initial state slot of direction d. */
@@ -190,6 +196,12 @@ export class RecurrentPlan {
   /** Allocates the backward workspace and records the backward program (once per plan). */
   ensureBackward(): void {
     if (this.backward) return;
+    // A failed earlier attempt may have left part of the workspace: start over.
+    this.dgx = [];
+    this.dgh = [];
+    this.carryH = [];
+    this.carryC = [];
+    this.dy = [];
     const { T, B, H, D, G, L, cfg } = this;
     const TB = T * B;
     const GH = G * H;
