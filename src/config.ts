@@ -23,6 +23,12 @@ export interface RecurrentConfig {
   /** Two directions, outputs concatenated on the feature axis (default false). */
   bidirectional?: boolean;
   /**
+   * Dropout probability on the outputs of every layer but the last, in training mode (default 0), as
+   * PyTorch's argument. The mask comes from a seeded counter-based hash, so runs are reproducible but
+   * not PyTorch's random stream.
+   */
+  dropout?: number;
+  /**
    * GRU only. true (default): PyTorch/cuDNN/ONNX linear_before_reset=1,
    * n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)). false: the course's / ONNX default form,
    * n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn).
@@ -45,7 +51,7 @@ export function gateCount(mode: RecurrentMode): number {
 }
 
 const MODES: readonly RecurrentMode[] = ['LSTM', 'GRU', 'RNN_TANH', 'RNN_RELU'];
-const KEYS = new Set(['mode', 'input_size', 'hidden_size', 'num_layers', 'bias', 'batch_first', 'bidirectional', 'reset_after', 'peephole']);
+const KEYS = new Set(['mode', 'input_size', 'hidden_size', 'num_layers', 'bias', 'batch_first', 'bidirectional', 'dropout', 'reset_after', 'peephole']);
 
 function positiveInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -57,6 +63,11 @@ function positiveInt(name: string, v: unknown): number {
 function flag(name: string, v: unknown, dflt: boolean): boolean {
   if (v === undefined) return dflt;
   if (typeof v !== 'boolean') throw new WebRnnError('BAD_CONFIG', `${name} must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function probability(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new WebRnnError('BAD_CONFIG', `${name} must be a number in [0, 1), got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -77,6 +88,7 @@ export function resolveConfig(c: RecurrentConfig): ResolvedConfig {
     bias: flag('bias', c.bias, true),
     batch_first: flag('batch_first', c.batch_first, false),
     bidirectional: flag('bidirectional', c.bidirectional, false),
+    dropout: c.dropout === undefined ? 0 : probability('dropout', c.dropout),
     reset_after: flag('reset_after', c.reset_after, true),
     peephole: flag('peephole', c.peephole, false),
   };

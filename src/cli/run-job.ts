@@ -64,7 +64,10 @@ async function readInput(path: string, what: string): Promise<Uint8Array> {
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
-/** PyTorch constructor keys webrnn has no use for, accepted only at the value that makes them no-ops. */
+/**
+ * PyTorch constructor keys accepted only at the value that makes them no-ops here: proj_size is not
+ * implemented, and dropout > 0 would draw a random mask that no PyTorch run can be compared with.
+ */
 const NEUTRAL_TORCH_KEYS: Record<string, unknown> = { dropout: 0, proj_size: 0 };
 
 /** Parses and resolves config.json; `file` names it in messages. */
@@ -81,7 +84,7 @@ export function parseConfigText(text: string, file: string): { config: Recurrent
   const config: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
   for (const [k, neutral] of Object.entries(NEUTRAL_TORCH_KEYS)) {
     if (!(k in config)) continue;
-    if (config[k] !== neutral) throw new WebRnnError('BAD_CONFIG', `${file}: ${k} is not supported (must be ${neutral}, got ${JSON.stringify(config[k])})`);
+    if (config[k] !== neutral) throw new WebRnnError('BAD_CONFIG', `${file}: ${k} must be ${neutral} for \`webrnn run\`, got ${JSON.stringify(config[k])}`);
     delete config[k];
   }
   try {

@@ -10,6 +10,8 @@ interface BindingInfo {
   kind: 'uniform' | 'storage' | 'read-only-storage';
   /** A uniform named `step`: bound with a dynamic offset, one 256-byte slot per time step. */
   dynamic: boolean;
+  /** WGSL type name of the variable (the uniform whose type is `Params` holds the kernel's parameters). */
+  typeName: string;
 }
 
 interface ParamsLayout {
@@ -49,9 +51,9 @@ export class Kernel {
     this.workgroupSize = [ws?.[0] ?? 1, ws?.[1] ?? 1, ws?.[2] ?? 1];
     this.bindings = entry.resources.map((r) => {
       const kind = r.resourceType === 0 ? 'uniform' : r.access === 'read' ? 'read-only-storage' : 'storage';
-      return { name: r.name, group: r.group, binding: r.binding, kind, dynamic: kind === 'uniform' && r.name === 'step' };
+      return { name: r.name, group: r.group, binding: r.binding, kind, dynamic: kind === 'uniform' && r.name === 'step', typeName: r.type.name };
     });
-    const P = this.bindings.find((b) => b.kind === 'uniform' && !b.dynamic);
+    const P = this.bindings.find((b) => b.kind === 'uniform' && b.typeName === 'Params');
     if (P) {
       const u = reflect.uniforms.find((x) => x.name === P.name)!;
       const members = new Map<string, { offset: number; type: 'u32' | 'i32' | 'f32' }>();

@@ -66,6 +66,8 @@ export class RecurrentPlan {
 
   private readonly rec: Recorder;
   private readonly steps: GPUBuffer;
+  /** (seed, call, enabled) of the dropout masks, written before each forward when dropout > 0 */
+  readonly dropoutCall: GPUBuffer | undefined;
   private readonly G: number;
   private readonly D: number;
   private readonly H: number;
@@ -98,6 +100,7 @@ export class RecurrentPlan {
       const stepData = new Uint32Array(((T + 1) * STEP_STRIDE) / 4);
       for (let i = 0; i <= T; i++) stepData[(i * STEP_STRIDE) / 4] = i;
       this.steps = this.rec.uniform(stepData, 'steps');
+      if (cfg.dropout > 0 && L > 1) this.dropoutCall = this.rec.uniform(new Uint32Array(4), 'dropout_call');
 
       this.x0 = this.buf(T * B * I * F32, 'x0');
       if (cfg.batch_first) {
@@ -181,6 +184,7 @@ export class RecurrentPlan {
         steps = [{ k, g: [g0, this.stepGroup(k)] }];
       }
       for (let s = 0; s < T; s++) for (const st of steps) prog.dispatch(st.k, st.g, stepGrid, s);
+      if (l < L - 1) this.dropout(prog, this.y[l], l);
     }
     if (cfg.batch_first) this.rec.transpose(prog, 'output', T, B, D * H, this.y[L - 1], this.outbf!);
 
@@ -253,6 +257,7 @@ export class RecurrentPlan {
         const g0 = this.bind(k, { ...common, D, relu: cfg.mode === 'RNN_RELU' ? 1 : 0 }, { ...bufs, hs: this.hs[l], dg: this.dgx[l] }, `l${l}`);
         step = { k, g: [g0, this.stepGroup(k)] };
       }
+      if (l < L - 1) this.dropout(prog, this.dy[l], l);
       for (let i = 0; i <= T; i++) {
         prog.dispatch(step.k, step.g, stepGrid, i);
         if (resetGate && i < T) prog.dispatch(resetGate.k, resetGate.g, stepGrid, i);
@@ -310,6 +315,17 @@ export class RecurrentPlan {
     if (cfg.batch_first) this.rec.transpose(prog, 'grad_input', T, B, cfg.input_size, this.dx0, this.dxbf!);
     this.backward = prog;
     this.backwardOut = out;
+  }
+
+  /** Dropout on layer l's output (or, in the backward, on its gradient: the same mask). */
+  private dropout(prog: Program, x: GPUBuffer, layer: number): void {
+    if (!this.dropoutCall) return;
+    const k = this.engine.kernel('dropout');
+    const n = this.T * this.B * this.D * this.H;
+    const p = this.cfg.dropout;
+    const g = this.bind(k, { n, off: 0, threshold: Math.min(0xffffffff, Math.round(p * 2 ** 32)), layer, scale: 1 / (1 - p) }, { C: this.dropoutCall, x }, `dropout l${layer}`);
+    const groups = ceil(n, 64);
+    prog.dispatch(k, [g], [Math.min(groups, 65535), ceil(groups, 65535), 1]);
   }
 
   dispose(): void {

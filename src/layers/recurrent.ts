@@ -72,6 +72,13 @@ export class Recurrent {
   readonly store: ParameterStore;
   private readonly engine: Engine;
   private readonly layers: LayerOffsets[] = [];
+  /**
+   * Training mode (PyTorch's `module.training`, default true): dropout between layers is applied only
+   * in training mode. Set with train()/eval().
+   */
+  training = true;
+  private readonly seed: number;
+  private calls = 0;
   private plan: RecurrentPlan | undefined;
   private last: { T: number; B: number; x: Tensor; hasH0: boolean; hasC0: boolean } | undefined;
   private disposed = false;
@@ -99,7 +106,8 @@ export class Recurrent {
         inputSize: l === 0 ? this.config.input_size : D * this.config.hidden_size,
       });
     }
-    this.store.initUniform(opts.seed ?? 0, 1 / Math.sqrt(this.config.hidden_size));
+    this.seed = opts.seed ?? 0;
+    this.store.initUniform(this.seed, 1 / Math.sqrt(this.config.hidden_size));
   }
 
   /** Total number of parameters. */
@@ -154,6 +162,10 @@ export class Recurrent {
 
     const plan = this.planFor(T, B);
     this.engine.device.queue.writeBuffer(plan.lengths, 0, lengths);
+    if (plan.dropoutCall) {
+      // A fresh mask per forward; the backward reuses it (the buffer is not rewritten until the next forward).
+      this.engine.device.queue.writeBuffer(plan.dropoutCall, 0, new Uint32Array([this.seed, ++this.calls, this.training ? 1 : 0, 0]));
+    }
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded programs stay fixed.
     const pre = new Program();
     pre.copy(input.buffer, input.byteOffset, c.batch_first ? plan.xbf! : plan.x0, 0, input.size * 4);
@@ -223,6 +235,18 @@ export class Recurrent {
       ...(plan.dc0 ? { grad_c0: new Tensor(this.engine, plan.dc0, stateShape, 0, false) } : {}),
       grads: this.store.views('grads'),
     };
+  }
+
+  /** Training mode: dropout between layers is active (PyTorch's module.train()). */
+  train(): this {
+    this.training = true;
+    return this;
+  }
+
+  /** Evaluation mode: no dropout (PyTorch's module.eval()). */
+  eval(): this {
+    this.training = false;
+    return this;
   }
 
   /** Dispatches issued by one forward and one backward at the last (T, B) (undefined before a forward). */

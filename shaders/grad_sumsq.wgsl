@@ -1,0 +1,65 @@
+// grad_sumsq: per-workgroup partial sums of squared gradients — pass 1 of the global gradient norm.
+//
+//   g'[i]      = has_clip_value ? clamp(g[i], −clip_value, clip_value) : g[i]   (torch clip_grad_value_)
+//   partial[w] = ( Σ_{i of workgroup w} g'[i]²,  bad_w )                          written at part_off + w
+//   bad_w      = 1 if some g[i] of workgroup w (before clamping) is ±Inf or NaN, or its sum overflowed
+//
+// Shapes: grads (n) is one parameter block's flat gradient; partials (parts, 2) holds every block's
+// partial sums back to back, this block's from part_off on. grad_norm.wgsl folds them into the norm.
+// Grid: x = groups (the host caps it; a grid-stride loop covers any n), workgroup 256. Invocation
+// j = w·256 + l sums elements j, j + groups·256, … in index order; the 256 sums of a workgroup are
+// added in a fixed tree. Deterministic — same bits every run — with no atomics.
+// Non-finite values are found from their bits: WGSL lets compilers assume floats are finite, so a
+// test like x != x may be folded away.
+
+struct Params {
+  n: u32,              // elements in this block
+  part_off: u32,       // first partial of this block
+  clip_value: f32,     // > 0 when has_clip_value = 1
+  has_clip_value: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> grads: array<f32>;                // (n)
+@group(0) @binding(2) var<storage, read_write> partials: array<vec2<f32>>; // (parts): (Σ g'², bad)
+
+const WG = 256u;
+var<workgroup> sums: array<f32, WG>;
+var<workgroup> bads: array<u32, WG>;
+
+fn non_finite(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
+}
+
+@compute @workgroup_size(256, 1, 1)
+fn grad_sumsq(
+  @builtin(global_invocation_id) gid: vec3<u32>,
+  @builtin(local_invocation_id) lid: vec3<u32>,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+  let stride = nwg.x * WG;
+  var s = 0.0;
+  var bad = 0u;
+  for (var i = gid.x; i < P.n; i += stride) {
+    var g = grads[i];
+    if (non_finite(g)) { bad = 1u; }
+    if (P.has_clip_value == 1u) { g = clamp(g, -P.clip_value, P.clip_value); }
+    s += g * g;
+  }
+  sums[lid.x] = s;
+  bads[lid.x] = bad;
+  workgroupBarrier();
+  for (var h = WG / 2u; h > 0u; h >>= 1u) {
+    if (lid.x < h) {
+      sums[lid.x] += sums[lid.x + h];
+      bads[lid.x] |= bads[lid.x + h];
+    }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) {
+    let total = sums[0];
+    let flag = select(0.0, 1.0, bads[0] != 0u || non_finite(total));
+    partials[P.part_off + wid.x] = vec2<f32>(total, flag);
+  }
+}

@@ -1,0 +1,49 @@
+// mse: F.mse_loss, elementwise loss and gradient in one pass, plus the first level of the sum.
+//
+//   grad_i     = w_i · 2 (x_i − y_i)
+//   partial[g] = Σ_{i in chunk g} w_i · (x_i − y_i)²
+//
+// w_i = call.scale (1 for sum, 1 / counted elements for mean) times the mask: none (mask_mode 0), per
+// element mask[i] (1) or per row mask[i / F] (2). Masked elements get loss and gradient exactly 0.
+// Invocation j of workgroup g handles elements g·chunk + j, + 256, … in order; a fixed tree in
+// workgroup memory sums the 256 partials: deterministic. reduce_sum finishes the sum.
+// Grid: x = max(1, ceil(n / chunk)) workgroups of 256.
+
+struct Params { n: u32, F: u32, chunk: u32, out_off: u32 }
+struct Call { scale: f32, mask_mode: u32 }  // written before each submission
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;              // (n) predictions
+@group(0) @binding(2) var<storage, read> y: array<f32>;              // (n) targets
+@group(0) @binding(3) var<storage, read> mask: array<f32>;           // (n) or (n / F) of 0/1, see mask_mode
+@group(0) @binding(4) var<storage, read> call: Call;
+@group(0) @binding(5) var<storage, read_write> grad: array<f32>;     // (n) dL/dx
+@group(0) @binding(6) var<storage, read_write> partial: array<f32>;  // (ceil(n / chunk)) at out_off
+
+const WG = 256u;
+var<workgroup> red: array<f32, WG>;
+
+@compute @workgroup_size(256, 1, 1)
+fn mse(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let start = wid.x * P.chunk;
+  let end = min(start + P.chunk, P.n);
+  var s = 0.0;
+  for (var i = start + lid; i < end; i += WG) {
+    var w = call.scale;
+    if (call.mask_mode == 1u) { w *= mask[i]; } else if (call.mask_mode == 2u) { w *= mask[i / P.F]; }
+    if (w == 0.0) {
+      grad[i] = 0.0;
+      continue;
+    }
+    let d = x[i] - y[i];
+    s += w * d * d;
+    grad[i] = w * 2.0 * d;
+  }
+  red[lid] = s;
+  workgroupBarrier();
+  for (var k = WG / 2u; k > 0u; k >>= 1u) {
+    if (lid < k) { red[lid] += red[lid + k]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) { partial[P.out_off + wid.x] = red[0]; }
+}
