@@ -21,3 +21,27 @@ export {
   type ForwardResult,
   type RecurrentOptions,
 } from './layers/recurrent.js';
+
+// Non-recurrent layers and losses (forward + backward on the GPU).
+export {
+  Dense,
+  type DenseBackwardOptions,
+  type DenseBackwardResult,
+  type DenseConfig,
+  type DenseGrads,
+  type DenseOptions,
+} from './layers/dense.js';
+export {
+  Embedding,
+  type EmbeddingBackwardOptions,
+  type EmbeddingBackwardResult,
+  type EmbeddingConfig,
+  type EmbeddingOptions,
+} from './layers/embedding.js';
+export { OneHot, type OneHotConfig } from './layers/one-hot.js';
+export type { TokenIds } from './layers/tokens.js';
+export { CrossEntropyLoss, type CrossEntropyOptions } from './losses/cross-entropy.js';
+export { BCEWithLogitsLoss, MSELoss, type ElementwiseLossOptions, type ElementwiseTarget } from './losses/elementwise.js';
+export type { LossResult, Reduction } from './losses/loss.js';
+export { sequenceMask, type LossMask } from './losses/mask.js';
+export * from './train/index.js';
