@@ -9,7 +9,7 @@
 // workgroup memory sums the 256 partials: deterministic. reduce_sum finishes the sum.
 // Grid: x = max(1, ceil(n / chunk)) workgroups of 256.
 
-struct Params { n: u32, F: u32, chunk: u32, out_off: u32 }
+struct Params { n: u32, F: u32, chunk: u32 }
 struct Call { scale: f32, mask_mode: u32 }  // written before each submission
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -18,7 +18,7 @@ struct Call { scale: f32, mask_mode: u32 }  // written before each submission
 @group(0) @binding(3) var<storage, read> mask: array<f32>;           // (n) or (n / F) of 0/1, see mask_mode
 @group(0) @binding(4) var<storage, read> call: Call;
 @group(0) @binding(5) var<storage, read_write> grad: array<f32>;     // (n) dL/dx
-@group(0) @binding(6) var<storage, read_write> partial: array<f32>;  // (ceil(n / chunk)) at out_off
+@group(0) @binding(6) var<storage, read_write> partial: array<f32>;  // (ceil(n / chunk))
 
 const WG = 256u;
 var<workgroup> red: array<f32, WG>;
@@ -45,5 +45,5 @@ fn mse(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) l
     if (lid < k) { red[lid] += red[lid + k]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { partial[P.out_off + wid.x] = red[0]; }
+  if (lid == 0u) { partial[wid.x] = red[0]; }
 }

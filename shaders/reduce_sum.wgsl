@@ -1,17 +1,17 @@
 // reduce_sum: sums of consecutive chunks of a vector — one level of a deterministic reduction tree.
 //
-//   out[out_off + g] = Σ_{i ∈ [g·chunk, min((g+1)·chunk, n))} a[i]        g < ceil(n / chunk)
+//   out[g] = Σ_{i ∈ [g·chunk, min((g+1)·chunk, n))} a[i]        g < ceil(n / chunk)
 //
 // Invocation j of workgroup g adds a[g·chunk + j], a[g·chunk + j + 256], … in order; the 256 partial
 // sums are then combined by a fixed binary tree in workgroup memory. No atomics, so the same n gives
 // the same bits every run. Losses chain passes until one value is left (src/losses/reduction.ts).
 // Grid: x = max(1, ceil(n / chunk)) workgroups of 256; an empty range writes 0.
 
-struct Params { n: u32, chunk: u32, out_off: u32 }
+struct Params { n: u32, chunk: u32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;          // (n)
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;  // (ceil(n / chunk)) at out_off
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;  // (ceil(n / chunk))
 
 const WG = 256u;
 var<workgroup> red: array<f32, WG>;
@@ -28,5 +28,5 @@ fn reduce_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
     if (lid < k) { red[lid] += red[lid + k]; }
     workgroupBarrier();
   }
-  if (lid == 0u) { out[P.out_off + wid.x] = red[0]; }
+  if (lid == 0u) { out[wid.x] = red[0]; }
 }

@@ -1,5 +1,5 @@
 // softmax_cross_entropy: F.cross_entropy over rows of logits, loss and gradient in one pass;
-// one workgroup per row (for wide rows, C ≥ 32).
+// one workgroup per row (wide rows, C ≥ 32, on GPUs).
 //
 //   lse_n = m_n + log Σ_c exp(x[n, c] − m_n),   m_n = max_c x[n, c]       (max-subtracted: no overflow)
 //   row_loss[n] = w[n] · (lse_n − x[n, t_n])

@@ -1,5 +1,6 @@
 // softmax_cross_entropy_small: the math of softmax_cross_entropy (see there) with one invocation per
-// row, for narrow rows (C < 32) where a workgroup per row would leave most invocations idle.
+// row: for narrow rows (C < 32), where a workgroup per row would leave most invocations idle, and on
+// CPU adapters, where workgroup barriers cost more than the parallelism inside a row gains.
 //
 //   row_loss[n] = w[n] · (lse_n − x[n, t_n]),  grad[n, c] = w[n] · (softmax(x[n])_c − [c = t_n])
 //

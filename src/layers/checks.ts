@@ -1,0 +1,65 @@
+/**
+ * Argument checks shared by the dense, embedding, one-hot and loss layers: each throws a
+ * {@link WebRnnError} naming the argument, what was expected and what was given, before any GPU work.
+ */
+import { WebRnnError } from '../errors.js';
+import { Tensor } from '../gpu/tensor.js';
+
+/** Number of elements of a shape (1 for the scalar shape []). @example shapeSize([2, 3]) // 6 */
+export function shapeSize(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** A config field that must be a positive integer. @example positiveInt('Dense', 'in_features', 4) // 4 */
+export function positiveInt(what: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+    throw new WebRnnError('BAD_CONFIG', `${what}: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** A boolean field with a default. @example flag('Dense', 'bias', undefined, true) // true */
+export function flag(what: string, name: string, v: unknown, dflt: boolean, code: 'BAD_CONFIG' | 'BAD_VALUE' = 'BAD_CONFIG'): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new WebRnnError(code, `${what}: ${name} must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** An options object whose keys must all be known. @example knownKeys('Dense', { bias: true }, ['bias']) */
+export function knownKeys(what: string, obj: unknown, known: readonly string[], code: 'BAD_CONFIG' | 'BAD_VALUE' = 'BAD_CONFIG'): void {
+  if (obj === null || typeof obj !== 'object') throw new WebRnnError(code, `${what}: expected an object, got ${JSON.stringify(obj)}`);
+  for (const k of Object.keys(obj)) {
+    if (!known.includes(k)) throw new WebRnnError(code, `${what}: unknown key "${k}" (known: ${known.join(', ')})`);
+  }
+}
+
+/** A live (not disposed) Tensor. @example liveTensor(x, 'input') */
+export function liveTensor(t: unknown, name: string): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new WebRnnError('BAD_SHAPE', `${name} must be a Tensor (engine.tensor(data, shape))`);
+  if (t.isDisposed) throw new WebRnnError('DISPOSED', `${name} was disposed`);
+}
+
+/** A live Tensor of exactly `shape`. @example expectShape(g, 'grad_y', [4, 3]) */
+export function expectShape(t: unknown, name: string, shape: readonly number[]): asserts t is Tensor {
+  liveTensor(t, name);
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new WebRnnError('BAD_SHAPE', `${name} must have shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
+  }
+}
+
+/** A shape: a list of non-negative integers. @example checkShape([2, 3], 'shape') */
+export function checkShape(shape: unknown, name: string): asserts shape is readonly number[] {
+  if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 0)) {
+    throw new WebRnnError('BAD_SHAPE', `${name} must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+}
+
+/** The index of flat position i in a row-major shape, for error messages. @example multiIndex(5, [2, 3]) // "[1, 2]" */
+export function multiIndex(i: number, shape: readonly number[]): string {
+  const idx: number[] = [];
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx.unshift(shape[d] > 0 ? i % shape[d] : 0);
+    i = shape[d] > 0 ? Math.floor(i / shape[d]) : 0;
+  }
+  return `[${idx.join(', ')}]`;
+}

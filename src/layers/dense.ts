@@ -1,0 +1,261 @@
+import { WebRnnError } from '../errors.js';
+import type { Engine } from '../gpu/engine.js';
+import { Program } from '../gpu/program.js';
+import { Recorder } from '../gpu/recorder.js';
+import { Tensor } from '../gpu/tensor.js';
+import { expectShape, flag, knownKeys, liveTensor, positiveInt } from './checks.js';
+import { ParameterStore, type NamedShape } from './parameter-store.js';
+
+/** Constructor arguments of a {@link Dense} layer: PyTorch nn.Linear's names and defaults. */
+export interface DenseConfig {
+  in_features: number;
+  out_features: number;
+  /** Learnable bias (default true). */
+  bias?: boolean;
+}
+
+export interface DenseOptions {
+  /** Seed of the PyTorch-style initialisation U(−1/√in, 1/√in) of weight and bias (default 0). */
+  seed?: number;
+}
+
+export interface DenseBackwardOptions {
+  /**
+   * Add this call's parameter gradients into the gradient buffer instead of overwriting it (default
+   * false): for a layer applied more than once per step (weight sharing), call backward once per use
+   * with accumulate on all but the first. grad_input is always overwritten.
+   */
+  accumulate?: boolean;
+}
+
+/** Parameter gradients of a {@link Dense} layer, views of its gradient buffer. */
+export interface DenseGrads {
+  /** dL/dW (out_features, in_features). */
+  weight: Tensor;
+  /** dL/db (out_features); absent without bias. */
+  bias?: Tensor;
+}
+
+export interface DenseBackwardResult {
+  /** dL/dx, the shape of the last forward's input. */
+  grad_input: Tensor;
+  grads: DenseGrads;
+}
+
+const F32 = 4;
+const KEYS = ['in_features', 'out_features', 'bias'];
+
+/**
+ * A fully connected layer with PyTorch nn.Linear semantics, applied to every row of a
+ * (…, in_features) tensor — "time-distributed" over (T, B, ·) sequence outputs:
+ * y = x·Wᵀ + b with W (out_features, in_features), b (out_features).
+ *
+ * Parameters live in a {@link ParameterStore} (state_dict names `weight`, `bias`); forward and backward
+ * return views of the layer's workspace, valid until its next forward/backward — read() or clone()
+ * what you keep. All shapes are checked before any GPU work.
+ *
+ * @example
+ * const dense = new Dense(engine, { in_features: 32, out_features: 10 }, { seed: 1 });
+ * const y = dense.forward(h);                       // h (T, B, 32) -> y (T, B, 10)
+ * const { grad_input, grads } = dense.backward(dy); // dy (T, B, 10)
+ * console.log(await grads.weight.read());
+ * dense.dispose();
+ */
+export class Dense {
+  readonly in_features: number;
+  readonly out_features: number;
+  readonly bias: boolean;
+  /** The flat parameter and gradient buffers (what optimizers update). */
+  readonly store: ParameterStore;
+  private readonly engine: Engine;
+  private plan: DensePlan | undefined;
+  private last: { shape: readonly number[] } | undefined;
+  private disposed = false;
+
+  constructor(engine: Engine, config: DenseConfig, opts: DenseOptions = {}) {
+    knownKeys('Dense', config, KEYS);
+    knownKeys('Dense options', opts, ['seed']);
+    this.engine = engine;
+    this.in_features = positiveInt('Dense', 'in_features', config.in_features);
+    this.out_features = positiveInt('Dense', 'out_features', config.out_features);
+    this.bias = flag('Dense', 'bias', config.bias, true);
+    const specs: NamedShape[] = [{ name: 'weight', shape: [this.out_features, this.in_features] }];
+    if (this.bias) specs.push({ name: 'bias', shape: [this.out_features] });
+    this.store = new ParameterStore(engine, specs, 'Dense');
+    // nn.Linear: kaiming_uniform_(a=√5) on W is U(−1/√in, 1/√in); the bias uses the same bound.
+    this.store.initUniform(opts.seed ?? 0, 1 / Math.sqrt(this.in_features));
+  }
+
+  /** Names and shapes of the parameters, in state_dict order. */
+  get specs(): readonly NamedShape[] {
+    return this.store.specs;
+  }
+
+  /** Total number of parameters. */
+  get parameterCount(): number {
+    return this.store.parameterCount;
+  }
+
+  /** Loads `weight` (out, in) and `bias` (out) by PyTorch state_dict name; exact sizes, no unknown names. */
+  loadStateDict(sd: Record<string, Float32Array | Float64Array | readonly number[]>): void {
+    this.check();
+    this.store.load(sd, 'Dense');
+  }
+
+  /** The parameters, by state_dict name, read back to the CPU. */
+  async stateDict(): Promise<Record<string, Float32Array>> {
+    this.check();
+    return this.store.read('params');
+  }
+
+  /** The parameters as tensors (views of the flat parameter buffer), by state_dict name. */
+  parameters(): Record<string, Tensor> {
+    this.check();
+    return this.store.views('params');
+  }
+
+  /**
+   * y = x·Wᵀ + b for every row of x.
+   * @param x (…, in_features), at least 1-D
+   * @returns a view (…, out_features)
+   */
+  forward(x: Tensor): Tensor {
+    this.check();
+    liveTensor(x, 'Dense input');
+    const I = this.in_features;
+    if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== I) {
+      throw new WebRnnError('BAD_SHAPE', `Dense input must be (…, in_features = ${I}), got shape [${x.shape.join(', ')}]`);
+    }
+    const rows = x.size / I;
+    const plan = this.planFor(rows);
+    const pre = new Program();
+    pre.copy(x.buffer, x.byteOffset, plan.x, 0, x.size * F32);
+    this.engine.run(pre, plan.forward);
+    this.last = { shape: x.shape };
+    return new Tensor(this.engine, plan.y, [...x.shape.slice(0, -1), this.out_features], 0, false);
+  }
+
+  /**
+   * Gradients for the most recent forward, given dL/dy: dX = dY·W, dW = dYᵀ·X, db = Σ_rows dY.
+   * @param grad_y (…, out_features), the shape forward returned
+   */
+  backward(grad_y: Tensor, opts: DenseBackwardOptions = {}): DenseBackwardResult {
+    this.check();
+    knownKeys('Dense backward options', opts, ['accumulate'], 'BAD_VALUE');
+    const accumulate = flag('Dense backward', 'accumulate', opts.accumulate, false, 'BAD_VALUE');
+    const last = this.last;
+    if (!last) throw new WebRnnError('BAD_STATE', 'Dense backward needs a forward first');
+    expectShape(grad_y, 'Dense grad_y', [...last.shape.slice(0, -1), this.out_features]);
+    const plan = this.plan!;
+    const prog = plan.backwardProgram(accumulate);
+    const pre = new Program();
+    pre.copy(grad_y.buffer, grad_y.byteOffset, plan.dy, 0, grad_y.size * F32);
+    this.engine.run(pre, prog);
+    const g = this.store.views('grads');
+    return {
+      grad_input: new Tensor(this.engine, plan.dx(), last.shape, 0, false),
+      grads: { weight: g.weight, ...(this.bias ? { bias: g.bias } : {}) },
+    };
+  }
+
+  /** Frees the parameters, gradients and workspaces. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.plan?.dispose();
+    this.store.dispose();
+    this.disposed = true;
+  }
+
+  private planFor(rows: number): DensePlan {
+    if (this.plan?.rows === rows) return this.plan;
+    this.plan?.dispose();
+    this.plan = undefined;
+    this.last = undefined;
+    this.plan = new DensePlan(this.engine, this.store, this.in_features, this.out_features, this.bias, rows);
+    return this.plan;
+  }
+
+  private check(): void {
+    if (this.disposed) throw new WebRnnError('DISPOSED', 'this Dense layer was disposed');
+  }
+}
+
+/**
+ * The GPU work of a Dense layer for one row count: workspaces x (rows, I), y (rows, O), dy (rows, O),
+ * dx (rows, I), and the recorded programs (matmul and sum_rows from the Recorder), built once.
+ */
+class DensePlan {
+  readonly forward = new Program();
+  readonly x: GPUBuffer;
+  readonly y: GPUBuffer;
+  readonly dy: GPUBuffer;
+  private dxBuf: GPUBuffer | undefined;
+  private readonly backward: (Program | undefined)[] = [undefined, undefined];
+  private readonly rec: Recorder;
+  private readonly wOff: number;
+  private readonly bOff: number;
+
+  constructor(
+    engine: Engine,
+    private readonly store: ParameterStore,
+    private readonly I: number,
+    private readonly O: number,
+    private readonly hasBias: boolean,
+    readonly rows: number,
+  ) {
+    this.rec = new Recorder(engine, 'Dense');
+    this.wOff = store.offset('weight');
+    this.bOff = hasBias ? store.offset('bias') : 0;
+    // Anything built before a failure (e.g. a DEVICE_LIMIT error) is freed, not leaked.
+    try {
+      this.x = this.rec.buffer(rows * I * F32, 'x');
+      this.y = this.rec.buffer(rows * O * F32, 'y');
+      this.dy = this.rec.buffer(rows * O * F32, 'dy');
+      // y = X·Wᵀ + b: B[k, n] = W[n, k].
+      this.rec.matmul(this.forward, 'y = x·Wᵀ + b', {
+        M: rows, N: O, K: I,
+        a_rs: I, a_cs: 1,
+        b_off: this.wOff, b_rs: 1, b_cs: I,
+        c_rs: O, bias_off: this.bOff,
+      }, this.x, store.params, this.y, 1, hasBias ? store.params : undefined);
+    } catch (e) {
+      this.rec.dispose();
+      throw e;
+    }
+  }
+
+  dx(): GPUBuffer {
+    this.dxBuf ??= this.rec.buffer(this.rows * this.I * F32, 'dx');
+    return this.dxBuf;
+  }
+
+  /** The backward program, overwriting (accumulate false) or adding into the parameter gradients. */
+  backwardProgram(accumulate: boolean): Program {
+    const k = accumulate ? 1 : 0;
+    const have = this.backward[k];
+    if (have) return have;
+    const { rows, I, O, rec, store } = this;
+    const prog = new Program();
+    // dX = dY·W: B[k, n] = W[k, n].
+    rec.matmul(prog, 'dx = dy·W', {
+      M: rows, N: I, K: O,
+      a_rs: O, a_cs: 1,
+      b_off: this.wOff, b_rs: I, b_cs: 1,
+      c_rs: I,
+    }, this.dy, store.params, this.dx());
+    // dW = dYᵀ·X: A[m, k] = dY[k, m].
+    rec.matmul(prog, 'dW = dyᵀ·x', {
+      M: O, N: I, K: rows,
+      a_rs: 1, a_cs: O,
+      b_rs: I, b_cs: 1,
+      c_off: this.wOff, c_rs: I, accumulate: k,
+    }, this.dy, this.x, store.grads);
+    if (this.hasBias) rec.sumRows(prog, 'db = Σ dy', { M: rows, N: O, a_rs: O, out_off: this.bOff, accumulate: k }, this.dy, store.grads);
+    this.backward[k] = prog;
+    return prog;
+  }
+
+  dispose(): void {
+    this.rec.dispose();
+  }
+}

@@ -1,0 +1,76 @@
+import { WebRnnError } from '../errors.js';
+import type { Engine } from '../gpu/engine.js';
+import { Program } from '../gpu/program.js';
+import { Recorder } from '../gpu/recorder.js';
+import { Tensor } from '../gpu/tensor.js';
+import { knownKeys, positiveInt } from './checks.js';
+import { foldedGrid } from './grid.js';
+import { checkTokens, type TokenIds } from './tokens.js';
+
+/** Constructor arguments of a {@link OneHot} encoder. */
+export interface OneHotConfig {
+  /** Vocabulary size V: the length of each one-hot row. */
+  num_classes: number;
+}
+
+/**
+ * Token ids → float one-hot rows, `F.one_hot(tokens, V).float()`: the course's input encoding before
+ * embeddings (x<t> is a V-vector with a single 1). No parameters and no backward. Ids are checked on
+ * the CPU (each in [0, V)) before any GPU work. The result is a view, valid until the next forward.
+ *
+ * @example
+ * const oh = new OneHot(engine, { num_classes: 27 });
+ * const x = oh.forward([3, 0, 26, 1], [2, 2]); // (T=2, B=2) -> (2, 2, 27)
+ * const lstm = engine.recurrent({ mode: 'LSTM', input_size: 27, hidden_size: 64 });
+ * lstm.forward(x);
+ */
+export class OneHot {
+  readonly num_classes: number;
+  private readonly engine: Engine;
+  private plan: { N: number; rec: Recorder; tokens: GPUBuffer; out: GPUBuffer; prog: Program } | undefined;
+  private disposed = false;
+
+  constructor(engine: Engine, config: OneHotConfig) {
+    knownKeys('OneHot', config, ['num_classes']);
+    this.engine = engine;
+    this.num_classes = positiveInt('OneHot', 'num_classes', config.num_classes);
+  }
+
+  /**
+   * @param tokens one id per element of `shape`, row-major, each in [0, num_classes)
+   * @returns a view (…shape, num_classes) of 0s and 1s
+   */
+  forward(tokens: TokenIds, shape: readonly number[]): Tensor {
+    if (this.disposed) throw new WebRnnError('DISPOSED', 'this OneHot layer was disposed');
+    const V = this.num_classes;
+    const ids = checkTokens(tokens, shape, V, 'OneHot');
+    const N = ids.length;
+    if (this.plan?.N !== N) {
+      this.plan?.rec.dispose();
+      this.plan = undefined;
+      const rec = new Recorder(this.engine, 'OneHot');
+      // Anything built before a failure (e.g. a DEVICE_LIMIT error) is freed, not leaked.
+      try {
+        const t = rec.buffer(N * 4, 'tokens');
+        const out = rec.buffer(N * V * 4, 'out');
+        const k = this.engine.kernel('one_hot');
+        const prog = new Program();
+        prog.dispatch(k, [rec.bind(k, { N, V }, { tokens: t, out }, 'one_hot')], foldedGrid(this.engine, Math.ceil((N * V) / 64)));
+        this.plan = { N, rec, tokens: t, out, prog };
+      } catch (e) {
+        rec.dispose();
+        throw e;
+      }
+    }
+    this.engine.device.queue.writeBuffer(this.plan.tokens, 0, ids);
+    this.engine.run(this.plan.prog);
+    return new Tensor(this.engine, this.plan.out, [...shape, V], 0, false);
+  }
+
+  /** Frees the workspace. */
+  dispose(): void {
+    this.plan?.rec.dispose();
+    this.plan = undefined;
+    this.disposed = true;
+  }
+}
