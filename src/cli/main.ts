@@ -4,6 +4,7 @@
  * --debug) and exits non-zero: 2 for a bad command line, 1 for everything else.
  */
 import { WebRnnError } from '../errors.js';
+import { FIT_HELP, fitCommand } from './fit-command.js';
 import { RUN_HELP, runCommand } from './run-command.js';
 import { UsageError } from './usage-error.js';
 
@@ -13,6 +14,7 @@ Recurrent networks (RNN, GRU, LSTM) on WebGPU, matching PyTorch.
 
 Commands:
   run      Forward (and backward) of a recurrent layer: safetensors in, safetensors out
+  fit      Optimizer steps on one batch of an embedding → RNN → linear model (checks against PyTorch)
   help     Show help for a command: webrnn help run
 
 Options:
@@ -22,6 +24,7 @@ Options:
 
 const COMMANDS: Record<string, { help: string; run: (args: string[], out: (s: string) => void) => Promise<number> }> = {
   run: { help: RUN_HELP, run: runCommand },
+  fit: { help: FIT_HELP, run: fitCommand },
 };
 
 export interface Io {

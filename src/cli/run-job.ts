@@ -3,11 +3,10 @@
  * and checks every name, dtype and shape against the config, so a bad file fails fast with a message
  * naming the file, the tensor and what was expected.
  */
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { parameterSpecs, resolveConfig, type RecurrentConfig, type ResolvedConfig } from '../config.js';
 import { WebRnnError } from '../errors.js';
-import { parseSafetensors, toFloat32, toInt32, type SafeTensor } from '../io/safetensors.js';
+import { parseSafetensors, toInt32, type SafeTensor } from '../io/safetensors.js';
+import { checkOutputPath, floatTensor, fmt, readInput, sameShape } from './files.js';
 
 /** A float32 tensor on the host. */
 export interface HostTensor {
@@ -43,26 +42,6 @@ export interface RunPaths {
 
 const INPUT_NAMES = ['input', 'h0', 'c0', 'lengths', 'grad_output', 'grad_h_n', 'grad_c_n'] as const;
 
-function describeFsError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  switch (code) {
-    case 'ENOENT': return 'no such file';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'is a directory';
-    default: return (e as Error)?.message ?? String(e);
-  }
-}
-
-async function readInput(path: string, what: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    throw new WebRnnError('BAD_FILE', `cannot read ${what} ${path}: ${describeFsError(e)}`);
-  }
-}
-
-const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * PyTorch constructor keys accepted only at the value that makes them no-ops here: proj_size is not
@@ -92,15 +71,6 @@ export function parseConfigText(text: string, file: string): { config: Recurrent
     return { config: config as unknown as RecurrentConfig, resolved };
   } catch (e) {
     if (e instanceof WebRnnError) throw new WebRnnError(e.code, `${file}: ${e.message}`);
-    throw e;
-  }
-}
-
-function floatTensor(t: SafeTensor, what: string): Float32Array {
-  try {
-    return toFloat32(t, what);
-  } catch (e) {
-    if (e instanceof WebRnnError) throw new WebRnnError('BAD_FILE', e.message);
     throw e;
   }
 }
@@ -204,14 +174,6 @@ export function checkInputs(
   const grad_c_n = host('grad_c_n', stateShape, stateMeaning);
   if (grad_output || grad_h_n || grad_c_n) result.upstream = { grad_output, grad_h_n, grad_c_n };
   return result;
-}
-
-async function checkOutputPath(out: string): Promise<void> {
-  const dir = dirname(resolve(out));
-  const d = await stat(dir).catch(() => undefined);
-  if (!d?.isDirectory()) throw new WebRnnError('BAD_FILE', `cannot write --out ${out}: directory ${dir} does not exist`);
-  const f = await stat(out).catch(() => undefined);
-  if (f?.isDirectory()) throw new WebRnnError('BAD_FILE', `cannot write --out ${out}: is a directory`);
 }
 
 /** Reads and validates everything `webrnn run` needs; touches no GPU. */

@@ -35,6 +35,22 @@ export class Tensor {
     return this.engine.readBuffer(this.buffer, this.byteOffset, this.size);
   }
 
+  /**
+   * The same memory under another shape with the same number of elements (a view: it owns nothing
+   * and lives as long as this tensor's memory).
+   *
+   * @example
+   * const rows = output.view([T * B, F]); // (T, B, F) as T·B rows
+   */
+  view(shape: readonly number[]): Tensor {
+    this.check();
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (shape.some((d) => !Number.isInteger(d) || d < 0) || n !== this.size) {
+      throw new WebRnnError('BAD_SHAPE', `cannot view a tensor of shape [${this.shape.join(', ')}] (${this.size} values) as [${shape.join(', ')}]`);
+    }
+    return new Tensor(this.engine, this.buffer, shape, this.byteOffset, false);
+  }
+
   /** A new tensor owning a copy of this one's data. */
   clone(): Tensor {
     this.check();

@@ -1,0 +1,82 @@
+/** `webrnn fit`: argument parsing, validation, GPU training steps, atomic write of the result. */
+import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { serializeSafetensors } from '../io/safetensors.js';
+import { loadFitJob, resolveFitArgs } from './fit-job.js';
+import { UsageError } from './usage-error.js';
+
+export const FIT_HELP = `Usage: webrnn fit --config model.json --weights init.safetensors --data batch.safetensors --out trained.safetensors
+                  --optimizer sgd|adam|adamw --lr F [--momentum F] [--weight-decay F] [--clip-norm F] --steps N
+
+Takes N optimizer steps on one batch with an embedding → RNN → linear → loss model on WebGPU,
+exactly as the same PyTorch module would (used to check training against PyTorch).
+
+Options:
+  --config FILE    model.json: {"embedding": {"num_embeddings", "embedding_dim"} | null,
+                   "rnn": {<webrnn run's config>}, "linear": {"in_features", "out_features"},
+                   "loss": "cross_entropy" | "bce_with_logits" | "mse",
+                   "target": "all_steps" | "last_step"}
+  --weights FILE   the module's state_dict: embedding.weight, rnn.weight_ih_l0, …, linear.weight,
+                   linear.bias (every parameter, exact shapes)
+  --data FILE      batch-first: tokens (B, T) int64/int32 with an embedding, else input (B, T, I)
+                   float32; targets (B, T) / (B,) class ids or (B, T, O) / (B, O) floats;
+                   lengths (B,) optional. The loss is the mean over valid positions.
+  --out FILE       the trained parameters (same names) and loss (N,): the loss before each step.
+                   Written atomically.
+  --optimizer      sgd, adam or adamw (PyTorch's update rules and defaults)
+  --lr F           learning rate
+  --momentum F     SGD momentum (default 0)
+  --weight-decay F L2 penalty for sgd/adam, decoupled decay for adamw (defaults 0, 0, 0.01)
+  --clip-norm F    clip the global gradient norm to F before each step (clip_grad_norm_)
+  --steps N        number of optimizer steps
+  --debug          Show stack traces on errors.
+  -h, --help       Show this help.
+`;
+
+/** Runs `webrnn fit` with the arguments after the command name; returns the exit status. */
+export async function fitCommand(args: string[], out: (s: string) => void): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        config: { type: 'string' },
+        weights: { type: 'string' },
+        data: { type: 'string' },
+        out: { type: 'string' },
+        optimizer: { type: 'string' },
+        lr: { type: 'string' },
+        momentum: { type: 'string' },
+        'weight-decay': { type: 'string' },
+        'clip-norm': { type: 'string' },
+        steps: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        debug: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new UsageError(`fit: ${(e as Error).message} (see webrnn fit --help)`);
+  }
+  if (values.help) {
+    out(FIT_HELP);
+    return 0;
+  }
+  const str = (k: string) => values[k] as string | undefined;
+  const missing = ['config', 'weights', 'data', 'out', 'optimizer', 'lr', 'steps'].filter((k) => !str(k));
+  if (missing.length) throw new UsageError(`fit: missing ${missing.map((k) => `--${k}`).join(', ')} (see webrnn fit --help)`);
+  const fitArgs = resolveFitArgs({
+    optimizer: str('optimizer'),
+    lr: str('lr'),
+    momentum: str('momentum'),
+    weight_decay: str('weight-decay'),
+    clip_norm: str('clip-norm'),
+    steps: str('steps'),
+  });
+  const job = await loadFitJob({ config: str('config')!, weights: str('weights')!, data: str('data')!, out: str('out')! }, fitArgs);
+  const { executeFitJob } = await import('./fit-engine.js');
+  const result = await executeFitJob(job);
+  await writeFileAtomic(job.outPath, serializeSafetensors(result, { producer: 'webrnn fit' }));
+  return 0;
+}
