@@ -185,6 +185,20 @@ export class SequenceModel {
     return this.finish(dOut, r.loss, batch);
   }
 
+  /**
+   * The head's logits for a batch (no loss, no backward; targets may be omitted): time-major
+   * (T, B, O) for all_steps — entry (t, b) is row b's prediction at step t — or (B, O) for last_step.
+   * A view, valid until the next call.
+   */
+  predict(batch: Omit<SequenceBatch, 'targets'> & { targets?: SequenceBatch['targets'] }): Tensor {
+    this.check();
+    const { B, T } = this.checkBatch(batch, false);
+    const lengths = batch.lengths ? Array.from(batch.lengths) : undefined;
+    const out = this.forwardSequence(batch as SequenceBatch, lengths);
+    if (this.config.target === 'all_steps') return this.linear.forward(out);
+    return this.linear.forward(this.gather.forward(out, Array.from({ length: B }, (_, b) => ((lengths?.[b] ?? T) - 1) * B + b)));
+  }
+
   /** Frees every layer. */
   dispose(): void {
     if (this.disposed) return;
@@ -223,7 +237,7 @@ export class SequenceModel {
     return this.rnn.forward(x, lengths ? { lengths } : {}).output;
   }
 
-  private checkBatch(batch: SequenceBatch): { B: number; T: number } {
+  private checkBatch(batch: Omit<SequenceBatch, 'targets'> & { targets?: SequenceBatch['targets'] }, needTargets = true): { B: number; T: number } {
     const { B, T } = batch;
     if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) throw new WebRnnError('BAD_SHAPE', `batch: B and T must be positive integers, got B=${B}, T=${T}`);
     const c = this.config;
@@ -235,6 +249,12 @@ export class SequenceModel {
       if (!(batch.input instanceof Float32Array) || batch.input.length !== B * T * I) throw new WebRnnError('BAD_SHAPE', `batch: input must be a Float32Array of B·T·I = ${B * T * I} values (B, T, I)`);
       if (batch.tokens !== undefined) throw new WebRnnError('BAD_SHAPE', 'batch: this model has no embedding: give input, not tokens');
     }
+    if (batch.lengths !== undefined) {
+      const l = batch.lengths;
+      if (l.length !== B) throw new WebRnnError('BAD_LENGTHS', `batch: lengths must have B = ${B} entries, got ${l.length}`);
+      for (let b = 0; b < B; b++) if (!Number.isInteger(l[b]) || l[b] < 1 || l[b] > T) throw new WebRnnError('BAD_LENGTHS', `batch: lengths[${b}] = ${l[b]}, must be an integer in 1..T = 1..${T}`);
+    }
+    if (!needTargets && batch.targets === undefined) return { B, T };
     const O = c.linear.out_features;
     const rows = c.target === 'all_steps' ? B * T : B;
     const want = c.loss === 'cross_entropy' ? rows : rows * O;
