@@ -1,37 +1,19 @@
 // Dropout between stacked recurrent layers: the GPU mask must be exactly the documented hash
-// (re-implemented here on the CPU), applied to layer outputs in the forward and to their gradients in
-// the backward; the composed result is checked against the float64 reference run layer by layer.
+// (re-implemented on the CPU in test/gpu/dropout-mask.ts, shared with the cross-host cases in
+// test/gpu/dropout-cases.ts), applied to layer outputs in the forward and to their gradients in the
+// backward; the composed result is checked against the float64 reference run layer by layer.
 // Tolerances as in test/gpu/cases.ts: 2e-5 (forward), 1e-4 (gradients) relative to max |ref|.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, type Engine, type RecurrentConfig } from '../src/index.js';
 import { refRecurrentBackward, refRecurrentForward } from '../src/ref/recurrent.js';
 import { randomParams, Rng } from '../src/ref/random.js';
+import { dropoutMask as mask } from './gpu/dropout-mask.js';
 
 let engine: Engine;
 beforeAll(async () => {
   engine = await createEngine();
 });
 afterAll(() => engine?.dispose());
-
-const fmix = (h0: number) => {
-  let h = h0 >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0;
-};
-/** shaders/dropout.wgsl's keep mask, scaled by 1/(1-p). */
-function mask(n: number, p: number, seed: number, call: number, layer: number): Float64Array {
-  const threshold = Math.min(0xffffffff, Math.round(p * 2 ** 32));
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const h = fmix((fmix(fmix((seed ^ 0x9e3779b9) >>> 0) ^ ((Math.imul(call, 0x632be5ab) + layer) >>> 0)) ^ i) >>> 0);
-    out[i] = h >= threshold ? 1 / (1 - p) : 0;
-  }
-  return out;
-}
 
 const rel = (got: Float32Array, want: Float64Array) => {
   let e = 0;

@@ -77,7 +77,7 @@ export class Recurrent {
    * in training mode. Set with train()/eval().
    */
   training = true;
-  private readonly seed: number;
+  private seed: number;
   private calls = 0;
   private plan: RecurrentPlan | undefined;
   private last: { T: number; B: number; x: Tensor; hasH0: boolean; hasC0: boolean } | undefined;
@@ -235,6 +235,21 @@ export class Recurrent {
       ...(plan.dc0 ? { grad_c0: new Tensor(this.engine, plan.dc0, stateShape, 0, false) } : {}),
       grads: this.store.views('grads'),
     };
+  }
+
+  /**
+   * Where the dropout masks stand: each forward draws a fresh mask from (seed, calls). Saved in
+   * checkpoints so a resumed run draws the same masks as an uninterrupted one.
+   */
+  get dropoutState(): { seed: number; calls: number } {
+    return { seed: this.seed, calls: this.calls };
+  }
+
+  set dropoutState(s: { seed: number; calls: number }) {
+    const ok = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffffffff;
+    if (!s || !ok(s.seed) || !ok(s.calls)) throw new WebRnnError('BAD_VALUE', `dropoutState must be { seed, calls } with integers in [0, 2³²), got ${JSON.stringify(s)}`);
+    this.seed = s.seed;
+    this.calls = s.calls;
   }
 
   /** Training mode: dropout between layers is active (PyTorch's module.train()). */

@@ -126,7 +126,7 @@ export async function runCase(engine: Engine, name: string, body: (t: CaseContex
 }
 
 /** float64 → float32 (what goes to the GPU). */
-export const f32 = (a: ArrayLike<number>): Float32Array => Float32Array.from(a);
+export const f32 = (a: ArrayLike<number>): Float32Array<ArrayBuffer> => Float32Array.from(a);
 /** float32 → float64 (what the references compute on: exactly the values the GPU holds). */
 export const f64 = (a: ArrayLike<number>): Float64Array => Float64Array.from(a);
 /** float64 values rounded to float32, kept as float64: references then see exactly what the GPU sees. */

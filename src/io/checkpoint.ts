@@ -1,0 +1,138 @@
+/**
+ * Training checkpoints as one safetensors file: every model parameter under its prefixed PyTorch
+ * name, the optimizer's state slots, and JSON metadata (format, model config, optimizer kind/step/lr/
+ * options, the caller's training position). Host-agnostic bytes in and out; writing them atomically
+ * is src/io/checkpoint-file.ts's job (Node).
+ */
+import { WebRnnError } from '../errors.js';
+import type { SequenceModel, SequenceModelConfig } from '../model/sequence-model.js';
+import { sequenceModelSpecs } from '../model/sequence-model.js';
+import type { Optimizer, OptimizerState } from '../train/optimizer.js';
+import { parseSafetensors, serializeSafetensors, toFloat32, type SafeTensor } from './safetensors.js';
+
+export const CHECKPOINT_FORMAT = 'webrnn-checkpoint/1';
+
+/** JSON-serialisable training position (step, epoch, data cursor, RNG state, best loss …). */
+export type TrainingPosition = Record<string, unknown>;
+
+export interface Checkpoint {
+  config: SequenceModelConfig;
+  params: Record<string, Float32Array>;
+  /** restore with {@link restoreCheckpoint} */
+  modelState: { dropout: { seed: number; calls: number } };
+  optimizer?: OptimizerState;
+  position: TrainingPosition;
+}
+
+const SLOT = /^optimizer\.([a-z_]+)\.(\d+)$/;
+
+/**
+ * Reads the model (and optimizer) back from the GPU and encodes a checkpoint.
+ *
+ * @example
+ * const bytes = await checkpointBytes(model, opt, { step: 1200, epoch: 3 });
+ * await writeFileAtomic('run/checkpoint.safetensors', bytes);
+ */
+export async function checkpointBytes(model: SequenceModel, optimizer: Optimizer | undefined, position: TrainingPosition): Promise<Uint8Array> {
+  const tensors: Record<string, SafeTensor> = {};
+  const specs = sequenceModelSpecs(model.config);
+  const params = await model.stateDict();
+  for (const s of specs) tensors[s.name] = { dtype: 'F32', shape: [...s.shape], data: params[s.name] };
+  const meta: Record<string, string> = {
+    format: CHECKPOINT_FORMAT,
+    model: JSON.stringify(model.config),
+    // the dropout mask stream, so a resumed run draws the masks the uninterrupted one would have
+    model_state: JSON.stringify({ dropout: model.rnn.dropoutState }),
+    position: JSON.stringify(position),
+  };
+  if (optimizer) {
+    const st = await optimizer.state();
+    meta.optimizer = JSON.stringify({ kind: st.kind, step: st.step, lr: st.lr, options: st.options });
+    for (const [slot, arrays] of Object.entries(st.slots)) {
+      arrays.forEach((a, i) => (tensors[`optimizer.${slot}.${i}`] = { dtype: 'F32', shape: [a.length], data: a }));
+    }
+  }
+  return serializeSafetensors(tensors, meta);
+}
+
+function json(meta: Record<string, string>, key: string): unknown {
+  const text = meta[key];
+  if (text === undefined) throw new WebRnnError('BAD_FILE', `checkpoint: metadata has no "${key}"`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new WebRnnError('BAD_FILE', `checkpoint: metadata "${key}" is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Decodes and checks a checkpoint (untrusted bytes): the format tag, the model config, every parameter
+ * present with its exact shape, optimizer slots consistent. Nothing touches the GPU.
+ */
+export function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Checkpoint {
+  const file = parseSafetensors(bytes, { source, copy: true });
+  const meta = file.metadata ?? {};
+  if (meta.format !== CHECKPOINT_FORMAT) throw new WebRnnError('BAD_FILE', `${source}: not a webrnn checkpoint (format ${JSON.stringify(meta.format)}, expected ${CHECKPOINT_FORMAT})`);
+  const config = json(meta, 'model') as SequenceModelConfig;
+  let specs;
+  try {
+    specs = sequenceModelSpecs(config);
+  } catch (e) {
+    if (e instanceof WebRnnError) throw new WebRnnError('BAD_FILE', `${source}: model config: ${e.message}`);
+    throw e;
+  }
+  const ms = json(meta, 'model_state') as { dropout?: { seed?: unknown; calls?: unknown } };
+  const u32 = (n: unknown) => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 0xffffffff;
+  if (ms === null || typeof ms !== 'object' || !ms.dropout || !u32(ms.dropout.seed) || !u32(ms.dropout.calls)) {
+    throw new WebRnnError('BAD_FILE', `${source}: model_state must be {"dropout": {"seed": <u32>, "calls": <u32>}}`);
+  }
+  const position = json(meta, 'position');
+  if (position === null || typeof position !== 'object' || Array.isArray(position)) throw new WebRnnError('BAD_FILE', `${source}: position must be a JSON object`);
+  const params: Record<string, Float32Array> = {};
+  for (const s of specs) {
+    const t = file.tensors.get(s.name);
+    if (!t) throw new WebRnnError('BAD_FILE', `${source}: missing parameter ${s.name}`);
+    if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
+      throw new WebRnnError('BAD_FILE', `${source}: parameter ${s.name} has shape [${t.shape.join(', ')}], expected [${s.shape.join(', ')}]`);
+    }
+    params[s.name] = toFloat32(t, s.name);
+  }
+  const known = new Set(specs.map((s) => s.name));
+  const slots: Record<string, Float32Array[]> = {};
+  for (const [name, t] of file.tensors) {
+    if (known.has(name)) continue;
+    const m = SLOT.exec(name);
+    if (!m) throw new WebRnnError('BAD_FILE', `${source}: unexpected tensor ${name}`);
+    (slots[m[1]] ??= [])[Number(m[2])] = toFloat32(t, name);
+  }
+  let optimizer: OptimizerState | undefined;
+  if (meta.optimizer !== undefined) {
+    const o = json(meta, 'optimizer') as Omit<OptimizerState, 'slots'>;
+    if (o === null || typeof o !== 'object') throw new WebRnnError('BAD_FILE', `${source}: optimizer metadata must be an object`);
+    for (const [slot, arrays] of Object.entries(slots)) {
+      for (let i = 0; i < arrays.length; i++) if (!arrays[i]) throw new WebRnnError('BAD_FILE', `${source}: optimizer slot ${slot} is missing block ${i}`);
+    }
+    optimizer = { kind: o.kind, step: o.step, lr: o.lr, options: o.options, slots };
+  } else if (Object.keys(slots).length) {
+    throw new WebRnnError('BAD_FILE', `${source}: optimizer tensors without optimizer metadata`);
+  }
+  return { config, params, modelState: { dropout: { seed: ms.dropout.seed as number, calls: ms.dropout.calls as number } }, optimizer, position: position as TrainingPosition };
+}
+
+/**
+ * Puts a checkpoint's parameters, model state and (when given) optimizer state back on the GPU.
+ *
+ * @example
+ * const c = await loadCheckpoint(path);
+ * const model = new SequenceModel(engine, c.config);
+ * const opt = new Adam(engine, model.blocks(), { lr: 1e-3 });
+ * restoreCheckpoint(c, model, opt);
+ */
+export function restoreCheckpoint(c: Checkpoint, model: SequenceModel, optimizer?: Optimizer): void {
+  model.loadStateDict(c.params);
+  model.rnn.dropoutState = c.modelState.dropout;
+  if (optimizer) {
+    if (!c.optimizer) throw new WebRnnError('BAD_STATE', 'this checkpoint has no optimizer state');
+    optimizer.loadState(c.optimizer);
+  }
+}
