@@ -45,3 +45,4 @@ export { BCEWithLogitsLoss, MSELoss, type ElementwiseLossOptions, type Elementwi
 export type { LossResult, Reduction } from './losses/loss.js';
 export { sequenceMask, type LossMask } from './losses/mask.js';
 export * from './train/index.js';
+export * from './data/index.js';

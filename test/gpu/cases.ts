@@ -57,7 +57,7 @@ export async function runGpuCase(engine: Engine, c: GpuCase): Promise<CaseResult
     }
   } catch (e) {
     // runCase never throws; this catches a runner failing before it gets there
-    return { name: (c as GpuCase).name, pass: false, detail: `threw: ${(e as Error).stack ?? e}` };
+    return { name: c.name, pass: false, detail: `threw: ${(e as Error).stack ?? e}` };
   }
 }
 
@@ -66,8 +66,10 @@ export async function runGpuCases(engine: Engine, opts: { filter?: string; log?:
   const results: CaseResult[] = [];
   for (const c of gpuCases()) {
     if (opts.filter && !c.name.includes(opts.filter)) continue;
+    const t0 = performance.now();
     const r = await runGpuCase(engine, c);
-    opts.log?.(`${r.pass ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail}`);
+    r.ms = performance.now() - t0;
+    opts.log?.(`${r.pass ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail} [${r.ms.toFixed(0)} ms]`);
     results.push(r);
   }
   return results;

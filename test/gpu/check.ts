@@ -24,6 +24,8 @@ export interface CaseResult {
   worstForward?: number;
   worstGrad?: number;
   worstWeights?: number;
+  /** wall time of the case, set by runGpuCases */
+  ms?: number;
 }
 
 /** What a tolerance applies to; decides which worst-error bucket a check lands in. */
@@ -127,7 +129,5 @@ export async function runCase(engine: Engine, name: string, body: (t: CaseContex
 
 /** float64 → float32 (what goes to the GPU). */
 export const f32 = (a: ArrayLike<number>): Float32Array<ArrayBuffer> => Float32Array.from(a);
-/** float32 → float64 (what the references compute on: exactly the values the GPU holds). */
-export const f64 = (a: ArrayLike<number>): Float64Array => Float64Array.from(a);
 /** float64 values rounded to float32, kept as float64: references then see exactly what the GPU sees. */
 export const rounded = (a: ArrayLike<number>): Float64Array => Float64Array.from(Float32Array.from(a));
