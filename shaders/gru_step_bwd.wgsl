@@ -10,7 +10,7 @@
 //     through rh = r ⊙ h<t-1>, are added by gru_reset_gate_bwd dispatched right after.
 //   Masked steps (t ≥ lengths[b]) pass dh through and write zeros.
 // carry_h starts as dL/dh_n. Weight gradients are matmuls afterwards (see lstm_step_bwd).
-// Grid: x = ceil(H / 64), y = ceil(B / 4), z = D.
+// Grid: x = ceil(H / 256) (4 units per invocation), y = ceil(B / 4), z = D.
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
@@ -31,67 +31,87 @@ struct Step { s: u32 }
 @group(0) @binding(8) var<storage, read_write> carry_h: array<f32>; // (D, B, H)
 @group(1) @binding(0) var<uniform> step: Step;
 
-const BT = 4u;
+const BT = 4u;  // batch rows per invocation
+
+const JT = 4u;  // hidden units per invocation: 4×4 register blocks, 8 loads per 16 multiply-adds
 
 @compute @workgroup_size(64, 1, 1)
 fn gru_step_bwd(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let j = gid.x;
+  let j0 = gid.x * JT;
   let b0 = gid.y * BT;
   let d = gid.z;
   let H = P.H;
   let B = P.B;
   let T = P.T;
-  if (j >= H || b0 >= B) { return; }
+  if (j0 >= H || b0 >= B) { return; }
   let s = i32(T) - 1 - i32(step.s);
   let G = 3u * H;
-
-  var rec = vec4<f32>();
+  // rec[i][k] = Σ_m dG<s+1>[b0 + i, m] · W_hh[m, j0 + k] over the recurrent rows.
+  var rec: array<vec4<f32>, 4>;
   if (s + 1 < i32(T)) {
     let tn = select(u32(i32(T) - 2 - s), u32(s + 1), d == 0u);
     var rb: array<u32, 4>;
     for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
-    let wc = P.w_off + d * P.dir_stride + j;
+    let wc = P.w_off + d * P.dir_stride;
+    let jc = vec4<u32>(j0, min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
     let rows = select(2u * H, G, P.reset_after == 1u);
     for (var m = 0u; m < rows; m++) {
-      rec += w[wc + m * H] * vec4<f32>(dgh[rb[0] + m], dgh[rb[1] + m], dgh[rb[2] + m], dgh[rb[3] + m]);
+      let wm = wc + m * H;
+      let wv = vec4<f32>(w[wm + jc.x], w[wm + jc.y], w[wm + jc.z], w[wm + jc.w]);
+      rec[0] += dgh[rb[0] + m] * wv;
+      rec[1] += dgh[rb[1] + m] * wv;
+      rec[2] += dgh[rb[2] + m] * wv;
+      rec[3] += dgh[rb[3] + m] * wv;
     }
   }
-
   for (var i = 0u; i < BT; i++) {
     let b = b0 + i;
     if (b >= B) { break; }
-    let ci = (d * B + b) * H + j;
-    var dh = carry_h[ci] + rec[i];
-    if (s < 0) { carry_h[ci] = dh; continue; }
-    let t = select(T - 1u - u32(s), u32(s), d == 0u);
-    let base = ((d * T + t) * B + b) * G;
-    if (t >= lengths[b]) {
-      carry_h[ci] = dh;
-      for (var q = 0u; q < 3u; q++) {
-        dgx[base + q * H + j] = 0.0;
-        dgh[base + q * H + j] = 0.0;
-      }
-      continue;
+    for (var k = 0u; k < JT; k++) {
+      let j = j0 + k;
+      if (j >= H) { break; }
+      unit(d, b, j, s, rec[i][k]);
     }
-    dh += dy[(t * B + b) * P.D * H + d * H + j];
-    let ab = ((d * T + t) * B + b) * 4u * H;
-    let z = act[ab + H + j];
-    let n = act[ab + 2u * H + j];
-    let hp = hs[(d * (T + 1u) + select(t + 1u, t, d == 0u)) * B * H + b * H + j];
-    let dpn = dh * (1.0 - z) * (1.0 - n * n);
-    let dpz = dh * (hp - n) * z * (1.0 - z);
-    carry_h[ci] = dh * z;
-    dgx[base + H + j] = dpz;
-    dgh[base + H + j] = dpz;
-    dgx[base + 2u * H + j] = dpn;
-    if (P.reset_after == 1u) {
-      let r = act[ab + j];
-      let dpr = dpn * act[ab + 3u * H + j] * r * (1.0 - r);
-      dgx[base + j] = dpr;
-      dgh[base + j] = dpr;
-      dgh[base + 2u * H + j] = dpn * r;
-    } else {
-      dgh[base + 2u * H + j] = dpn;
+  }
+}
+
+// The rest of step s for one (direction, batch row, unit), given its recurrent term.
+fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
+  let H = P.H;
+  let B = P.B;
+  let T = P.T;
+  let G = 3u * H;
+  let ci = (d * B + b) * H + j;
+  var dh = carry_h[ci] + rec;
+  if (s < 0) { carry_h[ci] = dh; return; }
+  let t = select(T - 1u - u32(s), u32(s), d == 0u);
+  let base = ((d * T + t) * B + b) * G;
+  if (t >= lengths[b]) {
+    carry_h[ci] = dh;
+    for (var q = 0u; q < 3u; q++) {
+      dgx[base + q * H + j] = 0.0;
+      dgh[base + q * H + j] = 0.0;
     }
+    return;
+  }
+  dh += dy[(t * B + b) * P.D * H + d * H + j];
+  let ab = ((d * T + t) * B + b) * 4u * H;
+  let z = act[ab + H + j];
+  let n = act[ab + 2u * H + j];
+  let hp = hs[(d * (T + 1u) + select(t + 1u, t, d == 0u)) * B * H + b * H + j];
+  let dpn = dh * (1.0 - z) * (1.0 - n * n);
+  let dpz = dh * (hp - n) * z * (1.0 - z);
+  carry_h[ci] = dh * z;
+  dgx[base + H + j] = dpz;
+  dgh[base + H + j] = dpz;
+  dgx[base + 2u * H + j] = dpn;
+  if (P.reset_after == 1u) {
+    let r = act[ab + j];
+    let dpr = dpn * act[ab + 3u * H + j] * r * (1.0 - r);
+    dgx[base + j] = dpr;
+    dgh[base + j] = dpr;
+    dgh[base + 2u * H + j] = dpn * r;
+  } else {
+    dgh[base + 2u * H + j] = dpn;
   }
 }

@@ -10,7 +10,8 @@
 // carry_h/carry_c start as dL/dh_n, dL/dc_n (copied in by the scheduler). The weight gradients are
 // matmuls over all steps afterwards (dW_hh = Σ dGᵀ·h<t-1>), so nothing here accumulates across
 // invocations: deterministic, no atomics.
-// Grid: x = ceil(H / 64), y = ceil(B / 4), z = D. Dispatch index i from a dynamic-offset uniform.
+// Grid: x = ceil(H / 256) (4 units per invocation), y = ceil(B / 4), z = D. Dispatch index i from a
+// dynamic-offset uniform.
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
@@ -32,67 +33,87 @@ struct Step { s: u32 }
 @group(0) @binding(8) var<storage, read_write> carry_c: array<f32>; // (D, B, H)
 @group(1) @binding(0) var<uniform> step: Step;
 
-const BT = 4u;
+const BT = 4u;  // batch rows per invocation
+const JT = 4u;  // hidden units per invocation: 4×4 register blocks, 8 loads per 16 multiply-adds
 
 @compute @workgroup_size(64, 1, 1)
 fn lstm_step_bwd(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let j = gid.x;
+  let j0 = gid.x * JT;
   let b0 = gid.y * BT;
   let d = gid.z;
   let H = P.H;
   let B = P.B;
   let T = P.T;
-  if (j >= H || b0 >= B) { return; }
+  if (j0 >= H || b0 >= B) { return; }
   let s = i32(T) - 1 - i32(step.s);
   let G = 4u * H;
 
-  // dL/dh<s> through the recurrent weights, from the gate gradients of the step processed before.
-  var rec = vec4<f32>();
+  // dL/dh<s> through the recurrent weights, from the gate gradients of the step processed before:
+  // rec[i][k] = Σ_m dG<s+1>[b0 + i, m] · W_hh[m, j0 + k].
+  var rec: array<vec4<f32>, 4>;
   if (s + 1 < i32(T)) {
     let tn = select(u32(i32(T) - 2 - s), u32(s + 1), d == 0u);
     var rb: array<u32, 4>;
     for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
-    let wc = P.w_off + d * P.dir_stride + j;
+    let wc = P.w_off + d * P.dir_stride;
+    let jc = vec4<u32>(j0, min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
     for (var m = 0u; m < G; m++) {
-      rec += w[wc + m * H] * vec4<f32>(dg[rb[0] + m], dg[rb[1] + m], dg[rb[2] + m], dg[rb[3] + m]);
+      let wm = wc + m * H;
+      let wv = vec4<f32>(w[wm + jc.x], w[wm + jc.y], w[wm + jc.z], w[wm + jc.w]);
+      rec[0] += dg[rb[0] + m] * wv;
+      rec[1] += dg[rb[1] + m] * wv;
+      rec[2] += dg[rb[2] + m] * wv;
+      rec[3] += dg[rb[3] + m] * wv;
     }
   }
-
-  let pd = P.ph_off + d * P.dir_stride;
   for (var i = 0u; i < BT; i++) {
     let b = b0 + i;
     if (b >= B) { break; }
-    let ci = (d * B + b) * H + j;
-    var dh = carry_h[ci] + rec[i];
-    if (s < 0) { carry_h[ci] = dh; continue; }
-    let t = select(T - 1u - u32(s), u32(s), d == 0u);
-    let base = ((d * T + t) * B + b) * G;
-    if (t >= lengths[b]) {
-      carry_h[ci] = dh;
-      for (var q = 0u; q < 4u; q++) { dg[base + q * H + j] = 0.0; }
-      continue;
+    for (var k = 0u; k < JT; k++) {
+      let j = j0 + k;
+      if (j >= H) { break; }
+      unit(d, b, j, s, rec[i][k]);
     }
-    dh += dy[(t * B + b) * P.D * H + d * H + j];
-    let ig = act[base + j];
-    let fg = act[base + H + j];
-    let gg = act[base + 2u * H + j];
-    let og = act[base + 3u * H + j];
-    let c = cs[(d * (T + 1u) + select(t, t + 1u, d == 0u)) * B * H + b * H + j];
-    let cprev = cs[(d * (T + 1u) + select(t + 1u, t, d == 0u)) * B * H + b * H + j];
-    let tc = tanh(clamp(c, -15.0, 15.0));
-    let dpo = dh * tc * og * (1.0 - og);
-    var dc = carry_c[ci] + dh * og * (1.0 - tc * tc);
-    if (P.peephole == 1u) { dc += w[pd + 2u * H + j] * dpo; }
-    let dpi = dc * gg * ig * (1.0 - ig);
-    let dpf = dc * cprev * fg * (1.0 - fg);
-    let dpg = dc * ig * (1.0 - gg * gg);
-    var cc = dc * fg;
-    if (P.peephole == 1u) { cc += w[pd + j] * dpi + w[pd + H + j] * dpf; }
-    carry_c[ci] = cc;
-    carry_h[ci] = 0.0;
-    dg[base + j] = dpi;
-    dg[base + H + j] = dpf;
-    dg[base + 2u * H + j] = dpg;
-    dg[base + 3u * H + j] = dpo;
   }
+}
+
+// The rest of step s for one (direction, batch row, unit), given its recurrent term.
+fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
+  let H = P.H;
+  let B = P.B;
+  let T = P.T;
+  let G = 4u * H;
+  let pd = P.ph_off + d * P.dir_stride;
+  let ci = (d * B + b) * H + j;
+  var dh = carry_h[ci] + rec;
+  if (s < 0) { carry_h[ci] = dh; return; }
+  let t = select(T - 1u - u32(s), u32(s), d == 0u);
+  let base = ((d * T + t) * B + b) * G;
+  if (t >= lengths[b]) {
+    carry_h[ci] = dh;
+    for (var q = 0u; q < 4u; q++) { dg[base + q * H + j] = 0.0; }
+    return;
+  }
+  dh += dy[(t * B + b) * P.D * H + d * H + j];
+  let ig = act[base + j];
+  let fg = act[base + H + j];
+  let gg = act[base + 2u * H + j];
+  let og = act[base + 3u * H + j];
+  let c = cs[(d * (T + 1u) + select(t, t + 1u, d == 0u)) * B * H + b * H + j];
+  let cprev = cs[(d * (T + 1u) + select(t + 1u, t, d == 0u)) * B * H + b * H + j];
+  let tc = tanh(clamp(c, -15.0, 15.0));
+  let dpo = dh * tc * og * (1.0 - og);
+  var dc = carry_c[ci] + dh * og * (1.0 - tc * tc);
+  if (P.peephole == 1u) { dc += w[pd + 2u * H + j] * dpo; }
+  let dpi = dc * gg * ig * (1.0 - ig);
+  let dpf = dc * cprev * fg * (1.0 - fg);
+  let dpg = dc * ig * (1.0 - gg * gg);
+  var cc = dc * fg;
+  if (P.peephole == 1u) { cc += w[pd + j] * dpi + w[pd + H + j] * dpf; }
+  carry_c[ci] = cc;
+  carry_h[ci] = 0.0;
+  dg[base + j] = dpi;
+  dg[base + H + j] = dpf;
+  dg[base + 2u * H + j] = dpg;
+  dg[base + 3u * H + j] = dpo;
 }

@@ -5,7 +5,7 @@
 //   dG<s> = dh ⊙ act'(h<t>):  tanh' = 1 − h², relu' = [h > 0];   carry_h ← 0
 //   Masked steps (t ≥ lengths[b]) pass dh through and write dG<s> = 0.
 // carry_h starts as dL/dh_n. Weight gradients are matmuls afterwards (see lstm_step_bwd).
-// Grid: x = ceil(H / 64), y = ceil(B / 4), z = D.
+// Grid: x = ceil(H / 256) (4 units per invocation), y = ceil(B / 4), z = D.
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
@@ -24,46 +24,67 @@ struct Step { s: u32 }
 @group(0) @binding(6) var<storage, read_write> carry_h: array<f32>; // (D, B, H)
 @group(1) @binding(0) var<uniform> step: Step;
 
-const BT = 4u;
+const BT = 4u;  // batch rows per invocation
+
+const JT = 4u;  // hidden units per invocation: 4×4 register blocks, 8 loads per 16 multiply-adds
 
 @compute @workgroup_size(64, 1, 1)
 fn rnn_step_bwd(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let j = gid.x;
+  let j0 = gid.x * JT;
   let b0 = gid.y * BT;
   let d = gid.z;
   let H = P.H;
   let B = P.B;
   let T = P.T;
-  if (j >= H || b0 >= B) { return; }
+  if (j0 >= H || b0 >= B) { return; }
   let s = i32(T) - 1 - i32(step.s);
-
-  var rec = vec4<f32>();
+  let G = H;
+  // rec[i][k] = Σ_m dG<s+1>[b0 + i, m] · W_hh[m, j0 + k] over the recurrent rows.
+  var rec: array<vec4<f32>, 4>;
   if (s + 1 < i32(T)) {
     let tn = select(u32(i32(T) - 2 - s), u32(s + 1), d == 0u);
     var rb: array<u32, 4>;
-    for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * H; }
-    let wc = P.w_off + d * P.dir_stride + j;
-    for (var m = 0u; m < H; m++) {
-      rec += w[wc + m * H] * vec4<f32>(dg[rb[0] + m], dg[rb[1] + m], dg[rb[2] + m], dg[rb[3] + m]);
+    for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
+    let wc = P.w_off + d * P.dir_stride;
+    let jc = vec4<u32>(j0, min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
+    let rows = H;
+    for (var m = 0u; m < rows; m++) {
+      let wm = wc + m * H;
+      let wv = vec4<f32>(w[wm + jc.x], w[wm + jc.y], w[wm + jc.z], w[wm + jc.w]);
+      rec[0] += dg[rb[0] + m] * wv;
+      rec[1] += dg[rb[1] + m] * wv;
+      rec[2] += dg[rb[2] + m] * wv;
+      rec[3] += dg[rb[3] + m] * wv;
     }
   }
-
   for (var i = 0u; i < BT; i++) {
     let b = b0 + i;
     if (b >= B) { break; }
-    let ci = (d * B + b) * H + j;
-    var dh = carry_h[ci] + rec[i];
-    if (s < 0) { carry_h[ci] = dh; continue; }
-    let t = select(T - 1u - u32(s), u32(s), d == 0u);
-    let gi = ((d * T + t) * B + b) * H + j;
-    if (t >= lengths[b]) {
-      carry_h[ci] = dh;
-      dg[gi] = 0.0;
-      continue;
+    for (var k = 0u; k < JT; k++) {
+      let j = j0 + k;
+      if (j >= H) { break; }
+      unit(d, b, j, s, rec[i][k]);
     }
-    dh += dy[(t * B + b) * P.D * H + d * H + j];
-    let h = hs[(d * (T + 1u) + select(t, t + 1u, d == 0u)) * B * H + b * H + j];
-    dg[gi] = dh * select(1.0 - h * h, select(0.0, 1.0, h > 0.0), P.relu == 1u);
-    carry_h[ci] = 0.0;
   }
+}
+
+// The rest of step s for one (direction, batch row, unit), given its recurrent term.
+fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
+  let H = P.H;
+  let B = P.B;
+  let T = P.T;
+  let ci = (d * B + b) * H + j;
+  var dh = carry_h[ci] + rec;
+  if (s < 0) { carry_h[ci] = dh; return; }
+  let t = select(T - 1u - u32(s), u32(s), d == 0u);
+  let gi = ((d * T + t) * B + b) * H + j;
+  if (t >= lengths[b]) {
+    carry_h[ci] = dh;
+    dg[gi] = 0.0;
+    return;
+  }
+  dh += dy[(t * B + b) * P.D * H + d * H + j];
+  let h = hs[(d * (T + 1u) + select(t, t + 1u, d == 0u)) * B * H + b * H + j];
+  dg[gi] = dh * select(1.0 - h * h, select(0.0, 1.0, h > 0.0), P.relu == 1u);
+  carry_h[ci] = 0.0;
 }

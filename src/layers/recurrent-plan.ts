@@ -229,7 +229,9 @@ export class RecurrentPlan {
 
     const prog = new Program();
     const out = new Program();
-    const stepGrid: [number, number, number] = [ceil(H, 64), ceil(B, 4), D];
+    // The reverse step kernels compute 4 units × 4 batch rows per invocation; gru_reset_gate_bwd 1 × 4.
+    const stepGrid: [number, number, number] = [ceil(H, 256), ceil(B, 4), D];
+    const unitGrid: [number, number, number] = [ceil(H, 64), ceil(B, 4), D];
     if (cfg.batch_first) this.rec.transpose(prog, 'grad_output', B, T, D * H, this.dybf!, this.dy[L - 1]);
     for (let l = L - 1; l >= 0; l--) {
       const o = this.offsets[l];
@@ -260,7 +262,7 @@ export class RecurrentPlan {
       if (l < L - 1) this.dropout(prog, this.dy[l], l);
       for (let i = 0; i <= T; i++) {
         prog.dispatch(step.k, step.g, stepGrid, i);
-        if (resetGate && i < T) prog.dispatch(resetGate.k, resetGate.g, stepGrid, i);
+        if (resetGate && i < T) prog.dispatch(resetGate.k, resetGate.g, unitGrid, i);
       }
 
       // dX = Σ_d dG_x[d] · W_ih[d]: the next layer down's dL/d(output), or dL/d(input).
