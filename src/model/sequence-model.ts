@@ -53,6 +53,43 @@ export interface SequenceBatch {
   targets: Int32Array | Float32Array;
 }
 
+/** Options of {@link SequenceModel.lossAndGrad} and {@link SequenceModel.predict}. */
+export interface SequenceStepOptions {
+  /**
+   * Hidden (and cell) state carried across calls — truncated backpropagation through time: the batch
+   * starts from the state's values instead of zeros, and the state is updated to the batch's final
+   * states afterwards (gradients do not flow into earlier batches). Make one with
+   * {@link SequenceModel.createState}; keep separate states for training and evaluation.
+   */
+  state?: RecurrentState;
+}
+
+/**
+ * The recurrent stack's h (and c) for B rows, on the GPU, carried from one batch to the next.
+ * `reset()` zeroes it (e.g. at a document boundary).
+ */
+export class RecurrentState {
+  /** @internal */
+  constructor(
+    readonly B: number,
+    /** (L·D, B, H) */ readonly h: Tensor,
+    /** (L·D, B, H), LSTM only */ readonly c: Tensor | undefined,
+    private readonly engine: Engine,
+  ) {}
+
+  /** Back to zeros. */
+  reset(): void {
+    const enc = this.engine.device.createCommandEncoder();
+    for (const t of [this.h, this.c]) if (t) enc.clearBuffer(t.buffer, t.byteOffset, t.size * 4);
+    this.engine.device.queue.submit([enc.finish()]);
+  }
+
+  dispose(): void {
+    this.h.dispose();
+    this.c?.dispose();
+  }
+}
+
 const LOSSES: readonly SequenceLoss[] = ['cross_entropy', 'bce_with_logits', 'mse'];
 const TARGETS: readonly SequenceTarget[] = ['all_steps', 'last_step'];
 
@@ -161,12 +198,12 @@ export class SequenceModel {
    * Forward, loss and backward of one batch: afterwards every block's gradient buffer holds dLoss/dθ.
    * Returns the loss (a 1-element view, valid until the next call); nothing is read back.
    */
-  lossAndGrad(batch: SequenceBatch): Tensor {
+  lossAndGrad(batch: SequenceBatch, opts: SequenceStepOptions = {}): Tensor {
     this.check();
     const { B, T } = this.checkBatch(batch);
     const c = this.config;
     const lengths = batch.lengths ? Array.from(batch.lengths) : undefined;
-    const out = this.forwardSequence(batch, lengths);
+    const out = this.forwardSequence(batch, lengths, opts.state);
     const O = c.linear.out_features;
     let gradOutput: Tensor;
     if (c.target === 'all_steps') {
@@ -190,11 +227,11 @@ export class SequenceModel {
    * (T, B, O) for all_steps — entry (t, b) is row b's prediction at step t — or (B, O) for last_step.
    * A view, valid until the next call.
    */
-  predict(batch: Omit<SequenceBatch, 'targets'> & { targets?: SequenceBatch['targets'] }): Tensor {
+  predict(batch: Omit<SequenceBatch, 'targets'> & { targets?: SequenceBatch['targets'] }, opts: SequenceStepOptions = {}): Tensor {
     this.check();
     const { B, T } = this.checkBatch(batch, false);
     const lengths = batch.lengths ? Array.from(batch.lengths) : undefined;
-    const out = this.forwardSequence(batch as SequenceBatch, lengths);
+    const out = this.forwardSequence(batch as SequenceBatch, lengths, opts.state);
     if (this.config.target === 'all_steps') return this.linear.forward(out);
     return this.linear.forward(this.gather.forward(out, Array.from({ length: B }, (_, b) => ((lengths?.[b] ?? T) - 1) * B + b)));
   }
@@ -219,7 +256,22 @@ export class SequenceModel {
     return this.loss.forward(logits, targets as Float32Array, mask ? { mask } : {});
   }
 
-  private forwardSequence(batch: SequenceBatch, lengths: number[] | undefined): Tensor {
+  /**
+   * A zero state for batches of B rows, for {@link SequenceStepOptions.state}.
+   *
+   * @example
+   * const st = model.createState(32);
+   * for (const w of windows) model.lossAndGrad(w, { state: st }); // each window continues the last
+   */
+  createState(B: number): RecurrentState {
+    this.check();
+    if (!Number.isInteger(B) || B < 1) throw new WebRnnError('BAD_SHAPE', `createState: B must be a positive integer, got ${B}`);
+    const r = this.rnn.config;
+    const shape = [r.num_layers * (r.bidirectional ? 2 : 1), B, r.hidden_size];
+    return new RecurrentState(B, this.engine.empty(shape), r.mode === 'LSTM' ? this.engine.empty(shape) : undefined, this.engine);
+  }
+
+  private forwardSequence(batch: SequenceBatch, lengths: number[] | undefined, state?: RecurrentState): Tensor {
     const { B, T } = batch;
     let x: Tensor;
     if (this.embedding) {
@@ -234,7 +286,14 @@ export class SequenceModel {
       this.engine.device.queue.writeBuffer(this.input.buffer, 0, data);
       x = this.input.view([T, B, I]);
     }
-    return this.rnn.forward(x, lengths ? { lengths } : {}).output;
+    if (state && state.B !== B) throw new WebRnnError('BAD_SHAPE', `the state was made for B = ${state.B} rows, the batch has ${B}`);
+    const r = this.rnn.forward(x, { ...(lengths ? { lengths } : {}), ...(state ? { h0: state.h, ...(state.c ? { c0: state.c } : {}) } : {}) });
+    if (state) {
+      // Carry the final states; the copies run after this forward on the queue, before anything later.
+      this.engine.copy(r.h_n.buffer, r.h_n.byteOffset, state.h.buffer, state.h.byteOffset, state.h.size * 4);
+      if (state.c && r.c_n) this.engine.copy(r.c_n.buffer, r.c_n.byteOffset, state.c.buffer, state.c.byteOffset, state.c.size * 4);
+    }
+    return r.output;
   }
 
   private checkBatch(batch: Omit<SequenceBatch, 'targets'> & { targets?: SequenceBatch['targets'] }, needTargets = true): { B: number; T: number } {
