@@ -120,7 +120,7 @@ export class SequenceModel {
   readonly embedding: Embedding | undefined;
   readonly rnn: Recurrent;
   readonly linear: Dense;
-  private readonly loss: CrossEntropyLoss | BCEWithLogitsLoss | MSELoss;
+  private readonly criterion: CrossEntropyLoss | BCEWithLogitsLoss | MSELoss;
   private readonly gather: RowGather;
   private readonly engine: Engine;
   /** the upload buffer of float inputs, reused while the shape stays */
@@ -137,7 +137,7 @@ export class SequenceModel {
       if (config.embedding) made.push((this.embedding = new Embedding(engine, config.embedding, { seed })));
       made.push((this.rnn = new Recurrent(engine, { ...config.rnn, batch_first: false }, { seed: seed + 1 })));
       made.push((this.linear = new Dense(engine, config.linear, { seed: seed + 2 })));
-      made.push((this.loss = config.loss === 'cross_entropy' ? new CrossEntropyLoss(engine) : config.loss === 'mse' ? new MSELoss(engine) : new BCEWithLogitsLoss(engine)));
+      made.push((this.criterion = config.loss === 'cross_entropy' ? new CrossEntropyLoss(engine) : config.loss === 'mse' ? new MSELoss(engine) : new BCEWithLogitsLoss(engine)));
       made.push((this.gather = new RowGather(engine)));
     } catch (e) {
       for (const m of made) m.dispose();
@@ -199,6 +199,18 @@ export class SequenceModel {
    * Returns the loss (a 1-element view, valid until the next call); nothing is read back.
    */
   lossAndGrad(batch: SequenceBatch, opts: SequenceStepOptions = {}): Tensor {
+    return this.run(batch, opts, true);
+  }
+
+  /**
+   * The loss of a batch without the backward (evaluation: validation loss, perplexity). A 1-element
+   * view, valid until the next call.
+   */
+  loss(batch: SequenceBatch, opts: SequenceStepOptions = {}): Tensor {
+    return this.run(batch, opts, false);
+  }
+
+  private run(batch: SequenceBatch, opts: SequenceStepOptions, backward: boolean): Tensor {
     this.check();
     const { B, T } = this.checkBatch(batch);
     const c = this.config;
@@ -210,6 +222,7 @@ export class SequenceModel {
       const logits = this.linear.forward(out); // (T, B, O)
       const mask = lengths ? sequenceMask(lengths, T) : undefined;
       const r = this.lossOn(logits, timeMajor(batch.targets, B, T, c.loss === 'cross_entropy' ? 1 : O), mask);
+      if (!backward) return r.loss;
       gradOutput = this.linear.backward(r.grad_input).grad_input;
       return this.finish(gradOutput, r.loss, batch);
     }
@@ -217,6 +230,7 @@ export class SequenceModel {
     const last = this.gather.forward(out, rows); // (B, D·H)
     const logits = this.linear.forward(last); // (B, O)
     const r = this.lossOn(logits, batch.targets, undefined);
+    if (!backward) return r.loss;
     const dLast = this.linear.backward(r.grad_input).grad_input;
     const dOut = this.gather.backward(dLast); // (T·B, D·H)
     return this.finish(dOut, r.loss, batch);
@@ -239,7 +253,7 @@ export class SequenceModel {
   /** Frees every layer. */
   dispose(): void {
     if (this.disposed) return;
-    for (const x of [this.embedding, this.rnn, this.linear, this.loss, this.gather, this.input]) x?.dispose();
+    for (const x of [this.embedding, this.rnn, this.linear, this.criterion, this.gather, this.input]) x?.dispose();
     this.disposed = true;
   }
 
@@ -252,8 +266,8 @@ export class SequenceModel {
   }
 
   private lossOn(logits: Tensor, targets: Int32Array | Float32Array, mask: Uint8Array | undefined) {
-    if (this.loss instanceof CrossEntropyLoss) return this.loss.forward(logits, targets as Int32Array, mask ? { mask } : {});
-    return this.loss.forward(logits, targets as Float32Array, mask ? { mask } : {});
+    if (this.criterion instanceof CrossEntropyLoss) return this.criterion.forward(logits, targets as Int32Array, mask ? { mask } : {});
+    return this.criterion.forward(logits, targets as Float32Array, mask ? { mask } : {});
   }
 
   /**
