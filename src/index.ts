@@ -46,3 +46,4 @@ export type { LossResult, Reduction } from './losses/loss.js';
 export { sequenceMask, type LossMask } from './losses/mask.js';
 export * from './train/index.js';
 export * from './data/index.js';
+export * from './decode/index.js';

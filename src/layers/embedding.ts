@@ -4,7 +4,7 @@ import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
 import { Rng } from '../random.js';
-import { expectShape, flag, knownKeys, positiveInt } from './checks.js';
+import { checkShape, expectShape, flag, knownKeys, positiveInt, shapeSize } from './checks.js';
 import { foldedGrid } from './grid.js';
 import { ParameterStore } from './parameter-store.js';
 import { checkTokens, groupByToken, type TokenIds } from './tokens.js';
@@ -39,6 +39,15 @@ export interface EmbeddingBackwardResult {
 
 const F32 = 4;
 const NO_ID = 0xffffffff;
+
+/**
+ * Token ids already on the GPU: u32 ids at `byteOffset` (default 0) of `buffer`, row-major — e.g. the
+ * ids a sampler wrote (src/decode), fed back with no CPU round trip.
+ */
+export interface GpuTokenIds {
+  readonly buffer: GPUBuffer;
+  readonly byteOffset?: number;
+}
 
 /**
  * A lookup table with PyTorch nn.Embedding semantics: token ids of any shape → their rows of W (V, E).
@@ -126,6 +135,38 @@ export class Embedding {
   }
 
   /**
+   * Looks up the rows of token ids that are already on the GPU (u32, row-major over `shape`), e.g. ids
+   * sampled by a generator, with no CPU round trip. Only the shape and the buffer's extent are checked
+   * on the CPU: the ids themselves are not, so an id ≥ V is clamped to V − 1 in the shader
+   * (embedding_gather_ids) and never reads outside W. Forward only: a following backward() fails with
+   * BAD_STATE (its deterministic gradient groups the ids on the CPU; use forward() for training).
+   *
+   * @example
+   * const ids = sampler.sample(logits, { seed: 1 });   // TokenTensor (B) on the GPU
+   * const x = emb.forwardIds(ids, [1, B]);             // (1, B, E)
+   * @param ids a GPUBuffer (ids from byte 0) or { buffer, byteOffset } (e.g. a TokenTensor); the buffer
+   *   needs COPY_SRC usage, as every buffer webrnn makes has
+   * @param shape e.g. (T, B)
+   * @returns a view (…shape, E)
+   */
+  forwardIds(ids: GPUBuffer | GpuTokenIds, shape: readonly number[]): Tensor {
+    this.check();
+    checkShape(shape, 'Embedding forwardIds: shape');
+    const N = shapeSize(shape);
+    const src = 'buffer' in ids ? ids : { buffer: ids, byteOffset: 0 };
+    const off = src.byteOffset ?? 0;
+    if (!Number.isInteger(off) || off < 0 || off % 4 !== 0 || off + N * 4 > src.buffer.size) {
+      throw new WebRnnError('BAD_SHAPE', `Embedding forwardIds: ${N} ids (shape [${shape.join(', ')}]) at byte ${off} do not fit the ${src.buffer.size}-byte buffer (byteOffset must be a multiple of 4)`);
+    }
+    const plan = this.planFor(N);
+    const pre = new Program();
+    pre.copy(src.buffer, off, plan.index, 0, N * 4);
+    this.engine.run(pre, plan.idsForward());
+    this.last = undefined;
+    return new Tensor(this.engine, plan.y, [...shape, this.embedding_dim], 0, false);
+  }
+
+  /**
    * dL/dW for the most recent forward, given dL/dy (…shape, E).
    */
   backward(grad_y: Tensor, opts: EmbeddingBackwardOptions = {}): EmbeddingBackwardResult {
@@ -179,6 +220,7 @@ class EmbeddingPlan {
   readonly index: GPUBuffer;
   readonly y: GPUBuffer;
   private dyBuf: GPUBuffer | undefined;
+  private idsProgram: Program | undefined;
   private readonly backward: (Program | undefined)[] = [undefined, undefined];
   private readonly rec: Recorder;
   private readonly Umax: number;
@@ -203,6 +245,19 @@ class EmbeddingPlan {
       this.rec.dispose();
       throw e;
     }
+  }
+
+  /** The gather of GPU-resident ids (tokens region of `index`), clamped in-shader; built on first use. */
+  idsForward(): Program {
+    if (this.idsProgram) return this.idsProgram;
+    const { N, E, V, engine, store } = this;
+    const k = engine.kernel('embedding_gather_ids');
+    const g = this.rec.bind(k, { N, E, V, w_off: store.offset('weight'), ids_off: 0 }, { ids: this.index, w: store.params, out: this.y }, 'gather ids');
+    const step = k.bindGroup(1, { step: this.rec.uniform(new Uint32Array(4), 'gather ids:step') }, 'step 0');
+    const prog = new Program();
+    prog.dispatch(k, [g, step], foldedGrid(engine, Math.ceil((N * E) / 64)), 0);
+    this.idsProgram = prog;
+    return prog;
   }
 
   dy(): GPUBuffer {
