@@ -8,7 +8,7 @@ import type { Dense } from '../layers/dense.js';
 import type { Embedding } from '../layers/embedding.js';
 import { foldedGrid } from '../layers/grid.js';
 import type { Recurrent } from '../layers/recurrent.js';
-import { RecurrentPlan, type LayerOffsets } from '../layers/recurrent-plan.js';
+import { RecurrentPlan } from '../layers/recurrent-plan.js';
 
 /**
  * The pieces of a recurrent language model or decoder, applied one token at a time:
@@ -64,26 +64,6 @@ export function checkDecoderModel(model: DecoderModel, what: string): DecoderDim
   return { Vin, V, I: c.input_size, H, L: c.num_layers, lstm: c.mode === 'LSTM' };
 }
 
-/** Parameter offsets of a unidirectional stack, as Recurrent computes them for its own plans. */
-function layerOffsets(r: Recurrent): LayerOffsets[] {
-  const c = r.config;
-  const has = new Set(r.specs.map((s) => s.name));
-  const off = (kind: string, l: number) => (has.has(`${kind}_l${l}`) ? r.store.offset(`${kind}_l${l}`) : 0);
-  const out: LayerOffsets[] = [];
-  for (let l = 0; l < c.num_layers; l++) {
-    out.push({
-      w_ih: off('weight_ih', l),
-      w_hh: off('weight_hh', l),
-      b_ih: off('bias_ih', l),
-      b_hh: off('bias_hh', l),
-      w_ph: off('weight_ph', l),
-      dirStride: 0,
-      inputSize: l === 0 ? c.input_size : c.hidden_size,
-    });
-  }
-  return out;
-}
-
 /** The input dispatch bound to one ids buffer: gathers (or one-hots) row step.t of it. */
 export interface InputBinding {
   record(prog: Program, slot: number): void;
@@ -127,7 +107,7 @@ export class DecoderStep {
     this.rec = new Recorder(engine, what);
     try {
       const r = model.recurrent;
-      this.plan = new RecurrentPlan(engine, cfg, layerOffsets(r), r.store.params, r.store.grads, 1, B);
+      this.plan = new RecurrentPlan(engine, cfg, r.layout, r.store.params, r.store.grads, 1, B);
       engine.device.queue.writeBuffer(this.plan.lengths, 0, new Uint32Array(B).fill(1));
       this.h = this.plan.hn;
       this.c = this.plan.cn;
@@ -139,7 +119,7 @@ export class DecoderStep {
         this.stateIn.copy(this.h, l * BH, this.plan.hs[l], this.plan.initialSlot(0), BH);
         if (this.c) this.stateIn.copy(this.c, l * BH, this.plan.cs[l], this.plan.initialSlot(0), BH);
       }
-      this.forward.ops.push(...this.plan.forward.ops);
+      this.forward.append(this.plan.forward);
       const head = model.head;
       const wOff = head.store.offset('weight');
       this.rec.matmul(this.forward, 'logits = h·Wᵀ + b', {

@@ -160,13 +160,13 @@ export class Generator {
       for (let i = 0; i < n; i++) {
         const s = c0 + i;
         slots.push({ t: s, draw: (drawBase + s) >>> 0 });
-        prog.ops.push(...this.step.stateIn.ops);
+        prog.append(this.step.stateIn);
         this.input.record(prog, i);
         if (s >= P - 1) {
-          prog.ops.push(...this.step.forward.ops);
+          prog.append(this.step.forward);
           this.sampler.record(prog, i);
-        } else prog.ops.push(...this.step.plan.forward.ops); // prime: no logits needed
-        prog.ops.push(...this.step.stateOut.ops);
+        } else prog.append(this.step.plan.forward); // prime: no logits needed
+        prog.append(this.step.stateOut);
       }
       if (c0 + CHUNK >= S) prog.copy(this.tokens, (rows - 1) * B * U32, this.pending, 0, B * U32);
       if (n > 0) q.writeBuffer(this.steps, 0, stepSlots(slots));

@@ -7,7 +7,6 @@ import { Tensor } from '../gpu/tensor.js';
 import { knownKeys, liveTensor } from '../layers/checks.js';
 import { foldedGrid } from '../layers/grid.js';
 import { TokenTensor } from './token-tensor.js';
-import { packUniform } from './uniform-struct.js';
 
 /**
  * How a token is chosen from a row of logits, as Hugging Face's generate() does it: temperature, then
@@ -86,7 +85,7 @@ export function stepSlots(entries: readonly { t: number; draw: number }[]): Uint
  */
 export class SampleBinding {
   private readonly k: Kernel;
-  private readonly pipeline: GPUComputePipeline;
+  private readonly wg: number;
   private readonly params: GPUBuffer;
   private readonly sampling: GPUBuffer;
   private group0: GPUBindGroup;
@@ -104,9 +103,9 @@ export class SampleBinding {
     wg = sampleWorkgroupSize(engine),
   ) {
     this.k = engine.kernel('sample_logits');
-    this.pipeline = this.k.pipeline({ WG: wg });
+    this.wg = wg;
     this.params = rec.uniform(this.k.packParams({ R, V, logits_off: 0, out_off: outOff }), 'sample_logits:params');
-    this.sampling = rec.uniform(packUniform('sample_logits', 'S', { seed: 0, greedy: 1, top_k: 0, temperature: 1, top_p: 1 }), 'sample_logits:S');
+    this.sampling = rec.uniform(this.k.packUniform('S', { seed: 0, greedy: 1, top_k: 0, temperature: 1, top_p: 1 }), 'sample_logits:S');
     this.group0 = this.bindIds(ids);
     this.group1 = this.k.bindGroup(1, { step: steps }, 'sample_logits:steps');
   }
@@ -118,16 +117,12 @@ export class SampleBinding {
 
   /** Writes the sampling options; they apply to every dispatch submitted after this call. */
   setOptions(s: ResolvedSampling): void {
-    const data = packUniform('sample_logits', 'S', { seed: s.seed, greedy: s.greedy ? 1 : 0, top_k: s.top_k, temperature: s.temperature, top_p: s.top_p });
+    const data = this.k.packUniform('S', { seed: s.seed, greedy: s.greedy ? 1 : 0, top_k: s.top_k, temperature: s.temperature, top_p: s.top_p });
     this.engine.device.queue.writeBuffer(this.sampling, 0, data);
   }
 
   record(prog: Program, slot: number): void {
-    const before = prog.ops.length;
-    prog.dispatch(this.k, [this.group0, this.group1], foldedGrid(this.engine, this.R), slot);
-    const op = prog.ops[before];
-    // Program.dispatch binds the kernel's default pipeline; this one is specialised by WG.
-    if (op?.kind === 'dispatch') op.pipeline = this.pipeline;
+    prog.dispatch(this.k, [this.group0, this.group1], foldedGrid(this.engine, this.R), slot, { WG: this.wg });
   }
 
   private bindIds(ids: GPUBuffer): GPUBindGroup {

@@ -14,7 +14,8 @@ interface BindingInfo {
   typeName: string;
 }
 
-interface ParamsLayout {
+/** A uniform struct's byte size (rounded to 16) and its members' offsets and types. */
+export interface UniformLayout {
   variable: string;
   size: number;
   members: Map<string, { offset: number; type: 'u32' | 'i32' | 'f32' }>;
@@ -32,19 +33,21 @@ export class Kernel {
   readonly name: string;
   readonly workgroupSize: [number, number, number];
   readonly bindings: BindingInfo[];
-  readonly params: ParamsLayout | undefined;
+  readonly params: UniformLayout | undefined;
   private readonly device: GPUDevice;
   private readonly module: GPUShaderModule;
   private readonly groupLayouts: GPUBindGroupLayout[];
   private readonly layout: GPUPipelineLayout;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly reflect: WgslReflect;
+  private readonly uniforms = new Map<string, UniformLayout>();
 
   constructor(device: GPUDevice, name: string) {
     const source = shaderSources[name];
     if (source === undefined) throw new WebRnnError('BAD_STATE', `no kernel named ${name} in shaders/`);
     this.device = device;
     this.name = name;
-    const reflect = new WgslReflect(source);
+    const reflect = (this.reflect = new WgslReflect(source));
     const entry = reflect.entry.compute.find((e) => e.name === name);
     if (!entry) throw new WebRnnError('BAD_STATE', `shaders/${name}.wgsl has no @compute fn ${name}`);
     const ws = entry.workgroupSize as unknown as number[] | undefined;
@@ -54,18 +57,7 @@ export class Kernel {
       return { name: r.name, group: r.group, binding: r.binding, kind, dynamic: kind === 'uniform' && r.name === 'step', typeName: r.type.name };
     });
     const P = this.bindings.find((b) => b.kind === 'uniform' && b.typeName === 'Params');
-    if (P) {
-      const u = reflect.uniforms.find((x) => x.name === P.name)!;
-      const members = new Map<string, { offset: number; type: 'u32' | 'i32' | 'f32' }>();
-      for (const m of (u as unknown as { members: { name: string; offset: number; type: { name: string } }[] }).members) {
-        const t = m.type.name;
-        if (t !== 'u32' && t !== 'i32' && t !== 'f32') {
-          throw new WebRnnError('BAD_STATE', `${name}: Params member ${m.name} has type ${t}; only u32/i32/f32 are packed`);
-        }
-        members.set(m.name, { offset: m.offset, type: t });
-      }
-      this.params = { variable: P.name, size: u.size, members };
-    }
+    this.params = P ? this.uniformLayout(P.name) : undefined;
     this.module = device.createShaderModule({ label: name, code: source });
     const groups = Math.max(...this.bindings.map((b) => b.group)) + 1;
     this.groupLayouts = [];
@@ -99,21 +91,53 @@ export class Kernel {
 
   /** Packs a `Params` value into the uniform's bytes; every member must be given, no others. */
   packParams(values: Record<string, number>): ArrayBuffer {
-    const p = this.params;
-    if (!p) throw new WebRnnError('BAD_STATE', `${this.name} has no Params uniform`);
-    const buf = new ArrayBuffer(Math.max(16, Math.ceil(p.size / 16) * 16));
+    if (!this.params) throw new WebRnnError('BAD_STATE', `${this.name} has no Params uniform`);
+    return this.packUniform(this.params.variable, values);
+  }
+
+  /**
+   * The layout of any uniform struct variable of this kernel (Params or another, e.g. per-step values
+   * written before each submission), as wgsl_reflect reads it.
+   */
+  uniformLayout(variable: string): UniformLayout {
+    let l = this.uniforms.get(variable);
+    if (!l) {
+      const u = this.reflect.uniforms.find((x) => x.name === variable);
+      if (!u) throw new WebRnnError('BAD_STATE', `${this.name}: no uniform named ${variable}`);
+      const members = new Map<string, { offset: number; type: 'u32' | 'i32' | 'f32' }>();
+      for (const m of (u as unknown as { members: { name: string; offset: number; type: { name: string } }[] }).members) {
+        const t = m.type.name;
+        if (t !== 'u32' && t !== 'i32' && t !== 'f32') throw new WebRnnError('BAD_STATE', `${this.name}: ${variable}.${m.name} has type ${t}; only u32/i32/f32 are packed`);
+        members.set(m.name, { offset: m.offset, type: t });
+      }
+      l = { variable, size: Math.max(16, Math.ceil(u.size / 16) * 16), members };
+      this.uniforms.set(variable, l);
+    }
+    return l;
+  }
+
+  /**
+   * Packs a value of the uniform struct `variable` (every member given, no others; u32 members must
+   * be integers in [0, 2³²)) with the offsets reflected from the WGSL.
+   *
+   * @example
+   * device.queue.writeBuffer(buf, 0, engine.kernel('dropout').packUniform('C', { seed: 1, call: 2, enabled: 1 }));
+   */
+  packUniform(variable: string, values: Record<string, number>, into?: ArrayBuffer): ArrayBuffer {
+    const l = this.uniformLayout(variable);
+    const buf = into ?? new ArrayBuffer(l.size);
     const view = new DataView(buf);
-    for (const [k, m] of p.members) {
+    for (const [k, m] of l.members) {
       const v = values[k];
-      if (v === undefined || !Number.isFinite(v)) throw new WebRnnError('BAD_STATE', `${this.name}: Params.${k} missing or not finite (${v})`);
+      if (v === undefined || !Number.isFinite(v)) throw new WebRnnError('BAD_STATE', `${this.name}: ${variable}.${k} missing or not finite (${v})`);
       if (m.type === 'u32') {
-        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new WebRnnError('DEVICE_LIMIT', `${this.name}: Params.${k} = ${v} does not fit a u32 index`);
+        if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new WebRnnError('DEVICE_LIMIT', `${this.name}: ${variable}.${k} = ${v} does not fit a u32`);
         view.setUint32(m.offset, v, true);
       } else if (m.type === 'i32') view.setInt32(m.offset, v, true);
       else view.setFloat32(m.offset, v, true);
     }
     for (const k of Object.keys(values)) {
-      if (!p.members.has(k)) throw new WebRnnError('BAD_STATE', `${this.name}: Params has no member ${k}`);
+      if (!l.members.has(k)) throw new WebRnnError('BAD_STATE', `${this.name}: ${variable} has no member ${k}`);
     }
     return buf;
   }

@@ -17,13 +17,14 @@ export type Op =
 export class Program {
   readonly ops: Op[] = [];
 
-  dispatch(kernel: Kernel, groups: GPUBindGroup[], workgroups: [number, number, number], stepSlot?: number): void {
+  /** Records a dispatch; `constants` pick the pipeline of the kernel's `override` constants. */
+  dispatch(kernel: Kernel, groups: GPUBindGroup[], workgroups: [number, number, number], stepSlot?: number, constants?: Record<string, number>): void {
     if (workgroups.some((n) => n === 0)) return;
     const max = kernel.maxWorkgroups;
     if (workgroups.some((n) => n > max)) {
       throw new WebRnnError('DEVICE_LIMIT', `${kernel.name} needs a grid of [${workgroups.join(', ')}] workgroups; this adapter allows ${max} per dimension (maxComputeWorkgroupsPerDimension): use a smaller batch or shorter sequences`);
     }
-    this.ops.push({ kind: 'dispatch', kernel: kernel.name, pipeline: kernel.pipeline(), groups, workgroups, stepSlot });
+    this.ops.push({ kind: 'dispatch', kernel: kernel.name, pipeline: kernel.pipeline(constants), groups, workgroups, stepSlot });
   }
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
@@ -32,6 +33,11 @@ export class Program {
 
   clear(buffer: GPUBuffer, offset: number, size: number): void {
     if (size > 0) this.ops.push({ kind: 'clear', buffer, offset, size });
+  }
+
+  /** Records every op of `other` after this program's (a snapshot: later changes to `other` are not seen). */
+  append(other: Program): void {
+    this.ops.push(...other.ops);
   }
 
   /** Number of compute dispatches one encoding issues. */

@@ -76,7 +76,7 @@ export class RecurrentPlan {
   constructor(
     private readonly engine: Engine,
     private readonly cfg: ResolvedConfig,
-    private readonly offsets: LayerOffsets[],
+    private readonly offsets: readonly LayerOffsets[],
     private readonly params: GPUBuffer,
     private readonly grads: GPUBuffer,
     T: number,
@@ -100,7 +100,7 @@ export class RecurrentPlan {
       const stepData = new Uint32Array(((T + 1) * STEP_STRIDE) / 4);
       for (let i = 0; i <= T; i++) stepData[(i * STEP_STRIDE) / 4] = i;
       this.steps = this.rec.uniform(stepData, 'steps');
-      if (cfg.dropout > 0 && L > 1) this.dropoutCall = this.rec.uniform(new Uint32Array(4), 'dropout_call');
+      if (cfg.dropout > 0 && L > 1) this.dropoutCall = this.rec.uniform(new ArrayBuffer(engine.kernel('dropout').uniformLayout('C').size), 'dropout_call');
 
       this.x0 = this.buf(T * B * I * F32, 'x0');
       if (cfg.batch_first) {

@@ -110,6 +110,11 @@ export class Recurrent {
     this.store.initUniform(this.seed, 1 / Math.sqrt(this.config.hidden_size));
   }
 
+  /** @internal where each layer's parameters sit in the flat buffers (what plans are built from) */
+  get layout(): readonly LayerOffsets[] {
+    return this.layers;
+  }
+
   /** Total number of parameters. */
   get parameterCount(): number {
     return this.store.parameterCount;
@@ -164,7 +169,7 @@ export class Recurrent {
     this.engine.device.queue.writeBuffer(plan.lengths, 0, lengths);
     if (plan.dropoutCall) {
       // A fresh mask per forward; the backward reuses it (the buffer is not rewritten until the next forward).
-      this.engine.device.queue.writeBuffer(plan.dropoutCall, 0, new Uint32Array([this.seed, ++this.calls, this.training ? 1 : 0, 0]));
+      this.engine.device.queue.writeBuffer(plan.dropoutCall, 0, this.engine.kernel('dropout').packUniform('C', { seed: this.seed, call: ++this.calls, enabled: this.training ? 1 : 0 }));
     }
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded programs stay fixed.
     const pre = new Program();
