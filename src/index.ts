@@ -37,6 +37,7 @@ export {
   type EmbeddingBackwardResult,
   type EmbeddingConfig,
   type EmbeddingOptions,
+  type GpuTokenIds,
 } from './layers/embedding.js';
 export { OneHot, type OneHotConfig } from './layers/one-hot.js';
 export type { TokenIds } from './layers/tokens.js';
@@ -47,3 +48,20 @@ export { sequenceMask, type LossMask } from './losses/mask.js';
 export * from './train/index.js';
 export * from './data/index.js';
 export * from './decode/index.js';
+export {
+  AttentionDecoder,
+  AttentionDecoding,
+  type AttentionDecoderConfig,
+  type AttentionDecoderOptions,
+  type AttentionForwardOptions,
+  type AttentionForwardResult,
+  type AttentionBackwardResult,
+  type AttentionStepResult,
+} from './layers/attention-decoder.js';
+export { attentionDecoderSpecs } from './layers/attention-config.js';
+export { Seq2Seq, type Seq2SeqConfig, type Seq2SeqBatch, type Seq2SeqSource } from './model/seq2seq.js';
+export { SequenceModel, RecurrentState, sequenceModelSpecs, type SequenceModelConfig, type SequenceBatch, type SequenceLoss, type SequenceTarget, type SequenceStepOptions } from './model/sequence-model.js';
+export { RowGather } from './layers/row-gather.js';
+export { CharLm, CHAR_LM_DEFAULTS, charLmConfig, type CharLmSettings, type CharLmPosition } from './train/char-lm.js';
+export { checkpointBytes, parseCheckpoint, restoreCheckpoint, CHECKPOINT_FORMAT, type Checkpoint, type TrainingPosition } from './io/checkpoint.js';
+export { parseSafetensors, serializeSafetensors, toFloat32, toFloat64, toInt32, type SafeTensor, type Dtype } from './io/safetensors.js';

@@ -6,6 +6,7 @@
 import { WebRnnError } from '../errors.js';
 import { FIT_HELP, fitCommand } from './fit-command.js';
 import { RUN_HELP, runCommand } from './run-command.js';
+import { TRAIN_HELP, trainCommand } from './train-command.js';
 import { UsageError } from './usage-error.js';
 
 export const MAIN_HELP = `Usage: webrnn <command> [options]
@@ -14,6 +15,7 @@ Recurrent networks (RNN, GRU, LSTM) on WebGPU, matching PyTorch.
 
 Commands:
   run      Forward (and backward) of a recurrent layer: safetensors in, safetensors out
+  train    Train a character-level language model on a text file (default: the Brown corpus)
   fit      Optimizer steps on one batch of an embedding → RNN → linear model (checks against PyTorch)
   help     Show help for a command: webrnn help run
 
@@ -25,6 +27,7 @@ Options:
 const COMMANDS: Record<string, { help: string; run: (args: string[], out: (s: string) => void) => Promise<number> }> = {
   run: { help: RUN_HELP, run: runCommand },
   fit: { help: FIT_HELP, run: fitCommand },
+  train: { help: TRAIN_HELP, run: trainCommand },
 };
 
 export interface Io {

