@@ -31,7 +31,7 @@ export const CHAR_LM_DEFAULTS: CharLmSettings = {
   embedding: 32,
   dropout: 0,
   batch: 32,
-  bptt: 64,
+  bptt: 32,
   lr: 4e-3,
   clip: 5,
   seed: 1,
