@@ -16,34 +16,17 @@ Every case is seeded from its name, so adding a case leaves the others' bytes un
 import json
 import os
 import shutil
-import struct
 import sys
 import zlib
 
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_writer import write_safetensors  # noqa: E402
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures')
 
-DTYPES = {np.dtype('float32'): 'F32', np.dtype('float64'): 'F64', np.dtype('int64'): 'I64', np.dtype('int32'): 'I32'}
-
-
-def write_safetensors(path, tensors, metadata=None):
-    """The safetensors layout by hand: u64 LE header length, JSON header padded with spaces to 8 bytes,
-    data in header order (sorted by name), little-endian, C order."""
-    header, blobs, offset = {}, [], 0
-    if metadata:
-        header['__metadata__'] = metadata
-    for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name])
-        blob = a.astype(a.dtype.newbyteorder('<'), copy=False).tobytes()
-        header[name] = {'dtype': DTYPES[a.dtype], 'shape': list(a.shape), 'data_offsets': [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    h = json.dumps(header, separators=(',', ':')).encode()
-    h += b' ' * (-len(h) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
 
 
 MODULES = {'LSTM': (torch.nn.LSTM, {}), 'GRU': (torch.nn.GRU, {}),

@@ -21,33 +21,18 @@ Run with /usr/bin/python3 (Debian python3-torch 1.13): /usr/bin/python3 scripts/
 import json
 import math
 import os
-import struct
+import sys
 import zlib
 
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_writer import write_safetensors  # noqa: E402
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures-optim')
-DTYPES = {np.dtype('float32'): 'F32', np.dtype('float64'): 'F64', np.dtype('int32'): 'I32'}
 SIZES = [1, 7, 40]
 STEPS = 12
-
-
-def write_safetensors(path, tensors, metadata=None):
-    """The safetensors layout by hand (as scripts/gen_fixtures.py writes it)."""
-    header, blobs, offset = {}, [], 0
-    if metadata:
-        header['__metadata__'] = metadata
-    for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name])
-        blob = a.astype(a.dtype.newbyteorder('<'), copy=False).tobytes()
-        header[name] = {'dtype': DTYPES[a.dtype], 'shape': list(a.shape), 'data_offsets': [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    h = json.dumps(header, separators=(',', ':')).encode()
-    h += b' ' * (-len(h) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
 
 
 OPT = {'SGD': torch.optim.SGD, 'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW}
