@@ -1,25 +1,16 @@
 // The public API's contract beyond numerics: validation before GPU work, typed errors, views and
 // their lifetime, re-planning on new shapes, determinism, and memory released by dispose().
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createEngine, WebRnnError, type Engine } from '../src/index.js';
+import { createEngine, type Engine } from '../src/index.js';
 import { refRecurrentForward } from '../src/ref/recurrent.js';
 import { randomParams, Rng } from '../src/ref/random.js';
+import { code } from './helpers/gpu-test.js';
 
 let engine: Engine;
 beforeAll(async () => {
   engine = await createEngine();
 });
 afterAll(() => engine?.dispose());
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WebRnnError);
-    return (e as WebRnnError).code;
-  }
-  return undefined;
-}
 
 describe('validation', () => {
   test('bad configs throw BAD_CONFIG naming the field', () => {

@@ -7,87 +7,17 @@
 // Tolerances (max |got − want| / max |want| per tensor): GPU forward 2e-5, GPU gradients 1e-4;
 // reference vs finite differences 1e-7 (h = 1e-6, float64).
 // Every GPU check runs inside validation and out-of-memory error scopes and fails on any error.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createEngine, WebRnnError, type Engine } from '../src/index.js';
+import { describe, expect, test } from 'vitest';
 import { attentionDecoderSpecs, type AttentionDecoderConfig } from '../src/layers/attention-config.js';
 import { AttentionDecoder } from '../src/layers/attention-decoder.js';
 import { Rng } from '../src/random.js';
 import { refAttentionDecoderBackward, refAttentionDecoderForward, type RefAttentionInputs } from '../src/ref/attention.js';
+import { code, dot, engine, expectCloseLoggingWorst, f32, numericGrad, scoped, TOL_FORWARD, TOL_GRAD, useEngine } from './helpers/gpu-test.js';
 
-const TOL_FORWARD = 2e-5;
-const TOL_GRAD = 1e-4;
 const TOL_FD = 1e-7;
 
-let engine: Engine;
-beforeAll(async () => {
-  engine = await createEngine();
-});
-afterAll(() => engine?.dispose());
-
-/** Worst |got − want| / max |want| (absolute when want is all zeros); reports the first worst index. */
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): { err: number; at: number } {
-  if (got.length !== want.length) return { err: Infinity, at: -1 };
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]);
-    if (!(e <= worst)) [worst, at] = [e, i];
-  }
-  return { err: scale > 0 ? worst / scale : worst, at };
-}
-
-const worst: Record<string, number> = {};
-function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number, kind?: string): void {
-  const { err, at } = relErr(got, want);
-  if (kind) worst[kind] = Math.max(worst[kind] ?? 0, err);
-  expect(err, `${name}: rel err ${err.toExponential(2)} > ${tol} at [${at}] got ${got[at]} want ${want[at]}`).toBeLessThanOrEqual(tol);
-}
-afterAll(() => console.log('worst relative errors (attention):', JSON.stringify(worst)));
-
-/** Runs fn inside validation + OOM error scopes; fails on any WebGPU error. */
-async function scoped<T>(fn: () => Promise<T>): Promise<T> {
-  engine.device.pushErrorScope('validation');
-  engine.device.pushErrorScope('out-of-memory');
-  let out: T;
-  try {
-    out = await fn();
-  } finally {
-    const oom = await engine.device.popErrorScope();
-    const val = await engine.device.popErrorScope();
-    expect(oom?.message ?? val?.message).toBeUndefined();
-  }
-  return out;
-}
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WebRnnError);
-    return (e as WebRnnError).code;
-  }
-  return undefined;
-}
-
-const f32 = (a: Float64Array) => Float32Array.from(a);
-const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i], 0);
-
-/** Central differences of f at every index of p (perturbed in place and restored). */
-function numericGrad(p: Float64Array, f: () => number, h = 1e-6): Float64Array {
-  const g = new Float64Array(p.length);
-  for (let i = 0; i < p.length; i++) {
-    const v = p[i];
-    p[i] = v + h;
-    const a = f();
-    p[i] = v - h;
-    const b = f();
-    p[i] = v;
-    g[i] = (a - b) / (2 * h);
-  }
-  return g;
-}
+useEngine();
+const expectClose = expectCloseLoggingWorst('attention');
 
 /** Random parameters, U(−scale, scale): larger than PyTorch's bounds so attention is far from uniform. */
 function randomParams(config: AttentionDecoderConfig, rng: Rng, scale = 0.6): Record<string, Float64Array> {

@@ -10,8 +10,8 @@
 // float32 rounding of a boundary). Chunked forward vs one forward: 2e-5 (max |got − want| / max |want|).
 // Beam scores vs the float64 reference: 1e-4 absolute. Greedy and beam token sequences: exact.
 // Every GPU check runs inside validation and out-of-memory error scopes and fails on any error.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createEngine, Dense, Embedding, WebRnnError, type Engine, type RecurrentConfig, type Recurrent } from '../src/index.js';
+import { afterAll, describe, expect, test } from 'vitest';
+import { Dense, Embedding, type RecurrentConfig, type Recurrent } from '../src/index.js';
 import { BeamSearch, Generator, Sampler, StatefulRecurrent, beamSearch, type DecoderModel } from '../src/decode/index.js';
 import {
   refBeamSearch,
@@ -27,72 +27,16 @@ import {
   type RefStepFn,
 } from '../src/ref/decode.js';
 import { Rng } from '../src/random.js';
+import { asyncCode, code, engine, expectClose, scoped, useEngine } from './helpers/gpu-test.js';
 
 const TOL_CHUNKED = 2e-5;
 const TOL_BEAM_SCORE = 1e-4;
 const MAX_MISPREDICTED = 0.001;
 
-let engine: Engine;
-beforeAll(async () => {
-  engine = await createEngine();
-});
-afterAll(() => engine?.dispose());
+useEngine();
 
 const measured: Record<string, string> = {};
 afterAll(() => console.log('decode measurements:', JSON.stringify(measured, null, 1)));
-
-/** Runs fn inside validation + OOM error scopes; fails on any WebGPU error. */
-async function scoped<T>(fn: () => Promise<T>): Promise<T> {
-  engine.device.pushErrorScope('validation');
-  engine.device.pushErrorScope('out-of-memory');
-  let out: T;
-  try {
-    out = await fn();
-  } finally {
-    const oom = await engine.device.popErrorScope();
-    const val = await engine.device.popErrorScope();
-    expect(oom?.message ?? val?.message).toBeUndefined();
-  }
-  return out;
-}
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WebRnnError);
-    return (e as WebRnnError).code;
-  }
-  return undefined;
-}
-
-async function asyncCode(fn: () => Promise<unknown>): Promise<string | undefined> {
-  try {
-    await fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WebRnnError);
-    return (e as WebRnnError).code;
-  }
-  return undefined;
-}
-
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): { err: number; at: number } {
-  if (got.length !== want.length) return { err: Infinity, at: -1 };
-  let scale = 0;
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]);
-    if (!(e <= worst)) [worst, at] = [e, i];
-  }
-  return { err: scale > 0 ? worst / scale : worst, at };
-}
-
-function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
-  const { err, at } = relErr(got, want);
-  expect(err, `${name}: rel err ${err.toExponential(2)} > ${tol} at [${at}] got ${got[at]} want ${want[at]}`).toBeLessThanOrEqual(tol);
-}
 
 /** Upper 1 − 1e-6 quantile of chi-square with df degrees of freedom (Wilson–Hilferty, z = 4.753). */
 function chi2Bound(df: number): number {

@@ -11,87 +11,22 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BCEWithLogitsLoss, createEngine, CrossEntropyLoss, MSELoss, sequenceMask, WebRnnError, type Engine, type LossResult } from '../src/index.js';
+import { BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, sequenceMask, type LossResult } from '../src/index.js';
 import { parseSafetensors, toFloat32, toFloat64 } from '../src/io/safetensors.js';
 import { Rng } from '../src/random.js';
 import { refBceWithLogits, refCrossEntropy, refMse, type RefLoss } from '../src/ref/losses.js';
+import { code, engine, expectCloseLoggingWorst, f32, numericGrad, scoped, TOL_FORWARD, TOL_GRAD, useEngine } from './helpers/gpu-test.js';
 
-const TOL_FORWARD = 2e-5;
-const TOL_GRAD = 1e-4;
 const TOL_FD = 1e-7;
 const TOL_TORCH_REF = 1e-6;
 
-let engine: Engine;
-beforeAll(async () => {
-  engine = await createEngine();
-});
-afterAll(() => engine?.dispose());
-
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): { err: number; at: number } {
-  if (got.length !== want.length) return { err: Infinity, at: -1 };
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]);
-    if (!(e <= worst)) [worst, at] = [e, i];
-  }
-  return { err: scale > 0 ? worst / scale : worst, at };
-}
-
-const worst: Record<string, number> = {};
-function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number, kind?: string): void {
-  const { err, at } = relErr(got, want);
-  if (kind) worst[kind] = Math.max(worst[kind] ?? 0, err);
-  expect(err, `${name}: rel err ${err.toExponential(2)} > ${tol} at [${at}] got ${got[at]} want ${want[at]}`).toBeLessThanOrEqual(tol);
-}
-afterAll(() => console.log('worst relative errors (losses):', JSON.stringify(worst)));
-
-async function scoped<T>(fn: () => Promise<T>): Promise<T> {
-  engine.device.pushErrorScope('validation');
-  engine.device.pushErrorScope('out-of-memory');
-  let out: T;
-  try {
-    out = await fn();
-  } finally {
-    const oom = await engine.device.popErrorScope();
-    const val = await engine.device.popErrorScope();
-    expect(oom?.message ?? val?.message).toBeUndefined();
-  }
-  return out;
-}
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WebRnnError);
-    return (e as WebRnnError).code;
-  }
-  return undefined;
-}
-
-const f32 = (a: Float64Array) => Float32Array.from(a);
+useEngine();
+const expectClose = expectCloseLoggingWorst('losses');
 
 async function expectLoss(name: string, r: LossResult, ref: RefLoss, kind: string): Promise<void> {
   expect(r.loss.shape).toEqual([]);
   expectClose(`${name} loss`, await r.loss.read(), [ref.loss], TOL_FORWARD, `${kind} loss`);
   expectClose(`${name} grad_input`, await r.grad_input.read(), ref.grad_input, TOL_GRAD, `${kind} grad`);
-}
-
-function numericGrad(p: Float64Array, f: () => number, h = 1e-6): Float64Array {
-  const g = new Float64Array(p.length);
-  for (let i = 0; i < p.length; i++) {
-    const v = p[i];
-    p[i] = v + h;
-    const a = f();
-    p[i] = v - h;
-    const b = f();
-    p[i] = v;
-    g[i] = (a - b) / (2 * h);
-  }
-  return g;
 }
 
 describe('float64 references vs finite differences', () => {

@@ -13,8 +13,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createEngine, type Engine } from '../src/index.js';
+import { afterAll, describe, expect, test } from 'vitest';
 import { WebRnnError } from '../src/errors.js';
 import { parseSafetensors, toFloat32, toFloat64, toInt32 } from '../src/io/safetensors.js';
 import { ParameterStore } from '../src/layers/parameter-store.js';
@@ -26,32 +25,11 @@ import type { Optimizer } from '../src/train/optimizer.js';
 import type { AdamOptions, SGDOptions } from '../src/train/options.js';
 import { applySchedule, CosineAnnealingLR, LinearWarmup, StepLR, type LrSchedule } from '../src/train/schedule.js';
 import { SGD } from '../src/train/sgd.js';
+import { code, engine, scoped, TOL_NORM, TOL_WEIGHTS, useEngine } from './helpers/gpu-test.js';
 
-const TOL_WEIGHTS = 1e-5;
-const TOL_NORM = 1e-6;
 const SIZES = [1, 7, 1031, 5000];
 
-let engine: Engine;
-beforeAll(async () => {
-  engine = await createEngine();
-});
-afterAll(() => engine?.dispose());
-
-/** Runs fn inside validation + out-of-memory error scopes; fails on any WebGPU error. */
-async function scoped<T>(fn: () => Promise<T>): Promise<T> {
-  engine.device.pushErrorScope('validation');
-  engine.device.pushErrorScope('out-of-memory');
-  let out: T;
-  try {
-    out = await fn();
-  } finally {
-    const oom = await engine.device.popErrorScope();
-    const val = await engine.device.popErrorScope();
-    expect(val?.message ?? null, 'validation error').toBeNull();
-    expect(oom?.message ?? null, 'out-of-memory error').toBeNull();
-  }
-  return out;
-}
+useEngine();
 
 function makeBlocks(sizes: readonly number[], init: (n: number, i: number) => Float32Array): ParameterStore[] {
   return sizes.map((n, i) => {
@@ -471,14 +449,6 @@ describe('state() / loadState()', () => {
       try {
         const st = await adam.state();
         expect(Object.keys(st.slots).sort()).toEqual(['exp_avg', 'exp_avg_sq']);
-        const code = (f: () => void) => {
-          try {
-            f();
-          } catch (e) {
-            return (e as WebRnnError).code;
-          }
-          return 'no error';
-        };
         expect(code(() => sgd.loadState(st))).toBe('BAD_STATE');
         expect(code(() => adam.loadState({ ...st, options: { ...st.options, eps: 1e-6 } }))).toBe('BAD_STATE');
         expect(code(() => adam.loadState({ ...st, slots: { ...st.slots, exp_avg: [new Float32Array(3), new Float32Array(5)] } }))).toBe('BAD_STATE');
@@ -590,14 +560,6 @@ describe('lifecycle', () => {
 
   test('options are checked like torch (BAD_CONFIG); a disposed optimizer says DISPOSED', async () => {
     const blocks = makeBlocks([3], (n) => new Float32Array(n));
-    const code = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        return (e as WebRnnError).code;
-      }
-      return 'no error';
-    };
     const before = engine.memory();
     expect(code(() => new SGD(engine, blocks, { lr: -1 }))).toBe('BAD_CONFIG');
     expect(code(() => new SGD(engine, blocks, { lr: 0.1, nesterov: true }))).toBe('BAD_CONFIG');

@@ -5,8 +5,7 @@
 // sequences exactly right.
 //
 // Tolerances (max |got − want| / max |want| per tensor): loss 2e-5, gradients 1e-4.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createEngine, WebRnnError, type Engine } from '../src/index.js';
+import { describe, expect, test } from 'vitest';
 import { Seq2Seq, type Seq2SeqBatch, type Seq2SeqConfig } from '../src/model/seq2seq.js';
 import { Rng } from '../src/random.js';
 import { refAttentionDecoderBackward, refAttentionDecoderForward } from '../src/ref/attention.js';
@@ -16,48 +15,9 @@ import { refCrossEntropy } from '../src/ref/losses.js';
 import { refRecurrentBackward, refRecurrentForward } from '../src/ref/recurrent.js';
 import { Adam } from '../src/train/adam.js';
 import { applySchedule, CosineAnnealingLR } from '../src/train/schedule.js';
+import { code, engine, expectClose, f64, scoped, useEngine } from './helpers/gpu-test.js';
 
-let engine: Engine;
-beforeAll(async () => {
-  engine = await createEngine();
-});
-afterAll(() => engine?.dispose());
-
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): { err: number; at: number } {
-  if (got.length !== want.length) return { err: Infinity, at: -1 };
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
-  let worst = 0;
-  let at = -1;
-  for (let i = 0; i < want.length; i++) {
-    const e = Math.abs(got[i] - want[i]);
-    if (!(e <= worst)) [worst, at] = [e, i];
-  }
-  return { err: scale > 0 ? worst / scale : worst, at };
-}
-
-let worstGrad = 0;
-function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>, tol: number): void {
-  const { err, at } = relErr(got, want);
-  worstGrad = Math.max(worstGrad, err);
-  expect(err, `${name}: rel err ${err.toExponential(2)} > ${tol} at [${at}] got ${got[at]} want ${want[at]}`).toBeLessThanOrEqual(tol);
-}
-
-async function scoped<T>(fn: () => Promise<T>): Promise<T> {
-  engine.device.pushErrorScope('validation');
-  engine.device.pushErrorScope('out-of-memory');
-  let out: T;
-  try {
-    out = await fn();
-  } finally {
-    const oom = await engine.device.popErrorScope();
-    const val = await engine.device.popErrorScope();
-    expect(oom?.message ?? val?.message).toBeUndefined();
-  }
-  return out;
-}
-
-const f64 = (a: ArrayLike<number>) => Float64Array.from(a);
+useEngine();
 
 describe('Seq2Seq vs the composed float64 references', () => {
   test('loss and every parameter gradient, variable source and target lengths, B = 5', async () => {
@@ -118,7 +78,8 @@ describe('Seq2Seq vs the composed float64 references', () => {
       for (const [k, v] of Object.entries(dEnc.grads)) want[`encoder.${k}`] = v;
       for (const [k, v] of Object.entries(dDec.grads)) want[`decoder.${k}`] = v;
       expect(Object.keys(want).sort()).toEqual(model.parameterNames().sort());
-      for (const name of model.parameterNames()) expectClose(name, grads[name], want[name], 1e-4);
+      let worstGrad = 0;
+      for (const name of model.parameterNames()) worstGrad = Math.max(worstGrad, expectClose(name, grads[name], want[name], 1e-4));
       console.log(`Seq2Seq vs composed references: loss rel err ${(Math.abs(loss - ce.loss) / Math.abs(ce.loss)).toExponential(2)}, worst gradient rel err ${worstGrad.toExponential(2)}`);
       model.dispose();
     });
@@ -126,28 +87,19 @@ describe('Seq2Seq vs the composed float64 references', () => {
 
   test('bad configs and batches are reported before any GPU work', () => {
     const ok: Seq2SeqConfig = { source_vocab: 4, target_vocab: 5, embedding_dim: 2, encoder_hidden: 2, decoder_hidden: 3, attention_size: 2, bos: 4, eos: 3 };
-    const codeOf = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        expect(e).toBeInstanceOf(WebRnnError);
-        return (e as WebRnnError).code;
-      }
-      return undefined;
-    };
-    expect(codeOf(() => new Seq2Seq(engine, { ...ok, bos: 5 }))).toBe('BAD_CONFIG');
-    expect(codeOf(() => new Seq2Seq(engine, { ...ok, attention_size: 0 }))).toBe('BAD_CONFIG');
+    expect(code(() => new Seq2Seq(engine, { ...ok, bos: 5 }))).toBe('BAD_CONFIG');
+    expect(code(() => new Seq2Seq(engine, { ...ok, attention_size: 0 }))).toBe('BAD_CONFIG');
     const m = new Seq2Seq(engine, ok);
     const base: Seq2SeqBatch = { B: 2, Tx: 3, Ty: 2, source: new Int32Array(6), source_lengths: [3, 1], target: new Int32Array(4), target_lengths: [2, 2] };
-    expect(codeOf(() => m.lossAndGrad({ ...base, source: new Int32Array(5) }))).toBe('BAD_SHAPE');
-    expect(codeOf(() => m.lossAndGrad({ ...base, source_lengths: [4, 1] }))).toBe('BAD_LENGTHS');
-    expect(codeOf(() => m.lossAndGrad({ ...base, target_lengths: [0, 1] }))).toBe('BAD_LENGTHS');
-    expect(codeOf(() => m.lossAndGrad({ ...base, target: Int32Array.of(0, 9, 0, 0) }))).toBe('BAD_VALUE');
-    expect(codeOf(() => m.lossAndGrad({ ...base, source: Int32Array.of(0, 1, 4, 0, 0, 0) }))).toBe('BAD_VALUE');
+    expect(code(() => m.lossAndGrad({ ...base, source: new Int32Array(5) }))).toBe('BAD_SHAPE');
+    expect(code(() => m.lossAndGrad({ ...base, source_lengths: [4, 1] }))).toBe('BAD_LENGTHS');
+    expect(code(() => m.lossAndGrad({ ...base, target_lengths: [0, 1] }))).toBe('BAD_LENGTHS');
+    expect(code(() => m.lossAndGrad({ ...base, target: Int32Array.of(0, 9, 0, 0) }))).toBe('BAD_VALUE');
+    expect(code(() => m.lossAndGrad({ ...base, source: Int32Array.of(0, 1, 4, 0, 0, 0) }))).toBe('BAD_VALUE');
     // Entries past a row's length are not looked at.
-    expect(codeOf(() => m.lossAndGrad({ ...base, source: Int32Array.of(0, 1, 2, 0, -1, 99), target_lengths: [2, 1], target: Int32Array.of(1, 2, 3, -5) }))).toBeUndefined();
+    expect(code(() => m.lossAndGrad({ ...base, source: Int32Array.of(0, 1, 2, 0, -1, 99), target_lengths: [2, 1], target: Int32Array.of(1, 2, 3, -5) }))).toBeUndefined();
     m.dispose();
-    expect(codeOf(() => m.lossAndGrad(base))).toBe('DISPOSED');
+    expect(code(() => m.lossAndGrad(base))).toBe('DISPOSED');
   });
 });
 
