@@ -4,8 +4,11 @@
  * --debug) and exits non-zero: 2 for a bad command line, 1 for everything else.
  */
 import { WebRnnError } from '../errors.js';
+import { EVAL_HELP, evalCommand } from './eval-command.js';
 import { FIT_HELP, fitCommand } from './fit-command.js';
+import { INFO_HELP, infoCommand } from './info-command.js';
 import { RUN_HELP, runCommand } from './run-command.js';
+import { SAMPLE_HELP, sampleCommand } from './sample-command.js';
 import { TRAIN_HELP, trainCommand } from './train-command.js';
 import { UsageError } from './usage-error.js';
 
@@ -16,6 +19,9 @@ Recurrent networks (RNN, GRU, LSTM) on WebGPU, matching PyTorch.
 Commands:
   run      Forward (and backward) of a recurrent layer: safetensors in, safetensors out
   train    Train a character-level language model on a text file (default: the Brown corpus)
+  sample   Generate text with a trained language model (temperature, top-k, top-p, greedy)
+  eval     Bits per character and perplexity of a trained language model on a text file
+  info     The WebGPU adapter, device limits and features webrnn runs on (--json)
   fit      Optimizer steps on one batch of an embedding → RNN → linear model (checks against PyTorch)
   help     Show help for a command: webrnn help run
 
@@ -28,6 +34,9 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], out: (s: st
   run: { help: RUN_HELP, run: runCommand },
   fit: { help: FIT_HELP, run: fitCommand },
   train: { help: TRAIN_HELP, run: trainCommand },
+  sample: { help: SAMPLE_HELP, run: sampleCommand },
+  eval: { help: EVAL_HELP, run: evalCommand },
+  info: { help: INFO_HELP, run: infoCommand },
 };
 
 export interface Io {
