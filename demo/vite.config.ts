@@ -1,0 +1,21 @@
+// The browser demo: `npx vite demo` (dev server on http://localhost:5173) and `npx vite build demo`
+// (static site in demo/dist). WebGPU needs a secure context: localhost or https.
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  // Relative asset URLs: demo/dist works from any path it is served under.
+  base: './',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    // The engine imports Dawn (npm `webgpu`) only in Node, through a variable specifier that bundlers
+    // leave alone; listing it here makes sure it is never bundled should that import ever change.
+    rolldownOptions: { external: ['webgpu'] },
+    chunkSizeWarningLimit: 1024,
+  },
+  server: { host: 'localhost' },
+  preview: { host: '127.0.0.1' },
+});

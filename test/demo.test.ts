@@ -1,0 +1,196 @@
+// The browser demo (demo/): built with vite, served on 127.0.0.1 by vite's preview server (a secure
+// context, and the right MIME type for the stylesheet), opened in headless Chromium on SwiftShader with
+// the flags of the GPU host tests. Trains the character model for 30+ steps and checks that the loss
+// fell and samples appeared; trains the name tagger and checks a typed sentence gets highlights; and
+// checks the page explains itself where WebGPU or an adapter is missing. Leaves a screenshot of the
+// trained page in /tmp/demo.png (WEBRNN_DEMO_SCREENSHOT changes the path).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { hostEnv } from './hosts/host-report.mjs';
+import { chromiumArgs, chromiumPath } from './hosts/run-chromium.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const configFile = fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url));
+const screenshot = process.env.WEBRNN_DEMO_SCREENSHOT || '/tmp/demo.png';
+const seconds = 1000;
+
+/** What the page publishes on window.__demo (demo/demo-state.ts), as far as these tests read it. */
+interface DemoState {
+  ready: boolean;
+  webgpu: string;
+  adapter: string;
+  steps: number;
+  losses: number[];
+  validation: { step: number; bpc: number }[];
+  samples: { step: number; temperature: number; text: string }[];
+  charsPerSec: number;
+  running: boolean;
+  tagger: { steps: number; losses: number[]; f1: number | undefined; ready: boolean; spans: { start: number; end: number; text: string }[] };
+  errors: string[];
+}
+declare const window: { __demo: DemoState };
+
+let server: PreviewServer | undefined;
+let browser: Browser | undefined;
+let url = '';
+
+/** A new page with its page errors collected (uncaught exceptions and failed requests). */
+async function openPage(init?: () => void): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser!.newPage();
+  await page.setViewport({ width: 1200, height: 900 });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e instanceof Error ? e.message : String(e)}`));
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console error: ${m.text()}`); });
+  if (init) await page.evaluateOnNewDocument(init);
+  await page.goto(url, { waitUntil: 'load', timeout: 30 * seconds });
+  return { page, errors };
+}
+
+const demoState = (page: Page) => page.evaluate(() => window.__demo);
+
+/** The whole page as a PNG: the viewport made as tall as the page, then two frames painted. */
+async function takeScreenshot(page: Page): Promise<void> {
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewport({ width: 1200, height });
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+  await page.screenshot({ path: screenshot });
+  console.log(`demo: screenshot of the trained page in ${screenshot}`);
+}
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+beforeAll(async () => {
+  if (!existsSync(chromiumPath)) throw new Error(`chromium missing at ${chromiumPath} (run npm run setup)`);
+  // The engine embeds the kernels from a generated file; `npm run build` (and setup) makes it.
+  if (!existsSync(`${root}/src/gpu/shader-sources.gen.ts`)) execFileSync(process.execPath, [`${root}/scripts/gen-shaders.mjs`]);
+  // Vitest sets NODE_ENV=test, which vite would take for a development build.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({ configFile, mode: 'production', logLevel: 'warn' });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
+  server = await preview({ configFile, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'warn' });
+  url = server.resolvedUrls?.local[0] ?? '';
+  expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+  browser = await puppeteer.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs, env: hostEnv() });
+}, 60 * seconds);
+
+afterAll(async () => {
+  await browser?.close().catch(() => browser?.process()?.kill('SIGKILL'));
+  await new Promise<void>((ok) => (server ? server.httpServer.close(() => ok()) : ok()));
+});
+
+describe('browser demo (headless Chromium, SwiftShader)', () => {
+  let trained: { page: Page; errors: string[] } | undefined;
+
+  test('trains the character model live: the loss falls, samples appear, the adapter is shown', async () => {
+    trained = await openPage();
+    const { page, errors } = trained;
+    await page.waitForFunction(() => window.__demo && window.__demo.webgpu !== 'checking' && (window.__demo.webgpu !== 'ok' || window.__demo.ready),
+      { timeout: 30 * seconds, polling: 100 });
+    const first = await demoState(page);
+    expect(first.webgpu, `WebGPU did not start: ${first.errors.join('; ')}`).toBe('ok');
+    expect(first.ready).toBe(true);
+    expect(first.adapter.length).toBeGreaterThan(0);
+    expect(await page.$eval('#adapter-name', (e) => e.textContent)).toBe(first.adapter);
+    expect(await page.$$eval('#adapter-limits dd', (ds) => ds.length)).toBeGreaterThan(0);
+    expect(await page.$eval('#adapter', (e) => (e as HTMLElement).hidden)).toBe(false);
+
+    const t0 = performance.now();
+    await page.click('#lm-start');
+    await page.waitForFunction(() => window.__demo.errors.length > 0 || (window.__demo.steps >= 30 && window.__demo.samples.some((s) => s.step >= 20)),
+      { timeout: 90 * seconds, polling: 250 });
+    const s = await demoState(page);
+    console.log(`demo: ${s.steps} language-model steps in ${((performance.now() - t0) / 1000).toFixed(1)} s on "${s.adapter}", ` +
+      `${Math.round(s.charsPerSec)} chars/s; loss ${s.losses[0]!.toFixed(3)} → ${s.losses[s.losses.length - 1]!.toFixed(3)} nats/char; ` +
+      `validation ${s.validation.map((v) => `${v.step}:${v.bpc.toFixed(2)}`).join(' ')} bits/char`);
+    expect(s.errors).toEqual([]);
+    expect(s.steps).toBeGreaterThanOrEqual(30);
+    expect(s.losses.every(Number.isFinite)).toBe(true);
+    expect(mean(s.losses.slice(-5)), `losses ${s.losses.map((l) => l.toFixed(3)).join(' ')}`).toBeLessThan(mean(s.losses.slice(0, 5)));
+    expect(s.validation.length).toBeGreaterThan(1);
+    expect(s.validation[s.validation.length - 1]!.bpc).toBeLessThan(s.validation[0]!.bpc);
+    expect(s.charsPerSec).toBeGreaterThan(0);
+    const latest = s.samples[s.samples.length - 1]!;
+    expect(latest.text.trim().length).toBeGreaterThan(0);
+    const shown = await page.$$eval('#lm-samples pre', (ps) => ps.map((p) => p.textContent ?? ''));
+    expect(shown[0]).toBe(latest.text.trim());
+    expect(Number(await page.$eval('#lm-step', (e) => e.textContent))).toBeGreaterThanOrEqual(30);
+    expect(await page.$eval('#lm-speed', (e) => e.textContent)).toMatch(/chars\/s/);
+    await page.click('#lm-pause');
+    await page.waitForFunction(() => !window.__demo.running, { timeout: 30 * seconds, polling: 100 });
+    expect(errors).toEqual([]);
+  }, 150 * seconds);
+
+  test('the tagger trains in the page and highlights names in typed text', async () => {
+    trained ??= await openPage();
+    const { page, errors } = trained;
+    await page.waitForFunction(() => window.__demo?.ready, { timeout: 30 * seconds, polling: 100 });
+    // The language model goes on training meanwhile (both share the GPU), so the screenshot shows
+    // samples from a model that has learnt more than 30 steps' worth.
+    if (!(await demoState(page)).running) await page.click('#lm-start');
+    const t0 = performance.now();
+    await page.click('#tagger-train');
+    await page.waitForFunction(() => window.__demo.tagger.ready || window.__demo.errors.length > 0, { timeout: 120 * seconds, polling: 250 });
+    const trainedState = await demoState(page);
+    expect(trainedState.errors).toEqual([]);
+    const tg = trainedState.tagger;
+    console.log(`demo: tagger ${tg.steps} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s, held-out name F1 ${tg.f1?.toFixed(3)}`);
+    expect(tg.losses[tg.losses.length - 1]!).toBeLessThan(tg.losses[0]!);
+    expect(tg.f1!).toBeGreaterThan(0.9);
+
+    const sentence = 'Last week Anna Novak wrote to Omar from Lima.';
+    await page.$eval('#tagger-input', (e) => { (e as HTMLTextAreaElement).value = ''; });
+    await page.type('#tagger-input', sentence);
+    // Tagging runs once typing pauses; the output shows the new text when its tags are in.
+    await page.waitForFunction((text) => document.querySelector('#tagger-output')?.textContent === text, { timeout: 30 * seconds, polling: 100 }, sentence);
+    const marks = await page.$$eval('#tagger-output mark', (ms) => ms.map((m) => m.textContent ?? ''));
+    console.log(`demo: "${sentence}" → highlighted ${JSON.stringify(marks)}`);
+    const names = ['Anna Novak', 'Omar'];
+    expect(marks.filter((m) => names.includes(m)).length, `highlighted ${JSON.stringify(marks)}`).toBeGreaterThanOrEqual(1);
+    await page.click('#lm-pause');
+    await page.waitForFunction(() => !window.__demo.running && document.querySelector('#lm-status')?.textContent?.startsWith('Paused'), { timeout: 30 * seconds, polling: 100 });
+    const end = await demoState(page);
+    console.log(`demo: language model at step ${end.steps} when the screenshot was taken; its last sample: ${JSON.stringify(end.samples[end.samples.length - 1]?.text.slice(0, 120))}`);
+    await takeScreenshot(page);
+    expect(errors).toEqual([]);
+  }, 150 * seconds);
+
+  test('without navigator.gpu the page says what it needs instead of failing silently', async () => {
+    const { page, errors } = await openPage(() => {
+      delete (Navigator.prototype as { gpu?: unknown }).gpu;
+    });
+    await page.waitForFunction(() => window.__demo?.webgpu === 'missing', { timeout: 30 * seconds, polling: 100 });
+    const box = await page.$eval('#no-webgpu', (e) => ({ hidden: (e as HTMLElement).hidden, text: e.textContent ?? '' }));
+    expect(box.hidden).toBe(false);
+    expect(box.text).toMatch(/no WebGPU/);
+    expect(box.text).toMatch(/Chrome or Edge 113\+/);
+    expect(box.text).toMatch(/secure context/);
+    // The panels and the adapter line are not just marked hidden but really gone from view.
+    expect(await page.$eval('#app', (e) => (e as HTMLElement).offsetHeight)).toBe(0);
+    expect(await page.$eval('#adapter', (e) => (e as HTMLElement).offsetHeight)).toBe(0);
+    expect(await page.evaluate(() => window.__demo.ready)).toBe(false);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60 * seconds);
+
+  test('with WebGPU but no adapter the page says so', async () => {
+    const { page, errors } = await openPage(() => {
+      GPU.prototype.requestAdapter = async () => null;
+    });
+    await page.waitForFunction(() => window.__demo?.webgpu === 'no-adapter', { timeout: 30 * seconds, polling: 100 });
+    const box = await page.$eval('#no-webgpu', (e) => ({ hidden: (e as HTMLElement).hidden, text: e.textContent ?? '' }));
+    expect(box.hidden).toBe(false);
+    expect(box.text).toMatch(/no GPU adapter/);
+    expect(await page.$eval('#app', (e) => (e as HTMLElement).offsetHeight)).toBe(0);
+    expect(box.text).toMatch(/Chrome or Edge 113\+/);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60 * seconds);
+});
