@@ -45,6 +45,34 @@ describe('SequenceModel', () => {
     }
   });
 
+  test('seeded runs are reproducible: the same seed gives bit-identical weights after training (dropout on)', async () => {
+    const { Adam } = await import('../src/train/adam.js');
+    const run = async (seed: number) => {
+      const m = new SequenceModel(engine, {
+        embedding: { num_embeddings: 9, embedding_dim: 4 },
+        rnn: { mode: 'GRU', input_size: 4, hidden_size: 6, num_layers: 2, dropout: 0.3 },
+        linear: { in_features: 6, out_features: 9 },
+        loss: 'cross_entropy',
+        target: 'all_steps',
+      }, { seed });
+      const opt = new Adam(engine, m.blocks(), { lr: 0.01 });
+      const rng = new Rng(1);
+      for (let i = 1; i <= 6; i++) {
+        m.lossAndGrad({ B: 3, T: 5, tokens: new Int32Array(15).map(() => rng.int(0, 8)), targets: new Int32Array(15).map(() => rng.int(0, 8)), lengths: [5, 2, 4] });
+        await opt.stepChecked(i);
+      }
+      const w = await m.stateDict();
+      opt.dispose();
+      m.dispose();
+      return w;
+    };
+    const a = await run(7);
+    const b = await run(7);
+    const c = await run(8);
+    for (const k of Object.keys(a)) expect(Buffer.from(a[k].buffer).equals(Buffer.from(b[k].buffer)), k).toBe(true);
+    expect(Buffer.from(a['rnn.weight_hh_l1'].buffer).equals(Buffer.from(c['rnn.weight_hh_l1'].buffer))).toBe(false);
+  });
+
   test('configs and batches are checked before any GPU work', () => {
     const base = { embedding: null, rnn: { mode: 'GRU' as const, input_size: 2, hidden_size: 4, bidirectional: true }, linear: { in_features: 8, out_features: 3 }, loss: 'mse' as const, target: 'last_step' as const };
     expect(sequenceModelSpecs(base).map((s) => s.name)).toEqual([
