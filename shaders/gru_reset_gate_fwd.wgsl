@@ -5,6 +5,7 @@
 //
 // The candidate n = tanh(gx_n + W_hn rh + b_hn) needs all of rh before any unit can use it, and
 // workgroups cannot wait for each other inside a dispatch, so r is its own dispatch.
+// ONNX variants (forward only): σ → act_f (fn activate, with α, β), pre-activation clamped to ±clip.
 // Writes r to act block 0 and rh to act block 3 of step t (layout (D, T, B, 4H)).
 // Step/slot conventions as in lstm_step_fwd. Grid: x = ceil(H / 64), y = ceil(B / 4), z = D.
 
@@ -14,6 +15,9 @@ struct Params {
   bhh_off: u32,     // b_hh (3H) of direction 0
   dir_stride: u32,  // elements from a direction-0 parameter to its direction-1 twin
   bias: u32,        // 1: add b_hr
+  act_f: u32,       // activation id (fn activate) of r; 0 = σ
+  alpha_f: f32, beta_f: f32,
+  clip: f32,        // > 0: clamp the pre-activation to ±clip
 }
 struct Step { s: u32 }
 
@@ -26,6 +30,27 @@ struct Step { s: u32 }
 @group(1) @binding(0) var<uniform> step: Step;
 
 const BT = 4u;
+
+// activate: ONNX's recurrent activations, id = index in ACTIVATION_NAMES (src/config.ts); the same
+// function in every *_step_fwd kernel (test/interop-kernels.test.ts checks the copies agree).
+// tanh through exp overflows to NaN on some backends for |x| ≳ 44; tanh(±15) is ±1 in f32 already.
+fn activate(id: u32, x: f32, alpha: f32, beta: f32) -> f32 {
+  switch id {
+    case 0u: { return 1.0 / (1.0 + exp(-x)); }                         // Sigmoid
+    case 1u: { return tanh(clamp(x, -15.0, 15.0)); }                   // Tanh
+    case 2u: { return max(x, 0.0); }                                   // Relu
+    case 3u: { return alpha * x + beta; }                              // Affine
+    case 4u: { return select(alpha * x, x, x >= 0.0); }                // LeakyRelu
+    case 5u: { return select(0.0, x, x > alpha); }                     // ThresholdedRelu
+    case 6u: { return alpha * tanh(clamp(beta * x, -15.0, 15.0)); }    // ScaledTanh
+    case 7u: { return clamp(alpha * x + beta, 0.0, 1.0); }             // HardSigmoid
+    case 8u: { return select(alpha * (exp(min(x, 0.0)) - 1.0), x, x >= 0.0); } // Elu
+    case 9u: { return x / (1.0 + abs(x)); }                            // Softsign
+    default: { return select(log(1.0 + exp(x)), x, x > 20.0); }        // Softplus
+  }
+}
+// ONNX's cell clip of a pre-activation; clip = 0: none.
+fn clip_pre(x: f32, clip: f32) -> f32 { return select(x, clamp(x, -clip, clip), clip > 0.0); }
 
 @compute @workgroup_size(64, 1, 1)
 fn gru_reset_gate_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -51,7 +76,7 @@ fn gru_reset_gate_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
     let b = b0 + i;
     if (b >= B) { break; }
     if (t >= lengths[b]) { continue; }
-    let r = 1.0 / (1.0 + exp(-(gx[((d * P.T + t) * B + b) * 3u * H + j] + b_r + acc[i])));
+    let r = activate(P.act_f, clip_pre(gx[((d * P.T + t) * B + b) * 3u * H + j] + b_r + acc[i], P.clip), P.alpha_f, P.beta_f);
     let ab = ((d * P.T + t) * B + b) * 4u * H;
     act[ab + j] = r;
     act[ab + 3u * H + j] = r * hs[hprev + b * H + j];

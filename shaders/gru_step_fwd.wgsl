@@ -7,6 +7,8 @@
 //     gru_reset_gate_fwd (dispatched just before), n = tanh(gx_n + W_hn rh + b_hn)
 //   h<t> = (1 − z) ⊙ n + z ⊙ h<t-1>
 //   Rows with t ≥ lengths[b] keep their state and output 0 (pack_padded_sequence semantics).
+// ONNX variants (forward only, Params): σ → act_f, tanh → act_g (ids of fn activate, with α, β),
+// pre-activations clamped to ±clip (0: none). The defaults (0, 1, clip 0) are PyTorch's cell.
 //
 // gx = X·W_ihᵀ + b_ih (matmul). act keeps what BPTT needs: r, z, n and hn (reset_after) or rh.
 // Step/slot conventions as in lstm_step_fwd. Grid: x = ceil(H / 64), y = ceil(B / 4), z = D.
@@ -18,6 +20,9 @@ struct Params {
   dir_stride: u32,  // elements from a direction-0 parameter to its direction-1 twin
   bias: u32,        // 1: add b_hh
   reset_after: u32,
+  act_f: u32, act_g: u32,  // activation ids (fn activate): r and z, candidate
+  alpha_f: f32, beta_f: f32, alpha_g: f32, beta_g: f32,
+  clip: f32,        // > 0: clamp pre-activations to ±clip
 }
 struct Step { s: u32 }
 
@@ -32,7 +37,28 @@ struct Step { s: u32 }
 
 const BT = 4u;
 
-fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+// activate: ONNX's recurrent activations, id = index in ACTIVATION_NAMES (src/config.ts); the same
+// function in every *_step_fwd kernel (test/interop-kernels.test.ts checks the copies agree).
+// tanh through exp overflows to NaN on some backends for |x| ≳ 44; tanh(±15) is ±1 in f32 already.
+fn activate(id: u32, x: f32, alpha: f32, beta: f32) -> f32 {
+  switch id {
+    case 0u: { return 1.0 / (1.0 + exp(-x)); }                         // Sigmoid
+    case 1u: { return tanh(clamp(x, -15.0, 15.0)); }                   // Tanh
+    case 2u: { return max(x, 0.0); }                                   // Relu
+    case 3u: { return alpha * x + beta; }                              // Affine
+    case 4u: { return select(alpha * x, x, x >= 0.0); }                // LeakyRelu
+    case 5u: { return select(0.0, x, x > alpha); }                     // ThresholdedRelu
+    case 6u: { return alpha * tanh(clamp(beta * x, -15.0, 15.0)); }    // ScaledTanh
+    case 7u: { return clamp(alpha * x + beta, 0.0, 1.0); }             // HardSigmoid
+    case 8u: { return select(alpha * (exp(min(x, 0.0)) - 1.0), x, x >= 0.0); } // Elu
+    case 9u: { return x / (1.0 + abs(x)); }                            // Softsign
+    default: { return select(log(1.0 + exp(x)), x, x > 20.0); }        // Softplus
+  }
+}
+// ONNX's cell clip of a pre-activation; clip = 0: none.
+fn clip_pre(x: f32, clip: f32) -> f32 { return select(x, clamp(x, -clip, clip), clip > 0.0); }
+fn gate_f(x: f32) -> f32 { return activate(P.act_f, clip_pre(x, P.clip), P.alpha_f, P.beta_f); }
+fn gate_g(x: f32) -> f32 { return activate(P.act_g, clip_pre(x, P.clip), P.alpha_g, P.beta_g); }
 
 @compute @workgroup_size(64, 1, 1)
 fn gru_step_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -88,17 +114,17 @@ fn gru_step_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let g3 = ((d * P.T + t) * B + b) * 3u * H;
     let ab = a0 + b * 4u * H;
-    let z = sigmoid(gx[g3 + H + j] + b_z + acc_z[i]);
+    let z = gate_f(gx[g3 + H + j] + b_z + acc_z[i]);
     var r: f32;
     var n: f32;
     if (P.reset_after == 1u) {
-      r = sigmoid(gx[g3 + j] + b_r + acc_r[i]);
+      r = gate_f(gx[g3 + j] + b_r + acc_r[i]);
       let hn = acc_n[i] + b_n;
-      n = tanh(clamp(gx[g3 + 2u * H + j] + r * hn, -15.0, 15.0));
+      n = gate_g(gx[g3 + 2u * H + j] + r * hn);
       act[ab + j] = r;
       act[ab + 3u * H + j] = hn;
     } else {
-      n = tanh(clamp(gx[g3 + 2u * H + j] + acc_n[i] + b_n, -15.0, 15.0));
+      n = gate_g(gx[g3 + 2u * H + j] + acc_n[i] + b_n);
     }
     act[ab + H + j] = z;
     act[ab + 2u * H + j] = n;

@@ -4,6 +4,9 @@
 //   peephole: pre_i += p_i[j]·c<t-1>, pre_f += p_f[j]·c<t-1>, pre_o += p_o[j]·c<t>
 //   i, f, o = σ(pre), g = tanh(pre);  c<t> = f ⊙ c<t-1> + i ⊙ g;  h<t> = o ⊙ tanh(c<t>)
 //   Rows with t ≥ lengths[b] keep their state and output 0 (pack_padded_sequence semantics).
+// ONNX variants (forward only, Params): σ → act_f, the candidate's tanh → act_g, tanh(c<t>) → act_h
+// (ids of fn activate, with α, β), every gate pre-activation clamped to ±clip (0: none), and
+// input_forget: f = 1 − i. The defaults (0, 1, 1, clip 0, input_forget 0) are PyTorch's cell.
 //
 // gx already holds X·W_ihᵀ + b_ih for all steps (matmul). Processing step s runs t = s forward and
 // t = T-1-s in reverse (direction = grid z), so both directions advance in one dispatch; the reverse
@@ -21,6 +24,10 @@ struct Params {
   dir_stride: u32,  // elements from a direction-0 parameter to its direction-1 twin
   bias: u32,        // 1: add b_hh; 0: the layer has no biases
   peephole: u32,
+  act_f: u32, act_g: u32, act_h: u32,  // activation ids (fn activate): gates, candidate, cell output
+  alpha_f: f32, beta_f: f32, alpha_g: f32, beta_g: f32, alpha_h: f32, beta_h: f32,
+  clip: f32,        // > 0: clamp gate pre-activations to ±clip
+  input_forget: u32, // 1: f = 1 − i
 }
 struct Step { s: u32 }
 
@@ -36,9 +43,28 @@ struct Step { s: u32 }
 
 const BT = 4u;
 
-fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+// activate: ONNX's recurrent activations, id = index in ACTIVATION_NAMES (src/config.ts); the same
+// function in every *_step_fwd kernel (test/interop-kernels.test.ts checks the copies agree).
 // tanh through exp overflows to NaN on some backends for |x| ≳ 44; tanh(±15) is ±1 in f32 already.
-fn tanh_f(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
+fn activate(id: u32, x: f32, alpha: f32, beta: f32) -> f32 {
+  switch id {
+    case 0u: { return 1.0 / (1.0 + exp(-x)); }                         // Sigmoid
+    case 1u: { return tanh(clamp(x, -15.0, 15.0)); }                   // Tanh
+    case 2u: { return max(x, 0.0); }                                   // Relu
+    case 3u: { return alpha * x + beta; }                              // Affine
+    case 4u: { return select(alpha * x, x, x >= 0.0); }                // LeakyRelu
+    case 5u: { return select(0.0, x, x > alpha); }                     // ThresholdedRelu
+    case 6u: { return alpha * tanh(clamp(beta * x, -15.0, 15.0)); }    // ScaledTanh
+    case 7u: { return clamp(alpha * x + beta, 0.0, 1.0); }             // HardSigmoid
+    case 8u: { return select(alpha * (exp(min(x, 0.0)) - 1.0), x, x >= 0.0); } // Elu
+    case 9u: { return x / (1.0 + abs(x)); }                            // Softsign
+    default: { return select(log(1.0 + exp(x)), x, x > 20.0); }        // Softplus
+  }
+}
+// ONNX's cell clip of a pre-activation; clip = 0: none.
+fn clip_pre(x: f32, clip: f32) -> f32 { return select(x, clamp(x, -clip, clip), clip > 0.0); }
+fn gate_f(x: f32) -> f32 { return activate(P.act_f, clip_pre(x, P.clip), P.alpha_f, P.beta_f); }
+fn gate_g(x: f32) -> f32 { return activate(P.act_g, clip_pre(x, P.clip), P.alpha_g, P.beta_g); }
 fn b_hh(bd: u32, i: u32) -> f32 { return select(0.0, w[bd + i], P.bias == 1u); }
 
 @compute @workgroup_size(64, 1, 1)
@@ -92,13 +118,13 @@ fn lstm_step_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
       pi += w[pd + j] * cprev;
       pf += w[pd + H + j] * cprev;
     }
-    let ig = sigmoid(pi);
-    let fg = sigmoid(pf);
-    let gg = tanh_f(pg);
+    let ig = gate_f(pi);
+    let fg = select(gate_f(pf), 1.0 - ig, P.input_forget == 1u);
+    let gg = gate_g(pg);
     let c = fg * cprev + ig * gg;
     if (P.peephole == 1u) { po += w[pd + 2u * H + j] * c; }
-    let og = sigmoid(po);
-    let h = og * tanh_f(c);
+    let og = gate_f(po);
+    let h = og * activate(P.act_h, c, P.alpha_h, P.beta_h);
     hs[ho] = h;
     cs[ho] = c;
     y[yo] = h;

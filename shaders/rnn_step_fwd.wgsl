@@ -1,6 +1,7 @@
 // rnn_step_fwd: one vanilla RNN (Elman) time step for every batch row, hidden unit and direction.
 //
-//   h<t>[b, j] = act(gx[d, t, b, j] + b_hh[j] + Σ_k W_hh[j, k] · h<t-1>[b, k]),   act = tanh or relu
+//   h<t>[b, j] = f(gx[d, t, b, j] + b_hh[j] + Σ_k W_hh[j, k] · h<t-1>[b, k]),   f = act_f: tanh (1) or
+//   relu (2) for PyTorch, any of fn activate's for ONNX (with α, β; pre-activation clamped to ±clip)
 //   Rows with t ≥ lengths[b] keep their state and output 0 (pack_padded_sequence semantics).
 //
 // gx already holds X·W_ihᵀ + b_ih (matmul). Step/slot conventions as in lstm_step_fwd: processing step s
@@ -13,7 +14,9 @@ struct Params {
   bhh_off: u32,     // b_hh (H) of direction 0
   dir_stride: u32,  // elements from a direction-0 parameter to its direction-1 twin
   bias: u32,        // 1: add b_hh
-  relu: u32,        // 1: RNN_RELU, 0: RNN_TANH
+  act_f: u32,       // activation id (fn activate): 1 tanh (RNN_TANH), 2 relu (RNN_RELU), …
+  alpha_f: f32, beta_f: f32,
+  clip: f32,        // > 0: clamp the pre-activation to ±clip (ONNX, forward only)
 }
 struct Step { s: u32 }
 
@@ -26,6 +29,27 @@ struct Step { s: u32 }
 @group(1) @binding(0) var<uniform> step: Step;
 
 const BT = 4u;
+
+// activate: ONNX's recurrent activations, id = index in ACTIVATION_NAMES (src/config.ts); the same
+// function in every *_step_fwd kernel (test/interop-kernels.test.ts checks the copies agree).
+// tanh through exp overflows to NaN on some backends for |x| ≳ 44; tanh(±15) is ±1 in f32 already.
+fn activate(id: u32, x: f32, alpha: f32, beta: f32) -> f32 {
+  switch id {
+    case 0u: { return 1.0 / (1.0 + exp(-x)); }                         // Sigmoid
+    case 1u: { return tanh(clamp(x, -15.0, 15.0)); }                   // Tanh
+    case 2u: { return max(x, 0.0); }                                   // Relu
+    case 3u: { return alpha * x + beta; }                              // Affine
+    case 4u: { return select(alpha * x, x, x >= 0.0); }                // LeakyRelu
+    case 5u: { return select(0.0, x, x > alpha); }                     // ThresholdedRelu
+    case 6u: { return alpha * tanh(clamp(beta * x, -15.0, 15.0)); }    // ScaledTanh
+    case 7u: { return clamp(alpha * x + beta, 0.0, 1.0); }             // HardSigmoid
+    case 8u: { return select(alpha * (exp(min(x, 0.0)) - 1.0), x, x >= 0.0); } // Elu
+    case 9u: { return x / (1.0 + abs(x)); }                            // Softsign
+    default: { return select(log(1.0 + exp(x)), x, x > 20.0); }        // Softplus
+  }
+}
+// ONNX's cell clip of a pre-activation; clip = 0: none.
+fn clip_pre(x: f32, clip: f32) -> f32 { return select(x, clamp(x, -clip, clip), clip > 0.0); }
 
 @compute @workgroup_size(64, 1, 1)
 fn rnn_step_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -58,7 +82,7 @@ fn rnn_step_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
       continue;
     }
     let pre = gx[((d * P.T + t) * B + b) * H + j] + bh + acc[i];
-    let h = select(tanh(clamp(pre, -15.0, 15.0)), max(pre, 0.0), P.relu == 1u);
+    let h = activate(P.act_f, clip_pre(pre, P.clip), P.alpha_f, P.beta_f);
     hs[hout + b * H + j] = h;
     y[yo] = h;
   }

@@ -4,6 +4,30 @@ import { WebRnnError } from './errors.js';
 export type RecurrentMode = 'LSTM' | 'GRU' | 'RNN_TANH' | 'RNN_RELU';
 
 /**
+ * The activation functions of ONNX's RNN/GRU/LSTM operators, by their ONNX names:
+ * Sigmoid, Tanh, Relu; Affine α·x + β; LeakyRelu x ≥ 0 ? x : α·x; ThresholdedRelu x > α ? x : 0;
+ * ScaledTanh α·tanh(β·x); HardSigmoid min(max(α·x + β, 0), 1); Elu x ≥ 0 ? x : α·(eˣ − 1);
+ * Softsign x / (1 + |x|); Softplus log(1 + eˣ).
+ */
+export type ActivationName =
+  | 'Sigmoid' | 'Tanh' | 'Relu' | 'Affine' | 'LeakyRelu' | 'ThresholdedRelu'
+  | 'ScaledTanh' | 'HardSigmoid' | 'Elu' | 'Softsign' | 'Softplus';
+
+/** One activation with its parameters; α and β default as onnxruntime's (LeakyRelu α 0.01, HardSigmoid 0.2/0.5, Elu α 1, others 0). */
+export interface Activation {
+  name: ActivationName;
+  alpha?: number;
+  beta?: number;
+}
+
+/** The order of this list is the activation id the step kernels switch on (`fn activate`). */
+export const ACTIVATION_NAMES: readonly ActivationName[] = [
+  'Sigmoid', 'Tanh', 'Relu', 'Affine', 'LeakyRelu', 'ThresholdedRelu', 'ScaledTanh', 'HardSigmoid', 'Elu', 'Softsign', 'Softplus',
+];
+
+const ACTIVATION_DEFAULTS: Partial<Record<ActivationName, [number, number]>> = { LeakyRelu: [0.01, 0], HardSigmoid: [0.2, 0.5], Elu: [1, 0] };
+
+/**
  * Constructor arguments of a recurrent layer: PyTorch's names and defaults, plus two cell variants
  * PyTorch lacks.
  *
@@ -40,10 +64,28 @@ export interface RecurrentConfig {
    * whose own order is i, o, f).
    */
   peephole?: boolean;
+  /**
+   * The cell's activation functions in ONNX's order (inference only: backward throws BAD_CONFIG when
+   * they differ from the defaults): LSTM [f, g, h] — f for the i, f, o gates, g for the candidate, h
+   * for the cell output (default Sigmoid, Tanh, Tanh); GRU [f, g] — f for r and z, g for the
+   * candidate (default Sigmoid, Tanh); RNN [f] (default Tanh, or Relu for RNN_RELU). Every layer and
+   * direction uses the same list.
+   */
+  activations?: Activation[];
+  /**
+   * ONNX's cell clip (inference only): every gate pre-activation (the input of each activation,
+   * peepholes and biases included) is clamped to [−clip, clip]. 0 or absent: no clipping.
+   */
+  clip?: number;
+  /** LSTM only, ONNX's input_forget (inference only): couple the gates, f = 1 − i (default false). */
+  input_forget?: boolean;
 }
 
-/** A config with every default filled in. */
-export type ResolvedConfig = Required<RecurrentConfig>;
+/** An activation with α and β filled in. */
+export type ResolvedActivation = Required<Activation>;
+
+/** A config with every default filled in: `activations` lists the cell's functions, `clip` 0 = none. */
+export type ResolvedConfig = Required<Omit<RecurrentConfig, 'activations'>> & { activations: ResolvedActivation[] };
 
 /** Gates per cell: RNN 1, GRU 3 (r, z, n), LSTM 4 (i, f, g, o). */
 export function gateCount(mode: RecurrentMode): number {
@@ -51,7 +93,55 @@ export function gateCount(mode: RecurrentMode): number {
 }
 
 const MODES: readonly RecurrentMode[] = ['LSTM', 'GRU', 'RNN_TANH', 'RNN_RELU'];
-const KEYS = new Set(['mode', 'input_size', 'hidden_size', 'num_layers', 'bias', 'batch_first', 'bidirectional', 'dropout', 'reset_after', 'peephole']);
+const KEYS = new Set(['mode', 'input_size', 'hidden_size', 'num_layers', 'bias', 'batch_first', 'bidirectional', 'dropout', 'reset_after', 'peephole', 'activations', 'clip', 'input_forget']);
+
+/** The activation functions a cell applies: LSTM f, g, h; GRU f, g; RNN f. */
+export function activationCount(mode: RecurrentMode): number {
+  return mode === 'LSTM' ? 3 : mode === 'GRU' ? 2 : 1;
+}
+
+/** The cell's default activations (PyTorch's cells). */
+export function defaultActivations(mode: RecurrentMode): ResolvedActivation[] {
+  const a = (name: ActivationName): ResolvedActivation => ({ name, alpha: 0, beta: 0 });
+  if (mode === 'LSTM') return [a('Sigmoid'), a('Tanh'), a('Tanh')];
+  if (mode === 'GRU') return [a('Sigmoid'), a('Tanh')];
+  return [a(mode === 'RNN_RELU' ? 'Relu' : 'Tanh')];
+}
+
+function resolveActivations(mode: RecurrentMode, v: unknown): ResolvedActivation[] {
+  if (v === undefined) return defaultActivations(mode);
+  const n = activationCount(mode);
+  if (!Array.isArray(v) || v.length !== n) {
+    throw new WebRnnError('BAD_CONFIG', `activations must be a list of ${n} (${mode === 'LSTM' ? 'f, g, h' : mode === 'GRU' ? 'f, g' : 'f'}) for ${mode}, got ${JSON.stringify(v)}`);
+  }
+  return v.map((a: unknown, i) => {
+    const o = a as Activation;
+    if (o === null || typeof o !== 'object' || !ACTIVATION_NAMES.includes(o.name)) {
+      throw new WebRnnError('BAD_CONFIG', `activations[${i}] must be { name, alpha?, beta? } with name one of ${ACTIVATION_NAMES.join(', ')}, got ${JSON.stringify(a)}`);
+    }
+    for (const k of Object.keys(o)) if (k !== 'name' && k !== 'alpha' && k !== 'beta') throw new WebRnnError('BAD_CONFIG', `activations[${i}]: unknown key "${k}" (known: name, alpha, beta)`);
+    const [da, db] = ACTIVATION_DEFAULTS[o.name] ?? [0, 0];
+    const num = (k: 'alpha' | 'beta', d: number) => {
+      const x = o[k];
+      if (x === undefined) return d;
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw new WebRnnError('BAD_CONFIG', `activations[${i}].${k} must be a finite number, got ${JSON.stringify(x)}`);
+      return x;
+    };
+    return { name: o.name, alpha: num('alpha', da), beta: num('beta', db) };
+  });
+}
+
+/**
+ * The name of the first option that only the forward pass implements (non-default activations, clip,
+ * input_forget), or undefined when the config can be trained.
+ */
+export function forwardOnlyOption(c: ResolvedConfig): string | undefined {
+  const d = defaultActivations(c.mode);
+  if (c.activations.some((a, i) => a.name !== d[i].name)) return `activations ${JSON.stringify(c.activations.map((a) => a.name))}`;
+  if (c.clip > 0) return `clip ${c.clip}`;
+  if (c.input_forget) return 'input_forget';
+  return undefined;
+}
 
 function positiveInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -68,6 +158,11 @@ function flag(name: string, v: unknown, dflt: boolean): boolean {
 
 function probability(name: string, v: unknown): number {
   if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new WebRnnError('BAD_CONFIG', `${name} must be a number in [0, 1), got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function nonNegative(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new WebRnnError('BAD_CONFIG', `${name} must be a finite number ≥ 0, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -91,12 +186,16 @@ export function resolveConfig(c: RecurrentConfig): ResolvedConfig {
     dropout: c.dropout === undefined ? 0 : probability('dropout', c.dropout),
     reset_after: flag('reset_after', c.reset_after, true),
     peephole: flag('peephole', c.peephole, false),
+    activations: resolveActivations(c.mode, c.activations),
+    clip: c.clip === undefined ? 0 : nonNegative('clip', c.clip),
+    input_forget: flag('input_forget', c.input_forget, false),
   };
   // A resolved config says reset_after: true for every mode, so only false is an error outside GRU.
   if (!r.reset_after && r.mode !== 'GRU') {
     throw new WebRnnError('BAD_CONFIG', `reset_after: false applies to GRU only, mode is ${r.mode}`);
   }
   if (r.peephole && r.mode !== 'LSTM') throw new WebRnnError('BAD_CONFIG', `peephole applies to LSTM only, mode is ${r.mode}`);
+  if (r.input_forget && r.mode !== 'LSTM') throw new WebRnnError('BAD_CONFIG', `input_forget applies to LSTM only, mode is ${r.mode}`);
   return r;
 }
 

@@ -9,7 +9,7 @@
  * console.log(await h_n.read());
  */
 export { WebRnnError, type WebRnnErrorCode } from './errors.js';
-export { gateCount, parameterSpecs, resolveConfig, type ParamSpec, type RecurrentConfig, type RecurrentMode, type ResolvedConfig } from './config.js';
+export { ACTIVATION_NAMES, activationCount, defaultActivations, forwardOnlyOption, gateCount, parameterSpecs, resolveConfig, type Activation, type ActivationName, type ParamSpec, type RecurrentConfig, type RecurrentMode, type ResolvedActivation, type ResolvedConfig } from './config.js';
 export { Engine, createEngine, type MemoryReport } from './gpu/engine.js';
 export type { DeviceOptions, Host } from './gpu/device.js';
 export { Tensor } from './gpu/tensor.js';

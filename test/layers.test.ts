@@ -403,12 +403,12 @@ describe('validation before any GPU work', () => {
 describe('memory', () => {
   test('a workspace beyond maxStorageBufferBindingSize is a DEVICE_LIMIT error that frees what it built', async () => {
     const lim = engine.device.limits.maxStorageBufferBindingSize;
+    // (Dense splits such a workload over row chunks instead of failing: test/reliability/limits.test.ts.)
     const dense = new Dense(engine, { in_features: 1, out_features: 256 });
     const emb = new Embedding(engine, { num_embeddings: 3, embedding_dim: 256 });
-    const rows = Math.ceil(lim / (256 * 4)) + 1; // y (rows, 256) alone passes the limit; x is small
+    const rows = Math.ceil(lim / (256 * 4)) + 1; // y (rows, 256) alone passes the limit
     const x = engine.tensor(new Float32Array(rows), [rows, 1]);
     const before = engine.memory();
-    expect(code(() => dense.forward(x))).toBe('DEVICE_LIMIT');
     expect(() => emb.forward(new Int32Array(rows), [rows])).toThrow(/maxStorageBufferBindingSize/);
     expect(engine.memory()).toEqual(before);
     // still usable at a size that fits

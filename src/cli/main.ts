@@ -4,6 +4,7 @@
  * --debug) and exits non-zero: 2 for a bad command line, 1 for everything else.
  */
 import { WebRnnError } from '../errors.js';
+import { CONVERT_HELP, convertCommand } from './convert-command.js';
 import { EVAL_HELP, evalCommand } from './eval-command.js';
 import { FIT_HELP, fitCommand } from './fit-command.js';
 import { INFO_HELP, infoCommand } from './info-command.js';
@@ -23,6 +24,7 @@ Commands:
   eval     Bits per character and perplexity of a trained language model on a text file
   info     The WebGPU adapter, device limits and features webrnn runs on (--json)
   fit      Optimizer steps on one batch of an embedding → RNN → linear model (checks against PyTorch)
+  convert  A model between PyTorch state_dicts, ONNX and TensorFlow.js: webrnn convert IN OUT
   help     Show help for a command: webrnn help run
 
 Options:
@@ -32,6 +34,7 @@ Options:
 
 const COMMANDS: Record<string, { help: string; run: (args: string[], out: (s: string) => void) => Promise<number> }> = {
   run: { help: RUN_HELP, run: runCommand },
+  convert: { help: CONVERT_HELP, run: convertCommand },
   fit: { help: FIT_HELP, run: fitCommand },
   train: { help: TRAIN_HELP, run: trainCommand },
   sample: { help: SAMPLE_HELP, run: sampleCommand },

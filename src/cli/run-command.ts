@@ -7,11 +7,23 @@ import { loadRunJob } from './run-job.js';
 import { UsageError } from './usage-error.js';
 
 export const RUN_HELP = `Usage: webrnn run --config config.json --weights weights.safetensors --input inputs.safetensors --out result.safetensors
+       webrnn run --model model.onnx|model.json --input inputs.safetensors --out result.safetensors
 
 Runs one recurrent layer on WebGPU: the forward pass, and the backward pass when upstream
 gradients are given. Tensor names and shapes follow PyTorch's nn.LSTM / nn.GRU / nn.RNN.
 
+With --model, runs a model from another framework instead:
+  model.onnx   an ONNX graph: its LSTM / GRU / RNN nodes on WebGPU, the operators around them
+               (Gather, MatMul, Gemm, Softmax, Reshape, Transpose, …) on the CPU; inputs.safetensors
+               holds one tensor per graph input, under its name, in the graph's element type (F32,
+               I64, I32, …); the result holds every graph output under its name.
+  model.json   a TensorFlow.js LayersModel (weight files beside it): SimpleRNN / GRU / LSTM /
+               Bidirectional on WebGPU, Embedding, Masking, Dense, Activation, Dropout on the CPU;
+               inputs named by the model's input layers (batch-first), outputs by its output layers
+               (layer:index when a layer gives several).
+
 Options:
+  --model FILE     an ONNX model (.onnx) or a tfjs model.json; replaces --config and --weights
   --config FILE    JSON with PyTorch's constructor arguments:
                    {"mode": "LSTM" | "GRU" | "RNN_TANH" | "RNN_RELU", "input_size", "hidden_size",
                     "num_layers", "bias", "batch_first", "bidirectional"}
@@ -45,13 +57,14 @@ async function loadEngineStep(): Promise<typeof import('./run-engine.js')> {
 
 /** Runs `webrnn run` with the arguments after the command name; returns the exit status. */
 export async function runCommand(args: string[], out: (s: string) => void): Promise<number> {
-  let values: { config?: string; weights?: string; input?: string; out?: string; help?: boolean };
+  let values: { config?: string; weights?: string; model?: string; input?: string; out?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args,
       options: {
         config: { type: 'string' },
         weights: { type: 'string' },
+        model: { type: 'string' },
         input: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -65,6 +78,26 @@ export async function runCommand(args: string[], out: (s: string) => void): Prom
   }
   if (values.help) {
     out(RUN_HELP);
+    return 0;
+  }
+  if (values.model !== undefined) {
+    if (values.config !== undefined || values.weights !== undefined) throw new UsageError('run: --model replaces --config and --weights; give one form (see webrnn run --help)');
+    const missingM = (['input', 'out'] as const).filter((k) => !values[k]);
+    if (missingM.length) throw new UsageError(`run: missing ${missingM.map((k) => `--${k}`).join(', ')} (see webrnn run --help)`);
+    const { loadModelJob } = await import('./run-model.js');
+    const job = await loadModelJob({ model: values.model, input: values.input!, out: values.out! });
+    try {
+      const { createEngine } = await import('../gpu/engine.js');
+      const engine = await createEngine();
+      try {
+        const result = await job.run(engine);
+        await writeFileAtomic(values.out!, serializeSafetensors(result, { producer: 'webrnn run' }));
+      } finally {
+        engine.dispose();
+      }
+    } finally {
+      job.dispose();
+    }
     return 0;
   }
   const missing = (['config', 'weights', 'input', 'out'] as const).filter((k) => !values[k]);

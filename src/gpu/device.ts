@@ -11,10 +11,29 @@ export interface AcquiredDevice {
   keepAlive: unknown;
 }
 
+/**
+ * Sizes webrnn plans for, at most the device's own limits. Lower them to leave room for other work on
+ * the device, or in tests to exercise the paths taken when a workload exceeds a limit.
+ */
+export interface LimitOverrides {
+  /** Bytes one storage binding may cover (capped at the device's maxStorageBufferBindingSize). */
+  maxStorageBufferBindingSize?: number;
+  /** Bytes one buffer may hold (capped at the device's maxBufferSize). */
+  maxBufferSize?: number;
+}
+
 export interface DeviceOptions {
   /** Use this device instead of requesting one (its adapter's limits are trusted as they are). */
   device?: GPUDevice;
   powerPreference?: GPUPowerPreference;
+  /** Lower the buffer limits webrnn plans for (see {@link LimitOverrides}); values above the device's are capped. */
+  limits?: LimitOverrides;
+  /**
+   * Check every value uploaded from the CPU (engine.tensor data, loadStateDict weights, model inputs
+   * and float targets) for NaN/±Infinity and throw WebRnnError('BAD_VALUE') naming the first one
+   * (default false: one pass over the data per upload). Can be switched later with engine.checkFinite.
+   */
+  checkFinite?: boolean;
 }
 
 const NO_ADAPTER_HELP =

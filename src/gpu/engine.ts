@@ -1,5 +1,5 @@
 import { WebRnnError } from '../errors.js';
-import { acquireDevice, type DeviceOptions, type Host } from './device.js';
+import { acquireDevice, type DeviceOptions, type Host, type LimitOverrides } from './device.js';
 import { Kernel } from './kernel.js';
 import { Tensor } from './tensor.js';
 import type { Program } from './program.js';
@@ -15,6 +15,36 @@ export interface MemoryReport {
 }
 
 /**
+ * The limits webrnn plans for: the device's, or lower ones given to createEngine({ limits }).
+ * A workspace that must be one binding is at most maxStorageBufferBindingSize bytes; a tensor, or a
+ * workspace a layer binds in windows (Dense rows), at most maxBufferSize.
+ */
+export interface EngineLimits {
+  readonly maxStorageBufferBindingSize: number;
+  readonly maxBufferSize: number;
+  readonly maxComputeWorkgroupsPerDimension: number;
+  readonly minStorageBufferOffsetAlignment: number;
+  readonly maxUniformBufferBindingSize: number;
+}
+
+/** @internal counts for leak tests: objects the engine caches or has created so far. */
+export interface EngineCounters {
+  /** compiled kernels (shader modules + layouts), cached for the engine's life */
+  kernels: number;
+  /** compute pipelines, cached per (kernel, constants) */
+  pipelines: number;
+  /** bind groups created so far (held by layer plans; freed with them by the garbage collector) */
+  bindGroups: number;
+  /** tracked buffers created so far (each freed by its owner's dispose) */
+  buffersCreated: number;
+}
+
+/** @internal how a buffer will be bound: whole (must fit one binding) or in windows (Dense rows, tensors). */
+export interface BufferOptions {
+  windowed?: boolean;
+}
+
+/**
  * A WebGPU device with webrnn's kernels. Create one with {@link createEngine}; all layers and tensors
  * made from it live on its device. Free everything with `dispose()`.
  */
@@ -26,12 +56,27 @@ export class Engine {
   private readonly live = new Map<GPUBuffer, number>();
   private readonly keepAlive: unknown;
   private lostReason: string | undefined;
+  private disposed = false;
+  /** rejects the reads waiting on the GPU when the device is lost, so none of them can hang */
+  private readonly pendingReads = new Set<(e: Error) => void>();
+  private readonly lostSignal: Promise<void>;
+  private buffersCreated = 0;
+  /** bind groups of kernels dropped by dispose(), so counters() stays monotonic */
+  private retiredBindGroups = 0;
+  /** Limits webrnn plans for (the device's, or lower ones given to createEngine). */
+  readonly limits: EngineLimits;
+  /**
+   * Check values uploaded from the CPU for NaN/±Infinity (see DeviceOptions.checkFinite). Off by
+   * default; switch it on while debugging a run that diverges.
+   */
+  checkFinite = false;
 
   /** @internal use createEngine() */
-  constructor(device: GPUDevice, host: Host, adapter: GPUAdapter | undefined, keepAlive: unknown) {
+  constructor(device: GPUDevice, host: Host, adapter: GPUAdapter | undefined, keepAlive: unknown, limits: LimitOverrides = {}) {
     this.device = device;
     this.host = host;
     this.keepAlive = keepAlive;
+    this.limits = effectiveLimits(device.limits, limits);
     const info = adapter?.info;
     this.adapterInfo = {
       vendor: info?.vendor ?? '',
@@ -39,9 +84,17 @@ export class Engine {
       device: info?.device ?? '',
       description: info?.description ?? '',
     };
-    void device.lost.then((l) => {
+    this.lostSignal = device.lost.then((l) => {
       this.lostReason = l.message || String(l.reason);
+      const e = this.lostError();
+      for (const reject of this.pendingReads) reject(e);
+      this.pendingReads.clear();
     });
+  }
+
+  /** Whether the device was lost (destroyed, driver reset, …): every later call throws DEVICE_LOST. */
+  get lost(): boolean {
+    return this.lostReason !== undefined;
   }
 
   /** The adapter's name as a person would say it (e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"). */
@@ -55,26 +108,36 @@ export class Engine {
     this.checkAlive();
     let k = this.kernels.get(name);
     if (!k) {
-      k = new Kernel(this.device, name);
+      k = new Kernel(this.device, name, this.limits);
       this.kernels.set(name, k);
     }
     return k;
   }
 
-  /** @internal a tracked storage buffer (zero-initialised by WebGPU). */
-  createBuffer(bytes: number, label: string, usage = USAGE_STORAGE()): GPUBuffer {
+  /**
+   * @internal a tracked storage buffer (zero-initialised by WebGPU). A buffer bound whole must fit one
+   * binding (maxStorageBufferBindingSize); one bound in windows (`windowed`) only maxBufferSize.
+   */
+  createBuffer(bytes: number, label: string, usage = USAGE_STORAGE(), opts: BufferOptions = {}): GPUBuffer {
     this.checkAlive();
+    if (!Number.isFinite(bytes) || bytes < 0) throw new WebRnnError('BAD_SHAPE', `${label}: a buffer of ${bytes} bytes cannot exist`);
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
-    const lim = this.device.limits;
-    if (size > lim.maxBufferSize || ((usage & GPUBufferUsage.STORAGE) !== 0 && size > lim.maxStorageBufferBindingSize)) {
-      throw new WebRnnError(
-        'DEVICE_LIMIT',
-        `${label} needs ${size} bytes, more than this adapter allows for one buffer (maxBufferSize ${lim.maxBufferSize}, maxStorageBufferBindingSize ${lim.maxStorageBufferBindingSize}); use a smaller batch or shorter sequences`,
-      );
+    const lim = this.limits;
+    if (size > lim.maxBufferSize) {
+      throw new WebRnnError('DEVICE_LIMIT', `${label} needs ${size} bytes, more than one buffer may hold on this device (maxBufferSize = ${lim.maxBufferSize}); use a smaller batch, shorter sequences or smaller layers`);
+    }
+    if (!opts.windowed && (usage & GPUBufferUsage.STORAGE) !== 0 && size > lim.maxStorageBufferBindingSize) {
+      throw new WebRnnError('DEVICE_LIMIT', `${label} needs ${size} bytes, more than one storage binding may cover on this device (maxStorageBufferBindingSize = ${lim.maxStorageBufferBindingSize}); use a smaller batch, shorter sequences or smaller layers`);
     }
     const b = this.device.createBuffer({ label, size, usage });
     this.live.set(b, size);
+    this.buffersCreated++;
     return b;
+  }
+
+  /** @internal whether `b` is a buffer this engine made and has not freed (a tensor's memory is still there). */
+  isLive(b: GPUBuffer): boolean {
+    return this.live.has(b);
   }
 
   /** @internal */
@@ -96,13 +159,34 @@ export class Engine {
    * const x = engine.tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [3, 1, 2]); // (T, B, I)
    */
   tensor(data: Float32Array | readonly number[], shape: readonly number[]): Tensor {
+    this.checkAlive();
+    if (!(data instanceof Float32Array) && !Array.isArray(data)) {
+      throw new WebRnnError('BAD_VALUE', `tensor data must be a Float32Array or an array of numbers, got ${describeValue(data)}`);
+    }
     checkShape(shape);
     const n = shape.reduce((a, b) => a * b, 1);
     if (data.length !== n) throw new WebRnnError('BAD_SHAPE', `tensor data has ${data.length} values, shape [${shape.join(', ')}] needs ${n}`);
+    if (!(data instanceof Float32Array)) {
+      for (let i = 0; i < data.length; i++) {
+        if (typeof data[i] !== 'number') throw new WebRnnError('BAD_VALUE', `tensor data[${i}] is ${describeValue(data[i])}, not a number`);
+      }
+    }
+    if (this.checkFinite) this.assertFinite(data, 'tensor data');
     const t = this.empty(shape);
     const f = data instanceof Float32Array ? data : Float32Array.from(data);
     if (n > 0) this.device.queue.writeBuffer(t.buffer, 0, f.buffer, f.byteOffset, f.byteLength);
     return t;
+  }
+
+  /**
+   * @internal with engine.checkFinite on, throws BAD_VALUE naming the first NaN/±Infinity of `data`
+   * (`what` names the values in the message). No-op when the flag is off.
+   */
+  assertFinite(data: ArrayLike<number>, what: string): void {
+    if (!this.checkFinite) return;
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) throw new WebRnnError('BAD_VALUE', `${what}[${i}] is ${data[i]}; expected finite values (engine.checkFinite is on)`);
+    }
   }
 
   /**
@@ -121,11 +205,13 @@ export class Engine {
   empty(shape: readonly number[]): Tensor {
     checkShape(shape);
     const n = shape.reduce((a, b) => a * b, 1);
-    return new Tensor(this, this.createBuffer(n * 4, `tensor[${shape.join(',')}]`), shape, 0, true);
+    // Tensors are only copied (never bound whole), so one may exceed a single binding.
+    return new Tensor(this, this.createBuffer(n * 4, `tensor[${shape.join(',')}]`, USAGE_STORAGE(), { windowed: true }), shape, 0, true);
   }
 
   /** @internal copies bytes between buffers now (own submission). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
+    this.checkAlive();
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
     this.device.queue.submit([enc.finish()]);
@@ -143,18 +229,27 @@ export class Engine {
   async readBuffer(buffer: GPUBuffer, byteOffset: number, count: number): Promise<Float32Array> {
     this.checkAlive();
     if (count === 0) return new Float32Array(0);
-    const bytes = Math.ceil((count * 4) / 4) * 4;
+    if (!this.live.has(buffer)) throw new WebRnnError('DISPOSED', `cannot read ${buffer.label || 'a buffer'}: its memory was freed (disposed, or a layer view from before a re-plan)`);
+    const bytes = count * 4;
     const staging = this.device.createBuffer({ label: 'readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    // The map is raced against device loss: an implementation may leave mapAsync pending forever on a
+    // lost device, and a caller awaiting it (a training loop, a checkpoint) must not hang.
+    let abort!: (e: Error) => void;
+    const lostWhileWaiting = new Promise<never>((_, reject) => (abort = reject));
+    this.pendingReads.add(abort);
     try {
       const enc = this.device.createCommandEncoder();
       enc.copyBufferToBuffer(buffer, byteOffset, staging, 0, bytes);
       this.device.queue.submit([enc.finish()]);
-      await staging.mapAsync(GPUMapMode.READ);
+      await Promise.race([staging.mapAsync(GPUMapMode.READ), lostWhileWaiting]);
       return new Float32Array(staging.getMappedRange().slice(0));
     } catch (e) {
+      // A map aborted by a destroyed device may reject before device.lost has settled: give it a moment.
+      if (!this.lost) await Promise.race([this.lostSignal, new Promise((r) => setTimeout(r, 250))]);
       this.checkAlive();
       throw e;
     } finally {
+      this.pendingReads.delete(abort);
       staging.destroy();
     }
   }
@@ -166,24 +261,74 @@ export class Engine {
     return { buffers: this.live.size, bytes };
   }
 
+  /** @internal counts of cached and created GPU objects, for leak tests. */
+  counters(): EngineCounters {
+    let pipelines = 0;
+    let bindGroups = 0;
+    for (const k of this.kernels.values()) {
+      pipelines += k.pipelineCount;
+      bindGroups += k.bindGroupsCreated;
+    }
+    return { kernels: this.kernels.size, pipelines, bindGroups: bindGroups + this.retiredBindGroups, buffersCreated: this.buffersCreated };
+  }
+
   /** Frees every buffer and the device. The engine and everything made from it are unusable after. */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     for (const b of this.live.keys()) b.destroy();
     this.live.clear();
+    for (const k of this.kernels.values()) this.retiredBindGroups += k.bindGroupsCreated;
     this.kernels.clear();
     this.device.destroy();
     void this.keepAlive;
   }
 
-  private checkAlive(): void {
-    if (this.lostReason !== undefined) throw new WebRnnError('DEVICE_LOST', `the GPU device was lost (${this.lostReason}); create a new engine`);
+  /** @internal throws DISPOSED after dispose(), DEVICE_LOST once the device is lost. */
+  checkAlive(): void {
+    if (this.disposed) throw new WebRnnError('DISPOSED', 'this engine was disposed');
+    if (this.lostReason !== undefined) throw this.lostError();
+  }
+
+  private lostError(): WebRnnError {
+    return new WebRnnError('DEVICE_LOST', `the GPU device was lost (${this.lostReason}); create a new engine and resume from the last checkpoint`);
   }
 }
 
 function checkShape(shape: readonly number[]): void {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new WebRnnError('BAD_SHAPE', `a shape is a list of non-negative integers, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)) {
+    throw new WebRnnError('BAD_SHAPE', `a shape is a list of non-negative integers, got ${describeValue(shape)}`);
   }
+}
+
+/** A short description of any value for error messages (JSON.stringify fails on BigInt and cycles). */
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (v === null || typeof v !== 'object') return String(v);
+  if (Array.isArray(v)) return v.length > 8 ? `an array of ${v.length}` : `[${v.map((x) => (typeof x === 'object' && x !== null ? '…' : String(x))).join(', ')}]`;
+  return `a ${v.constructor?.name ?? 'object'}`;
+}
+
+function effectiveLimits(device: GPUSupportedLimits, o: LimitOverrides): EngineLimits {
+  if (o === null || typeof o !== 'object') throw new WebRnnError('BAD_CONFIG', `limits must be an object, got ${describeValue(o)}`);
+  for (const k of Object.keys(o)) {
+    if (k !== 'maxStorageBufferBindingSize' && k !== 'maxBufferSize') throw new WebRnnError('BAD_CONFIG', `limits: unknown key "${k}" (known: maxStorageBufferBindingSize, maxBufferSize)`);
+  }
+  const pick = (name: 'maxStorageBufferBindingSize' | 'maxBufferSize'): number => {
+    const v = o[name];
+    if (v === undefined) return device[name];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 256) throw new WebRnnError('BAD_CONFIG', `limits.${name} must be an integer ≥ 256, got ${describeValue(v)}`);
+    return Math.min(v, device[name]);
+  };
+  const maxBufferSize = pick('maxBufferSize');
+  return {
+    // Binding sizes are multiples of 4; a binding never exceeds its buffer.
+    maxStorageBufferBindingSize: Math.floor(Math.min(pick('maxStorageBufferBindingSize'), maxBufferSize) / 4) * 4,
+    maxBufferSize,
+    maxComputeWorkgroupsPerDimension: device.maxComputeWorkgroupsPerDimension,
+    minStorageBufferOffsetAlignment: device.minStorageBufferOffsetAlignment,
+    maxUniformBufferBindingSize: device.maxUniformBufferBindingSize,
+  };
 }
 
 /**
@@ -196,6 +341,18 @@ function checkShape(shape: readonly number[]): void {
  * console.log(engine.adapterName);
  */
 export async function createEngine(opts: DeviceOptions = {}): Promise<Engine> {
+  if (opts === null || typeof opts !== 'object') throw new WebRnnError('BAD_CONFIG', `createEngine options must be an object, got ${describeValue(opts)}`);
+  const known = ['device', 'powerPreference', 'limits', 'checkFinite'];
+  for (const k of Object.keys(opts)) if (!known.includes(k)) throw new WebRnnError('BAD_CONFIG', `createEngine: unknown option "${k}" (known: ${known.join(', ')})`);
+  if (opts.checkFinite !== undefined && typeof opts.checkFinite !== 'boolean') throw new WebRnnError('BAD_CONFIG', `createEngine: checkFinite must be true or false, got ${describeValue(opts.checkFinite)}`);
   const a = await acquireDevice(opts);
-  return new Engine(a.device, a.host, a.adapter, a.keepAlive);
+  let engine: Engine;
+  try {
+    engine = new Engine(a.device, a.host, a.adapter, a.keepAlive, opts.limits ?? {});
+  } catch (e) {
+    if (!opts.device) a.device.destroy();
+    throw e;
+  }
+  engine.checkFinite = opts.checkFinite ?? false;
+  return engine;
 }

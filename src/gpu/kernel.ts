@@ -2,6 +2,17 @@ import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { shaderSources } from './shader-sources.gen.js';
 import { WebRnnError } from '../errors.js';
 
+/** The limits a kernel checks its bindings against (Engine.limits). */
+export interface BindingLimits {
+  readonly maxStorageBufferBindingSize: number;
+  readonly maxUniformBufferBindingSize: number;
+  readonly minStorageBufferOffsetAlignment: number;
+  readonly maxComputeWorkgroupsPerDimension: number;
+}
+
+/** A buffer bound whole, or a window of one (offset and size in bytes). */
+export type BufferBinding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
+
 /** How a binding is declared in WGSL, as wgsl_reflect reads it. */
 interface BindingInfo {
   name: string;
@@ -41,11 +52,14 @@ export class Kernel {
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly reflect: WgslReflect;
   private readonly uniforms = new Map<string, UniformLayout>();
+  private readonly limits: BindingLimits;
+  private bindGroups = 0;
 
-  constructor(device: GPUDevice, name: string) {
+  constructor(device: GPUDevice, name: string, limits: BindingLimits = device.limits) {
     const source = shaderSources[name];
     if (source === undefined) throw new WebRnnError('BAD_STATE', `no kernel named ${name} in shaders/`);
     this.device = device;
+    this.limits = limits;
     this.name = name;
     const reflect = (this.reflect = new WgslReflect(source));
     const entry = reflect.entry.compute.find((e) => e.name === name);
@@ -143,24 +157,58 @@ export class Kernel {
   }
 
   /**
-   * A bind group for `group`, with buffers given by WGSL variable name. The `step` uniform is bound
-   * as a 16-byte window whose offset is chosen per dispatch.
+   * A bind group for `group`, with buffers (or windows of buffers) given by WGSL variable name. The
+   * `step` uniform is bound as a 16-byte window whose offset is chosen per dispatch. Every binding is
+   * checked against the device's limits first: a storage binding beyond maxStorageBufferBindingSize is
+   * a DEVICE_LIMIT error naming the kernel, the binding and both sizes (never a GPU validation error).
    */
-  bindGroup(group: number, buffers: Record<string, GPUBuffer>, label: string): GPUBindGroup {
+  bindGroup(group: number, buffers: Record<string, BufferBinding>, label: string): GPUBindGroup {
     const entries: GPUBindGroupEntry[] = [];
     for (const b of this.bindings.filter((x) => x.group === group)) {
-      const buffer = buffers[b.name];
-      if (!buffer) throw new WebRnnError('BAD_STATE', `${this.name}: no buffer given for binding ${b.name}`);
-      entries.push({ binding: b.binding, resource: b.dynamic ? { buffer, offset: 0, size: 16 } : { buffer } });
+      const given = buffers[b.name];
+      if (!given) throw new WebRnnError('BAD_STATE', `${this.name}: no buffer given for binding ${b.name}`);
+      if (b.dynamic) {
+        entries.push({ binding: b.binding, resource: { buffer: given as GPUBuffer, offset: 0, size: 16 } });
+        continue;
+      }
+      // A GPUBuffer has no `buffer` property; a window has one.
+      const w = 'buffer' in given ? given : { buffer: given, offset: 0, size: given.size };
+      this.checkBinding(b, w, label);
+      entries.push({ binding: b.binding, resource: w.offset === 0 && w.size === w.buffer.size ? { buffer: w.buffer } : { buffer: w.buffer, offset: w.offset, size: w.size } });
     }
     const extra = Object.keys(buffers).filter((k) => !this.bindings.some((b) => b.name === k && b.group === group));
     if (extra.length) throw new WebRnnError('BAD_STATE', `${this.name}: group ${group} has no binding(s) ${extra.join(', ')}`);
+    this.bindGroups++;
     return this.device.createBindGroup({ label: `${this.name}:${label}`, layout: this.groupLayouts[group], entries });
+  }
+
+  private checkBinding(b: BindingInfo, w: { buffer: GPUBuffer; offset: number; size: number }, label: string): void {
+    const lim = this.limits;
+    const uniform = b.kind === 'uniform';
+    const max = uniform ? lim.maxUniformBufferBindingSize : lim.maxStorageBufferBindingSize;
+    if (w.size > max) {
+      const limit = uniform ? 'maxUniformBufferBindingSize' : 'maxStorageBufferBindingSize';
+      throw new WebRnnError('DEVICE_LIMIT', `${this.name} (${label}): binding ${b.name} covers ${w.size} bytes, more than this device allows (${limit} = ${max}); use a smaller batch, shorter sequences or a smaller layer`);
+    }
+    // Windows are computed by webrnn itself: a bad one is a bug here, never the caller's mistake.
+    if (w.offset % (uniform ? 256 : lim.minStorageBufferOffsetAlignment) !== 0 || w.size % 4 !== 0 || w.offset + w.size > w.buffer.size) {
+      throw new WebRnnError('BAD_STATE', `${this.name} (${label}): window [${w.offset}, +${w.size}) of binding ${b.name} is misaligned or outside its ${w.buffer.size}-byte buffer`);
+    }
   }
 
   /** The device's maxComputeWorkgroupsPerDimension. */
   get maxWorkgroups(): number {
-    return this.device.limits.maxComputeWorkgroupsPerDimension;
+    return this.limits.maxComputeWorkgroupsPerDimension;
+  }
+
+  /** Compute pipelines compiled so far (one per set of constants). */
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  /** Bind groups created so far through this kernel. */
+  get bindGroupsCreated(): number {
+    return this.bindGroups;
   }
 
   /** Number of bind groups the kernel uses. */

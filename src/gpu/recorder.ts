@@ -1,5 +1,5 @@
 import type { Engine } from './engine.js';
-import type { Kernel } from './kernel.js';
+import type { BufferBinding, Kernel } from './kernel.js';
 import type { Program } from './program.js';
 
 const ceil = (a: number, b: number) => Math.ceil(a / b);
@@ -25,9 +25,12 @@ export class Recorder {
     private readonly prefix: string,
   ) {}
 
-  /** A zeroed storage buffer owned by this recorder. */
-  buffer(bytes: number, label: string): GPUBuffer {
-    const b = this.engine.createBuffer(bytes, `${this.prefix}:${label}`);
+  /**
+   * A zeroed storage buffer owned by this recorder; `windowed` ones may exceed one binding (the
+   * caller binds windows of them, see Kernel.bindGroup).
+   */
+  buffer(bytes: number, label: string, windowed = false): GPUBuffer {
+    const b = this.engine.createBuffer(bytes, `${this.prefix}:${label}`, undefined, { windowed });
     this.owned.push(b);
     return b;
   }
@@ -41,13 +44,13 @@ export class Recorder {
   }
 
   /** Group 0 of a kernel: its Params uniform (packed from `params`) plus the named storage buffers. */
-  bind(k: Kernel, params: Record<string, number>, buffers: Record<string, GPUBuffer>, label: string): GPUBindGroup {
+  bind(k: Kernel, params: Record<string, number>, buffers: Record<string, BufferBinding>, label: string): GPUBindGroup {
     const u = this.uniform(k.packParams(params), `${k.name}:${label}:params`);
     return k.bindGroup(0, { [k.params!.variable]: u, ...buffers }, `${this.prefix}:${label}`);
   }
 
   /** C = A·B (+ bias) (+ C) over `z` batches; see shaders/matmul.wgsl for the strided addressing. */
-  matmul(prog: Program, label: string, p: MatmulParams, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, z = 1, bias?: GPUBuffer): void {
+  matmul(prog: Program, label: string, p: MatmulParams, a: BufferBinding, b: BufferBinding, c: BufferBinding, z = 1, bias?: BufferBinding): void {
     const k = this.engine.kernel('matmul');
     const full: Record<string, number> = {
       a_off: 0, a_rs: 0, a_cs: 0, a_zs: 0, b_off: 0, b_rs: 0, b_cs: 0, b_zs: 0,
@@ -58,7 +61,7 @@ export class Recorder {
   }
 
   /** out (+)= column sums of A over `z` batches; see shaders/sum_rows.wgsl. */
-  sumRows(prog: Program, label: string, p: SumRowsParams, a: GPUBuffer, out: GPUBuffer, z = 1): void {
+  sumRows(prog: Program, label: string, p: SumRowsParams, a: BufferBinding, out: BufferBinding, z = 1): void {
     const k = this.engine.kernel('sum_rows');
     const full = { a_off: 0, a_zs: 0, out_off: 0, out_zs: 0, accumulate: 0, ...p };
     prog.dispatch(k, [this.bind(k, full, { a, out }, label)], [ceil(p.N, 64), z, 1]);

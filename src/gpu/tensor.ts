@@ -19,7 +19,7 @@ export class Tensor {
 
   /** @internal */
   constructor(
-    private readonly engine: Engine,
+    /** @internal the engine whose device holds the memory */ readonly engine: Engine,
     /** @internal */ readonly buffer: GPUBuffer,
     shape: readonly number[],
     /** @internal byte offset of element 0 in buffer */ readonly byteOffset: number,
@@ -65,11 +65,18 @@ export class Tensor {
     this.disposed = true;
   }
 
+  /**
+   * True after dispose(), and for a view whose memory is gone: its layer was disposed, or re-planned
+   * for another shape (results are views of a workspace, valid until the layer's next call).
+   */
   get isDisposed(): boolean {
-    return this.disposed;
+    return this.disposed || !this.engine.isLive(this.buffer);
   }
 
   private check(): void {
     if (this.disposed) throw new WebRnnError('DISPOSED', 'this tensor was disposed');
+    if (!this.engine.isLive(this.buffer)) {
+      throw new WebRnnError('DISPOSED', `this tensor's memory was freed: it is a view of a layer's workspace, and the layer was disposed or re-planned for another shape (clone() results you keep)`);
+    }
   }
 }

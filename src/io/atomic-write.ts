@@ -3,7 +3,7 @@
  * never a partial file — even if the process dies or the machine loses power mid-write.
  * Kept apart from the rest of src/io so browser bundles never import node:fs.
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -33,6 +33,41 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
     throw e;
   }
   await syncDirectory(dir);
+  await removeStaleTemps(dir, basename(path));
+}
+
+/**
+ * A process killed mid-write (SIGKILL, power loss) leaves its temporary file behind; a trainer saving
+ * every few steps would collect them forever. After each successful write, temporary files of the
+ * same target whose writer process is gone are removed. Files of live processes are kept, and so is
+ * anything whose owner cannot be told (another user's process, a pid reused).
+ */
+async function removeStaleTemps(dir: string, base: string): Promise<void> {
+  const prefix = `.${base}.`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const m = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processExists(pid)) continue;
+    await unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 async function syncDirectory(dir: string): Promise<void> {

@@ -125,6 +125,7 @@ export function parseSafetensors(bytes: Uint8Array, options: ParseOptions = {}):
   const bad = (msg: string): never => {
     throw new WebRnnError('BAD_FILE', `${where}not a valid safetensors file: ${msg}`);
   };
+  if (!(bytes instanceof Uint8Array)) throw new WebRnnError('BAD_VALUE', `${where}parseSafetensors needs the file's bytes as a Uint8Array (or Buffer)`);
   if (bytes.length < 8) bad(`${bytes.length} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = view.getBigUint64(0, true);

@@ -138,8 +138,8 @@ export class AttentionDecoder {
     this.check();
     knownKeys('AttentionDecoder forward options', opts, ['source_lengths', 'lengths'], 'BAD_VALUE');
     const { input_size: E, annotation_size: A, hidden_size: H } = this.config;
-    liveTensor(input, 'AttentionDecoder input');
-    liveTensor(annotations, 'AttentionDecoder annotations');
+    liveTensor(input, 'AttentionDecoder input', this.engine);
+    liveTensor(annotations, 'AttentionDecoder annotations', this.engine);
     if (input.shape.length !== 3 || input.shape[2] !== E || input.shape[0] < 1 || input.shape[1] < 1) {
       throw new WebRnnError('BAD_SHAPE', `AttentionDecoder input must be (Ty, B, input_size = ${E}), got shape [${input.shape.join(', ')}]`);
     }
@@ -174,7 +174,7 @@ export class AttentionDecoder {
     const { plan } = last;
     const { Tx, Ty, B } = plan;
     const { input_size: E, annotation_size: A, hidden_size: H } = this.config;
-    expectShape(grad_output, 'AttentionDecoder grad_output', [Ty, B, H]);
+    expectShape(grad_output, 'AttentionDecoder grad_output', [Ty, B, H], this.engine);
     plan.ensureBackward();
     const pre = new Program();
     pre.copy(grad_output.buffer, grad_output.byteOffset, plan.dy!, 0, grad_output.size * F32);
@@ -199,7 +199,7 @@ export class AttentionDecoder {
   startDecoding(annotations: Tensor, opts: { source_lengths?: ArrayLike<number>; max_steps: number }): AttentionDecoding {
     this.check();
     knownKeys('AttentionDecoder decoding options', opts, ['source_lengths', 'max_steps'], 'BAD_VALUE');
-    liveTensor(annotations, 'AttentionDecoder annotations');
+    liveTensor(annotations, 'AttentionDecoder annotations', this.engine);
     const steps = opts.max_steps;
     if (!Number.isInteger(steps) || steps < 1) throw new WebRnnError('BAD_VALUE', `max_steps must be a positive integer, got ${JSON.stringify(steps)}`);
     if (annotations.shape.length !== 3) throw new WebRnnError('BAD_SHAPE', `AttentionDecoder annotations must be (Tx, B, annotation_size = ${this.config.annotation_size}), got shape [${annotations.shape.join(', ')}]`);
@@ -296,8 +296,9 @@ export class AttentionDecoding {
     const { B, Tx, Ty } = this.plan;
     const { input_size: E, hidden_size: H } = this.config;
     if (this.t >= Ty) throw new WebRnnError('BAD_STATE', `decoding was started with max_steps = ${Ty}; all of them were taken`);
+    liveTensor(x, 'decoding input', this.engine);
     const shape = x.shape.length === 3 ? [1, B, E] : [B, E];
-    expectShape(x, 'decoding input', shape);
+    expectShape(x, 'decoding input', shape, this.engine);
     const t = this.t++;
     const pre = new Program();
     pre.copy(x.buffer, x.byteOffset, this.plan.x, t * B * E * F32, B * E * F32);

@@ -166,7 +166,11 @@ export class AttentionPlan {
       lengths: this.sourceLengths, w: this.params, qk: this.qk, ann: this.ann, alpha: this.alpha, ctx: this.ctx,
     }, 'attention');
     const kl = this.engine.kernel('lstm_step_fwd');
-    const gl = rec.bind(kl, { T: Ty, B, H, D: 1, w_off: o.whh, bhh_off: o.bhh, ph_off: 0, dir_stride: 0, bias: 1, peephole: 0 }, {
+    const gl = rec.bind(kl, {
+      T: Ty, B, H, D: 1, w_off: o.whh, bhh_off: o.bhh, ph_off: 0, dir_stride: 0, bias: 1, peephole: 0,
+      // PyTorch's LSTM cell: σ, tanh, tanh, no clip (the step kernel's ONNX options off)
+      act_f: 0, act_g: 1, act_h: 1, alpha_f: 0, beta_f: 0, alpha_g: 0, beta_g: 0, alpha_h: 0, beta_h: 0, clip: 0, input_forget: 0,
+    }, {
       lengths: this.lengths, w: this.params, gx: this.gx, hs: this.hs, cs: this.cs, act: this.act, y: this.y,
     }, 'cell');
     const attention = [ga, this.stepGroup(ka)];

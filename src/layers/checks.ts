@@ -3,6 +3,7 @@
  * {@link WebRnnError} naming the argument, what was expected and what was given, before any GPU work.
  */
 import { WebRnnError } from '../errors.js';
+import type { Engine } from '../gpu/engine.js';
 import { Tensor } from '../gpu/tensor.js';
 
 /** Number of elements of a shape (1 for the scalar shape []). @example shapeSize([2, 3]) // 6 */
@@ -33,18 +34,44 @@ export function knownKeys(what: string, obj: unknown, known: readonly string[], 
   }
 }
 
-/** A live (not disposed) Tensor. @example liveTensor(x, 'input') */
-export function liveTensor(t: unknown, name: string): asserts t is Tensor {
+/**
+ * A live (not disposed) Tensor — of `engine` when given: a tensor of another engine lives on another
+ * device and cannot be read by this one's kernels.
+ * @example liveTensor(x, 'input', engine)
+ */
+export function liveTensor(t: unknown, name: string, engine?: Engine): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw new WebRnnError('BAD_SHAPE', `${name} must be a Tensor (engine.tensor(data, shape))`);
-  if (t.isDisposed) throw new WebRnnError('DISPOSED', `${name} was disposed`);
+  if (t.isDisposed) throw new WebRnnError('DISPOSED', `${name} was disposed (or is a view of a layer's workspace that was re-planned or disposed)`);
+  if (engine && t.engine !== engine) throw new WebRnnError('BAD_VALUE', `${name} belongs to another engine (another GPU device); make it with this layer's engine`);
 }
 
-/** A live Tensor of exactly `shape`. @example expectShape(g, 'grad_y', [4, 3]) */
-export function expectShape(t: unknown, name: string, shape: readonly number[]): asserts t is Tensor {
-  liveTensor(t, name);
+/** A live Tensor of exactly `shape` (of `engine` when given). @example expectShape(g, 'grad_y', [4, 3], engine) */
+export function expectShape(t: unknown, name: string, shape: readonly number[], engine?: Engine): asserts t is Tensor {
+  liveTensor(t, name, engine);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new WebRnnError('BAD_SHAPE', `${name} must have shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
   }
+}
+
+/**
+ * An initialisation seed: an integer in [0, 2³² − `reserve`) (`reserve` leaves room for seed + k
+ * handed to sub-layers). Absent → 0.
+ * @example seedOf('Dense options', undefined) // 0
+ */
+export function seedOf(what: string, v: unknown, reserve = 1): number {
+  if (v === undefined) return 0;
+  const max = 2 ** 32 - reserve;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= max) {
+    throw new WebRnnError('BAD_CONFIG', `${what}: seed must be an integer in [0, ${max}), got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** An options argument: undefined (all defaults) or an object with only known keys. @example optionsOf('forward options', opts, ['lengths']) */
+export function optionsOf<T extends object>(what: string, opts: T | undefined, known: readonly string[], code: 'BAD_CONFIG' | 'BAD_VALUE' = 'BAD_VALUE'): T {
+  if (opts === undefined) return {} as T;
+  knownKeys(what, opts, known, code);
+  return opts;
 }
 
 /** A shape: a list of non-negative integers. @example checkShape([2, 3], 'shape') */

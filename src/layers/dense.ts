@@ -1,9 +1,10 @@
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
+import type { BufferBinding } from '../gpu/kernel.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
-import { expectShape, flag, knownKeys, liveTensor, positiveInt } from './checks.js';
+import { expectShape, flag, knownKeys, liveTensor, optionsOf, positiveInt, seedOf } from './checks.js';
 import { ParameterStore, type NamedShape } from './parameter-store.js';
 
 /** Constructor arguments of a {@link Dense} layer: PyTorch nn.Linear's names and defaults. */
@@ -75,6 +76,7 @@ export class Dense {
   constructor(engine: Engine, config: DenseConfig, opts: DenseOptions = {}) {
     knownKeys('Dense', config, KEYS);
     knownKeys('Dense options', opts, ['seed']);
+    const seed = seedOf('Dense options', opts.seed);
     this.engine = engine;
     this.in_features = positiveInt('Dense', 'in_features', config.in_features);
     this.out_features = positiveInt('Dense', 'out_features', config.out_features);
@@ -83,7 +85,7 @@ export class Dense {
     if (this.bias) specs.push({ name: 'bias', shape: [this.out_features] });
     this.store = new ParameterStore(engine, specs, 'Dense');
     // nn.Linear: kaiming_uniform_(a=√5) on W is U(−1/√in, 1/√in); the bias uses the same bound.
-    this.store.initUniform(opts.seed ?? 0, 1 / Math.sqrt(this.in_features));
+    this.store.initUniform(seed, 1 / Math.sqrt(this.in_features));
   }
 
   /** Names and shapes of the parameters, in state_dict order. */
@@ -121,7 +123,7 @@ export class Dense {
    */
   forward(x: Tensor): Tensor {
     this.check();
-    liveTensor(x, 'Dense input');
+    liveTensor(x, 'Dense input', this.engine);
     const I = this.in_features;
     if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== I) {
       throw new WebRnnError('BAD_SHAPE', `Dense input must be (…, in_features = ${I}), got shape [${x.shape.join(', ')}]`);
@@ -139,13 +141,13 @@ export class Dense {
    * Gradients for the most recent forward, given dL/dy: dX = dY·W, dW = dYᵀ·X, db = Σ_rows dY.
    * @param grad_y (…, out_features), the shape forward returned
    */
-  backward(grad_y: Tensor, opts: DenseBackwardOptions = {}): DenseBackwardResult {
+  backward(grad_y: Tensor, opts?: DenseBackwardOptions): DenseBackwardResult {
     this.check();
-    knownKeys('Dense backward options', opts, ['accumulate'], 'BAD_VALUE');
-    const accumulate = flag('Dense backward', 'accumulate', opts.accumulate, false, 'BAD_VALUE');
+    optionsOf('Dense backward options', opts, ['accumulate']);
+    const accumulate = flag('Dense backward', 'accumulate', opts?.accumulate, false, 'BAD_VALUE');
     const last = this.last;
     if (!last) throw new WebRnnError('BAD_STATE', 'Dense backward needs a forward first');
-    expectShape(grad_y, 'Dense grad_y', [...last.shape.slice(0, -1), this.out_features]);
+    expectShape(grad_y, 'Dense grad_y', [...last.shape.slice(0, -1), this.out_features], this.engine);
     const plan = this.plan!;
     const prog = plan.backwardProgram(accumulate);
     const pre = new Program();
@@ -180,15 +182,48 @@ export class Dense {
   }
 }
 
+/** Rows [r0, r0 + n) of a Dense workspace, bound as one window. */
+interface RowChunk {
+  r0: number;
+  n: number;
+}
+
+/**
+ * Splits `rows` into chunks whose (rows, width) windows each fit one storage binding and one matmul
+ * grid: a single chunk when everything fits (whole buffers are bound, as if unsplit), else chunks of
+ * a multiple of the offset alignment in rows, so every window starts on an aligned byte offset.
+ *
+ * @example denseChunks(engine, 3000, 16, 16) // one chunk, or [0, 1024), [1024, 2048), [2048, 3000) under a 64 KiB binding limit
+ */
+export function denseChunks(engine: Engine, rows: number, I: number, O: number): RowChunk[] {
+  const lim = engine.limits;
+  const rowBytes = Math.max(I, O) * F32;
+  // matmul's grid y is ceil(M / 32) workgroups
+  const gridRows = lim.maxComputeWorkgroupsPerDimension * 32;
+  if (rows * rowBytes <= lim.maxStorageBufferBindingSize && rows <= gridRows) return [{ r0: 0, n: rows }];
+  const align = Math.max(1, lim.minStorageBufferOffsetAlignment / F32);
+  const per = Math.floor(Math.min(lim.maxStorageBufferBindingSize / rowBytes, gridRows) / align) * align;
+  if (per < 1) {
+    throw new WebRnnError('DEVICE_LIMIT', `Dense: ${align} rows of ${Math.max(I, O)} floats (${align * rowBytes} bytes) exceed one storage binding (maxStorageBufferBindingSize = ${lim.maxStorageBufferBindingSize}); use fewer features`);
+  }
+  const out: RowChunk[] = [];
+  for (let r0 = 0; r0 < rows; r0 += per) out.push({ r0, n: Math.min(per, rows - r0) });
+  return out;
+}
+
 /**
  * The GPU work of a Dense layer for one row count: workspaces x (rows, I), y (rows, O), dy (rows, O),
- * dx (rows, I), and the recorded programs (matmul and sum_rows from the Recorder), built once.
+ * dx (rows, I), and the recorded programs (matmul and sum_rows from the Recorder), built once. When
+ * the workspaces exceed one storage binding (or the rows one matmul grid), every GEMM runs over
+ * chunks of rows bound as windows: y and dX chunk by chunk, dW and db accumulated over the chunks.
  */
 class DensePlan {
   readonly forward = new Program();
   readonly x: GPUBuffer;
   readonly y: GPUBuffer;
   readonly dy: GPUBuffer;
+  /** the row chunks every GEMM runs over (one when everything fits a binding) */
+  readonly chunks: readonly RowChunk[];
   private dxBuf: GPUBuffer | undefined;
   private readonly backward: (Program | undefined)[] = [undefined, undefined];
   private readonly rec: Recorder;
@@ -203,21 +238,25 @@ class DensePlan {
     private readonly hasBias: boolean,
     readonly rows: number,
   ) {
+    this.chunks = denseChunks(engine, rows, I, O);
     this.rec = new Recorder(engine, 'Dense');
     this.wOff = store.offset('weight');
     this.bOff = hasBias ? store.offset('bias') : 0;
+    const windowed = this.chunks.length > 1;
     // Anything built before a failure (e.g. a DEVICE_LIMIT error) is freed, not leaked.
     try {
-      this.x = this.rec.buffer(rows * I * F32, 'x');
-      this.y = this.rec.buffer(rows * O * F32, 'y');
-      this.dy = this.rec.buffer(rows * O * F32, 'dy');
+      this.x = this.rec.buffer(rows * I * F32, 'x', windowed);
+      this.y = this.rec.buffer(rows * O * F32, 'y', windowed);
+      this.dy = this.rec.buffer(rows * O * F32, 'dy', windowed);
       // y = X·Wᵀ + b: B[k, n] = W[n, k].
-      this.rec.matmul(this.forward, 'y = x·Wᵀ + b', {
-        M: rows, N: O, K: I,
-        a_rs: I, a_cs: 1,
-        b_off: this.wOff, b_rs: 1, b_cs: I,
-        c_rs: O, bias_off: this.bOff,
-      }, this.x, store.params, this.y, 1, hasBias ? store.params : undefined);
+      for (const c of this.chunks) {
+        this.rec.matmul(this.forward, this.label('y = x·Wᵀ + b', c), {
+          M: c.n, N: O, K: I,
+          a_rs: I, a_cs: 1,
+          b_off: this.wOff, b_rs: 1, b_cs: I,
+          c_rs: O, bias_off: this.bOff,
+        }, this.rows_(this.x, c, I), store.params, this.rows_(this.y, c, O), 1, hasBias ? store.params : undefined);
+      }
     } catch (e) {
       this.rec.dispose();
       throw e;
@@ -225,7 +264,7 @@ class DensePlan {
   }
 
   dx(): GPUBuffer {
-    this.dxBuf ??= this.rec.buffer(this.rows * this.I * F32, 'dx');
+    this.dxBuf ??= this.rec.buffer(this.rows * this.I * F32, 'dx', this.chunks.length > 1);
     return this.dxBuf;
   }
 
@@ -234,28 +273,43 @@ class DensePlan {
     const k = accumulate ? 1 : 0;
     const have = this.backward[k];
     if (have) return have;
-    const { rows, I, O, rec, store } = this;
+    const { I, O, rec, store } = this;
     const prog = new Program();
-    // dX = dY·W: B[k, n] = W[k, n].
-    rec.matmul(prog, 'dx = dy·W', {
-      M: rows, N: I, K: O,
-      a_rs: O, a_cs: 1,
-      b_off: this.wOff, b_rs: I, b_cs: 1,
-      c_rs: I,
-    }, this.dy, store.params, this.dx());
-    // dW = dYᵀ·X: A[m, k] = dY[k, m].
-    rec.matmul(prog, 'dW = dyᵀ·x', {
-      M: O, N: I, K: rows,
-      a_rs: 1, a_cs: O,
-      b_rs: I, b_cs: 1,
-      c_off: this.wOff, c_rs: I, accumulate: k,
-    }, this.dy, this.x, store.grads);
-    if (this.hasBias) rec.sumRows(prog, 'db = Σ dy', { M: rows, N: O, a_rs: O, out_off: this.bOff, accumulate: k }, this.dy, store.grads);
+    this.chunks.forEach((c, i) => {
+      // Later chunks add into the parameter gradients the first chunk wrote (or accumulated into).
+      const acc = i > 0 ? 1 : k;
+      const dy = this.rows_(this.dy, c, O);
+      // dX = dY·W: B[k, n] = W[k, n].
+      rec.matmul(prog, this.label('dx = dy·W', c), {
+        M: c.n, N: I, K: O,
+        a_rs: O, a_cs: 1,
+        b_off: this.wOff, b_rs: I, b_cs: 1,
+        c_rs: I,
+      }, dy, store.params, this.rows_(this.dx(), c, I));
+      // dW = dYᵀ·X: A[m, k] = dY[k, m].
+      rec.matmul(prog, this.label('dW = dyᵀ·x', c), {
+        M: O, N: I, K: c.n,
+        a_rs: 1, a_cs: O,
+        b_rs: I, b_cs: 1,
+        c_off: this.wOff, c_rs: I, accumulate: acc,
+      }, dy, this.rows_(this.x, c, I), store.grads);
+      if (this.hasBias) rec.sumRows(prog, this.label('db = Σ dy', c), { M: c.n, N: O, a_rs: O, out_off: this.bOff, accumulate: acc }, dy, store.grads);
+    });
     this.backward[k] = prog;
     return prog;
   }
 
   dispose(): void {
     this.rec.dispose();
+  }
+
+  /** Rows of chunk c of a (rows, width) workspace: the whole buffer when unsplit, else a window. */
+  private rows_(buffer: GPUBuffer, c: RowChunk, width: number): BufferBinding {
+    if (this.chunks.length === 1) return buffer;
+    return { buffer, offset: c.r0 * width * F32, size: c.n * width * F32 };
+  }
+
+  private label(what: string, c: RowChunk): string {
+    return this.chunks.length === 1 ? what : `${what} rows ${c.r0}..${c.r0 + c.n}`;
   }
 }

@@ -4,7 +4,7 @@ import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
 import { Rng } from '../random.js';
-import { checkShape, expectShape, flag, knownKeys, positiveInt, shapeSize } from './checks.js';
+import { checkShape, expectShape, flag, knownKeys, optionsOf, positiveInt, seedOf, shapeSize } from './checks.js';
 import { foldedGrid } from './grid.js';
 import { ParameterStore } from './parameter-store.js';
 import { checkTokens, groupByToken, type TokenIds } from './tokens.js';
@@ -79,6 +79,7 @@ export class Embedding {
   constructor(engine: Engine, config: EmbeddingConfig, opts: EmbeddingOptions = {}) {
     knownKeys('Embedding', config, ['num_embeddings', 'embedding_dim', 'padding_idx']);
     knownKeys('Embedding options', opts, ['seed']);
+    const seed = seedOf('Embedding options', opts.seed);
     this.engine = engine;
     const V = (this.num_embeddings = positiveInt('Embedding', 'num_embeddings', config.num_embeddings));
     const E = (this.embedding_dim = positiveInt('Embedding', 'embedding_dim', config.embedding_dim));
@@ -88,7 +89,7 @@ export class Embedding {
     }
     this.padding_idx = p === undefined ? undefined : p < 0 ? p + V : p;
     this.store = new ParameterStore(engine, [{ name: 'weight', shape: [V, E] }], 'Embedding');
-    const rng = new Rng(opts.seed ?? 0);
+    const rng = new Rng(seed);
     const w = new Float32Array(V * E);
     for (let i = 0; i < w.length; i++) w[i] = rng.normal();
     if (this.padding_idx !== undefined) w.fill(0, this.padding_idx * E, (this.padding_idx + 1) * E);
@@ -153,8 +154,16 @@ export class Embedding {
     this.check();
     checkShape(shape, 'Embedding forwardIds: shape');
     const N = shapeSize(shape);
+    if (ids === null || typeof ids !== 'object') throw new WebRnnError('BAD_VALUE', 'Embedding forwardIds: ids must be a GPUBuffer or { buffer, byteOffset }');
     const src = 'buffer' in ids ? ids : { buffer: ids, byteOffset: 0 };
     const off = src.byteOffset ?? 0;
+    if (src.buffer === null || typeof src.buffer !== 'object' || typeof src.buffer.size !== 'number') {
+      throw new WebRnnError('BAD_VALUE', 'Embedding forwardIds: ids must be a GPUBuffer or { buffer, byteOffset }');
+    }
+    // Only buffers of this engine are on this device (and only live ones can be copied from).
+    if (!this.engine.isLive(src.buffer)) {
+      throw new WebRnnError('BAD_VALUE', 'Embedding forwardIds: the ids buffer is not a live buffer of this engine (made by another engine, or freed)');
+    }
     if (!Number.isInteger(off) || off < 0 || off % 4 !== 0 || off + N * 4 > src.buffer.size) {
       throw new WebRnnError('BAD_SHAPE', `Embedding forwardIds: ${N} ids (shape [${shape.join(', ')}]) at byte ${off} do not fit the ${src.buffer.size}-byte buffer (byteOffset must be a multiple of 4)`);
     }
@@ -169,13 +178,13 @@ export class Embedding {
   /**
    * dL/dW for the most recent forward, given dL/dy (…shape, E).
    */
-  backward(grad_y: Tensor, opts: EmbeddingBackwardOptions = {}): EmbeddingBackwardResult {
+  backward(grad_y: Tensor, opts?: EmbeddingBackwardOptions): EmbeddingBackwardResult {
     this.check();
-    knownKeys('Embedding backward options', opts, ['accumulate'], 'BAD_VALUE');
-    const accumulate = flag('Embedding backward', 'accumulate', opts.accumulate, false, 'BAD_VALUE');
+    optionsOf('Embedding backward options', opts, ['accumulate']);
+    const accumulate = flag('Embedding backward', 'accumulate', opts?.accumulate, false, 'BAD_VALUE');
     const last = this.last;
     if (!last) throw new WebRnnError('BAD_STATE', 'Embedding backward needs a forward first');
-    expectShape(grad_y, 'Embedding grad_y', [...last.shape, this.embedding_dim]);
+    expectShape(grad_y, 'Embedding grad_y', [...last.shape, this.embedding_dim], this.engine);
     const plan = this.plan!;
     if (!last.grouped) {
       // Grouped on the first backward after a forward, so inference never pays for it.

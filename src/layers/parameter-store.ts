@@ -69,20 +69,40 @@ export class ParameterStore implements ParameterBlock {
     this.engine.device.queue.writeBuffer(this.params, 0, init);
   }
 
-  /** Loads parameters by name; every one must be present with its exact size; unknown names are an error. */
+  /**
+   * Loads parameters by name; every one must be present with its exact size; unknown names are an
+   * error. Everything is checked before anything is written (and, with engine.checkFinite, that every
+   * value is finite).
+   */
   load(sd: Record<string, Float32Array | Float64Array | readonly number[]>, what: string): void {
+    this.validate(sd, what);
+    const flat = new Float32Array(this.parameterCount);
+    for (const s of this.specs) {
+      const v = sd[s.name];
+      flat.set(v instanceof Float32Array ? v : Float32Array.from(v), this.offsets.get(s.name)!);
+    }
+    this.engine.device.queue.writeBuffer(this.params, 0, flat);
+  }
+
+  /** Throws what {@link load} would throw for `sd`, touching nothing. */
+  validate(sd: Record<string, Float32Array | Float64Array | readonly number[]>, what: string): void {
+    if (sd === null || typeof sd !== 'object') throw new WebRnnError('BAD_VALUE', `a state_dict must be an object of parameter arrays by name, got ${String(sd)}`);
     const known = new Set(this.specs.map((s) => s.name));
     const unknown = Object.keys(sd).filter((k) => !known.has(k));
     if (unknown.length) throw new WebRnnError('BAD_SHAPE', `unknown parameter name(s) ${unknown.join(', ')}; this ${what} has ${[...known].join(', ')}`);
-    const flat = new Float32Array(this.parameterCount);
     for (const s of this.specs) {
       const v = Object.hasOwn(sd, s.name) ? sd[s.name] : undefined;
       const n = size(s.shape);
       if (!v) throw new WebRnnError('BAD_SHAPE', `missing parameter ${s.name} (shape [${s.shape.join(', ')}])`);
+      if (!(v instanceof Float32Array || v instanceof Float64Array || Array.isArray(v))) {
+        throw new WebRnnError('BAD_VALUE', `parameter ${s.name} must be a Float32Array, Float64Array or array of numbers, got ${typeof v === 'object' ? v.constructor?.name : typeof v}`);
+      }
       if (v.length !== n) throw new WebRnnError('BAD_SHAPE', `parameter ${s.name} has ${v.length} values, shape [${s.shape.join(', ')}] needs ${n}`);
-      flat.set(v instanceof Float32Array ? v : Float32Array.from(v), this.offsets.get(s.name)!);
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'number') throw new WebRnnError('BAD_VALUE', `parameter ${s.name}[${i}] is ${String(v[i])}, not a number`);
+      }
+      this.engine.assertFinite(v, `parameter ${s.name}`);
     }
-    this.engine.device.queue.writeBuffer(this.params, 0, flat);
   }
 
   /** The parameters (or gradients) read back to the CPU, by name. */

@@ -1,4 +1,4 @@
-import { gateCount, type ResolvedConfig } from '../config.js';
+import { ACTIVATION_NAMES, gateCount, type ResolvedConfig } from '../config.js';
 import type { Engine } from '../gpu/engine.js';
 import { STEP_STRIDE, type Kernel } from '../gpu/kernel.js';
 import { Program } from '../gpu/program.js';
@@ -164,23 +164,30 @@ export class RecurrentPlan {
       }, x, this.params, this.gx[l], D, cfg.bias ? this.params : undefined);
       const common = { T, B, H, w_off: o.w_hh, dir_stride: o.dirStride };
       const bufs = { lengths: this.lengths, w: this.params, gx: this.gx[l], hs: this.hs[l] };
+      // ONNX's activation ids with α, β (f, g, h as the cell has them) and clip; PyTorch's cells by default.
+      const acts: Record<string, number> = { clip: cfg.clip };
+      cfg.activations.forEach((a, i) => {
+        const k = 'fgh'[i];
+        Object.assign(acts, { [`act_${k}`]: ACTIVATION_NAMES.indexOf(a.name), [`alpha_${k}`]: a.alpha, [`beta_${k}`]: a.beta });
+      });
+      const actsF = { act_f: acts.act_f, alpha_f: acts.alpha_f, beta_f: acts.beta_f, clip: cfg.clip };
       let steps: { k: Kernel; g: GPUBindGroup[] }[];
       if (cfg.mode === 'LSTM') {
         const k = this.engine.kernel('lstm_step_fwd');
-        const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, ph_off: o.w_ph, bias: +cfg.bias, peephole: +cfg.peephole }, { ...bufs, cs: this.cs[l], act: this.act[l], y: this.y[l] }, `l${l}`);
+        const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, ph_off: o.w_ph, bias: +cfg.bias, peephole: +cfg.peephole, ...acts, input_forget: +cfg.input_forget }, { ...bufs, cs: this.cs[l], act: this.act[l], y: this.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)] }];
       } else if (cfg.mode === 'GRU') {
         const k = this.engine.kernel('gru_step_fwd');
-        const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, reset_after: +cfg.reset_after }, { ...bufs, act: this.act[l], y: this.y[l] }, `l${l}`);
+        const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, reset_after: +cfg.reset_after, ...acts }, { ...bufs, act: this.act[l], y: this.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)] }];
         if (!cfg.reset_after) {
           const kr = this.engine.kernel('gru_reset_gate_fwd');
-          const gr = this.bind(kr, { ...common, bhh_off: o.b_hh, bias: +cfg.bias }, { ...bufs, act: this.act[l] }, `l${l}`);
+          const gr = this.bind(kr, { ...common, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...bufs, act: this.act[l] }, `l${l}`);
           steps.unshift({ k: kr, g: [gr, this.stepGroup(kr)] });
         }
       } else {
         const k = this.engine.kernel('rnn_step_fwd');
-        const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, relu: cfg.mode === 'RNN_RELU' ? 1 : 0 }, { ...bufs, y: this.y[l] }, `l${l}`);
+        const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...bufs, y: this.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)] }];
       }
       for (let s = 0; s < T; s++) for (const st of steps) prog.dispatch(st.k, st.g, stepGrid, s);

@@ -1,8 +1,9 @@
-import { parameterSpecs, resolveConfig, type ParamSpec, type RecurrentConfig, type ResolvedConfig } from '../config.js';
+import { forwardOnlyOption, parameterSpecs, resolveConfig, type ParamSpec, type RecurrentConfig, type ResolvedConfig } from '../config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Tensor } from '../gpu/tensor.js';
+import { expectShape, knownKeys, liveTensor, optionsOf, seedOf } from './checks.js';
 import { ParameterStore } from './parameter-store.js';
 import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
 
@@ -85,6 +86,9 @@ export class Recurrent {
 
   /** @internal use engine.recurrent(config) */
   constructor(engine: Engine, config: RecurrentConfig, opts: RecurrentOptions = {}) {
+    knownKeys('recurrent options', opts, ['seed']);
+    // The seed is also the dropout masks' u32 seed: checked here, not at the first forward.
+    this.seed = seedOf('recurrent options', opts.seed);
     this.engine = engine;
     this.config = resolveConfig(config);
     this.specs = parameterSpecs(this.config);
@@ -106,7 +110,6 @@ export class Recurrent {
         inputSize: l === 0 ? this.config.input_size : D * this.config.hidden_size,
       });
     }
-    this.seed = opts.seed ?? 0;
     this.store.initUniform(this.seed, 1 / Math.sqrt(this.config.hidden_size));
   }
 
@@ -145,23 +148,23 @@ export class Recurrent {
    * Runs the layer stack over a batch of sequences. Validates every shape before any GPU work.
    * @param input (T, B, input_size), or (B, T, input_size) when batch_first
    */
-  forward(input: Tensor, opts: ForwardOptions = {}): ForwardResult {
+  forward(input: Tensor, options?: ForwardOptions): ForwardResult {
     this.check();
+    const opts = optionsOf('forward options', options, ['h0', 'c0', 'lengths']);
     const c = this.config;
     const L = c.num_layers;
     const D = c.bidirectional ? 2 : 1;
     const H = c.hidden_size;
-    if (!(input instanceof Tensor)) throw new WebRnnError('BAD_SHAPE', 'input must be a Tensor (engine.tensor(data, shape))');
-    liveTensor(input, 'input');
+    liveTensor(input, 'input', this.engine);
     if (input.shape.length !== 3) throw new WebRnnError('BAD_SHAPE', `input must be 3-D ${c.batch_first ? '(B, T, I)' : '(T, B, I)'}, got shape [${input.shape.join(', ')}]`);
     const [T, B] = c.batch_first ? [input.shape[1], input.shape[0]] : [input.shape[0], input.shape[1]];
     if (input.shape[2] !== c.input_size) throw new WebRnnError('BAD_SHAPE', `input's last dimension must be input_size = ${c.input_size}, got shape [${input.shape.join(', ')}]`);
     if (T < 1 || B < 1) throw new WebRnnError('BAD_SHAPE', `input needs at least one step and one batch row, got shape [${input.shape.join(', ')}]`);
     const stateShape = [L * D, B, H];
-    if (opts.h0 !== undefined) expectShape(opts.h0, 'h0', stateShape);
+    if (opts.h0 !== undefined) expectShape(opts.h0, 'h0', stateShape, this.engine);
     if (opts.c0 !== undefined) {
       if (c.mode !== 'LSTM') throw new WebRnnError('BAD_SHAPE', `c0 is for LSTM only; this layer is ${c.mode}`);
-      expectShape(opts.c0, 'c0', stateShape);
+      expectShape(opts.c0, 'c0', stateShape, this.engine);
     }
     const lengths = checkLengths(opts.lengths, T, B);
 
@@ -200,8 +203,11 @@ export class Recurrent {
    * and every parameter, given upstream gradients (zeros where absent). Gradients are overwritten,
    * not accumulated.
    */
-  backward(up: BackwardOptions = {}): BackwardResult {
+  backward(upstream?: BackwardOptions): BackwardResult {
     this.check();
+    const up = optionsOf('backward options', upstream, ['grad_output', 'grad_h_n', 'grad_c_n']);
+    const forwardOnly = forwardOnlyOption(this.config);
+    if (forwardOnly) throw new WebRnnError('BAD_CONFIG', `backward does not implement ${forwardOnly} (ONNX's options are forward only)`);
     const last = this.last;
     if (!last) throw new WebRnnError('BAD_STATE', 'backward needs a forward first');
     const plan = this.plan!;
@@ -212,11 +218,11 @@ export class Recurrent {
     const { T, B } = last;
     const outShape = c.batch_first ? [B, T, D * H] : [T, B, D * H];
     const stateShape = [L * D, B, H];
-    if (up.grad_output !== undefined) expectShape(up.grad_output, 'grad_output', outShape);
-    if (up.grad_h_n !== undefined) expectShape(up.grad_h_n, 'grad_h_n', stateShape);
+    if (up.grad_output !== undefined) expectShape(up.grad_output, 'grad_output', outShape, this.engine);
+    if (up.grad_h_n !== undefined) expectShape(up.grad_h_n, 'grad_h_n', stateShape, this.engine);
     if (up.grad_c_n !== undefined) {
       if (c.mode !== 'LSTM') throw new WebRnnError('BAD_SHAPE', `grad_c_n is for LSTM only; this layer is ${c.mode}`);
-      expectShape(up.grad_c_n, 'grad_c_n', stateShape);
+      expectShape(up.grad_c_n, 'grad_c_n', stateShape, this.engine);
     }
     plan.ensureBackward();
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded programs stay fixed.
@@ -287,6 +293,8 @@ export class Recurrent {
     if (this.plan && this.plan.T === T && this.plan.B === B) return this.plan;
     this.plan?.dispose();
     this.plan = undefined;
+    // The last forward's workspace is gone: a backward now must fail as BAD_STATE, even if planning fails.
+    this.last = undefined;
     this.plan = new RecurrentPlan(this.engine, this.config, this.layers, this.store.params, this.store.grads, T, B);
     return this.plan;
   }
@@ -296,25 +304,14 @@ export class Recurrent {
   }
 }
 
-function liveTensor(t: Tensor, name: string): void {
-  if (t.isDisposed) throw new WebRnnError('DISPOSED', `${name} was disposed`);
-}
-
-function expectShape(t: Tensor, name: string, shape: number[]): void {
-  if (!(t instanceof Tensor)) throw new WebRnnError('BAD_SHAPE', `${name} must be a Tensor`);
-  liveTensor(t, name);
-  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new WebRnnError('BAD_SHAPE', `${name} must have shape [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
-  }
-}
-
 function checkLengths(lengths: ArrayLike<number> | undefined, T: number, B: number): Uint32Array<ArrayBuffer> {
   const out = new Uint32Array(B);
   if (lengths === undefined) return out.fill(T);
+  if (lengths === null || typeof lengths !== 'object') throw new WebRnnError('BAD_LENGTHS', `lengths must be an array of B = ${B} integers, got ${String(lengths)}`);
   if (lengths.length !== B) throw new WebRnnError('BAD_LENGTHS', `lengths must have one entry per batch row (B = ${B}), got ${lengths.length}`);
   for (let b = 0; b < B; b++) {
-    const v = Number(lengths[b]);
-    if (!Number.isInteger(v) || v < 1 || v > T) throw new WebRnnError('BAD_LENGTHS', `lengths[${b}] must be an integer in 1..T = 1..${T}, got ${lengths[b]}`);
+    const v = lengths[b];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > T) throw new WebRnnError('BAD_LENGTHS', `lengths[${b}] must be an integer in 1..T = 1..${T}, got ${lengths[b]}`);
     out[b] = v;
   }
   return out;

@@ -35,9 +35,11 @@ export class RowGather {
    */
   forward(table: Tensor, rows: ArrayLike<number>): Tensor {
     this.check();
-    liveTensor(table, 'RowGather table');
-    const F = table.shape[table.shape.length - 1] ?? 1;
-    const R = table.size / F;
+    liveTensor(table, 'RowGather table', this.engine);
+    if (table.shape.length < 1) throw new WebRnnError('BAD_SHAPE', 'RowGather table must have at least one axis, got shape []');
+    const F = table.shape[table.shape.length - 1];
+    const R = F > 0 ? table.size / F : 0;
+    if (rows === null || typeof rows !== 'object' || !Number.isSafeInteger(rows.length)) throw new WebRnnError('BAD_VALUE', 'RowGather: rows must be an array of row indices');
     const N = rows.length;
     const ids = new Uint32Array(N);
     for (let i = 0; i < N; i++) {
@@ -71,7 +73,7 @@ export class RowGather {
     this.check();
     const last = this.last;
     if (!last) throw new WebRnnError('BAD_STATE', 'RowGather backward needs a forward first');
-    expectShape(grad, 'RowGather grad', [last.N, last.F]);
+    expectShape(grad, 'RowGather grad', [last.N, last.F], this.engine);
     const plan = this.plan!;
     const pre = new Program();
     pre.copy(grad.buffer, grad.byteOffset, plan.dout, 0, grad.size * F32);

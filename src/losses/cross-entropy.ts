@@ -81,7 +81,7 @@ export class CrossEntropyLoss {
    */
   forward(logits: Tensor, targets: TokenIds, opts: CrossEntropyOptions = {}): LossResult {
     if (this.disposed) throw new WebRnnError('DISPOSED', 'this CrossEntropyLoss was disposed');
-    liveTensor(logits, 'CrossEntropyLoss logits');
+    liveTensor(logits, 'CrossEntropyLoss logits', this.engine);
     knownKeys('CrossEntropyLoss options', opts, ['reduction', 'ignore_index', 'mask'], 'BAD_VALUE');
     const reduction = reductionOf('CrossEntropyLoss', opts.reduction);
     const ignore = opts.ignore_index ?? -100;

@@ -51,7 +51,7 @@ abstract class ElementwiseLoss {
   forward(input: Tensor, target: ElementwiseTarget, opts: ElementwiseLossOptions = {}): LossResult {
     const what = this.what;
     if (this.disposed) throw new WebRnnError('DISPOSED', `this ${what} was disposed`);
-    liveTensor(input, `${what} input`);
+    liveTensor(input, `${what} input`, this.engine);
     knownKeys(`${what} options`, opts, ['reduction', 'mask'], 'BAD_VALUE');
     const reduction = reductionOf(what, opts.reduction);
     const shape = input.shape;
@@ -60,9 +60,13 @@ abstract class ElementwiseLoss {
     const F = shape[shape.length - 1];
     const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
     let targetValues: Float32Array | undefined;
-    if (target instanceof Tensor) expectShape(target, `${what} target`, shape);
+    if (target instanceof Tensor) expectShape(target, `${what} target`, shape, this.engine);
     else if (target instanceof Float32Array || Array.isArray(target)) {
       if (target.length !== n) throw new WebRnnError('BAD_SHAPE', `${what}: ${target.length} target values given, input [${shape.join(', ')}] has ${n}`);
+      if (Array.isArray(target)) {
+        for (let i = 0; i < n; i++) if (typeof target[i] !== 'number') throw new WebRnnError('BAD_VALUE', `${what}: target[${i}] is ${String(target[i])}, not a number`);
+      }
+      this.engine.assertFinite(target, `${what} target`);
       targetValues = target instanceof Float32Array ? target : Float32Array.from(target);
     } else throw new WebRnnError('BAD_VALUE', `${what}: target must be a Tensor, Float32Array or array of numbers`);
     const mask = opts.mask === undefined ? undefined : checkMask(what, opts.mask, rows, n);

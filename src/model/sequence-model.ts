@@ -2,7 +2,7 @@ import { parameterSpecs, resolveConfig, type RecurrentConfig } from '../config.j
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { flag, knownKeys, positiveInt } from '../layers/checks.js';
+import { expectShape, flag, knownKeys, optionsOf, positiveInt, seedOf } from '../layers/checks.js';
 import { Dense, type DenseConfig } from '../layers/dense.js';
 import { Embedding, type EmbeddingConfig } from '../layers/embedding.js';
 import type { NamedShape, ParameterBlock } from '../layers/parameter-store.js';
@@ -69,6 +69,8 @@ export interface SequenceStepOptions {
  * `reset()` zeroes it (e.g. at a document boundary).
  */
 export class RecurrentState {
+  private disposed = false;
+
   /** @internal */
   constructor(
     readonly B: number,
@@ -79,17 +81,27 @@ export class RecurrentState {
 
   /** Back to zeros. */
   reset(): void {
+    if (this.isDisposed) throw new WebRnnError('DISPOSED', 'this recurrent state was disposed');
+    this.engine.checkAlive();
     const enc = this.engine.device.createCommandEncoder();
     for (const t of [this.h, this.c]) if (t) enc.clearBuffer(t.buffer, t.byteOffset, t.size * 4);
     this.engine.device.queue.submit([enc.finish()]);
   }
 
+  /** True after dispose() (or when its memory went with its engine). */
+  get isDisposed(): boolean {
+    return this.disposed || this.h.isDisposed || (this.c?.isDisposed ?? false);
+  }
+
   dispose(): void {
+    this.disposed = true;
     this.h.dispose();
     this.c?.dispose();
   }
 }
 
+/** Targets equal to this are not counted (CrossEntropyLoss's default ignore_index, as PyTorch). */
+const IGNORE_INDEX = -100;
 const LOSSES: readonly SequenceLoss[] = ['cross_entropy', 'bce_with_logits', 'mse'];
 const TARGETS: readonly SequenceTarget[] = ['all_steps', 'last_step'];
 
@@ -129,9 +141,11 @@ export class SequenceModel {
 
   constructor(engine: Engine, config: SequenceModelConfig, opts: { seed?: number } = {}) {
     sequenceModelSpecs(config);
+    knownKeys('SequenceModel options', opts, ['seed']);
+    // the layers get seed, seed + 1 and seed + 2
+    const seed = seedOf('SequenceModel options', opts.seed, 3);
     this.config = config;
     this.engine = engine;
-    const seed = opts.seed ?? 0;
     const made: { dispose(): void }[] = [];
     try {
       if (config.embedding) made.push((this.embedding = new Embedding(engine, config.embedding, { seed })));
@@ -155,21 +169,32 @@ export class SequenceModel {
     return this.parts().flatMap(([prefix, layer]) => layer.store.specs.map((s) => `${prefix}.${s.name}`));
   }
 
-  /** Loads a PyTorch state_dict of the whole model (prefixed names); every parameter, exact sizes. */
+  /**
+   * Loads a PyTorch state_dict of the whole model (prefixed names); every parameter, exact sizes. All
+   * of it is checked before anything is loaded: a bad entry leaves every layer as it was.
+   */
   loadStateDict(sd: Record<string, Float32Array | Float64Array | readonly number[]>): void {
     this.check();
+    if (sd === null || typeof sd !== 'object') throw new WebRnnError('BAD_VALUE', `a state_dict must be an object of parameter arrays by name, got ${String(sd)}`);
     const known = new Set(this.parameterNames());
     const unknown = Object.keys(sd).filter((k) => !known.has(k));
     if (unknown.length) throw new WebRnnError('BAD_SHAPE', `unknown parameter name(s) ${unknown.join(', ')}; this model has ${[...known].join(', ')}`);
-    for (const [prefix, layer] of this.parts()) {
+    const parts = this.parts().map(([prefix, layer]) => {
       const part: Record<string, Float32Array | Float64Array | readonly number[]> = {};
       for (const s of layer.store.specs) {
         const name = `${prefix}.${s.name}`;
         if (!Object.hasOwn(sd, name)) throw new WebRnnError('BAD_SHAPE', `missing parameter ${name} (shape [${s.shape.join(', ')}])`);
         part[s.name] = sd[name];
       }
-      layer.loadStateDict(part);
-    }
+      try {
+        layer.store.validate(part, prefix);
+      } catch (e) {
+        if (e instanceof WebRnnError) throw new WebRnnError(e.code, `${prefix}: ${e.message}`);
+        throw e;
+      }
+      return [layer, part] as const;
+    });
+    for (const [layer, part] of parts) layer.loadStateDict(part);
   }
 
   /** The whole model's parameters by prefixed PyTorch name, read back to the CPU. */
@@ -198,7 +223,7 @@ export class SequenceModel {
    * Forward, loss and backward of one batch: afterwards every block's gradient buffer holds dLoss/dθ.
    * Returns the loss (a 1-element view, valid until the next call); nothing is read back.
    */
-  lossAndGrad(batch: SequenceBatch, opts: SequenceStepOptions = {}): Tensor {
+  lossAndGrad(batch: SequenceBatch, opts?: SequenceStepOptions): Tensor {
     return this.run(batch, opts, true);
   }
 
@@ -206,13 +231,14 @@ export class SequenceModel {
    * The loss of a batch without the backward (evaluation: validation loss, perplexity). A 1-element
    * view, valid until the next call.
    */
-  loss(batch: SequenceBatch, opts: SequenceStepOptions = {}): Tensor {
+  loss(batch: SequenceBatch, opts?: SequenceStepOptions): Tensor {
     return this.run(batch, opts, false);
   }
 
-  private run(batch: SequenceBatch, opts: SequenceStepOptions, backward: boolean): Tensor {
+  private run(batch: SequenceBatch, options: SequenceStepOptions | undefined, backward: boolean): Tensor {
     this.check();
-    const { B, T } = this.checkBatch(batch);
+    const opts = optionsOf('SequenceModel step options', options, ['state']);
+    const { B, T } = this.checkBatch(batch, true, opts.state);
     const c = this.config;
     const lengths = batch.lengths ? Array.from(batch.lengths) : undefined;
     const out = this.forwardSequence(batch, lengths, opts.state);
@@ -241,9 +267,10 @@ export class SequenceModel {
    * (T, B, O) for all_steps — entry (t, b) is row b's prediction at step t — or (B, O) for last_step.
    * A view, valid until the next call.
    */
-  predict(batch: Omit<SequenceBatch, 'targets'> & { targets?: SequenceBatch['targets'] }, opts: SequenceStepOptions = {}): Tensor {
+  predict(batch: Omit<SequenceBatch, 'targets'> & { targets?: SequenceBatch['targets'] }, options?: SequenceStepOptions): Tensor {
     this.check();
-    const { B, T } = this.checkBatch(batch, false);
+    const opts = optionsOf('SequenceModel step options', options, ['state']);
+    const { B, T } = this.checkBatch(batch, false, opts.state);
     const lengths = batch.lengths ? Array.from(batch.lengths) : undefined;
     const out = this.forwardSequence(batch as SequenceBatch, lengths, opts.state);
     if (this.config.target === 'all_steps') return this.linear.forward(out);
@@ -310,22 +337,41 @@ export class SequenceModel {
     return r.output;
   }
 
-  private checkBatch(batch: Omit<SequenceBatch, 'targets'> & { targets?: SequenceBatch['targets'] }, needTargets = true): { B: number; T: number } {
+  private checkBatch(batch: Omit<SequenceBatch, 'targets'> & { targets?: SequenceBatch['targets'] }, needTargets = true, state?: RecurrentState): { B: number; T: number } {
+    if (batch === null || typeof batch !== 'object') throw new WebRnnError('BAD_VALUE', `batch must be an object { B, T, tokens | input, targets, lengths? }, got ${String(batch)}`);
+    knownKeys('batch', batch, ['B', 'T', 'tokens', 'input', 'lengths', 'targets'], 'BAD_VALUE');
     const { B, T } = batch;
     if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) throw new WebRnnError('BAD_SHAPE', `batch: B and T must be positive integers, got B=${B}, T=${T}`);
     const c = this.config;
     if (this.embedding) {
       if (!(batch.tokens instanceof Int32Array) || batch.tokens.length !== B * T) throw new WebRnnError('BAD_SHAPE', `batch: tokens must be an Int32Array of B·T = ${B * T} ids (B, T)`);
       if (batch.input !== undefined) throw new WebRnnError('BAD_SHAPE', 'batch: this model has an embedding: give tokens, not input');
+      const V = this.embedding.num_embeddings;
+      const bad = batch.tokens.findIndex((v) => v < 0 || v >= V);
+      if (bad >= 0) throw new WebRnnError('BAD_VALUE', `batch: tokens[${bad}] (row ${Math.floor(bad / T)}, step ${bad % T}) is ${batch.tokens[bad]}, outside [0, ${V})`);
     } else {
       const I = this.rnn.config.input_size;
       if (!(batch.input instanceof Float32Array) || batch.input.length !== B * T * I) throw new WebRnnError('BAD_SHAPE', `batch: input must be a Float32Array of B·T·I = ${B * T * I} values (B, T, I)`);
       if (batch.tokens !== undefined) throw new WebRnnError('BAD_SHAPE', 'batch: this model has no embedding: give input, not tokens');
+      this.engine.assertFinite(batch.input, 'batch: input');
     }
     if (batch.lengths !== undefined) {
       const l = batch.lengths;
+      if (l === null || typeof l !== 'object') throw new WebRnnError('BAD_LENGTHS', `batch: lengths must be an array of B = ${B} integers, got ${String(l)}`);
       if (l.length !== B) throw new WebRnnError('BAD_LENGTHS', `batch: lengths must have B = ${B} entries, got ${l.length}`);
       for (let b = 0; b < B; b++) if (!Number.isInteger(l[b]) || l[b] < 1 || l[b] > T) throw new WebRnnError('BAD_LENGTHS', `batch: lengths[${b}] = ${l[b]}, must be an integer in 1..T = 1..${T}`);
+    }
+    if (state !== undefined) {
+      if (!(state instanceof RecurrentState)) throw new WebRnnError('BAD_VALUE', 'state must be a RecurrentState from model.createState(B)');
+      if (state.isDisposed) throw new WebRnnError('DISPOSED', 'the state was disposed');
+      if (state.B !== B) throw new WebRnnError('BAD_SHAPE', `the state was made for B = ${state.B} rows, the batch has ${B}`);
+      const r = this.rnn.config;
+      const shape = [r.num_layers * (r.bidirectional ? 2 : 1), B, r.hidden_size];
+      expectShape(state.h, 'state.h', shape, this.engine);
+      if (r.mode === 'LSTM') {
+        if (!state.c) throw new WebRnnError('BAD_VALUE', 'the state has no cell state: it was made by a model whose cell is not an LSTM');
+        expectShape(state.c, 'state.c', shape, this.engine);
+      }
     }
     if (!needTargets && batch.targets === undefined) return { B, T };
     const O = c.linear.out_features;
@@ -336,10 +382,15 @@ export class SequenceModel {
       const shape = c.target === 'all_steps' ? (c.loss === 'cross_entropy' ? '(B, T)' : '(B, T, O)') : c.loss === 'cross_entropy' ? '(B,)' : '(B, O)';
       throw new WebRnnError('BAD_SHAPE', `batch: targets must be a ${kind.name} of ${want} values ${shape} for loss ${c.loss} with target ${c.target}`);
     }
+    // Checked here, not by the loss, so that a bad target fails before the forward runs on the GPU.
+    if (c.loss === 'cross_entropy') {
+      const bad = (batch.targets as Int32Array).findIndex((v) => v !== IGNORE_INDEX && (v < 0 || v >= O));
+      if (bad >= 0) throw new WebRnnError('BAD_VALUE', `batch: targets[${bad}] is ${batch.targets[bad]}, outside [0, ${O}) and not the ignore index ${IGNORE_INDEX}`);
+    } else this.engine.assertFinite(batch.targets, 'batch: targets');
     return { B, T };
   }
 
-  private parts(): [string, { store: { specs: readonly { name: string; shape: readonly number[] }[] }; loadStateDict(sd: Record<string, Float32Array | Float64Array | readonly number[]>): void; stateDict(): Promise<Record<string, Float32Array>> }][] {
+  private parts(): [string, { store: { specs: readonly { name: string; shape: readonly number[] }[]; validate(sd: Record<string, Float32Array | Float64Array | readonly number[]>, what: string): void }; loadStateDict(sd: Record<string, Float32Array | Float64Array | readonly number[]>): void; stateDict(): Promise<Record<string, Float32Array>> }][] {
     return [...(this.embedding ? [['embedding', this.embedding] as const] : []), ['rnn', this.rnn] as const, ['linear', this.linear] as const].map(([p, l]) => [p, l]);
   }
 

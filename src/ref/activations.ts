@@ -27,3 +27,29 @@ export function relu(v: number): number {
 export function reluGradFromOutput(y: number): number {
   return y > 0 ? 1 : 0;
 }
+
+/**
+ * ONNX's recurrent activation functions with onnxruntime's definitions (ThresholdedRelu is x > α ? x : 0;
+ * Tanh and Sigmoid are the exact functions). @example activate({ name: 'HardSigmoid', alpha: 0.2, beta: 0.5 }, 1) // 0.7
+ */
+export function activate(a: { name: string; alpha: number; beta: number }, x: number): number {
+  switch (a.name) {
+    case 'Sigmoid': return sigmoid(x);
+    case 'Tanh': return Math.tanh(x);
+    case 'Relu': return relu(x);
+    case 'Affine': return a.alpha * x + a.beta;
+    case 'LeakyRelu': return x >= 0 ? x : a.alpha * x;
+    case 'ThresholdedRelu': return x > a.alpha ? x : 0;
+    case 'ScaledTanh': return a.alpha * Math.tanh(a.beta * x);
+    case 'HardSigmoid': return Math.min(Math.max(a.alpha * x + a.beta, 0), 1);
+    case 'Elu': return x >= 0 ? x : a.alpha * (Math.exp(x) - 1);
+    case 'Softsign': return x / (1 + Math.abs(x));
+    case 'Softplus': return Math.log1p(Math.exp(x));
+    default: throw new Error(`unknown activation ${a.name}`);
+  }
+}
+
+/** ONNX's cell clip: x clamped to [−clip, clip]; clip 0 means none. @example clipTo(3, 2) // 2 */
+export function clipTo(x: number, clip: number): number {
+  return clip > 0 ? Math.min(Math.max(x, -clip), clip) : x;
+}

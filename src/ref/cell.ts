@@ -16,6 +16,16 @@ export interface CellParams {
   weight_ph?: Float64Array; // (3H) = [p_i, p_f, p_o], peephole LSTM only
 }
 
+/**
+ * ONNX's forward-only cell options (config.activations, clip, input_forget); absent = PyTorch's cell.
+ * A cell built with them has no backward (it throws).
+ */
+export interface CellOptions {
+  activations: { name: string; alpha: number; beta: number }[];
+  clip: number;
+  input_forget: boolean;
+}
+
 /** What a forward step returns: the new state, plus whatever the cell saves for its backward step. */
 export interface CellStep {
   readonly h: Float64Array; // (H)

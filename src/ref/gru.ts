@@ -1,6 +1,6 @@
 import { affineRows, affineRowsBackward } from './affine.js';
-import { sigmoid, sigmoidGradFromOutput, tanhGradFromOutput } from './activations.js';
-import type { CellParams, CellStep, RefCell, StateGrads } from './cell.js';
+import { activate, clipTo, sigmoid, sigmoidGradFromOutput, tanhGradFromOutput } from './activations.js';
+import type { CellOptions, CellParams, CellStep, RefCell, StateGrads } from './cell.js';
 
 /** What a GRU step saves for BPTT. */
 export interface GruStep extends CellStep {
@@ -19,13 +19,15 @@ export interface GruStep extends CellStep {
  *   reset-after  (PyTorch, resetAfter = true):  n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),
  *   reset-before (course/ONNX default, false):  n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn),
  *   h' = (1 − z) ⊙ n + z ⊙ h.
+ * With ONNX options (forward only): σ → f, tanh → g, pre-activations clamped to ±clip.
  *
  * @example
  * const cell = gruCell(true);
  * const p = { weight_ih: new Float64Array(3), weight_hh: new Float64Array(3) }; // H = I = 1, all zero
  * cell.forward(p, Float64Array.of(1), Float64Array.of(0.5), undefined).h; // [0.25]: z = 0.5, n = 0
  */
-export function gruCell(resetAfter: boolean): RefCell<GruStep> {
+export function gruCell(resetAfter: boolean, opts?: CellOptions): RefCell<GruStep> {
+  if (opts) return onnxGruCell(resetAfter, opts);
   return {
     gates: 3,
     hasCellState: false,
@@ -89,6 +91,43 @@ export function gruCell(resetAfter: boolean): RefCell<GruStep> {
       affineRowsBackward(p.weight_ih, x, dgx, 0, 3 * H, grads.weight_ih, grads.bias_ih, dx);
       affineRowsBackward(p.weight_hh, h, dgh, 0, resetAfter ? 3 * H : 2 * H, grads.weight_hh, grads.bias_hh, dh);
       return { dh };
+    },
+  };
+}
+
+/** The GRU with ONNX's activations and clip (forward only). */
+function onnxGruCell(resetAfter: boolean, o: CellOptions): RefCell<GruStep> {
+  const [fa, ga] = o.activations as [CellOptions['activations'][0], CellOptions['activations'][0]];
+  const f = (x: number) => activate(fa, clipTo(x, o.clip));
+  const g = (x: number) => activate(ga, clipTo(x, o.clip));
+  return {
+    gates: 3,
+    hasCellState: false,
+    forward(p: CellParams, x: Float64Array, h: Float64Array): GruStep {
+      const H = h.length;
+      const gx = new Float64Array(3 * H);
+      const gh = new Float64Array(3 * H);
+      affineRows(p.weight_ih, p.bias_ih, x, gx, 0, 3 * H);
+      affineRows(p.weight_hh, p.bias_hh, h, gh, 0, 2 * H);
+      const r = new Float64Array(H);
+      const z = new Float64Array(H);
+      for (let j = 0; j < H; j++) {
+        r[j] = f(gx[j]! + gh[j]!);
+        z[j] = f(gx[H + j]! + gh[H + j]!);
+      }
+      const rh = new Float64Array(H);
+      for (let j = 0; j < H; j++) rh[j] = r[j]! * h[j]!;
+      affineRows(p.weight_hh, p.bias_hh, resetAfter ? h : rh, gh, 2 * H, 3 * H);
+      const n = new Float64Array(H);
+      const hNew = new Float64Array(H);
+      for (let j = 0; j < H; j++) {
+        n[j] = g(gx[2 * H + j]! + (resetAfter ? r[j]! * gh[2 * H + j]! : gh[2 * H + j]!));
+        hNew[j] = (1 - z[j]!) * n[j]! + z[j]! * h[j]!;
+      }
+      return { h: hNew, r, z, n, gh, rh };
+    },
+    backward(): StateGrads {
+      throw new Error('the reference GRU with ONNX activations/clip is forward only');
     },
   };
 }

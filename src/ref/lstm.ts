@@ -1,6 +1,6 @@
 import { affineRows, affineRowsBackward } from './affine.js';
-import { sigmoid, sigmoidGradFromOutput, tanhGradFromOutput } from './activations.js';
-import type { CellParams, CellStep, RefCell, StateGrads } from './cell.js';
+import { activate, clipTo, sigmoid, sigmoidGradFromOutput, tanhGradFromOutput } from './activations.js';
+import type { CellOptions, CellParams, CellStep, RefCell, StateGrads } from './cell.js';
 
 /** What an LSTM step saves for BPTT. */
 export interface LstmStep extends CellStep {
@@ -18,13 +18,16 @@ export interface LstmStep extends CellStep {
  *   i = σ(a_i + p_i ⊙ c),  f = σ(a_f + p_f ⊙ c),  g = tanh(a_g),
  *   c' = f ⊙ c + i ⊙ g,  o = σ(a_o + p_o ⊙ c'),  h' = o ⊙ tanh(c').
  * Peepholes are on exactly when `p.weight_ph` is present.
+ * With ONNX options (forward only): σ → f, the candidate's tanh → g, tanh(c') → h, every gate
+ * pre-activation clamped to ±clip, and input_forget's f = 1 − i (f's weights unused).
  *
  * @example
  * const p = { weight_ih: new Float64Array(4), weight_hh: new Float64Array(4) }; // H = I = 1, all zero
  * const s = lstmCell().forward(p, Float64Array.of(1), Float64Array.of(0), Float64Array.of(2));
  * // s.c = [1] (f = 0.5, g = 0), s.h = [0.5·tanh(1)]
  */
-export function lstmCell(): RefCell<LstmStep> {
+export function lstmCell(opts?: CellOptions): RefCell<LstmStep> {
+  if (opts) return onnxLstmCell(opts);
   return {
     gates: 4,
     hasCellState: true,
@@ -76,6 +79,38 @@ export function lstmCell(): RefCell<LstmStep> {
       affineRowsBackward(p.weight_ih, x, da, 0, 4 * H, grads.weight_ih, grads.bias_ih, dx);
       affineRowsBackward(p.weight_hh, h, da, 0, 4 * H, grads.weight_hh, grads.bias_hh, dh);
       return { dh, dc };
+    },
+  };
+}
+
+/** The LSTM with ONNX's activations, clip and input_forget (forward only). */
+function onnxLstmCell(o: CellOptions): RefCell<LstmStep> {
+  const [fa, ga, ha] = o.activations as [CellOptions['activations'][0], CellOptions['activations'][0], CellOptions['activations'][0]];
+  const f = (x: number) => activate(fa, clipTo(x, o.clip));
+  const g = (x: number) => activate(ga, clipTo(x, o.clip));
+  return {
+    gates: 4,
+    hasCellState: true,
+    forward(p: CellParams, x: Float64Array, h: Float64Array, c: Float64Array | undefined): LstmStep {
+      const H = h.length;
+      const a = new Float64Array(4 * H);
+      affineRows(p.weight_ih, p.bias_ih, x, a, 0, 4 * H);
+      affineRows(p.weight_hh, p.bias_hh, h, a, 0, 4 * H);
+      const ph = p.weight_ph;
+      const s = { h: new Float64Array(H), c: new Float64Array(H), i: new Float64Array(H), f: new Float64Array(H), g: new Float64Array(H), o: new Float64Array(H), tc: new Float64Array(H) };
+      for (let j = 0; j < H; j++) {
+        const cPrev = c![j]!;
+        const i = (s.i[j] = f(a[j]! + (ph ? ph[j]! * cPrev : 0)));
+        const fg = (s.f[j] = o.input_forget ? 1 - i : f(a[H + j]! + (ph ? ph[H + j]! * cPrev : 0)));
+        const gg = (s.g[j] = g(a[2 * H + j]!));
+        const cNew = (s.c[j] = fg * cPrev + i * gg);
+        const og = (s.o[j] = f(a[3 * H + j]! + (ph ? ph[2 * H + j]! * cNew : 0)));
+        s.h[j] = og * (s.tc[j] = activate(ha, cNew));
+      }
+      return s;
+    },
+    backward(): StateGrads {
+      throw new Error('the reference LSTM with ONNX activations/clip/input_forget is forward only');
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { ParamSpec, RecurrentConfig, ResolvedConfig } from '../config.js';
-import { gateCount, parameterSpecs, resolveConfig } from '../config.js';
+import { forwardOnlyOption, gateCount, parameterSpecs, resolveConfig } from '../config.js';
 import { WebRnnError } from '../errors.js';
 import type { CellParams, CellStep, RefCell } from './cell.js';
 import { gruCell } from './gru.js';
@@ -59,15 +59,17 @@ class RefRecurrentCache {
 }
 
 function cellFor(c: ResolvedConfig): RefCell {
+  // ONNX's activations, clip or input_forget: the forward-only cells.
+  const opts = forwardOnlyOption(c) === undefined ? undefined : { activations: c.activations, clip: c.clip, input_forget: c.input_forget };
   switch (c.mode) {
     case 'LSTM':
-      return lstmCell();
+      return lstmCell(opts);
     case 'GRU':
-      return gruCell(c.reset_after);
+      return gruCell(c.reset_after, opts);
     case 'RNN_TANH':
-      return rnnCell('tanh');
+      return rnnCell('tanh', opts);
     case 'RNN_RELU':
-      return rnnCell('relu');
+      return rnnCell('relu', opts);
   }
 }
 
@@ -245,6 +247,8 @@ export function refRecurrentBackward(
   up: RefUpstream,
 ): RefGradients {
   const c = resolveConfig(config);
+  const forwardOnly = forwardOnlyOption(c);
+  if (forwardOnly) throw new WebRnnError('BAD_CONFIG', `the backward pass does not implement ${forwardOnly} (forward only)`);
   // From the caller's config: resolveConfig rejects its own output for non-GRU modes (reset_after is filled in).
   const specs = parameterSpecs(config);
   const dims = checkDims(c, inputs);

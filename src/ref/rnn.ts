@@ -1,6 +1,6 @@
 import { affineRows, affineRowsBackward } from './affine.js';
-import { relu, reluGradFromOutput, tanhGradFromOutput } from './activations.js';
-import type { CellParams, CellStep, RefCell, StateGrads } from './cell.js';
+import { activate, clipTo, relu, reluGradFromOutput, tanhGradFromOutput } from './activations.js';
+import type { CellOptions, CellParams, CellStep, RefCell, StateGrads } from './cell.js';
 
 /** An Elman RNN step needs nothing beyond its output h' = act(a) to run backward. */
 export type RnnStep = CellStep;
@@ -13,7 +13,8 @@ export type RnnStep = CellStep;
  * const p = { weight_ih: Float64Array.of(0.5), weight_hh: Float64Array.of(-1) };
  * cell.forward(p, Float64Array.of(2), Float64Array.of(0.25), undefined).h; // [tanh(0.75)]
  */
-export function rnnCell(nonlinearity: 'tanh' | 'relu'): RefCell<RnnStep> {
+export function rnnCell(nonlinearity: 'tanh' | 'relu', opts?: CellOptions): RefCell<RnnStep> {
+  if (opts) return onnxRnnCell(opts);
   const act = nonlinearity === 'tanh' ? Math.tanh : relu;
   const actGrad = nonlinearity === 'tanh' ? tanhGradFromOutput : reluGradFromOutput;
   return {
@@ -35,6 +36,26 @@ export function rnnCell(nonlinearity: 'tanh' | 'relu'): RefCell<RnnStep> {
       affineRowsBackward(p.weight_ih, x, da, 0, H, grads.weight_ih, grads.bias_ih, dx);
       affineRowsBackward(p.weight_hh, h, da, 0, H, grads.weight_hh, grads.bias_hh, dh);
       return { dh };
+    },
+  };
+}
+
+/** The Elman cell with ONNX's activation f and clip (forward only): h' = f(clip(W_ih x + b_ih + W_hh h + b_hh)). */
+function onnxRnnCell(o: CellOptions): RefCell<RnnStep> {
+  const fa = o.activations[0]!;
+  return {
+    gates: 1,
+    hasCellState: false,
+    forward(p: CellParams, x: Float64Array, h: Float64Array): RnnStep {
+      const H = h.length;
+      const a = new Float64Array(H);
+      affineRows(p.weight_ih, p.bias_ih, x, a, 0, H);
+      affineRows(p.weight_hh, p.bias_hh, h, a, 0, H);
+      for (let j = 0; j < H; j++) a[j] = activate(fa, clipTo(a[j]!, o.clip));
+      return { h: a };
+    },
+    backward(): StateGrads {
+      throw new Error('the reference RNN with ONNX activations/clip is forward only');
     },
   };
 }

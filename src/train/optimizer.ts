@@ -138,6 +138,7 @@ export abstract class Optimizer {
    */
   step(): OptimizerStep {
     this.check();
+    this.checkBlocksLive();
     const t = this.t + 1;
     this.stepUniform.write(this.stepScalars(t, this._lr));
     const serial = this.gradNorm.next();
@@ -156,6 +157,7 @@ export abstract class Optimizer {
    * for (let i = 1; i <= steps; i++) { forwardBackward(); await opt.stepChecked(i); }
    */
   async stepChecked(step?: number): Promise<number> {
+    if (step !== undefined && (typeof step !== 'number' || !Number.isSafeInteger(step))) throw new WebRnnError('BAD_VALUE', `stepChecked: step must be an integer, got ${String(step)}`);
     const before = this.t;
     const h = this.step();
     const norm = await h.readNorm();
@@ -190,6 +192,21 @@ export abstract class Optimizer {
    * WebRnnError('BAD_STATE') and nothing changes). Writes are queued before any later step.
    */
   loadState(s: OptimizerState): void {
+    const lr = this.validateState(s);
+    for (const name of this.slotBuffers.keys()) {
+      s.slots[name].forEach((a, i) => {
+        if (a.length > 0) this.engine.device.queue.writeBuffer(this.slotBuffers.get(name)![i], 0, a.buffer, a.byteOffset, a.byteLength);
+      });
+    }
+    this.t = s.step;
+    this._lr = lr;
+  }
+
+  /**
+   * Throws what {@link loadState} would throw for `s` (BAD_STATE, DISPOSED), changing nothing;
+   * returns the state's learning rate. Lets a caller check everything before restoring anything.
+   */
+  validateState(s: OptimizerState): number {
     this.check();
     const fail = (m: string) => new WebRnnError('BAD_STATE', `cannot load optimizer state: ${m}`);
     if (!s || typeof s !== 'object') throw fail('not a state object');
@@ -208,14 +225,7 @@ export abstract class Optimizer {
         if (!(a instanceof Float32Array) || a.length !== n) throw fail(`${name}[${i}] must be a Float32Array of ${n} values, got ${a?.length}`);
       });
     }
-    const lr = checkLr(s.lr);
-    for (const name of names) {
-      s.slots[name].forEach((a, i) => {
-        if (a.length > 0) this.engine.device.queue.writeBuffer(this.slotBuffers.get(name)![i], 0, a.buffer, a.byteOffset, a.byteLength);
-      });
-    }
-    this.t = s.step;
-    this._lr = lr;
+    return checkLr(s.lr);
   }
 
   /** Frees the optimizer's GPU buffers (state, norm, uniforms); the parameter blocks stay. */
@@ -228,6 +238,15 @@ export abstract class Optimizer {
 
   private check(): void {
     if (this.disposed) throw new WebRnnError('DISPOSED', `this ${this.kind} optimizer was disposed`);
+  }
+
+  /** A block whose layer was disposed has no buffers left to update: a typed error, not a GPU one. */
+  private checkBlocksLive(): void {
+    this.blocks.forEach((b, i) => {
+      if (!this.engine.isLive(b.params) || !this.engine.isLive(b.grads)) {
+        throw new WebRnnError('DISPOSED', `${this.kind}: parameter block ${i} (${b.specs.map((s) => s.name).join(', ')}) was disposed with its layer`);
+      }
+    });
   }
 }
 

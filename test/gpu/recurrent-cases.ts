@@ -1,6 +1,6 @@
 // Recurrent layer stacks (RNN, GRU, LSTM and their variants) on the GPU vs the float64 reference
 // (src/ref/recurrent.ts): fixed cases per mode and seeded random configurations. Tolerances in check.ts.
-import type { RecurrentConfig } from '../../src/config.js';
+import type { Activation, RecurrentConfig } from '../../src/config.js';
 import type { Engine } from '../../src/gpu/engine.js';
 import { refRecurrentBackward, refRecurrentForward } from '../../src/ref/recurrent.js';
 import { randomParams, Rng } from '../../src/ref/random.js';
@@ -17,6 +17,8 @@ export interface RecurrentCase {
   states?: boolean;
   /** which upstream gradients to give */
   upstream?: { output?: boolean; h_n?: boolean; c_n?: boolean };
+  /** ONNX's forward-only options (activations, clip, input_forget): check the forward, and that backward refuses */
+  forwardOnly?: boolean;
   seed: number;
 }
 
@@ -93,9 +95,48 @@ function randomCases(count: number, seed: number): RecurrentCase[] {
   return out;
 }
 
+/**
+ * ONNX's forward-only cell options: every activation of fn activate (with α, β) in the RNN kernel,
+ * several in the LSTM and both GRU kernels, clip, input_forget, with peepholes, lengths, h0 and
+ * both directions.
+ */
+function onnxCases(): RecurrentCase[] {
+  const kind = 'recurrent';
+  const out: RecurrentCase[] = [];
+  let seed = 900;
+  const common = { T: 6, B: 5, lengths: [6, 2, 5, 1, 4], states: true, forwardOnly: true };
+  const rnnActs: Activation[] = [
+    { name: 'Sigmoid' }, { name: 'Relu' }, { name: 'Affine', alpha: 0.7, beta: -0.2 }, { name: 'LeakyRelu', alpha: 0.1 },
+    { name: 'ThresholdedRelu', alpha: 0.3 }, { name: 'ScaledTanh', alpha: 1.5, beta: 0.6 }, { name: 'HardSigmoid', alpha: 0.3, beta: 0.4 },
+    { name: 'Elu', alpha: 0.9 }, { name: 'Softsign' }, { name: 'Softplus' }, { name: 'Tanh' },
+  ];
+  for (const a of rnnActs) {
+    out.push({ kind, name: `onnx rnn ${a.name} clip 0.9`, config: { mode: 'RNN_TANH', input_size: 3, hidden_size: 5, bidirectional: true, activations: [a], clip: 0.9 }, ...common, seed: seed++ });
+  }
+  out.push({ kind, name: 'onnx rnn Softplus no clip, 2 layers', config: { mode: 'RNN_TANH', input_size: 3, hidden_size: 6, num_layers: 2, activations: [{ name: 'Softplus' }] }, ...common, seed: seed++ });
+  const lstm: [string, Partial<RecurrentConfig>][] = [
+    ['HardSigmoid/Elu/Softsign clip 1.5', { activations: [{ name: 'HardSigmoid', alpha: 0.25, beta: 0.45 }, { name: 'Elu', alpha: 1.1 }, { name: 'Softsign' }], clip: 1.5 }],
+    ['input_forget peephole', { input_forget: true, peephole: true }],
+    ['clip 0.5 peephole input_forget 2 layers', { clip: 0.5, peephole: true, input_forget: true, num_layers: 2 }],
+    ['Sigmoid/LeakyRelu/ScaledTanh', { activations: [{ name: 'Sigmoid' }, { name: 'LeakyRelu', alpha: 0.2 }, { name: 'ScaledTanh', alpha: 1.3, beta: 0.8 }] }],
+    ['Softsign/Affine/Relu, H=67', { activations: [{ name: 'Softsign' }, { name: 'Affine', alpha: 0.5, beta: 0.1 }, { name: 'Relu' }], hidden_size: 67 }],
+  ];
+  for (const [name, m] of lstm) out.push({ kind, name: `onnx lstm ${name}`, config: { mode: 'LSTM', input_size: 4, hidden_size: 5, bidirectional: true, ...m }, ...common, seed: seed++ });
+  for (const reset_after of [true, false]) {
+    const g: [string, Partial<RecurrentConfig>][] = [
+      ['Softsign/ThresholdedRelu clip 1.2', { activations: [{ name: 'Softsign' }, { name: 'ThresholdedRelu', alpha: -0.2 }], clip: 1.2 }],
+      ['HardSigmoid/Affine', { activations: [{ name: 'HardSigmoid', alpha: 0.2, beta: 0.5 }, { name: 'Affine', alpha: 0.8, beta: 0.05 }] }],
+      ['clip 0.3, 2 layers', { clip: 0.3, num_layers: 2 }],
+      ['Sigmoid/Softplus, H=67', { activations: [{ name: 'Sigmoid' }, { name: 'Softplus' }], hidden_size: 67 }],
+    ];
+    for (const [name, m] of g) out.push({ kind, name: `onnx gru${reset_after ? '' : ' reset-before'} ${name}`, config: { mode: 'GRU', input_size: 4, hidden_size: 5, bidirectional: true, reset_after, ...m }, ...common, seed: seed++ });
+  }
+  return out;
+}
+
 /** Every recurrent case, in a fixed order. */
 export function recurrentCases(): RecurrentCase[] {
-  return [...fixedCases(), ...randomCases(24, 2024)];
+  return [...fixedCases(), ...randomCases(24, 2024), ...onnxCases()];
 }
 
 /** Forward and backward of one configuration through the public API, against the reference. */
@@ -122,6 +163,25 @@ export function runRecurrentCase(engine: Engine, c: RecurrentCase): Promise<Case
   return runCase(engine, c.name, async (t) => {
     const inputs = { input: x, T, B, h0, c0, lengths: c.lengths };
     const ref = refRecurrentForward(config, params, inputs);
+    if (c.forwardOnly) {
+      const rnn = t.own(engine.recurrent(config));
+      const sd: Record<string, Float32Array> = {};
+      for (const k of Object.keys(params)) sd[k] = f32(params[k]);
+      rnn.loadStateDict(sd);
+      const tensor = (a: Float64Array | undefined, shape: number[]) => (a ? t.own(engine.tensor(f32(a), shape)) : undefined);
+      const out = rnn.forward(tensor(x, config.batch_first ? [B, T, I] : [T, B, I])!, { h0: tensor(h0, stShape), c0: tensor(c0, stShape), lengths: c.lengths });
+      t.check('output', await out.output.read(), ref.output, 'forward');
+      t.check('h_n', await out.h_n.read(), ref.h_n, 'forward');
+      if (lstm) t.check('c_n', await out.c_n!.read(), ref.c_n!, 'forward');
+      let refused = '';
+      try {
+        rnn.backward({});
+      } catch (e) {
+        refused = (e as Error).message;
+      }
+      t.expect(refused.includes('forward only'), `backward refuses the forward-only options (got "${refused}")`);
+      return;
+    }
     const refG = refRecurrentBackward(config, params, inputs, ref, { grad_output: gOut, grad_h_n: gHn, grad_c_n: gCn });
     const tensor = (a: Float64Array | undefined, shape: number[]) => (a ? t.own(engine.tensor(f32(a), shape)) : undefined);
     const rnn = t.own(engine.recurrent(config));

@@ -1,0 +1,64 @@
+/**
+ * `webrnn run --model FILE`: a model from another framework — an ONNX graph (.onnx) or a TensorFlow.js
+ * LayersModel (model.json, its weight files beside it) — run on the inputs of a safetensors file named
+ * as the model's inputs; the result holds the model's outputs under their names.
+ * Everything is read and checked before the engine is created.
+ */
+import { readFile } from 'node:fs/promises';
+import { WebRnnError } from '../errors.js';
+import type { Engine } from '../gpu/engine.js';
+import { OnnxModel } from '../io/onnx-model.js';
+import { valueFromSafeTensor, valueToSafeTensor, type OnnxValue } from '../io/onnx-value.js';
+import { parseSafetensors, type SafeTensor } from '../io/safetensors.js';
+import { checkOutputPath, readInput } from './files.js';
+
+/** A model of another framework, checked, with its inputs. */
+export interface ModelJob {
+  kind: 'onnx' | 'tfjs';
+  /** runs the model on `engine`, returning outputs by name */
+  run(engine: Engine): Promise<Record<string, SafeTensor>>;
+  dispose(): void;
+}
+
+async function loadTfjs(path: string, inputs: Map<string, SafeTensor>, inputPath: string): Promise<ModelJob> {
+  const { readTfjsModelFiles } = await import('../io/tfjs-files.js');
+  const { TfjsModel } = await import('../io/tfjs-model.js');
+  const art = await readTfjsModelFiles(path, (p) => readFile(p).catch((e: NodeJS.ErrnoException) => {
+    throw new WebRnnError('BAD_FILE', `cannot read ${p}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
+  }));
+  const model = TfjsModel.fromArtifacts(art, path);
+  const feeds = model.feedsFromSafetensors(inputs, inputPath);
+  for (const n of model.inputNames) if (!feeds[n]) throw new WebRnnError('BAD_FILE', `${inputPath}: missing model input "${n}"`);
+  return {
+    kind: 'tfjs',
+    async run(engine) {
+      const out = await model.predict(engine, feeds);
+      const result: Record<string, SafeTensor> = {};
+      for (const [k, v] of Object.entries(out)) result[k] = { dtype: 'F32', shape: v.shape, data: v.data };
+      return result;
+    },
+    dispose: () => model.dispose(),
+  };
+}
+
+/** Reads the model and the inputs and checks them against each other (no GPU). */
+export async function loadModelJob(paths: { model: string; input: string; out: string }): Promise<ModelJob> {
+  const [modelBytes, inputBytes] = await Promise.all([readInput(paths.model, '--model'), readInput(paths.input, '--input')]);
+  await checkOutputPath(paths.out);
+  const inputs = parseSafetensors(inputBytes, { source: paths.input }).tensors;
+  if (paths.model.endsWith('.json')) return loadTfjs(paths.model, inputs, paths.input);
+  const model = await OnnxModel.load(modelBytes, paths.model);
+  const feeds: Record<string, OnnxValue> = {};
+  for (const [name, t] of inputs) feeds[name] = valueFromSafeTensor(t, `${paths.input}: "${name}"`);
+  model.checkFeeds(feeds, paths.input);
+  return {
+    kind: 'onnx',
+    async run(engine) {
+      const out = await model.run(engine, feeds);
+      const result: Record<string, SafeTensor> = {};
+      for (const [k, v] of Object.entries(out)) result[k] = valueToSafeTensor(v);
+      return result;
+    },
+    dispose: () => model.dispose(),
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * An ONNX model file decoded with onnx-proto (protobufjs code generated from onnx.proto) into the
+ * plain graph the executor walks: inputs, outputs, initializers as {@link OnnxValue}s, nodes with
+ * their attributes. Nothing is parsed by hand; this module only turns protobuf messages into values
+ * and rejects what the executor cannot hold (external data, float16/string tensors), naming it.
+ */
+import type onnxProto from 'onnx-proto';
+import { WebRnnError } from '../errors.js';
+import { ONNX_DTYPE, ONNX_DTYPE_NAME, sizeOf, type OnnxType, type OnnxValue } from './onnx-value.js';
+
+let root: typeof onnxProto.onnx | undefined;
+
+/**
+ * onnx-proto, imported on first use: importing webrnn never loads the protobuf code, and a bundle
+ * that never reads ONNX does not need it.
+ */
+export async function onnxMessages(): Promise<typeof onnxProto.onnx> {
+  if (!root) {
+    try {
+      root = ((await import('onnx-proto')).default as typeof onnxProto).onnx;
+    } catch (e) {
+      throw new WebRnnError('BAD_STATE', `reading ONNX needs the npm package onnx-proto (${(e as Error).message})`);
+    }
+  }
+  return root;
+}
+
+/** One attribute value, by ONNX's AttributeType. */
+export type OnnxAttr =
+  | { kind: 'float'; value: number }
+  | { kind: 'int'; value: number }
+  | { kind: 'string'; value: string }
+  | { kind: 'tensor'; value: OnnxValue }
+  | { kind: 'floats'; value: number[] }
+  | { kind: 'ints'; value: number[] }
+  | { kind: 'strings'; value: string[] }
+  | { kind: 'unsupported'; value: string };
+
+export interface OnnxNode {
+  opType: string;
+  domain: string;
+  /** the node's name, or `opType#index` when unnamed (for messages) */
+  name: string;
+  /** input names; '' marks an omitted optional input */
+  inputs: string[];
+  outputs: string[];
+  attrs: Map<string, OnnxAttr>;
+}
+
+/** A graph input or output: name, element type and shape (symbolic or unknown dimensions as null). */
+export interface OnnxIo {
+  name: string;
+  type: OnnxType | undefined;
+  /** ONNX's name of the element type (FLOAT, INT64, …) */
+  typeName: string;
+  shape: (number | string | null)[] | undefined;
+}
+
+export interface OnnxGraph {
+  /** opset version of the default domain */
+  opset: number;
+  irVersion: number;
+  producer: string;
+  /** graph inputs that are not initializers: what a caller feeds */
+  inputs: OnnxIo[];
+  outputs: OnnxIo[];
+  initializers: Map<string, OnnxValue>;
+  nodes: OnnxNode[];
+}
+
+type Long = { toNumber(): number };
+const num = (v: number | Long | null | undefined): number => (v === null || v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber());
+const text = (b: Uint8Array | null | undefined): string => (b ? new TextDecoder().decode(b) : '');
+
+/** Decodes an ONNX TensorProto (typed fields or raw little-endian bytes) into a value. */
+export function decodeTensor(t: onnxProto.onnx.ITensorProto, what: string): OnnxValue {
+  const dt = t.dataType ?? 0;
+  const type = ONNX_DTYPE[dt];
+  if (!type) throw new WebRnnError('BAD_FILE', `${what}: tensor element type ${ONNX_DTYPE_NAME[dt] ?? dt} is not supported (FLOAT, DOUBLE and the integer/bool types are)`);
+  if (t.dataLocation === 1) throw new WebRnnError('BAD_FILE', `${what}: tensor data is stored in an external file, which is not supported (save the model with all tensors inside)`);
+  const shape = (t.dims ?? []).map((d) => num(d));
+  const n = sizeOf(shape);
+  const out = type === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  const raw = t.rawData;
+  if (raw && raw.length > 0) {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const width: Record<OnnxType, number> = { float32: 4, float64: 8, int64: 8, uint64: 8, int32: 4, uint32: 4, int16: 2, uint16: 2, int8: 1, uint8: 1, bool: 1 };
+    if (raw.length !== n * width[type]) throw new WebRnnError('BAD_FILE', `${what}: raw_data has ${raw.length} bytes, shape [${shape.join(', ')}] of ${ONNX_DTYPE_NAME[dt]} needs ${n * width[type]}`);
+    for (let i = 0; i < n; i++) {
+      switch (type) {
+        case 'float32': out[i] = view.getFloat32(4 * i, true); break;
+        case 'float64': out[i] = view.getFloat64(8 * i, true); break;
+        case 'int64': out[i] = Number(view.getBigInt64(8 * i, true)); break;
+        case 'uint64': out[i] = Number(view.getBigUint64(8 * i, true)); break;
+        case 'int32': out[i] = view.getInt32(4 * i, true); break;
+        case 'uint32': out[i] = view.getUint32(4 * i, true); break;
+        case 'int16': out[i] = view.getInt16(2 * i, true); break;
+        case 'uint16': out[i] = view.getUint16(2 * i, true); break;
+        case 'int8': out[i] = view.getInt8(i); break;
+        case 'uint8': out[i] = view.getUint8(i); break;
+        case 'bool': out[i] = view.getUint8(i) ? 1 : 0; break;
+      }
+    }
+    return { type, shape, data: out };
+  }
+  const field: ArrayLike<number | Long> =
+    type === 'float32' ? (t.floatData ?? [])
+      : type === 'float64' ? (t.doubleData ?? [])
+        : type === 'int64' ? (t.int64Data ?? [])
+          : type === 'uint32' || type === 'uint64' ? (t.uint64Data ?? [])
+            : (t.int32Data ?? []);
+  if (field.length !== n) throw new WebRnnError('BAD_FILE', `${what}: holds ${field.length} values, shape [${shape.join(', ')}] needs ${n}`);
+  for (let i = 0; i < n; i++) out[i] = num(field[i]);
+  return { type, shape, data: out };
+}
+
+function decodeAttr(a: onnxProto.onnx.IAttributeProto, what: string): OnnxAttr {
+  switch (a.type) {
+    case 1: return { kind: 'float', value: a.f ?? 0 };
+    case 2: return { kind: 'int', value: num(a.i) };
+    case 3: return { kind: 'string', value: text(a.s) };
+    case 4: return { kind: 'tensor', value: decodeTensor(a.t ?? {}, `${what} attribute ${a.name}`) };
+    case 6: return { kind: 'floats', value: [...(a.floats ?? [])] };
+    case 7: return { kind: 'ints', value: (a.ints ?? []).map(num) };
+    case 8: return { kind: 'strings', value: (a.strings ?? []).map(text) };
+    default: return { kind: 'unsupported', value: `attribute type ${a.type}` };
+  }
+}
+
+function decodeIo(v: onnxProto.onnx.IValueInfoProto): OnnxIo {
+  const tt = v.type?.tensorType;
+  const dt = tt?.elemType ?? 0;
+  return {
+    name: v.name ?? '',
+    type: ONNX_DTYPE[dt],
+    typeName: ONNX_DTYPE_NAME[dt] ?? String(dt),
+    shape: tt?.shape ? (tt.shape.dim ?? []).map((d) => (d.dimValue !== null && d.dimValue !== undefined && num(d.dimValue) > 0 ? num(d.dimValue) : d.dimParam || null)) : undefined,
+  };
+}
+
+/**
+ * Decodes the bytes of a .onnx file. Throws WebRnnError('BAD_FILE') when they are not an ONNX model
+ * or hold what the executor cannot represent.
+ *
+ * @example
+ * const g = await parseOnnx(readFileSync('model.onnx'));
+ * console.log(g.inputs.map((i) => i.name), g.nodes.map((n) => n.opType));
+ */
+export async function parseOnnx(bytes: Uint8Array, source = 'model'): Promise<OnnxGraph> {
+  const onnx = await onnxMessages();
+  let m: onnxProto.onnx.ModelProto;
+  try {
+    m = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    throw new WebRnnError('BAD_FILE', `${source}: not an ONNX model (${(e as Error).message})`);
+  }
+  const g = m.graph;
+  if (!g) throw new WebRnnError('BAD_FILE', `${source}: not an ONNX model (no graph)`);
+  const opsets = m.opsetImport ?? [];
+  const main = opsets.find((o) => !o.domain || o.domain === 'ai.onnx');
+  const opset = main ? num(main.version) : 0;
+  if (!opset) throw new WebRnnError('BAD_FILE', `${source}: no opset for the default ONNX domain`);
+  const initializers = new Map<string, OnnxValue>();
+  for (const t of g.initializer ?? []) initializers.set(t.name ?? '', decodeTensor(t, `${source}: initializer "${t.name}"`));
+  if ((g.sparseInitializer ?? []).length) throw new WebRnnError('BAD_FILE', `${source}: sparse initializers are not supported`);
+  const nodes = (g.node ?? []).map((n, i): OnnxNode => {
+    const name = n.name || `${n.opType}#${i}`;
+    const attrs = new Map<string, OnnxAttr>();
+    for (const a of n.attribute ?? []) attrs.set(a.name ?? '', decodeAttr(a, `${source}: node "${name}"`));
+    return { opType: n.opType ?? '', domain: n.domain ?? '', name, inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs };
+  });
+  return {
+    opset,
+    irVersion: num(m.irVersion),
+    producer: `${m.producerName ?? ''} ${m.producerVersion ?? ''}`.trim(),
+    inputs: (g.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map(decodeIo),
+    outputs: (g.output ?? []).map(decodeIo),
+    initializers,
+    nodes,
+  };
+}

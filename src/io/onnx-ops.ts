@@ -1,0 +1,639 @@
+/**
+ * The CPU half of the ONNX executor: the plain operators exporters put around recurrent nodes
+ * (shape arithmetic, reshapes and transposes, embeddings as Gather, linear heads as MatMul/Gemm/Add,
+ * activations, softmax). Each kernel takes the node and its input values and returns its outputs,
+ * following the ONNX operator spec for the model's opset (attribute-vs-input forms of Squeeze,
+ * Unsqueeze, Slice, Split, Reduce*, Clip; Softmax's axis semantics before and after opset 13).
+ * Arithmetic runs in float64 and is stored in the output's type (float32 rounds once per op).
+ * test/interop-onnx.test.ts checks every operator against onnxruntime.
+ */
+import { WebRnnError } from '../errors.js';
+import type { OnnxAttr, OnnxNode } from './onnx-graph.js';
+import { isFloat, makeValue, ONNX_DTYPE, sizeOf, type OnnxType, type OnnxValue } from './onnx-value.js';
+
+type Inputs = (OnnxValue | undefined)[];
+type Kernel = (n: OnnxNode, x: Inputs, opset: number) => OnnxValue[];
+
+// ---------------------------------------------------------------- helpers
+
+function fail(n: OnnxNode, msg: string): never {
+  throw new WebRnnError('BAD_VALUE', `ONNX node "${n.name}" (${n.opType}): ${msg}`);
+}
+
+function attr(n: OnnxNode, name: string): OnnxAttr | undefined {
+  return n.attrs.get(name);
+}
+function attrInt(n: OnnxNode, name: string, dflt: number): number {
+  const a = attr(n, name);
+  if (!a) return dflt;
+  if (a.kind !== 'int') fail(n, `attribute ${name} must be an int`);
+  return a.value;
+}
+function attrFloat(n: OnnxNode, name: string, dflt: number): number {
+  const a = attr(n, name);
+  if (!a) return dflt;
+  if (a.kind !== 'float') fail(n, `attribute ${name} must be a float`);
+  return a.value;
+}
+function attrInts(n: OnnxNode, name: string): number[] | undefined {
+  const a = attr(n, name);
+  if (!a) return undefined;
+  if (a.kind !== 'ints') fail(n, `attribute ${name} must be a list of ints`);
+  return a.value;
+}
+
+function need(n: OnnxNode, x: Inputs, i: number, what: string): OnnxValue {
+  const v = x[i];
+  if (!v) fail(n, `missing input ${i} (${what})`);
+  return v;
+}
+
+/** Integer list from an int tensor input (shapes, axes, indices). */
+function ints(v: OnnxValue): number[] {
+  return Array.from(v.data);
+}
+
+function normAxis(n: OnnxNode, axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!(a >= 0 && a < rank)) fail(n, `axis ${axis} out of range for rank ${rank}`);
+  return a;
+}
+
+function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let k = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = k;
+    k *= shape[i];
+  }
+  return s;
+}
+
+function broadcastShape(n: OnnxNode, shapes: number[][]): number[] {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const out = new Array<number>(rank).fill(1);
+  for (const s of shapes) {
+    for (let i = 0; i < s.length; i++) {
+      const o = rank - s.length + i;
+      const d = s[i];
+      if (out[o] === 1) out[o] = d;
+      else if (d !== 1 && d !== out[o]) fail(n, `shapes ${shapes.map((x) => `[${x.join(', ')}]`).join(', ')} do not broadcast`);
+    }
+  }
+  return out;
+}
+
+/** For each output element, the flat index into `shape` broadcast to `out`. */
+function broadcastIndex(shape: number[], out: number[]): Int32Array {
+  const n = sizeOf(out);
+  const idx = new Int32Array(n);
+  const st = strides(shape);
+  const pad = out.length - shape.length;
+  const os = strides(out);
+  for (let i = 0; i < n; i++) {
+    let rem = i;
+    let k = 0;
+    for (let d = 0; d < out.length; d++) {
+      const c = Math.floor(rem / os[d]);
+      rem -= c * os[d];
+      if (d >= pad && shape[d - pad] !== 1) k += c * st[d - pad];
+    }
+    idx[i] = k;
+  }
+  return idx;
+}
+
+function elementwise(n: OnnxNode, xs: OnnxValue[], type: OnnxType, f: (...v: number[]) => number): OnnxValue {
+  const shape = broadcastShape(n, xs.map((x) => x.shape));
+  const out = makeValue(type, shape);
+  const idx = xs.map((x) => broadcastIndex(x.shape, shape));
+  const args = new Array<number>(xs.length);
+  for (let i = 0; i < out.data.length; i++) {
+    for (let k = 0; k < xs.length; k++) args[k] = xs[k].data[idx[k][i]];
+    out.data[i] = f(...args);
+  }
+  return type === 'bool' || !isFloat(type) ? fixInts(out) : out;
+}
+
+/** Integer outputs: truncate toward zero (C++'s integer division) and wrap nothing (values stay small). */
+function fixInts(v: OnnxValue): OnnxValue {
+  if (v.type === 'bool') for (let i = 0; i < v.data.length; i++) v.data[i] = v.data[i] ? 1 : 0;
+  else for (let i = 0; i < v.data.length; i++) v.data[i] = Math.trunc(v.data[i]) + 0; // + 0: no integer −0
+  return v;
+}
+
+function sameType(n: OnnxNode, xs: OnnxValue[]): OnnxType {
+  const t = xs[0].type;
+  for (const x of xs) if (x.type !== t) fail(n, `inputs have different types (${xs.map((v) => v.type).join(', ')})`);
+  return t;
+}
+
+function unary(f: (v: number) => number, floatOnly = true): Kernel {
+  return (n, x) => {
+    const a = need(n, x, 0, 'X');
+    if (floatOnly && !isFloat(a.type)) fail(n, `needs a float input, got ${a.type}`);
+    return [elementwise(n, [a], a.type, f)];
+  };
+}
+
+function binary(f: (a: number, b: number) => number): Kernel {
+  return (n, x) => {
+    const a = need(n, x, 0, 'A');
+    const b = need(n, x, 1, 'B');
+    return [elementwise(n, [a, b], sameType(n, [a, b]), f)];
+  };
+}
+
+function compare(f: (a: number, b: number) => boolean): Kernel {
+  return (n, x) => {
+    const a = need(n, x, 0, 'A');
+    const b = need(n, x, 1, 'B');
+    sameType(n, [a, b]);
+    return [elementwise(n, [a, b], 'bool', (p, q) => (f(p, q) ? 1 : 0))];
+  };
+}
+
+function variadic(f: (a: number, b: number) => number): Kernel {
+  return (n, x) => {
+    const xs = x.filter((v): v is OnnxValue => v !== undefined);
+    if (!xs.length) fail(n, 'needs at least one input');
+    return [elementwise(n, xs, sameType(n, xs), (...v) => v.reduce(f))];
+  };
+}
+
+/** Gathers `src` (shape) into `out` through a per-element index map. */
+function permuted(src: OnnxValue, shape: number[], index: (outFlat: number[]) => number): OnnxValue {
+  const out = makeValue(src.type, shape);
+  const os = strides(shape);
+  const coord = new Array<number>(shape.length);
+  for (let i = 0; i < out.data.length; i++) {
+    let rem = i;
+    for (let d = 0; d < shape.length; d++) {
+      coord[d] = Math.floor(rem / os[d]);
+      rem -= coord[d] * os[d];
+    }
+    out.data[i] = src.data[index(coord)];
+  }
+  return out;
+}
+
+function reshaped(v: OnnxValue, shape: number[]): OnnxValue {
+  return { type: v.type, shape, data: v.data };
+}
+
+// ---------------------------------------------------------------- shape and data movement
+
+const transpose: Kernel = (n, x) => {
+  const a = need(n, x, 0, 'data');
+  const r = a.shape.length;
+  const perm = attrInts(n, 'perm') ?? [...Array(r).keys()].reverse();
+  if (perm.length !== r || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) fail(n, `perm [${perm}] is not a permutation of ${r} axes`);
+  const st = strides(a.shape);
+  return [permuted(a, perm.map((p) => a.shape[p]), (c) => c.reduce((k, ci, d) => k + ci * st[perm[d]], 0))];
+};
+
+const reshape: Kernel = (n, x) => {
+  const a = need(n, x, 0, 'data');
+  const want = ints(need(n, x, 1, 'shape'));
+  const allowzero = attrInt(n, 'allowzero', 0);
+  const shape = want.map((d, i) => (d === 0 && !allowzero ? a.shape[i] : d));
+  const minus = shape.indexOf(-1);
+  if (minus >= 0) {
+    const rest = shape.reduce((p, d, i) => (i === minus ? p : p * d), 1);
+    shape[minus] = rest ? sizeOf(a.shape) / rest : 0;
+  }
+  if (sizeOf(shape) !== sizeOf(a.shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) fail(n, `cannot reshape [${a.shape.join(', ')}] to [${want.join(', ')}]`);
+  return [reshaped(a, shape)];
+};
+
+const flatten: Kernel = (n, x) => {
+  const a = need(n, x, 0, 'input');
+  let axis = attrInt(n, 'axis', 1);
+  if (axis < 0) axis += a.shape.length;
+  return [reshaped(a, [sizeOf(a.shape.slice(0, axis)), sizeOf(a.shape.slice(axis))])];
+};
+
+function axesOf(n: OnnxNode, x: Inputs, opset: number, inputFrom: number): number[] | undefined {
+  if (opset >= inputFrom) return x[1] ? ints(x[1]) : undefined;
+  return attrInts(n, 'axes');
+}
+
+const squeeze: Kernel = (n, x, opset) => {
+  const a = need(n, x, 0, 'data');
+  const r = a.shape.length;
+  const axes = axesOf(n, x, opset, 13)?.map((ax) => normAxis(n, ax, r));
+  for (const ax of axes ?? []) if (a.shape[ax] !== 1) fail(n, `cannot squeeze axis ${ax} of size ${a.shape[ax]}`);
+  return [reshaped(a, a.shape.filter((d, i) => (axes ? !axes.includes(i) : d !== 1)))];
+};
+
+const unsqueeze: Kernel = (n, x, opset) => {
+  const a = need(n, x, 0, 'data');
+  const axes = axesOf(n, x, opset, 13);
+  if (!axes) fail(n, 'needs axes');
+  const r = a.shape.length + axes.length;
+  const ax = axes.map((v) => normAxis(n, v, r));
+  const shape: number[] = [];
+  let k = 0;
+  for (let i = 0; i < r; i++) shape.push(ax.includes(i) ? 1 : a.shape[k++]);
+  return [reshaped(a, shape)];
+};
+
+const concat: Kernel = (n, x) => {
+  const xs = x.filter((v): v is OnnxValue => v !== undefined);
+  if (!xs.length) fail(n, 'needs inputs');
+  const r = xs[0].shape.length;
+  const axis = normAxis(n, attrInt(n, 'axis', 0), r);
+  const type = sameType(n, xs);
+  for (const v of xs) {
+    if (v.shape.length !== r || v.shape.some((d, i) => i !== axis && d !== xs[0].shape[i])) fail(n, `shapes ${xs.map((q) => `[${q.shape.join(', ')}]`).join(', ')} differ off axis ${axis}`);
+  }
+  const shape = [...xs[0].shape];
+  shape[axis] = xs.reduce((s, v) => s + v.shape[axis], 0);
+  const out = makeValue(type, shape);
+  const outer = sizeOf(shape.slice(0, axis));
+  const inner = sizeOf(shape.slice(axis + 1));
+  let off = 0;
+  for (const v of xs) {
+    const w = v.shape[axis] * inner;
+    for (let o = 0; o < outer; o++) out.data.set(v.data.subarray(o * w, (o + 1) * w), o * shape[axis] * inner + off);
+    off += w;
+  }
+  return [out];
+};
+
+const split: Kernel = (n, x, opset) => {
+  const a = need(n, x, 0, 'input');
+  const axis = normAxis(n, attrInt(n, 'axis', 0), a.shape.length);
+  let sizes = opset >= 13 ? (x[1] ? ints(x[1]) : undefined) : attrInts(n, 'split');
+  const count = n.outputs.length;
+  if (!sizes) {
+    const len = a.shape[axis];
+    const each = Math.ceil(len / count);
+    sizes = Array.from({ length: count }, (_, i) => Math.max(0, Math.min(each, len - i * each)));
+  }
+  if (sizes.length !== count || sizes.reduce((p, q) => p + q, 0) !== a.shape[axis]) fail(n, `split sizes [${sizes}] do not cover axis ${axis} of size ${a.shape[axis]} in ${count} outputs`);
+  const st = strides(a.shape);
+  let start = 0;
+  return sizes.map((s) => {
+    const shape = [...a.shape];
+    shape[axis] = s;
+    const begin = start;
+    start += s;
+    return permuted(a, shape, (c) => c.reduce((k, ci, d) => k + (d === axis ? ci + begin : ci) * st[d], 0));
+  });
+};
+
+const slice: Kernel = (n, x, opset) => {
+  const a = need(n, x, 0, 'data');
+  const r = a.shape.length;
+  let starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined;
+  if (opset < 10) {
+    starts = attrInts(n, 'starts') ?? fail(n, 'needs starts');
+    ends = attrInts(n, 'ends') ?? fail(n, 'needs ends');
+    axes = attrInts(n, 'axes');
+  } else {
+    starts = ints(need(n, x, 1, 'starts'));
+    ends = ints(need(n, x, 2, 'ends'));
+    axes = x[3] ? ints(x[3]) : undefined;
+    steps = x[4] ? ints(x[4]) : undefined;
+  }
+  const begin = new Array<number>(r).fill(0);
+  const step = new Array<number>(r).fill(1);
+  const shape = [...a.shape];
+  (axes ?? starts.map((_, i) => i)).forEach((ax0, i) => {
+    const ax = normAxis(n, ax0, r);
+    const dim = a.shape[ax];
+    const s = steps?.[i] ?? 1;
+    if (s === 0) fail(n, 'step 0');
+    const clampTo = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+    let b = starts[i] < 0 ? starts[i] + dim : starts[i];
+    let e = ends[i] < 0 ? ends[i] + dim : ends[i];
+    if (s > 0) {
+      b = clampTo(b, 0, dim);
+      e = clampTo(e, 0, dim);
+      shape[ax] = Math.max(0, Math.ceil((e - b) / s));
+    } else {
+      b = clampTo(b, 0, dim - 1);
+      e = clampTo(e, -1, dim - 1);
+      shape[ax] = Math.max(0, Math.ceil((b - e) / -s));
+    }
+    begin[ax] = b;
+    step[ax] = s;
+  });
+  const st = strides(a.shape);
+  return [permuted(a, shape, (c) => c.reduce((k, ci, d) => k + (begin[d] + ci * step[d]) * st[d], 0))];
+};
+
+const gather: Kernel = (n, x) => {
+  const a = need(n, x, 0, 'data');
+  const ind = need(n, x, 1, 'indices');
+  if (isFloat(ind.type)) fail(n, `indices must be integers, got ${ind.type}`);
+  const axis = normAxis(n, attrInt(n, 'axis', 0), a.shape.length);
+  const dim = a.shape[axis];
+  const idx = ints(ind).map((i) => {
+    const j = i < 0 ? i + dim : i;
+    if (!(j >= 0 && j < dim)) fail(n, `index ${i} out of range for axis ${axis} of size ${dim}`);
+    return j;
+  });
+  const shape = [...a.shape.slice(0, axis), ...ind.shape, ...a.shape.slice(axis + 1)];
+  const outer = sizeOf(a.shape.slice(0, axis));
+  const inner = sizeOf(a.shape.slice(axis + 1));
+  const out = makeValue(a.type, shape);
+  for (let o = 0; o < outer; o++) {
+    for (let k = 0; k < idx.length; k++) {
+      const src = (o * dim + idx[k]) * inner;
+      out.data.set(a.data.subarray(src, src + inner), (o * idx.length + k) * inner);
+    }
+  }
+  return [out];
+};
+
+const expand: Kernel = (n, x) => {
+  const a = need(n, x, 0, 'input');
+  const shape = broadcastShape(n, [a.shape, ints(need(n, x, 1, 'shape'))]);
+  const idx = broadcastIndex(a.shape, shape);
+  const out = makeValue(a.type, shape);
+  for (let i = 0; i < idx.length; i++) out.data[i] = a.data[idx[i]];
+  return [out];
+};
+
+const tile: Kernel = (n, x) => {
+  const a = need(n, x, 0, 'input');
+  const reps = ints(need(n, x, 1, 'repeats'));
+  if (reps.length !== a.shape.length) fail(n, `repeats has ${reps.length} entries for rank ${a.shape.length}`);
+  const st = strides(a.shape);
+  return [permuted(a, a.shape.map((d, i) => d * reps[i]), (c) => c.reduce((k, ci, d) => k + (ci % a.shape[d]) * st[d], 0))];
+};
+
+const shapeOp: Kernel = (n, x) => {
+  const a = need(n, x, 0, 'data');
+  const r = a.shape.length;
+  const norm = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+  const start = norm(attrInt(n, 'start', 0));
+  const end = norm(attrInt(n, 'end', r));
+  const dims = a.shape.slice(start, Math.max(start, end));
+  return [makeValue('int64', [dims.length], dims)];
+};
+
+const constant: Kernel = (n) => {
+  for (const [k, a] of n.attrs) {
+    if (k === 'value' && a.kind === 'tensor') return [a.value];
+    if (k === 'value_float' && a.kind === 'float') return [makeValue('float32', [], [a.value])];
+    if (k === 'value_floats' && a.kind === 'floats') return [makeValue('float32', [a.value.length], a.value)];
+    if (k === 'value_int' && a.kind === 'int') return [makeValue('int64', [], [a.value])];
+    if (k === 'value_ints' && a.kind === 'ints') return [makeValue('int64', [a.value.length], a.value)];
+  }
+  return fail(n, `no supported value attribute (has ${[...n.attrs.keys()].join(', ') || 'none'}; sparse and string constants are not supported)`);
+};
+
+const constantOfShape: Kernel = (n, x) => {
+  const shape = ints(need(n, x, 0, 'input'));
+  const a = attr(n, 'value');
+  const v = a && a.kind === 'tensor' ? a.value : makeValue('float32', [1], [0]);
+  const out = makeValue(v.type, shape);
+  out.data.fill(v.data[0]);
+  return [out];
+};
+
+const cast: Kernel = (n, x) => {
+  const a = need(n, x, 0, 'input');
+  const to = attrInt(n, 'to', 0);
+  const type = ONNX_DTYPE[to];
+  if (!type) fail(n, `cast to element type ${to} is not supported`);
+  return [makeValue(type, a.shape, a.data)];
+};
+
+const range: Kernel = (n, x) => {
+  const [s, l, d] = [0, 1, 2].map((i) => need(n, x, i, ['start', 'limit', 'delta'][i]));
+  const count = Math.max(Math.ceil((l.data[0] - s.data[0]) / d.data[0]), 0);
+  return [makeValue(s.type, [count], Array.from({ length: count }, (_, i) => s.data[0] + i * d.data[0]))];
+};
+
+const where: Kernel = (n, x) => {
+  const c = need(n, x, 0, 'condition');
+  const a = need(n, x, 1, 'X');
+  const b = need(n, x, 2, 'Y');
+  return [elementwise(n, [c, a, b], sameType(n, [a, b]), (p, q, r) => (p ? q : r))];
+};
+
+// ---------------------------------------------------------------- linear algebra
+
+/** numpy matmul: 1-D operands promoted and their axis removed, batch axes broadcast. */
+function matmulValues(n: OnnxNode, a: OnnxValue, b: OnnxValue): OnnxValue {
+  const type = sameType(n, [a, b]);
+  const as = a.shape.length === 1 ? [1, a.shape[0]] : a.shape;
+  const bs = b.shape.length === 1 ? [b.shape[0], 1] : b.shape;
+  const [M, K] = as.slice(-2);
+  const [K2, N] = bs.slice(-2);
+  if (K !== K2) fail(n, `inner dimensions differ: [${a.shape.join(', ')}] × [${b.shape.join(', ')}]`);
+  const batch = broadcastShape(n, [as.slice(0, -2), bs.slice(0, -2)]);
+  const ai = broadcastIndex(as.slice(0, -2), batch);
+  const bi = broadcastIndex(bs.slice(0, -2), batch);
+  const out = makeValue(type, [...batch, M, N]);
+  for (let z = 0; z < ai.length; z++) {
+    const ao = ai[z] * M * K;
+    const bo = bi[z] * K * N;
+    const oo = z * M * N;
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a.data[ao + i * K + k] * b.data[bo + k * N + j];
+        out.data[oo + i * N + j] = s;
+      }
+    }
+  }
+  const shape = [...batch, ...(a.shape.length === 1 ? [] : [M]), ...(b.shape.length === 1 ? [] : [N])];
+  return reshaped(isFloat(type) ? out : fixInts(out), shape);
+}
+
+const matmul: Kernel = (n, x) => [matmulValues(n, need(n, x, 0, 'A'), need(n, x, 1, 'B'))];
+
+const gemm: Kernel = (n, x) => {
+  let a = need(n, x, 0, 'A');
+  let b = need(n, x, 1, 'B');
+  if (a.shape.length !== 2 || b.shape.length !== 2) fail(n, 'A and B must be 2-D');
+  const t2 = (v: OnnxValue) => transpose({ ...n, attrs: new Map([['perm', { kind: 'ints', value: [1, 0] }]]) }, [v], 0)[0];
+  if (attrInt(n, 'transA', 0)) a = t2(a);
+  if (attrInt(n, 'transB', 0)) b = t2(b);
+  const alpha = attrFloat(n, 'alpha', 1);
+  const beta = attrFloat(n, 'beta', 1);
+  const y = matmulValues(n, a, b);
+  const c = x[2];
+  return [c ? elementwise(n, [y, c], y.type, (p, q) => alpha * p + beta * q) : elementwise(n, [y], y.type, (p) => alpha * p)];
+};
+
+// ---------------------------------------------------------------- reductions and normalisations
+
+function softmaxLike(log: boolean): Kernel {
+  return (n, x, opset) => {
+    const a = need(n, x, 0, 'input');
+    const r = a.shape.length;
+    const axis = normAxis(n, attrInt(n, 'axis', opset >= 13 ? -1 : 1), r);
+    // opset < 13: the input is flattened to 2-D at axis; ≥ 13: along one axis.
+    const outer = sizeOf(a.shape.slice(0, axis));
+    const len = opset >= 13 ? a.shape[axis] : sizeOf(a.shape.slice(axis));
+    const inner = opset >= 13 ? sizeOf(a.shape.slice(axis + 1)) : 1;
+    const out = makeValue(a.type, a.shape);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const at = (k: number) => (o * len + k) * inner + i;
+        let m = -Infinity;
+        for (let k = 0; k < len; k++) m = Math.max(m, a.data[at(k)]);
+        let s = 0;
+        for (let k = 0; k < len; k++) s += Math.exp(a.data[at(k)] - m);
+        for (let k = 0; k < len; k++) out.data[at(k)] = log ? a.data[at(k)] - m - Math.log(s) : Math.exp(a.data[at(k)] - m) / s;
+      }
+    }
+    return [out];
+  };
+}
+
+function reduce(kind: 'sum' | 'mean' | 'max' | 'min' | 'prod', axesInputFrom: number): Kernel {
+  return (n, x, opset) => {
+    const a = need(n, x, 0, 'data');
+    const r = a.shape.length;
+    const given = axesOf(n, x, opset, axesInputFrom);
+    const keep = attrInt(n, 'keepdims', 1);
+    const noop = attrInt(n, 'noop_with_empty_axes', 0);
+    if ((!given || !given.length) && noop) return [a];
+    const axes = given && given.length ? given.map((v) => normAxis(n, v, r)) : [...Array(r).keys()];
+    const shape = a.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const init = kind === 'max' ? -Infinity : kind === 'min' ? Infinity : kind === 'prod' ? 1 : 0;
+    const acc = new Float64Array(sizeOf(shape)).fill(init);
+    const st = strides(a.shape);
+    const os = strides(shape);
+    for (let i = 0; i < a.data.length; i++) {
+      let rem = i;
+      let k = 0;
+      for (let d = 0; d < r; d++) {
+        const c = Math.floor(rem / st[d]);
+        rem -= c * st[d];
+        if (!axes.includes(d)) k += c * os[d];
+      }
+      const v = a.data[i];
+      acc[k] = kind === 'max' ? Math.max(acc[k], v) : kind === 'min' ? Math.min(acc[k], v) : kind === 'prod' ? acc[k] * v : acc[k] + v;
+    }
+    const count = axes.reduce((p, ax) => p * a.shape[ax], 1);
+    const out = makeValue(a.type, keep ? shape : a.shape.filter((_, i) => !axes.includes(i)), kind === 'mean' ? acc.map((v) => v / count) : acc);
+    return [out];
+  };
+}
+
+const argmax: Kernel = (n, x) => {
+  const a = need(n, x, 0, 'data');
+  const r = a.shape.length;
+  const axis = normAxis(n, attrInt(n, 'axis', 0), r);
+  const keep = attrInt(n, 'keepdims', 1);
+  const last = attrInt(n, 'select_last_index', 0);
+  const outer = sizeOf(a.shape.slice(0, axis));
+  const len = a.shape[axis];
+  const inner = sizeOf(a.shape.slice(axis + 1));
+  const vals: number[] = [];
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let best = 0;
+      for (let k = 1; k < len; k++) {
+        const v = a.data[(o * len + k) * inner + i];
+        const b = a.data[(o * len + best) * inner + i];
+        if (v > b || (last && v === b)) best = k;
+      }
+      vals.push(best);
+    }
+  }
+  const shape = keep ? a.shape.map((d, i) => (i === axis ? 1 : d)) : a.shape.filter((_, i) => i !== axis);
+  return [makeValue('int64', shape, vals)];
+};
+
+const clip: Kernel = (n, x, opset) => {
+  const a = need(n, x, 0, 'input');
+  const lo = opset >= 11 ? (x[1]?.data[0] ?? -Infinity) : attrFloat(n, 'min', -Infinity);
+  const hi = opset >= 11 ? (x[2]?.data[0] ?? Infinity) : attrFloat(n, 'max', Infinity);
+  return [elementwise(n, [a], a.type, (v) => Math.min(Math.max(v, lo), hi))];
+};
+
+const dropout: Kernel = (n, x) => {
+  const a = need(n, x, 0, 'data');
+  const outs = [a];
+  if (n.outputs.length > 1) outs.push(makeValue('bool', a.shape, new Array(sizeOf(a.shape)).fill(1)));
+  return outs;
+};
+
+const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+
+/** The plain operators the executor runs on the CPU, by ONNX op type (default domain). */
+export const CPU_OPS: Readonly<Record<string, Kernel>> = {
+  Identity: (n, x) => [need(n, x, 0, 'input')],
+  Dropout: dropout,
+  Constant: constant,
+  ConstantOfShape: constantOfShape,
+  Shape: shapeOp,
+  Size: (n, x) => [makeValue('int64', [], [sizeOf(need(n, x, 0, 'data').shape)])],
+  Gather: gather,
+  Squeeze: squeeze,
+  Unsqueeze: unsqueeze,
+  Concat: concat,
+  Split: split,
+  Slice: slice,
+  Transpose: transpose,
+  Reshape: reshape,
+  Flatten: flatten,
+  Expand: expand,
+  Tile: tile,
+  Cast: cast,
+  Range: range,
+  Where: where,
+  MatMul: matmul,
+  Gemm: gemm,
+  Add: binary((a, b) => a + b),
+  Sub: binary((a, b) => a - b),
+  Mul: binary((a, b) => a * b),
+  Div: binary((a, b) => a / b),
+  Pow: (n, x) => {
+    const a = need(n, x, 0, 'X');
+    return [elementwise(n, [a, need(n, x, 1, 'Y')], a.type, (p, q) => p ** q)];
+  },
+  Max: variadic((a, b) => Math.max(a, b)),
+  Min: variadic((a, b) => Math.min(a, b)),
+  Sum: variadic((a, b) => a + b),
+  Equal: compare((a, b) => a === b),
+  Less: compare((a, b) => a < b),
+  LessOrEqual: compare((a, b) => a <= b),
+  Greater: compare((a, b) => a > b),
+  GreaterOrEqual: compare((a, b) => a >= b),
+  Not: (n, x) => [elementwise(n, [need(n, x, 0, 'X')], 'bool', (v) => (v ? 0 : 1))],
+  And: (n, x) => [elementwise(n, [need(n, x, 0, 'A'), need(n, x, 1, 'B')], 'bool', (a, b) => (a && b ? 1 : 0))],
+  Or: (n, x) => [elementwise(n, [need(n, x, 0, 'A'), need(n, x, 1, 'B')], 'bool', (a, b) => (a || b ? 1 : 0))],
+  Neg: unary((v) => -v, false),
+  Abs: unary(Math.abs, false),
+  Exp: unary(Math.exp),
+  Log: unary(Math.log),
+  Sqrt: unary(Math.sqrt),
+  Reciprocal: unary((v) => 1 / v),
+  Relu: unary((v) => Math.max(v, 0)),
+  LeakyRelu: (n, x) => {
+    const alpha = attrFloat(n, 'alpha', 0.01);
+    return unary((v) => (v >= 0 ? v : alpha * v))(n, x, 0);
+  },
+  Elu: (n, x) => {
+    const alpha = attrFloat(n, 'alpha', 1);
+    return unary((v) => (v >= 0 ? v : alpha * (Math.exp(v) - 1)))(n, x, 0);
+  },
+  HardSigmoid: (n, x) => {
+    const alpha = attrFloat(n, 'alpha', 0.2);
+    const beta = attrFloat(n, 'beta', 0.5);
+    return unary((v) => Math.min(Math.max(alpha * v + beta, 0), 1))(n, x, 0);
+  },
+  Tanh: unary(Math.tanh),
+  Sigmoid: unary(sigmoid),
+  Softplus: unary((v) => (v > 30 ? v : Math.log1p(Math.exp(v)))),
+  Softsign: unary((v) => v / (1 + Math.abs(v))),
+  Clip: clip,
+  Softmax: softmaxLike(false),
+  LogSoftmax: softmaxLike(true),
+  ReduceSum: reduce('sum', 13),
+  ReduceMean: reduce('mean', 18),
+  ReduceMax: reduce('max', 18),
+  ReduceMin: reduce('min', 18),
+  ReduceProd: reduce('prod', 18),
+  ArgMax: argmax,
+};

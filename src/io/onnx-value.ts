@@ -1,0 +1,83 @@
+/**
+ * Host-side values of the ONNX executor: a tensor with an ONNX element type, a shape and its data.
+ * float32 data is a Float32Array; every other type (float64, the integers, bool) is held in a
+ * Float64Array, which is exact for every value a shape computation or an index can have (|x| < 2⁵³;
+ * INT64_MAX/MIN, used by Slice as "to the end", become ±9.2e18, which clamps the same).
+ */
+import { WebRnnError } from '../errors.js';
+import type { SafeTensor } from './safetensors.js';
+
+/** The element types the executor handles (ONNX TensorProto.DataType names in lower case). */
+export type OnnxType = 'float32' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'bool';
+
+export interface OnnxValue {
+  type: OnnxType;
+  shape: number[];
+  data: Float32Array | Float64Array;
+}
+
+/** TensorProto.DataType → type; undefined for the ones not handled (strings, float16, complex …). */
+export const ONNX_DTYPE: Record<number, OnnxType> = {
+  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 9: 'bool', 11: 'float64', 12: 'uint32', 13: 'uint64',
+};
+
+export const ONNX_DTYPE_NAME: Record<number, string> = {
+  0: 'UNDEFINED', 1: 'FLOAT', 2: 'UINT8', 3: 'INT8', 4: 'UINT16', 5: 'INT16', 6: 'INT32', 7: 'INT64', 8: 'STRING', 9: 'BOOL',
+  10: 'FLOAT16', 11: 'DOUBLE', 12: 'UINT32', 13: 'UINT64', 14: 'COMPLEX64', 15: 'COMPLEX128', 16: 'BFLOAT16',
+};
+
+export const isFloat = (t: OnnxType) => t === 'float32' || t === 'float64';
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** A value of `type` and `shape`, zero-filled or holding `data` (converted: float32 rounds, integers truncate, bool is 0/1). */
+export function makeValue(type: OnnxType, shape: number[], data?: ArrayLike<number>): OnnxValue {
+  const n = sizeOf(shape);
+  const out = type === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  if (data) {
+    if (data.length !== n) throw new WebRnnError('BAD_SHAPE', `a ${type} tensor of shape [${shape.join(', ')}] needs ${n} values, got ${data.length}`);
+    if (type === 'float32' || type === 'float64') out.set(data);
+    else if (type === 'bool') for (let i = 0; i < n; i++) out[i] = data[i] ? 1 : 0;
+    else for (let i = 0; i < n; i++) out[i] = Math.trunc(data[i]) + 0; // + 0: no integer −0
+  }
+  return { type, shape: [...shape], data: out };
+}
+
+const SAFETENSORS_TYPE: Record<string, OnnxType> = {
+  F32: 'float32', F64: 'float64', I64: 'int64', I32: 'int32', I16: 'int16', I8: 'int8', U8: 'uint8', U16: 'uint16', U32: 'uint32', U64: 'uint64', BOOL: 'bool',
+};
+
+/** A safetensors tensor as an executor value (F16/BF16 widen to float32). */
+export function valueFromSafeTensor(t: SafeTensor, what: string): OnnxValue {
+  if (t.dtype === 'F16' || t.dtype === 'BF16') {
+    throw new WebRnnError('BAD_FILE', `${what}: dtype ${t.dtype} is not an ONNX input type this executor handles (use F32)`);
+  }
+  const type = SAFETENSORS_TYPE[t.dtype];
+  if (!type) throw new WebRnnError('BAD_FILE', `${what}: dtype ${t.dtype} is not supported`);
+  const src = t.data as ArrayLike<number | bigint>;
+  const data = type === 'float32' ? Float32Array.from(t.data as Float32Array) : Float64Array.from({ length: src.length }, (_, i) => Number(src[i]));
+  return { type, shape: [...t.shape], data };
+}
+
+/** An executor value as a safetensors tensor of the matching dtype. */
+export function valueToSafeTensor(v: OnnxValue): SafeTensor {
+  const shape = [...v.shape];
+  const d = v.data;
+  switch (v.type) {
+    case 'float32': return { dtype: 'F32', shape, data: Float32Array.from(d) };
+    case 'float64': return { dtype: 'F64', shape, data: Float64Array.from(d) };
+    case 'int64': return { dtype: 'I64', shape, data: BigInt64Array.from(d, (x) => BigInt(Math.trunc(x))) };
+    case 'uint64': return { dtype: 'U64', shape, data: BigUint64Array.from(d, (x) => BigInt(Math.trunc(x))) };
+    case 'int32': return { dtype: 'I32', shape, data: Int32Array.from(d) };
+    case 'int16': return { dtype: 'I16', shape, data: Int16Array.from(d) };
+    case 'int8': return { dtype: 'I8', shape, data: Int8Array.from(d) };
+    case 'uint32': return { dtype: 'U32', shape, data: Uint32Array.from(d) };
+    case 'uint16': return { dtype: 'U16', shape, data: Uint16Array.from(d) };
+    case 'uint8': return { dtype: 'U8', shape, data: Uint8Array.from(d) };
+    case 'bool': return { dtype: 'BOOL', shape, data: Uint8Array.from(d, (x) => (x ? 1 : 0)) };
+  }
+}

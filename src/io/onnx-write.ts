@@ -1,0 +1,122 @@
+/**
+ * Builds ONNX model files with onnx-proto (protobufjs): what `webrnn convert` writes, and what tests
+ * use to hand-build graphs with attributes exporters never emit. Tensors are stored as raw
+ * little-endian data, as onnx's own helpers do.
+ */
+import onnxProto from 'onnx-proto';
+import { WebRnnError } from '../errors.js';
+import type { OnnxType, OnnxValue } from './onnx-value.js';
+
+const { onnx } = onnxProto;
+
+const DTYPE_OF: Record<OnnxType, number> = { float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, bool: 9, float64: 11, uint32: 12, uint64: 13 };
+
+/** An attribute value: number (int when integral and `ints` not forced — use {@link floatAttr}), string, lists, tensor. */
+export type AttrInput = number | string | number[] | string[] | OnnxValue | { float: number } | { floats: number[] };
+
+export interface NodeInput {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  name?: string;
+  attrs?: Record<string, AttrInput>;
+}
+
+export interface IoInput {
+  name: string;
+  type: OnnxType;
+  /** numbers are fixed dimensions, strings symbolic ones; absent: unknown rank */
+  shape?: (number | string)[];
+}
+
+export interface ModelInput {
+  opset?: number;
+  producer?: string;
+  inputs: IoInput[];
+  outputs: IoInput[];
+  initializers?: Record<string, OnnxValue>;
+  nodes: NodeInput[];
+}
+
+/** Forces a float attribute (a plain integral number would be written as an int). */
+export const floatAttr = (v: number): { float: number } => ({ float: v });
+/** Forces a list of floats. */
+export const floatsAttr = (v: number[]): { floats: number[] } => ({ floats: v });
+
+/** An OnnxValue as a TensorProto (raw little-endian data). */
+export function tensorProto(name: string, v: OnnxValue): onnxProto.onnx.ITensorProto {
+  const n = v.data.length;
+  const width: Record<OnnxType, number> = { float32: 4, float64: 8, int64: 8, uint64: 8, int32: 4, uint32: 4, int16: 2, uint16: 2, int8: 1, uint8: 1, bool: 1 };
+  const raw = new Uint8Array(n * width[v.type]);
+  const dv = new DataView(raw.buffer);
+  for (let i = 0; i < n; i++) {
+    const x = v.data[i];
+    switch (v.type) {
+      case 'float32': dv.setFloat32(4 * i, x, true); break;
+      case 'float64': dv.setFloat64(8 * i, x, true); break;
+      case 'int64': dv.setBigInt64(8 * i, BigInt(Math.trunc(x)), true); break;
+      case 'uint64': dv.setBigUint64(8 * i, BigInt(Math.trunc(x)), true); break;
+      case 'int32': dv.setInt32(4 * i, x, true); break;
+      case 'uint32': dv.setUint32(4 * i, x, true); break;
+      case 'int16': dv.setInt16(2 * i, x, true); break;
+      case 'uint16': dv.setUint16(2 * i, x, true); break;
+      case 'int8': dv.setInt8(i, x); break;
+      case 'uint8': case 'bool': dv.setUint8(i, x); break;
+    }
+  }
+  return { name, dataType: DTYPE_OF[v.type], dims: v.shape, rawData: raw };
+}
+
+function attrProto(name: string, v: AttrInput): onnxProto.onnx.IAttributeProto {
+  const A = onnx.AttributeProto.AttributeType;
+  const enc = (s: string) => new TextEncoder().encode(s);
+  if (typeof v === 'number') return Number.isInteger(v) ? { name, type: A.INT, i: v } : { name, type: A.FLOAT, f: v };
+  if (typeof v === 'string') return { name, type: A.STRING, s: enc(v) };
+  if (Array.isArray(v)) {
+    if (v.length && typeof v[0] === 'string') return { name, type: A.STRINGS, strings: (v as string[]).map(enc) };
+    const nums = v as number[];
+    return nums.every(Number.isInteger) ? { name, type: A.INTS, ints: nums } : { name, type: A.FLOATS, floats: nums };
+  }
+  if ('float' in v) return { name, type: A.FLOAT, f: v.float };
+  if ('floats' in v) return { name, type: A.FLOATS, floats: v.floats };
+  return { name, type: A.TENSOR, t: tensorProto(name, v) };
+}
+
+function ioProto(io: IoInput): onnxProto.onnx.IValueInfoProto {
+  return {
+    name: io.name,
+    type: { tensorType: { elemType: DTYPE_OF[io.type], ...(io.shape ? { shape: { dim: io.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) } },
+  };
+}
+
+/**
+ * Encodes a model (IR version 8, default-domain opset `opset`, 17 unless given).
+ *
+ * @example
+ * const bytes = encodeOnnx({
+ *   inputs: [{ name: 'x', type: 'float32', shape: ['T', 'B', 3] }], outputs: [{ name: 'y', type: 'float32', shape: ['T', 1, 'B', 4] }],
+ *   initializers: { W, R }, nodes: [{ op: 'GRU', inputs: ['x', 'W', 'R'], outputs: ['y'], attrs: { hidden_size: 4 } }],
+ * });
+ */
+export function encodeOnnx(m: ModelInput): Uint8Array {
+  const used = new Set<string>();
+  const nodes = m.nodes.map((n, i) => {
+    const name = n.name ?? `${n.op}_${i}`;
+    if (used.has(name)) throw new WebRnnError('BAD_VALUE', `duplicate node name ${name}`);
+    used.add(name);
+    return { name, opType: n.op, input: n.inputs, output: n.outputs, attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attrProto(k, v)) };
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: m.producer ?? 'webrnn',
+    opsetImport: [{ domain: '', version: m.opset ?? 17 }],
+    graph: {
+      name: 'webrnn',
+      node: nodes,
+      input: m.inputs.map(ioProto),
+      output: m.outputs.map(ioProto),
+      initializer: Object.entries(m.initializers ?? {}).map(([k, v]) => tensorProto(k, v)),
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
