@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm start: set up (quietly; the first run installs system packages and npm modules, which takes
-# minutes), then show what the webrnn command line can do.
+# a minute or two), then train the character language model of the README's quick start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp "${TMPDIR:-/tmp}/webrnn-setup-XXXXXX.log")
@@ -10,8 +10,6 @@ if ! bash scripts/setup.sh >"$log" 2>&1; then
   echo "start: setup failed (output above)" >&2
   exit 1
 fi
-if [ -f bin/webrnn.js ]; then
-  node bin/webrnn.js --help
-else
-  echo "webrnn is set up; the command line (bin/webrnn.js) is not written yet. Run npm test to see the engine work."
-fi
+# The main job: a character-level LSTM language model on the Brown corpus (webrnn train --help lists
+# the options; `npm start -- --fresh` starts over, `npm start -- --minutes 3` trains shorter).
+exec node bin/webrnn.js train "$@"
