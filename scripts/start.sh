@@ -12,4 +12,11 @@ if ! bash scripts/setup.sh >"$log" 2>&1; then
 fi
 # The main job: a character-level LSTM language model on the Brown corpus (webrnn train --help lists
 # the options; `npm start -- --fresh` starts over, `npm start -- --minutes 3` trains shorter).
+rm -f "$log"
+trap - EXIT
+# The Vulkan loader wants a private, writable runtime dir.
+if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -w "${XDG_RUNTIME_DIR}" ]; then
+  export XDG_RUNTIME_DIR="${TMPDIR:-/tmp}/webrnn-xdg-$(id -u)"
+  mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+fi
 exec node bin/webrnn.js train "$@"
