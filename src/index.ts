@@ -65,3 +65,6 @@ export { RowGather } from './layers/row-gather.js';
 export { CharLm, CHAR_LM_DEFAULTS, charLmConfig, type CharLmSettings, type CharLmPosition } from './train/char-lm.js';
 export { checkpointBytes, parseCheckpoint, restoreCheckpoint, CHECKPOINT_FORMAT, type Checkpoint, type TrainingPosition } from './io/checkpoint.js';
 export { parseSafetensors, serializeSafetensors, toFloat32, toFloat64, toInt32, type SafeTensor, type Dtype } from './io/safetensors.js';
+export * from './ctc/index.js';
+export * from './eval/index.js';
+export * from './embeddings/index.js';
