@@ -4,12 +4,14 @@
  * --debug) and exits non-zero: 2 for a bad command line, 1 for everything else.
  */
 import { WebRnnError } from '../errors.js';
+import { CLASSIFY_HELP, classifyCommand } from './classify-command.js';
 import { CONVERT_HELP, convertCommand } from './convert-command.js';
 import { EVAL_HELP, evalCommand } from './eval-command.js';
 import { FIT_HELP, fitCommand } from './fit-command.js';
 import { INFO_HELP, infoCommand } from './info-command.js';
 import { RUN_HELP, runCommand } from './run-command.js';
 import { SAMPLE_HELP, sampleCommand } from './sample-command.js';
+import { TAG_HELP, TAGGER_HELP, tagCommand, taggerCommand } from './tag-command.js';
 import { TRAIN_HELP, trainCommand } from './train-command.js';
 import { UsageError } from './usage-error.js';
 
@@ -23,6 +25,9 @@ Commands:
   sample   Generate text with a trained language model (temperature, top-k, top-p, greedy)
   eval     Bits per character and perplexity of a trained language model on a text file
   info     The WebGPU adapter, device limits and features webrnn runs on (--json)
+  tagger   Train the name tagger on the Brown corpus: webrnn tagger train
+  tag      Mark the names in a sentence: webrnn tag "Yesterday, Harry Potter met Hermione Granger."
+  classify Genre of a text (webrnn classify "TEXT"), or train the classifier (webrnn classify train)
   fit      Optimizer steps on one batch of an embedding → RNN → linear model (checks against PyTorch)
   convert  A model between PyTorch state_dicts, ONNX and TensorFlow.js: webrnn convert IN OUT
   help     Show help for a command: webrnn help run
@@ -40,6 +45,9 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], out: (s: st
   sample: { help: SAMPLE_HELP, run: sampleCommand },
   eval: { help: EVAL_HELP, run: evalCommand },
   info: { help: INFO_HELP, run: infoCommand },
+  tagger: { help: TAGGER_HELP, run: taggerCommand },
+  tag: { help: TAG_HELP, run: tagCommand },
+  classify: { help: CLASSIFY_HELP, run: classifyCommand },
 };
 
 export interface Io {

@@ -1,0 +1,150 @@
+/**
+ * Node-only pieces shared by the task commands (`webrnn tagger train`, `webrnn tag`,
+ * `webrnn classify`): option parsing, the model folder, and the training loop with its progress bar,
+ * periodic atomic checkpoints, time budget and a clean stop on Ctrl-C.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { UsageError } from '../cli/usage-error.js';
+import { WebRnnError } from '../errors.js';
+import { parseCheckpoint, type Checkpoint } from '../io/checkpoint.js';
+import type { SequenceTask } from './sequence-task.js';
+
+/** The checkpoint's file name in a model folder. */
+export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+
+export type Flags = Record<string, string | boolean | undefined>;
+
+/**
+ * Parses `args` with the given string and boolean options (plus --help/-h and --debug).
+ * Mistakes are UsageErrors naming the command.
+ */
+export function parseFlags(command: string, args: string[], strings: readonly string[], booleans: readonly string[] = []): { flags: Flags; positionals: string[] } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } };
+  for (const k of strings) options[k] = { type: 'string' };
+  for (const k of booleans) options[k] = { type: 'boolean' };
+  try {
+    const r = parseArgs({ args, options, strict: true, allowPositionals: true });
+    return { flags: r.values as Flags, positionals: r.positionals };
+  } catch (e) {
+    throw new UsageError(`${command}: ${(e as Error).message} (see webrnn ${command} --help)`);
+  }
+}
+
+/** A numeric flag, checked; undefined when absent. */
+export function numberFlag(command: string, flags: Flags, name: string, ok: (x: number) => boolean, need: string): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(x) || !ok(x)) throw new UsageError(`${command}: --${name} must be ${need}, got ${JSON.stringify(v)}`);
+  return x;
+}
+
+export const positiveInt = (x: number) => Number.isInteger(x) && x >= 1;
+
+/**
+ * Reads the checkpoint of a model folder. A missing folder or checkpoint says how to make one.
+ */
+export async function readModelFolder(dir: string, what: string, trainCommand: string): Promise<Checkpoint> {
+  const path = join(dir, CHECKPOINT_FILE);
+  if (!existsSync(path)) throw new WebRnnError('BAD_FILE', `no ${what} in ${dir} (no ${CHECKPOINT_FILE}): train one first with \`${trainCommand}\` (a few minutes)`);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new WebRnnError('BAD_FILE', `cannot read ${path}: ${(e as Error).message}`);
+  }
+  return parseCheckpoint(bytes, path);
+}
+
+/**
+ * A resumed run keeps the settings it was started with: a setting given on the command line that
+ * differs from the checkpoint's is a UsageError (checked before any GPU work).
+ */
+export function sameSettings(command: string, dir: string, saved: unknown, given: Record<string, unknown>): void {
+  const s = (saved ?? {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(given)) {
+    if (s[k] !== v) throw new UsageError(`${command}: the checkpoint in ${dir} was trained with ${k} ${JSON.stringify(s[k])}, not ${JSON.stringify(v)}: add --fresh to start over`);
+  }
+}
+
+/** What {@link runTraining} drives. */
+export interface TrainingLoop {
+  task: SequenceTask;
+  trainStep(): Promise<number>;
+  /** writes the checkpoint (atomically) */
+  save(): Promise<void>;
+  /** a short held-out figure for the progress bar, e.g. '0.873' */
+  quickEval(): Promise<string>;
+  /** what quickEval measures, e.g. 'held-out F1' */
+  metricName: string;
+  /** what one training example is, for the rate: 'sentences' */
+  unit: string;
+  minutes: number;
+  maxSteps: number;
+  evalEvery: number;
+  checkpointEvery: number;
+  out: (s: string) => void;
+}
+
+/**
+ * Trains until the time budget (summed over resumed runs) or the step limit is reached, or Ctrl-C;
+ * shows a progress bar on stderr (one log line per evaluation when stderr is not a terminal), saves a
+ * checkpoint every `checkpointEvery` steps and at the end. Returns false when stopped by Ctrl-C.
+ */
+export async function runTraining(l: TrainingLoop): Promise<boolean> {
+  const p = l.task.position;
+  let stop = false;
+  const onSigint = () => {
+    if (stop) process.exit(130); // a second Ctrl-C: leave now (the last checkpoint is intact)
+    stop = true;
+  };
+  process.on('SIGINT', onSigint);
+  const budget = l.minutes * 60;
+  const useSteps = Number.isFinite(l.maxSteps);
+  const tty = process.stderr.isTTY === true;
+  const bar = new cliProgress.SingleBar(
+    {
+      format: ` {bar} {percentage}% | step {step} | epoch {epoch} | loss {loss} | ${l.metricName} {metric} | {rate} ${l.unit}/s | ETA {eta_formatted}`,
+      barsize: 24,
+      hideCursor: true,
+      etaBuffer: 50,
+      stream: process.stderr,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(useSteps ? l.maxSteps : Math.round(budget), useSteps ? p.step : Math.min(Math.round(p.seconds), Math.round(budget)), { step: p.step, epoch: p.epoch, loss: '-', metric: '-', rate: '-' });
+  let smooth = NaN;
+  let metric = '-';
+  const perStep = l.task.settings.batch;
+  const startStep = p.step;
+  const startSeconds = p.seconds;
+  try {
+    while (!stop && p.step < l.maxSteps && p.seconds < budget) {
+      const t0 = performance.now();
+      const loss = await l.trainStep();
+      p.seconds += (performance.now() - t0) / 1000;
+      smooth = Number.isNaN(smooth) ? loss : 0.98 * smooth + 0.02 * loss;
+      if (p.step % l.evalEvery === 0) {
+        metric = await l.quickEval();
+        if (!tty) l.out(`step ${p.step} | epoch ${p.epoch} | loss ${smooth.toFixed(4)} | ${l.metricName} ${metric}\n`);
+      }
+      if (p.step % l.checkpointEvery === 0) await l.save();
+      bar.update(useSteps ? p.step : Math.min(Math.round(p.seconds), Math.round(budget)), {
+        step: p.step,
+        epoch: p.epoch,
+        loss: smooth.toFixed(4),
+        metric,
+        rate: (((p.step - startStep) * perStep) / Math.max(p.seconds - startSeconds, 1e-9)).toFixed(0),
+      });
+    }
+    await l.save();
+  } finally {
+    bar.stop();
+    process.off('SIGINT', onSigint);
+  }
+  return !stop;
+}
