@@ -20,8 +20,12 @@ fi
 report=$(mktemp "${TMPDIR:-/tmp}/webrnn-vitest-XXXXXX.json")
 trap 'rm -f "$report"' EXIT
 set +e
-node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+# A hard limit, so that a hung worker (native code blocked inside a GPU driver, say) ends in a failure
+# with a summary line instead of running until CI gives up. The suite takes about 5 minutes on 2 cores.
+limit="${WEBRNN_TEST_TIMEOUT:-40m}"
+timeout --kill-after=30s "$limit" node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 code=$?
+if [ "$code" = 124 ] || [ "$code" = 137 ]; then echo "vitest did not finish within $limit (WEBRNN_TEST_TIMEOUT): stopped"; fi
 set -e
 
 node - "$report" "$code" <<'JS'

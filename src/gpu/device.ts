@@ -49,7 +49,21 @@ function detectHost(): Host {
   return 'browser';
 }
 
-async function nodeGpu(): Promise<{ gpu: GPU; keepAlive: unknown }> {
+/**
+ * One Dawn instance per process, never released. Dawn's Node binding keeps polling an instance while
+ * any of its async operations is pending (a map or a device-lost callback on a destroyed device can
+ * stay pending for good); an instance garbage-collected in that state crashes or deadlocks the process.
+ */
+let dawnInstance: Promise<{ gpu: GPU; keepAlive: unknown }> | undefined;
+
+function nodeGpu(): Promise<{ gpu: GPU; keepAlive: unknown }> {
+  dawnInstance ??= createNodeGpu();
+  // a failed load is not cached: the next call tries again (after `npm install webgpu`, say)
+  dawnInstance.catch(() => (dawnInstance = undefined));
+  return dawnInstance;
+}
+
+async function createNodeGpu(): Promise<{ gpu: GPU; keepAlive: unknown }> {
   // A variable specifier keeps bundlers for the browser and Deno from trying to include Dawn.
   const specifier = 'webgpu';
   let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };

@@ -237,11 +237,13 @@ export class Engine {
     let abort!: (e: Error) => void;
     const lostWhileWaiting = new Promise<never>((_, reject) => (abort = reject));
     this.pendingReads.add(abort);
+    let mapping: Promise<void> | undefined;
     try {
       const enc = this.device.createCommandEncoder();
       enc.copyBufferToBuffer(buffer, byteOffset, staging, 0, bytes);
       this.device.queue.submit([enc.finish()]);
-      await Promise.race([staging.mapAsync(GPUMapMode.READ), lostWhileWaiting]);
+      mapping = staging.mapAsync(GPUMapMode.READ);
+      await Promise.race([mapping, lostWhileWaiting]);
       return new Float32Array(staging.getMappedRange().slice(0));
     } catch (e) {
       // A map aborted by a destroyed device may reject before device.lost has settled: give it a moment.
@@ -250,7 +252,11 @@ export class Engine {
       throw e;
     } finally {
       this.pendingReads.delete(abort);
-      staging.destroy();
+      // When device loss won the race, Dawn still owns a pending map of `staging`: destroying the buffer
+      // (and letting it be garbage-collected) before that map settles crashes or deadlocks Dawn's Node
+      // binding. So the buffer stays referenced until the map settles (never, on some lost devices).
+      if (mapping) mapping.then(() => staging.destroy(), () => staging.destroy());
+      else staging.destroy();
     }
   }
 

@@ -1,9 +1,13 @@
 // Device loss: destroying the device mid-training makes pending and later operations reject with
 // WebRnnError('DEVICE_LOST') — never hang — leaves the last checkpoint on disk intact, and a new
 // engine resumes from it bit-exactly (the same weights as a run that was never interrupted).
+// The last case runs in a child process (needs `npm run build`; scripts/test.sh does it): a lost
+// engine that is garbage-collected must not take the process down.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { Adam, createEngine, SequenceModel, WebRnnError, type Engine, type SequenceBatch, type SequenceModelConfig } from '../../src/index.js';
 import { checkpointBytes, restoreCheckpoint } from '../../src/io/checkpoint.js';
@@ -181,5 +185,30 @@ describe('device loss', () => {
     expect(await rejection(opt.stepChecked(1))).toBe('DEVICE_LOST');
     if (loss) expect(await rejection(loss.read())).toBe('DEVICE_LOST');
     e.dispose();
+  });
+
+  test('engines lost with reads in flight, then garbage-collected: the process goes on and exits cleanly', () => {
+    // Dawn keeps polling its instance while a map or a lost-callback is pending; an instance or a
+    // mapped buffer collected in that state used to abort the process (std::system_error) or deadlock it.
+    const dist = new URL('../../dist/src/index.js', import.meta.url).href;
+    const script = `
+      import { createEngine } from ${JSON.stringify(dist)};
+      for (let i = 0; i < 4; i++) {
+        const e = await createEngine();
+        const t = e.tensor([1, 2, 3], [3]);
+        const reads = [t.read(), t.read()];
+        e.device.destroy();
+        for (const r of reads) await r.then(() => { throw new Error('read after loss resolved'); }, (err) => { if (err.code !== 'DEVICE_LOST') throw err; });
+        if (i % 2) e.dispose();
+        globalThis.gc();
+      }
+      for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 50)); }
+      console.log('clean');`;
+    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect({ status: r.status, signal: r.signal, stdout: r.stdout.trim() }, r.stderr).toEqual({ status: 0, signal: null, stdout: 'clean' });
   });
 });
