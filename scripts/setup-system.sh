@@ -3,10 +3,14 @@
 #  - Mesa lavapipe (software Vulkan) from bookworm-backports: Dawn (npm `webgpu`) rejects bookworm's Mesa 22.3
 #  - Debian chromium for the headless-browser tests (puppeteer-core drives /usr/bin/chromium)
 #  - python3-torch, only to regenerate PyTorch fixtures (the committed fixtures need nothing)
-# Skips everything already present. Needs root (or sudo) for apt-get.
+# --no-browser skips chromium (npm start needs only lavapipe). Skips everything already present. Needs root (or sudo) for apt-get.
 set -euo pipefail
 want_torch=0
-for a in "$@"; do [ "$a" = "--with-torch" ] && want_torch=1; done
+want_chromium=1
+for a in "$@"; do
+  [ "$a" = "--with-torch" ] && want_torch=1
+  [ "$a" = "--no-browser" ] && want_chromium=0
+done
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -23,9 +27,9 @@ have_torch() { /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; }
 
 need=()
 have_lavapipe || need+=(lavapipe)
-have_chromium || need+=(chromium)
+if [ $want_chromium = 1 ] && ! have_chromium; then need+=(chromium); fi
 if [ $want_torch = 1 ] && ! have_torch; then need+=(torch); fi
-if [ ${#need[@]} = 0 ]; then echo "setup-system: lavapipe, chromium$([ $want_torch = 1 ] && echo ', torch') already installed"; exit 0; fi
+if [ ${#need[@]} = 0 ]; then echo "setup-system: lavapipe$([ $want_chromium = 1 ] && echo ', chromium')$([ $want_torch = 1 ] && echo ', torch') already installed"; exit 0; fi
 echo "setup-system: installing ${need[*]}"
 
 if ! command -v apt-get >/dev/null; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm run setup: everything webrnn needs, idempotently, on Debian 12 (root or sudo for apt):
 #   1. system packages: Mesa lavapipe from bookworm-backports + Debian chromium (scripts/setup-system.sh;
-#      pass --with-torch to also get python3-torch for regenerating PyTorch fixtures)
+#      pass --with-torch to also get python3-torch for regenerating PyTorch fixtures, --no-browser to
+#      skip chromium, which only the browser tests and the benchmark's Chromium mode use)
 #   2. npm modules: `npm ci` when node_modules is missing or older than package-lock.json
 #   3. build: shaders -> src/gpu/shader-sources.gen.ts, tsc -> dist/, when a source changed since the last build
 # Takes a few seconds when everything is present. Needs Node >= 20 and npm on PATH.
@@ -11,8 +12,8 @@ cd "$(dirname "$0")/.."
 sys_args=()
 for a in "$@"; do
   case $a in
-    --with-torch) sys_args+=(--with-torch) ;;
-    *) echo "setup: unknown option $a (known: --with-torch)" >&2; exit 2 ;;
+    --with-torch|--no-browser) sys_args+=("$a") ;;
+    *) echo "setup: unknown option $a (known: --with-torch, --no-browser)" >&2; exit 2 ;;
   esac
 done
 

@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp "${TMPDIR:-/tmp}/webrnn-setup-XXXXXX.log")
 trap 'rm -f "$log"' EXIT
-if ! bash scripts/setup.sh >"$log" 2>&1; then
+# (no chromium: training needs only the software Vulkan driver)
+if ! bash scripts/setup.sh --no-browser >"$log" 2>&1; then
   cat "$log" >&2
   echo "start: setup failed (output above)" >&2
   exit 1

@@ -35,7 +35,7 @@ Model and training (defaults in brackets):
   --batch N [${CHAR_LM_DEFAULTS.batch}] (parallel streams)   --bptt N [${CHAR_LM_DEFAULTS.bptt}] (characters per window)
   --lr F [${CHAR_LM_DEFAULTS.lr}] (Adam)       --clip F [${CHAR_LM_DEFAULTS.clip}] (global gradient norm)   --seed N [${CHAR_LM_DEFAULTS.seed}]
 How long, and what it shows:
-  --minutes F         training time budget, summed over resumed runs [7]
+  --minutes F         training time budget, summed over resumed runs [6]
   --steps N           stop after N optimizer steps instead (whichever comes first)
   --eval-every N      quick validation every N steps [200]
   --sample-every N    print a sampled paragraph every N steps [400]
@@ -112,7 +112,7 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
       seed: num(values, 'seed', (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0'),
     }),
   };
-  const minutes = num(values, 'minutes', (x) => x > 0, 'a positive number') ?? 7;
+  const minutes = num(values, 'minutes', (x) => x > 0, 'a positive number') ?? 6;
   const maxSteps = num(values, 'steps', posInt, 'a positive integer') ?? Infinity;
   const evalEvery = num(values, 'eval-every', posInt, 'a positive integer') ?? 200;
   const sampleEvery = num(values, 'sample-every', posInt, 'a positive integer') ?? 400;

@@ -1,0 +1,348 @@
+// npm run bench: webrnn side by side with tfjs (webgpu and cpu backends), PyTorch CPU and onnxruntime
+// CPU, on the same machine in the same run. Prints a markdown table and writes bench/results/latest.json
+// (one record per row), latest.md (the table) and latest.meta.json (machine, load, GEMM roofline, FLOP
+// formula, command); a --chromium run writes latest-chromium.* instead.
+//
+//   npm run bench                      S1, S2, S3 in Node (Dawn), row cap 300 s (long: an S3 call takes minutes on lavapipe)
+//   npm run bench -- --quick           S2 only, row cap 60 s: a few minutes
+//   npm run bench -- --chromium        webrnn and tfjs-webgpu inside headless Chromium (SwiftShader)
+//   options: --shapes S1,S2  --cells lstm,gru  --engines webrnn,tfjs-webgpu,...  --reps N  --cap-s N
+//            --hosts node,chromium  --out FILE  --no-save  --torch-threads N (default: torch's own)
+//
+// The row cap (bench/lib/timing.mjs): timing stops when the next call would end past it; a warm call
+// over the cap, or a first call (compilation included) over twice the cap, skips the row with the time.
+// Each engine runs in its own worker process (webrnn and tfjs-webgpu share one, on the same adapter);
+// a watchdog stops a worker whose row gives no result in 6 × cap + 60 s, records that row as skipped
+// and restarts the worker for the rest. Rows predicted (from a smaller shape's GFLOP/s) to take more
+// than twice the cap per call are skipped up front with the estimate as the reason.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CELLS, ENGINES, FLOP_FORMULA, MODES, SHAPES, cellLabel, engineRuns, flopsOf } from './lib/shapes.mjs';
+import { makeData, makeStateDict, rnnConfig } from './lib/weights.mjs';
+import { rowKey } from './lib/suite.mjs';
+import { annotate, markdown, sortRows } from './lib/report.mjs';
+import { cpuName } from './lib/machine.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+export const PYTHON = process.env.WEBRNN_PYTHON || '/usr/bin/python3';
+const NODE_ENGINES = ['webrnn', 'tfjs-webgpu', 'tfjs-cpu', 'onnxruntime-cpu', 'pytorch-cpu'];
+const CHROMIUM_ENGINES = ['webrnn', 'tfjs-webgpu'];
+
+/**
+ * @typedef {import('./lib/shapes.mjs').Shape} Shape
+ * @typedef {Record<string, any>} Row
+ * @typedef {{
+ *   shapes?: Record<string, Shape>, cells?: string[], engines?: string[], hosts?: ('node' | 'chromium')[],
+ *   reps?: number, capMs?: number, save?: boolean, out?: string, torchThreads?: number,
+ *   gemmSizes?: { M: number, N: number, K: number }[], log?: (line: string) => void, command?: string,
+ * }} BenchOptions
+ */
+
+/** The rows a run should produce (each appears in the output timed or with a skip reason). */
+export function expectedRows(/** @type {Required<Pick<BenchOptions, 'shapes' | 'engines' | 'hosts'>> & { cells?: string[] }} */ o) {
+  /** @type {{ key: string, shape: string, cell: string, variant: string | null, mode: string, engine: string, host: string }[]} */
+  const out = [];
+  for (const host of o.hosts) {
+    const engines = o.engines.filter((e) => (host === 'node' ? NODE_ENGINES : CHROMIUM_ENGINES).includes(e));
+    for (const shape of Object.keys(o.shapes)) {
+      for (const c of CELLS) {
+        if (o.cells && !o.cells.includes(c.cell) && !o.cells.includes(cellLabel(c))) continue;
+        for (const engine of engines) {
+          for (const mode of MODES) {
+            if (!engineRuns(engine, c, mode)) continue;
+            const r = { shape, cell: c.cell, variant: c.variant, mode, engine, host };
+            out.push({ key: rowKey(r), ...r });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs the benchmark; returns the annotated rows, the GEMM rooflines and the markdown table.
+ * @param {BenchOptions} [opts]
+ */
+export async function runBench(opts = {}) {
+  const shapes = opts.shapes ?? { S1: SHAPES.S1, S2: SHAPES.S2, S3: SHAPES.S3 };
+  const engines = opts.engines ?? [...ENGINES];
+  const hosts = opts.hosts ?? ['node'];
+  const reps = opts.reps ?? 5;
+  const capMs = opts.capMs ?? 300_000;
+  const log = opts.log ?? ((/** @type {string} */ l) => process.stderr.write(`${l}\n`));
+  const expected = expectedRows({ shapes, engines, hosts, cells: opts.cells });
+  /** @type {Map<string, Row>} */
+  const got = new Map();
+  /** @type {any[]} */
+  const gemms = [];
+  const notes = [];
+  const refDir = mkdtempSync(join(tmpdir(), 'webrnn-bench-'));
+  const loadBefore = loadavg()[0];
+  const W = await import('../dist/src/index.js');
+  const add = (/** @type {Row} */ r) => {
+    const k = rowKey(/** @type {any} */ (r));
+    if (!got.has(k)) got.set(k, r);
+    if (typeof r.ms === 'number') log(`  ${k}: ${r.ms} ms, ${r.gflops} GFLOP/s${r.check?.ok === false ? `  GUARD MISMATCH rel ${r.check.rel}` : ''}`);
+    else log(`  ${k}: skipped (${r.skipped})`);
+  };
+  try {
+    if (hosts.includes('node')) {
+      let first = true;
+      for (const [shapeName, s] of Object.entries(shapes)) {
+        const one = { [shapeName]: s };
+        const skip = estimateSkips(expected.filter((e) => e.shape === shapeName && e.host === 'node'), [...got.values()], shapes, capMs);
+        const common = { shapes: one, cells: opts.cells, reps, capMs, skip, refDir };
+        const gpu = engines.filter((e) => e === 'webrnn' || e === 'tfjs-webgpu').map(String);
+        if (gpu.length) {
+          await runWorker({
+            label: `node ${gpu.join(' + ')} ${shapeName}`, cmd: process.execPath, script: join(here, 'workers/node-worker.mjs'),
+            job: { ...common, engines: gpu, gemm: first, ...(opts.gemmSizes ? { gemmSizes: opts.gemmSizes } : {}) },
+            expected: expected.filter((e) => e.shape === shapeName && e.host === 'node' && gpu.includes(e.engine)),
+            capMs, log, onRow: add, onGemm: (g) => gemms.push(g),
+          });
+          first = false;
+        }
+        for (const e of ['tfjs-cpu', 'onnxruntime-cpu']) {
+          if (!engines.includes(e)) continue;
+          await runWorker({
+            label: `node ${e} ${shapeName}`, cmd: process.execPath, script: join(here, 'workers/node-worker.mjs'),
+            job: { ...common, engines: [e] },
+            expected: expected.filter((x) => x.shape === shapeName && x.host === 'node' && x.engine === e),
+            capMs, log, onRow: add,
+          });
+        }
+        if (engines.includes('pytorch-cpu')) {
+          const mine = expected.filter((x) => x.shape === shapeName && x.host === 'node' && x.engine === 'pytorch-cpu');
+          const cells = CELLS.filter((c) => mine.some((x) => x.cell === c.cell && x.variant === c.variant));
+          for (const c of cells) writeTorchInputs(W, refDir, shapeName, s, c);
+          await runWorker({
+            label: `pytorch ${shapeName}`, cmd: PYTHON, script: join(here, 'workers/pytorch_rnn.py'),
+            job: { ...common, cells: cells.map((c) => ({ cell: c.cell, variant: c.variant })), ...(opts.torchThreads ? { threads: opts.torchThreads } : {}) },
+            expected: mine, capMs, log, onRow: add,
+          });
+        }
+      }
+    }
+    if (hosts.includes('chromium')) {
+      const { runChromium } = await import('./chromium/run-chromium.mjs');
+      const mine = expected.filter((e) => e.host === 'chromium');
+      const skip = estimateSkips(mine, [...got.values()], shapes, capMs);
+      try {
+        await runChromium({ shapes, cells: opts.cells, engines: engines.filter((e) => CHROMIUM_ENGINES.includes(e)), reps, capMs, skip, gemmSizes: opts.gemmSizes, timeoutMs: mine.length * (6 * capMs + 60_000) + 180_000, log, onRow: add, onGemm: (g) => gemms.push(g) });
+      } catch (e) {
+        const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+        log(`chromium: ${msg}`);
+        for (const x of mine) add({ ...rowBase(x), skipped: `chromium run failed: ${msg}` });
+      }
+    }
+  } finally {
+    rmSync(refDir, { recursive: true, force: true });
+  }
+  for (const x of expected) if (!got.has(x.key)) add({ ...rowBase(x), skipped: 'no result (the worker ended without reporting this row)' });
+  const rows = annotate(sortRows([...got.values()]), gemms);
+  const loadAfter = loadavg()[0];
+  notes.push(`Machine: ${cpuName()}; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end (anything well above 0 means other work shared the cores and the timings are noisy).`);
+  const bad = rows.filter((r) => r.check?.ok === false);
+  if (bad.length) notes.push(`**Correctness guard failed** for ${bad.map((r) => rowKey(/** @type {any} */ (r))).join(', ')}: these rows do not compute the same function as webrnn.`);
+  const table = markdown(rows, { gemms, notes });
+  const meta = {
+    date: new Date().toISOString(),
+    command: opts.command ?? 'runBench',
+    node: process.version,
+    cpu: cpuName(),
+    shapes,
+    reps,
+    cap_s: capMs / 1000,
+    load_average: { start: loadBefore, end: loadAfter },
+    flops: FLOP_FORMULA,
+    gemm: gemms,
+    timing: 'untimed: a first call (it compiles) and a warm call, which are also the correctness guard; then up to reps timed calls (fewer when the next would end past the cap), median; forward = input already on the device → output sequence read back to the CPU; train = forward, MSE(output, target), backward, Adam(lr 1e-3) over all parameters, loss read back',
+  };
+  if (opts.save ?? true) {
+    // A Chromium-only run does not replace the Node results.
+    const out = opts.out ?? join(here, 'results', hosts.includes('node') ? 'latest.json' : `latest-${hosts.join('-')}.json`);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(rows, null, 1)}\n`);
+    writeFileSync(out.replace(/\.json$/, '.meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
+    writeFileSync(out.replace(/\.json$/, '.md'), `${table}\n`);
+  }
+  return { rows, gemms, table, meta, expected };
+}
+
+const rowBase = (/** @type {Row} */ x) => ({ shape: x.shape, cell: x.cell, variant: x.variant, mode: x.mode, engine: x.engine, host: x.host, adapter: 'n/a', ms: null, gflops: null, dispatches: null });
+
+/**
+ * Rows predicted to take more than twice the cap per call, from the same engine's GFLOP/s on a
+ * smaller shape earlier in this run (rates grow with size, so this over-estimates), or whose smaller
+ * shape already went over the cap. The rest are bounded by the in-run cap and the watchdog.
+ * @returns {Record<string, string>}
+ */
+function estimateSkips(/** @type {any[]} */ planned, /** @type {Row[]} */ done, /** @type {Record<string, Shape>} */ shapes, /** @type {number} */ capMs) {
+  /** @type {Record<string, string>} */
+  const skip = {};
+  for (const p of planned) {
+    const c = CELLS.find((x) => x.cell === p.cell && x.variant === p.variant);
+    const flops = flopsOf(shapes[p.shape], /** @type {any} */ (c), p.mode);
+    // Only shapes of 10⁸ FLOP and more predict: smaller ones are dominated by per-dispatch and per-op
+    // overheads, and their GFLOP/s would predict absurd times.
+    const prior = done.filter((r) => r.engine === p.engine && r.host === p.host && r.cell === p.cell && r.variant === p.variant && r.mode === p.mode && r.shape !== p.shape && r.flops < flops && r.flops >= 1e8);
+    const overCap = prior.find((r) => typeof r.skipped === 'string' && /^(the first|a warm) call took/.test(r.skipped));
+    if (overCap) { skip[p.key] = `the smaller shape ${overCap.shape} already went over the cap (${overCap.skipped})`; continue; }
+    const timed = prior.filter((r) => typeof r.gflops === 'number').sort((a, b) => b.flops - a.flops)[0];
+    if (!timed) continue;
+    const estMs = flops / timed.gflops / 1e6;
+    if (estMs > 2 * capMs) skip[p.key] = `estimated ${(estMs / 1000).toFixed(0)} s per call from ${timed.shape}'s ${timed.gflops} GFLOP/s, over twice the row cap of ${(capMs / 1000).toFixed(0)} s`;
+  }
+  return skip;
+}
+
+/** PyTorch reads the same weights, input and target from refDir (the JS generator is the one source). */
+function writeTorchInputs(/** @type {any} */ W, /** @type {string} */ refDir, /** @type {string} */ shapeName, /** @type {Shape} */ s, /** @type {any} */ c) {
+  const sd = makeStateDict(W.parameterSpecs(rnnConfig(s, c)), s.H);
+  const data = makeData(s);
+  const parts = [];
+  let offset = 0;
+  const place = (/** @type {Float32Array} */ a) => { parts.push(a); const at = offset; offset += a.length; return { offset: at, count: a.length }; };
+  const params = W.parameterSpecs(rnnConfig(s, c)).map((/** @type {any} */ p) => ({ name: p.name, shape: p.shape, ...place(sd[p.name]) }));
+  const meta = { params, x: place(data.x), target: place(data.target) };
+  const base = join(refDir, `${shapeName}/${cellLabel(c)}`.replace(/[^A-Za-z0-9]+/g, '_'));
+  writeFileSync(`${base}.inputs.json`, JSON.stringify(meta));
+  const all = new Float32Array(offset);
+  let at = 0;
+  for (const p of parts) { all.set(p, at); at += p.length; }
+  writeFileSync(`${base}.inputs.bin`, new Uint8Array(all.buffer));
+}
+
+/**
+ * Runs one worker (restarting it after a hung or crashed row) until every expected row is reported
+ * or recorded as skipped. Protocol on stdout: "@@start KEY", "@@row {json}", "@@gemm {json}",
+ * "@@missing \"reason\"", "@@done {json}". rowLimitMs / startLimitMs override the watchdog (tests).
+ * @param {{ label: string, cmd: string, script: string, job: Record<string, any>, expected: { key: string }[], capMs: number,
+ *   log: (l: string) => void, onRow: (r: Row) => void, onGemm?: (g: any) => void, rowLimitMs?: number, startLimitMs?: number }} o
+ */
+export async function runWorker(o) {
+  const done = new Set();
+  const rowLimitMs = o.rowLimitMs ?? 6 * o.capMs + 60_000; // a row: first call ≤ 2 caps, warm call ≤ 1, timed ≤ 1 + one call
+  const startLimitMs = o.startLimitMs ?? 180_000;
+  let job = { ...o.job };
+  for (let attempt = 0; attempt < o.expected.length + 1; attempt++) {
+    if (o.expected.every((e) => done.has(e.key))) return;
+    const jobFile = join(tmpdir(), `webrnn-bench-job-${process.pid}-${Date.now()}.json`);
+    writeFileSync(jobFile, JSON.stringify({ ...job, omit: [...done] }));
+    o.log(`${o.label}${attempt ? ` (restart ${attempt})` : ''}`);
+    /** @type {{ how: 'done' | 'missing' | 'hung' | 'crashed', current?: string, detail: string }} */
+    const end = await new Promise((resolve) => {
+      const child = spawn(o.cmd, [o.script, jobFile], { cwd: root, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR || tmpdir() }, stdio: ['ignore', 'pipe', 'pipe'] });
+      /** @type {string | undefined} */
+      let current;
+      let stderr = '';
+      let buf = '';
+      let finished = false;
+      /** @type {NodeJS.Timeout} */
+      let timer;
+      const arm = (/** @type {number} */ ms) => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          finish({ how: 'hung', current, detail: `no result within ${(ms / 1000).toFixed(0)} s; the worker was stopped` });
+          child.kill('SIGKILL');
+        }, ms);
+      };
+      const finish = (/** @type {any} */ v) => { if (!finished) { finished = true; clearTimeout(timer); resolve(v); } };
+      arm(startLimitMs);
+      child.on('error', (e) => finish({ how: 'crashed', detail: `${o.cmd} could not be started: ${e.message}` }));
+      child.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
+      child.stdout.on('data', (d) => {
+        buf += d;
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          const m = /^@@(\w+) (.*)$/.exec(line);
+          if (!m) continue;
+          const v = JSON.parse(m[2]);
+          if (m[1] === 'start') { current = v; arm(rowLimitMs); }
+          else if (m[1] === 'row') { const k = rowKey(v); done.add(k); o.onRow(v); if (k === current) current = undefined; arm(rowLimitMs); }
+          else if (m[1] === 'gemm') { o.onGemm?.(v); job = { ...job, gemm: false }; arm(rowLimitMs); }
+          else if (m[1] === 'missing') finish({ how: 'missing', detail: v });
+          else if (m[1] === 'done') finish({ how: 'done', detail: '' });
+        }
+      });
+      child.on('exit', (code, sig) => {
+        const tail = stderr.split('\n').filter((l) => l.trim() && !/^Warning: max/.test(l)).slice(-3).join(' / ');
+        finish({ how: 'crashed', current, detail: `the worker exited (${sig ?? `code ${code}`}) without finishing${tail ? `: ${tail.slice(0, 400)}` : ''}` });
+      });
+    });
+    rmSync(jobFile, { force: true });
+    if (end.how === 'done') {
+      for (const e of o.expected) if (!done.has(e.key)) { done.add(e.key); o.onRow({ ...rowBase(parseKey(e.key)), skipped: 'not reported by its worker' }); }
+      return;
+    }
+    if (end.how === 'missing') {
+      for (const e of o.expected) if (!done.has(e.key)) { done.add(e.key); o.onRow({ ...rowBase(parseKey(e.key)), skipped: end.detail }); }
+      return;
+    }
+    o.log(`${o.label}: ${end.detail}`);
+    if (end.current) { done.add(end.current); o.onRow({ ...rowBase(parseKey(end.current)), skipped: end.detail }); }
+    else {
+      // It failed outside a row (start-up): the same would happen again.
+      for (const e of o.expected) if (!done.has(e.key)) { done.add(e.key); o.onRow({ ...rowBase(parseKey(e.key)), skipped: end.detail }); }
+      return;
+    }
+  }
+}
+
+const parseKey = (/** @type {string} */ k) => {
+  const [host, engine, shape, cv, mode] = k.split('|');
+  const [cell, variant] = cv.split('/');
+  return { host, engine, shape, cell, variant: variant ?? null, mode };
+};
+
+function parseArgs(/** @type {string[]} */ argv) {
+  /** @type {BenchOptions & { help?: boolean }} */
+  const o = { command: `npm run bench -- ${argv.join(' ')}`.trim() };
+  const val = (/** @type {number} */ i) => { if (argv[i + 1] === undefined) throw new Error(`${argv[i]} needs a value`); return argv[i + 1]; };
+  let quick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') quick = true;
+    else if (a === '--chromium') o.hosts = ['chromium'];
+    else if (a === '--hosts') o.hosts = /** @type {any} */ (val(i++).split(','));
+    else if (a === '--shapes') o.shapes = Object.fromEntries(val(i++).split(',').map((n) => { if (!SHAPES[n]) throw new Error(`unknown shape ${n} (known: ${Object.keys(SHAPES).join(', ')})`); return [n, SHAPES[n]]; }));
+    else if (a === '--cells') o.cells = val(i++).split(',');
+    else if (a === '--engines') o.engines = val(i++).split(',').map((e) => { if (!ENGINES.includes(/** @type {any} */ (e))) throw new Error(`unknown engine ${e} (known: ${ENGINES.join(', ')})`); return e; });
+    else if (a === '--reps') o.reps = Number(val(i++));
+    else if (a === '--cap-s') o.capMs = Number(val(i++)) * 1000;
+    else if (a === '--out') o.out = val(i++);
+    else if (a === '--no-save') o.save = false;
+    else if (a === '--torch-threads') o.torchThreads = Number(val(i++));
+    else if (a === '--help' || a === '-h') o.help = true;
+    else throw new Error(`unknown option ${a} (see --help)`);
+  }
+  if (quick) {
+    o.shapes ??= { S2: SHAPES.S2 };
+    o.capMs ??= 60_000;
+  }
+  return o;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  let o;
+  try {
+    o = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`bench: ${e instanceof Error ? e.message : e}`);
+    process.exit(2);
+  }
+  if (o.help) {
+    console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+    process.exit(0);
+  }
+  const { table, rows } = await runBench(o);
+  console.log(table);
+  process.exit(rows.some((r) => r.check?.ok === false) ? 1 : 0);
+}
