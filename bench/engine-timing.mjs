@@ -18,6 +18,7 @@ const arg = (name, dflt) => {
 };
 const only = arg('--shape', 'S1,S2').split(',');
 const reps = Number(arg('--reps', '7'));
+const schedule = arg('--schedule', 'auto'); // auto, per-step or persistent
 
 const engine = await createEngine();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -30,7 +31,7 @@ for (const shape of only) {
     const D = s.bidirectional ? 2 : 1;
     let flops = 0;
     for (let l = 0; l < s.L; l++) flops += 2 * s.T * s.B * G * s.H * ((l === 0 ? s.I : D * s.H) + s.H) * D;
-    const rnn = engine.recurrent({ mode, input_size: s.I, hidden_size: s.H, num_layers: s.L, bidirectional: s.bidirectional });
+    const rnn = engine.recurrent({ mode, input_size: s.I, hidden_size: s.H, num_layers: s.L, bidirectional: s.bidirectional }, { schedule });
     const x = engine.tensor(new Float32Array(s.T * s.B * s.I).map((_, i) => Math.sin(i)), [s.T, s.B, s.I]);
     const go = engine.tensor(new Float32Array(s.T * s.B * D * s.H).fill(1e-3), [s.T, s.B, D * s.H]);
     const fwd = async () => { await rnn.forward(x).h_n.read(); };

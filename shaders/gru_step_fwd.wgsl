@@ -60,15 +60,26 @@ fn clip_pre(x: f32, clip: f32) -> f32 { return select(x, clamp(x, -clip, clip), 
 fn gate_f(x: f32) -> f32 { return activate(P.act_f, clip_pre(x, P.clip), P.alpha_f, P.beta_f); }
 fn gate_g(x: f32) -> f32 { return activate(P.act_g, clip_pre(x, P.clip), P.alpha_g, P.beta_g); }
 
+// PERSISTENT = true: the whole sequence in one dispatch, as in lstm_step_fwd (grid [1, ceil(B / 4), D]).
+override PERSISTENT: bool = false;
+
 @compute @workgroup_size(64, 1, 1)
-fn gru_step_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let j = gid.x;
-  let b0 = gid.y * BT;
-  let d = gid.z;
+fn gru_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  if (!PERSISTENT) {
+    step_unit(wg.x * 64u + lid.x, wg.y * BT, wg.z, step.s);
+    return;
+  }
+  for (var s = 0u; s < P.T; s++) {
+    for (var j = lid.x; j < P.H; j += 64u) { step_unit(j, wg.y * BT, wg.z, s); }
+    storageBarrier();
+  }
+}
+
+// Step s of direction d for hidden unit j and batch rows b0 .. b0 + 3.
+fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
   let H = P.H;
   let B = P.B;
   if (j >= H || b0 >= B) { return; }
-  let s = step.s;
   let t = select(P.T - 1u - s, s, d == 0u);
   let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * H;
   let hout = (d * (P.T + 1u) + select(t, t + 1u, d == 0u)) * B * H;

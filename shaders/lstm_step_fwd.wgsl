@@ -67,15 +67,30 @@ fn gate_f(x: f32) -> f32 { return activate(P.act_f, clip_pre(x, P.clip), P.alpha
 fn gate_g(x: f32) -> f32 { return activate(P.act_g, clip_pre(x, P.clip), P.alpha_g, P.beta_g); }
 fn b_hh(bd: u32, i: u32) -> f32 { return select(0.0, w[bd + i], P.bias == 1u); }
 
+// PERSISTENT (a pipeline constant) = true: the whole sequence in one dispatch. Grid [1, ceil(B / 4), D]:
+// one workgroup per (4 batch rows, direction) runs the steps in order, its 64 invocations covering
+// every unit (stride 64), with storageBarrier() between steps so that the h<t> written by one
+// invocation is visible to all of them at step t + 1. Workgroups never wait for each other (WebGPU
+// has no grid-wide barrier); each owns its rows. Same arithmetic as the per-step form, bit for bit.
+override PERSISTENT: bool = false;
+
 @compute @workgroup_size(64, 1, 1)
-fn lstm_step_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let j = gid.x;
-  let b0 = gid.y * BT;
-  let d = gid.z;
+fn lstm_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  if (!PERSISTENT) {
+    step_unit(wg.x * 64u + lid.x, wg.y * BT, wg.z, step.s);
+    return;
+  }
+  for (var s = 0u; s < P.T; s++) {
+    for (var j = lid.x; j < P.H; j += 64u) { step_unit(j, wg.y * BT, wg.z, s); }
+    storageBarrier();
+  }
+}
+
+// Step s of direction d for hidden unit j and batch rows b0 .. b0 + 3.
+fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
   let H = P.H;
   let B = P.B;
   if (j >= H || b0 >= B) { return; }
-  let s = step.s;
   let t = select(P.T - 1u - s, s, d == 0u);
   let prev = select(t + 1u, t, d == 0u);
   let outs = select(t, t + 1u, d == 0u);

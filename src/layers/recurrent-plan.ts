@@ -81,6 +81,8 @@ export class RecurrentPlan {
     private readonly grads: GPUBuffer,
     T: number,
     B: number,
+    /** run each layer's forward sweep in one dispatch (not for reset-before GRU: two kernels per step) */
+    private readonly persistent = false,
   ) {
     this.T = T;
     this.B = B;
@@ -190,7 +192,12 @@ export class RecurrentPlan {
         const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...bufs, y: this.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)] }];
       }
-      for (let s = 0; s < T; s++) for (const st of steps) prog.dispatch(st.k, st.g, stepGrid, s);
+      if (this.persistent && steps.length === 1) {
+        // the whole sequence in one dispatch: a workgroup per (4 batch rows, direction) loops over the steps
+        prog.dispatch(steps[0].k, steps[0].g, [1, ceil(B, 4), D], 0, { PERSISTENT: 1 });
+      } else {
+        for (let s = 0; s < T; s++) for (const st of steps) prog.dispatch(st.k, st.g, stepGrid, s);
+      }
       if (l < L - 1) this.dropout(prog, this.y[l], l);
     }
     if (cfg.batch_first) this.rec.transpose(prog, 'output', T, B, D * H, this.y[L - 1], this.outbf!);

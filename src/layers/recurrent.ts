@@ -44,9 +44,19 @@ export interface BackwardResult {
   grads: Record<string, Tensor>;
 }
 
+/** How a layer's forward sweep over time is dispatched (results are identical, bit for bit). */
+export type RecurrentSchedule = 'auto' | 'per-step' | 'persistent';
+
 export interface RecurrentOptions {
   /** Seed of the PyTorch-style initialisation U(−1/√H, 1/√H) (default 0). */
   seed?: number;
+  /**
+   * 'per-step': one dispatch per time step (all units of all rows in parallel); 'persistent': one
+   * dispatch per layer, a workgroup per 4 batch rows and direction looping over the steps (fewer
+   * dispatches, less parallelism; reset-before GRU always runs per step); 'auto' (default): persistent
+   * when the per-step grid is small (see {@link persistentWins}).
+   */
+  schedule?: RecurrentSchedule;
 }
 
 /**
@@ -79,6 +89,7 @@ export class Recurrent {
    */
   training = true;
   private seed: number;
+  private readonly schedule: RecurrentSchedule;
   private calls = 0;
   private plan: RecurrentPlan | undefined;
   private last: { T: number; B: number; x: Tensor; hasH0: boolean; hasC0: boolean } | undefined;
@@ -86,7 +97,11 @@ export class Recurrent {
 
   /** @internal use engine.recurrent(config) */
   constructor(engine: Engine, config: RecurrentConfig, opts: RecurrentOptions = {}) {
-    knownKeys('recurrent options', opts, ['seed']);
+    knownKeys('recurrent options', opts, ['seed', 'schedule']);
+    if (opts.schedule !== undefined && !['auto', 'per-step', 'persistent'].includes(opts.schedule)) {
+      throw new WebRnnError('BAD_CONFIG', `recurrent options: schedule must be 'auto', 'per-step' or 'persistent', got ${JSON.stringify(opts.schedule)}`);
+    }
+    this.schedule = opts.schedule ?? 'auto';
     // The seed is also the dropout masks' u32 seed: checked here, not at the first forward.
     this.seed = seedOf('recurrent options', opts.seed);
     this.engine = engine;
@@ -295,7 +310,9 @@ export class Recurrent {
     this.plan = undefined;
     // The last forward's workspace is gone: a backward now must fail as BAD_STATE, even if planning fails.
     this.last = undefined;
-    this.plan = new RecurrentPlan(this.engine, this.config, this.layers, this.store.params, this.store.grads, T, B);
+    const c = this.config;
+    const persistent = this.schedule === 'persistent' || (this.schedule === 'auto' && persistentWins(c.hidden_size, B, c.bidirectional ? 2 : 1));
+    this.plan = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, T, B, persistent);
     return this.plan;
   }
 
@@ -303,6 +320,15 @@ export class Recurrent {
     if (this.disposed) throw new WebRnnError('DISPOSED', 'this layer was disposed');
   }
 }
+
+/**
+ * The 'auto' schedule's choice: the persistent sweep when the per-step grid (⌈H/64⌉·⌈B/4⌉·D
+ * workgroups of 64) is small, so that per-dispatch overhead outweighs the parallelism given up.
+ */
+export function persistentWins(H: number, B: number, D: number): boolean {
+  return Math.ceil(H / 64) * Math.ceil(B / 4) * D <= PERSISTENT_MAX_GRID;
+}
+const PERSISTENT_MAX_GRID = 2;
 
 function checkLengths(lengths: ArrayLike<number> | undefined, T: number, B: number): Uint32Array<ArrayBuffer> {
   const out = new Uint32Array(B);

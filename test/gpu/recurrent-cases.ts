@@ -2,6 +2,7 @@
 // (src/ref/recurrent.ts): fixed cases per mode and seeded random configurations. Tolerances in check.ts.
 import type { Activation, RecurrentConfig } from '../../src/config.js';
 import type { Engine } from '../../src/gpu/engine.js';
+import type { RecurrentSchedule } from '../../src/layers/recurrent.js';
 import { refRecurrentBackward, refRecurrentForward } from '../../src/ref/recurrent.js';
 import { randomParams, Rng } from '../../src/ref/random.js';
 import { f32, runCase, type CaseResult } from './check.js';
@@ -19,6 +20,8 @@ export interface RecurrentCase {
   upstream?: { output?: boolean; h_n?: boolean; c_n?: boolean };
   /** ONNX's forward-only options (activations, clip, input_forget): check the forward, and that backward refuses */
   forwardOnly?: boolean;
+  /** the forward sweep's schedule (default 'auto'); 'persistent' cases also run 'per-step' and must agree bit for bit */
+  schedule?: RecurrentSchedule;
   seed: number;
 }
 
@@ -58,7 +61,21 @@ function fixedCases(): RecurrentCase[] {
       config: { ...base, input_size: 13, hidden_size: 67, bidirectional: true },
       T: 6, B: 9, lengths: [6, 5, 4, 3, 2, 1, 6, 6, 3], states: true, upstream: { h_n: true, c_n: true }, seed: seed++,
     });
+    // The persistent sweep (one dispatch per layer) on shapes 'auto' would run per step: several
+    // workgroups of batch rows, units past one workgroup's 64, both directions, 2 layers.
+    c.push({
+      kind,
+      name: `${name} persistent = per-step, H=131 B=10, 2-layer bidirectional, lengths, h0`,
+      config: { ...base, input_size: 6, hidden_size: 131, num_layers: 2, bidirectional: true },
+      T: 5, B: 10, lengths: [5, 1, 3, 5, 2, 4, 5, 1, 2, 3], states: true, upstream: ALL_UP, schedule: 'persistent', seed: seed++,
+    });
   }
+  c.push({
+    kind,
+    name: 'lstm per-step on a shape auto runs persistent',
+    config: { mode: 'LSTM', input_size: 3, hidden_size: 5, bidirectional: true },
+    T: 6, B: 3, lengths: [6, 2, 4], states: true, upstream: ALL_UP, schedule: 'per-step', seed: seed++,
+  });
   return c;
 }
 
@@ -122,6 +139,7 @@ function onnxCases(): RecurrentCase[] {
     ['Softsign/Affine/Relu, H=67', { activations: [{ name: 'Softsign' }, { name: 'Affine', alpha: 0.5, beta: 0.1 }, { name: 'Relu' }], hidden_size: 67 }],
   ];
   for (const [name, m] of lstm) out.push({ kind, name: `onnx lstm ${name}`, config: { mode: 'LSTM', input_size: 4, hidden_size: 5, bidirectional: true, ...m }, ...common, seed: seed++ });
+  out.push({ kind, name: 'onnx lstm clip 0.5 peephole input_forget H=70, persistent = per-step', config: { mode: 'LSTM', input_size: 4, hidden_size: 70, bidirectional: true, clip: 0.5, peephole: true, input_forget: true }, ...common, schedule: 'persistent', seed: seed++ });
   for (const reset_after of [true, false]) {
     const g: [string, Partial<RecurrentConfig>][] = [
       ['Softsign/ThresholdedRelu clip 1.2', { activations: [{ name: 'Softsign' }, { name: 'ThresholdedRelu', alpha: -0.2 }], clip: 1.2 }],
@@ -160,42 +178,53 @@ export function runRecurrentCase(engine: Engine, c: RecurrentCase): Promise<Case
   const stShape = [L * D, B, H];
   const outShape = config.batch_first ? [B, T, D * H] : [T, B, D * H];
 
+  const sd: Record<string, Float32Array> = {};
+  for (const k of Object.keys(params)) sd[k] = f32(params[k]);
+
   return runCase(engine, c.name, async (t) => {
     const inputs = { input: x, T, B, h0, c0, lengths: c.lengths };
-    const ref = refRecurrentForward(config, params, inputs);
-    if (c.forwardOnly) {
-      const rnn = t.own(engine.recurrent(config));
-      const sd: Record<string, Float32Array> = {};
-      for (const k of Object.keys(params)) sd[k] = f32(params[k]);
-      rnn.loadStateDict(sd);
-      const tensor = (a: Float64Array | undefined, shape: number[]) => (a ? t.own(engine.tensor(f32(a), shape)) : undefined);
-      const out = rnn.forward(tensor(x, config.batch_first ? [B, T, I] : [T, B, I])!, { h0: tensor(h0, stShape), c0: tensor(c0, stShape), lengths: c.lengths });
-      t.check('output', await out.output.read(), ref.output, 'forward');
-      t.check('h_n', await out.h_n.read(), ref.h_n, 'forward');
-      if (lstm) t.check('c_n', await out.c_n!.read(), ref.c_n!, 'forward');
-      let refused = '';
-      try {
-        rnn.backward({});
-      } catch (e) {
-        refused = (e as Error).message;
-      }
-      t.expect(refused.includes('forward only'), `backward refuses the forward-only options (got "${refused}")`);
-      return;
-    }
-    const refG = refRecurrentBackward(config, params, inputs, ref, { grad_output: gOut, grad_h_n: gHn, grad_c_n: gCn });
     const tensor = (a: Float64Array | undefined, shape: number[]) => (a ? t.own(engine.tensor(f32(a), shape)) : undefined);
-    const rnn = t.own(engine.recurrent(config));
-    const sd: Record<string, Float32Array> = {};
-    for (const k of Object.keys(params)) sd[k] = f32(params[k]);
-    rnn.loadStateDict(sd);
-    const out = rnn.forward(tensor(x, config.batch_first ? [B, T, I] : [T, B, I])!, { h0: tensor(h0, stShape), c0: tensor(c0, stShape), lengths: c.lengths });
-    t.check('output', await out.output.read(), ref.output, 'forward');
-    t.check('h_n', await out.h_n.read(), ref.h_n, 'forward');
-    if (lstm) t.check('c_n', await out.c_n!.read(), ref.c_n!, 'forward');
-    const g = rnn.backward({ grad_output: tensor(gOut, outShape), grad_h_n: tensor(gHn, stShape), grad_c_n: tensor(gCn, stShape) });
-    t.check('grad_input', await g.grad_input.read(), refG.grad_input, 'grad');
-    t.check('grad_h0', await g.grad_h0.read(), refG.grad_h0, 'grad');
-    if (lstm) t.check('grad_c0', await g.grad_c0!.read(), refG.grad_c0!, 'grad');
-    for (const k of Object.keys(refG.grads)) t.check(`grad.${k}`, await g.grads[k].read(), refG.grads[k], 'grad');
+    /** Forward (and backward unless forward-only) under one schedule: every result, read back, by name. */
+    const run = async (schedule: RecurrentSchedule | undefined) => {
+      const rnn = t.own(engine.recurrent(config, { schedule }));
+      rnn.loadStateDict(sd);
+      const out = rnn.forward(tensor(x, config.batch_first ? [B, T, I] : [T, B, I])!, { h0: tensor(h0, stShape), c0: tensor(c0, stShape), lengths: c.lengths });
+      const got: Record<string, Float32Array> = { output: await out.output.read(), h_n: await out.h_n.read() };
+      if (lstm) got.c_n = await out.c_n!.read();
+      if (c.forwardOnly) {
+        let refused = '';
+        try {
+          rnn.backward({});
+        } catch (e) {
+          refused = (e as Error).message;
+        }
+        t.expect(refused.includes('forward only'), `backward refuses the forward-only options (got "${refused}")`);
+        return got;
+      }
+      const g = rnn.backward({ grad_output: tensor(gOut, outShape), grad_h_n: tensor(gHn, stShape), grad_c_n: tensor(gCn, stShape) });
+      got.grad_input = await g.grad_input.read();
+      got.grad_h0 = await g.grad_h0.read();
+      if (lstm) got.grad_c0 = await g.grad_c0!.read();
+      for (const k of Object.keys(g.grads)) got[`grad.${k}`] = await g.grads[k].read();
+      return got;
+    };
+    const got = await run(c.schedule);
+    if (c.schedule === 'persistent') {
+      const perStep = await run('per-step');
+      for (const k of Object.keys(perStep)) {
+        const same = got[k].length === perStep[k].length && got[k].every((v, i) => Object.is(v, perStep[k][i]));
+        t.expect(same, `${k}: the persistent and per-step schedules differ`);
+      }
+    }
+    const ref = refRecurrentForward(config, params, inputs);
+    t.check('output', got.output, ref.output, 'forward');
+    t.check('h_n', got.h_n, ref.h_n, 'forward');
+    if (lstm) t.check('c_n', got.c_n, ref.c_n!, 'forward');
+    if (c.forwardOnly) return;
+    const refG = refRecurrentBackward(config, params, inputs, ref, { grad_output: gOut, grad_h_n: gHn, grad_c_n: gCn });
+    t.check('grad_input', got.grad_input, refG.grad_input, 'grad');
+    t.check('grad_h0', got.grad_h0, refG.grad_h0, 'grad');
+    if (lstm) t.check('grad_c0', got.grad_c0, refG.grad_c0!, 'grad');
+    for (const k of Object.keys(refG.grads)) t.check(`grad.${k}`, got[`grad.${k}`], refG.grads[k], 'grad');
   });
 }
