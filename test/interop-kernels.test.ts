@@ -19,6 +19,20 @@ const activateFn = (src: string) => {
   return src.slice(start, src.indexOf('\n', end));
 };
 
+describe('persistent forward sweep', () => {
+  test('the entry point with the PERSISTENT constant is the same text in every single-kernel step (WGSL has no includes)', () => {
+    const entry = (k: string) => {
+      const src = source(k);
+      const start = src.indexOf('override PERSISTENT');
+      expect(start, k).toBeGreaterThanOrEqual(0);
+      return src.slice(start, src.indexOf('\n}\n', start)).replaceAll(k, 'KERNEL');
+    };
+    const first = entry('lstm_step_fwd');
+    expect(first).toMatch(/storageBarrier\(\);/);
+    for (const k of ['gru_step_fwd', 'rnn_step_fwd']) expect(entry(k), k).toBe(first);
+  });
+});
+
 describe('ONNX cell options', () => {
   test('every forward step kernel has the same fn activate and clip_pre, ids in ACTIVATION_NAMES order', () => {
     const first = activateFn(source(KERNELS[0]));
