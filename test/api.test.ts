@@ -95,13 +95,23 @@ describe('behaviour', () => {
     rnn.dispose();
   });
 
-  test('dispatch counts: one GEMM + T steps per layer forward; T+1 steps + GEMMs + reductions backward', () => {
-    const rnn = engine.recurrent({ mode: 'LSTM', input_size: 8, hidden_size: 8, num_layers: 2, bidirectional: true });
-    rnn.forward(engine.tensor(new Float32Array(50 * 2 * 8), [50, 2, 8]));
-    rnn.backward({});
-    // forward: L·(1 + T); backward: L·((T + 1) + D (dX) + 1 (dW_ih) + 1 (dW_hh) + 2 (db))
-    expect(rnn.dispatchCounts()).toEqual({ forward: 2 * 51, backward: 2 * (51 + 2 + 1 + 1 + 2) });
-    rnn.dispose();
+  test('dispatch counts: one GEMM + T steps (or one persistent sweep) per layer forward; T+1 steps + GEMMs + reductions backward', () => {
+    const config = { mode: 'LSTM', input_size: 8, hidden_size: 8, num_layers: 2, bidirectional: true } as const;
+    // forward: L·(1 + T) per step, L·2 persistent; backward: L·((T + 1) + D (dX) + 1 (dW_ih) + 1 (dW_hh) + 2 (db))
+    const backward = 2 * (51 + 2 + 1 + 1 + 2);
+    for (const [schedule, forward] of [['per-step', 2 * 51], ['persistent', 2 * 2], ['auto', 2 * 2]] as const) {
+      const rnn = engine.recurrent(config, { schedule });
+      rnn.forward(engine.tensor(new Float32Array(50 * 2 * 8), [50, 2, 8]));
+      rnn.backward({});
+      expect(rnn.dispatchCounts(), schedule).toEqual({ forward, backward });
+      rnn.dispose();
+    }
+    // 'auto' keeps the per-step sweep where its grid is large (⌈H/64⌉·⌈B/4⌉·D > 2)
+    const wide = engine.recurrent({ ...config, hidden_size: 65, num_layers: 1 });
+    wide.forward(engine.tensor(new Float32Array(5 * 8 * 8), [5, 8, 8]));
+    expect(wide.dispatchCounts()?.forward).toBe(1 + 5);
+    wide.dispose();
+    expect(() => engine.recurrent(config, { schedule: 'fast' as never })).toThrow(/schedule must be 'auto', 'per-step' or 'persistent', got "fast"/);
   });
 
   test('dispose releases every buffer: memory returns to where it was', async () => {
