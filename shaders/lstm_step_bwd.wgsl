@@ -36,16 +36,32 @@ struct Step { s: u32 }
 const BT = 4u;  // batch rows per invocation
 const JT = 4u;  // hidden units per invocation: 4×4 register blocks, 8 loads per 16 multiply-adds
 
+// PERSISTENT (a pipeline constant) = true: the whole reverse sweep in one dispatch. Grid
+// [1, ceil(B / 4), D]: one workgroup per (4 batch rows, direction) runs dispatch indices 0..T in order,
+// its 64 invocations covering every unit (4 per invocation, stride 256), with storageBarrier() between
+// steps so that dG<s> is visible to the whole workgroup when step s − 1 reads it. Workgroups never
+// wait for each other; same arithmetic as the per-step form, bit for bit.
+override PERSISTENT: bool = false;
+
 @compute @workgroup_size(64, 1, 1)
-fn lstm_step_bwd(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let j0 = gid.x * JT;
-  let b0 = gid.y * BT;
-  let d = gid.z;
+fn lstm_step_bwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  if (!PERSISTENT) {
+    step_units((wg.x * 64u + lid.x) * JT, wg.y * BT, wg.z, step.s);
+    return;
+  }
+  for (var n = 0u; n <= P.T; n++) {
+    for (var j0 = lid.x * JT; j0 < P.H; j0 += 64u * JT) { step_units(j0, wg.y * BT, wg.z, n); }
+    storageBarrier();
+  }
+}
+
+// Dispatch index n (processing step s = T − 1 − n) for units j0 .. j0 + 3 and batch rows b0 .. b0 + 3.
+fn step_units(j0: u32, b0: u32, d: u32, n: u32) {
   let H = P.H;
   let B = P.B;
   let T = P.T;
   if (j0 >= H || b0 >= B) { return; }
-  let s = i32(T) - 1 - i32(step.s);
+  let s = i32(T) - 1 - i32(n);
   let G = 4u * H;
 
   // dL/dh<s> through the recurrent weights, from the gate gradients of the step processed before:

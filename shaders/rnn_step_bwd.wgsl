@@ -28,16 +28,28 @@ const BT = 4u;  // batch rows per invocation
 
 const JT = 4u;  // hidden units per invocation: 4×4 register blocks, 8 loads per 16 multiply-adds
 
+// PERSISTENT = true: the whole reverse sweep in one dispatch, as in lstm_step_bwd (grid [1, ceil(B / 4), D]).
+override PERSISTENT: bool = false;
+
 @compute @workgroup_size(64, 1, 1)
-fn rnn_step_bwd(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let j0 = gid.x * JT;
-  let b0 = gid.y * BT;
-  let d = gid.z;
+fn rnn_step_bwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  if (!PERSISTENT) {
+    step_units((wg.x * 64u + lid.x) * JT, wg.y * BT, wg.z, step.s);
+    return;
+  }
+  for (var n = 0u; n <= P.T; n++) {
+    for (var j0 = lid.x * JT; j0 < P.H; j0 += 64u * JT) { step_units(j0, wg.y * BT, wg.z, n); }
+    storageBarrier();
+  }
+}
+
+// Dispatch index n (processing step s = T − 1 − n) for units j0 .. j0 + 3 and batch rows b0 .. b0 + 3.
+fn step_units(j0: u32, b0: u32, d: u32, n: u32) {
   let H = P.H;
   let B = P.B;
   let T = P.T;
   if (j0 >= H || b0 >= B) { return; }
-  let s = i32(T) - 1 - i32(step.s);
+  let s = i32(T) - 1 - i32(n);
   let G = H;
   // rec[i][k] = Σ_m dG<s+1>[b0 + i, m] · W_hh[m, j0 + k] over the recurrent rows.
   var rec: array<vec4<f32>, 4>;

@@ -27,9 +27,11 @@ describe('persistent forward sweep', () => {
       expect(start, k).toBeGreaterThanOrEqual(0);
       return src.slice(start, src.indexOf('\n}\n', start)).replaceAll(k, 'KERNEL');
     };
-    const first = entry('lstm_step_fwd');
-    expect(first).toMatch(/storageBarrier\(\);/);
-    for (const k of ['gru_step_fwd', 'rnn_step_fwd']) expect(entry(k), k).toBe(first);
+    for (const dir of ['fwd', 'bwd']) {
+      const first = entry(`lstm_step_${dir}`);
+      expect(first).toMatch(/storageBarrier\(\);/);
+      for (const k of [`gru_step_${dir}`, `rnn_step_${dir}`]) expect(entry(k), k).toBe(first);
+    }
   });
 });
 

@@ -81,7 +81,7 @@ export class RecurrentPlan {
     private readonly grads: GPUBuffer,
     T: number,
     B: number,
-    /** run each layer's forward sweep in one dispatch (not for reset-before GRU: two kernels per step) */
+    /** run each layer's forward and reverse sweeps in one dispatch each (not for reset-before GRU: two kernels per step) */
     private readonly persistent = false,
   ) {
     this.T = T;
@@ -274,9 +274,14 @@ export class RecurrentPlan {
         step = { k, g: [g0, this.stepGroup(k)] };
       }
       if (l < L - 1) this.dropout(prog, this.dy[l], l);
-      for (let i = 0; i <= T; i++) {
-        prog.dispatch(step.k, step.g, stepGrid, i);
-        if (resetGate && i < T) prog.dispatch(resetGate.k, resetGate.g, unitGrid, i);
+      if (this.persistent && !resetGate) {
+        // the whole reverse sweep in one dispatch, as the forward's
+        prog.dispatch(step.k, step.g, [1, ceil(B, 4), D], 0, { PERSISTENT: 1 });
+      } else {
+        for (let i = 0; i <= T; i++) {
+          prog.dispatch(step.k, step.g, stepGrid, i);
+          if (resetGate && i < T) prog.dispatch(resetGate.k, resetGate.g, unitGrid, i);
+        }
       }
 
       // dX = Σ_d dG_x[d] · W_ih[d]: the next layer down's dL/d(output), or dL/d(input).

@@ -44,7 +44,7 @@ export interface BackwardResult {
   grads: Record<string, Tensor>;
 }
 
-/** How a layer's forward sweep over time is dispatched (results are identical, bit for bit). */
+/** How a layer's sweeps over time are dispatched (results are identical, bit for bit). */
 export type RecurrentSchedule = 'auto' | 'per-step' | 'persistent';
 
 export interface RecurrentOptions {
@@ -52,9 +52,10 @@ export interface RecurrentOptions {
   seed?: number;
   /**
    * 'per-step': one dispatch per time step (all units of all rows in parallel); 'persistent': one
-   * dispatch per layer, a workgroup per 4 batch rows and direction looping over the steps (fewer
-   * dispatches, less parallelism; reset-before GRU always runs per step); 'auto' (default): persistent
-   * when the per-step grid is small (see {@link persistentWins}).
+   * dispatch per layer for the forward sweep and one for the reverse (BPTT) sweep, a workgroup per 4
+   * batch rows and direction looping over the steps (fewer dispatches, less parallelism; reset-before
+   * GRU always runs per step); 'auto' (default): persistent when the per-step grid is small (see
+   * {@link persistentWins}).
    */
   schedule?: RecurrentSchedule;
 }
