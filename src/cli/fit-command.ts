@@ -66,14 +66,20 @@ export async function fitCommand(args: string[], out: (s: string) => void): Prom
   const str = (k: string) => values[k] as string | undefined;
   const missing = ['config', 'weights', 'data', 'out', 'optimizer', 'lr', 'steps'].filter((k) => !str(k));
   if (missing.length) throw new UsageError(`fit: missing ${missing.map((k) => `--${k}`).join(', ')} (see webrnn fit --help)`);
-  const fitArgs = resolveFitArgs({
-    optimizer: str('optimizer'),
-    lr: str('lr'),
-    momentum: str('momentum'),
-    weight_decay: str('weight-decay'),
-    clip_norm: str('clip-norm'),
-    steps: str('steps'),
-  });
+  let fitArgs: ReturnType<typeof resolveFitArgs>;
+  try {
+    fitArgs = resolveFitArgs({
+      optimizer: str('optimizer'),
+      lr: str('lr'),
+      momentum: str('momentum'),
+      weight_decay: str('weight-decay'),
+      clip_norm: str('clip-norm'),
+      steps: str('steps'),
+    });
+  } catch (e) {
+    // a bad flag value is a mistake in the command line (status 2, as for every command), not in a file
+    throw new UsageError(`fit: ${(e as Error).message} (see webrnn fit --help)`);
+  }
   const job = await loadFitJob({ config: str('config')!, weights: str('weights')!, data: str('data')!, out: str('out')! }, fitArgs);
   const { executeFitJob } = await import('./fit-engine.js');
   const result = await executeFitJob(job);

@@ -121,7 +121,6 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
 
   const data = await loadData(values.data as string | undefined, values.val as string | undefined);
   const dir = resolve((values.out as string | undefined) ?? join('runs', data.name));
-  mkdirSync(dir, { recursive: true });
   const ckptPath = join(dir, 'checkpoint.safetensors');
 
   const vocab = Vocab.fromText(data.train + data.val, { level: 'char' });
@@ -129,6 +128,8 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
   const valIds = vocab.encode(data.val);
   if (valIds.length < settings.bptt + 1) throw new WebRnnError('BAD_VALUE', `the validation text has ${valIds.length} characters; it needs more than --bptt = ${settings.bptt}`);
 
+  // the run folder only once the inputs are known to be usable: a rejected run leaves nothing behind
+  mkdirSync(dir, { recursive: true });
   const engine = await createEngine();
   const lm = new CharLm(engine, vocab, trainIds, settings);
   try {

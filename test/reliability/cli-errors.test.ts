@@ -81,11 +81,11 @@ describe('CLI failures: one line, non-zero, no partial output', () => {
 
   test('fit: bad flags, bad files, and a run that diverges half way write nothing', () => {
     const out = join(dir, 'fit-out.safetensors');
-    // (fit reports bad flag values as status 1, train as 2: see the report)
+    // bad flag values are usage errors (status 2), as in every command; bad files and failed runs 1
     const cases: [string[], number | 'nonzero', RegExp, string][] = [
-      [fitArgs(out, { lr: '-1' }), 'nonzero', /--lr/, 'negative lr'],
-      [fitArgs(out, { optimizer: 'adagrad' }), 'nonzero', /--optimizer must be sgd, adam or adamw/, 'unknown optimizer'],
-      [fitArgs(out, { steps: '0' }), 'nonzero', /--steps must be a positive integer/, 'zero steps'],
+      [fitArgs(out, { lr: '-1' }), 2, /--lr/, 'negative lr'],
+      [fitArgs(out, { optimizer: 'adagrad' }), 2, /--optimizer must be sgd, adam or adamw/, 'unknown optimizer'],
+      [fitArgs(out, { steps: '0' }), 2, /--steps must be a positive integer/, 'zero steps'],
       [fitArgs(out, { weights: damaged(join(FIT, 'init.safetensors'), 'init.safetensors') }), 1, /not a valid safetensors file/, 'damaged weights'],
       // a learning rate that makes the weights overflow: the non-finite gradient stops the run
       [fitArgs(out, { lr: '1e38', steps: '50' }), 1, /non-finite gradient at step \d+/, 'diverging run'],
@@ -107,6 +107,7 @@ describe('CLI failures: one line, non-zero, no partial output', () => {
     expectOneLineFailure(webrnn([...base, '--cell', 'transformer']), 2, /--cell must be lstm, gru or rnn/, 'bad cell');
     expectOneLineFailure(webrnn(['train', '--data', join(dir, 'missing.txt'), '--out', outDir]), 1, /cannot read --data .*no such file/, 'missing data');
     expectOneLineFailure(webrnn([...base, '--bptt', '5000']), 1, /validation text has \d+ characters; it needs more than --bptt = 5000/, 'bptt beyond the validation text');
+    expect(existsSync(outDir), 'a rejected run creates no run folder').toBe(false);
     // a good run, then its checkpoint damaged: the next run refuses it and leaves it as it is
     const ok = webrnn(base);
     expect(ok.status, ok.stderr).toBe(0);
