@@ -58,4 +58,3 @@ for (const r of rows) console.log(`| ${r.shape} | ${r.cell} | ${r.mode} | ${r.ms
 console.log(`adapter: ${engine.adapterName}`);
 console.log(JSON.stringify(rows));
 engine.dispose();
-process.exit(0);

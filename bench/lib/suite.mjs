@@ -63,19 +63,19 @@ export async function runSuite(o) {
           flops: flopsOf(s, c, /** @type {'forward' | 'train'} */ (mode)),
         });
         const keyOf = (/** @type {string} */ m) => rowKey({ shape: shapeName, cell: c.cell, variant: c.variant, mode: m, engine, host: o.host });
-        const todo = modes.filter((m) => {
+        const toRun = modes.filter((m) => {
           if (o.omit?.includes(keyOf(m))) return false;
           const why = o.skip?.[keyOf(m)];
           if (why) o.emit({ ...base(m), ms: null, gflops: null, dispatches: null, skipped: why });
           return !why;
         });
-        if (!todo.length) continue;
+        if (!toRun.length) continue;
         /** @type {EngineCase | undefined} */
         let ec;
         try {
-          o.start?.(keyOf(todo[0])); // a crash while building the model is charged to the first row
+          o.start?.(keyOf(toRun[0])); // a crash while building the model is charged to the first row
           ec = await f.make(s, c, sd, data);
-          for (const mode of todo) {
+          for (const mode of toRun) {
             log(`${o.host} ${engine} ${shapeName} ${cellLabel(c)} ${mode}`);
             o.start?.(keyOf(mode));
             o.emit(await runRow(o, f, ec, /** @type {'forward' | 'train'} */ (mode), base(mode), refs, refKey));
@@ -83,7 +83,7 @@ export async function runSuite(o) {
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
           log(`${engine} ${shapeName} ${cellLabel(c)} failed: ${msg}`);
-          for (const mode of todo) o.emit({ ...base(mode), ms: null, gflops: null, dispatches: null, skipped: `failed: ${msg.split('\n')[0].slice(0, 300)}` });
+          for (const mode of toRun) o.emit({ ...base(mode), ms: null, gflops: null, dispatches: null, skipped: `failed: ${msg.split('\n')[0].slice(0, 300)}` });
           // A row already emitted for this case stays: the orchestrator keeps the first row per key.
         } finally {
           try { ec?.dispose(); } catch { /* a failed engine may not dispose cleanly */ }

@@ -132,4 +132,3 @@ await runSuite({
 out('done', { engines });
 engine?.dispose();
 void gpuKeep;
-process.exit(0);

@@ -9,7 +9,7 @@ import { createEngine } from '../gpu/engine.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { GENRE_DEFAULTS, GENRE_LETTERS, GENRES, GenreClassifier, type GenreMetrics, type GenreSettings } from '../tasks/brown-genre.js';
 import { splitBrown } from '../tasks/brown-split.js';
-import { CHECKPOINT_FILE, numberFlag, parseFlags, positiveInt, readModelFolder, runTraining, sameSettings, type Flags } from '../tasks/task-cli.node.js';
+import { CHECKPOINT_FILE, numberFlag, parseFlags, positiveInt, readModelFolder, resumeLine, runTraining, sameSettings, trainedLine, type Flags } from '../tasks/task-cli.node.js';
 import { UsageError } from './usage-error.js';
 
 const DEFAULT_DIR = join('runs', 'brown-genre');
@@ -136,19 +136,19 @@ async function train(flags: Flags, out: (s: string) => void): Promise<number> {
     const m = clf;
     mkdirSync(dir, { recursive: true });
     const s = m.settings;
-    const p = m.task.position;
     out(
       `webrnn classify train: ${m.task.examples.toLocaleString('en-US')} training passages of ≥ ${s.passage_tokens} words (${trainDocs.length} files), ${heldOut.length} held-out files\n` +
         `model: ${m.vocab.size.toLocaleString('en-US')} words × ${s.embedding} → ${s.cell} ${s.hidden} → 15 genres (last step), ${m.task.parameterCount.toLocaleString('en-US')} parameters; ` +
         `batch ${s.batch}, Adam lr ${s.lr}, word dropout ${s.word_dropout}\n` +
         `adapter: ${engine.adapterName}; model folder: ${dir}\n` +
-        (checkpoint ? `resuming from step ${p.step} (epoch ${p.epoch}, ${p.seconds.toFixed(0)} s trained); --fresh starts over\n` : ''),
+        resumeLine(m.task, Boolean(checkpoint)),
     );
     // every k-th held-out file's first passages: a quick estimate across genres
     const quick = heldOut.map((doc) => ({ ...doc, sentences: doc.sentences.slice(0, Math.ceil(600 / heldOut.length)) }));
     const done = await runTraining({
       task: m.task,
       trainStep: () => m.trainStep(),
+      checkpointPath: ckptPath,
       save: async () => writeFileAtomic(ckptPath, await m.checkpoint()),
       quickEval: async () => (await m.evaluate(quick)).accuracy.toFixed(3),
       metricName: 'held-out acc',
@@ -159,13 +159,10 @@ async function train(flags: Flags, out: (s: string) => void): Promise<number> {
       checkpointEvery,
       out,
     });
-    if (!done) {
-      out(`stopped at step ${p.step}; checkpoint saved to ${ckptPath} — run the same command to resume\n`);
-      return 130;
-    }
+    if (!done) return 130;
     const metrics = await m.evaluate(heldOut);
     await writeFileAtomic(ckptPath, await m.checkpoint(metrics));
-    out(`trained ${p.step} steps (${p.epoch} epochs + ${p.batch}/${m.task.batchesPerEpoch} batches) in ${p.seconds.toFixed(0)} s; checkpoint: ${ckptPath}\n`);
+    out(trainedLine(m.task, ckptPath));
     out(accuracyLines(metrics, s.passage_tokens));
     return 0;
   } finally {

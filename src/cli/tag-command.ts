@@ -9,7 +9,7 @@ import { createEngine } from '../gpu/engine.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { splitBrown } from '../tasks/brown-split.js';
 import { capitalisationBaseline, NameTagger, TAGGER_DEFAULTS, type NameMetrics, type TaggerSettings } from '../tasks/brown-tagger.js';
-import { CHECKPOINT_FILE, numberFlag, parseFlags, positiveInt, readModelFolder, runTraining, sameSettings, type Flags } from '../tasks/task-cli.node.js';
+import { CHECKPOINT_FILE, numberFlag, parseFlags, positiveInt, readModelFolder, resumeLine, runTraining, sameSettings, trainedLine, type Flags } from '../tasks/task-cli.node.js';
 import { markSpans } from '../tasks/word-spans.js';
 import { UsageError } from './usage-error.js';
 
@@ -114,18 +114,18 @@ export async function taggerCommand(args: string[], out: (s: string) => void): P
     const t = tagger;
     mkdirSync(dir, { recursive: true });
     const s = t.settings;
-    const p = t.task.position;
     out(
       `webrnn tagger train: ${t.task.examples.toLocaleString('en-US')} training sentences (${train.length} files), ${heldOut.length} held-out files\n` +
         `model: ${t.features.size.toLocaleString('en-US')} word ids × ${s.embedding} → bidirectional LSTM 2×${s.hidden} → 2 classes, ${t.task.parameterCount.toLocaleString('en-US')} parameters; ` +
         `batch ${s.batch}, Adam lr ${s.lr}, word dropout ${s.word_dropout}\n` +
         `adapter: ${engine.adapterName}; model folder: ${dir}\n` +
-        (checkpoint ? `resuming from step ${p.step} (epoch ${p.epoch}, ${p.seconds.toFixed(0)} s trained); --fresh starts over\n` : ''),
+        resumeLine(t.task, Boolean(checkpoint)),
     );
     const quick = heldOut.map((doc) => ({ ...doc, sentences: doc.sentences.slice(0, Math.ceil(300 / heldOut.length)) }));
     const done = await runTraining({
       task: t.task,
       trainStep: () => t.trainStep(),
+      checkpointPath: ckptPath,
       save: async () => writeFileAtomic(ckptPath, await t.checkpoint()),
       quickEval: async () => (await t.evaluate(quick)).f1.toFixed(3),
       metricName: 'held-out F1',
@@ -136,13 +136,10 @@ export async function taggerCommand(args: string[], out: (s: string) => void): P
       checkpointEvery,
       out,
     });
-    if (!done) {
-      out(`stopped at step ${p.step}; checkpoint saved to ${ckptPath} — run the same command to resume\n`);
-      return 130;
-    }
+    if (!done) return 130;
     const m = await t.evaluate(heldOut);
     await writeFileAtomic(ckptPath, await t.checkpoint(m));
-    out(`trained ${p.step} steps (${p.epoch} epochs + ${p.batch}/${t.task.batchesPerEpoch} batches) in ${p.seconds.toFixed(0)} s; checkpoint: ${ckptPath}\n`);
+    out(trainedLine(t.task, ckptPath));
     out(`example: ${await t.mark(EXAMPLE)}\n`);
     out(metricLines(m, capitalisationBaseline(heldOut).f1, 1 - (m.tp + m.fn) / m.tokens));
     return 0;

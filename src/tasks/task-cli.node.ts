@@ -77,6 +77,8 @@ export interface TrainingLoop {
   trainStep(): Promise<number>;
   /** writes the checkpoint (atomically) */
   save(): Promise<void>;
+  /** where save() writes, for the messages */
+  checkpointPath: string;
   /** a short held-out figure for the progress bar, e.g. '0.873' */
   quickEval(): Promise<string>;
   /** what quickEval measures, e.g. 'held-out F1' */
@@ -93,7 +95,8 @@ export interface TrainingLoop {
 /**
  * Trains until the time budget (summed over resumed runs) or the step limit is reached, or Ctrl-C;
  * shows a progress bar on stderr (one log line per evaluation when stderr is not a terminal), saves a
- * checkpoint every `checkpointEvery` steps and at the end. Returns false when stopped by Ctrl-C.
+ * checkpoint every `checkpointEvery` steps and at the end. Returns false when stopped by Ctrl-C
+ * (after saying where the checkpoint is and how to resume).
  */
 export async function runTraining(l: TrainingLoop): Promise<boolean> {
   const p = l.task.position;
@@ -146,5 +149,18 @@ export async function runTraining(l: TrainingLoop): Promise<boolean> {
     bar.stop();
     process.off('SIGINT', onSigint);
   }
+  if (stop) l.out(`stopped at step ${p.step}; checkpoint saved to ${l.checkpointPath} — run the same command to resume\n`);
   return !stop;
+}
+
+/** The header line about a resumed run ('' for a fresh one). */
+export function resumeLine(task: SequenceTask, resumed: boolean): string {
+  const p = task.position;
+  return resumed ? `resuming from step ${p.step} (epoch ${p.epoch}, ${p.seconds.toFixed(0)} s trained); --fresh starts over\n` : '';
+}
+
+/** The line that ends a completed run. */
+export function trainedLine(task: SequenceTask, checkpointPath: string): string {
+  const p = task.position;
+  return `trained ${p.step} steps (${p.epoch} epochs + ${p.batch}/${task.batchesPerEpoch} batches) in ${p.seconds.toFixed(0)} s; checkpoint: ${checkpointPath}\n`;
 }
