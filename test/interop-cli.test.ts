@@ -15,6 +15,7 @@ import { encodeOnnx } from '../src/io/onnx-write.js';
 import { tfjsModelJson } from '../src/io/tfjs-files.js';
 import { parseSafetensors, serializeSafetensors, toFloat64, type SafeTensor } from '../src/io/safetensors.js';
 import { Rng } from '../src/random.js';
+import { relErr } from './gpu/check.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'webrnn.js');
@@ -28,15 +29,8 @@ function webrnn(args: string[]) {
 const tmp = () => mkdtempSync(join(tmpdir(), 'webrnn-interop-cli-'));
 const rng = new Rng(77);
 
-function maxRel(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let scale = 0;
-  let diff = 0;
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i]));
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-  }
-  return diff / (scale || 1);
-}
+/** max |got − want| / max |want| (Infinity for a length mismatch): the GPU cases' measure. */
+const maxRel = (got: ArrayLike<number>, want: ArrayLike<number>): number => relErr(got, want).err;
 
 describe('webrnn run --model FILE.onnx', () => {
   test('an exported language model (int64 tokens in; log-probabilities out) equals onnxruntime', async () => {

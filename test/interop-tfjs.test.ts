@@ -14,6 +14,7 @@ import { makeValue } from '../src/io/onnx-value.js';
 import { encodeOnnx, floatsAttr } from '../src/io/onnx-write.js';
 import { TfjsModel, type TfjsArtifacts } from '../src/io/tfjs-model.js';
 import { Rng } from '../src/random.js';
+import { relErr } from './gpu/check.js';
 
 const TOL = 1e-5;
 let engine: Engine;
@@ -36,16 +37,8 @@ async function save(model: tf.LayersModel): Promise<TfjsArtifacts> {
   return { modelTopology: art!.modelTopology, weightSpecs: art!.weightSpecs!, weightData: art!.weightData as ArrayBuffer };
 }
 
-function maxRel(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  expect(got.length).toBe(want.length);
-  let scale = 0;
-  let diff = 0;
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i]));
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-  }
-  return diff / (scale || 1);
-}
+/** max |got − want| / max |want| (Infinity for a length mismatch): the GPU cases' measure. */
+const maxRel = (got: ArrayLike<number>, want: ArrayLike<number>): number => relErr(got, want).err;
 
 const worst: [string, number][] = [];
 afterAll(() => {

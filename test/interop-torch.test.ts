@@ -11,6 +11,7 @@ import { createEngine, type Engine } from '../src/index.js';
 import { parseSafetensors, serializeSafetensors, toFloat64, toInt32, type SafeTensor } from '../src/io/safetensors.js';
 import { float32ToBf16Bits, float32ToF16Bits } from '../src/io/torch-dtypes.js';
 import { exportTorchModel, loadTorchModel, readTorchStateDict } from '../src/io/torch.js';
+import { relErr } from './gpu/check.js';
 
 const ROOT = join(import.meta.dirname, 'fixtures-torch');
 const CASES = readdirSync(ROOT).filter((d) => statSync(join(ROOT, d)).isDirectory()).sort();
@@ -32,16 +33,8 @@ afterAll(() => engine?.dispose());
 
 const read = (c: string, f: string) => parseSafetensors(readFileSync(join(ROOT, c, f)), { source: f, copy: true }).tensors;
 
-function maxRel(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  expect(got.length).toBe(want.length);
-  let scale = 0;
-  let diff = 0;
-  for (let i = 0; i < want.length; i++) {
-    scale = Math.max(scale, Math.abs(want[i]));
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-  }
-  return diff / (scale || 1);
-}
+/** max |got − want| / max |want| (Infinity for a length mismatch): the GPU cases' measure. */
+const maxRel = (got: ArrayLike<number>, want: ArrayLike<number>): number => relErr(got, want).err;
 
 const bytesOf = (t: SafeTensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
 

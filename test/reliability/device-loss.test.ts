@@ -13,6 +13,7 @@ import { Adam, createEngine, SequenceModel, WebRnnError, type Engine, type Seque
 import { checkpointBytes, restoreCheckpoint } from '../../src/io/checkpoint.js';
 import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint-file.js';
 import { Rng } from '../../src/random.js';
+import { code } from '../helpers/gpu-test.js';
 
 const CONFIG: SequenceModelConfig = {
   embedding: { num_embeddings: 12, embedding_dim: 6 },
@@ -45,16 +46,6 @@ async function rejection(p: Promise<unknown>, ms = 10_000): Promise<string> {
     clearTimeout(timer);
   }
   throw new Error('expected a rejection, got a result');
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof WebRnnError) return e.code;
-    throw e;
-  }
-  return undefined;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'webrnn-loss-'));
@@ -91,10 +82,10 @@ describe('device loss', () => {
     expect(a.lost).toBe(true);
 
     // Everything later: typed errors, synchronously for GPU work, as rejections for reads.
-    expect(codeOf(() => model.lossAndGrad(data[K + 1]))).toBe('DEVICE_LOST');
-    expect(codeOf(() => opt.step())).toBe('DEVICE_LOST');
-    expect(codeOf(() => a.tensor([1], [1]))).toBe('DEVICE_LOST');
-    expect(codeOf(() => new SequenceModel(a, CONFIG))).toBe('DEVICE_LOST');
+    expect(code(() => model.lossAndGrad(data[K + 1]))).toBe('DEVICE_LOST');
+    expect(code(() => opt.step())).toBe('DEVICE_LOST');
+    expect(code(() => a.tensor([1], [1]))).toBe('DEVICE_LOST');
+    expect(code(() => new SequenceModel(a, CONFIG))).toBe('DEVICE_LOST');
     expect(await rejection(loss.read())).toBe('DEVICE_LOST');
     expect(await rejection(model.stateDict())).toBe('DEVICE_LOST');
     expect(await rejection(opt.state())).toBe('DEVICE_LOST');
