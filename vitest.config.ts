@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { sourceAliases } from './scripts/entry-points.mjs';
 
 // The Vulkan loader wants a writable XDG_RUNTIME_DIR (else it prints warnings). Set here, before the
 // workers fork, so every worker and every child process (deno, chromium) inherits it.
@@ -15,6 +16,8 @@ if (!process.env.XDG_RUNTIME_DIR) {
 }
 
 export default defineConfig({
+  // `import … from 'webrnn'` (the examples, as a user writes it) is the source of that entry point.
+  resolve: { alias: Object.entries(sourceAliases()).map(([name, path]) => ({ find: new RegExp(`^${name}$`), replacement: path })) },
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',

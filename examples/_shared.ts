@@ -1,6 +1,6 @@
-// What the Node examples share: option parsing with --help, a progress bar on stderr (cli-progress,
-// as `webrnn train` uses), and a small argmax. Not an example itself (the leading _ hides it from run.mjs).
-import cliProgress from 'cli-progress';
+// What the Node examples share: option parsing with --help, a progress bar on stderr (the one
+// `webrnn train` draws), and a small argmax. Not an example itself (the leading _ hides it from run.mjs).
+import { ProgressBar } from '../src/cli/progress-bar.js';
 import { parseArgs } from 'node:util';
 
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; default?: string | boolean; help: string }>;
@@ -29,7 +29,7 @@ export function num(v: string | boolean | undefined, name: string): number {
 
 /** A progress bar on stderr (a TTY redraws it; otherwise a line per update at most every 2 s). */
 export class Progress {
-  private readonly bar: cliProgress.SingleBar | undefined;
+  private readonly bar: ProgressBar | undefined;
   private lastLine = 0;
 
   constructor(
@@ -39,8 +39,8 @@ export class Progress {
   ) {
     if (!enabled) return;
     if (process.stderr.isTTY) {
-      this.bar = new cliProgress.SingleBar({ format: ` {bar} {percentage}% | ${format} | ETA {eta_formatted}`, barsize: 24, hideCursor: true, stream: process.stderr, etaBuffer: 30 }, cliProgress.Presets.shades_classic);
-      this.bar.start(total, 0, {});
+      this.bar = new ProgressBar({ format, total, etaWindow: 30 });
+      this.bar.start(0);
     }
   }
 

@@ -6,12 +6,7 @@
 //
 //   node examples/run.mjs ctc-digits            # 600 steps
 //   node examples/run.mjs ctc-digits --quick    # a few steps (CI)
-import { CtcLoss } from '../src/ctc/ctc-loss.js';
-import { ctcGreedyDecode, ctcPrefixBeamSearch } from '../src/ctc/decode.js';
-import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { Dense } from '../src/layers/dense.js';
-import { Rng } from '../src/random.js';
-import { Adam } from '../src/train/adam.js';
+import { Adam, createEngine, ctcGreedyDecode, CtcLoss, ctcPrefixBeamSearch, Dense, type Engine, Rng } from 'webrnn';
 import { num, parseOptions, Progress } from './_shared.js';
 
 export interface CtcDigitsOptions {

@@ -12,17 +12,8 @@
 //   node examples/run.mjs genre-classifier --vectors brown.txt --fine-tune
 //   node examples/run.mjs genre-classifier --quick
 import { readFileSync } from 'node:fs';
-import { readBrown } from '../src/data/brown.node.js';
-import { tokenize } from '../src/data/tokenizer.js';
-import { Vocab } from '../src/data/vocab.js';
-import { wordCorpus } from '../src/embeddings/corpus.js';
-import { pretrainedWeights, trainableBlocks } from '../src/embeddings/pretrained.js';
-import { trainWordVectors } from '../src/embeddings/train.js';
-import { WordVectors } from '../src/embeddings/word-vectors.js';
-import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { SequenceModel } from '../src/model/sequence-model.js';
-import { Rng } from '../src/random.js';
-import { Adam } from '../src/train/adam.js';
+import { Adam, createEngine, type Engine, pretrainedWeights, Rng, SequenceModel, tokenize, trainableBlocks, trainWordVectors, Vocab, wordCorpus, WordVectors } from 'webrnn';
+import { readBrown } from 'webrnn/node';
 import { argmaxRows, num, parseOptions, Progress } from './_shared.js';
 
 export const GROUPS: Record<string, string> = { a: 'news', b: 'news', c: 'news', h: 'learned', j: 'learned', k: 'fiction', l: 'fiction', m: 'fiction', n: 'fiction', p: 'fiction', r: 'fiction' };

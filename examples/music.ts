@@ -11,11 +11,7 @@
 //
 //   node examples/run.mjs music               # 1500 steps, about 2 minutes on a CPU adapter
 //   node examples/run.mjs music --quick       # a few steps (CI)
-import { Generator } from '../src/decode/generate.js';
-import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { SequenceModel } from '../src/model/sequence-model.js';
-import { Rng } from '../src/random.js';
-import { Adam } from '../src/train/adam.js';
+import { Adam, createEngine, type Engine, Generator, Rng, SequenceModel } from 'webrnn';
 import { num, parseOptions, Progress } from './_shared.js';
 
 // token 0: <START>; 1–10 the C-major scale C4…E5; 11–13 chromatic notes; 14 a rest

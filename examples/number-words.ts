@@ -7,15 +7,7 @@
 //
 //   node examples/run.mjs number-words                 # about 1500 steps
 //   node examples/run.mjs number-words --quick         # a few steps, a few sentences (CI)
-import { BeamSearch } from '../src/decode/beam.js';
-import { corpusBleu } from '../src/eval/bleu.js';
-import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { Dense } from '../src/layers/dense.js';
-import { Embedding } from '../src/layers/embedding.js';
-import type { Recurrent } from '../src/layers/recurrent.js';
-import { CrossEntropyLoss } from '../src/losses/cross-entropy.js';
-import { Rng } from '../src/random.js';
-import { Adam } from '../src/train/adam.js';
+import { Adam, BeamSearch, corpusBleu, createEngine, CrossEntropyLoss, Dense, Embedding, type Engine, type Recurrent, Rng } from 'webrnn';
 import { num, parseOptions, Progress } from './_shared.js';
 
 const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];

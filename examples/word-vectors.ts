@@ -6,11 +6,8 @@
 //   node examples/run.mjs word-vectors --method glove --epochs 15
 //   node examples/run.mjs word-vectors --quick             # seconds: a tenth of the corpus, 100 steps
 import { writeFileSync } from 'node:fs';
-import { readBrown } from '../src/data/brown.node.js';
-import { wordCorpus, type WordCorpus } from '../src/embeddings/corpus.js';
-import { trainWordVectors } from '../src/embeddings/train.js';
-import type { Neighbour, WordVectors } from '../src/embeddings/word-vectors.js';
-import { createEngine, type Engine } from '../src/gpu/engine.js';
+import { createEngine, type Engine, type Neighbour, trainWordVectors, wordCorpus, type WordCorpus, type WordVectors } from 'webrnn';
+import { readBrown } from 'webrnn/node';
 import { num, parseOptions, Progress } from './_shared.js';
 
 export interface WordVectorsExampleOptions {

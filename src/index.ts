@@ -1,5 +1,11 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * webrnn: recurrent networks (RNN, GRU, LSTM) on WebGPU with handwritten WGSL kernels.
+ *
+ * This entry point runs anywhere WebGPU does (browsers, workers, Deno, Node with the `webgpu`
+ * package): it imports no Node module, no Dawn and no protobuf code. Model importers are in
+ * `webrnn/interop`; file helpers for Node (checkpoints on disk, streaming text files, the Brown corpus)
+ * in `webrnn/node`. Everything exported here is the public API (recorded in api/webrnn.api.md).
  *
  * @example
  * import { createEngine } from 'webrnn';
@@ -7,12 +13,20 @@
  * const gru = engine.recurrent({ mode: 'GRU', input_size: 4, hidden_size: 8 });
  * const { output, h_n } = gru.forward(engine.tensor(new Float32Array(3 * 2 * 4), [3, 2, 4]));
  * console.log(await h_n.read());
+ *
+ * @packageDocumentation
  */
+
+// Errors
 export { WebRnnError, type WebRnnErrorCode } from './errors.js';
-export { ACTIVATION_NAMES, activationCount, defaultActivations, forwardOnlyOption, gateCount, parameterSpecs, resolveConfig, type Activation, type ActivationName, type ParamSpec, type RecurrentConfig, type RecurrentMode, type ResolvedActivation, type ResolvedConfig } from './config.js';
-export { Engine, createEngine, type MemoryReport } from './gpu/engine.js';
-export type { DeviceOptions, Host } from './gpu/device.js';
+
+// Engine and tensors
+export { Engine, createEngine, type MemoryReport, type EngineLimits, type EngineCounters } from './gpu/engine.js';
+export type { DeviceOptions, Host, LimitOverrides } from './gpu/device.js';
 export { Tensor } from './gpu/tensor.js';
+
+// Recurrent layers (PyTorch's nn.RNN / nn.GRU / nn.LSTM)
+export { ACTIVATION_NAMES, parameterSpecs, type Activation, type ActivationName, type ParamSpec, type RecurrentConfig, type RecurrentMode } from './config.js';
 export {
   Recurrent,
   type BackwardOptions,
@@ -20,51 +34,111 @@ export {
   type ForwardOptions,
   type ForwardResult,
   type RecurrentOptions,
+  type RecurrentSchedule,
 } from './layers/recurrent.js';
 
-// Non-recurrent layers and losses (forward + backward on the GPU).
-export {
-  Dense,
-  type DenseBackwardOptions,
-  type DenseBackwardResult,
-  type DenseConfig,
-  type DenseGrads,
-  type DenseOptions,
-} from './layers/dense.js';
-export {
-  Embedding,
-  type EmbeddingBackwardOptions,
-  type EmbeddingBackwardResult,
-  type EmbeddingConfig,
-  type EmbeddingOptions,
-  type GpuTokenIds,
-} from './layers/embedding.js';
+// Other layers
+export { Dense, type DenseBackwardOptions, type DenseBackwardResult, type DenseConfig, type DenseGrads, type DenseOptions } from './layers/dense.js';
+export { Embedding, type EmbeddingBackwardOptions, type EmbeddingBackwardResult, type EmbeddingConfig, type EmbeddingOptions, type GpuTokenIds } from './layers/embedding.js';
 export { OneHot, type OneHotConfig } from './layers/one-hot.js';
+export { RowGather } from './layers/row-gather.js';
 export type { TokenIds } from './layers/tokens.js';
-export { CrossEntropyLoss, type CrossEntropyOptions } from './losses/cross-entropy.js';
-export { BCEWithLogitsLoss, MSELoss, type ElementwiseLossOptions, type ElementwiseTarget } from './losses/elementwise.js';
-export type { LossResult, Reduction } from './losses/loss.js';
-export { sequenceMask, type LossMask } from './losses/mask.js';
-export * from './train/index.js';
-export * from './data/index.js';
-export * from './decode/index.js';
 export {
   AttentionDecoder,
   AttentionDecoding,
+  type AttentionBackwardResult,
   type AttentionDecoderConfig,
   type AttentionDecoderOptions,
   type AttentionForwardOptions,
   type AttentionForwardResult,
-  type AttentionBackwardResult,
   type AttentionStepResult,
 } from './layers/attention-decoder.js';
-export { attentionDecoderSpecs } from './layers/attention-config.js';
-export { Seq2Seq, type Seq2SeqConfig, type Seq2SeqBatch, type Seq2SeqSource } from './model/seq2seq.js';
-export { SequenceModel, RecurrentState, sequenceModelSpecs, type SequenceModelConfig, type SequenceBatch, type SequenceLoss, type SequenceTarget, type SequenceStepOptions } from './model/sequence-model.js';
-export { RowGather } from './layers/row-gather.js';
-export { CharLm, CHAR_LM_DEFAULTS, charLmConfig, type CharLmSettings, type CharLmPosition } from './train/char-lm.js';
-export { checkpointBytes, parseCheckpoint, restoreCheckpoint, CHECKPOINT_FORMAT, type Checkpoint, type TrainingPosition } from './io/checkpoint.js';
-export { parseSafetensors, serializeSafetensors, toFloat32, toFloat64, toInt32, type SafeTensor, type Dtype } from './io/safetensors.js';
-export * from './ctc/index.js';
-export * from './eval/index.js';
-export * from './embeddings/index.js';
+
+// Losses
+export { CrossEntropyLoss, type CrossEntropyOptions } from './losses/cross-entropy.js';
+export { BCEWithLogitsLoss, MSELoss, type ElementwiseLossOptions, type ElementwiseTarget } from './losses/elementwise.js';
+export type { LossResult, Reduction } from './losses/loss.js';
+export { sequenceMask, type LossMask } from './losses/mask.js';
+export { CtcLoss, type CtcLossConfig, type CtcLossResult } from './ctc/ctc-loss.js';
+
+// Optimizers and learning-rate schedules (torch.optim's update rules)
+export { SGD } from './train/sgd.js';
+export { Adam, AdamW } from './train/adam.js';
+export { Optimizer, type OptimizerState, type OptimizerStep } from './train/optimizer.js';
+export { applySchedule, CosineAnnealingLR, LinearWarmup, StepLR, type LrSchedule } from './train/schedule.js';
+export type { AdamOptions, ClipOptions, SGDOptions } from './train/options.js';
+
+// Models
+export { SequenceModel, RecurrentState, type SequenceBatch, type SequenceLoss, type SequenceModelConfig, type SequenceStepOptions, type SequenceTarget } from './model/sequence-model.js';
+export { Seq2Seq, type Seq2SeqBatch, type Seq2SeqConfig, type Seq2SeqSource } from './model/seq2seq.js';
+export { CharLm, type CharLmPosition, type CharLmSettings } from './train/char-lm.js';
+
+// Checkpoints and safetensors, in memory (webrnn/node reads and writes them as files)
+export { checkpointBytes, parseCheckpoint, restoreCheckpoint, type Checkpoint, type TrainingPosition } from './io/checkpoint.js';
+export { parseSafetensors, serializeSafetensors, toFloat32, toFloat64, toInt32, type Dtype, type SafeTensor } from './io/safetensors.js';
+
+// Decoding
+export { Sampler, type SamplingOptions } from './decode/sampling.js';
+export { TokenTensor } from './decode/token-tensor.js';
+export type { DecoderModel } from './decode/decoder-step.js';
+export { Generator, type GenerateOptions, type GeneratorOptions } from './decode/generate.js';
+export { StatefulRecurrent } from './decode/stateful.js';
+export { BeamSearch, beamSearch, type BeamSearchOptions, type Hypothesis } from './decode/beam.js';
+export { ctcCollapse, ctcGreedyDecode, ctcPrefixBeamSearch, type CtcBeamOptions, type CtcDecodeOptions, type CtcHypothesis } from './ctc/decode.js';
+
+// Data in memory: vocabularies, batching, truncated-BPTT windows, language-model metrics
+export { tokenize, type VocabLevel } from './data/tokenizer.js';
+export {
+  BOS_ID,
+  BOS_TOKEN,
+  EOS_ID,
+  EOS_TOKEN,
+  PAD_ID,
+  PAD_TOKEN,
+  UNK_ID,
+  UNK_TOKEN,
+  Vocab,
+  type DecodeOptions,
+  type EncodeOptions,
+  type VocabJSON,
+  type VocabOptions,
+} from './data/vocab.js';
+export {
+  batches,
+  bpttWindows,
+  IGNORE_INDEX,
+  padBatch,
+  paddingWaste,
+  planBatches,
+  shuffleInPlace,
+  type BatchPlanOptions,
+  type BpttOptions,
+  type BpttWindow,
+  type PadOptions,
+  type PaddedBatch,
+  type TokenSequence,
+} from './data/batching.js';
+export {
+  bitsPerCharacter,
+  meanNll,
+  perplexity,
+  sequenceLogProb,
+  targetLogProbs,
+  type BitsPerCharacterOptions,
+  type LmMetricOptions,
+  type TargetLogProbs,
+} from './data/lm-metrics.js';
+export { Rng } from './random.js';
+
+// Evaluation
+export { corpusBleu, sentenceBleu, type BleuOptions, type BleuResult, type BleuSmoothing, type BleuToken } from './eval/bleu.js';
+
+// Word embeddings: skip-gram and GloVe on the GPU, queries, pretrained vectors, debiasing
+export { SkipGram, type SkipGramBatch, type SkipGramConfig } from './embeddings/skip-gram.js';
+export { GloVe, type GloVeBatch, type GloVeConfig } from './embeddings/glove.js';
+export { wordCorpus, type WordCorpus } from './embeddings/corpus.js';
+export { trainWordVectors, type WordVectorProgress, type WordVectorTrainingOptions, type WordVectorTrainingResult } from './embeddings/train.js';
+export { cosineSimilarity, WordVectors, type Neighbour, type VectorFormat } from './embeddings/word-vectors.js';
+export { pretrainedEmbedding, pretrainedWeights, trainableBlocks, type PretrainedEmbedding, type PretrainedOptions, type PretrainedWeights } from './embeddings/pretrained.js';
+export { biasDirection, debias, equalize, neutralize } from './embeddings/debias.js';
+export { Adagrad, type AdagradOptions } from './embeddings/adagrad.js';

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ACTIVATION_NAMES, forwardOnlyOption, resolveConfig, WebRnnError } from '../src/index.js';
+import { ACTIVATION_NAMES, forwardOnlyOption, resolveConfig } from '../src/config.js';
+import { WebRnnError } from '../src/index.js';
 import { activate } from '../src/ref/activations.js';
 import { refRecurrentBackward, refRecurrentForward } from '../src/ref/recurrent.js';
 import { randomParams, Rng } from '../src/ref/random.js';

@@ -6,7 +6,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import cliProgress from 'cli-progress';
 import type { RecurrentMode } from '../config.js';
 import { brownText, readBrown } from '../data/brown.node.js';
 import { Vocab } from '../data/vocab.js';
@@ -15,6 +14,7 @@ import { createEngine } from '../gpu/engine.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { CHAR_LM_DEFAULTS, CharLm, type CharLmSettings } from '../train/char-lm.js';
 import { readText } from './files.js';
+import { ProgressBar } from './progress-bar.js';
 import { UsageError } from './usage-error.js';
 
 export const TRAIN_HELP = `Usage: webrnn train [--data FILE.txt] [options]
@@ -157,20 +157,13 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
     process.on('SIGINT', onSigint);
     const budget = minutes * 60;
     const tty = process.stderr.isTTY === true;
-    const bars = new cliProgress.MultiBar(
-      {
-        format: ' {bar} {percentage}% | step {step} | epoch {epoch} | loss {loss} | val bpc {bpc} | {cps} chars/s | ETA {eta_formatted}',
-        barsize: 24,
-        hideCursor: true,
-        etaBuffer: 50,
-        noTTYOutput: false,
-        stream: process.stderr,
-      },
-      cliProgress.Presets.shades_classic,
-    );
     const useSteps = Number.isFinite(maxSteps);
-    const bar = bars.create(useSteps ? maxSteps : Math.round(budget), useSteps ? p.step : Math.min(p.seconds, budget), { step: p.step, epoch: p.epoch, loss: '-', bpc: '-', cps: '-' });
-    const log = (s: string) => (tty ? bars.log(s.endsWith('\n') ? s : `${s}\n`) : out(s.endsWith('\n') ? s : `${s}\n`));
+    const bar = new ProgressBar({
+      format: 'step {step} | epoch {epoch} | loss {loss} | val bpc {bpc} | {cps} chars/s',
+      total: useSteps ? maxSteps : Math.round(budget),
+    });
+    bar.start(useSteps ? p.step : Math.min(p.seconds, budget), { step: p.step, epoch: p.epoch, loss: '-', bpc: '-', cps: '-' });
+    const log = (s: string) => (tty ? bar.log(s.endsWith('\n') ? s : `${s}\n`) : out(s.endsWith('\n') ? s : `${s}\n`));
     const save = async () => writeFileAtomic(ckptPath, await lm.checkpoint());
 
     let lastBpc = '-';
@@ -198,7 +191,7 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
       }
       await save();
     } finally {
-      bars.stop();
+      bar.stop();
       process.off('SIGINT', onSigint);
     }
     if (stop) {

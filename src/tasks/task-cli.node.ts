@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import cliProgress from 'cli-progress';
+import { ProgressBar } from '../cli/progress-bar.js';
 import { UsageError } from '../cli/usage-error.js';
 import { WebRnnError } from '../errors.js';
 import { parseCheckpoint, type Checkpoint } from '../io/checkpoint.js';
@@ -109,17 +109,11 @@ export async function runTraining(l: TrainingLoop): Promise<boolean> {
   const budget = l.minutes * 60;
   const useSteps = Number.isFinite(l.maxSteps);
   const tty = process.stderr.isTTY === true;
-  const bar = new cliProgress.SingleBar(
-    {
-      format: ` {bar} {percentage}% | step {step} | epoch {epoch} | loss {loss} | ${l.metricName} {metric} | {rate} ${l.unit}/s | ETA {eta_formatted}`,
-      barsize: 24,
-      hideCursor: true,
-      etaBuffer: 50,
-      stream: process.stderr,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(useSteps ? l.maxSteps : Math.round(budget), useSteps ? p.step : Math.min(Math.round(p.seconds), Math.round(budget)), { step: p.step, epoch: p.epoch, loss: '-', metric: '-', rate: '-' });
+  const bar = new ProgressBar({
+    format: `step {step} | epoch {epoch} | loss {loss} | ${l.metricName} {metric} | {rate} ${l.unit}/s`,
+    total: useSteps ? l.maxSteps : Math.round(budget),
+  });
+  bar.start(useSteps ? p.step : Math.min(Math.round(p.seconds), Math.round(budget)), { step: p.step, epoch: p.epoch, loss: '-', metric: '-', rate: '-' });
   let smooth = NaN;
   let metric = '-';
   const perStep = l.task.settings.batch;
