@@ -112,6 +112,7 @@ export {
   planBatches,
   shuffleInPlace,
   type BatchPlanOptions,
+  type BpttLayout,
   type BpttOptions,
   type BpttWindow,
   type PadOptions,
