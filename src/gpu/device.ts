@@ -40,7 +40,7 @@ const NO_ADAPTER_HELP =
   'WebGPU found no adapter. In a browser, use one with WebGPU enabled (Chrome 113+; headless Chromium needs ' +
   '--enable-unsafe-webgpu). On Linux without a GPU, install a software Vulkan driver: Debian/Ubuntu ' +
   '`mesa-vulkan-drivers` (Mesa lavapipe; on Debian 12 take version 24+ from bookworm-backports, since Dawn ' +
-  'rejects Mesa 22) — `npm run setup` does this.';
+  'rejects Mesa 22; in a checkout of webrnn itself, `npm run setup` does this).';
 
 function detectHost(): Host {
   const g = globalThis as unknown as { Deno?: unknown; process?: { versions?: { node?: string } }; window?: unknown };
@@ -70,7 +70,7 @@ async function createNodeGpu(): Promise<{ gpu: GPU; keepAlive: unknown }> {
   try {
     mod = (await import(specifier)) as typeof mod;
   } catch (e) {
-    throw new WebRnnError('NO_ADAPTER', `the npm package "webgpu" (Dawn for Node) could not be loaded: ${(e as Error).message}. Run \`npm install webgpu\`.`);
+    throw new WebRnnError('NO_ADAPTER', `the npm package "webgpu" (Dawn for Node) could not be loaded: ${(e as Error).message}. Node needs it beside webrnn (an optional peer dependency): \`npm install webgpu\`.`);
   }
   const g = globalThis as Record<string, unknown>;
   for (const [k, v] of Object.entries(mod.globals)) if (g[k] === undefined) g[k] = v;
