@@ -9,11 +9,8 @@ import type { AttributeProto, ModelProto, TensorProto, ValueInfoProto } from './
 import { WebRnnError } from '../errors.js';
 import { ONNX_DTYPE, ONNX_DTYPE_NAME, sizeOf, type OnnxType, type OnnxValue } from './onnx-value.js';
 
-/** The generated ONNX messages and the protobuf runtime's decoder. */
-export interface OnnxMessages {
-  onnx: typeof import('./onnx-proto.gen.js');
-  fromBinary: typeof import('@bufbuild/protobuf').fromBinary;
-}
+/** The ONNX protobuf decoder (src/io/onnx-proto-decode.ts). */
+export type OnnxMessages = typeof import('./onnx-proto-decode.js');
 
 let messages: OnnxMessages | undefined;
 
@@ -24,8 +21,7 @@ let messages: OnnxMessages | undefined;
 export async function onnxMessages(): Promise<OnnxMessages> {
   if (!messages) {
     try {
-      const [onnx, { fromBinary }] = await Promise.all([import('./onnx-proto.gen.js'), import('@bufbuild/protobuf')]);
-      messages = { onnx, fromBinary };
+      messages = await import('./onnx-proto-decode.js');
     } catch (e) {
       throw new WebRnnError('BAD_STATE', `reading ONNX needs the npm package @bufbuild/protobuf (${(e as Error).message})`);
     }
@@ -164,10 +160,10 @@ function decodeIo(v: ValueInfoProto, source: string): OnnxIo {
  * console.log(g.inputs.map((i) => i.name), g.nodes.map((n) => n.opType));
  */
 export async function parseOnnx(bytes: Uint8Array, source = 'model'): Promise<OnnxGraph> {
-  const { onnx, fromBinary } = await onnxMessages();
+  const { decodeModelProto } = await onnxMessages();
   let m: ModelProto;
   try {
-    m = fromBinary(onnx.ModelProtoSchema, bytes, { readUnknownFields: false });
+    m = decodeModelProto(bytes);
   } catch (e) {
     throw new WebRnnError('BAD_FILE', `${source}: not an ONNX model (${(e as Error).message})`);
   }
