@@ -57,7 +57,7 @@ function sampleModel(): ModelInput {
     initializers,
     nodes: [
       { op: 'LSTM', name: 'rnn', inputs: ['x', 'c_float32', 'c_float32', '', 'tokens'], outputs: ['y', ''], attrs: { hidden_size: 4, direction: 'bidirectional', clip: floatAttr(3), activation_alpha: floatsAttr([1, 0.5]), activations: ['Sigmoid', 'Tanh'], big: MAX_SAFE, negative: -MAX_SAFE } },
-      { op: 'Transpose', inputs: ['y'], outputs: ['yt'], attrs: { perm: [0, 2, 1, 3], scale: 0.25, weights: [0.5, -2.75] } },
+      { op: 'Transpose', inputs: ['y'], outputs: ['yt'], attrs: { perm: [0, 2, 1, 3], scale: 0.25, weights: [0.5, -2.75], ends: [2 ** 63, -(2 ** 64)] } },
       { op: 'Constant', inputs: [], outputs: ['z'], attrs: { value: makeValue('float64', [1], [1 / 3]) } },
     ],
   };
@@ -102,6 +102,8 @@ test('encodeOnnx → parseOnnx gives back the graph: element types, shapes, ever
     perm: { kind: 'ints', value: [0, 2, 1, 3] },
     scale: { kind: 'float', value: 0.25 },
     weights: { kind: 'floats', value: [0.5, -2.75] },
+    // written saturated to INT64_MAX / INT64_MIN (as protobufjs's Long did), read back as their nearest doubles
+    ends: { kind: 'ints', value: [2 ** 63, -(2 ** 63)] },
   });
   const value = g.nodes[2].attrs.get('value');
   expect(value?.kind).toBe('tensor');
