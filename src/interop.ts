@@ -1,7 +1,7 @@
 /**
  * webrnn/interop: models trained elsewhere — PyTorch state_dicts, ONNX graphs, TensorFlow.js
  * LayersModels — run on webrnn, and converted between those formats. A separate entry point so that
- * `import 'webrnn'` never loads the protobuf code ONNX needs (onnx-proto, protobufjs).
+ * `import 'webrnn'` never loads the protobuf code ONNX needs (@bufbuild/protobuf and src/io/onnx-proto.gen.ts).
  *
  * @example
  * import { createEngine } from 'webrnn';

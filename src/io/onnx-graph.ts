@@ -1,28 +1,32 @@
 /**
- * An ONNX model file decoded with onnx-proto (protobufjs code generated from onnx.proto) into the
+ * An ONNX model file decoded with the @bufbuild/protobuf code generated from onnx.proto
+ * (src/io/onnx-proto.gen.ts, `npm run gen:onnx-proto`) into the
  * plain graph the executor walks: inputs, outputs, initializers as {@link OnnxValue}s, nodes with
  * their attributes. Nothing is parsed by hand; this module only turns protobuf messages into values
  * and rejects what the executor cannot hold (external data, float16/string tensors), naming it.
  */
-import type onnxProto from 'onnx-proto';
+import type { AttributeProto, ModelProto, TensorProto, ValueInfoProto } from './onnx-proto.gen.js';
 import { WebRnnError } from '../errors.js';
 import { ONNX_DTYPE, ONNX_DTYPE_NAME, sizeOf, type OnnxType, type OnnxValue } from './onnx-value.js';
 
-let root: typeof onnxProto.onnx | undefined;
+/** The ONNX protobuf decoder (src/io/onnx-proto-decode.ts). */
+export type OnnxMessages = typeof import('./onnx-proto-decode.js');
+
+let messages: OnnxMessages | undefined;
 
 /**
- * onnx-proto, imported on first use: importing webrnn never loads the protobuf code, and a bundle
- * that never reads ONNX does not need it.
+ * The ONNX protobuf code (@bufbuild/protobuf and the generated messages), imported on first use:
+ * importing webrnn never loads it, and a bundle that never reads ONNX does not need it.
  */
-export async function onnxMessages(): Promise<typeof onnxProto.onnx> {
-  if (!root) {
+export async function onnxMessages(): Promise<OnnxMessages> {
+  if (!messages) {
     try {
-      root = ((await import('onnx-proto')).default as typeof onnxProto).onnx;
+      messages = await import('./onnx-proto-decode.js');
     } catch (e) {
-      throw new WebRnnError('BAD_STATE', `reading ONNX needs the npm package onnx-proto (${(e as Error).message})`);
+      throw new WebRnnError('BAD_STATE', `reading ONNX needs the npm package @bufbuild/protobuf (${(e as Error).message})`);
     }
   }
-  return root;
+  return messages;
 }
 
 /** One attribute value, by ONNX's AttributeType. */
@@ -68,17 +72,25 @@ export interface OnnxGraph {
   nodes: OnnxNode[];
 }
 
-type Long = { toNumber(): number };
-const num = (v: number | Long | null | undefined): number => (v === null || v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber());
+// int64 fields decode as bigint. Values become the nearest double, as the executor holds them (INT64_MAX,
+// Slice's "to the end", stays a huge number); a dimension must be an exact size, so one beyond 2⁵³ is refused.
+const num = (v: number | bigint | null | undefined): number => (v === null || v === undefined ? 0 : Number(v));
+function dimension(d: bigint, what: string): number {
+  if (d < 0n || d > BigInt(Number.MAX_SAFE_INTEGER)) throw new WebRnnError('BAD_FILE', `${what}: dimension ${d} is not a tensor size (0 to 2^53 - 1)`);
+  return Number(d);
+}
 const text = (b: Uint8Array | null | undefined): string => (b ? new TextDecoder().decode(b) : '');
 
+/** The TensorProto fields a value is decoded from (absent ones read as empty). */
+export type TensorFields = Partial<Pick<TensorProto, 'dims' | 'dataType' | 'dataLocation' | 'rawData' | 'floatData' | 'doubleData' | 'int32Data' | 'int64Data' | 'uint64Data'>>;
+
 /** Decodes an ONNX TensorProto (typed fields or raw little-endian bytes) into a value. */
-export function decodeTensor(t: onnxProto.onnx.ITensorProto, what: string): OnnxValue {
+export function decodeTensor(t: TensorFields, what: string): OnnxValue {
   const dt = t.dataType ?? 0;
   const type = ONNX_DTYPE[dt];
   if (!type) throw new WebRnnError('BAD_FILE', `${what}: tensor element type ${ONNX_DTYPE_NAME[dt] ?? dt} is not supported (FLOAT, DOUBLE and the integer/bool types are)`);
   if (t.dataLocation === 1) throw new WebRnnError('BAD_FILE', `${what}: tensor data is stored in an external file, which is not supported (save the model with all tensors inside)`);
-  const shape = (t.dims ?? []).map((d) => num(d));
+  const shape = (t.dims ?? []).map((d) => dimension(d, what));
   const n = sizeOf(shape);
   const out = type === 'float32' ? new Float32Array(n) : new Float64Array(n);
   const raw = t.rawData;
@@ -103,7 +115,7 @@ export function decodeTensor(t: onnxProto.onnx.ITensorProto, what: string): Onnx
     }
     return { type, shape, data: out };
   }
-  const field: ArrayLike<number | Long> =
+  const field: ArrayLike<number | bigint> =
     type === 'float32' ? (t.floatData ?? [])
       : type === 'float64' ? (t.doubleData ?? [])
         : type === 'int64' ? (t.int64Data ?? [])
@@ -114,7 +126,7 @@ export function decodeTensor(t: onnxProto.onnx.ITensorProto, what: string): Onnx
   return { type, shape, data: out };
 }
 
-function decodeAttr(a: onnxProto.onnx.IAttributeProto, what: string): OnnxAttr {
+function decodeAttr(a: AttributeProto, what: string): OnnxAttr {
   switch (a.type) {
     case 1: return { kind: 'float', value: a.f ?? 0 };
     case 2: return { kind: 'int', value: num(a.i) };
@@ -127,14 +139,15 @@ function decodeAttr(a: onnxProto.onnx.IAttributeProto, what: string): OnnxAttr {
   }
 }
 
-function decodeIo(v: onnxProto.onnx.IValueInfoProto): OnnxIo {
-  const tt = v.type?.tensorType;
+function decodeIo(v: ValueInfoProto, source: string): OnnxIo {
+  const tt = v.type?.value.case === 'tensorType' ? v.type.value.value : undefined;
   const dt = tt?.elemType ?? 0;
+  const what = `${source}: graph value "${v.name}"`;
   return {
     name: v.name ?? '',
     type: ONNX_DTYPE[dt],
     typeName: ONNX_DTYPE_NAME[dt] ?? String(dt),
-    shape: tt?.shape ? (tt.shape.dim ?? []).map((d) => (d.dimValue !== null && d.dimValue !== undefined && num(d.dimValue) > 0 ? num(d.dimValue) : d.dimParam || null)) : undefined,
+    shape: tt?.shape ? (tt.shape.dim ?? []).map((d) => (d.value.case === 'dimValue' && d.value.value > 0n ? dimension(d.value.value, what) : (d.value.case === 'dimParam' && d.value.value) || null)) : undefined,
   };
 }
 
@@ -147,10 +160,10 @@ function decodeIo(v: onnxProto.onnx.IValueInfoProto): OnnxIo {
  * console.log(g.inputs.map((i) => i.name), g.nodes.map((n) => n.opType));
  */
 export async function parseOnnx(bytes: Uint8Array, source = 'model'): Promise<OnnxGraph> {
-  const onnx = await onnxMessages();
-  let m: onnxProto.onnx.ModelProto;
+  const { decodeModelProto } = await onnxMessages();
+  let m: ModelProto;
   try {
-    m = onnx.ModelProto.decode(bytes);
+    m = decodeModelProto(bytes);
   } catch (e) {
     throw new WebRnnError('BAD_FILE', `${source}: not an ONNX model (${(e as Error).message})`);
   }
@@ -173,8 +186,8 @@ export async function parseOnnx(bytes: Uint8Array, source = 'model'): Promise<On
     opset,
     irVersion: num(m.irVersion),
     producer: `${m.producerName ?? ''} ${m.producerVersion ?? ''}`.trim(),
-    inputs: (g.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map(decodeIo),
-    outputs: (g.output ?? []).map(decodeIo),
+    inputs: (g.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map((v) => decodeIo(v, source)),
+    outputs: (g.output ?? []).map((v) => decodeIo(v, source)),
     initializers,
     nodes,
   };

@@ -1,13 +1,18 @@
 /**
- * Builds ONNX model files with onnx-proto (protobufjs): what `webrnn convert` writes, and what tests
+ * Builds ONNX model files with the @bufbuild/protobuf code generated from onnx.proto
+ * (src/io/onnx-proto.gen.ts): what `webrnn convert` writes, and what tests
  * use to hand-build graphs with attributes exporters never emit. Tensors are stored as raw
  * little-endian data, as onnx's own helpers do.
  */
-import onnxProto from 'onnx-proto';
+import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { WebRnnError } from '../errors.js';
+import { AttributeProto_AttributeType as A, ModelProtoSchema, type AttributeProtoSchema, type TensorProtoSchema, type ValueInfoProtoSchema } from './onnx-proto.gen.js';
 import type { OnnxType, OnnxValue } from './onnx-value.js';
 
-const { onnx } = onnxProto;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+/** A number as an int64 field: truncated toward zero, saturated at the int64 range, NaN as 0. */
+const int64 = (x: number): bigint => (Number.isNaN(x) ? 0n : x <= -(2 ** 63) ? INT64_MIN : x >= 2 ** 63 ? INT64_MAX : BigInt(Math.trunc(x)));
 
 const DTYPE_OF: Record<OnnxType, number> = { float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, bool: 9, float64: 11, uint32: 12, uint64: 13 };
 
@@ -44,7 +49,7 @@ export const floatAttr = (v: number): { float: number } => ({ float: v });
 export const floatsAttr = (v: number[]): { floats: number[] } => ({ floats: v });
 
 /** An OnnxValue as a TensorProto (raw little-endian data). */
-export function tensorProto(name: string, v: OnnxValue): onnxProto.onnx.ITensorProto {
+export function tensorProto(name: string, v: OnnxValue): MessageInitShape<typeof TensorProtoSchema> {
   const n = v.data.length;
   const width: Record<OnnxType, number> = { float32: 4, float64: 8, int64: 8, uint64: 8, int32: 4, uint32: 4, int16: 2, uint16: 2, int8: 1, uint8: 1, bool: 1 };
   const raw = new Uint8Array(n * width[v.type]);
@@ -64,28 +69,28 @@ export function tensorProto(name: string, v: OnnxValue): onnxProto.onnx.ITensorP
       case 'uint8': case 'bool': dv.setUint8(i, x); break;
     }
   }
-  return { name, dataType: DTYPE_OF[v.type], dims: v.shape, rawData: raw };
+  return { name, dataType: DTYPE_OF[v.type], dims: v.shape.map(int64), rawData: raw };
 }
 
-function attrProto(name: string, v: AttrInput): onnxProto.onnx.IAttributeProto {
-  const A = onnx.AttributeProto.AttributeType;
+function attrProto(name: string, v: AttrInput): MessageInitShape<typeof AttributeProtoSchema> {
   const enc = (s: string) => new TextEncoder().encode(s);
-  if (typeof v === 'number') return Number.isInteger(v) ? { name, type: A.INT, i: v } : { name, type: A.FLOAT, f: v };
+  if (typeof v === 'number') return Number.isInteger(v) ? { name, type: A.INT, i: int64(v) } : { name, type: A.FLOAT, f: v };
   if (typeof v === 'string') return { name, type: A.STRING, s: enc(v) };
   if (Array.isArray(v)) {
     if (v.length && typeof v[0] === 'string') return { name, type: A.STRINGS, strings: (v as string[]).map(enc) };
     const nums = v as number[];
-    return nums.every(Number.isInteger) ? { name, type: A.INTS, ints: nums } : { name, type: A.FLOATS, floats: nums };
+    return nums.every(Number.isInteger) ? { name, type: A.INTS, ints: nums.map(int64) } : { name, type: A.FLOATS, floats: nums };
   }
   if ('float' in v) return { name, type: A.FLOAT, f: v.float };
   if ('floats' in v) return { name, type: A.FLOATS, floats: v.floats };
   return { name, type: A.TENSOR, t: tensorProto(name, v) };
 }
 
-function ioProto(io: IoInput): onnxProto.onnx.IValueInfoProto {
+function ioProto(io: IoInput): MessageInitShape<typeof ValueInfoProtoSchema> {
+  const dim = (d: number | string) => ({ value: typeof d === 'number' ? { case: 'dimValue' as const, value: int64(d) } : { case: 'dimParam' as const, value: d } });
   return {
     name: io.name,
-    type: { tensorType: { elemType: DTYPE_OF[io.type], ...(io.shape ? { shape: { dim: io.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) } },
+    type: { value: { case: 'tensorType', value: { elemType: DTYPE_OF[io.type], ...(io.shape ? { shape: { dim: io.shape.map(dim) } } : {}) } } },
   };
 }
 
@@ -106,10 +111,10 @@ export function encodeOnnx(m: ModelInput): Uint8Array {
     used.add(name);
     return { name, opType: n.op, input: n.inputs, output: n.outputs, attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attrProto(k, v)) };
   });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
+  const model = create(ModelProtoSchema, {
+    irVersion: 8n,
     producerName: m.producer ?? 'webrnn',
-    opsetImport: [{ domain: '', version: m.opset ?? 17 }],
+    opsetImport: [{ domain: '', version: int64(m.opset ?? 17) }],
     graph: {
       name: 'webrnn',
       node: nodes,
@@ -118,5 +123,5 @@ export function encodeOnnx(m: ModelInput): Uint8Array {
       initializer: Object.entries(m.initializers ?? {}).map(([k, v]) => tensorProto(k, v)),
     },
   });
-  return onnx.ModelProto.encode(model).finish();
+  return toBinary(ModelProtoSchema, model);
 }
