@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages webrnn's tests need on a Debian 12 machine without a GPU, idempotently:
 #  - Mesa lavapipe (software Vulkan) from bookworm-backports: Dawn (npm `webgpu`) rejects bookworm's Mesa 22.3
-#  - Debian chromium for the headless-browser tests (puppeteer-core drives /usr/bin/chromium)
+#  - Debian chromium for the headless-browser tests (puppeteer-core drives /usr/bin/chromium), and
+#    protobuf-compiler (protoc), with which a test regenerates src/io/onnx-proto.gen.ts to compare
 #  - python3-torch, only to regenerate PyTorch fixtures (the committed fixtures need nothing)
-# --no-browser skips chromium (npm start needs only lavapipe). Skips everything already present. Needs root (or sudo) for apt-get.
+# --no-browser skips chromium and protoc (npm start needs only lavapipe). Skips everything already present. Needs root (or sudo) for apt-get.
 set -euo pipefail
 want_torch=0
 want_chromium=1
@@ -23,13 +24,15 @@ have_lavapipe() {
   return 1
 }
 have_chromium() { [ -x /usr/bin/chromium ]; }
+have_protoc() { command -v protoc >/dev/null; }
 have_torch() { /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; }
 
 need=()
 have_lavapipe || need+=(lavapipe)
 if [ $want_chromium = 1 ] && ! have_chromium; then need+=(chromium); fi
+if [ $want_chromium = 1 ] && ! have_protoc; then need+=(protoc); fi
 if [ $want_torch = 1 ] && ! have_torch; then need+=(torch); fi
-if [ ${#need[@]} = 0 ]; then echo "setup-system: lavapipe$([ $want_chromium = 1 ] && echo ', chromium')$([ $want_torch = 1 ] && echo ', torch') already installed"; exit 0; fi
+if [ ${#need[@]} = 0 ]; then echo "setup-system: lavapipe$([ $want_chromium = 1 ] && echo ', chromium, protoc')$([ $want_torch = 1 ] && echo ', torch') already installed"; exit 0; fi
 echo "setup-system: installing ${need[*]}"
 
 if ! command -v apt-get >/dev/null; then
@@ -56,6 +59,7 @@ for n in "${need[@]}"; do
   case $n in
     lavapipe) $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null ;;
     chromium) pk+=(chromium) ;;
+    protoc) pk+=(protobuf-compiler) ;;
     torch) pk+=(python3-torch python3-numpy) ;;
   esac
 done
