@@ -187,6 +187,21 @@ describe('the packed package, installed', () => {
 });
 
 describe('inside the repository', () => {
+  test('every name the README imports is exported by the entry point it names', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const imports = [...readme.matchAll(/import \{([^}]*)\} from '(webrnn[^']*)'/g)];
+    expect(imports.length).toBeGreaterThan(3);
+    const missing: string[] = [];
+    for (const [, names, entry] of imports) {
+      const report = readFileSync(join(root, 'api', `${entry.replace('/', '-')}.api.md`), 'utf8');
+      for (const raw of names.split(',')) {
+        const name = raw.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0];
+        if (name && !new RegExp(`^export (declare )?(abstract )?(class|function|const|interface|type|enum) ${name}\\b`, 'm').test(report)) missing.push(`${name} from '${entry}'`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   test('the examples type-check against the entry points they import (webrnn, webrnn/node)', () => {
     const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'examples', 'tsconfig.json')], { encoding: 'utf8' });
     expect(`${r.stdout}${r.stderr}`).toBe('');
