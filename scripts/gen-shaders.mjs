@@ -7,7 +7,7 @@
 //      to shaders/, inside shaders/shared/) is replaced by that snippet's text, recursively. A snippet
 //      reached again (directly or through another snippet) is left out: each is in a kernel at most
 //      once. An unknown or cyclic include, any other `//!` directive, or a snippet that no kernel
-//      includes fails the build with the file and line.
+//      includes fails the build with the file and line. (shaders/README.md says how to write snippets.)
 //   2. strips `//` and (nested) `/* */` comments, trailing spaces and blank lines (WGSL has no string
 //      literals, so every `//` and `/*` outside a comment starts one);
 //   3. reflects the result with wgsl_reflect: workgroup size, bindings (uniform / storage /
@@ -18,9 +18,9 @@
 // The output is deterministic and rewritten only when its content changes (tsc and vite watchers stay
 // quiet). Run as a script (npm run build / typecheck; scripts/setup.sh rebuilds when this file or
 // shaders/ change) or import buildShaderModule() (test/shader-build.test.ts).
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 
 const INCLUDE = /^\s*\/\/!include "([^"]+)"\s*$/;
@@ -191,7 +191,8 @@ export function buildShaderModule(shadersDir) {
 }
 
 // As a script: write src/gpu/shader-sources.gen.ts when its content changes; a build error is one line.
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+// (realpath: Node runs a script through a symlinked path under its real name)
+if (process.argv[1] && existsSync(process.argv[1]) && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const out = join(root, 'src', 'gpu', 'shader-sources.gen.ts');
   try {

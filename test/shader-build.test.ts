@@ -53,6 +53,24 @@ describe('the generated kernel tables', () => {
   });
 });
 
+describe('shaders/shared', () => {
+  const wgsl = (dir: string) => readdirSync(join(shadersDir, dir)).filter((f) => f.endsWith('.wgsl')).map((f) => (dir ? `${dir}/${f}` : f));
+  const files = [...wgsl(''), ...wgsl('shared')];
+  const text = (f: string) => readFileSync(join(shadersDir, f), 'utf8');
+
+  test('every snippet opens with a header naming it and every file that includes it', () => {
+    const includers = new Map<string, string[]>();
+    for (const f of files) {
+      for (const m of text(f).matchAll(/^\s*\/\/!include "([^"]+)"/gm)) includers.set(m[1], [...(includers.get(m[1]) ?? []), f]);
+    }
+    for (const snippet of wgsl('shared')) {
+      const header = text(snippet).split('\n').filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('//') && !x.startsWith('//!'))).join('\n');
+      expect(header, snippet).toMatch(new RegExp(`^// ${snippet.slice(7, -5)}: `));
+      for (const f of includers.get(snippet) ?? []) expect(header, `${snippet} names ${f}`).toContain(f.startsWith('shared/') ? f : f.slice(0, -5));
+    }
+  });
+});
+
 describe('the generator', () => {
   let dir: string;
   afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
