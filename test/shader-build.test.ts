@@ -69,6 +69,20 @@ describe('shaders/shared', () => {
       for (const f of includers.get(snippet) ?? []) expect(header, `${snippet} names ${f}`).toContain(f.startsWith('shared/') ? f : f.slice(0, -5));
     }
   });
+
+  test('no function is written twice: identical fn text in two files belongs in a snippet', () => {
+    const seen = new Map<string, string>();
+    for (const f of files) {
+      const code = stripComments(text(f));
+      // a top-level fn runs to its line "}" (or ends on its own line)
+      for (const m of code.matchAll(/^fn (\w+)\((?:[^\n]*\}\n|[^]*?\n\}\n)/gm)) {
+        const body = m[0].replace(/\s+/g, ' ');
+        expect(seen.get(body), `fn ${m[1]} of ${f}`).toBeUndefined();
+        seen.set(body, f);
+      }
+    }
+    expect(seen.size).toBeGreaterThan(50);
+  });
 });
 
 describe('the generator', () => {
