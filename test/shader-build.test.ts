@@ -9,7 +9,9 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 // @ts-expect-error a plain .mjs build script without type declarations
 import { buildKernels, buildShaderModule, stripComments } from '../scripts/gen-shaders.mjs';
+import { Kernel, type KernelName } from '../src/gpu/kernel.js';
 import { kernels } from '../src/gpu/shader-sources.gen.js';
+import { WebRnnError } from '../src/errors.js';
 
 const root = join(import.meta.dirname, '..');
 const shadersDir = join(root, 'shaders');
@@ -21,7 +23,8 @@ describe('the generated kernel tables', () => {
     const files = readdirSync(shadersDir).filter((f) => f.endsWith('.wgsl')).map((f) => f.slice(0, -5)).sort();
     expect(names).toEqual(files);
     // a stale generated file (shaders edited, build not rerun) would test old code below
-    expect(readFileSync(join(root, 'src', 'gpu', 'shader-sources.gen.ts'), 'utf8')).toBe(buildShaderModule(shadersDir));
+    const fresh = readFileSync(join(root, 'src', 'gpu', 'shader-sources.gen.ts'), 'utf8') === buildShaderModule(shadersDir);
+    expect(fresh, 'src/gpu/shader-sources.gen.ts is not what shaders/ builds now: run npm run build').toBe(true);
   });
 
   test.each(names)('%s: workgroup size, bindings and uniform layouts are what wgsl_reflect reads from its code', (name) => {
@@ -43,6 +46,14 @@ describe('the generated kernel tables', () => {
       uniforms[u.name] = { size: Math.max(16, Math.ceil(u.size / 16) * 16), members: members.map((m) => [m.name, m.offset, m.type.name]) };
     }
     expect(k.uniforms).toEqual(uniforms);
+  });
+
+  test('a name from untyped code that is no kernel (nor an Object member) is a BAD_STATE error', () => {
+    for (const name of ['no_such', 'constructor', 'toString']) {
+      const make = () => new Kernel({} as GPUDevice, name as KernelName);
+      expect(make).toThrow(WebRnnError);
+      expect(make).toThrow(`no kernel named ${name} in shaders/`);
+    }
   });
 
   test.each(names)('%s: its code has no comments, includes or blank lines', (name) => {
