@@ -48,6 +48,12 @@ describe('the generated kernel tables', () => {
     expect(k.uniforms).toEqual(uniforms);
   });
 
+  test('nothing under src/ imports wgsl_reflect (a devDependency: it must stay out of user bundles)', () => {
+    const ts = (readdirSync(join(root, 'src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+    expect(ts.length).toBeGreaterThan(20);
+    for (const f of ts) expect(readFileSync(join(root, 'src', f), 'utf8'), f).not.toMatch(/['"]wgsl_reflect(\/[^'"]*)?['"]/);
+  });
+
   test('a name from untyped code that is no kernel (nor an Object member) is a BAD_STATE error', () => {
     for (const name of ['no_such', 'constructor', 'toString']) {
       const make = () => new Kernel({} as GPUDevice, name as KernelName);
