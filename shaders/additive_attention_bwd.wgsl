@@ -38,7 +38,7 @@ struct Step { s: u32 }
 const WG = 64u;
 var<workgroup> red: array<f32, WG>;
 
-fn tanh_f(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
+//!include "shared/tanh_clamped.wgsl"
 
 @compute @workgroup_size(64, 1, 1)
 fn additive_attention_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -78,7 +78,7 @@ fn additive_attention_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_
     var dv = 0.0;
     for (var j = 0u; j < len; j++) {
       let ki = (j * B + b) * P.N + n;
-      let u = tanh_f(qn + qk[P.k_off + ki]);
+      let u = tanh_clamped(qn + qk[P.k_off + ki]);
       let de = dscore[al + j];
       let dp = de * vn * (1.0 - u * u);
       dv += de * u;

@@ -30,8 +30,7 @@ struct Step { s: u32 }
 const WG = 64u;
 var<workgroup> red: array<f32, WG>;
 
-// tanh through exp overflows to NaN on some backends for |x| ≳ 44; tanh(±15) is ±1 in f32 already.
-fn tanh_f(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
+//!include "shared/tanh_clamped.wgsl"
 
 @compute @workgroup_size(64, 1, 1)
 fn additive_attention_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -47,7 +46,7 @@ fn additive_attention_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_
   for (var j = lid; j < len; j += WG) {
     let k = P.k_off + (j * B + b) * P.N;
     var e = 0.0;
-    for (var n = 0u; n < P.N; n++) { e += w[P.v_off + n] * tanh_f(qk[q + n] + qk[k + n]); }
+    for (var n = 0u; n < P.N; n++) { e += w[P.v_off + n] * tanh_clamped(qk[q + n] + qk[k + n]); }
     alpha[al + j] = e;
     m = max(m, e);
   }

@@ -13,7 +13,6 @@
 // Grid: x = max(1, ceil(n / chunk)) workgroups of 256.
 
 struct Params { n: u32, F: u32, chunk: u32 }
-struct Call { scale: f32, mask_mode: u32 }  // written before each submission
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;              // (n) logits
@@ -23,22 +22,21 @@ struct Call { scale: f32, mask_mode: u32 }  // written before each submission
 @group(0) @binding(5) var<storage, read_write> grad: array<f32>;     // (n) dL/dx
 @group(0) @binding(6) var<storage, read_write> partial: array<f32>;  // (ceil(n / chunk))
 
-const WG = 256u;
-var<workgroup> red: array<f32, WG>;
+//!include "shared/chunk_sum.wgsl"
+//!include "shared/loss_weight.wgsl"
 
 fn log1p_small(z: f32) -> f32 {
   if (z < 1e-4) { return z * (1.0 - 0.5 * z); }
   return log(1.0 + z);
 }
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn bce_with_logits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let start = wid.x * P.chunk;
   let end = min(start + P.chunk, P.n);
   var s = 0.0;
   for (var i = start + lid; i < end; i += WG) {
-    var w = call.scale;
-    if (call.mask_mode == 1u) { w *= mask[i]; } else if (call.mask_mode == 2u) { w *= mask[i / P.F]; }
+    let w = loss_weight(i);
     if (w == 0.0) {
       grad[i] = 0.0;
       continue;
@@ -50,11 +48,6 @@ fn bce_with_logits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocat
     s += w * (max(xv, 0.0) - xv * yv + log1p_small(e));
     grad[i] = w * (sig - yv);
   }
-  red[lid] = s;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k >>= 1u) {
-    if (lid < k) { red[lid] += red[lid + k]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { partial[wid.x] = red[0]; }
+  let total = workgroup_sum(lid, s);
+  if (lid == 0u) { partial[wid.x] = total; }
 }

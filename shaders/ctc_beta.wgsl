@@ -25,19 +25,10 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> beta: array<f32>;    // (T, B, S) log β
 
 const WG = 64u;
-const NEG = -1e30;
 var<workgroup> red: array<f32, WG>;
 
-fn lse2(a: f32, b: f32) -> f32 {
-  let m = max(a, b);
-  if (m <= -1e29) { return NEG; }
-  return m + log(exp(a - m) + exp(b - m));
-}
-
-fn label(b: u32, s: u32) -> u32 {
-  if ((s & 1u) == 0u) { return P.blank; }
-  return info[info[b * 4u + 2u] + (s >> 1u)];
-}
+//!include "shared/ctc_log_space.wgsl"
+//!include "shared/ctc_labels.wgsl"
 
 @compute @workgroup_size(64, 1, 1)
 fn ctc_beta(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -65,7 +56,7 @@ fn ctc_beta(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
           if (s + 1u < Sb) { a = lse2(a, beta[next + s + 1u]); }
           if (s + 2u < Sb && (s & 1u) == 1u && ls != label(b, s + 2u)) { a = lse2(a, beta[next + s + 2u]); }
         }
-        let v = select(a + lp[row + ls], NEG, a <= -1e29);
+        let v = select(a + lp[row + ls], NEG, a <= IMPOSSIBLE);
         beta[cur + s] = v;
         m = max(m, v);
       }
@@ -80,7 +71,7 @@ fn ctc_beta(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     if (t < Tb && live) {
       for (var s = lid; s < Sb; s += WG) {
         let v = beta[cur + s];
-        beta[cur + s] = select(v - c, NEG, v <= -1e29);
+        beta[cur + s] = select(v - c, NEG, v <= IMPOSSIBLE);
       }
     }
     workgroupBarrier();

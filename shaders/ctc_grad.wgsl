@@ -29,13 +29,8 @@ struct Params {
 @group(0) @binding(5) var<storage, read> weights: array<f32>;       // (B)
 @group(0) @binding(6) var<storage, read_write> grad: array<f32>;    // (T, B, C)
 
-const NEG = -1e30;
-
-fn lse2(a: f32, b: f32) -> f32 {
-  let m = max(a, b);
-  if (m <= -1e29) { return NEG; }
-  return m + log(exp(a - m) + exp(b - m));
-}
+//!include "shared/ctc_log_space.wgsl"
+//!include "shared/ctc_labels.wgsl"
 
 @compute @workgroup_size(64, 1, 1)
 fn ctc_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -52,13 +47,11 @@ fn ctc_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     return;
   }
   let Sb = 2u * info[b * 4u + 1u] + 1u;
-  let off = info[b * 4u + 2u];
   for (var c = 0u; c < P.C; c++) { grad[base + c] = NEG; }
   let ab = r * P.S;
   var Z = NEG;
   for (var s = 0u; s < Sb; s++) {
-    var c = P.blank;
-    if ((s & 1u) == 1u) { c = info[off + (s >> 1u)]; }
+    let c = label(b, s);
     let a = alpha[ab + s] + beta[ab + s];
     grad[base + c] = lse2(grad[base + c], a);
     Z = lse2(Z, a - lp[base + c]);

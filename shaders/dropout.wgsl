@@ -5,7 +5,7 @@
 //
 // The mask is a pure function of (seed, call, i), so the backward multiplies the incoming gradient by
 // exactly the forward's mask without storing it; `call` changes at every forward, giving fresh masks.
-// hash = murmur3's 32-bit finaliser over a mix of the three words. Grid: x = ceil(n / 64).
+// hash = shared/counter_hash.wgsl's, with the layer as its stream. Grid: x = ceil(n / 64).
 
 struct Params {
   n: u32,
@@ -20,21 +20,13 @@ struct Call { seed: u32, call: u32, enabled: u32 }  // enabled = 0: evaluation m
 @group(0) @binding(1) var<uniform> C: Call;
 @group(0) @binding(2) var<storage, read_write> x: array<f32>;  // (T, B, F) activations or their gradients
 
-fn fmix(h0: u32) -> u32 {
-  var h = h0;
-  h ^= h >> 16u;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13u;
-  h *= 0xc2b2ae35u;
-  h ^= h >> 16u;
-  return h;
-}
+//!include "shared/counter_hash.wgsl"
 
 @compute @workgroup_size(64, 1, 1)
 fn dropout(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x + gid.y * 65535u * 64u;
   if (i >= P.n || C.enabled == 0u) { return; }
-  let h = fmix(fmix(fmix(C.seed ^ 0x9e3779b9u) ^ (C.call * 0x632be5abu + P.layer)) ^ i);
+  let h = counter_hash(C.seed, C.call, P.layer, i);
   let k = P.off + i;
   x[k] = select(0.0, x[k] * P.scale, h >= P.threshold);
 }

@@ -23,15 +23,9 @@ struct Ring { slot: u32 }  // written before each submission: where this step's 
 @group(0) @binding(2) var<storage, read> partials: array<vec2<f32>>;  // (parts)
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;       // (4 + 2·R)
 
-const WG = 256u;
-var<workgroup> sums: array<f32, WG>;
-var<workgroup> bads: array<u32, WG>;
+//!include "shared/flagged_sum.wgsl"
 
-fn non_finite(x: f32) -> bool {
-  return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
-}
-
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn grad_norm(@builtin(local_invocation_id) lid: vec3<u32>) {
   var s = 0.0;
   var bad = 0u;
@@ -40,16 +34,7 @@ fn grad_norm(@builtin(local_invocation_id) lid: vec3<u32>) {
     s += p.x;
     if (p.y != 0.0) { bad = 1u; }
   }
-  sums[lid.x] = s;
-  bads[lid.x] = bad;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (lid.x < h) {
-      sums[lid.x] += sums[lid.x + h];
-      bads[lid.x] |= bads[lid.x + h];
-    }
-    workgroupBarrier();
-  }
+  flagged_sum(lid.x, s, bad);
   if (lid.x == 0u) {
     let norm = sqrt(sums[0]);
     let ok = bads[0] == 0u && !non_finite(sums[0]) && !non_finite(norm);

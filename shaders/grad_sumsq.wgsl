@@ -9,8 +9,6 @@
 // Grid: x = groups (the host caps it; a grid-stride loop covers any n), workgroup 256. Invocation
 // j = w·256 + l sums elements j, j + groups·256, … in index order; the 256 sums of a workgroup are
 // added in a fixed tree. Deterministic — same bits every run — with no atomics.
-// Non-finite values are found from their bits: WGSL lets compilers assume floats are finite, so a
-// test like x != x may be folded away.
 
 struct Params {
   n: u32,              // elements in this block
@@ -23,15 +21,9 @@ struct Params {
 @group(0) @binding(1) var<storage, read> grads: array<f32>;                // (n)
 @group(0) @binding(2) var<storage, read_write> partials: array<vec2<f32>>; // (parts): (Σ g'², bad)
 
-const WG = 256u;
-var<workgroup> sums: array<f32, WG>;
-var<workgroup> bads: array<u32, WG>;
+//!include "shared/flagged_sum.wgsl"
 
-fn non_finite(x: f32) -> bool {
-  return (bitcast<u32>(x) & 0x7f800000u) == 0x7f800000u;
-}
-
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn grad_sumsq(
   @builtin(global_invocation_id) gid: vec3<u32>,
   @builtin(local_invocation_id) lid: vec3<u32>,
@@ -47,16 +39,7 @@ fn grad_sumsq(
     if (P.has_clip_value == 1u) { g = clamp(g, -P.clip_value, P.clip_value); }
     s += g * g;
   }
-  sums[lid.x] = s;
-  bads[lid.x] = bad;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (lid.x < h) {
-      sums[lid.x] += sums[lid.x + h];
-      bads[lid.x] |= bads[lid.x + h];
-    }
-    workgroupBarrier();
-  }
+  flagged_sum(lid.x, s, bad);
   if (lid.x == 0u) {
     let total = sums[0];
     let flag = select(0.0, 1.0, bads[0] != 0u || non_finite(total));

@@ -31,26 +31,8 @@ struct Step { s: u32 }
 
 const BT = 4u;
 
-// activate: ONNX's recurrent activations, id = index in ACTIVATION_NAMES (src/config.ts); the same
-// function in every *_step_fwd kernel (test/interop-kernels.test.ts checks the copies agree).
-// tanh through exp overflows to NaN on some backends for |x| ≳ 44; tanh(±15) is ±1 in f32 already.
-fn activate(id: u32, x: f32, alpha: f32, beta: f32) -> f32 {
-  switch id {
-    case 0u: { return 1.0 / (1.0 + exp(-x)); }                         // Sigmoid
-    case 1u: { return tanh(clamp(x, -15.0, 15.0)); }                   // Tanh
-    case 2u: { return max(x, 0.0); }                                   // Relu
-    case 3u: { return alpha * x + beta; }                              // Affine
-    case 4u: { return select(alpha * x, x, x >= 0.0); }                // LeakyRelu
-    case 5u: { return select(0.0, x, x > alpha); }                     // ThresholdedRelu
-    case 6u: { return alpha * tanh(clamp(beta * x, -15.0, 15.0)); }    // ScaledTanh
-    case 7u: { return clamp(alpha * x + beta, 0.0, 1.0); }             // HardSigmoid
-    case 8u: { return select(alpha * (exp(min(x, 0.0)) - 1.0), x, x >= 0.0); } // Elu
-    case 9u: { return x / (1.0 + abs(x)); }                            // Softsign
-    default: { return select(log(1.0 + exp(x)), x, x > 20.0); }        // Softplus
-  }
-}
-// ONNX's cell clip of a pre-activation; clip = 0: none.
-fn clip_pre(x: f32, clip: f32) -> f32 { return select(x, clamp(x, -clip, clip), clip > 0.0); }
+// fn activate (ONNX's activations, by id) and fn clip_pre (ONNX's cell clip).
+//!include "shared/onnx_activations.wgsl"
 
 @compute @workgroup_size(64, 1, 1)
 fn gru_reset_gate_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -35,19 +35,13 @@ const BT = 4u;  // batch rows per invocation
 
 const JT = 4u;  // hidden units per invocation: 4×4 register blocks, 8 loads per 16 multiply-adds
 
-// PERSISTENT = true: the whole reverse sweep in one dispatch, as in lstm_step_bwd (grid [1, ceil(B / 4), D]).
-override PERSISTENT: bool = false;
+// Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
+// dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_bwd.wgsl.
+//!include "shared/step_sweep_bwd.wgsl"
 
-@compute @workgroup_size(64, 1, 1)
+@compute @workgroup_size(STEP_WG, 1, 1)
 fn gru_step_bwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  if (!PERSISTENT) {
-    step_units((wg.x * 64u + lid.x) * JT, wg.y * BT, wg.z, step.s);
-    return;
-  }
-  for (var n = 0u; n <= P.T; n++) {
-    for (var j0 = lid.x * JT; j0 < P.H; j0 += 64u * JT) { step_units(j0, wg.y * BT, wg.z, n); }
-    storageBarrier();
-  }
+  step_sweep_bwd(wg, lid);
 }
 
 // Dispatch index n (processing step s = T − 1 − n) for units j0 .. j0 + 3 and batch rows b0 .. b0 + 3.

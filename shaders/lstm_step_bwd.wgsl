@@ -36,23 +36,15 @@ struct Step { s: u32 }
 const BT = 4u;  // batch rows per invocation
 const JT = 4u;  // hidden units per invocation: 4×4 register blocks, 8 loads per 16 multiply-adds
 
-// PERSISTENT (a pipeline constant) = true: the whole reverse sweep in one dispatch. Grid
-// [1, ceil(B / 4), D]: one workgroup per (4 batch rows, direction) runs dispatch indices 0..T in order,
-// its 64 invocations covering every unit (4 per invocation, stride 256), with storageBarrier() between
-// steps so that dG<s> is visible to the whole workgroup when step s − 1 reads it. Workgroups never
-// wait for each other; same arithmetic as the per-step form, bit for bit.
-override PERSISTENT: bool = false;
+//!include "shared/tanh_clamped.wgsl"
 
-@compute @workgroup_size(64, 1, 1)
+// Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
+// dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_bwd.wgsl.
+//!include "shared/step_sweep_bwd.wgsl"
+
+@compute @workgroup_size(STEP_WG, 1, 1)
 fn lstm_step_bwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  if (!PERSISTENT) {
-    step_units((wg.x * 64u + lid.x) * JT, wg.y * BT, wg.z, step.s);
-    return;
-  }
-  for (var n = 0u; n <= P.T; n++) {
-    for (var j0 = lid.x * JT; j0 < P.H; j0 += 64u * JT) { step_units(j0, wg.y * BT, wg.z, n); }
-    storageBarrier();
-  }
+  step_sweep_bwd(wg, lid);
 }
 
 // Dispatch index n (processing step s = T − 1 − n) for units j0 .. j0 + 3 and batch rows b0 .. b0 + 3.
@@ -117,7 +109,7 @@ fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
   let og = act[base + 3u * H + j];
   let c = cs[(d * (T + 1u) + select(t, t + 1u, d == 0u)) * B * H + b * H + j];
   let cprev = cs[(d * (T + 1u) + select(t + 1u, t, d == 0u)) * B * H + b * H + j];
-  let tc = tanh(clamp(c, -15.0, 15.0));
+  let tc = tanh_clamped(c);
   let dpo = dh * tc * og * (1.0 - og);
   var dc = carry_c[ci] + dh * og * (1.0 - tc * tc);
   if (P.peephole == 1u) { dc += w[pd + 2u * H + j] * dpo; }

@@ -43,47 +43,17 @@ struct Step { s: u32 }
 
 const BT = 4u;
 
-// activate: ONNX's recurrent activations, id = index in ACTIVATION_NAMES (src/config.ts); the same
-// function in every *_step_fwd kernel (test/interop-kernels.test.ts checks the copies agree).
-// tanh through exp overflows to NaN on some backends for |x| ≳ 44; tanh(±15) is ±1 in f32 already.
-fn activate(id: u32, x: f32, alpha: f32, beta: f32) -> f32 {
-  switch id {
-    case 0u: { return 1.0 / (1.0 + exp(-x)); }                         // Sigmoid
-    case 1u: { return tanh(clamp(x, -15.0, 15.0)); }                   // Tanh
-    case 2u: { return max(x, 0.0); }                                   // Relu
-    case 3u: { return alpha * x + beta; }                              // Affine
-    case 4u: { return select(alpha * x, x, x >= 0.0); }                // LeakyRelu
-    case 5u: { return select(0.0, x, x > alpha); }                     // ThresholdedRelu
-    case 6u: { return alpha * tanh(clamp(beta * x, -15.0, 15.0)); }    // ScaledTanh
-    case 7u: { return clamp(alpha * x + beta, 0.0, 1.0); }             // HardSigmoid
-    case 8u: { return select(alpha * (exp(min(x, 0.0)) - 1.0), x, x >= 0.0); } // Elu
-    case 9u: { return x / (1.0 + abs(x)); }                            // Softsign
-    default: { return select(log(1.0 + exp(x)), x, x > 20.0); }        // Softplus
-  }
-}
-// ONNX's cell clip of a pre-activation; clip = 0: none.
-fn clip_pre(x: f32, clip: f32) -> f32 { return select(x, clamp(x, -clip, clip), clip > 0.0); }
-fn gate_f(x: f32) -> f32 { return activate(P.act_f, clip_pre(x, P.clip), P.alpha_f, P.beta_f); }
-fn gate_g(x: f32) -> f32 { return activate(P.act_g, clip_pre(x, P.clip), P.alpha_g, P.beta_g); }
+// fn gate_f, gate_g (the gates' and the candidate's nonlinearities, after the clip) and fn activate.
+//!include "shared/onnx_gates.wgsl"
 fn b_hh(bd: u32, i: u32) -> f32 { return select(0.0, w[bd + i], P.bias == 1u); }
 
-// PERSISTENT (a pipeline constant) = true: the whole sequence in one dispatch. Grid [1, ceil(B / 4), D]:
-// one workgroup per (4 batch rows, direction) runs the steps in order, its 64 invocations covering
-// every unit (stride 64), with storageBarrier() between steps so that the h<t> written by one
-// invocation is visible to all of them at step t + 1. Workgroups never wait for each other (WebGPU
-// has no grid-wide barrier); each owns its rows. Same arithmetic as the per-step form, bit for bit.
-override PERSISTENT: bool = false;
+// Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
+// dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_fwd.wgsl.
+//!include "shared/step_sweep_fwd.wgsl"
 
-@compute @workgroup_size(64, 1, 1)
+@compute @workgroup_size(STEP_WG, 1, 1)
 fn lstm_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  if (!PERSISTENT) {
-    step_unit(wg.x * 64u + lid.x, wg.y * BT, wg.z, step.s);
-    return;
-  }
-  for (var s = 0u; s < P.T; s++) {
-    for (var j = lid.x; j < P.H; j += 64u) { step_unit(j, wg.y * BT, wg.z, s); }
-    storageBarrier();
-  }
+  step_sweep_fwd(wg, lid);
 }
 
 // Step s of direction d for hidden unit j and batch rows b0 .. b0 + 3.

@@ -13,20 +13,14 @@ struct Params { n: u32, chunk: u32 }
 @group(0) @binding(1) var<storage, read> a: array<f32>;          // (n)
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;  // (ceil(n / chunk))
 
-const WG = 256u;
-var<workgroup> red: array<f32, WG>;
+//!include "shared/chunk_sum.wgsl"
 
-@compute @workgroup_size(256, 1, 1)
+@compute @workgroup_size(WG, 1, 1)
 fn reduce_sum(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let start = wid.x * P.chunk;
   let end = min(start + P.chunk, P.n);
   var s = 0.0;
   for (var i = start + lid; i < end; i += WG) { s += a[i]; }
-  red[lid] = s;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k >>= 1u) {
-    if (lid < k) { red[lid] += red[lid + k]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { out[wid.x] = red[0]; }
+  let total = workgroup_sum(lid, s);
+  if (lid == 0u) { out[wid.x] = total; }
 }

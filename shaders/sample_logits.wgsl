@@ -40,8 +40,6 @@ struct Step { t: u32, draw: u32 }
 @group(1) @binding(0) var<uniform> step: Step;
 
 override WG: u32 = 256u;
-const NONE = 0xffffffffu;
-const KEY_NEG_INF = 0x007fffffu;  // key_of(−∞)
 
 var<workgroup> red_u: array<u32, WG>;
 var<workgroup> red_i: array<u32, WG>;
@@ -49,26 +47,8 @@ var<workgroup> red_f: array<f32, WG>;
 var<workgroup> pick: atomic<u32>;
 var<workgroup> last_kept: atomic<u32>;
 
-// Order-preserving map f32 → u32 (a < b ⇔ key(a) < key(b)); −0 is +0, NaN is −∞.
-fn key_of(x: f32) -> u32 {
-  if (x != x) { return KEY_NEG_INF; }
-  let b = bitcast<u32>(select(x, 0.0, x == 0.0));
-  return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
-}
-
-fn value_of(k: u32) -> f32 {
-  return bitcast<f32>(select(~k, k & 0x7fffffffu, (k & 0x80000000u) != 0u));
-}
-
-fn fmix(h0: u32) -> u32 {
-  var h = h0;
-  h ^= h >> 16u;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13u;
-  h *= 0xc2b2ae35u;
-  h ^= h >> 16u;
-  return h;
-}
+//!include "shared/order_key.wgsl"
+//!include "shared/counter_hash.wgsl"
 
 fn sum_u(lid: u32, v: u32) -> u32 {
   workgroupBarrier();
@@ -103,7 +83,7 @@ fn argmax_key(lid: u32, k: u32, i: u32) -> vec2<u32> {
       let ok = red_u[lid + s];
       let oi = red_i[lid + s];
       let mi = red_i[lid];
-      if (oi != NONE && (mi == NONE || ok > red_u[lid] || (ok == red_u[lid] && oi < mi))) {
+      if (before(ok, oi, red_u[lid], mi)) {
         red_u[lid] = ok;
         red_i[lid] = oi;
       }
@@ -204,7 +184,7 @@ fn sample_logits(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups)
   var excl = 0.0;
   if (lid > 0u) { excl = red_f[lid - 1u]; }
   let total = red_f[WG - 1u];
-  let u = f32(fmix(fmix(fmix(S.seed ^ 0x9e3779b9u) ^ (step.draw * 0x632be5abu)) ^ r) >> 8u) * (1.0 / 16777216.0);
+  let u = f32(counter_hash(S.seed, step.draw, 0u, r) >> 8u) * (1.0 / 16777216.0);
   let goal = u * total;
   if (mine != NONE && goal >= excl && goal < incl) {
     var acc = excl;

@@ -26,27 +26,11 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<u32>;     // (R, M, 2) value bits, index
 
 const WG = 64u;
-const NONE = 0xffffffffu;
-const KEY_NEG_INF = 0x007fffffu;  // key_of(−∞)
 
 var<workgroup> red_k: array<u32, WG>;
 var<workgroup> red_i: array<u32, WG>;
 
-// Order-preserving map f32 → u32 (a < b ⇔ key(a) < key(b)); −0 is +0, NaN is −∞.
-fn key_of(x: f32) -> u32 {
-  if (x != x) { return KEY_NEG_INF; }
-  let b = bitcast<u32>(select(x, 0.0, x == 0.0));
-  return select(b | 0x80000000u, ~b, (b & 0x80000000u) != 0u);
-}
-
-fn value_of(k: u32) -> f32 {
-  return bitcast<f32>(select(~k, k & 0x7fffffffu, (k & 0x80000000u) != 0u));
-}
-
-// a before b in the order (higher key, then lower index); index NONE = no entry, after everything.
-fn before(ak: u32, ai: u32, bk: u32, bi: u32) -> bool {
-  return ai != NONE && (bi == NONE || ak > bk || (ak == bk && ai < bi));
-}
+//!include "shared/order_key.wgsl"
 
 @compute @workgroup_size(64, 1, 1)
 fn topk_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

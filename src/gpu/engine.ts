@@ -1,6 +1,6 @@
 import { WebRnnError } from '../errors.js';
 import { acquireDevice, type DeviceOptions, type Host, type LimitOverrides } from './device.js';
-import { Kernel } from './kernel.js';
+import { Kernel, type KernelName } from './kernel.js';
 import { Tensor } from './tensor.js';
 import type { Program } from './program.js';
 import { Recurrent, type RecurrentOptions } from '../layers/recurrent.js';
@@ -104,7 +104,7 @@ export class Engine {
   }
 
   /** @internal a kernel by file name, compiled on first use. */
-  kernel(name: string): Kernel {
+  kernel(name: KernelName): Kernel {
     this.checkAlive();
     let k = this.kernels.get(name);
     if (!k) {

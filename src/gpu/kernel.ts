@@ -1,6 +1,8 @@
-import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
-import { shaderSources } from './shader-sources.gen.js';
+import { kernels, type KernelName } from './shader-sources.gen.js';
+import type { BindingInfo, ReflectedKernel, UniformScalar } from './kernel-reflection.js';
 import { WebRnnError } from '../errors.js';
+
+export type { KernelName } from './shader-sources.gen.js';
 
 /** The limits a kernel checks its bindings against (Engine.limits). */
 export interface BindingLimits {
@@ -13,23 +15,11 @@ export interface BindingLimits {
 /** A buffer bound whole, or a window of one (offset and size in bytes). */
 export type BufferBinding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
 
-/** How a binding is declared in WGSL, as wgsl_reflect reads it. */
-interface BindingInfo {
-  name: string;
-  group: number;
-  binding: number;
-  kind: 'uniform' | 'storage' | 'read-only-storage';
-  /** A uniform named `step`: bound with a dynamic offset, one 256-byte slot per time step. */
-  dynamic: boolean;
-  /** WGSL type name of the variable (the uniform whose type is `Params` holds the kernel's parameters). */
-  typeName: string;
-}
-
 /** A uniform struct's byte size (rounded to 16) and its members' offsets and types. */
 export interface UniformLayout {
   variable: string;
   size: number;
-  members: Map<string, { offset: number; type: 'u32' | 'i32' | 'f32' }>;
+  members: Map<string, { offset: number; type: UniformScalar }>;
 }
 
 /** Bytes between per-step uniform slots (WebGPU's minUniformBufferOffsetAlignment is at most 256). */
@@ -37,42 +27,38 @@ export const STEP_STRIDE = 256;
 
 /**
  * One compute kernel: the WGSL file shaders/<name>.wgsl with entry point `<name>`. Its bind-group
- * layouts and its `Params` uniform layout are read from the WGSL source with wgsl_reflect, so the
- * TypeScript side cannot silently disagree with the shader. Pipelines are cached per constant set.
+ * layouts and uniform layouts were reflected from the WGSL at build time (scripts/gen-shaders.mjs),
+ * so the TypeScript side cannot silently disagree with the shader and nothing parses WGSL at run
+ * time. Pipelines are cached per constant set.
  */
 export class Kernel {
-  readonly name: string;
-  readonly workgroupSize: [number, number, number];
-  readonly bindings: BindingInfo[];
+  readonly name: KernelName;
+  readonly workgroupSize: readonly [number, number, number];
+  readonly bindings: readonly BindingInfo[];
   readonly params: UniformLayout | undefined;
   private readonly device: GPUDevice;
   private readonly module: GPUShaderModule;
   private readonly groupLayouts: GPUBindGroupLayout[];
   private readonly layout: GPUPipelineLayout;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
-  private readonly reflect: WgslReflect;
+  private readonly reflected: ReflectedKernel;
   private readonly uniforms = new Map<string, UniformLayout>();
   private readonly limits: BindingLimits;
   private bindGroups = 0;
 
-  constructor(device: GPUDevice, name: string, limits: BindingLimits = device.limits) {
-    const source = shaderSources[name];
-    if (source === undefined) throw new WebRnnError('BAD_STATE', `no kernel named ${name} in shaders/`);
+  constructor(device: GPUDevice, name: KernelName, limits: BindingLimits = device.limits) {
+    // Object.hasOwn: a name from untyped code ('constructor', …) must not find the prototype's members.
+    const reflected = Object.hasOwn(kernels, name) ? kernels[name] : undefined;
+    if (reflected === undefined) throw new WebRnnError('BAD_STATE', `no kernel named ${name} in shaders/`);
     this.device = device;
     this.limits = limits;
     this.name = name;
-    const reflect = (this.reflect = new WgslReflect(source));
-    const entry = reflect.entry.compute.find((e) => e.name === name);
-    if (!entry) throw new WebRnnError('BAD_STATE', `shaders/${name}.wgsl has no @compute fn ${name}`);
-    const ws = entry.workgroupSize as unknown as number[] | undefined;
-    this.workgroupSize = [ws?.[0] ?? 1, ws?.[1] ?? 1, ws?.[2] ?? 1];
-    this.bindings = entry.resources.map((r) => {
-      const kind = r.resourceType === 0 ? 'uniform' : r.access === 'read' ? 'read-only-storage' : 'storage';
-      return { name: r.name, group: r.group, binding: r.binding, kind, dynamic: kind === 'uniform' && r.name === 'step', typeName: r.type.name };
-    });
+    this.reflected = reflected;
+    this.workgroupSize = reflected.workgroupSize;
+    this.bindings = reflected.bindings;
     const P = this.bindings.find((b) => b.kind === 'uniform' && b.typeName === 'Params');
     this.params = P ? this.uniformLayout(P.name) : undefined;
-    this.module = device.createShaderModule({ label: name, code: source });
+    this.module = device.createShaderModule({ label: name, code: reflected.code });
     const groups = Math.max(...this.bindings.map((b) => b.group)) + 1;
     this.groupLayouts = [];
     for (let g = 0; g < groups; g++) {
@@ -111,20 +97,14 @@ export class Kernel {
 
   /**
    * The layout of any uniform struct variable of this kernel (Params or another, e.g. per-step values
-   * written before each submission), as wgsl_reflect reads it.
+   * written before each submission), as reflected at build time.
    */
   uniformLayout(variable: string): UniformLayout {
     let l = this.uniforms.get(variable);
     if (!l) {
-      const u = this.reflect.uniforms.find((x) => x.name === variable);
+      const u = Object.hasOwn(this.reflected.uniforms, variable) ? this.reflected.uniforms[variable] : undefined;
       if (!u) throw new WebRnnError('BAD_STATE', `${this.name}: no uniform named ${variable}`);
-      const members = new Map<string, { offset: number; type: 'u32' | 'i32' | 'f32' }>();
-      for (const m of (u as unknown as { members: { name: string; offset: number; type: { name: string } }[] }).members) {
-        const t = m.type.name;
-        if (t !== 'u32' && t !== 'i32' && t !== 'f32') throw new WebRnnError('BAD_STATE', `${this.name}: ${variable}.${m.name} has type ${t}; only u32/i32/f32 are packed`);
-        members.set(m.name, { offset: m.offset, type: t });
-      }
-      l = { variable, size: Math.max(16, Math.ceil(u.size / 16) * 16), members };
+      l = { variable, size: u.size, members: new Map(u.members.map(([m, offset, type]) => [m, { offset, type }])) };
       this.uniforms.set(variable, l);
     }
     return l;

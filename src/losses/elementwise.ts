@@ -26,6 +26,9 @@ const MASK_NONE = 0;
 const MASK_ELEMENT = 1;
 const MASK_ROW = 2;
 
+/** The kernels with the element-by-element loss bindings (x, y, mask, call, grad, partial). */
+type ElementwiseKernel = 'bce_with_logits' | 'mse';
+
 /**
  * The shared machinery of losses computed element by element (shaders/bce_with_logits.wgsl,
  * shaders/mse.wgsl): one fused pass writes the gradient and per-workgroup partial sums, reduce_sum
@@ -38,7 +41,7 @@ abstract class ElementwiseLoss {
 
   protected constructor(
     engine: Engine,
-    private readonly kernelName: 'bce_with_logits' | 'mse',
+    private readonly kernelName: ElementwiseKernel,
     private readonly what: string,
   ) {
     this.engine = engine;
@@ -125,7 +128,7 @@ class ElementwisePlan {
 
   constructor(
     engine: Engine,
-    kernelName: string,
+    kernelName: ElementwiseKernel,
     readonly n: number,
     readonly F: number,
   ) {

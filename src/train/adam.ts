@@ -1,12 +1,12 @@
 import type { Engine } from '../gpu/engine.js';
 import type { ParameterBlock } from '../layers/parameter-store.js';
 import { adamScalars } from './bias-correction.js';
-import { Optimizer } from './optimizer.js';
+import { Optimizer, type UpdateKernel } from './optimizer.js';
 import { resolveAdamOptions, type AdamOptions, type ResolvedAdamOptions } from './options.js';
 
 type Grid = { reduce?: number; update?: number };
 
-function adamKernel(o: ResolvedAdamOptions, decoupled: boolean) {
+function adamKernel(o: ResolvedAdamOptions, decoupled: boolean): UpdateKernel {
   return {
     kernel: 'adam_step',
     params: {

@@ -27,8 +27,8 @@ export interface OptimizerState {
 
 /** @internal what a subclass hands the base class. */
 export interface UpdateKernel {
-  /** kernel file name: sgd_step or adam_step */
-  kernel: string;
+  /** kernel file name */
+  kernel: 'sgd_step' | 'adam_step';
   /** Params of block i (everything but `n`) */
   params: Record<string, number>;
   /** slot names whose buffers the kernel binds under the same names; placeholders when not `used` */

@@ -1,4 +1,4 @@
-import type { Kernel } from '../gpu/kernel.js';
+import type { Kernel, KernelName } from '../gpu/kernel.js';
 import type { Recorder } from '../gpu/recorder.js';
 
 /**
@@ -14,7 +14,7 @@ export class StepUniform {
 
   constructor(
     private readonly rec: Recorder,
-    kernel: string,
+    kernel: KernelName,
     private readonly variable: string,
   ) {
     this.kernel = rec.engine.kernel(kernel);

@@ -1,7 +1,7 @@
 // The dropout keep-mask of shaders/dropout.wgsl, re-implemented on the CPU so tests can compose the
 // float64 reference with exactly the mask the GPU draws (test/gpu/dropout-cases.ts, test/dropout.test.ts).
 
-/** murmur3's 32-bit finaliser, as dropout.wgsl's fmix (u32 wrap-around arithmetic). */
+/** murmur3's 32-bit finaliser, as shaders/shared/counter_hash.wgsl's fmix (u32 wrap-around arithmetic). */
 export function fmix(h0: number): number {
   let h = h0 >>> 0;
   h ^= h >>> 16;
