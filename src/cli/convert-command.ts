@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import { WebRnnError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { serializeSafetensors } from '../io/safetensors.js';
-import { checkOutputPath, readInput } from './files.js';
+import { readSafetensorsFile } from '../io/file-read.js';
+import { checkOutputPath } from './files.js';
 import { UsageError } from './usage-error.js';
 
 export const CONVERT_HELP = `Usage: webrnn convert IN OUT [--nonlinearity tanh|relu] [--target all_steps|last_step]
@@ -83,13 +84,13 @@ export async function convertCommand(args: string[], out: (s: string) => void): 
   if (from === 'onnx') throw new WebRnnError('BAD_CONFIG', `converting from ONNX is not supported: a graph is a program of operators, not a list of layers; convert from the framework the model was trained in, or run ${inPath} with webrnn run --model`);
   if (from === to) throw new WebRnnError('BAD_CONFIG', `${inPath} and ${outPath} are both ${NAMES[from]}: nothing to convert`);
   if ((from !== 'torch') && (values.nonlinearity || values.target || values.names)) throw new UsageError('convert: --nonlinearity, --target and --names apply to a PyTorch input only');
-  await checkOutputPath(outPath);
+  await checkOutputPath(outPath, [{ path: inPath, what: 'IN' }], 'OUT');
 
   const { portableFromTorch, portableToTorch } = await import('../io/torch-portable.js');
   let portable;
   if (from === 'torch') {
     const { readTorchStateDict } = await import('../io/torch.js');
-    const sd = readTorchStateDict(await readInput(inPath, 'IN'), { nonlinearity: values.nonlinearity as 'tanh' | 'relu' | undefined, names });
+    const sd = readTorchStateDict(await readSafetensorsFile(inPath, 'IN'), { nonlinearity: values.nonlinearity as 'tanh' | 'relu' | undefined, names });
     portable = portableFromTorch(sd, (values.target ?? 'all_steps') as 'all_steps' | 'last_step');
   } else {
     const { readTfjsModelFiles } = await import('../io/tfjs-files.js');

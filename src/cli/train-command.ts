@@ -3,7 +3,7 @@
  * default on the Brown corpus, with a live progress bar, samples along the way, atomic checkpoints,
  * a clean stop on Ctrl-C and resumption from the last checkpoint.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
@@ -13,6 +13,7 @@ import { Vocab } from '../data/vocab.js';
 import { WebRnnError } from '../errors.js';
 import { createEngine } from '../gpu/engine.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { MAX_TEXT_BYTES, readSafetensorsFile } from '../io/file-read.js';
 import { CHAR_LM_DEFAULTS, CharLm, type CharLmSettings } from '../train/char-lm.js';
 import { readText } from './files.js';
 import { UsageError } from './usage-error.js';
@@ -62,9 +63,9 @@ async function loadData(data: string | undefined, val: string | undefined): Prom
     const docs = readBrown();
     return { name: 'brown-char', train: brownText(docs.filter((_, i) => i % 25 !== 0)), val: brownText(docs.filter((_, i) => i % 25 === 0)) };
   }
-  const text = await readText(data, '--data');
+  const text = await readText(data, '--data', MAX_TEXT_BYTES);
   const name = basename(data).replace(/\.[^.]*$/, '') || 'text';
-  if (val !== undefined) return { name, train: text, val: await readText(val, '--val') };
+  if (val !== undefined) return { name, train: text, val: await readText(val, '--val', MAX_TEXT_BYTES) };
   const cut = Math.floor(text.length * 0.95);
   return { name, train: text.slice(0, cut), val: text.slice(cut) };
 }
@@ -135,7 +136,7 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
   try {
     let resumed = false;
     if (existsSync(ckptPath) && !values.fresh) {
-      lm.restore(readFileSync(ckptPath), ckptPath);
+      lm.restore(await readSafetensorsFile(ckptPath, 'checkpoint'), ckptPath);
       resumed = true;
     }
     await writeFileAtomic(join(dir, 'vocab.json'), new TextEncoder().encode(JSON.stringify(vocab.toJSON())));

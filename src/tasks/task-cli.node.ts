@@ -4,13 +4,13 @@
  * periodic atomic checkpoints, time budget and a clean stop on Ctrl-C.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { UsageError } from '../cli/usage-error.js';
 import { WebRnnError } from '../errors.js';
 import { parseCheckpoint, type Checkpoint } from '../io/checkpoint.js';
+import { readSafetensorsFile } from '../io/file-read.js';
 import type { SequenceTask } from './sequence-task.js';
 
 /** The checkpoint's file name in a model folder. */
@@ -51,13 +51,7 @@ export const positiveInt = (x: number) => Number.isInteger(x) && x >= 1;
 export async function readModelFolder(dir: string, what: string, trainCommand: string): Promise<Checkpoint> {
   const path = join(dir, CHECKPOINT_FILE);
   if (!existsSync(path)) throw new WebRnnError('BAD_FILE', `no ${what} in ${dir} (no ${CHECKPOINT_FILE}): train one first with \`${trainCommand}\` (a few minutes)`);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new WebRnnError('BAD_FILE', `cannot read ${path}: ${(e as Error).message}`);
-  }
-  return parseCheckpoint(bytes, path);
+  return parseCheckpoint(await readSafetensorsFile(path, 'checkpoint'), path);
 }
 
 /**
