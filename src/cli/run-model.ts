@@ -4,7 +4,6 @@
  * as the model's inputs; the result holds the model's outputs under their names.
  * Everything is read and checked before the engine is created.
  */
-import { readFile } from 'node:fs/promises';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { OnnxModel } from '../io/onnx-model.js';
@@ -22,11 +21,9 @@ export interface ModelJob {
 }
 
 async function loadTfjs(path: string, inputs: Map<string, SafeTensor>, inputPath: string): Promise<ModelJob> {
-  const { readTfjsModelFiles } = await import('../io/tfjs-files.js');
+  const { readTfjsModelFromDisk } = await import('../io/tfjs-files.node.js');
   const { TfjsModel } = await import('../io/tfjs-model.js');
-  const art = await readTfjsModelFiles(path, (p) => readFile(p).catch((e: NodeJS.ErrnoException) => {
-    throw new WebRnnError('BAD_FILE', `cannot read ${p}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
-  }));
+  const art = await readTfjsModelFromDisk(path, '--model');
   const model = TfjsModel.fromArtifacts(art, path);
   const feeds = model.feedsFromSafetensors(inputs, inputPath);
   for (const n of model.inputNames) if (!feeds[n]) throw new WebRnnError('BAD_FILE', `${inputPath}: missing model input "${n}"`);

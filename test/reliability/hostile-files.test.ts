@@ -149,3 +149,34 @@ describe('inputs: regular files of a bounded size', () => {
     await expect(first()).rejects.toThrow(/cannot read text file .*zero\.txt: is a character device, not a regular file/);
   });
 });
+describe('tfjs weight files stay in the model folder', () => {
+  test('a weight file linked to a file outside (or to /proc/self/environ) is refused; links inside work', () => {
+    const a = join(dir, 'tfjs-a');
+    mkdirSync(a);
+    const made = webrnn(['convert', TORCH, join(a, 'm.json')]);
+    expect(made.status, made.stderr).toBe(0);
+    const weights = readFileSync(join(a, 'm.json'), 'utf8').match(/"paths":\["([^"]+)"\]/)![1]!;
+
+    const b = join(dir, 'tfjs-b');
+    mkdirSync(b);
+    copyFileSync(join(a, 'm.json'), join(b, 'm.json'));
+    symlinkSync(join(a, weights), join(b, weights));
+    const out = join(dir, 'stolen.safetensors');
+    fails(webrnn(['convert', join(b, 'm.json'), out]), new RegExp(`weight file .*${weights.replace(/\./g, '\\.')} is .*tfjs-a.*, outside the model's folder`));
+    expect(existsSync(out)).toBe(false);
+
+    rmSync(join(b, weights));
+    symlinkSync('/proc/self/environ', join(b, weights));
+    fails(webrnn(['convert', join(b, 'm.json'), out]), /outside the model's folder/);
+    expect(existsSync(out)).toBe(false);
+
+    // a link that stays inside the folder is fine
+    const c = join(dir, 'tfjs-c');
+    mkdirSync(join(c, 'store'), { recursive: true });
+    copyFileSync(join(a, 'm.json'), join(c, 'm.json'));
+    copyFileSync(join(a, weights), join(c, 'store', 'w.bin'));
+    symlinkSync(join(c, 'store', 'w.bin'), join(c, weights));
+    const ok = webrnn(['convert', join(c, 'm.json'), join(dir, 'ok.safetensors')]);
+    expect(ok.status, ok.stderr).toBe(0);
+  });
+});
