@@ -8,7 +8,7 @@ import { readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { WebRnnError } from '../errors.js';
-import { processExists } from '../io/atomic-write.js';
+import { checkOutputTarget, processExists } from '../io/atomic-write.js';
 import { fsError } from '../io/fs-error.js';
 
 /** The lock file in a run folder while a training runs in it; it holds the trainer's pid. */
@@ -22,9 +22,11 @@ function contents(names: string[]): string[] {
 /**
  * Refuses an --out folder that holds files but is not a run folder of `command`: it must hold
  * `marker` (model.json for train, checkpoint.safetensors for the task trainers) and `check(path of
- * marker)` must accept it (throw to refuse). A missing or empty folder is fine. Nothing is written.
+ * marker)` must accept it (throw to refuse); each of the files the command writes there (`outputs`)
+ * must be replaceable (see checkOutputTarget: not a FIFO, folder or dangling link). A missing or
+ * empty folder is fine. Nothing is written: this runs before any GPU work.
  */
-export async function checkRunFolderKind(dir: string, command: string, marker: string, check: (path: string) => Promise<void>): Promise<void> {
+export async function checkRunFolderKind(dir: string, command: string, marker: string, outputs: readonly string[], check: (path: string) => Promise<void>): Promise<void> {
   let names: string[];
   try {
     names = contents(await readdir(dir));
@@ -43,6 +45,7 @@ export async function checkRunFolderKind(dir: string, command: string, marker: s
     if (!(e instanceof WebRnnError)) throw e;
     throw new WebRnnError('BAD_FILE', `--out ${dir} is not a run folder of webrnn ${command} (${e.message}); ${startOver}`);
   }
+  for (const name of outputs) if (names.includes(name)) await checkOutputTarget(join(dir, name), '--out file');
 }
 
 /** A locked run folder; release() when the run ends, whatever the outcome. */

@@ -18,7 +18,7 @@ import { MAX_TEXT_BYTES, readSafetensorsFile } from '../io/file-read.js';
 import { fsError } from '../io/fs-error.js';
 import { CHAR_LM_DEFAULTS, CharLm, type CharLmSettings } from '../train/char-lm.js';
 import { readText } from './files.js';
-import { MODEL_FILE, readRunSettings } from './model-dir.js';
+import { CHECKPOINT_FILE, MODEL_FILE, readRunSettings, VOCAB_FILE } from './model-dir.js';
 import { checkRunFolderKind, claimRunFolder } from './run-folder.js';
 import { StopSignals } from './stop-signals.js';
 import { UsageError } from './usage-error.js';
@@ -137,7 +137,7 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
 
   // An unrelated folder is refused before anything is written; the folder is locked for the run, and
   // one this run created is removed again when the settings are rejected (the model below checks them).
-  await checkRunFolderKind(dir, 'train', MODEL_FILE, async (path) => void (await readRunSettings(path)));
+  await checkRunFolderKind(dir, 'train', MODEL_FILE, [MODEL_FILE, VOCAB_FILE, CHECKPOINT_FILE], async (path) => void (await readRunSettings(path)));
   const folder = await claimRunFolder(dir, 'train');
   let engine: Engine | undefined;
   let lm: CharLm;

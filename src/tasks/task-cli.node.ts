@@ -61,7 +61,7 @@ export async function readModelFolder(dir: string, what: string, trainCommand: s
  * position records it): an unrelated folder would have its checkpoint.safetensors overwritten.
  */
 export async function checkTaskFolder(dir: string, command: string, kind: string): Promise<void> {
-  await checkRunFolderKind(dir, command, CHECKPOINT_FILE, async (path) => {
+  await checkRunFolderKind(dir, command, CHECKPOINT_FILE, [CHECKPOINT_FILE], async (path) => {
     const found = parseCheckpoint(await readSafetensorsFile(path, 'checkpoint'), path).position.kind;
     if (found !== kind) throw new WebRnnError('BAD_FILE', `${path} is a checkpoint of ${found === undefined ? 'another kind of model' : JSON.stringify(found)}, not of ${JSON.stringify(kind)}`);
   });

@@ -4,7 +4,7 @@
 // like Ctrl-C, and a --fresh run killed before its first save never pairs its model.json with the old
 // checkpoint. Needs `npm run build` (scripts/test.sh does it): it runs bin/webrnn.js in child processes.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +28,8 @@ const trainArgs = (out: string, more: string[] = []) => [
   '--eval-every', '1000000', '--sample-every', '1000000', ...more,
 ];
 
-function webrnn(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: ENV });
+function webrnn(args: string[], timeout = 120_000): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: ENV });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -87,6 +87,15 @@ describe('webrnn train and its run folder', () => {
     writeFileSync(join(notes, 'todo.txt'), 'x');
     fails(webrnn(trainArgs(notes, ['--steps', '1'])), /holds files \(todo\.txt\) but no model\.json: it is not a run folder of webrnn train/);
     expect(readdirSync(notes)).toEqual(['todo.txt']);
+  });
+
+  test('a FIFO where the checkpoint goes is refused before any GPU work, and stays a FIFO', () => {
+    const out = join(dir, 'fifo-checkpoint');
+    expect(webrnn(trainArgs(out, ['--steps', '1'])).status).toBe(0);
+    rmSync(join(out, 'checkpoint.safetensors'));
+    expect(spawnSync('mkfifo', [join(out, 'checkpoint.safetensors')]).status).toBe(0);
+    fails(webrnn(trainArgs(out, ['--steps', '1']), 20_000), /cannot write --out file .*checkpoint\.safetensors: is a named pipe/);
+    expect(lstatSync(join(out, 'checkpoint.safetensors')).isFIFO()).toBe(true);
   });
 
   test('rejected settings leave no run folder; a path through a file is a one-line error', () => {
