@@ -5,17 +5,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebRnnError } from '../src/errors.js';
 import { writeFileAtomic } from '../src/io/atomic-write.js';
+import { fsFault as fault } from './helpers/fs-fault.js';
 
-// A file-system failure on demand: open() of a path containing `match` fails with `code`.
-const fault = vi.hoisted(() => ({ code: undefined as string | undefined, match: '' }));
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs/promises')>();
-  const open = (async (...args: Parameters<typeof fs.open>) => {
-    if (fault.code && String(args[0]).includes(fault.match)) throw Object.assign(new Error(`${fault.code}: injected, open '${String(args[0])}'`), { code: fault.code });
-    return fs.open(...args);
-  }) as typeof fs.open;
-  return { ...fs, open, default: { ...fs, open } };
-});
+// A file-system failure on demand: open() of a path containing fault.match fails with fault.code.
+vi.mock('node:fs/promises', (orig) => import('./helpers/fs-fault.js').then((m) => m.faultyFsPromises(orig)));
 afterEach(() => {
   fault.code = undefined;
 });

@@ -9,16 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { readTfjsModelFiles } from '../src/io/tfjs-files.js';
+import { fsFault as fault } from './helpers/fs-fault.js';
 
-const fault = vi.hoisted(() => ({ code: undefined as string | undefined, match: '' }));
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs/promises')>();
-  const open = (async (...args: Parameters<typeof fs.open>) => {
-    if (fault.code && String(args[0]).includes(fault.match)) throw Object.assign(new Error(`${fault.code}: injected, open '${String(args[0])}'`), { code: fault.code });
-    return fs.open(...args);
-  }) as typeof fs.open;
-  return { ...fs, open, default: { ...fs, open } };
-});
+vi.mock('node:fs/promises', (orig) => import('./helpers/fs-fault.js').then((m) => m.faultyFsPromises(orig)));
 afterEach(() => {
   fault.code = undefined;
 });

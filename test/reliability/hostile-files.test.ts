@@ -8,31 +8,15 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { readTextChunks } from '../../src/data/text-stream.node.js';
+import { failsWithOneLine as fails, ROOT, webrnn } from '../helpers/cli-run.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'webrnn.js');
 const RUN = join(ROOT, 'test', 'fixtures', 'lstm_basic');
 const TORCH = join(ROOT, 'test', 'fixtures-torch', 'lstm_nobias_linear_nobias', 'state_dict.safetensors');
 
 const dir = mkdtempSync(join(tmpdir(), 'webrnn-hostile-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A child run, killed after `timeout` ms: a read that never ends shows up as status null. */
-function webrnn(args: string[], timeout = 60_000): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function fails(r: ReturnType<typeof webrnn>, message: RegExp, status = 1): void {
-  expect(r.status, r.stderr).toBe(status);
-  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: max'));
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^webrnn: /);
-  expect(lines[0]).toMatch(message);
-}
 
 function fifo(name: string): string {
   const p = join(dir, name);

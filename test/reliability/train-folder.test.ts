@@ -7,12 +7,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
+import { BIN, CLI_ENV, failsWithOneLine as fails, webrnn } from '../helpers/cli-run.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'webrnn.js');
-const ENV = { ...process.env, NODE_NO_WARNINGS: '1' };
 
 const dir = mkdtempSync(join(tmpdir(), 'webrnn-train-folder-'));
 const children: ChildProcess[] = [];
@@ -28,19 +25,6 @@ const trainArgs = (out: string, more: string[] = []) => [
   '--eval-every', '1000000', '--sample-every', '1000000', ...more,
 ];
 
-function webrnn(args: string[], timeout = 120_000): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: ENV });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function fails(r: ReturnType<typeof webrnn>, message: RegExp, status = 1): void {
-  expect(r.status, r.stderr).toBe(status);
-  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: max'));
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(/^webrnn: /);
-  expect(lines[0]).toMatch(message);
-}
-
 interface Child {
   proc: ChildProcess;
   stdout: string;
@@ -50,7 +34,7 @@ interface Child {
 }
 
 function start(args: string[]): Child {
-  const proc = spawn(process.execPath, [BIN, ...args], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, ...args], { env: CLI_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(proc);
   const waiters: { re: RegExp; resolve: () => void }[] = [];
   const c: Child = {
