@@ -52,7 +52,8 @@ How long, and what it shows:
 
 Ctrl-C (or SIGTERM, SIGHUP) stops after the current step, saves the checkpoint and exits; running
 the same command again resumes from it. The run folder is locked while training (a second train on it
-fails at once); --out must be a new, empty or earlier run folder of webrnn train. The last line printed is "validation bpc: <number>" over the whole validation text.
+fails at once); --out must be a new or empty folder, or a run folder of webrnn train. The last line
+printed is "validation bpc: <number>" over the whole validation text.
 `;
 
 const CELLS: Record<string, RecurrentMode> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN_TANH' };

@@ -41,9 +41,13 @@ const runArgs = (out: string, over: Record<string, string> = {}) => [
 ];
 
 describe('outputs: only regular files are replaced', () => {
-  test('a FIFO at --out (run, convert) is refused and stays a FIFO', () => {
+  test('a FIFO at --out (run, fit, convert) is refused and stays a FIFO', () => {
     const p = fifo('out.fifo');
     fails(webrnn(runArgs(p)), /cannot write --out .*out\.fifo: is a named pipe/);
+    expect(lstatSync(p).isFIFO()).toBe(true);
+    const FIT = join(ROOT, 'test', 'fixtures-fit', 'lstm_adam');
+    const fit = ['fit', '--config', join(FIT, 'model.json'), '--weights', join(FIT, 'init.safetensors'), '--data', join(FIT, 'batch.safetensors'), '--optimizer', 'sgd', '--lr', '0.1', '--steps', '1'];
+    fails(webrnn([...fit, '--out', p]), /cannot write --out .*out\.fifo: is a named pipe/);
     expect(lstatSync(p).isFIFO()).toBe(true);
     const q = fifo('out.onnx');
     fails(webrnn(['convert', TORCH, q]), /cannot write OUT .*out\.onnx: is a named pipe/);
