@@ -5,7 +5,8 @@
  * first one's pid). A run that fails before writing anything leaves no folder it created behind.
  */
 import { readFileSync, rmdirSync, unlinkSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { WebRnnError } from '../errors.js';
 import { checkOutputTarget, processExists } from '../io/atomic-write.js';
@@ -14,9 +15,9 @@ import { fsError } from '../io/fs-error.js';
 /** The lock file in a run folder while a training runs in it; it holds the trainer's pid. */
 export const LOCK_FILE = '.webrnn.lock';
 
-/** Temporary files of writeFileAtomic (".name.<pid>.<hex>.tmp") and the lock are not a folder's contents. */
+/** Temporary files of writeFileAtomic (".name.<pid>.<hex>.tmp") and the lock (and a stale one set aside) are not a folder's contents. */
 function contents(names: string[]): string[] {
-  return names.filter((n) => n !== LOCK_FILE && !/^\..+\.\d+\.[0-9a-f]{12}\.tmp$/.test(n));
+  return names.filter((n) => !n.startsWith(LOCK_FILE) && !/^\..+\.\d+\.[0-9a-f]{12}\.tmp$/.test(n));
 }
 
 /**
@@ -51,6 +52,22 @@ export async function checkRunFolderKind(dir: string, command: string, marker: s
 /** A locked run folder; release() when the run ends, whatever the outcome. */
 export interface RunFolderClaim {
   release(): Promise<void>;
+}
+
+/**
+ * Removes a stale lock unless another trainer took the folder meanwhile: the lock is renamed aside
+ * first (of two trainers removing the same stale lock, only one moves it) and its pid compared with
+ * the stale one; a fresh lock moved by mistake is linked back (never over a newer one).
+ */
+async function removeStaleLock(lock: string, stale: number | undefined): Promise<void> {
+  const aside = `${lock}.${process.pid}.${randomBytes(6).toString('hex')}.stale`;
+  try {
+    await rename(lock, aside);
+  } catch {
+    return; // gone: another trainer removed it, and the next attempt sees who holds the folder
+  }
+  if ((await lockOwner(aside)) !== stale) await link(aside, lock).catch(() => undefined);
+  await unlink(aside).catch(() => undefined);
 }
 
 async function lockOwner(lock: string): Promise<number | undefined> {
@@ -107,7 +124,7 @@ export async function claimRunFolder(dir: string, command: string): Promise<RunF
           `${dir} is in use by another webrnn ${command}${pid ? ` (pid ${pid})` : ''}: wait for it to finish or stop it; if none runs, delete ${lock}`,
         );
       }
-      await unlink(lock).catch(() => undefined); // stale: its process is gone
+      await removeStaleLock(lock, pid); // its process is gone
     }
   } catch (e) {
     removeCreated();

@@ -7,6 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { BIN, CLI_ENV, failsWithOneLine as fails, webrnn } from '../helpers/cli-run.js';
 
@@ -117,6 +118,27 @@ describe('webrnn train and its run folder', () => {
     expect(r.stdout).toMatch(/resuming from step/);
     expect(existsSync(join(out, '.webrnn.lock'))).toBe(false);
   }, 120_000);
+
+  test('two trainers racing to take over a stale lock: exactly one gets the folder', async () => {
+    const out = join(dir, 'race');
+    mkdirSync(out);
+    const mod = pathToFileURL(join(BIN, '..', '..', 'dist', 'src', 'cli', 'run-folder.js')).href;
+    const script = `const { claimRunFolder } = await import(${JSON.stringify(mod)});
+      try { const c = await claimRunFolder(process.argv[1], 'train'); console.log('ok'); await new Promise((r) => setTimeout(r, 1000)); await c.release(); }
+      catch (e) { console.log(e.code); }`;
+    const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+    for (let round = 0; round < 3; round++) {
+      writeFileSync(join(out, '.webrnn.lock'), `${gone}\n`);
+      const runs = [0, 1].map(() => new Promise<string>((resolve) => {
+        const p = spawn(process.execPath, ['--input-type=module', '-e', script, out], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let o = '';
+        p.stdout!.on('data', (d) => (o += d));
+        p.on('exit', () => resolve(o.trim()));
+      }));
+      expect((await Promise.all(runs)).sort(), `round ${round}`).toEqual(['BAD_STATE', 'ok']);
+      expect(readdirSync(out), 'no lock left').toEqual([]);
+    }
+  }, 60_000);
 
   test('a --fresh run killed before its first save leaves no mix of old checkpoint and new model.json', async () => {
     const out = join(dir, 'fresh');
