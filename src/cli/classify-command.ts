@@ -2,14 +2,15 @@
  * `webrnn classify train` trains the Brown genre classifier (many-to-one GRU over a passage);
  * `webrnn classify "TEXT"` prints the most probable genres of a text.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readBrown } from '../data/brown.node.js';
-import { createEngine } from '../gpu/engine.js';
+import { createEngine, type Engine } from '../gpu/engine.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { GENRE_DEFAULTS, GENRE_LETTERS, GENRES, GenreClassifier, type GenreMetrics, type GenreSettings } from '../tasks/brown-genre.js';
 import { splitBrown } from '../tasks/brown-split.js';
-import { CHECKPOINT_FILE, numberFlag, parseFlags, positiveInt, readModelFolder, resumeLine, runTraining, sameSettings, trainedLine, type Flags } from '../tasks/task-cli.node.js';
+import { CHECKPOINT_FILE, checkTaskFolder, numberFlag, parseFlags, positiveInt, readModelFolder, resumeLine, runTraining, sameSettings, trainedLine, type Flags } from '../tasks/task-cli.node.js';
+import { claimRunFolder } from './run-folder.js';
 import { UsageError } from './usage-error.js';
 
 const DEFAULT_DIR = join('runs', 'brown-genre');
@@ -42,7 +43,8 @@ majority-class baseline. Options (defaults in brackets):
   --debug             show stack traces on errors
   -h, --help          show this help
 
-Ctrl-C stops after the current step with the checkpoint saved; the same command resumes.
+Ctrl-C (or SIGTERM, SIGHUP) stops after the current step with the checkpoint saved; the same command
+resumes. The model folder is locked while training; --out must be new, empty or a folder of this command.
 To classify the single word "train": webrnn classify -- train
 `;
 
@@ -125,16 +127,17 @@ async function train(flags: Flags, out: (s: string) => void): Promise<number> {
   const given = settingsFrom(flags);
   const dir = resolve((flags.out as string | undefined) ?? DEFAULT_DIR);
   const ckptPath = join(dir, CHECKPOINT_FILE);
-  const checkpoint = existsSync(ckptPath) && !flags.fresh ? await readModelFolder(dir, 'genre classifier', 'webrnn classify train') : undefined;
-  if (checkpoint) sameSettings('classify train', dir, checkpoint.position.settings, given);
-
-  const { train: trainDocs, heldOut } = splitBrown(readBrown(), { subset });
-  const engine = await createEngine();
+  await checkTaskFolder(dir, c, 'brown-genre');
+  const folder = await claimRunFolder(dir, c); // locked before the checkpoint is read: one trainer per folder
+  let engine: Engine | undefined;
   let clf: GenreClassifier | undefined;
   try {
+    const checkpoint = existsSync(ckptPath) && !flags.fresh ? await readModelFolder(dir, 'genre classifier', 'webrnn classify train') : undefined;
+    if (checkpoint) sameSettings('classify train', dir, checkpoint.position.settings, given);
+    const { train: trainDocs, heldOut } = splitBrown(readBrown(), { subset });
+    engine = await createEngine();
     clf = checkpoint ? GenreClassifier.fromCheckpoint(engine, checkpoint, trainDocs) : GenreClassifier.create(engine, trainDocs, given);
     const m = clf;
-    mkdirSync(dir, { recursive: true });
     const s = m.settings;
     out(
       `webrnn classify train: ${m.task.examples.toLocaleString('en-US')} training passages of ≥ ${s.passage_tokens} words (${trainDocs.length} files), ${heldOut.length} held-out files\n` +
@@ -145,7 +148,7 @@ async function train(flags: Flags, out: (s: string) => void): Promise<number> {
     );
     // every k-th held-out file's first passages: a quick estimate across genres
     const quick = heldOut.map((doc) => ({ ...doc, sentences: doc.sentences.slice(0, Math.ceil(600 / heldOut.length)) }));
-    const done = await runTraining({
+    const stopped = await runTraining({
       task: m.task,
       trainStep: () => m.trainStep(),
       checkpointPath: ckptPath,
@@ -159,7 +162,7 @@ async function train(flags: Flags, out: (s: string) => void): Promise<number> {
       checkpointEvery,
       out,
     });
-    if (!done) return 130;
+    if (stopped) return stopped;
     const metrics = await m.evaluate(heldOut);
     await writeFileAtomic(ckptPath, await m.checkpoint(metrics));
     out(trainedLine(m.task, ckptPath));
@@ -167,6 +170,7 @@ async function train(flags: Flags, out: (s: string) => void): Promise<number> {
     return 0;
   } finally {
     clf?.dispose();
-    engine.dispose();
+    engine?.dispose();
+    await folder.release();
   }
 }

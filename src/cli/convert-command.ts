@@ -1,11 +1,10 @@
 /** `webrnn convert IN OUT`: a model between PyTorch state_dicts, ONNX and TensorFlow.js, where the semantics allow. */
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { WebRnnError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { serializeSafetensors } from '../io/safetensors.js';
-import { checkOutputPath, readInput } from './files.js';
+import { readSafetensorsFile } from '../io/file-read.js';
+import { checkOutputPath } from './files.js';
 import { UsageError } from './usage-error.js';
 
 export const CONVERT_HELP = `Usage: webrnn convert IN OUT [--nonlinearity tanh|relu] [--target all_steps|last_step]
@@ -17,7 +16,8 @@ format is the file's extension:
   .onnx         ONNX (opset 17): inputs tokens (B, T) int64 or input (B, T, I) float32, and
                 lengths (B,) int32; output logits (B, T, O), or (B, O) at each row's last step
                 (output (B, T, D·H) for a bare recurrent stack). Write only.
-  .json         a TensorFlow.js LayersModel: OUT.json plus its weights in OUT.weights.bin.
+  .json         a TensorFlow.js LayersModel: OUT.json plus its weights in OUT.weights.bin (or
+                OUT.weights.1.bin when replacing a model that uses that name: the pair is replaced atomically).
                 Inputs are full-length sequences (no mask).
 
   PyTorch → ONNX, PyTorch → tfjs, tfjs → PyTorch, tfjs → ONNX. What a target cannot express is an
@@ -83,21 +83,19 @@ export async function convertCommand(args: string[], out: (s: string) => void): 
   if (from === 'onnx') throw new WebRnnError('BAD_CONFIG', `converting from ONNX is not supported: a graph is a program of operators, not a list of layers; convert from the framework the model was trained in, or run ${inPath} with webrnn run --model`);
   if (from === to) throw new WebRnnError('BAD_CONFIG', `${inPath} and ${outPath} are both ${NAMES[from]}: nothing to convert`);
   if ((from !== 'torch') && (values.nonlinearity || values.target || values.names)) throw new UsageError('convert: --nonlinearity, --target and --names apply to a PyTorch input only');
-  await checkOutputPath(outPath);
+  await checkOutputPath(outPath, [{ path: inPath, what: 'IN' }], 'OUT');
 
   const { portableFromTorch, portableToTorch } = await import('../io/torch-portable.js');
   let portable;
   if (from === 'torch') {
     const { readTorchStateDict } = await import('../io/torch.js');
-    const sd = readTorchStateDict(await readInput(inPath, 'IN'), { nonlinearity: values.nonlinearity as 'tanh' | 'relu' | undefined, names });
+    const sd = readTorchStateDict(await readSafetensorsFile(inPath, 'IN'), { nonlinearity: values.nonlinearity as 'tanh' | 'relu' | undefined, names });
     portable = portableFromTorch(sd, (values.target ?? 'all_steps') as 'all_steps' | 'last_step');
   } else {
-    const { readTfjsModelFiles } = await import('../io/tfjs-files.js');
+    const { readTfjsModelFromDisk } = await import('../io/tfjs-files.node.js');
     const { TfjsModel } = await import('../io/tfjs-model.js');
     const { tfjsToPortable } = await import('../io/tfjs-export.js');
-    const art = await readTfjsModelFiles(inPath, (p) => readFile(p).catch((e: NodeJS.ErrnoException) => {
-      throw new WebRnnError('BAD_FILE', `cannot read ${p}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
-    }));
+    const art = await readTfjsModelFromDisk(inPath, 'IN');
     portable = tfjsToPortable(TfjsModel.fromArtifacts(art, inPath));
   }
 
@@ -112,11 +110,8 @@ export async function convertCommand(args: string[], out: (s: string) => void): 
     await writeFileAtomic(outPath, portableToOnnx(portable));
   } else {
     const { portableToTfjs } = await import('../io/tfjs-export.js');
-    const { tfjsModelJson } = await import('../io/tfjs-files.js');
-    const art = portableToTfjs(portable);
-    const weights = `${basename(outPath, '.json')}.weights.bin`;
-    await writeFileAtomic(join(dirname(outPath), weights), art.weightData instanceof Uint8Array ? art.weightData : new Uint8Array(art.weightData));
-    await writeFileAtomic(outPath, new TextEncoder().encode(tfjsModelJson(art, weights)));
+    const { writeTfjsModelFiles } = await import('../io/tfjs-files.node.js');
+    await writeTfjsModelFiles(outPath, portableToTfjs(portable));
   }
   out(`${NAMES[from]} → ${NAMES[to]}: ${summary}; wrote ${outPath}\n`);
   return 0;

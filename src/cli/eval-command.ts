@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { createEngine } from '../gpu/engine.js';
 import { WebRnnError } from '../errors.js';
+import { MAX_TEXT_BYTES } from '../io/file-read.js';
 import { readText } from './files.js';
 import { openCharLm, quoteChars, readRunFolder, unknownCharacters } from './model-dir.js';
 import { UsageError } from './usage-error.js';
@@ -55,7 +56,7 @@ export async function evalCommand(args: string[], out: (s: string) => void): Pro
   if (data === undefined) throw new UsageError('eval: --data FILE.txt is required: the text to score (see webrnn eval --help)');
 
   const run = await readRunFolder(modelDir);
-  const text = await readText(data, '--data');
+  const text = await readText(data, '--data', MAX_TEXT_BYTES);
   const ids = run.vocab.encode(text);
   if (ids.length < 2) throw new WebRnnError('BAD_VALUE', `eval: ${data} has ${ids.length} character${ids.length === 1 ? '' : 's'}; scoring needs at least 2 (the first is only read, the rest are predicted)`);
   const unknown = unknownCharacters(run.vocab, text);

@@ -1,34 +1,24 @@
 /** File reading, output-path checks and tensor conversions shared by the CLI commands. */
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { WebRnnError } from '../errors.js';
+import { checkOutputTarget } from '../io/atomic-write.js';
+import { MAX_BINARY_BYTES, readRegularFile } from '../io/file-read.js';
 import { toFloat32, type SafeTensor } from '../io/safetensors.js';
 
 export const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 export const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
-function describeFsError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  switch (code) {
-    case 'ENOENT': return 'no such file';
-    case 'EACCES': case 'EPERM': return 'permission denied';
-    case 'EISDIR': return 'is a directory';
-    default: return (e as Error)?.message ?? String(e);
-  }
+/**
+ * Reads a whole input file: a regular file of at most `maxBytes` bytes (see src/io/file-read.ts);
+ * `what` names the option in the message (e.g. --config).
+ */
+export async function readInput(path: string, what: string, maxBytes = MAX_BINARY_BYTES): Promise<Uint8Array> {
+  return readRegularFile(path, what, maxBytes);
 }
 
-/** Reads a whole input file; `what` names the option in the message (e.g. --config). */
-export async function readInput(path: string, what: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    throw new WebRnnError('BAD_FILE', `cannot read ${what} ${path}: ${describeFsError(e)}`);
-  }
-}
-
-/** Reads a UTF-8 text input file (e.g. a JSON config). */
-export async function readText(path: string, what: string): Promise<string> {
-  const bytes = await readInput(path, what);
+/** Reads a UTF-8 text input file (e.g. a JSON config) of at most `maxBytes` bytes. */
+export async function readText(path: string, what: string, maxBytes: number): Promise<string> {
+  const bytes = await readInput(path, what, maxBytes);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
@@ -36,13 +26,21 @@ export async function readText(path: string, what: string): Promise<string> {
   }
 }
 
-/** The output's folder must exist and the path must not be a folder — checked before any work. */
-export async function checkOutputPath(out: string): Promise<void> {
-  const dir = dirname(resolve(out));
-  const d = await stat(dir).catch(() => undefined);
-  if (!d?.isDirectory()) throw new WebRnnError('BAD_FILE', `cannot write --out ${out}: directory ${dir} does not exist`);
-  const f = await stat(out).catch(() => undefined);
-  if (f?.isDirectory()) throw new WebRnnError('BAD_FILE', `cannot write --out ${out}: is a directory`);
+/**
+ * Checked before any work: the output can be written (folder exists and is writable; not a folder,
+ * FIFO or device — see checkOutputTarget) and is none of the `inputs` (an output that is also an
+ * input would be replaced by the result).
+ */
+export async function checkOutputPath(out: string, inputs: readonly { path: string; what: string }[] = [], what = '--out'): Promise<void> {
+  const target = await checkOutputTarget(out, what);
+  if (target.mode === undefined) return; // a new file is no input
+  const o = await stat(target.path, { bigint: true });
+  for (const input of inputs) {
+    const i = await stat(input.path, { bigint: true }).catch(() => undefined);
+    if (i && i.dev === o.dev && i.ino === o.ino) {
+      throw new WebRnnError('BAD_FILE', `cannot write ${what} ${out}: it is the ${input.what} file ${input.path}, which the result would replace; write the result elsewhere`);
+    }
+  }
 }
 
 /** A float tensor as Float32Array; conversion problems are BAD_FILE errors naming `what`. */

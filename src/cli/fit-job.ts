@@ -6,7 +6,8 @@ import { WebRnnError } from '../errors.js';
 import { parseSafetensors, toInt32, type SafeTensor } from '../io/safetensors.js';
 import { sequenceModelSpecs, type SequenceBatch, type SequenceModelConfig } from '../model/sequence-model.js';
 import { resolveConfig } from '../config.js';
-import { checkOutputPath, floatTensor, fmt, readInput, readText, sameShape } from './files.js';
+import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';
+import { checkOutputPath, floatTensor, fmt, readText, sameShape } from './files.js';
 
 export type FitOptimizer = 'sgd' | 'adam' | 'adamw';
 
@@ -165,12 +166,12 @@ export function resolveFitArgs(a: { optimizer?: string; lr?: string; momentum?: 
 
 /** Reads and validates everything `webrnn fit` needs; touches no GPU. */
 export async function loadFitJob(paths: FitPaths, args: FitArgs): Promise<FitJob> {
+  await checkOutputPath(paths.out, [{ path: paths.config, what: '--config' }, { path: paths.weights, what: '--weights' }, { path: paths.data, what: '--data' }]);
   const [configText, weightBytes, dataBytes] = await Promise.all([
-    readText(paths.config, '--config'),
-    readInput(paths.weights, '--weights'),
-    readInput(paths.data, '--data'),
+    readText(paths.config, '--config', MAX_JSON_BYTES),
+    readSafetensorsFile(paths.weights, '--weights'),
+    readSafetensorsFile(paths.data, '--data'),
   ]);
-  await checkOutputPath(paths.out);
   const model = parseModelConfig(configText, paths.config);
   const weights = checkModelWeights(parseSafetensors(weightBytes, { source: paths.weights }).tensors, model, paths.weights);
   const batch = checkBatch(parseSafetensors(dataBytes, { source: paths.data }).tensors, model, paths.data);

@@ -13,7 +13,8 @@ import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { parseCheckpoint, type Checkpoint } from '../io/checkpoint.js';
 import { CHAR_LM_DEFAULTS, CharLm, type CharLmSettings } from '../train/char-lm.js';
-import { readInput, readText } from './files.js';
+import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';
+import { readText } from './files.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const VOCAB_FILE = 'vocab.json';
@@ -66,6 +67,13 @@ function checkSettings(path: string, value: unknown): CharLmSettings {
   return Object.fromEntries(Object.keys(CHAR_LM_DEFAULTS).map((k) => [k, s[k]])) as unknown as CharLmSettings;
 }
 
+/** The settings in a run folder's model.json, checked (WebRnnError BAD_FILE naming the file otherwise). */
+export async function readRunSettings(modelPath: string): Promise<CharLmSettings> {
+  const model = parseJson(modelPath, await readText(modelPath, MODEL_FILE, MAX_JSON_BYTES)) as { settings?: unknown } | null;
+  if (model === null || typeof model !== 'object' || Array.isArray(model)) bad(modelPath, 'must hold a JSON object with "settings"');
+  return checkSettings(modelPath, model.settings);
+}
+
 async function requireFile(dir: string, name: string, hint: string): Promise<string> {
   const path = join(dir, name);
   const st = await stat(path).catch(() => undefined);
@@ -89,20 +97,18 @@ export async function readRunFolder(dirArg: string, what = '--model'): Promise<R
   const vocabPath = await requireFile(dir, VOCAB_FILE, trainHint);
   const ckptPath = await requireFile(dir, CHECKPOINT_FILE, ` yet: training saves it every --checkpoint-every steps, at the end and on Ctrl-C (webrnn train --out ${dirArg})`);
 
-  const model = parseJson(modelPath, await readText(modelPath, MODEL_FILE)) as { settings?: unknown } | null;
-  if (model === null || typeof model !== 'object' || Array.isArray(model)) bad(modelPath, 'must hold a JSON object with "settings"');
-  const settings = checkSettings(modelPath, model.settings);
+  const settings = await readRunSettings(modelPath);
 
   let vocab: Vocab;
   try {
-    vocab = Vocab.fromJSON(parseJson(vocabPath, await readText(vocabPath, VOCAB_FILE)) as never);
+    vocab = Vocab.fromJSON(parseJson(vocabPath, await readText(vocabPath, VOCAB_FILE, MAX_JSON_BYTES)) as never);
   } catch (e) {
     if (e instanceof WebRnnError && !e.message.startsWith(vocabPath)) bad(vocabPath, e.message.replace(/^vocabulary JSON: /, ''));
     throw e;
   }
   if (vocab.level !== 'char') bad(vocabPath, `is a ${vocab.level}-level vocabulary; this command needs the character model of webrnn train`);
 
-  const checkpointBytes = await readInput(ckptPath, CHECKPOINT_FILE);
+  const checkpointBytes = await readSafetensorsFile(ckptPath, CHECKPOINT_FILE);
   const checkpoint = parseCheckpoint(checkpointBytes, ckptPath);
   const pos = checkpoint.position as { settings?: unknown; vocab?: unknown; step?: unknown };
   if (pos.settings === undefined || pos.vocab === undefined) bad(ckptPath, 'is a webrnn checkpoint, but not of webrnn train (its position has no settings or vocabulary)');

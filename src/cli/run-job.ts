@@ -6,6 +6,7 @@
 import { parameterSpecs, resolveConfig, type RecurrentConfig, type ResolvedConfig } from '../config.js';
 import { WebRnnError } from '../errors.js';
 import { parseSafetensors, toInt32, type SafeTensor } from '../io/safetensors.js';
+import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';
 import { checkOutputPath, floatTensor, fmt, readInput, sameShape } from './files.js';
 
 /** A float32 tensor on the host. */
@@ -178,12 +179,12 @@ export function checkInputs(
 
 /** Reads and validates everything `webrnn run` needs; touches no GPU. */
 export async function loadRunJob(paths: RunPaths): Promise<RunJob> {
+  await checkOutputPath(paths.out, [{ path: paths.config, what: '--config' }, { path: paths.weights, what: '--weights' }, { path: paths.input, what: '--input' }]);
   const [configBytes, weightBytes, inputBytes] = await Promise.all([
-    readInput(paths.config, '--config'),
-    readInput(paths.weights, '--weights'),
-    readInput(paths.input, '--input'),
+    readInput(paths.config, '--config', MAX_JSON_BYTES),
+    readSafetensorsFile(paths.weights, '--weights'),
+    readSafetensorsFile(paths.input, '--input'),
   ]);
-  await checkOutputPath(paths.out);
   let configText: string;
   try {
     configText = new TextDecoder('utf-8', { fatal: true }).decode(configBytes);

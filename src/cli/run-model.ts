@@ -4,12 +4,12 @@
  * as the model's inputs; the result holds the model's outputs under their names.
  * Everything is read and checked before the engine is created.
  */
-import { readFile } from 'node:fs/promises';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { OnnxModel } from '../io/onnx-model.js';
 import { valueFromSafeTensor, valueToSafeTensor, type OnnxValue } from '../io/onnx-value.js';
 import { parseSafetensors, type SafeTensor } from '../io/safetensors.js';
+import { readSafetensorsFile } from '../io/file-read.js';
 import { checkOutputPath, readInput } from './files.js';
 
 /** A model of another framework, checked, with its inputs. */
@@ -21,11 +21,9 @@ export interface ModelJob {
 }
 
 async function loadTfjs(path: string, inputs: Map<string, SafeTensor>, inputPath: string): Promise<ModelJob> {
-  const { readTfjsModelFiles } = await import('../io/tfjs-files.js');
+  const { readTfjsModelFromDisk } = await import('../io/tfjs-files.node.js');
   const { TfjsModel } = await import('../io/tfjs-model.js');
-  const art = await readTfjsModelFiles(path, (p) => readFile(p).catch((e: NodeJS.ErrnoException) => {
-    throw new WebRnnError('BAD_FILE', `cannot read ${p}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`);
-  }));
+  const art = await readTfjsModelFromDisk(path, '--model');
   const model = TfjsModel.fromArtifacts(art, path);
   const feeds = model.feedsFromSafetensors(inputs, inputPath);
   for (const n of model.inputNames) if (!feeds[n]) throw new WebRnnError('BAD_FILE', `${inputPath}: missing model input "${n}"`);
@@ -43,11 +41,15 @@ async function loadTfjs(path: string, inputs: Map<string, SafeTensor>, inputPath
 
 /** Reads the model and the inputs and checks them against each other (no GPU). */
 export async function loadModelJob(paths: { model: string; input: string; out: string }): Promise<ModelJob> {
-  const [modelBytes, inputBytes] = await Promise.all([readInput(paths.model, '--model'), readInput(paths.input, '--input')]);
-  await checkOutputPath(paths.out);
+  await checkOutputPath(paths.out, [{ path: paths.model, what: '--model' }, { path: paths.input, what: '--input' }]);
+  const isTfjs = paths.model.endsWith('.json');
+  const [modelBytes, inputBytes] = await Promise.all([
+    isTfjs ? undefined : readInput(paths.model, '--model'),
+    readSafetensorsFile(paths.input, '--input'),
+  ]);
   const inputs = parseSafetensors(inputBytes, { source: paths.input }).tensors;
-  if (paths.model.endsWith('.json')) return loadTfjs(paths.model, inputs, paths.input);
-  const model = await OnnxModel.load(modelBytes, paths.model);
+  if (isTfjs) return loadTfjs(paths.model, inputs, paths.input);
+  const model = await OnnxModel.load(modelBytes!, paths.model);
   const feeds: Record<string, OnnxValue> = {};
   for (const [name, t] of inputs) feeds[name] = valueFromSafeTensor(t, `${paths.input}: "${name}"`);
   model.checkFeeds(feeds, paths.input);

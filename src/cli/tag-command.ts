@@ -2,15 +2,16 @@
  * `webrnn tagger train` trains the Brown name tagger (a bidirectional LSTM marking proper nouns);
  * `webrnn tag "TEXT"` marks the names in a sentence with it.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readBrown } from '../data/brown.node.js';
-import { createEngine } from '../gpu/engine.js';
+import { createEngine, type Engine } from '../gpu/engine.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { splitBrown } from '../tasks/brown-split.js';
 import { capitalisationBaseline, NameTagger, TAGGER_DEFAULTS, type NameMetrics, type TaggerSettings } from '../tasks/brown-tagger.js';
-import { CHECKPOINT_FILE, numberFlag, parseFlags, positiveInt, readModelFolder, resumeLine, runTraining, sameSettings, trainedLine, type Flags } from '../tasks/task-cli.node.js';
+import { CHECKPOINT_FILE, checkTaskFolder, numberFlag, parseFlags, positiveInt, readModelFolder, resumeLine, runTraining, sameSettings, trainedLine, type Flags } from '../tasks/task-cli.node.js';
 import { markSpans } from '../tasks/word-spans.js';
+import { claimRunFolder } from './run-folder.js';
 import { UsageError } from './usage-error.js';
 
 const DEFAULT_DIR = join('runs', 'brown-tagger');
@@ -40,7 +41,8 @@ Options (defaults in brackets):
   --debug             show stack traces on errors
   -h, --help          show this help
 
-Ctrl-C stops after the current step with the checkpoint saved; the same command resumes.
+Ctrl-C (or SIGTERM, SIGHUP) stops after the current step with the checkpoint saved; the same command
+resumes. The model folder is locked while training; --out must be new, empty or a folder of this command.
 Then: webrnn tag "${EXAMPLE}"
 `;
 
@@ -102,17 +104,18 @@ export async function taggerCommand(args: string[], out: (s: string) => void): P
   const given = settingsFrom(flags);
   const dir = resolve((flags.out as string | undefined) ?? DEFAULT_DIR);
   const ckptPath = join(dir, CHECKPOINT_FILE);
-  const resume = existsSync(ckptPath) && !flags.fresh;
-  const checkpoint = resume ? await readModelFolder(dir, 'name tagger', 'webrnn tagger train') : undefined;
-  if (checkpoint) sameSettings('tagger train', dir, checkpoint.position.settings, given);
-
-  const { train, heldOut } = splitBrown(readBrown(), { subset });
-  const engine = await createEngine();
+  await checkTaskFolder(dir, c, 'brown-tagger');
+  const folder = await claimRunFolder(dir, c); // locked before the checkpoint is read: one trainer per folder
+  let engine: Engine | undefined;
   let tagger: NameTagger | undefined;
   try {
+    const resume = existsSync(ckptPath) && !flags.fresh;
+    const checkpoint = resume ? await readModelFolder(dir, 'name tagger', 'webrnn tagger train') : undefined;
+    if (checkpoint) sameSettings('tagger train', dir, checkpoint.position.settings, given);
+    const { train, heldOut } = splitBrown(readBrown(), { subset });
+    engine = await createEngine();
     tagger = checkpoint ? NameTagger.fromCheckpoint(engine, checkpoint, train) : NameTagger.create(engine, train, given);
     const t = tagger;
-    mkdirSync(dir, { recursive: true });
     const s = t.settings;
     out(
       `webrnn tagger train: ${t.task.examples.toLocaleString('en-US')} training sentences (${train.length} files), ${heldOut.length} held-out files\n` +
@@ -122,7 +125,7 @@ export async function taggerCommand(args: string[], out: (s: string) => void): P
         resumeLine(t.task, Boolean(checkpoint)),
     );
     const quick = heldOut.map((doc) => ({ ...doc, sentences: doc.sentences.slice(0, Math.ceil(300 / heldOut.length)) }));
-    const done = await runTraining({
+    const stopped = await runTraining({
       task: t.task,
       trainStep: () => t.trainStep(),
       checkpointPath: ckptPath,
@@ -136,7 +139,7 @@ export async function taggerCommand(args: string[], out: (s: string) => void): P
       checkpointEvery,
       out,
     });
-    if (!done) return 130;
+    if (stopped) return stopped;
     const m = await t.evaluate(heldOut);
     await writeFileAtomic(ckptPath, await t.checkpoint(m));
     out(trainedLine(t.task, ckptPath));
@@ -145,7 +148,8 @@ export async function taggerCommand(args: string[], out: (s: string) => void): P
     return 0;
   } finally {
     tagger?.dispose();
-    engine.dispose();
+    engine?.dispose();
+    await folder.release();
   }
 }
 

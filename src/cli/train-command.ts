@@ -3,18 +3,24 @@
  * default on the Brown corpus, with a live progress bar, samples along the way, atomic checkpoints,
  * a clean stop on Ctrl-C and resumption from the last checkpoint.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RecurrentMode } from '../config.js';
 import { brownText, readBrown } from '../data/brown.node.js';
 import { Vocab } from '../data/vocab.js';
 import { WebRnnError } from '../errors.js';
-import { createEngine } from '../gpu/engine.js';
+import { createEngine, type Engine } from '../gpu/engine.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { MAX_TEXT_BYTES, readSafetensorsFile } from '../io/file-read.js';
+import { fsError } from '../io/fs-error.js';
 import { CHAR_LM_DEFAULTS, CharLm, type CharLmSettings } from '../train/char-lm.js';
 import { readText } from './files.js';
+import { CHECKPOINT_FILE, MODEL_FILE, readRunSettings, VOCAB_FILE } from './model-dir.js';
 import { ProgressBar } from './progress-bar.js';
+import { checkRunFolderKind, claimRunFolder } from './run-folder.js';
+import { StopSignals } from './stop-signals.js';
 import { UsageError } from './usage-error.js';
 
 export const TRAIN_HELP = `Usage: webrnn train [--data FILE.txt] [options]
@@ -44,8 +50,10 @@ How long, and what it shows:
   --debug             show stack traces on errors
   -h, --help          show this help
 
-Ctrl-C stops after the current step, saves the checkpoint and exits; running the same command again
-resumes from it. The last line printed is "validation bpc: <number>" over the whole validation text.
+Ctrl-C (or SIGTERM, SIGHUP) stops after the current step, saves the checkpoint and exits; running
+the same command again resumes from it. The run folder is locked while training (a second train on it
+fails at once); --out must be a new or empty folder, or a run folder of webrnn train. The last line
+printed is "validation bpc: <number>" over the whole validation text.
 `;
 
 const CELLS: Record<string, RecurrentMode> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN_TANH' };
@@ -62,9 +70,9 @@ async function loadData(data: string | undefined, val: string | undefined): Prom
     const docs = readBrown();
     return { name: 'brown-char', train: brownText(docs.filter((_, i) => i % 25 !== 0)), val: brownText(docs.filter((_, i) => i % 25 === 0)) };
   }
-  const text = await readText(data, '--data');
+  const text = await readText(data, '--data', MAX_TEXT_BYTES);
   const name = basename(data).replace(/\.[^.]*$/, '') || 'text';
-  if (val !== undefined) return { name, train: text, val: await readText(val, '--val') };
+  if (val !== undefined) return { name, train: text, val: await readText(val, '--val', MAX_TEXT_BYTES) };
   const cut = Math.floor(text.length * 0.95);
   return { name, train: text.slice(0, cut), val: text.slice(cut) };
 }
@@ -109,7 +117,7 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
       bptt: num(values, 'bptt', posInt, 'a positive integer'),
       lr: num(values, 'lr', (x) => x > 0, 'a positive number'),
       clip: num(values, 'clip', (x) => x > 0, 'a positive number'),
-      seed: num(values, 'seed', (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0'),
+      seed: num(values, 'seed', (x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32 - 3, 'an integer in [0, 4294967293)'),
     }),
   };
   const minutes = num(values, 'minutes', (x) => x > 0, 'a positive number') ?? 6;
@@ -128,16 +136,28 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
   const valIds = vocab.encode(data.val);
   if (valIds.length < settings.bptt + 1) throw new WebRnnError('BAD_VALUE', `the validation text has ${valIds.length} characters; it needs more than --bptt = ${settings.bptt}`);
 
-  // the run folder only once the inputs are known to be usable: a rejected run leaves nothing behind
-  mkdirSync(dir, { recursive: true });
-  const engine = await createEngine();
-  const lm = new CharLm(engine, vocab, trainIds, settings);
+  // An unrelated folder is refused before anything is written; the folder is locked for the run, and
+  // one this run created is removed again when the settings are rejected (the model below checks them).
+  await checkRunFolderKind(dir, 'train', MODEL_FILE, [MODEL_FILE, VOCAB_FILE, CHECKPOINT_FILE], async (path) => void (await readRunSettings(path)));
+  const folder = await claimRunFolder(dir, 'train');
+  let engine: Engine | undefined;
+  let lm: CharLm;
+  try {
+    engine = await createEngine();
+    lm = new CharLm(engine, vocab, trainIds, settings);
+  } catch (e) {
+    engine?.dispose();
+    await folder.release();
+    throw e;
+  }
   try {
     let resumed = false;
     if (existsSync(ckptPath) && !values.fresh) {
-      lm.restore(readFileSync(ckptPath), ckptPath);
+      lm.restore(await readSafetensorsFile(ckptPath, 'checkpoint'), ckptPath);
       resumed = true;
     }
+    // --fresh: the old checkpoint goes before the new model.json comes, so the folder never pairs them
+    if (values.fresh) await rm(ckptPath, { force: true }).catch((e: unknown) => { throw fsError(e, 'remove the old checkpoint', ckptPath); });
     await writeFileAtomic(join(dir, 'vocab.json'), new TextEncoder().encode(JSON.stringify(vocab.toJSON())));
     await writeFileAtomic(join(dir, 'model.json'), new TextEncoder().encode(JSON.stringify({ settings, config: lm.model.config }, null, 2)));
     const p = lm.position;
@@ -149,12 +169,7 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
         (resumed ? `resuming from step ${p.step} (epoch ${p.epoch}, ${p.seconds.toFixed(0)} s trained); --fresh starts over\n` : ''),
     );
 
-    let stop = false;
-    const onSigint = () => {
-      if (stop) process.exit(130); // a second Ctrl-C: leave now (the last checkpoint is intact)
-      stop = true;
-    };
-    process.on('SIGINT', onSigint);
+    const stop = new StopSignals();
     const budget = minutes * 60;
     const tty = process.stderr.isTTY === true;
     const useSteps = Number.isFinite(maxSteps);
@@ -170,7 +185,7 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
     let smooth = NaN;
     const chars = settings.batch * settings.bptt;
     try {
-      while (!stop && p.step < maxSteps && p.seconds < budget) {
+      while (!stop.signal && p.step < maxSteps && p.seconds < budget) {
         const t0 = performance.now();
         const loss = await lm.trainStep();
         p.seconds += (performance.now() - t0) / 1000;
@@ -192,11 +207,11 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
       await save();
     } finally {
       bar.stop();
-      process.off('SIGINT', onSigint);
+      stop.dispose();
     }
-    if (stop) {
+    if (stop.signal) {
       out(`stopped at step ${p.step}; checkpoint saved to ${ckptPath} — run the same command to resume\n`);
-      return 130;
+      return stop.exitStatus;
     }
     out(`trained ${p.step} steps (${p.epoch} epochs + ${p.window}/${lm.windowsPerEpoch} windows) in ${p.seconds.toFixed(0)} s; checkpoint: ${ckptPath}\n`);
     out(`--- final sample (temperature ${temperature}) ---\n${await lm.sample({ length: 500, temperature, seed: 7 })}\n---\n`);
@@ -206,6 +221,7 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
   } finally {
     lm.dispose();
     engine.dispose();
+    await folder.release();
   }
 }
 

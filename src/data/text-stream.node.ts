@@ -5,8 +5,9 @@
  * bpttLayout, windowFromColumns) is platform-neutral, so a browser can do the same over a
  * ReadableStream.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { WebRnnError } from '../errors.js';
+import { openRegularFile } from '../io/file-read.js';
 import { bpttLayout, bpttWindowSteps, windowFromColumns, type BpttLayout, type BpttOptions, type BpttWindow } from './batching.js';
 import { describe, intOption, options } from './checks.js';
 import { utf8Length } from './tokenizer.js';
@@ -106,13 +107,10 @@ function completeUpTo(buf: Uint8Array, n: number): number {
   return n; // no lead byte in the last 4: invalid, let the decoder say so
 }
 
+/** A regular file, any size (it is streamed); pipes and devices are refused. */
 async function openFile(path: string): Promise<FileHandle> {
   if (typeof path !== 'string' || path.length === 0) throw new WebRnnError('BAD_VALUE', `expected a file path, got ${describe(path)}`);
-  try {
-    return await open(path, 'r');
-  } catch (e) {
-    throw badFile(path, e);
-  }
+  return (await openRegularFile(path, 'text file', Number.POSITIVE_INFINITY)).fh;
 }
 
 /**

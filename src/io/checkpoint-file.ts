@@ -2,12 +2,11 @@
  * Node-only: checkpoints on disk, written atomically (temporary file, fsync, rename) so that the last
  * checkpoint is always complete, whenever the process is stopped.
  */
-import { readFile } from 'node:fs/promises';
 import type { SequenceModel } from '../model/sequence-model.js';
 import type { Optimizer } from '../train/optimizer.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { readSafetensorsFile } from './file-read.js';
 import { checkpointBytes, parseCheckpoint, type Checkpoint, type TrainingPosition } from './checkpoint.js';
-import { WebRnnError } from '../errors.js';
 
 /**
  * @example
@@ -19,11 +18,5 @@ export async function saveCheckpoint(path: string, model: SequenceModel, optimiz
 
 /** Reads and checks a checkpoint file; restore with model.loadStateDict(c.params) and opt.loadState(c.optimizer). */
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new WebRnnError('BAD_FILE', `cannot read checkpoint ${path}: ${(e as Error).message}`);
-  }
-  return parseCheckpoint(bytes, path);
+  return parseCheckpoint(await readSafetensorsFile(path, 'checkpoint'), path);
 }

@@ -112,31 +112,48 @@ function isNonNegSafeInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
-/**
- * Parses a safetensors file. Every inconsistency throws WebRnnError('BAD_FILE') naming the tensor
- * and what is wrong; nothing in the header can pollute prototypes or cause an out-of-range read.
- *
- * @example
- * const { tensors } = parseSafetensors(new Uint8Array(await readFile('weights.safetensors')));
- * const w = toFloat32(tensors.get('weight_ih_l0')!);
- */
-export function parseSafetensors(bytes: Uint8Array, options: ParseOptions = {}): SafetensorsFile {
-  const where = options.source ? `${options.source}: ` : '';
-  const bad = (msg: string): never => {
+function badFile(source: string | undefined): (msg: string) => never {
+  const where = source ? `${source}: ` : '';
+  return (msg: string): never => {
     throw new WebRnnError('BAD_FILE', `${where}not a valid safetensors file: ${msg}`);
   };
-  if (!(bytes instanceof Uint8Array)) throw new WebRnnError('BAD_VALUE', `${where}parseSafetensors needs the file's bytes as a Uint8Array (or Buffer)`);
-  if (bytes.length < 8) bad(`${bytes.length} bytes, shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n64 = view.getBigUint64(0, true);
+}
+
+/**
+ * 8 + the header length N, from a file's first 8 bytes, checked against the file's size `fileBytes`
+ * and the reference MAX_HEADER_SIZE: how many bytes to read before {@link checkSafetensorsHeader}.
+ * A file reader calls it before reading the rest, so a bad header fails without reading the body.
+ */
+export function safetensorsHeaderBytes(first8: Uint8Array, fileBytes: number, source?: string): number {
+  const bad = badFile(source);
+  if (first8.length < 8 || fileBytes < 8) bad(`${Math.min(first8.length, fileBytes)} bytes, shorter than the 8-byte header length`);
+  const n64 = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (n64 > BigInt(MAX_HEADER_BYTES)) bad(`header length ${n64} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   const n = Number(n64);
-  if (n > bytes.length - 8) bad(`header length ${n} exceeds the ${bytes.length - 8} bytes after the length field`);
+  if (n > fileBytes - 8) bad(`header length ${n} exceeds the ${fileBytes - 8} bytes after the length field`);
   if (n < 2) bad(`header length ${n} is too short for a JSON object`);
+  return 8 + n;
+}
 
+/**
+ * Checks a header — `head` holds the file's first {@link safetensorsHeaderBytes} bytes — against a
+ * file of `fileBytes` bytes: valid JSON, known dtypes, shapes matching their offsets, tensors tiling
+ * exactly the data that follows. Throws WebRnnError('BAD_FILE') as parseSafetensors would.
+ */
+export function checkSafetensorsHeader(head: Uint8Array, fileBytes: number, source?: string): void {
+  const n = safetensorsHeaderBytes(head, fileBytes, source) - 8;
+  if (head.length < 8 + n) throw new WebRnnError('BAD_VALUE', `checkSafetensorsHeader needs the first ${8 + n} bytes, got ${head.length}`);
+  parseHeader(head.subarray(8, 8 + n), fileBytes - 8 - n, source);
+}
+
+interface HeaderEntry { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }
+
+/** The header's JSON (`head`, N bytes) checked against a data buffer of `dataLength` bytes; entries sorted by offset. */
+function parseHeader(head: Uint8Array, dataLength: number, source: string | undefined): { found: HeaderEntry[]; metadata: Record<string, string> } {
+  const bad = badFile(source);
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(head);
   } catch {
     return bad('header is not valid UTF-8');
   }
@@ -151,8 +168,7 @@ export function parseSafetensors(bytes: Uint8Array, options: ParseOptions = {}):
   const entries = Object.entries(header as Record<string, unknown>);
 
   const metadata: Record<string, string> = Object.create(null) as Record<string, string>;
-  interface Entry { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }
-  const found: Entry[] = [];
+  const found: HeaderEntry[] = [];
   for (const [name, info] of entries) {
     if (FORBIDDEN_KEYS.has(name)) bad(`forbidden tensor name "${name}"`);
     if (name === '__metadata__') {
@@ -187,8 +203,6 @@ export function parseSafetensors(bytes: Uint8Array, options: ParseOptions = {}):
     found.push({ name, dtype: dtype as Dtype, shape: dims as number[], begin: begin as number, end: end as number });
   }
 
-  const dataStart = 8 + n;
-  const dataLength = bytes.length - dataStart;
   // Stable sort keeps zero-size tensors that share an offset in header order.
   found.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
@@ -200,7 +214,23 @@ export function parseSafetensors(bytes: Uint8Array, options: ParseOptions = {}):
     cursor = e.end;
   }
   if (cursor !== dataLength) bad(`the tensors cover ${cursor} bytes of data but the file has ${dataLength}`);
+  return { found, metadata };
+}
 
+/**
+ * Parses a safetensors file. Every inconsistency throws WebRnnError('BAD_FILE') naming the tensor
+ * and what is wrong; nothing in the header can pollute prototypes or cause an out-of-range read.
+ *
+ * @example
+ * const { tensors } = parseSafetensors(new Uint8Array(await readFile('weights.safetensors')));
+ * const w = toFloat32(tensors.get('weight_ih_l0')!);
+ */
+export function parseSafetensors(bytes: Uint8Array, options: ParseOptions = {}): SafetensorsFile {
+  const where = options.source ? `${options.source}: ` : '';
+  if (!(bytes instanceof Uint8Array)) throw new WebRnnError('BAD_VALUE', `${where}parseSafetensors needs the file's bytes as a Uint8Array (or Buffer)`);
+  const n = safetensorsHeaderBytes(bytes, bytes.length, options.source) - 8;
+  const { found, metadata } = parseHeader(bytes.subarray(8, 8 + n), bytes.length - 8 - n, options.source);
+  const dataStart = 8 + n;
   const tensors = new Map<string, SafeTensor>();
   for (const e of found) {
     const Ctor = ARRAY_OF[e.dtype];

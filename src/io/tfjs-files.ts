@@ -37,6 +37,7 @@ export async function readTfjsModelFiles(path: string, read: (path: string) => P
     }
   }
   const total = parts.reduce((n, p) => n + p.byteLength, 0);
+  if (total > 2 ** 32) throw new WebRnnError('BAD_FILE', `${path}: the weight files hold ${total} bytes together, more than the 4 GiB one buffer can hold`);
   const weightData = new Uint8Array(total);
   let off = 0;
   for (const p of parts) {

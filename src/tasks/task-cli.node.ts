@@ -4,13 +4,15 @@
  * periodic atomic checkpoints, time budget and a clean stop on Ctrl-C.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ProgressBar } from '../cli/progress-bar.js';
+import { checkRunFolderKind } from '../cli/run-folder.js';
+import { StopSignals } from '../cli/stop-signals.js';
 import { UsageError } from '../cli/usage-error.js';
 import { WebRnnError } from '../errors.js';
 import { parseCheckpoint, type Checkpoint } from '../io/checkpoint.js';
+import { readSafetensorsFile } from '../io/file-read.js';
 import type { SequenceTask } from './sequence-task.js';
 
 /** The checkpoint's file name in a model folder. */
@@ -51,13 +53,18 @@ export const positiveInt = (x: number) => Number.isInteger(x) && x >= 1;
 export async function readModelFolder(dir: string, what: string, trainCommand: string): Promise<Checkpoint> {
   const path = join(dir, CHECKPOINT_FILE);
   if (!existsSync(path)) throw new WebRnnError('BAD_FILE', `no ${what} in ${dir} (no ${CHECKPOINT_FILE}): train one first with \`${trainCommand}\` (a few minutes)`);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new WebRnnError('BAD_FILE', `cannot read ${path}: ${(e as Error).message}`);
-  }
-  return parseCheckpoint(bytes, path);
+  return parseCheckpoint(await readSafetensorsFile(path, 'checkpoint'), path);
+}
+
+/**
+ * Refuses an --out folder that is not a model folder of this task (`kind`, as its checkpoint's
+ * position records it): an unrelated folder would have its checkpoint.safetensors overwritten.
+ */
+export async function checkTaskFolder(dir: string, command: string, kind: string): Promise<void> {
+  await checkRunFolderKind(dir, command, CHECKPOINT_FILE, [CHECKPOINT_FILE], async (path) => {
+    const found = parseCheckpoint(await readSafetensorsFile(path, 'checkpoint'), path).position.kind;
+    if (found !== kind) throw new WebRnnError('BAD_FILE', `${path} is a checkpoint of ${found === undefined ? 'another kind of model' : JSON.stringify(found)}, not of ${JSON.stringify(kind)}`);
+  });
 }
 
 /**
@@ -93,19 +100,15 @@ export interface TrainingLoop {
 }
 
 /**
- * Trains until the time budget (summed over resumed runs) or the step limit is reached, or Ctrl-C;
+ * Trains until the time budget (summed over resumed runs) or the step limit is reached, or Ctrl-C
+ * (SIGINT, SIGTERM or SIGHUP: see StopSignals);
  * shows a progress bar on stderr (one log line per evaluation when stderr is not a terminal), saves a
- * checkpoint every `checkpointEvery` steps and at the end. Returns false when stopped by Ctrl-C
- * (after saying where the checkpoint is and how to resume).
+ * checkpoint every `checkpointEvery` steps and at the end. Returns 0, or the exit status of the
+ * signal that stopped it (130 for Ctrl-C) after saying where the checkpoint is and how to resume.
  */
-export async function runTraining(l: TrainingLoop): Promise<boolean> {
+export async function runTraining(l: TrainingLoop): Promise<number> {
   const p = l.task.position;
-  let stop = false;
-  const onSigint = () => {
-    if (stop) process.exit(130); // a second Ctrl-C: leave now (the last checkpoint is intact)
-    stop = true;
-  };
-  process.on('SIGINT', onSigint);
+  const stop = new StopSignals();
   const budget = l.minutes * 60;
   const useSteps = Number.isFinite(l.maxSteps);
   const tty = process.stderr.isTTY === true;
@@ -120,7 +123,7 @@ export async function runTraining(l: TrainingLoop): Promise<boolean> {
   const startStep = p.step;
   const startSeconds = p.seconds;
   try {
-    while (!stop && p.step < l.maxSteps && p.seconds < budget) {
+    while (!stop.signal && p.step < l.maxSteps && p.seconds < budget) {
       const t0 = performance.now();
       const loss = await l.trainStep();
       p.seconds += (performance.now() - t0) / 1000;
@@ -141,10 +144,10 @@ export async function runTraining(l: TrainingLoop): Promise<boolean> {
     await l.save();
   } finally {
     bar.stop();
-    process.off('SIGINT', onSigint);
+    stop.dispose();
   }
-  if (stop) l.out(`stopped at step ${p.step}; checkpoint saved to ${l.checkpointPath} — run the same command to resume\n`);
-  return !stop;
+  if (stop.signal) l.out(`stopped at step ${p.step}; checkpoint saved to ${l.checkpointPath} — run the same command to resume\n`);
+  return stop.exitStatus;
 }
 
 /** The header line about a resumed run ('' for a fresh one). */
