@@ -12,7 +12,7 @@
  * @packageDocumentation
  */
 export { saveCheckpoint, loadCheckpoint } from './io/checkpoint-file.js';
-export { writeFileAtomic } from './io/atomic-write.js';
+export { checkOutputTarget, writeFileAtomic, type OutputTarget } from './io/atomic-write.js';
 export {
   buildVocabFromFile,
   encodeFile,
