@@ -13,7 +13,7 @@ import { Vocab } from '../data/vocab.js';
 import { WebRnnError } from '../errors.js';
 import { createEngine } from '../gpu/engine.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { CHAR_LM_DEFAULTS, CharLm, type CharLmSettings } from '../train/char-lm.js';
+import { CHAR_LM_DEFAULTS, CharLm, checkCharLmSettings, type CharLmSettings } from '../train/char-lm.js';
 import { readText } from './files.js';
 import { UsageError } from './usage-error.js';
 
@@ -128,6 +128,7 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
   const valIds = vocab.encode(data.val);
   if (valIds.length < settings.bptt + 1) throw new WebRnnError('BAD_VALUE', `the validation text has ${valIds.length} characters; it needs more than --bptt = ${settings.bptt}`);
 
+  checkCharLmSettings(vocab.size, settings);
   // the run folder only once the inputs are known to be usable: a rejected run leaves nothing behind
   mkdirSync(dir, { recursive: true });
   const engine = await createEngine();

@@ -120,6 +120,18 @@ export class Engine {
    */
   createBuffer(bytes: number, label: string, usage = USAGE_STORAGE(), opts: BufferOptions = {}): GPUBuffer {
     this.checkAlive();
+    const size = this.checkBufferSize(bytes, label, usage, opts);
+    const b = this.device.createBuffer({ label, size, usage });
+    this.live.set(b, size);
+    this.buffersCreated++;
+    return b;
+  }
+
+  /**
+   * @internal the size {@link createBuffer} would allocate for `bytes`, or the DEVICE_LIMIT error it
+   * would throw — so a layer can check a size computed from its config before building anything.
+   */
+  checkBufferSize(bytes: number, label: string, usage = USAGE_STORAGE(), opts: BufferOptions = {}): number {
     if (!Number.isFinite(bytes) || bytes < 0) throw new WebRnnError('BAD_SHAPE', `${label}: a buffer of ${bytes} bytes cannot exist`);
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
     const lim = this.limits;
@@ -129,10 +141,7 @@ export class Engine {
     if (!opts.windowed && (usage & GPUBufferUsage.STORAGE) !== 0 && size > lim.maxStorageBufferBindingSize) {
       throw new WebRnnError('DEVICE_LIMIT', `${label} needs ${size} bytes, more than one storage binding may cover on this device (maxStorageBufferBindingSize = ${lim.maxStorageBufferBindingSize}); use a smaller batch, shorter sequences or smaller layers`);
     }
-    const b = this.device.createBuffer({ label, size, usage });
-    this.live.set(b, size);
-    this.buffersCreated++;
-    return b;
+    return size;
   }
 
   /** @internal whether `b` is a buffer this engine made and has not freed (a tensor's memory is still there). */

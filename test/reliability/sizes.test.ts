@@ -1,0 +1,150 @@
+// Sizes a careless or hostile caller asks for: layer counts, parameter counts and optimizer
+// hyper-parameters are checked from the config alone, before anything per layer is built — a
+// `num_layers: 10000000` config once ran the process out of heap (V8 abort, no message), and
+// `train --lr 1e308` failed mid-run on a non-finite Adam step. Library calls throw a WebRnnError at
+// once; the CLI exits non-zero with one `webrnn:` line and leaves no run folder. The CLI cases need
+// `npm run build` (they run bin/webrnn.js in child processes).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Adam, AdamW, createEngine, Dense, Embedding, SGD, WebRnnError, type Engine } from '../../src/index.js';
+import { MAX_LAYERS, parameterCount, parameterSpecs, resolveConfig } from '../../src/config.js';
+import { shapeSize } from '../../src/layers/checks.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'webrnn.js');
+const RUN = join(ROOT, 'test', 'fixtures', 'lstm_basic');
+const dir = mkdtempSync(join(tmpdir(), 'webrnn-sizes-'));
+
+let engine: Engine;
+let small: Engine; // a 1 MiB binding limit
+beforeAll(async () => {
+  engine = await createEngine();
+  small = await createEngine({ limits: { maxStorageBufferBindingSize: 2 ** 20, maxBufferSize: 2 ** 22 } });
+});
+afterAll(() => {
+  engine?.dispose();
+  small?.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function thrown(fn: () => unknown): WebRnnError {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, 'expected a WebRnnError').toBeInstanceOf(WebRnnError);
+  return err as WebRnnError;
+}
+
+function webrnn(args: string[]): { status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+  return { status: r.status, stderr: r.stderr };
+}
+
+function oneLine(r: { status: number | null; stderr: string }, message: RegExp): void {
+  expect([1, 2], r.stderr).toContain(r.status);
+  const lines = r.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: max'));
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^webrnn: /);
+  expect(lines[0]).toMatch(message);
+}
+
+describe('recurrent sizes are checked from the config, before any per-layer object', () => {
+  test('num_layers beyond MAX_LAYERS (up to 2³¹ − 1) is BAD_CONFIG naming the field and the bound', () => {
+    for (const L of [MAX_LAYERS + 1, 1e7, 2 ** 31 - 1]) {
+      const e = thrown(() => engine.recurrent({ mode: 'LSTM', input_size: 1, hidden_size: 1, num_layers: L }));
+      expect(e.code).toBe('BAD_CONFIG');
+      expect(e.message).toContain(`num_layers must be at most ${MAX_LAYERS}, got ${L}`);
+    }
+    expect(engine.recurrent({ mode: 'RNN_TANH', input_size: 1, hidden_size: 1, num_layers: MAX_LAYERS }).parameterCount).toBe(4 * MAX_LAYERS);
+  });
+
+  test('parameter counts beyond 32-bit offsets are BAD_CONFIG; beyond the device binding DEVICE_LIMIT', () => {
+    for (const cfg of [
+      { input_size: 2 ** 31 - 1, hidden_size: 2 ** 31 - 1 },
+      { input_size: 8, hidden_size: 40_000 },
+      { input_size: 8, hidden_size: 4096, num_layers: 1000 },
+    ]) {
+      const e = thrown(() => engine.recurrent({ mode: 'LSTM', ...cfg }));
+      expect(e.code).toBe('BAD_CONFIG');
+      expect(e.message).toMatch(/parameters; a recurrent layer holds at most 2³² − 1/);
+    }
+    const before = small.memory();
+    const e = thrown(() => small.recurrent({ mode: 'GRU', input_size: 8, hidden_size: 256, bidirectional: true }));
+    expect(e.code).toBe('DEVICE_LIMIT');
+    expect(e.message).toMatch(/recurrent parameters .*needs 1634304 bytes.*maxStorageBufferBindingSize = 1048576/);
+    expect(small.memory()).toEqual(before);
+  });
+
+  test('parameterCount agrees with the specs for every cell and option', () => {
+    for (const mode of ['LSTM', 'GRU', 'RNN_TANH'] as const) {
+      for (const [bidirectional, bias, num_layers] of [[false, true, 1], [true, false, 3], [true, true, 2]] as const) {
+        const c = resolveConfig({ mode, input_size: 5, hidden_size: 7, bidirectional, bias, num_layers, ...(mode === 'LSTM' ? { peephole: true } : {}) });
+        expect(parameterCount(c)).toBe(parameterSpecs(c).reduce((n, s) => n + shapeSize(s.shape), 0));
+      }
+    }
+  });
+
+  test('Dense and Embedding beyond the device are typed errors too', () => {
+    const before = engine.memory();
+    for (const make of [
+      () => new Dense(engine, { in_features: 2 ** 31 - 1, out_features: 2 ** 31 - 1 }),
+      () => new Embedding(engine, { num_embeddings: 2 ** 31 - 1, embedding_dim: 2 ** 31 - 1 }),
+    ]) {
+      expect(thrown(make).code).toBe('DEVICE_LIMIT');
+    }
+    expect(engine.memory()).toEqual(before);
+  });
+
+  test('optimizer hyper-parameters whose derived step overflows float32 are BAD_CONFIG', () => {
+    const rnn = engine.recurrent({ mode: 'GRU', input_size: 2, hidden_size: 3 });
+    try {
+      const blocks = [rnn.store];
+      for (const [make, msg] of [
+        [() => new Adam(engine, blocks, { lr: 1e308 }), /lr must be a finite number ≥ 0, got 1e\+308 \(float32: at most 3.403e\+38\)/],
+        [() => new Adam(engine, blocks, { lr: 1e38, betas: [0.999, 0.999] }), /lr 1e\+38 is too large: Adam's step size lr \/ \(1 − β1\)/],
+        [() => new AdamW(engine, blocks, { lr: 1e30, weight_decay: 1e10 }), /weight_decay 10000000000 = 1e\+40 exceeds float32/],
+        [() => new SGD(engine, blocks, { lr: 1e39 }), /lr must be a finite number ≥ 0, got 1e\+39 \(float32/],
+        [() => new SGD(engine, blocks, { lr: 0.1, momentum: 1e300 }), /momentum must be a finite number ≥ 0, got 1e\+300/],
+      ] as const) {
+        const e = thrown(make);
+        expect(e.code).toBe('BAD_CONFIG');
+        expect(e.message).toMatch(msg);
+      }
+    } finally {
+      rnn.dispose();
+    }
+  });
+});
+
+describe('the CLI rejects absurd sizes with one line and leaves nothing behind', () => {
+  test('run --config with num_layers 10000000', () => {
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ ...JSON.parse(readFileSync(join(RUN, 'config.json'), 'utf8')), num_layers: 10_000_000 }));
+    const out = join(dir, 'out.safetensors');
+    const r = webrnn(['run', '--config', config, '--weights', join(RUN, 'weights.safetensors'), '--input', join(RUN, 'inputs.safetensors'), '--out', out]);
+    oneLine(r, /num_layers must be at most 1024, got 10000000/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  test('train --layers 1e8 and --lr 1e308 leave no run folder', () => {
+    const data = join(dir, 'text.txt');
+    writeFileSync(data, 'the quick brown fox jumps over the lazy dog. '.repeat(40));
+    for (const [flags, msg] of [
+      [['--layers', '1e8'], /num_layers must be at most 1024, got 100000000/],
+      [['--hidden', '100000'], /parameters; a recurrent layer holds at most/],
+      [['--lr', '1e308'], /lr must be a finite number ≥ 0, got 1e\+308/],
+      [['--lr', '1e38'], /lr 1e\+38 is too large: Adam's step size/],
+    ] as const) {
+      const run = join(dir, `run-${flags[0].slice(2)}`);
+      oneLine(webrnn(['train', '--data', data, '--out', run, '--steps', '1', ...flags]), msg);
+      expect(existsSync(run), `${flags.join(' ')}: run folder`).toBe(false);
+    }
+  });
+});
