@@ -320,7 +320,16 @@ export class TfjsModel {
 
   /** From what `model.save()` passes an IOHandler (or model.json's `modelTopology` + weightsManifest specs + the concatenated weight files). */
   static fromArtifacts(art: TfjsArtifacts, source = 'model.json'): TfjsModel {
-    return new TfjsModel(art, source);
+    if (art === null || typeof art !== 'object') throw new WebRnnError('BAD_FILE', `${source}: expected tfjs artifacts { modelTopology, weightSpecs, weightData }, got ${String(art)}`);
+    try {
+      return new TfjsModel(art, source);
+    } catch (e) {
+      // The topology is free-form JSON read field by field; a field of the wrong kind (a layer list
+      // that is a number, a config that is null …) surfaces as a JS TypeError/RangeError while it is
+      // read. That is a malformed file, reported as one — with what JS said, so it can be found.
+      if (e instanceof TypeError || e instanceof RangeError) throw new WebRnnError('BAD_FILE', `${source}: malformed model (a field is not what tfjs writes: ${e.message})`);
+      throw e;
+    }
   }
 
   /** Checks the layer's options and its weights (everything but sizes that depend on the input). */
