@@ -123,6 +123,72 @@ describe('recurrent sizes are checked from the config, before any per-layer obje
   });
 });
 
+describe('long sequences', () => {
+  test('a forward too long for the device is DEVICE_LIMIT before any workspace or host array is made', () => {
+    const rnn = engine.recurrent({ mode: 'LSTM', input_size: 1, hidden_size: 2 }, { schedule: 'persistent' });
+    const T = 3_000_000;
+    const x = engine.empty([T, 1, 1]);
+    try {
+      const before = engine.memory();
+      const ab0 = process.memoryUsage().arrayBuffers;
+      const e = thrown(() => rnn.forward(x));
+      expect(e.code).toBe('DEVICE_LIMIT');
+      expect(e.message).toMatch(/T·B of T = 3000000, B = 1 needs 93750 workgroups .*maxComputeWorkgroupsPerDimension/);
+      expect(engine.memory()).toEqual(before);
+      // the per-step uniform alone would be T · 256 bytes = 768 MB of host memory
+      expect((process.memoryUsage().arrayBuffers - ab0) / 2 ** 20).toBeLessThan(64);
+    } finally {
+      x.dispose();
+      rnn.dispose();
+    }
+  });
+
+  test('per-step sweeps beyond MAX_STEP_DISPATCHES: auto runs persistent (bit-identical), per-step is DEVICE_LIMIT — in a child, so a driver crash fails the test', () => {
+    // B = 9 makes the per-step grid 3 workgroups, so 'auto' would choose per-step at any shorter T
+    const script = join(dir, 'long.mjs');
+    writeFileSync(script, `
+      import { createEngine, WebRnnError } from ${JSON.stringify(join(ROOT, 'dist/src/index.js'))};
+      const engine = await createEngine();
+      const [B, I] = [9, 1];
+      const x = (T) => engine.tensor(Float32Array.from({ length: T * B * I }, (_, i) => Math.sin(i * 0.37)), [T, B, I]);
+      const runOf = async (schedule, T) => {
+        const rnn = engine.recurrent({ mode: 'LSTM', input_size: I, hidden_size: 1 }, { seed: 4, schedule });
+        const input = x(T);
+        try {
+          const r = rnn.forward(input);
+          const y = await r.output.read();
+          return { y: Array.from(y.filter((_, i) => i % 99991 === 0 || i >= T * B - 3)), h: Array.from(await r.h_n.read()), c: Array.from(await r.c_n.read()), forward: rnn.dispatchCounts().forward };
+        } catch (e) {
+          return { error: e instanceof WebRnnError ? e.code + ': ' + e.message : 'untyped: ' + e };
+        } finally {
+          input.dispose();
+          rnn.dispose();
+        }
+      };
+      const T = 200_000;
+      const result = { auto: await runOf('auto', T), persistent: await runOf('persistent', T), perStep: await runOf('per-step', T),
+        shortPerStep: await runOf('per-step', 30_000), shortPersistent: await runOf('persistent', 30_000) };
+      engine.dispose();
+      process.stdout.write(JSON.stringify(result));
+      process.exit(0);
+    `);
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, `child exit (signal ${r.signal}): ${r.stderr.slice(-500)}`).toBe(0);
+    type Run = { y: number[]; h: number[]; c: number[]; forward: number; error?: string };
+    const res = JSON.parse(r.stdout) as Record<'auto' | 'persistent' | 'perStep' | 'shortPerStep' | 'shortPersistent', Run>;
+    expect(res.auto.error).toBeUndefined();
+    expect(res.auto.forward, 'auto fell back to the persistent sweep').toBeLessThan(10);
+    expect(res.auto).toEqual(res.persistent);
+    expect(res.perStep.error).toMatch(/^DEVICE_LIMIT: the per-step schedule needs 200001 step dispatches .* at most 32768/);
+    // under the bound per-step still runs, bit-identical to the persistent sweep
+    expect(res.shortPerStep.forward).toBeGreaterThan(30_000);
+    expect(res.shortPerStep.y).toEqual(res.shortPersistent.y);
+    expect(res.shortPerStep.h).toEqual(res.shortPersistent.h);
+    expect(res.shortPerStep.c).toEqual(res.shortPersistent.c);
+    expect(res.auto.h.every(Number.isFinite)).toBe(true);
+  }, 320_000);
+});
+
 describe('the CLI rejects absurd sizes with one line and leaves nothing behind', () => {
   test('run --config with num_layers 10000000', () => {
     const config = join(dir, 'config.json');
