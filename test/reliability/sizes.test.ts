@@ -5,7 +5,7 @@
 // once; the CLI exits non-zero with one `webrnn:` line and leaves no run folder. The CLI cases need
 // `npm run build` (they run bin/webrnn.js in child processes).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,9 +42,9 @@ function thrown(fn: () => unknown): WebRnnError {
   return err as WebRnnError;
 }
 
-function webrnn(args: string[]): { status: number | null; stderr: string } {
+function webrnn(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
-  return { status: r.status, stderr: r.stderr };
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function oneLine(r: { status: number | null; stderr: string }, message: RegExp): void {
@@ -213,4 +213,29 @@ describe('the CLI rejects absurd sizes with one line and leaves nothing behind',
       expect(existsSync(run), `${flags.join(' ')}: run folder`).toBe(false);
     }
   });
+
+  test('sample streams long outputs in chunks (same text as one call); run folders with absurd sizes are BAD_FILE', () => {
+    const data = join(dir, 'lm.txt');
+    writeFileSync(data, 'a cat sat on the mat. the dog ate the log. '.repeat(60));
+    const run = join(dir, 'lm-run');
+    const trained = webrnn(['train', '--data', data, '--out', run, '--steps', '2', '--hidden', '8', '--embedding', '4', '--layers', '1', '--batch', '2', '--bptt', '8']);
+    expect(trained.status, trained.stderr).toBe(0);
+    const short = webrnn(['sample', '--model', run, '--length', '1000', '--seed', '3', '--prime', 'the ']);
+    const long = webrnn(['sample', '--model', run, '--length', '2500', '--seed', '3', '--prime', 'the ']);
+    expect(short.status, short.stderr).toBe(0);
+    expect(long.status, long.stderr).toBe(0);
+    expect(long.stdout.length).toBeGreaterThan(2000);
+    expect(long.stdout.startsWith(short.stdout.trimEnd())).toBe(true);
+
+    const model = JSON.parse(readFileSync(join(run, 'model.json'), 'utf8')) as { settings: Record<string, number> };
+    for (const [edit, msg] of [
+      [{ batch: 2 ** 31, bptt: 2 ** 20 }, /settings\.batch 2147483648 × \(settings\.bptt 1048576 \+ 1\) = .* token slots, more than 2147483647/],
+      [{ layers: 10_000_000 }, /settings: num_layers must be at most 1024/],
+    ] as const) {
+      const bad = join(dir, `bad-run-${Object.keys(edit)[0]}`);
+      cpSync(run, bad, { recursive: true });
+      writeFileSync(join(bad, 'model.json'), JSON.stringify({ ...model, settings: { ...model.settings, ...edit } }));
+      for (const cmd of [['sample', '--model', bad, '--length', '5'], ['eval', '--model', bad, '--data', data]]) oneLine(webrnn(cmd), msg);
+    }
+  }, 300_000);
 });
