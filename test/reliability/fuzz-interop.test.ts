@@ -88,15 +88,17 @@ const DIMS = [0, 1, -1, -2, 3, 2 ** 31, 2 ** 32, 2 ** 40, 1e9, 3e9];
 /** Edits the decoded protobuf (as a plain object) and encodes it again. */
 function mutateOnnxStructure(rng: Rng, seed: Uint8Array): Uint8Array {
   const obj = onnx.ModelProto.toObject(onnx.ModelProto.decode(seed), { longs: Number, bytes: Array, defaults: false }) as Record<string, unknown>;
-  const graph = obj.graph as Record<string, unknown[]>;
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const objects = (v: unknown) => (Array.isArray(v) ? v.filter(isObj) : []);
   for (let k = rng.int(1, 3); k > 0; k--) {
     const r = rng.next();
-    const inits = (graph.initializer ?? []) as Record<string, unknown>[];
-    const nodes = (graph.node ?? []) as Record<string, unknown>[];
+    const graph = isObj(obj.graph) ? obj.graph : {};
+    const inits = objects(graph.initializer);
+    const nodes = objects(graph.node);
     if (r < 0.25 && inits.length) {
       // dims of an initializer (the raw data keeps its length)
       const t = pick(rng, inits);
-      const dims = (t.dims ?? []) as number[];
+      const dims = (Array.isArray(t.dims) ? t.dims : []) as unknown[];
       if (dims.length && rng.next() < 0.7) dims[rng.int(0, dims.length - 1)] = pick(rng, DIMS);
       else dims.push(pick(rng, DIMS));
       t.dims = dims;
@@ -111,7 +113,7 @@ function mutateOnnxStructure(rng: Rng, seed: Uint8Array): Uint8Array {
     } else if (r < 0.55 && nodes.length) {
       // an attribute value (ints, floats, tensors) or type
       const n = pick(rng, nodes);
-      const attrs = (n.attribute ?? []) as Record<string, unknown>[];
+      const attrs = objects(n.attribute);
       if (attrs.length) {
         const a = pick(rng, attrs);
         const q = rng.next();
