@@ -9,7 +9,7 @@
  */
 import { WebRnnError } from '../errors.js';
 import type { OnnxAttr, OnnxNode } from './onnx-graph.js';
-import { checkedSize, isFloat, makeValue, ONNX_DTYPE, sizeOf, type OnnxType, type OnnxValue } from './onnx-value.js';
+import { checkedSize, checkWork, isFloat, makeValue, ONNX_DTYPE, sizeOf, type OnnxType, type OnnxValue } from './onnx-value.js';
 
 type Inputs = (OnnxValue | undefined)[];
 type Kernel = (n: OnnxNode, x: Inputs, opset: number) => OnnxValue[];
@@ -439,6 +439,7 @@ function matmulValues(n: OnnxNode, a: OnnxValue, b: OnnxValue): OnnxValue {
   const [K2, N] = bs.slice(-2);
   if (K !== K2) fail(n, `inner dimensions differ: [${a.shape.join(', ')}] × [${b.shape.join(', ')}]`);
   const batch = broadcastShape(n, [as.slice(0, -2), bs.slice(0, -2)]);
+  checkWork(sizeOf(batch) * M * N * K, `[${a.shape.join(', ')}] × [${b.shape.join(', ')}]`);
   const ai = broadcastIndex(as.slice(0, -2), batch);
   const bi = broadcastIndex(bs.slice(0, -2), batch);
   const out = makeValue(type, [...batch, M, N]);

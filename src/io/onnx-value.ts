@@ -95,6 +95,15 @@ export function checkedSize(shape: readonly unknown[], what: string, cap = eleme
   return n;
 }
 
+/**
+ * Multiply-adds one operator (MatMul, Gemm) may spend: 1024 per element of the cap (2³⁷ by default,
+ * minutes of CPU time), so a graph that multiplies two capped tensors cannot hang the executor.
+ */
+export function checkWork(work: number, what: string): void {
+  const max = elementCap * 1024;
+  if (work > max) throw new WebRnnError('DEVICE_LIMIT', `${what} needs ${work.toExponential(3)} multiply-adds, more than the ONNX executor allows (1024 × maxElements = ${max}; raise maxElements)`);
+}
+
 /** A value of `type` and `shape`, zero-filled or holding `data` (converted: float32 rounds, integers truncate, bool is 0/1). */
 export function makeValue(type: OnnxType, shape: number[], data?: ArrayLike<number>): OnnxValue {
   const n = checkedSize(shape, `a ${type} tensor`);

@@ -3,8 +3,13 @@
 // once ran a minute and peaked at 23.6 GB), bad repeats/sizes/steps are typed errors, initializer
 // dimensions are checked against what the file stores, and a value is written by one node only. Every
 // model here is CPU-only (no recurrent node), so no engine is needed.
-import { describe, expect, test } from 'vitest';
-import { WebRnnError, type Engine } from '../../src/index.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, test } from 'vitest';
+import { serializeSafetensors, WebRnnError, type Engine } from '../../src/index.js';
 import { OnnxModel } from '../../src/io/onnx-model.js';
 import { DEFAULT_MAX_ELEMENTS, makeValue, type OnnxValue } from '../../src/io/onnx-value.js';
 import { encodeOnnx, type IoInput, type NodeInput } from '../../src/io/onnx-write.js';
@@ -75,6 +80,18 @@ describe('ONNX executor: output sizes are checked before allocating', () => {
     }
   });
 
+  test('a MatMul of two capped tensors is refused before it spends minutes of CPU', async () => {
+    const bytes = encodeOnnx({
+      inputs: [],
+      outputs: [{ name: 'y', type: 'float32' }],
+      initializers: { s: i64([4096, 4096]) },
+      nodes: [{ op: 'ConstantOfShape', name: 'k', inputs: ['s'], outputs: ['a'] }, { op: 'MatMul', name: 'n0', inputs: ['a', 'a'], outputs: ['y'] }],
+    });
+    const e = await runFails(bytes, { maxElements: 2 ** 24 });
+    expect(e.code).toBe('DEVICE_LIMIT');
+    expect(e.message).toMatch(/ONNX node "n0" \(MatMul\): \[4096, 4096\] × \[4096, 4096\] needs 6.872e\+10 multiply-adds/);
+  });
+
   test('negative or fractional repeats, split sizes, shapes; zero or infinite Range steps', async () => {
     const cases: [string, Uint8Array][] = [
       ['Tile', oneNode('Tile', { x: f32([1, 2], [1, 2]), r: i64([-1, 2]) }, ['x', 'r'])],
@@ -117,4 +134,35 @@ describe('ONNX graphs: every value is written once', () => {
     const overInit = encodeOnnx({ ...io, initializers: { w: f32([1, 2]) }, nodes: [{ op: 'Neg', name: 'a', inputs: ['x'], outputs: ['w'] }, { op: 'Add', name: 'b', inputs: ['x', 'w'], outputs: ['y'] }] });
     expect((await failure(OnnxModel.load(overInit, 'm.onnx'))).message).toContain('which an initializer already provides');
   });
+});
+
+describe('webrnn run --model: the cap on the command line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'webrnn-onnx-limits-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const BIN = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'webrnn.js');
+  const run = (model: string, extra: string[] = []) => {
+    const out = join(dir, 'out.safetensors');
+    rmSync(out, { force: true });
+    const r = spawnSync(process.execPath, [BIN, 'run', '--model', model, '--input', join(dir, 'none.safetensors'), '--out', out, ...extra], { encoding: 'utf8', timeout: 120_000 });
+    const lines = r.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: max'));
+    return { status: r.status, lines, wrote: existsSync(out) };
+  };
+
+  test('a ConstantOfShape([3e9]) model exits 1 with one line; --max-elements lowers or raises the cap', () => {
+    writeFileSync(join(dir, 'none.safetensors'), serializeSafetensors({}));
+    writeFileSync(join(dir, 'huge.onnx'), oneNode('ConstantOfShape', { s: i64([3e9]) }, ['s']));
+    writeFileSync(join(dir, 'small.onnx'), oneNode('ConstantOfShape', { s: i64([1000]) }, ['s']));
+    const huge = run(join(dir, 'huge.onnx'));
+    expect(huge.status).toBe(1);
+    expect(huge.lines).toHaveLength(1);
+    expect(huge.lines[0]).toMatch(/^webrnn: ONNX node "n0" \(ConstantOfShape\): .*\[3000000000\].*cap of 134217728 elements/);
+    expect(huge.wrote).toBe(false);
+    expect(run(join(dir, 'small.onnx'))).toMatchObject({ status: 0, wrote: true });
+    const lowered = run(join(dir, 'small.onnx'), ['--max-elements', '999']);
+    expect(lowered.status).toBe(1);
+    expect(lowered.lines[0]).toMatch(/cap of 999 elements/);
+    const bad = run(join(dir, 'small.onnx'), ['--max-elements', '1e10']);
+    expect(bad.status).toBe(2);
+    expect(bad.lines[0]).toMatch(/--max-elements must be an integer in \[1, 2147483647\]/);
+  }, 120_000);
 });
