@@ -2,7 +2,7 @@ import { WebRnnError } from '../errors.js';
 import { acquireDevice, type DeviceOptions, type Host, type LimitOverrides } from './device.js';
 import { Kernel } from './kernel.js';
 import { Tensor } from './tensor.js';
-import type { Program } from './program.js';
+import type { EncodeTarget, Program } from './program.js';
 import { Recurrent, type RecurrentOptions } from '../layers/recurrent.js';
 import type { RecurrentConfig } from '../config.js';
 
@@ -229,9 +229,19 @@ export class Engine {
   /** @internal encodes programs into one submission. */
   run(...programs: Program[]): void {
     this.checkAlive();
-    const enc = this.device.createCommandEncoder({ label: 'webrnn' });
-    for (const p of programs) p.encode(enc);
-    this.device.queue.submit([enc.finish()]);
+    // Long recordings go out as several submissions of at most MAX_DISPATCHES_PER_SUBMIT dispatches
+    // (see program.ts): submitted in order, so the work and its results are the same.
+    const create = () => this.device.createCommandEncoder({ label: 'webrnn' });
+    const target: EncodeTarget = {
+      encoder: create(),
+      dispatches: 0,
+      next: () => {
+        this.device.queue.submit([target.encoder.finish()]);
+        return create();
+      },
+    };
+    for (const p of programs) p.encode(target);
+    this.device.queue.submit([target.encoder.finish()]);
   }
 
   /** @internal reads float32 values back to the CPU. */

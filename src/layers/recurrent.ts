@@ -55,7 +55,7 @@ export interface RecurrentOptions {
    * dispatch per layer for the forward sweep and one for the reverse (BPTT) sweep, a workgroup per 4
    * batch rows and direction looping over the steps (fewer dispatches, less parallelism; reset-before
    * GRU always runs per step); 'auto' (default): persistent when the per-step grid is small (see
-   * {@link persistentWins}) or the sequence needs more than {@link MAX_STEP_DISPATCHES} step dispatches.
+   * {@link persistentWins}).
    */
   schedule?: RecurrentSchedule;
 }
@@ -314,15 +314,7 @@ export class Recurrent {
     // The last forward's workspace is gone: a backward now must fail as BAD_STATE, even if planning fails.
     this.last = undefined;
     const c = this.config;
-    // Per-step sweeps record a dispatch per step and layer (two for reset-before GRU); beyond
-    // MAX_STEP_DISPATCHES 'auto' runs the persistent sweep instead (bit-identical results).
-    const canPersist = c.mode !== 'GRU' || c.reset_after;
-    const stepDispatches = c.num_layers * (T + 1) * (canPersist ? 1 : 2);
-    const tooLong = stepDispatches > MAX_STEP_DISPATCHES;
-    if (tooLong && (this.schedule === 'per-step' || !canPersist)) {
-      throw new WebRnnError('DEVICE_LIMIT', `the per-step schedule needs ${stepDispatches} step dispatches for T = ${T} and ${c.num_layers} layer(s)${canPersist ? '' : ' (reset-before GRU: two per step)'}; at most ${MAX_STEP_DISPATCHES} are recorded in one submission (more crash some WebGPU drivers, e.g. lavapipe)${canPersist ? ": use schedule 'persistent' or 'auto'" : ''}, or split the sequence and carry h_n over as h0`);
-    }
-    const persistent = this.schedule === 'persistent' || (this.schedule === 'auto' && (tooLong || persistentWins(c.hidden_size, B, c.bidirectional ? 2 : 1)));
+    const persistent = this.schedule === 'persistent' || (this.schedule === 'auto' && persistentWins(c.hidden_size, B, c.bidirectional ? 2 : 1));
     this.plan = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, T, B, persistent);
     return this.plan;
   }
@@ -331,15 +323,6 @@ export class Recurrent {
     if (this.disposed) throw new WebRnnError('DISPOSED', 'this layer was disposed');
   }
 }
-
-/**
- * The most per-step dispatches (steps × layers) one forward or backward records. Mesa's lavapipe (through
- * Dawn) crashes the process (SIGSEGV, or an abort in a pthread mutex) when some 20–65 thousand
- * dispatches are outstanding on its queue, however they are split into passes, command buffers or
- * submissions; only waiting for the queue to drain avoids it, which a synchronous forward cannot do.
- * Longer sequences run the persistent sweep (one dispatch per layer) under 'auto'.
- */
-export const MAX_STEP_DISPATCHES = 32_768;
 
 /**
  * The 'auto' schedule's choice: the persistent sweep when the per-step grid (⌈H/64⌉·⌈B/4⌉·D
