@@ -44,7 +44,11 @@ export const DEFAULT_MAX_ELEMENTS = 2 ** 27;
 /** The highest cap a caller may set: element indices of the executor are 32-bit. */
 export const MAX_ELEMENTS_LIMIT = 2 ** 31 - 1;
 
-let elementCap = DEFAULT_MAX_ELEMENTS;
+/**
+ * The cap in force: a model's (see {@link withElementCap}) while one of its CPU operators runs; outside
+ * them (exporters, recurrent outputs sized by the GPU layers) only the executor's 32-bit index limit.
+ */
+let elementCap = MAX_ELEMENTS_LIMIT;
 
 /**
  * Runs the synchronous `fn` with every tensor it makes held to `cap` elements (a CPU operator of a
