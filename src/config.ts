@@ -194,9 +194,46 @@ export function resolveConfig(c: RecurrentConfig): ResolvedConfig {
   if (!r.reset_after && r.mode !== 'GRU') {
     throw new WebRnnError('BAD_CONFIG', `reset_after: false applies to GRU only, mode is ${r.mode}`);
   }
+  checkConfigSize(r);
   if (r.peephole && r.mode !== 'LSTM') throw new WebRnnError('BAD_CONFIG', `peephole applies to LSTM only, mode is ${r.mode}`);
   if (r.input_forget && r.mode !== 'LSTM') throw new WebRnnError('BAD_CONFIG', `input_forget applies to LSTM only, mode is ${r.mode}`);
   return r;
+}
+
+/**
+ * The most stacked layers a recurrent layer may have: each layer has its own workspaces, bind groups and
+ * dispatches, so a stack beyond this is a mistake (a stray exponent), not a model — and would exhaust
+ * memory before any size check could see it.
+ */
+export const MAX_LAYERS = 1024;
+
+/**
+ * The most parameters a recurrent layer may have on any device: they live in one buffer that the
+ * kernels address with 32-bit element offsets. A device's own binding limit is usually lower (see
+ * {@link parameterCount} and Engine.checkParameterBytes).
+ */
+export const MAX_PARAMETERS = 2 ** 32 - 1;
+
+/**
+ * The number of parameters of a resolved config, computed arithmetically (no per-layer objects), in
+ * doubles: exact below 2⁵³, and only compared with bounds far below that.
+ * @example parameterCount(resolveConfig({ mode: 'LSTM', input_size: 3, hidden_size: 4 })) // 144
+ */
+export function parameterCount(c: ResolvedConfig): number {
+  const G = gateCount(c.mode);
+  const H = c.hidden_size;
+  const D = c.bidirectional ? 2 : 1;
+  const perDirection = (I: number) => G * H * I + G * H * H + (c.bias ? 2 * G * H : 0) + (c.peephole ? 3 * H : 0);
+  return D * (perDirection(c.input_size) + (c.num_layers - 1) * perDirection(D * H));
+}
+
+/** Bounds on a config's size that hold on every device; throws BAD_CONFIG naming the field and the bound. */
+function checkConfigSize(c: ResolvedConfig): void {
+  if (c.num_layers > MAX_LAYERS) throw new WebRnnError('BAD_CONFIG', `num_layers must be at most ${MAX_LAYERS}, got ${c.num_layers}`);
+  const n = parameterCount(c);
+  if (n > MAX_PARAMETERS) {
+    throw new WebRnnError('BAD_CONFIG', `input_size ${c.input_size}, hidden_size ${c.hidden_size} and num_layers ${c.num_layers} make ${n.toExponential(3)} parameters; a recurrent layer holds at most 2³² − 1 = ${MAX_PARAMETERS} (one buffer, 32-bit offsets)`);
+  }
 }
 
 /** One learnable tensor of a recurrent layer, with PyTorch's state_dict name and shape. */

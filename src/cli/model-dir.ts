@@ -12,7 +12,7 @@ import { Vocab } from '../data/vocab.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { parseCheckpoint, type Checkpoint } from '../io/checkpoint.js';
-import { CHAR_LM_DEFAULTS, CharLm, type CharLmSettings } from '../train/char-lm.js';
+import { CHAR_LM_DEFAULTS, CharLm, checkCharLmSettings, type CharLmSettings } from '../train/char-lm.js';
 import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';
 import { readText } from './files.js';
 
@@ -44,6 +44,23 @@ function parseJson(path: string, text: string): unknown {
     return JSON.parse(text);
   } catch (e) {
     return bad(path, `not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** The most token slots one training window (batch × (bptt + 1)) may have: its ids are an Int32Array and i32 offsets. */
+const MAX_WINDOW = 2 ** 31 - 1;
+
+/**
+ * Sizes model.json's settings imply, checked before any model is built: the window batch × (bptt + 1),
+ * and the model and optimizer `webrnn train` would build from them (layers, parameters, lr).
+ */
+function checkSizes(path: string, s: CharLmSettings, V: number): void {
+  if (s.batch * (s.bptt + 1) > MAX_WINDOW) bad(path, `settings.batch ${s.batch} × (settings.bptt ${s.bptt} + 1) = ${s.batch * (s.bptt + 1)} token slots, more than ${MAX_WINDOW}`);
+  try {
+    checkCharLmSettings(V, s);
+  } catch (e) {
+    if (e instanceof WebRnnError) bad(path, `settings: ${e.message}`);
+    throw e;
   }
 }
 
@@ -107,6 +124,7 @@ export async function readRunFolder(dirArg: string, what = '--model'): Promise<R
     throw e;
   }
   if (vocab.level !== 'char') bad(vocabPath, `is a ${vocab.level}-level vocabulary; this command needs the character model of webrnn train`);
+  checkSizes(modelPath, settings, vocab.size);
 
   const checkpointBytes = await readSafetensorsFile(ckptPath, CHECKPOINT_FILE);
   const checkpoint = parseCheckpoint(checkpointBytes, ckptPath);

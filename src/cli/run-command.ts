@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { WebRnnError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { MAX_ELEMENTS_LIMIT } from '../io/onnx-value.js';
 import { serializeSafetensors } from '../io/safetensors.js';
 import { loadRunJob } from './run-job.js';
 import { UsageError } from './usage-error.js';
@@ -41,6 +42,8 @@ Options:
   --out FILE       safetensors written with output, h_n, c_n (LSTM), and after a backward pass
                    grad.input, grad.h0 / grad.c0 (when h0 / c0 were given), grad.<parameter>.
                    All float32. Written atomically: on failure no file is left behind.
+  --max-elements N the most elements one tensor of the ONNX CPU executor may have
+                   [134217728 = 2^27]; a graph asking for more is rejected before allocating
   --debug          Show stack traces on errors.
   -h, --help       Show this help.
 `;
@@ -57,7 +60,7 @@ async function loadEngineStep(): Promise<typeof import('./run-engine.js')> {
 
 /** Runs `webrnn run` with the arguments after the command name; returns the exit status. */
 export async function runCommand(args: string[], out: (s: string) => void): Promise<number> {
-  let values: { config?: string; weights?: string; model?: string; input?: string; out?: string; help?: boolean };
+  let values: { config?: string; weights?: string; model?: string; input?: string; out?: string; help?: boolean; 'max-elements'?: string };
   try {
     ({ values } = parseArgs({
       args,
@@ -67,6 +70,7 @@ export async function runCommand(args: string[], out: (s: string) => void): Prom
         model: { type: 'string' },
         input: { type: 'string' },
         out: { type: 'string' },
+        'max-elements': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         debug: { type: 'boolean' },
       },
@@ -80,12 +84,17 @@ export async function runCommand(args: string[], out: (s: string) => void): Prom
     out(RUN_HELP);
     return 0;
   }
+  const maxElements = values['max-elements'] === undefined ? undefined : Number(values['max-elements']);
+  if (maxElements !== undefined && (!Number.isInteger(maxElements) || maxElements < 1 || maxElements > MAX_ELEMENTS_LIMIT)) {
+    throw new UsageError(`run: --max-elements must be an integer in [1, ${MAX_ELEMENTS_LIMIT}], got ${JSON.stringify(values['max-elements'])}`);
+  }
+  if (maxElements !== undefined && !values.model?.endsWith('.onnx')) throw new UsageError('run: --max-elements applies to ONNX models (--model model.onnx)');
   if (values.model !== undefined) {
     if (values.config !== undefined || values.weights !== undefined) throw new UsageError('run: --model replaces --config and --weights; give one form (see webrnn run --help)');
     const missingM = (['input', 'out'] as const).filter((k) => !values[k]);
     if (missingM.length) throw new UsageError(`run: missing ${missingM.map((k) => `--${k}`).join(', ')} (see webrnn run --help)`);
     const { loadModelJob } = await import('./run-model.js');
-    const job = await loadModelJob({ model: values.model, input: values.input!, out: values.out! });
+    const job = await loadModelJob({ model: values.model, input: values.input!, out: values.out! }, { maxElements });
     try {
       const { createEngine } = await import('../gpu/engine.js');
       const engine = await createEngine();

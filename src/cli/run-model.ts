@@ -6,7 +6,7 @@
  */
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import { OnnxModel } from '../io/onnx-model.js';
+import { OnnxModel, type OnnxOptions } from '../io/onnx-model.js';
 import { valueFromSafeTensor, valueToSafeTensor, type OnnxValue } from '../io/onnx-value.js';
 import { parseSafetensors, type SafeTensor } from '../io/safetensors.js';
 import { readSafetensorsFile } from '../io/file-read.js';
@@ -40,7 +40,7 @@ async function loadTfjs(path: string, inputs: Map<string, SafeTensor>, inputPath
 }
 
 /** Reads the model and the inputs and checks them against each other (no GPU). */
-export async function loadModelJob(paths: { model: string; input: string; out: string }): Promise<ModelJob> {
+export async function loadModelJob(paths: { model: string; input: string; out: string }, onnx: OnnxOptions = {}): Promise<ModelJob> {
   await checkOutputPath(paths.out, [{ path: paths.model, what: '--model' }, { path: paths.input, what: '--input' }]);
   const isTfjs = paths.model.endsWith('.json');
   const [modelBytes, inputBytes] = await Promise.all([
@@ -49,7 +49,7 @@ export async function loadModelJob(paths: { model: string; input: string; out: s
   ]);
   const inputs = parseSafetensors(inputBytes, { source: paths.input }).tensors;
   if (isTfjs) return loadTfjs(paths.model, inputs, paths.input);
-  const model = await OnnxModel.load(modelBytes!, paths.model);
+  const model = await OnnxModel.load(modelBytes!, paths.model, onnx);
   const feeds: Record<string, OnnxValue> = {};
   for (const [name, t] of inputs) feeds[name] = valueFromSafeTensor(t, `${paths.input}: "${name}"`);
   model.checkFeeds(feeds, paths.input);

@@ -11,6 +11,8 @@ import { UsageError } from './usage-error.js';
 
 export const SAMPLE_DEFAULTS = { temperature: 0.8, length: 500, prime: '\n', count: 1 } as const;
 const MAX_LENGTH = 1_000_000;
+/** Steps generated per call: what is held in memory at once, whatever --length is. */
+const SAMPLE_CHUNK = 1024;
 const MAX_COUNT = 256;
 
 export const SAMPLE_HELP = `Usage: webrnn sample --model DIR [options]
@@ -122,18 +124,26 @@ export async function sampleCommand(args: string[], out: (s: string) => void): P
       // (P, B) row-major: every row reads the same prime.
       const primeRows = new Int32Array(primeIds.length * count);
       primeIds.forEach((id, t) => primeRows.fill(id, t * count, (t + 1) * count));
-      const ids = await gen.generate({
-        prime: primeRows,
-        steps: length,
-        seed,
-        ...(greedy ? { greedy: true } : { temperature: temperature ?? SAMPLE_DEFAULTS.temperature, top_k: top_k ?? 0, top_p: top_p ?? 1 }),
-      });
+      const sampling = greedy ? { greedy: true } : { temperature: temperature ?? SAMPLE_DEFAULTS.temperature, top_k: top_k ?? 0, top_p: top_p ?? 1 };
       const shownPrime = primeFlag ?? '';
-      for (let b = 0; b < count; b++) {
-        const row = new Uint32Array(length);
-        for (let t = 0; t < length; t++) row[t] = ids[t * count + b];
-        const text = shownPrime + run.vocab.decode(row, { skip_special: true });
-        if (count > 1) out(`--- sample ${b + 1} of ${count} ---\n`);
+      // Generated in chunks (one long call and several short ones give the same ids), so memory stays
+      // bounded whatever --length is; a single sample is written as it comes.
+      const rows = count > 1 ? Array.from({ length: count }, () => new Uint32Array(length)) : [];
+      let last = '';
+      if (count === 1) out(shownPrime);
+      for (let done = 0; done < length; done += SAMPLE_CHUNK) {
+        const n = Math.min(SAMPLE_CHUNK, length - done);
+        const ids = await gen.generate({ ...(done === 0 ? { prime: primeRows } : {}), steps: n, seed, ...sampling });
+        if (count === 1) {
+          const text = run.vocab.decode(ids, { skip_special: true });
+          if (text) last = text;
+          out(text);
+        } else for (let b = 0; b < count; b++) for (let t = 0; t < n; t++) rows[b][done + t] = ids[t * count + b];
+      }
+      if (count === 1 && !(last || shownPrime).endsWith('\n')) out('\n');
+      for (let b = 0; b < rows.length; b++) {
+        const text = shownPrime + run.vocab.decode(rows[b], { skip_special: true });
+        out(`--- sample ${b + 1} of ${count} ---\n`);
         out(text.endsWith('\n') ? text : `${text}\n`);
       }
     } finally {

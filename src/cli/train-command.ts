@@ -15,7 +15,7 @@ import { createEngine, type Engine } from '../gpu/engine.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { MAX_TEXT_BYTES, readSafetensorsFile } from '../io/file-read.js';
 import { fsError } from '../io/fs-error.js';
-import { CHAR_LM_DEFAULTS, CharLm, type CharLmSettings } from '../train/char-lm.js';
+import { CHAR_LM_DEFAULTS, CharLm, checkCharLmSettings, type CharLmSettings } from '../train/char-lm.js';
 import { readText } from './files.js';
 import { CHECKPOINT_FILE, MODEL_FILE, readRunSettings, VOCAB_FILE } from './model-dir.js';
 import { ProgressBar } from './progress-bar.js';
@@ -136,6 +136,7 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
   const valIds = vocab.encode(data.val);
   if (valIds.length < settings.bptt + 1) throw new WebRnnError('BAD_VALUE', `the validation text has ${valIds.length} characters; it needs more than --bptt = ${settings.bptt}`);
 
+  checkCharLmSettings(vocab.size, settings);
   // An unrelated folder is refused before anything is written; the folder is locked for the run, and
   // one this run created is removed again when the settings are rejected (the model below checks them).
   await checkRunFolderKind(dir, 'train', MODEL_FILE, [MODEL_FILE, VOCAB_FILE, CHECKPOINT_FILE], async (path) => void (await readRunSettings(path)));

@@ -2,7 +2,7 @@ import { WebRnnError } from '../errors.js';
 import { acquireDevice, type DeviceOptions, type Host, type LimitOverrides } from './device.js';
 import { Kernel, type KernelName } from './kernel.js';
 import { Tensor } from './tensor.js';
-import type { Program } from './program.js';
+import type { EncodeTarget, Program } from './program.js';
 import { Recurrent, type RecurrentOptions } from '../layers/recurrent.js';
 import type { RecurrentConfig } from '../config.js';
 
@@ -120,6 +120,18 @@ export class Engine {
    */
   createBuffer(bytes: number, label: string, usage = USAGE_STORAGE(), opts: BufferOptions = {}): GPUBuffer {
     this.checkAlive();
+    const size = this.checkBufferSize(bytes, label, usage, opts);
+    const b = this.device.createBuffer({ label, size, usage });
+    this.live.set(b, size);
+    this.buffersCreated++;
+    return b;
+  }
+
+  /**
+   * @internal the size {@link createBuffer} would allocate for `bytes`, or the DEVICE_LIMIT error it
+   * would throw — so a layer can check a size computed from its config before building anything.
+   */
+  checkBufferSize(bytes: number, label: string, usage = USAGE_STORAGE(), opts: BufferOptions = {}): number {
     if (!Number.isFinite(bytes) || bytes < 0) throw new WebRnnError('BAD_SHAPE', `${label}: a buffer of ${bytes} bytes cannot exist`);
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
     const lim = this.limits;
@@ -129,10 +141,7 @@ export class Engine {
     if (!opts.windowed && (usage & GPUBufferUsage.STORAGE) !== 0 && size > lim.maxStorageBufferBindingSize) {
       throw new WebRnnError('DEVICE_LIMIT', `${label} needs ${size} bytes, more than one storage binding may cover on this device (maxStorageBufferBindingSize = ${lim.maxStorageBufferBindingSize}); use a smaller batch, shorter sequences or smaller layers`);
     }
-    const b = this.device.createBuffer({ label, size, usage });
-    this.live.set(b, size);
-    this.buffersCreated++;
-    return b;
+    return size;
   }
 
   /** @internal whether `b` is a buffer this engine made and has not freed (a tensor's memory is still there). */
@@ -220,9 +229,19 @@ export class Engine {
   /** @internal encodes programs into one submission. */
   run(...programs: Program[]): void {
     this.checkAlive();
-    const enc = this.device.createCommandEncoder({ label: 'webrnn' });
-    for (const p of programs) p.encode(enc);
-    this.device.queue.submit([enc.finish()]);
+    // Long recordings go out as several submissions of at most MAX_DISPATCHES_PER_SUBMIT dispatches
+    // (see program.ts): submitted in order, so the work and its results are the same.
+    const create = () => this.device.createCommandEncoder({ label: 'webrnn' });
+    const target: EncodeTarget = {
+      encoder: create(),
+      dispatches: 0,
+      next: () => {
+        this.device.queue.submit([target.encoder.finish()]);
+        return create();
+      },
+    };
+    for (const p of programs) p.encode(target);
+    this.device.queue.submit([target.encoder.finish()]);
   }
 
   /** @internal reads float32 values back to the CPU. */

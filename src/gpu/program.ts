@@ -9,6 +9,26 @@ export type Op =
   | { kind: 'clear'; buffer: GPUBuffer; offset: number; size: number };
 
 /**
+ * The most compute dispatches one submission holds. Mesa's lavapipe (Dawn's Vulkan backend records a
+ * whole submission into one VkCommandBuffer) crashes the process — a SIGSEGV in a memset on its queue
+ * thread — once a command buffer holds more than 2¹⁶ dispatches that bind a bind group with a dynamic
+ * offset, as per-step sweeps do; splitting into passes or WebGPU command buffers of one submit does not
+ * help, separate queue.submit calls do. Engine.run submits every this many dispatches (the order of
+ * the work is unchanged; no CPU round trip).
+ */
+export const MAX_DISPATCHES_PER_SUBMIT = 16_384;
+
+/**
+ * Where programs are encoded: the current encoder, how many dispatches it holds, and (when given) how
+ * to submit it and start the next one once it holds {@link MAX_DISPATCHES_PER_SUBMIT}.
+ */
+export interface EncodeTarget {
+  encoder: GPUCommandEncoder;
+  dispatches: number;
+  next?: () => GPUCommandEncoder;
+}
+
+/**
  * A recorded command list, built once per (layer, shape) and encoded again for every call without
  * rebuilding pipelines, bind groups or parameter buffers. Consecutive dispatches share one compute
  * pass; copies and clears go between passes. Per-step dispatches pick their slot of the step uniform
@@ -45,11 +65,19 @@ export class Program {
     return this.ops.filter((o) => o.kind === 'dispatch').length;
   }
 
-  encode(encoder: GPUCommandEncoder): void {
+  encode(target: GPUCommandEncoder | EncodeTarget): void {
+    const t: EncodeTarget = 'encoder' in target ? target : { encoder: target, dispatches: 0 };
     let pass: GPUComputePassEncoder | undefined;
     for (const op of this.ops) {
       if (op.kind === 'dispatch') {
-        pass ??= encoder.beginComputePass();
+        if (t.next && t.dispatches >= MAX_DISPATCHES_PER_SUBMIT) {
+          pass?.end();
+          pass = undefined;
+          t.encoder = t.next();
+          t.dispatches = 0;
+        }
+        t.dispatches++;
+        pass ??= t.encoder.beginComputePass();
         pass.setPipeline(op.pipeline);
         op.groups.forEach((g, i) => {
           if (i === 1 && op.stepSlot !== undefined) pass!.setBindGroup(1, g, [op.stepSlot * STEP_STRIDE]);
@@ -62,8 +90,8 @@ export class Program {
         pass.end();
         pass = undefined;
       }
-      if (op.kind === 'copy') encoder.copyBufferToBuffer(op.src, op.srcOffset, op.dst, op.dstOffset, op.size);
-      else encoder.clearBuffer(op.buffer, op.offset, op.size);
+      if (op.kind === 'copy') t.encoder.copyBufferToBuffer(op.src, op.srcOffset, op.dst, op.dstOffset, op.size);
+      else t.encoder.clearBuffer(op.buffer, op.offset, op.size);
     }
     pass?.end();
   }

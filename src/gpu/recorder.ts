@@ -1,5 +1,5 @@
 import type { Engine } from './engine.js';
-import type { BufferBinding, Kernel } from './kernel.js';
+import { STEP_STRIDE, type BufferBinding, type Kernel } from './kernel.js';
 import type { Program } from './program.js';
 
 const ceil = (a: number, b: number) => Math.ceil(a / b);
@@ -40,6 +40,24 @@ export class Recorder {
     const bytes = data instanceof ArrayBuffer ? data : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
     const u = this.engine.uniform(bytes, `${this.prefix}:${label}`);
     this.owned.push(u);
+    return u;
+  }
+
+  /**
+   * The step-index uniform of per-step dispatches: slot i (at byte i·STEP_STRIDE) holds i, for i in
+   * 0..count−1. Written in chunks, so a long sequence never needs one host array of count·STEP_STRIDE
+   * bytes.
+   */
+  steps(count: number, label: string): GPUBuffer {
+    const u = this.engine.createBuffer(count * STEP_STRIDE, `${this.prefix}:${label}`, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    this.owned.push(u);
+    const CHUNK = 4096;
+    const data = new Uint32Array((Math.min(count, CHUNK) * STEP_STRIDE) / 4);
+    for (let first = 0; first < count; first += CHUNK) {
+      const n = Math.min(CHUNK, count - first);
+      for (let i = 0; i < n; i++) data[(i * STEP_STRIDE) / 4] = first + i;
+      this.engine.device.queue.writeBuffer(u, first * STEP_STRIDE, data, 0, (n * STEP_STRIDE) / 4);
+    }
     return u;
   }
 

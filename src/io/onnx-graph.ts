@@ -7,7 +7,7 @@
  */
 import type { AttributeProto, ModelProto, TensorProto, ValueInfoProto } from './onnx-proto.gen.js';
 import { WebRnnError } from '../errors.js';
-import { ONNX_DTYPE, ONNX_DTYPE_NAME, sizeOf, type OnnxType, type OnnxValue } from './onnx-value.js';
+import { checkedSize, ONNX_DTYPE, ONNX_DTYPE_NAME, type OnnxType, type OnnxValue } from './onnx-value.js';
 
 /** The ONNX protobuf decoder (src/io/onnx-proto-decode.ts). */
 export type OnnxMessages = typeof import('./onnx-proto-decode.js');
@@ -91,7 +91,7 @@ export function decodeTensor(t: TensorFields, what: string): OnnxValue {
   if (!type) throw new WebRnnError('BAD_FILE', `${what}: tensor element type ${ONNX_DTYPE_NAME[dt] ?? dt} is not supported (FLOAT, DOUBLE and the integer/bool types are)`);
   if (t.dataLocation === 1) throw new WebRnnError('BAD_FILE', `${what}: tensor data is stored in an external file, which is not supported (save the model with all tensors inside)`);
   const shape = (t.dims ?? []).map((d) => dimension(d, what));
-  const n = sizeOf(shape);
+  const n = storedTensorSize(shape, t, what);
   const out = type === 'float32' ? new Float32Array(n) : new Float64Array(n);
   const raw = t.rawData;
   if (raw && raw.length > 0) {
@@ -124,6 +124,16 @@ export function decodeTensor(t: TensorFields, what: string): OnnxValue {
   if (field.length !== n) throw new WebRnnError('BAD_FILE', `${what}: holds ${field.length} values, shape [${shape.join(', ')}] needs ${n}`);
   for (let i = 0; i < n; i++) out[i] = num(field[i]);
   return { type, shape, data: out };
+}
+
+/**
+ * A stored tensor's element count, checked before its array is allocated: dimensions non-negative
+ * integers, and no more elements than the tensor stores values (every element takes at least one
+ * byte of raw_data or one entry of a typed field), so a tensor never costs more memory than the file.
+ */
+function storedTensorSize(shape: readonly number[], t: TensorFields, what: string): number {
+  const stored = Math.max(t.rawData?.length ?? 0, ...[t.floatData, t.doubleData, t.int64Data, t.uint64Data, t.int32Data].map((f) => f?.length ?? 0));
+  return checkedSize(shape, what, stored, 'BAD_FILE', 'BAD_FILE', `the ${stored} values the file stores for it`);
 }
 
 function decodeAttr(a: AttributeProto, what: string): OnnxAttr {

@@ -8,10 +8,21 @@ import type { Engine } from '../gpu/engine.js';
 import { parseOnnx, type OnnxGraph, type OnnxIo } from './onnx-graph.js';
 import { CPU_OPS } from './onnx-ops.js';
 import { RECURRENT_OPS, RecurrentNodeRunner, recurrentAttrs } from './onnx-recurrent.js';
-import type { OnnxValue } from './onnx-value.js';
+import { knownKeys } from '../layers/checks.js';
+import { maxElementsOption, withElementCap, type OnnxValue } from './onnx-value.js';
 
 /** Every operator the executor runs (default ONNX domain). */
 export const SUPPORTED_ONNX_OPS: readonly string[] = [...RECURRENT_OPS, ...Object.keys(CPU_OPS)].sort();
+
+/**
+ * Options of {@link OnnxModel.load} and {@link OnnxModel.run}. `maxElements`: the most elements one
+ * tensor of the CPU executor may have (default 2²⁷ = {@link DEFAULT_MAX_ELEMENTS}, at most 2³¹ − 1); an
+ * operator whose output would be larger throws DEVICE_LIMIT naming the node, operator and shape before
+ * allocating it. A run's option overrides the model's.
+ */
+export interface OnnxOptions {
+  maxElements?: number;
+}
 
 /**
  * An ONNX model ready to run.
@@ -27,9 +38,12 @@ export class OnnxModel {
   readonly graph: OnnxGraph;
   private readonly runners = new Map<number, RecurrentNodeRunner>();
   private engine: Engine | undefined;
+  private readonly maxElements: number;
 
-  private constructor(graph: OnnxGraph) {
+  private constructor(graph: OnnxGraph, maxElements: number) {
     this.graph = graph;
+    this.maxElements = maxElements;
+    checkSingleWriters(graph);
     const unsupported = new Map<string, string[]>();
     graph.nodes.forEach((n, i) => {
       const op = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:${n.opType}` : n.opType;
@@ -52,8 +66,9 @@ export class OnnxModel {
   }
 
   /** Parses and checks a .onnx file (no GPU work). */
-  static async load(bytes: Uint8Array, source = 'model'): Promise<OnnxModel> {
-    return new OnnxModel(await parseOnnx(bytes, source));
+  static async load(bytes: Uint8Array, source = 'model', options?: OnnxOptions): Promise<OnnxModel> {
+    const cap = capOf(options, 'OnnxModel.load options');
+    return new OnnxModel(await parseOnnx(bytes, source), cap ?? maxElementsOption(undefined, ''));
   }
 
   /** The inputs a caller feeds (graph inputs that are not initializers). */
@@ -82,7 +97,8 @@ export class OnnxModel {
   }
 
   /** Runs the graph; returns every graph output by name. */
-  async run(engine: Engine, feeds: Record<string, OnnxValue>): Promise<Record<string, OnnxValue>> {
+  async run(engine: Engine, feeds: Record<string, OnnxValue>, options?: OnnxOptions): Promise<Record<string, OnnxValue>> {
+    const cap = capOf(options, 'OnnxModel.run options') ?? this.maxElements;
     this.checkFeeds(feeds);
     if (this.engine !== engine) {
       for (const r of this.runners.values()) r.dispose();
@@ -102,7 +118,7 @@ export class OnnxModel {
       let outs: OnnxValue[];
       try {
         const runner = this.runners.get(i);
-        outs = runner ? await runner.run(engine, inputs) : CPU_OPS[n.opType](n, inputs, opset);
+        outs = runner ? await runner.run(engine, inputs) : withElementCap(cap, () => CPU_OPS[n.opType](n, inputs, opset));
       } catch (e) {
         if (e instanceof WebRnnError && !e.message.startsWith('ONNX node')) throw new WebRnnError(e.code, `ONNX node "${n.name}" (${n.opType}): ${e.message}`);
         throw e;
@@ -122,5 +138,29 @@ export class OnnxModel {
   dispose(): void {
     for (const r of this.runners.values()) r.dispose();
     this.engine = undefined;
+  }
+}
+
+function capOf(options: OnnxOptions | undefined, what: string): number | undefined {
+  if (options === undefined) return undefined;
+  knownKeys(what, options, ['maxElements']);
+  return options.maxElements === undefined ? undefined : maxElementsOption(options.maxElements, what);
+}
+
+/**
+ * SSA, as ONNX requires: every value is written once — no two nodes write one name, and no node
+ * overwrites a graph input or an initializer (the executor would otherwise let the last writer win).
+ */
+function checkSingleWriters(graph: OnnxGraph): void {
+  const writer = new Map<string, string>();
+  for (const i of graph.inputs) writer.set(i.name, 'a graph input');
+  for (const k of graph.initializers.keys()) writer.set(k, 'an initializer');
+  for (const n of graph.nodes) {
+    for (const o of n.outputs) {
+      if (o === '') continue;
+      const before = writer.get(o);
+      if (before) throw new WebRnnError('BAD_FILE', `ONNX node "${n.name}" (${n.opType}) writes "${o}", which ${before} already provides (every value must be written once)`);
+      writer.set(o, `node "${n.name}" (${n.opType})`);
+    }
   }
 }

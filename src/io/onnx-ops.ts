@@ -9,7 +9,7 @@
  */
 import { WebRnnError } from '../errors.js';
 import type { OnnxAttr, OnnxNode } from './onnx-graph.js';
-import { isFloat, makeValue, ONNX_DTYPE, sizeOf, type OnnxType, type OnnxValue } from './onnx-value.js';
+import { checkedSize, checkWork, isFloat, makeValue, ONNX_DTYPE, sizeOf, type OnnxType, type OnnxValue } from './onnx-value.js';
 
 type Inputs = (OnnxValue | undefined)[];
 type Kernel = (n: OnnxNode, x: Inputs, opset: number) => OnnxValue[];
@@ -53,6 +53,12 @@ function ints(v: OnnxValue): number[] {
   return Array.from(v.data);
 }
 
+/** A list input whose entries must be non-negative integers (repeats, split sizes). */
+function counts(n: OnnxNode, v: number[], what: string): number[] {
+  if (v.some((d) => !Number.isSafeInteger(d) || d < 0)) fail(n, `${what} [${v.join(', ')}] must be non-negative integers`);
+  return v;
+}
+
 function normAxis(n: OnnxNode, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
   if (!(a >= 0 && a < rank)) fail(n, `axis ${axis} out of range for rank ${rank}`);
@@ -85,7 +91,7 @@ function broadcastShape(n: OnnxNode, shapes: number[][]): number[] {
 
 /** For each output element, the flat index into `shape` broadcast to `out`. */
 function broadcastIndex(shape: number[], out: number[]): Int32Array {
-  const n = sizeOf(out);
+  const n = checkedSize(out, 'broadcast output');
   const idx = new Int32Array(n);
   const st = strides(shape);
   const pad = out.length - shape.length;
@@ -271,6 +277,7 @@ const split: Kernel = (n, x, opset) => {
     const each = Math.ceil(len / count);
     sizes = Array.from({ length: count }, (_, i) => Math.max(0, Math.min(each, len - i * each)));
   }
+  counts(n, sizes, 'split sizes');
   if (sizes.length !== count || sizes.reduce((p, q) => p + q, 0) !== a.shape[axis]) fail(n, `split sizes [${sizes}] do not cover axis ${axis} of size ${a.shape[axis]} in ${count} outputs`);
   const st = strides(a.shape);
   let start = 0;
@@ -350,7 +357,7 @@ const gather: Kernel = (n, x) => {
 
 const expand: Kernel = (n, x) => {
   const a = need(n, x, 0, 'input');
-  const shape = broadcastShape(n, [a.shape, ints(need(n, x, 1, 'shape'))]);
+  const shape = broadcastShape(n, [a.shape, counts(n, ints(need(n, x, 1, 'shape')), 'shape')]);
   const idx = broadcastIndex(a.shape, shape);
   const out = makeValue(a.type, shape);
   for (let i = 0; i < idx.length; i++) out.data[i] = a.data[idx[i]];
@@ -359,7 +366,7 @@ const expand: Kernel = (n, x) => {
 
 const tile: Kernel = (n, x) => {
   const a = need(n, x, 0, 'input');
-  const reps = ints(need(n, x, 1, 'repeats'));
+  const reps = counts(n, ints(need(n, x, 1, 'repeats')), 'repeats');
   if (reps.length !== a.shape.length) fail(n, `repeats has ${reps.length} entries for rank ${a.shape.length}`);
   const st = strides(a.shape);
   return [permuted(a, a.shape.map((d, i) => d * reps[i]), (c) => c.reduce((k, ci, d) => k + (ci % a.shape[d]) * st[d], 0))];
@@ -387,7 +394,7 @@ const constant: Kernel = (n) => {
 };
 
 const constantOfShape: Kernel = (n, x) => {
-  const shape = ints(need(n, x, 0, 'input'));
+  const shape = counts(n, ints(need(n, x, 0, 'input')), 'shape');
   const a = attr(n, 'value');
   const v = a && a.kind === 'tensor' ? a.value : makeValue('float32', [1], [0]);
   const out = makeValue(v.type, shape);
@@ -405,8 +412,13 @@ const cast: Kernel = (n, x) => {
 
 const range: Kernel = (n, x) => {
   const [s, l, d] = [0, 1, 2].map((i) => need(n, x, i, ['start', 'limit', 'delta'][i]));
-  const count = Math.max(Math.ceil((l.data[0] - s.data[0]) / d.data[0]), 0);
-  return [makeValue(s.type, [count], Array.from({ length: count }, (_, i) => s.data[0] + i * d.data[0]))];
+  const [start, limit, delta] = [s.data[0], l.data[0], d.data[0]];
+  if (![start, limit, delta].every(Number.isFinite) || delta === 0) fail(n, `start ${start}, limit ${limit} and delta ${delta} must be finite, delta non-zero`);
+  const count = Math.max(Math.ceil((limit - start) / delta), 0);
+  checkedSize([count], 'output');
+  const out = makeValue(s.type, [count]);
+  for (let i = 0; i < count; i++) out.data[i] = start + i * delta;
+  return [isFloat(s.type) ? out : fixInts(out)];
 };
 
 const where: Kernel = (n, x) => {
@@ -427,6 +439,7 @@ function matmulValues(n: OnnxNode, a: OnnxValue, b: OnnxValue): OnnxValue {
   const [K2, N] = bs.slice(-2);
   if (K !== K2) fail(n, `inner dimensions differ: [${a.shape.join(', ')}] × [${b.shape.join(', ')}]`);
   const batch = broadcastShape(n, [as.slice(0, -2), bs.slice(0, -2)]);
+  checkWork(sizeOf(batch) * M * N * K, `[${a.shape.join(', ')}] × [${b.shape.join(', ')}]`);
   const ai = broadcastIndex(as.slice(0, -2), batch);
   const bi = broadcastIndex(bs.slice(0, -2), batch);
   const out = makeValue(type, [...batch, M, N]);

@@ -34,9 +34,83 @@ export function sizeOf(shape: readonly number[]): number {
   return n;
 }
 
+/**
+ * The most elements one tensor of the CPU executor may have unless the caller raises it
+ * (`OnnxModel.load(bytes, source, { maxElements })`, `model.run(engine, feeds, { maxElements })`):
+ * 2²⁷, i.e. 512 MiB of float32 or 1 GiB of the float64 that holds
+ * every other type. A graph whose shape arithmetic asks for more fails before anything is allocated.
+ */
+export const DEFAULT_MAX_ELEMENTS = 2 ** 27;
+/** The highest cap a caller may set: element indices of the executor are 32-bit. */
+export const MAX_ELEMENTS_LIMIT = 2 ** 31 - 1;
+
+/**
+ * The cap in force: a model's (see {@link withElementCap}) while one of its CPU operators runs; outside
+ * them (exporters, recurrent outputs sized by the GPU layers) only the executor's 32-bit index limit.
+ */
+let elementCap = MAX_ELEMENTS_LIMIT;
+
+/**
+ * Runs the synchronous `fn` with every tensor it makes held to `cap` elements (a CPU operator of a
+ * model loaded with another cap). Synchronous only, so two models running at once never see each
+ * other's cap.
+ */
+export function withElementCap<T>(cap: number, fn: () => T): T {
+  const before = elementCap;
+  elementCap = cap;
+  try {
+    return fn();
+  } finally {
+    elementCap = before;
+  }
+}
+
+/** Checks a caller's `maxElements` option: an integer in 1..{@link MAX_ELEMENTS_LIMIT}. */
+export function maxElementsOption(v: unknown, what: string): number {
+  if (v === undefined) return DEFAULT_MAX_ELEMENTS;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_ELEMENTS_LIMIT) {
+    throw new WebRnnError('BAD_CONFIG', `${what}: maxElements must be an integer in 1..${MAX_ELEMENTS_LIMIT}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/**
+ * The element count of a tensor `shape` before anything of that size is allocated: every dimension a
+ * non-negative integer (else `badCode`, BAD_VALUE for computed shapes, BAD_FILE for stored ones), the
+ * product at most `cap` (else DEVICE_LIMIT for the executor's cap, `badCode` for a bound the file sets).
+ * The product stops growing once past the cap, so it never overflows.
+ * @example checkedSize([2, 3], 'Tile output') // 6
+ */
+export function checkedSize(shape: readonly unknown[], what: string, cap = elementCap, badCode: 'BAD_VALUE' | 'BAD_FILE' = 'BAD_VALUE', capCode: 'DEVICE_LIMIT' | 'BAD_FILE' = 'DEVICE_LIMIT', capWhat = ''): number {
+  const text = () => `[${shape.map((d) => (typeof d === 'number' ? String(d) : JSON.stringify(d))).join(', ')}]`;
+  if (!Array.isArray(shape)) throw new WebRnnError(badCode, `${what}: a shape must be a list of dimensions, got ${JSON.stringify(shape)}`);
+  for (const d of shape) {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw new WebRnnError(badCode, `${what}: shape ${text()} has dimension ${String(d)}; dimensions must be non-negative integers`);
+  }
+  if (shape.includes(0)) return 0;
+  let n = 1;
+  for (const d of shape as number[]) {
+    n *= d;
+    if (n > cap) {
+      const total = (shape as number[]).reduce((p, q) => p * q, 1);
+      throw new WebRnnError(capCode, `${what}: shape ${text()} has ${total.toPrecision(4).replace(/\.?0+(e|$)/, '$1')} elements, more than ${capWhat || `the ONNX executor's cap of ${cap} elements per tensor (raise it with the maxElements option of OnnxModel.load or run, up to ${MAX_ELEMENTS_LIMIT})`}`);
+    }
+  }
+  return n;
+}
+
+/**
+ * Multiply-adds one operator (MatMul, Gemm) may spend: 1024 per element of the cap (2³⁷ by default,
+ * minutes of CPU time), so a graph that multiplies two capped tensors cannot hang the executor.
+ */
+export function checkWork(work: number, what: string): void {
+  const max = elementCap * 1024;
+  if (work > max) throw new WebRnnError('DEVICE_LIMIT', `${what} needs ${work.toExponential(3)} multiply-adds, more than the ONNX executor allows (1024 × maxElements = ${max}; raise maxElements)`);
+}
+
 /** A value of `type` and `shape`, zero-filled or holding `data` (converted: float32 rounds, integers truncate, bool is 0/1). */
 export function makeValue(type: OnnxType, shape: number[], data?: ArrayLike<number>): OnnxValue {
-  const n = sizeOf(shape);
+  const n = checkedSize(shape, `a ${type} tensor`);
   const out = type === 'float32' ? new Float32Array(n) : new Float64Array(n);
   if (data) {
     if (data.length !== n) throw new WebRnnError('BAD_SHAPE', `a ${type} tensor of shape [${shape.join(', ')}] needs ${n} values, got ${data.length}`);

@@ -4,6 +4,7 @@
  * can be fetched (Node's readFile, a browser's fetch).
  */
 import { WebRnnError } from '../errors.js';
+import { weightsManifest } from './tfjs-manifest.js';
 import type { TfjsArtifacts } from './tfjs-model.js';
 
 interface ModelJson {
@@ -27,11 +28,11 @@ export async function readTfjsModelFiles(path: string, read: (path: string) => P
     throw new WebRnnError('BAD_FILE', `${path}: not a JSON model file (${(e as Error).message})`);
   }
   if (!json || typeof json !== 'object' || !json.modelTopology) throw new WebRnnError('BAD_FILE', `${path}: no modelTopology (is this a tfjs LayersModel model.json?)`);
-  const groups = json.weightsManifest ?? [];
+  const groups = weightsManifest(json.weightsManifest, path);
   const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
   const parts: Uint8Array[] = [];
   for (const g of groups) {
-    for (const p of g.paths ?? []) {
+    for (const p of g.paths) {
       if (p.includes('..') || p.startsWith('/')) throw new WebRnnError('BAD_FILE', `${path}: weight path "${p}" leaves the model's folder`);
       parts.push(await read(dir + p));
     }
@@ -44,7 +45,7 @@ export async function readTfjsModelFiles(path: string, read: (path: string) => P
     weightData.set(p, off);
     off += p.byteLength;
   }
-  return { modelTopology: json.modelTopology, weightSpecs: groups.flatMap((g) => g.weights ?? []), weightData };
+  return { modelTopology: json.modelTopology, weightSpecs: groups.flatMap((g) => g.weights), weightData };
 }
 
 /** model.json's text for artifacts, with one weight file `weightsPath` holding artifacts.weightData. */

@@ -16,6 +16,7 @@ import type { Engine } from '../gpu/engine.js';
 import type { Recurrent } from '../layers/recurrent.js';
 import type { SafeTensor } from './safetensors.js';
 import { toFloat32 } from './safetensors.js';
+import { weightSpecSize } from './tfjs-manifest.js';
 import { activationName, kerasRecurrent, kerasWeightsToWebrnn, recurrentConfigOf, type KerasRecurrent, type RecurrentClass } from './tfjs-layers.js';
 
 /** A host tensor (float32, row-major), with the Keras mask (B, T) that travels with sequence tensors. */
@@ -251,11 +252,12 @@ export class TfjsModel {
     if (!top || typeof top !== 'object' || typeof top.class_name !== 'string') throw new WebRnnError('BAD_FILE', `${source}: modelTopology is not a Keras/tfjs model config`);
     // weights
     const bytes = art.weightData instanceof Uint8Array ? art.weightData : new Uint8Array(art.weightData);
+    if (!Array.isArray(art.weightSpecs)) throw new WebRnnError('BAD_FILE', `${source}: the weight specs must be a list, got ${typeof art.weightSpecs}`);
     let off = 0;
-    for (const s of art.weightSpecs) {
+    for (const [i, s] of art.weightSpecs.entries()) {
+      const n = weightSpecSize(s, i, bytes.byteLength - off, source);
       if (s.quantization) throw new WebRnnError('BAD_FILE', `${source}: weight "${s.name}" is quantized, which is not supported (convert without --quantize)`);
       if (s.dtype !== 'float32') throw new WebRnnError('BAD_FILE', `${source}: weight "${s.name}" has dtype ${s.dtype}; only float32 weights are supported`);
-      const n = size(s.shape);
       if (off + 4 * n > bytes.byteLength) throw new WebRnnError('BAD_FILE', `${source}: the weight data ends before weight "${s.name}" (${bytes.byteLength} bytes)`);
       const copy = bytes.slice(off, off + 4 * n);
       this.weights.set(s.name.replace(/:\d+$/, ''), new Float32Array(copy.buffer, copy.byteOffset, n));
@@ -318,7 +320,16 @@ export class TfjsModel {
 
   /** From what `model.save()` passes an IOHandler (or model.json's `modelTopology` + weightsManifest specs + the concatenated weight files). */
   static fromArtifacts(art: TfjsArtifacts, source = 'model.json'): TfjsModel {
-    return new TfjsModel(art, source);
+    if (art === null || typeof art !== 'object') throw new WebRnnError('BAD_FILE', `${source}: expected tfjs artifacts { modelTopology, weightSpecs, weightData }, got ${String(art)}`);
+    try {
+      return new TfjsModel(art, source);
+    } catch (e) {
+      // The topology is free-form JSON read field by field; a field of the wrong kind (a layer list
+      // that is a number, a config that is null …) surfaces as a JS TypeError/RangeError while it is
+      // read. That is a malformed file, reported as one — with what JS said, so it can be found.
+      if (e instanceof TypeError || e instanceof RangeError) throw new WebRnnError('BAD_FILE', `${source}: malformed model (a field is not what tfjs writes: ${e.message})`);
+      throw e;
+    }
   }
 
   /** Checks the layer's options and its weights (everything but sizes that depend on the input). */

@@ -1,4 +1,5 @@
 import { ACTIVATION_NAMES, gateCount, type ResolvedConfig } from '../config.js';
+import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { STEP_STRIDE, type Kernel } from '../gpu/kernel.js';
 import { Program } from '../gpu/program.js';
@@ -95,13 +96,14 @@ export class RecurrentPlan {
     const saveGates = cfg.mode !== 'RNN_TANH' && cfg.mode !== 'RNN_RELU';
 
     this.rec = new Recorder(engine, cfg.mode);
+    // Persistent sweeps read only slot 0 (t is computed in the shader); per-step dispatches one slot per step.
+    const slots = persistent && (cfg.mode !== 'GRU' || cfg.reset_after) ? 1 : T + 1;
+    this.checkSizes(slots);
     // Anything built before a failure (e.g. a DEVICE_LIMIT error) is freed, not leaked.
     try {
       this.lengths = this.buf(B * 4, 'lengths');
       // Step i's index sits at byte i·STEP_STRIDE; each per-step dispatch binds its slot by dynamic offset.
-      const stepData = new Uint32Array(((T + 1) * STEP_STRIDE) / 4);
-      for (let i = 0; i <= T; i++) stepData[(i * STEP_STRIDE) / 4] = i;
-      this.steps = this.rec.uniform(stepData, 'steps');
+      this.steps = this.rec.steps(slots, 'steps');
       if (cfg.dropout > 0 && L > 1) this.dropoutCall = this.rec.uniform(new ArrayBuffer(engine.kernel('dropout').uniformLayout('C').size), 'dropout_call');
 
       this.x0 = this.buf(T * B * I * F32, 'x0');
@@ -122,6 +124,30 @@ export class RecurrentPlan {
     } catch (e) {
       this.rec.dispose();
       throw e;
+    }
+  }
+
+  /**
+   * Every size of the forward workspace and of its dispatch grids, from (T, B) and the config alone,
+   * checked against the device before anything is allocated — host arrays included: a sequence too
+   * long for the device fails at once, not after gigabytes of preparation.
+   */
+  private checkSizes(slots: number): void {
+    const { T, B, H, D, G, L, cfg, engine } = this;
+    const I = cfg.input_size;
+    // labelled as the buffers they stand for (every layer's are the same size as layer 0's)
+    const x = (name: string, elements: number) => engine.checkBufferSize(elements * F32, `${cfg.mode}:${name}`);
+    x('x0', T * B * I);
+    if (cfg.batch_first) x('output_batch_first', T * B * D * H);
+    x('h_n', L * D * B * H);
+    x('gx0', D * T * B * G * H);
+    x('hs0', D * (T + 1) * B * H);
+    if (cfg.mode !== 'RNN_TANH' && cfg.mode !== 'RNN_RELU') x('act0', D * T * B * 4 * H);
+    x('y0', T * B * D * H);
+    engine.checkBufferSize(slots * STEP_STRIDE, `${cfg.mode}:steps (T = ${T})`, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    const max = engine.kernel('matmul').maxWorkgroups;
+    for (const [what, n] of [['T·B', ceil(T * B, 32)], ['T·B (batch_first transposes)', cfg.batch_first ? Math.max(T, B) : 0], ['G·H', ceil(G * H, 32)]] as const) {
+      if (n > max) throw new WebRnnError('DEVICE_LIMIT', `${cfg.mode}: ${what} of T = ${T}, B = ${B} needs ${n} workgroups in one grid dimension; this adapter allows ${max} (maxComputeWorkgroupsPerDimension): use a smaller batch or shorter sequences`);
     }
   }
 

@@ -1,4 +1,4 @@
-import { forwardOnlyOption, parameterSpecs, resolveConfig, type ParamSpec, type RecurrentConfig, type ResolvedConfig } from '../config.js';
+import { forwardOnlyOption, parameterCount, parameterSpecs, resolveConfig, type ParamSpec, type RecurrentConfig, type ResolvedConfig } from '../config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
@@ -107,6 +107,8 @@ export class Recurrent {
     this.seed = seedOf('recurrent options', opts.seed);
     this.engine = engine;
     this.config = resolveConfig(config);
+    // From the config alone, before any per-layer object is made: the flat parameter buffer is bound whole.
+    engine.checkBufferSize(parameterCount(this.config) * 4, 'recurrent parameters (from input_size, hidden_size, num_layers, bidirectional)');
     this.specs = parameterSpecs(this.config);
     this.store = new ParameterStore(engine, this.specs, this.config.mode);
     const D = this.config.bidirectional ? 2 : 1;

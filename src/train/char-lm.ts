@@ -5,8 +5,9 @@ import { Generator } from '../decode/generate.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { parseCheckpoint, restoreCheckpoint, checkpointBytes } from '../io/checkpoint.js';
-import { RecurrentState, SequenceModel, type SequenceModelConfig } from '../model/sequence-model.js';
+import { RecurrentState, SequenceModel, sequenceModelSpecs, type SequenceModelConfig } from '../model/sequence-model.js';
 import { Adam } from './adam.js';
+import { resolveAdamOptions } from './options.js';
 
 /** Settings of a character-level language model and its training (all have defaults). */
 export interface CharLmSettings {
@@ -213,4 +214,14 @@ export function charLmConfig(V: number, s: CharLmSettings): SequenceModelConfig 
     loss: 'cross_entropy',
     target: 'all_steps',
   };
+}
+
+/**
+ * Throws what building the model and its optimizer would throw for settings that no device can run
+ * (BAD_CONFIG: layers beyond MAX_LAYERS, a parameter count beyond 32-bit offsets, an lr whose Adam step
+ * overflows float32) — from the settings alone, before an engine, a run folder or any layer exists.
+ */
+export function checkCharLmSettings(V: number, s: CharLmSettings): void {
+  sequenceModelSpecs(charLmConfig(V, s));
+  resolveAdamOptions({ lr: s.lr, clip_norm: s.clip }, false);
 }

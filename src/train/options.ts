@@ -53,7 +53,9 @@ export type ResolvedSGDOptions = Required<Omit<SGDOptions, keyof ClipOptions>> &
 export type ResolvedAdamOptions = Required<Omit<AdamOptions, keyof ClipOptions | 'betas'>> & { betas: [number, number] } & ClipOptions;
 
 const bad = (msg: string) => new WebRnnError('BAD_CONFIG', msg);
-const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+/** The kernels take hyper-parameters as float32: a larger value would become Infinity there. */
+const F32_MAX = 3.4028234663852886e38;
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= F32_MAX;
 
 /**
  * Checks a learning rate the way torch does (finite, ≥ 0); throws WebRnnError('BAD_CONFIG').
@@ -62,7 +64,7 @@ const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFin
  * checkLr(1e-3); // 1e-3
  */
 export function checkLr(lr: unknown): number {
-  if (!isNum(lr) || lr < 0) throw bad(`lr must be a finite number ≥ 0, got ${String(lr)}`);
+  if (!isNum(lr) || lr < 0) throw bad(`lr must be a finite number ≥ 0, got ${String(lr)} (float32: at most ${F32_MAX.toExponential(3)})`);
   return lr;
 }
 
@@ -128,5 +130,12 @@ export function resolveAdamOptions(o: AdamOptions = {}, decoupled: boolean): Res
     ...checkClip(o),
   };
   if (typeof r.amsgrad !== 'boolean') throw bad(`amsgrad must be a boolean, got ${String(r.amsgrad)}`);
+  // The kernel's per-step scalars must stay finite float32: the first step's lr / (1 − β1) is the
+  // largest step_size (1 − β1ᵗ only grows), and AdamW's decay 1 − lr·weight_decay.
+  const f32Max = F32_MAX;
+  const stepSize = r.lr / (1 - r.betas[0]);
+  if (!(Math.abs(stepSize) <= f32Max)) throw bad(`lr ${r.lr} is too large: Adam's step size lr / (1 − β1) = ${stepSize} exceeds float32 (${f32Max.toExponential(3)})`);
+  const decay = r.lr * r.weight_decay;
+  if (!(decay <= f32Max)) throw bad(`lr ${r.lr} × weight_decay ${r.weight_decay} = ${decay} exceeds float32 (${f32Max.toExponential(3)})`);
   return r;
 }

@@ -23,12 +23,9 @@ import {
 } from '../../src/index.js';
 import { checkpointBytes } from '../../src/io/checkpoint.js';
 import { Rng } from '../../src/random.js';
+import { LONG_RUN_CASES, MB, mutateJson, pick, run } from './fuzz-kit.js';
 
-const BUDGET_MS = 15_000; // the whole fuzz run; every kind gets its share
-// A watchdog, not a speed claim: one case still running after this long is a hang (a loop over a
-// size read from the file, say); typical cases take a few milliseconds, reported in the log.
-const CASE_MS = 10_000;
-const MB = 2 ** 20;
+const BUDGET_MS = LONG_RUN_CASES ? Infinity : 15_000; // the whole fuzz run; every kind gets its share
 
 const CONFIG: SequenceModelConfig = {
   embedding: { num_embeddings: 9, embedding_dim: 4 },
@@ -73,24 +70,6 @@ const VOCAB = JSON.stringify(Vocab.fromText('the quick brown fox jumps over the 
 // ---------------------------------------------------------------------------------------------
 // mutations
 
-const WEIRD: unknown[] = [0, 1, -1, 1.5, 255, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 2 ** 64, 1e308, -1e308, null, '7', [], {}, [1], true];
-const NAMES = ['__proto__', 'constructor', 'prototype', 'toString', '__metadata__', '', 'optimizer.__proto__.0', 'optimizer.constructor.0', 'optimizer.exp_avg.999999999', 'optimizer.exp_avg.01', 'optimizer.exp_avg.1', 'optimizer.momentum_buffer.0', 'rnn.weight_ih_l0', 'x'.repeat(10_000)];
-const DTYPES = ['F32', 'F16', 'BF16', 'F64', 'I64', 'U64', 'I32', 'U8', 'BOOL', 'F8_E4M3', 'F4', 'f32', '', 'Q8'];
-
-function pick<T>(rng: Rng, xs: readonly T[]): T {
-  return xs[rng.int(0, xs.length - 1)];
-}
-
-/** A weird JSON value, fresh each time (objects are never shared between places). */
-function weird(rng: Rng): unknown {
-  return structuredClone(pick(rng, WEIRD));
-}
-
-/** Sets an own property, even one named "__proto__" (as JSON.parse does). */
-function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
-  Object.defineProperty(o, k, { value: v, enumerable: true, configurable: true, writable: true });
-}
-
 function splitFile(bytes: Uint8Array): { header: Record<string, unknown>; data: Uint8Array } {
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, unknown>;
@@ -104,54 +83,6 @@ function joinFile(header: unknown, data: Uint8Array): Uint8Array {
   out.set(json, 8);
   out.set(data, 8 + json.length);
   return out;
-}
-
-/** Changes one leaf of a JSON value in place (numbers become weird ones, strings and keys too). */
-function mutateJson(rng: Rng, v: unknown, depth = 0): unknown {
-  if (Array.isArray(v)) {
-    if (v.length === 0 || rng.next() < 0.15) {
-      v.push(weird(rng));
-      return v;
-    }
-    const i = rng.int(0, v.length - 1);
-    v[i] = mutateJson(rng, v[i], depth + 1);
-    return v;
-  }
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o);
-    const r = rng.next();
-    if (keys.length === 0 || r < 0.1) {
-      setOwn(o, pick(rng, NAMES), weird(rng));
-    } else if (r < 0.2) {
-      delete o[pick(rng, keys)];
-    } else if (r < 0.35) {
-      // a valid entry under another name (slot names that reach Object.prototype, huge block numbers …)
-      const k = pick(rng, keys);
-      const v = o[k];
-      delete o[k];
-      setOwn(o, pick(rng, NAMES), v);
-    } else if (r < 0.4) {
-      // an own "__proto__" key, as JSON.parse would make it
-      setOwn(o, '__proto__', { polluted: 1 });
-    } else {
-      const k = pick(rng, keys);
-      setOwn(o, k, mutateJson(rng, o[k], depth + 1));
-    }
-    return o;
-  }
-  if (typeof v === 'string') {
-    // metadata strings hold JSON themselves: mutate inside them half of the time
-    if (v.startsWith('{') && rng.next() < 0.7) {
-      try {
-        return JSON.stringify(mutateJson(rng, JSON.parse(v), depth + 1));
-      } catch {
-        return v;
-      }
-    }
-    return rng.next() < 0.5 ? pick(rng, DTYPES) : v.slice(0, rng.int(0, v.length));
-  }
-  return weird(rng);
 }
 
 /** One mutated copy of `seed`. */
@@ -233,39 +164,6 @@ function checkCheckpoint(bytes: Uint8Array): void {
   }
 }
 
-interface Outcome {
-  ok: number;
-  typed: Map<string, number>;
-  slowest: number;
-}
-
-function run(name: string, cases: number, deadline: number, make: (rng: Rng) => Uint8Array | string, check: (x: Uint8Array | string) => void, seed: number): Outcome & { ran: number } {
-  const rng = new Rng(seed);
-  const out: Outcome = { ok: 0, typed: new Map(), slowest: 0 };
-  const ab0 = process.memoryUsage().arrayBuffers;
-  let ran = 0;
-  for (; ran < cases && performance.now() < deadline; ran++) {
-    const input = make(rng);
-    const t0 = performance.now();
-    try {
-      check(input);
-      out.ok++;
-    } catch (e) {
-      if (!(e instanceof WebRnnError)) {
-        const shown = typeof input === 'string' ? input.slice(0, 300) : new TextDecoder().decode(input.subarray(0, 300));
-        throw new Error(`${name} case ${ran} (seed ${seed}): ${(e as Error)?.stack ?? e}\ninput starts: ${shown}`);
-      }
-      out.typed.set(e.code, (out.typed.get(e.code) ?? 0) + 1);
-    }
-    const ms = performance.now() - t0;
-    out.slowest = Math.max(out.slowest, ms);
-    if (ms > CASE_MS) throw new Error(`${name} case ${ran} (seed ${seed}) took ${ms.toFixed(0)} ms: a hang`);
-    const grown = (process.memoryUsage().arrayBuffers - ab0) / MB;
-    if (grown > 256) throw new Error(`${name} case ${ran} (seed ${seed}): ArrayBuffers grew by ${grown.toFixed(0)} MiB`);
-  }
-  return { ...out, ran };
-}
-
 describe('fuzzing the file readers', () => {
   test('mutated safetensors files, checkpoints and vocabularies: typed errors or correct loads, bounded time and memory', async () => {
     const protoBefore = Object.getOwnPropertyNames(Object.prototype).sort().join();
@@ -280,10 +178,10 @@ describe('fuzzing the file readers', () => {
     engine.device.pushErrorScope('validation');
     engine.device.pushErrorScope('internal');
     const results = {
-      safetensors: run('safetensors', 8000, share(1), (r) => mutate(r, st, true), (b) => checkParsed(b as Uint8Array), 1),
-      'checkpoint (raw)': run('checkpoint', 5000, share(2), (r) => mutate(r, checkpoint, false), (b) => checkCheckpoint(b as Uint8Array), 2),
-      'checkpoint (header)': run('checkpoint header', 6000, share(3), (r) => mutate(r, checkpoint, true), (b) => checkCheckpoint(b as Uint8Array), 3),
-      vocab: run('vocab', 5000, share(4), (r) => {
+      safetensors: await run('safetensors', LONG_RUN_CASES ?? 8000, share(1), (r) => mutate(r, st, true), (b) => checkParsed(b as Uint8Array), 1),
+      'checkpoint (raw)': await run('checkpoint', LONG_RUN_CASES ?? 5000, share(2), (r) => mutate(r, checkpoint, false), (b) => checkCheckpoint(b as Uint8Array), 2),
+      'checkpoint (header)': await run('checkpoint header', LONG_RUN_CASES ?? 6000, share(3), (r) => mutate(r, checkpoint, true), (b) => checkCheckpoint(b as Uint8Array), 3),
+      vocab: await run('vocab', LONG_RUN_CASES ?? 5000, share(4), (r) => {
         const k = r.int(0, 3);
         if (k === 0) return VOCAB.slice(0, r.int(0, VOCAB.length));
         if (k === 1) {
@@ -311,7 +209,7 @@ describe('fuzzing the file readers', () => {
     expect(({} as Record<string, unknown>)[0]).toBeUndefined();
     expect((Object as unknown as Record<string, unknown>)[0]).toBeUndefined();
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  }, 60_000);
+  }, LONG_RUN_CASES ? 86_400_000 : 60_000);
 
   test('targeted: slot names that address Object.prototype or a huge block index are BAD_FILE, without allocating for it', () => {
     const { header, data } = splitFile(checkpoint);
