@@ -6,10 +6,11 @@
 // WebRnnError or a correct load — never another exception, a hang or a large allocation. Loading only,
 // plus a CPU run of the CPU graph with a small element cap (maxElements 2¹⁶), so no GPU is needed.
 // WEBRNN_FUZZ_N=100000 (npm run fuzz) runs that many cases per kind.
-import onnxProto from 'onnx-proto';
+import { fromBinary, fromJson, toBinary, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { describe, expect, test } from 'vitest';
 import { WebRnnError, type Engine } from '../../src/index.js';
 import { portableToOnnx } from '../../src/io/onnx-export.js';
+import { ModelProtoSchema } from '../../src/io/onnx-proto.gen.js';
 import { OnnxModel } from '../../src/io/onnx-model.js';
 import { makeValue, type OnnxValue } from '../../src/io/onnx-value.js';
 import { encodeOnnx } from '../../src/io/onnx-write.js';
@@ -23,7 +24,6 @@ import { LONG_RUN_CASES, MB, mutateJson, pick, run, type Outcome } from './fuzz-
 
 const BUDGET_MS = LONG_RUN_CASES ? Infinity : 24_000; // the whole file; each kind gets its share
 const NO_GPU = undefined as unknown as Engine; // the CPU graph never touches the engine
-const { onnx } = onnxProto;
 
 // ---------------------------------------------------------------------------------------------
 // seeds
@@ -87,7 +87,7 @@ const DIMS = [0, 1, -1, -2, 3, 2 ** 31, 2 ** 32, 2 ** 40, 1e9, 3e9];
 
 /** Edits the decoded protobuf (as a plain object) and encodes it again. */
 function mutateOnnxStructure(rng: Rng, seed: Uint8Array): Uint8Array {
-  const obj = onnx.ModelProto.toObject(onnx.ModelProto.decode(seed), { longs: Number, bytes: Array, defaults: false }) as Record<string, unknown>;
+  const obj = bytesAsArrays(toJson(ModelProtoSchema, fromBinary(ModelProtoSchema, seed))) as Record<string, unknown>;
   const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   const objects = (v: unknown) => (Array.isArray(v) ? v.filter(isObj) : []);
   for (let k = rng.int(1, 3); k > 0; k--) {
@@ -129,13 +129,23 @@ function mutateOnnxStructure(rng: Rng, seed: Uint8Array): Uint8Array {
       mutateJson(rng, pick(rng, [graph, ...nodes, ...inits, obj]), 0, ONNX_NAMES, ONNX_STRINGS);
     }
   }
-  let msg: onnxProto.onnx.ModelProto;
   try {
-    msg = onnx.ModelProto.fromObject(obj);
+    return toBinary(ModelProtoSchema, fromJson(ModelProtoSchema, arraysAsBytes(obj) as JsonValue));
   } catch {
     return seed.subarray(0, rng.int(0, seed.length)); // an edit protobuf cannot represent: truncate instead
   }
-  return new Uint8Array(onnx.ModelProto.encode(msg).finish());
+}
+
+/** In protobuf's JSON form bytes are base64 text: raw_data becomes a list of byte values to edit, and back. */
+function bytesAsArrays(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(bytesAsArrays);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'rawData' && typeof x === 'string' ? Array.from(Buffer.from(x, 'base64')) : bytesAsArrays(x)]));
+}
+function arraysAsBytes(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(arraysAsBytes);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'rawData' && Array.isArray(x) ? Buffer.from(x as number[]).toString('base64') : arraysAsBytes(x)]));
 }
 
 /** One mutated copy of an ONNX file: raw byte edits or structured ones. */
