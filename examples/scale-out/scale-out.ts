@@ -234,11 +234,11 @@ export async function main(args: string[]): Promise<void> {
         const r = await checkModel(engine, modelBytes, d, { tolerance: num(v.tolerance, 'tolerance') });
         log(`${v.model}: trained by ${r.trainedBy}; webrnn on ${engine.adapterName}`);
         for (const [k, a] of Object.entries(r.agreement)) log(`${k}: the file says ${a.file.toFixed(8)}, webrnn computes ${a.webrnn.toFixed(8)} (relative difference ${a.relative_difference.toExponential(2)})`);
-        log(`sample:\n${r.sample}`);
+        log(`sample:\nThe ${r.sample}`);
       } else {
         const r = await fineTune(engine, modelBytes, d, { steps: num(v.steps, 'steps'), tolerance: num(v.tolerance, 'tolerance'), log });
         await writeFileAtomic(v.out as string, r.bytes);
-        log(`sample:\n${r.sample}\nsaved ${v.out}: continue with train_ddp.py --init ${v.out}`);
+        log(`sample:\nThe ${r.sample}\nsaved ${v.out}: continue with train_ddp.py --init ${v.out}`);
       }
     } finally {
       engine.dispose();
