@@ -9,11 +9,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import puppeteer from 'puppeteer-core';
+import { build, preview } from 'vite';
 import { afterAll, describe, expect, test } from 'vitest';
 import { checkModel, fineTune, prepareData, type ScaleOutData } from '../examples/scale-out/scale-out.js';
 import { parseSafetensors, serializeSafetensors, type SafeTensor } from '../src/index.js';
 import { readTorchStateDict } from '../src/interop.js';
 import { asyncCode, engine, scoped, useEngine } from './helpers/gpu-test.js';
+import { hostEnv } from './hosts/host-report.mjs';
+import { chromiumArgs, chromiumPath } from './hosts/run-chromium.mjs';
 
 useEngine();
 
@@ -75,6 +79,46 @@ describe('scale-out: PyTorch DDP ↔ webrnn', () => {
     expect([...r2.sample].length).toBeLessThanOrEqual(40);
     expect(r2.trainedBy).toMatch(/DistributedDataParallel \(2 processes, gloo\)/);
   });
+
+  test('the browser demo (run-model.html, headless Chromium) loads the DDP model and samples from it', async () => {
+    // demo.test.ts builds into demo/dist: this build goes to its own folder, so both can run at once.
+    const outDir = at('demo-dist');
+    const configFile = fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url));
+    const nodeEnv = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production'; // vitest's NODE_ENV=test would make vite build for development
+    try {
+      await build({ configFile, mode: 'production', logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+    } finally {
+      process.env.NODE_ENV = nodeEnv;
+    }
+    const server = await preview({ configFile, build: { outDir }, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'warn' });
+    const browser = await puppeteer.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs, env: hostEnv() });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e instanceof Error ? e.message : String(e)}`));
+      await page.goto(`${server.resolvedUrls!.local[0]}run-model.html`, { waitUntil: 'load', timeout: 30_000 });
+      await page.waitForFunction(() => (window as unknown as { __runModel?: { ready: boolean } }).__runModel?.ready, { timeout: 30_000, polling: 100 });
+      const input = await page.$('input#model-file');
+      await input!.uploadFile(at('model.safetensors'));
+      await page.waitForFunction(() => {
+        const s = (window as unknown as { __runModel: { samples: string[]; errors: string[] } }).__runModel;
+        return s.samples.length > 0 || s.errors.length > 0;
+      }, { timeout: 60_000, polling: 250 });
+      const s = await page.evaluate(() => (window as unknown as { __runModel: { model: { vocab: number; valLoss: number; trainedBy: string }; samples: string[]; errors: string[] } }).__runModel);
+      expect(s.errors).toEqual([]);
+      expect(errors).toEqual([]);
+      expect(s.model.vocab).toBe(data.vocab.size);
+      expect(s.model.valLoss).toBe(Number(parseSafetensors(model).metadata.val_loss));
+      expect(s.model.trainedBy).toMatch(/DistributedDataParallel/);
+      expect(s.samples[0]!.startsWith('The ')).toBe(true);
+      expect(s.samples[0]!.length).toBeGreaterThan(4 + 100);
+      expect(await page.$eval('#model-text', (e) => e.textContent)).toBe(s.samples[0]);
+    } finally {
+      await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
+      await new Promise<void>((ok) => server.httpServer.close(() => ok()));
+    }
+  }, 180_000);
 
   test('webrnn refuses a file whose recorded loss it does not reproduce', async () => {
     const f = parseSafetensors(model);
