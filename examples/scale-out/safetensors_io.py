@@ -1,5 +1,6 @@
-"""safetensors read and written with numpy alone: PyTorch 1.13 (Debian's python3-torch) predates the
-`safetensors` package, and Debian has no python3-safetensors.
+"""safetensors read (here) and written (scripts/safetensors_writer.py, the fixture scripts' writer)
+with numpy alone: PyTorch 1.13 (Debian's python3-torch) predates the `safetensors` package, and Debian
+has no python3-safetensors.
 
 Layout: u64 little-endian header length N, N bytes of JSON {name: {dtype, shape, data_offsets}, plus
 "__metadata__": {str: str}}, padded with spaces to a multiple of 8, then the little-endian, C-order
@@ -8,13 +9,17 @@ data of every tensor, back to back.
 import json
 import os
 import struct
+import sys
 
 import numpy as np
 import torch
 
+# the writer the fixture scripts use (scripts/safetensors_writer.py)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'scripts'))
+from safetensors_writer import write_safetensors as write_arrays  # noqa: E402
+
 NUMPY_OF = {'F64': np.float64, 'F32': np.float32, 'F16': np.float16, 'I64': np.int64, 'I32': np.int32,
             'I16': np.int16, 'I8': np.int8, 'U8': np.uint8, 'BOOL': np.bool_}
-DTYPE_OF = {np.dtype(v): k for k, v in NUMPY_OF.items()}
 
 
 def read_safetensors(path):
@@ -40,19 +45,8 @@ def read_safetensors(path):
 
 
 def write_safetensors(path, tensors, metadata=None):
-    """Writes torch tensors (by name) and string metadata; tensors in name order."""
-    header, blobs, offset = {}, [], 0
-    if metadata:
-        header['__metadata__'] = {str(k): str(v) for k, v in metadata.items()}
-    for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name].detach().cpu().numpy())
-        blob = a.astype(a.dtype.newbyteorder('<'), copy=False).tobytes()
-        header[name] = {'dtype': DTYPE_OF[a.dtype], 'shape': list(a.shape), 'data_offsets': [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    h = json.dumps(header, separators=(',', ':')).encode()
-    h += b' ' * (-len(h) % 8)
-    with open(path + '.tmp', 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
-    # a reader never sees half a file
+    """Writes torch tensors (by name) and string metadata (the repository's writer), atomically: a
+    reader never sees half a file."""
+    write_arrays(path + '.tmp', {k: t.detach().cpu().numpy() for k, t in tensors.items()},
+                 {str(k): str(v) for k, v in (metadata or {}).items()})
     os.replace(path + '.tmp', path)
