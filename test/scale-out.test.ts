@@ -6,6 +6,7 @@
 // (scripts/setup.sh --with-torch); without it this file fails, it does not skip.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,18 @@ function torchrun(args: string[]): { status: number | null; output: string } {
     env: { ...process.env, OMP_NUM_THREADS: '1' },
   });
   return { status: r.status, output: `${r.stdout}\n${r.stderr}` };
+}
+
+/** A TCP port nobody listens on now, for the process group's rendezvous. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /** A copy of a model file with one metadata entry changed. */
@@ -143,13 +156,13 @@ describe('scale-out: PyTorch DDP ↔ webrnn', () => {
     expect(report.losses.every(Number.isFinite)).toBe(true);
   });
 
-  test('the DDP script refuses a file whose recorded loss it does not reproduce', () => {
+  test('the DDP script refuses a file whose recorded loss it does not reproduce', async () => {
     writeFileSync(at('tampered.safetensors'), withMetadata(finetuned, 'next_batch_loss', '1.5'));
     // one process without the launcher (env:// rendezvous), enough to reach the check
     const r = spawnSync(PYTHON, [join(here, 'train_ddp.py'), '--data', at('data.safetensors'), '--init', at('tampered.safetensors'), '--out', at('never.safetensors'), '--steps', '1'], {
       encoding: 'utf8',
       timeout: 120_000,
-      env: { ...process.env, OMP_NUM_THREADS: '1', RANK: '0', WORLD_SIZE: '1', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(29_600 + (process.pid % 300)) },
+      env: { ...process.env, OMP_NUM_THREADS: '1', RANK: '0', WORLD_SIZE: '1', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(await freePort()) },
     });
     expect(r.status, r.stdout + r.stderr).not.toBe(0);
     expect(r.stderr).toMatch(/next_batch_loss differs by .* relative \(> 1e-05\): not the same model or data; stopping before training/);
