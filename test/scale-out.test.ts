@@ -29,9 +29,13 @@ const dir = mkdtempSync(join(tmpdir(), 'webrnn-scale-out-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const at = (f: string) => join(dir, f);
 
-/** train_ddp.py under torchrun (examples/scale-out/torchrun.py: torchrun with its Python 3.11 fix). */
-function torchrun(args: string[]): { status: number | null; output: string } {
-  const r = spawnSync(PYTHON, [join(here, 'torchrun.py'), '--standalone', '--nproc_per_node=2', '--monitor_interval=0.5', join(here, 'train_ddp.py'), ...args], {
+/**
+ * train_ddp.py under torchrun (examples/scale-out/torchrun.py: torchrun with its Python 3.11 fix) on
+ * one node, 2 processes. As --standalone, but its rendezvous on a free port rather than on 29400.
+ */
+async function torchrun(args: string[]): Promise<{ status: number | null; output: string }> {
+  const rendezvous = ['--nnodes=1', '--rdzv_backend=c10d', `--rdzv_endpoint=127.0.0.1:${await freePort()}`, '--rdzv_id=webrnn-scale-out-test'];
+  const r = spawnSync(PYTHON, [join(here, 'torchrun.py'), ...rendezvous, '--nproc_per_node=2', '--monitor_interval=0.5', join(here, 'train_ddp.py'), ...args], {
     encoding: 'utf8',
     timeout: 240_000,
     env: { ...process.env, OMP_NUM_THREADS: '1' },
@@ -71,7 +75,7 @@ describe('scale-out: PyTorch DDP ↔ webrnn', () => {
     const prepared = prepareData({ maxChars: 24_000 });
     data = prepared.data;
     writeFileSync(at('data.safetensors'), prepared.bytes);
-    const r = torchrun(['--data', at('data.safetensors'), '--out', at('model.safetensors'), '--steps', '6', '--hidden', '24', '--embedding', '8', '--batch', '4', '--bptt', '12', '--lr', '0.02', '--val-windows', '3', '--report', at('ddp.json')]);
+    const r = await torchrun(['--data', at('data.safetensors'), '--out', at('model.safetensors'), '--steps', '6', '--hidden', '24', '--embedding', '8', '--batch', '4', '--bptt', '12', '--lr', '0.02', '--val-windows', '3', '--report', at('ddp.json')]);
     expect(r.status, r.output).toBe(0);
     const report = JSON.parse(readFileSync(at('ddp.json'), 'utf8')) as { world_size: number; losses: number[] };
     expect(report.world_size).toBe(2);
@@ -145,7 +149,7 @@ describe('scale-out: PyTorch DDP ↔ webrnn', () => {
     expect(ft.losses.every(Number.isFinite)).toBe(true);
     finetuned = ft.bytes;
     writeFileSync(at('finetuned.safetensors'), finetuned);
-    const r = torchrun(['--data', at('data.safetensors'), '--init', at('finetuned.safetensors'), '--out', at('continued.safetensors'), '--steps', '3', '--report', at('continued.json')]);
+    const r = await torchrun(['--data', at('data.safetensors'), '--init', at('finetuned.safetensors'), '--out', at('continued.safetensors'), '--steps', '3', '--report', at('continued.json')]);
     expect(r.status, r.output).toBe(0);
     const report = JSON.parse(readFileSync(at('continued.json'), 'utf8')) as { agreement: Record<'val_loss' | 'next_batch_loss', { file: number; pytorch: number; relative_difference: number }>; losses: number[] };
     console.log(`webrnn → DDP: val_loss rel diff ${report.agreement.val_loss.relative_difference.toExponential(2)}, next_batch_loss ${report.agreement.next_batch_loss.relative_difference.toExponential(2)}`);
