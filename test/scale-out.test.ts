@@ -1,8 +1,9 @@
 // examples/scale-out, a few steps each way: PyTorch DistributedDataParallel (torchrun, 2 processes,
 // gloo on CPU) trains the character LSTM on Brown ids, webrnn loads the file, must compute the same
-// validation loss and next-batch loss (≤ 1e-5 relative) and samples from it, fine-tunes it, exports
-// it, and the DDP script must compute webrnn's numbers (≤ 1e-5) before it continues. A tampered file
-// must be refused on both sides. Needs Debian's python3-torch: `npm test` installs it
+// validation loss and next-batch loss (≤ 1e-5 relative) and samples from it, the browser demo's
+// run-model.html (headless Chromium) samples from the same file, webrnn fine-tunes and exports it, and
+// the DDP script must compute webrnn's numbers (≤ 1e-5) before it continues. A tampered file must be
+// refused on both sides. Needs Debian's python3-torch: `npm test` installs it
 // (scripts/setup.sh --with-torch); without it this file fails, it does not skip.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
