@@ -67,7 +67,16 @@ export function readData(bytes: Uint8Array, source = 'data file'): ScaleOutData 
   const val = f.tensors.get('val');
   const vocabJson = f.metadata.vocab;
   if (!train || !val || vocabJson === undefined) throw new WebRnnError('BAD_FILE', `${source}: expected tensors "train" and "val" and a vocabulary in the metadata (write it with \`scale-out prepare\`)`);
-  return { train: toInt32(train, 'train'), val: toInt32(val, 'val'), vocab: Vocab.fromJSON(JSON.parse(vocabJson)), vocabJson };
+  return { train: toInt32(train, 'train'), val: toInt32(val, 'val'), vocab: Vocab.fromJSON(jsonOf(vocabJson, `${source}: the vocabulary`) as never), vocabJson };
+}
+
+/** JSON.parse, with a WebRnnError naming what was read. */
+function jsonOf(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new WebRnnError('BAD_FILE', `${what} is not valid JSON (${(e as Error).message})`);
+  }
 }
 
 /** A model file of train_ddp.py or {@link fineTune}, opened as a CharLm with its weights and position. */
@@ -88,8 +97,8 @@ export function openModel(engine: Engine, bytes: Uint8Array, data: ScaleOutData,
   for (const k of ['settings', 'vocab', 'window', 'val_loss', 'next_batch_loss']) {
     if (meta[k] === undefined) throw new WebRnnError('BAD_FILE', `${source}: no "${k}" in its metadata (save it with train_ddp.py or \`scale-out finetune\`)`);
   }
-  if (JSON.stringify(JSON.parse(meta.vocab)) !== JSON.stringify(JSON.parse(data.vocabJson))) throw new WebRnnError('BAD_FILE', `${source} was trained with another vocabulary than the data file`);
-  const settings = JSON.parse(meta.settings) as CharLmSettings;
+  if (JSON.stringify(jsonOf(meta.vocab, `${source}: the vocabulary`)) !== JSON.stringify(jsonOf(data.vocabJson, 'the data file\'s vocabulary'))) throw new WebRnnError('BAD_FILE', `${source} was trained with another vocabulary than the data file`);
+  const settings = jsonOf(meta.settings, `${source}: the settings`) as CharLmSettings;
   const torch = readTorchStateDict(f.tensors as Map<string, SafeTensor>);
   const lm = new CharLm(engine, data.vocab, data.train, settings);
   try {
@@ -114,8 +123,9 @@ export async function lossesOf(lm: CharLm, data: ScaleOutData, valWindows: numbe
       break;
     }
   }
+  if (!next) throw new WebRnnError('BAD_STATE', `training window ${lm.position.window} is past the ${lm.windowsPerEpoch} windows of an epoch`);
   lm.model.eval();
-  const next_batch_loss = (await lm.model.loss({ B: next!.B, T: next!.T, tokens: next!.inputs, targets: next!.targets }).read())[0];
+  const next_batch_loss = (await lm.model.loss({ B: next.B, T: next.T, tokens: next.inputs, targets: next.targets }).read())[0];
   lm.model.train();
   return { val_loss, next_batch_loss };
 }
