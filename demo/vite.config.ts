@@ -13,7 +13,8 @@ export default defineConfig({
     target: 'es2022',
     // The engine imports Dawn (npm `webgpu`) only in Node, through a variable specifier that bundlers
     // leave alone; listing it here makes sure it is never bundled should that import ever change.
-    rolldownOptions: { external: ['webgpu'] },
+    // Two pages: the demo, and run-model.html (a model file of examples/scale-out, sampled in the page).
+    rolldownOptions: { external: ['webgpu'], input: { main: fileURLToPath(new URL('index.html', import.meta.url)), 'run-model': fileURLToPath(new URL('run-model.html', import.meta.url)) } },
     chunkSizeWarningLimit: 1024,
   },
   server: { host: 'localhost' },

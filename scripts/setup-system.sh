@@ -3,7 +3,8 @@
 #  - Mesa lavapipe (software Vulkan) from bookworm-backports: Dawn (npm `webgpu`) rejects bookworm's Mesa 22.3
 #  - Debian chromium for the headless-browser tests (puppeteer-core drives /usr/bin/chromium), and
 #    protobuf-compiler (protoc), with which a test regenerates src/io/onnx-proto.gen.ts to compare
-#  - python3-torch, only to regenerate PyTorch fixtures (the committed fixtures need nothing)
+#  - with --with-torch, python3-torch: npm test passes it for the PyTorch DistributedDataParallel round
+#    trip of examples/scale-out (test/scale-out.test.ts); regenerating PyTorch fixtures needs it too
 # --no-browser skips chromium and protoc (npm start needs only lavapipe). Skips everything already present. Needs root (or sudo) for apt-get.
 set -euo pipefail
 want_torch=0

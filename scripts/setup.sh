@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm run setup: everything webrnn needs, idempotently, on Debian 12 (root or sudo for apt):
 #   1. system packages: Mesa lavapipe from bookworm-backports + Debian chromium (scripts/setup-system.sh;
-#      pass --with-torch to also get python3-torch for regenerating PyTorch fixtures, --no-browser to
+#      pass --with-torch to also get python3-torch (npm test does: the scale-out test runs PyTorch DDP;
+#      fixtures are regenerated with it), --no-browser to
 #      skip chromium, which only the browser tests and the benchmark's Chromium mode use)
 #   2. npm modules: `npm ci` when node_modules is missing or older than package-lock.json
 #   3. build: shaders -> src/gpu/shader-sources.gen.ts, tsc -> dist/, when a source changed since the last build

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# npm test [-- vitest args]: setup, then every vitest suite (Node/lavapipe GPU cases, CPU references,
-# PyTorch fixtures, and the same GPU cases in Deno and headless Chromium), then one summary line
+# npm test [-- vitest args]: setup (with python3-torch, which test/scale-out.test.ts runs), then every
+# vitest suite (Node/lavapipe GPU cases, CPU references, PyTorch fixtures, the PyTorch DDP round trip,
+# and the same GPU cases in Deno and headless Chromium), then one summary line
 # "N passed, M failed". Exits non-zero when anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! bash scripts/setup.sh; then
+if ! bash scripts/setup.sh --with-torch; then
   echo "setup failed (output above): no tests ran"
   echo "0 passed, 1 failed"
   exit 1

@@ -85,6 +85,6 @@ describe('examples run (short settings)', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/generated \(16 melodies/);
     const list = spawnSync(process.execPath, ['examples/run.mjs', '--list'], { cwd: root, encoding: 'utf8' });
-    expect(list.stdout).toMatch(/ctc-digits, genre-classifier, music, number-words, trigger-word, word-vectors/);
+    expect(list.stdout).toMatch(/ctc-digits, genre-classifier, music, number-words, scale-out, trigger-word, word-vectors/);
   });
 });
