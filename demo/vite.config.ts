@@ -16,6 +16,8 @@ export default defineConfig({
     rolldownOptions: { external: ['webgpu'] },
     chunkSizeWarningLimit: 1024,
   },
+  // The language model's training worker (lm-trainer.ts) is an ES module worker, like the page.
+  worker: { format: 'es', rolldownOptions: { external: ['webgpu'] } },
   server: { host: 'localhost' },
   preview: { host: '127.0.0.1' },
 });

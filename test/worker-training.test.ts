@@ -32,11 +32,11 @@ afterAll(() => {
 });
 
 /** A job served on this thread and its page-side handle, joined by a MessageChannel. */
-function connect<S>(job: TrainingJob<S>): TrainingWorker<S> {
+function connect<S, I = Record<string, unknown>>(job: TrainingJob<S>): TrainingWorker<S, I> {
   const channel = new MessageChannel();
   channels.push(channel);
   serveTraining(job, { endpoint: channel.port1, engine });
-  return new TrainingWorker<S>(channel.port2);
+  return new TrainingWorker<S, I>(channel.port2);
 }
 
 const settings: CharLmJobSettings = {
@@ -45,7 +45,7 @@ const settings: CharLmJobSettings = {
   model: { cell: 'GRU', hidden: 32, embedding: 16, batch: 8, bptt: 16, lr: 1e-2, seed: 3 },
 };
 
-function ended(trainer: TrainingWorker<unknown>): Promise<TrainingResult> {
+function ended(trainer: TrainingWorker<never, unknown>): Promise<TrainingResult> {
   return new Promise((done) => {
     const off = trainer.on('end', (r) => {
       off();
@@ -65,11 +65,11 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 
 describe('training worker protocol (MessageChannel, lavapipe)', () => {
   test('trains a character model: progress every step, evaluations, a result at the step count', async () => {
-    const trainer = connect(charLmJob);
+    const trainer = connect<CharLmJobSettings, CharLmJobInfo>(charLmJob);
     const progress: TrainingProgress[] = [];
     trainer.on('progress', (p) => progress.push(p));
     const end = ended(trainer);
-    const info = (await trainer.start(settings, { steps: 24, evaluateEvery: 10 })) as unknown as CharLmJobInfo;
+    const info = (await trainer.start(settings, { steps: 24, evaluateEvery: 10 }));
     expect(info.settings.hidden).toBe(32);
     expect(info.windowsPerEpoch).toBeGreaterThan(1);
     const result = await end;
@@ -90,8 +90,8 @@ describe('training worker protocol (MessageChannel, lavapipe)', () => {
   });
 
   test('weights come back by transfer and give a page-side model the worker\'s exact samples and bpc', async () => {
-    const trainer = connect(charLmJob);
-    const info = (await trainer.start(settings, { steps: 8 })) as unknown as CharLmJobInfo;
+    const trainer = connect<CharLmJobSettings, CharLmJobInfo>(charLmJob);
+    const info = (await trainer.start(settings, { steps: 8 }));
     await trainer.stop();
     const weights = await trainer.weights();
     // A page-side model of the same settings and vocabulary, loaded with the worker's weights.
@@ -126,7 +126,7 @@ describe('training worker protocol (MessageChannel, lavapipe)', () => {
   });
 
   test('stop() ends after the current step, resume() continues the same model', async () => {
-    const trainer = connect(charLmJob);
+    const trainer = connect<CharLmJobSettings, CharLmJobInfo>(charLmJob);
     const steps: number[] = [];
     trainer.on('progress', (p) => steps.push(p.step));
     await trainer.start(settings);
@@ -146,7 +146,7 @@ describe('training worker protocol (MessageChannel, lavapipe)', () => {
   });
 
   test('errors reach the page as WebRnnError with the worker\'s code', async () => {
-    const trainer = connect(charLmJob);
+    const trainer = connect<CharLmJobSettings, CharLmJobInfo>(charLmJob);
     const bad = await rejection(trainer.start({ ...settings, model: { hiden: 8 } as never }));
     expect(bad).toBeInstanceOf(WebRnnError);
     expect(bad).toMatchObject({ code: 'BAD_CONFIG', message: expect.stringContaining('"hiden"') });

@@ -45,9 +45,10 @@ const KEYS = ['text', 'validShare', 'evaluateWindows', 'model'];
  * serveTraining(charLmJob);
  *
  * // the page
- * const trainer = new TrainingWorker<CharLmJobSettings>(new Worker(new URL('./lm-worker.ts', import.meta.url), { type: 'module' }));
+ * const trainer = new TrainingWorker<CharLmJobSettings, CharLmJobInfo>(new Worker(new URL('./lm-worker.ts', import.meta.url), { type: 'module' }));
  * trainer.on('progress', (p) => console.log(p.step, p.loss, p.metrics?.bpc));
- * await trainer.start({ text, model: { cell: 'GRU', hidden: 128 } }, { evaluateEvery: 50 });
+ * const info = await trainer.start({ text, model: { cell: 'GRU', hidden: 128 } }, { evaluateEvery: 50 });
+ * console.log(`${info.windowsPerEpoch} steps per epoch`);
  */
 export const charLmJob: TrainingJob<CharLmJobSettings> = {
   create(engine: Engine, settings: CharLmJobSettings): TrainingRun {

@@ -35,8 +35,8 @@ type Pending = { resolve: (value: unknown) => void; reject: (e: Error) => void }
  * code.
  *
  * @example
- * import { TrainingWorker, type CharLmJobSettings } from 'webrnn';
- * const trainer = new TrainingWorker<CharLmJobSettings>(new Worker(new URL('./lm-worker.ts', import.meta.url), { type: 'module' }));
+ * import { TrainingWorker, type CharLmJobInfo, type CharLmJobSettings } from 'webrnn';
+ * const trainer = new TrainingWorker<CharLmJobSettings, CharLmJobInfo>(new Worker(new URL('./lm-worker.ts', import.meta.url), { type: 'module' }));
  * trainer.on('progress', (p) => chart.add(p.step, p.loss));
  * trainer.on('error', (e) => show(e.message));
  * const info = await trainer.start({ text, model: { hidden: 128 } }, { evaluateEvery: 20 });
@@ -46,7 +46,7 @@ type Pending = { resolve: (value: unknown) => void; reject: (e: Error) => void }
  * pageModel.loadStateDict(weights);              // same names as SequenceModel.stateDict()
  * trainer.terminate();
  */
-export class TrainingWorker<S = unknown> {
+export class TrainingWorker<S = unknown, Info = Record<string, unknown>> {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners: { [K in keyof TrainingEvents]: Set<(e: TrainingEvents[K]) => void> } = { progress: new Set(), end: new Set(), error: new Set() };
@@ -67,10 +67,11 @@ export class TrainingWorker<S = unknown> {
 
   /**
    * Builds a new model from `settings` in the worker (dropping any previous one) and starts training
-   * it. Resolves once training has begun, with the job's facts about the run (e.g. CharLmJobInfo).
+   * it. Resolves once training has begun, with the job's facts about the run (its TrainingRun.info,
+   * e.g. CharLmJobInfo). A start that fails (bad settings) has still dropped the previous model.
    */
-  start(settings: S, options: RunOptions = {}): Promise<Record<string, unknown>> {
-    return this.call({ type: 'start', settings, options }) as Promise<Record<string, unknown>>;
+  start(settings: S, options: RunOptions = {}): Promise<Info> {
+    return this.call({ type: 'start', settings, options }) as Promise<Info>;
   }
 
   /** Continues training the current model (after stop() or a finished run). */
