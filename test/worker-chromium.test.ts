@@ -2,13 +2,14 @@
 // Worker (headless Chromium, WebGPU on SwiftShader, the flags of the GPU host tests), gets its weights
 // back by transfer, loads them into a model on the page's main thread and compares both models' samples
 // and held-out bits per character; errors must arrive as WebRnnError with the worker's code. The page
-// and the worker are bundled with esbuild like the host tests (test/hosts/bundle.mjs).
+// and the worker are bundled with esbuild as the host tests' page is (test/hosts/bundle.mjs).
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildOptions } from './hosts/bundle.mjs';
 import { hostEnv } from './hosts/host-report.mjs';
 import { chromiumArgs, chromiumPath } from './hosts/run-chromium.mjs';
 import { serveStatic } from './hosts/static-server.mjs';
@@ -24,16 +25,7 @@ let browser: Browser | undefined;
 beforeAll(async () => {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  await build({
-    entryPoints: [join(here, 'page.ts'), join(here, 'lm-worker.ts')],
-    outdir: out,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    external: ['webgpu', 'node:*'],
-    logLevel: 'warning',
-  });
+  await build({ ...buildOptions('browser'), entryPoints: [join(here, 'page.ts'), join(here, 'lm-worker.ts')], outdir: out });
   copyFileSync(join(here, 'index.html'), join(out, 'index.html'));
   server = await serveStatic(out);
   browser = await puppeteer.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs, env: hostEnv() });
