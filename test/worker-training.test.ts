@@ -32,10 +32,10 @@ afterAll(() => {
 });
 
 /** A job served on this thread and its page-side handle, joined by a MessageChannel. */
-function connect<S, I = Record<string, unknown>>(job: TrainingJob<S>): TrainingWorker<S, I> {
+function connect<S, I = Record<string, unknown>>(job: TrainingJob<S>, engineSource: Engine | (() => Promise<Engine>) = engine): TrainingWorker<S, I> {
   const channel = new MessageChannel();
   channels.push(channel);
-  serveTraining(job, { endpoint: channel.port1, engine });
+  serveTraining(job, { endpoint: channel.port1, engine: engineSource });
   return new TrainingWorker<S, I>(channel.port2);
 }
 
@@ -158,6 +158,13 @@ describe('training worker protocol (MessageChannel, lavapipe)', () => {
     weights['linear.bias'] = new Float32Array(3);
     expect(await rejection(trainer.loadWeights(weights))).toMatchObject({ code: 'BAD_SHAPE' });
     trainer.terminate();
+
+    // An engine still on its way (a worker's first start): reset waits for nobody, it refuses.
+    const slow = connect<CharLmJobSettings, CharLmJobInfo>(charLmJob, () => new Promise((ok) => setTimeout(() => ok(engine), 200)));
+    const starting = slow.start(settings, { steps: 1 });
+    expect(await rejection(slow.reset())).toMatchObject({ code: 'BAD_STATE', message: expect.stringContaining('building its model') });
+    expect((await starting).windowsPerEpoch).toBeGreaterThan(0);
+    slow.terminate();
 
     // A failure inside the training loop: an 'error' event with the code, then the end of the run.
     let calls = 0;

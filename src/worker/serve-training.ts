@@ -131,6 +131,7 @@ class TrainingServer<S> {
         this.training = false;
         return [this.loop ? await this.loop : this.result('stopped')];
       case 'reset':
+        if (this.starting) throw new WebRnnError('BAD_STATE', 'cannot reset: a start is building its model (wait for start() to resolve)');
         this.training = false;
         await this.loop;
         this.loop = undefined;
