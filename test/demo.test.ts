@@ -153,6 +153,7 @@ describe('browser demo (headless Chromium, SwiftShader)', () => {
     expect(first.webgpu, `WebGPU did not start: ${first.errors.join('; ')}`).toBe('ok');
     expect(first.ready).toBe(true);
     expect(first.adapter.length).toBeGreaterThan(0);
+    expect(first.trainer, 'the language model trains in a dedicated worker by default').toBe('worker');
     expect(await page.$eval('#adapter-name', (e) => e.textContent)).toBe(first.adapter);
     expect(await page.$$eval('#adapter-limits dd', (ds) => ds.length)).toBeGreaterThan(0);
     expect(await page.$eval('#adapter', (e) => (e as HTMLElement).hidden)).toBe(false);

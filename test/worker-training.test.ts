@@ -3,6 +3,8 @@
 // dedicated worker sees (test/demo.test.ts runs it in a Worker in headless Chromium). Checks progress
 // and results, weights that travel by transfer and give a page-side model the worker's exact output,
 // and errors that keep their WebRnnError code.
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   CharLm,
@@ -184,5 +186,27 @@ describe('training worker protocol (MessageChannel, lavapipe)', () => {
     expect(errors[0]).toBeInstanceOf(WebRnnError);
     expect(errors[0]).toMatchObject({ code: 'DEVICE_LOST', message: 'the device went away' });
     t2.terminate();
+  });
+});
+
+describe('the library runs in a dedicated worker', () => {
+  test('no source under src/ uses window, document or other page-only globals (a worker has none of them)', () => {
+    const src = fileURLToPath(new URL('../src/', import.meta.url));
+    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(50);
+    const pageOnly = /(?<![.\w])(window|document|localStorage|sessionStorage|self\.document)\s*[.[]|(?<![.\w])requestAnimationFrame\s*\(|\bglobalThis\.(window|document)\b/;
+    const uses: string[] = [];
+    for (const f of files) {
+      // Comments and messages may mention a "window" of BPTT steps (and CharLm has a window() method);
+      // code may not touch the page's.
+      const code = readFileSync(src + f, 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/\/\/.*$/gm, '')
+        .replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`/g, "''");
+      code.split('\n').forEach((line, i) => {
+        if (pageOnly.test(line)) uses.push(`src/${f}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    expect(uses).toEqual([]);
   });
 });
