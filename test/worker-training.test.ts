@@ -161,10 +161,11 @@ describe('training worker protocol (MessageChannel, lavapipe)', () => {
     expect(await rejection(trainer.loadWeights(weights))).toMatchObject({ code: 'BAD_SHAPE' });
     trainer.terminate();
 
-    // An engine still on its way (a worker's first start): reset waits for nobody, it refuses.
+    // An engine still on its way (a worker's first start): stop and reset refuse rather than race it.
     const slow = connect<CharLmJobSettings, CharLmJobInfo>(charLmJob, () => new Promise((ok) => setTimeout(() => ok(engine), 200)));
     const starting = slow.start(settings, { steps: 1 });
-    expect(await rejection(slow.reset())).toMatchObject({ code: 'BAD_STATE', message: expect.stringContaining('building its model') });
+    expect(await rejection(slow.reset())).toMatchObject({ code: 'BAD_STATE', message: expect.stringContaining('cannot reset: a start is building its model') });
+    expect(await rejection(slow.stop())).toMatchObject({ code: 'BAD_STATE', message: expect.stringContaining('cannot stop: a start is building its model') });
     expect((await starting).windowsPerEpoch).toBeGreaterThan(0);
     slow.terminate();
 

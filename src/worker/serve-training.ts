@@ -128,10 +128,11 @@ class TrainingServer<S> {
         this.begin(runPlan(c.options));
         return [undefined];
       case 'stop':
+        this.settledOrThrow('stop');
         this.training = false;
         return [this.loop ? await this.loop : this.result('stopped')];
       case 'reset':
-        if (this.starting) throw new WebRnnError('BAD_STATE', 'cannot reset: a start is building its model (wait for start() to resolve)');
+        this.settledOrThrow('reset');
         this.training = false;
         await this.loop;
         this.loop = undefined;
@@ -228,6 +229,11 @@ class TrainingServer<S> {
 
   private idleOrThrow(what: string): void {
     if (this.training || this.starting) throw new WebRnnError('BAD_STATE', `cannot ${what}: the worker is training (stop() first)`);
+  }
+
+  /** stop and reset act on a run that exists: a start still building its model has none yet. */
+  private settledOrThrow(what: string): void {
+    if (this.starting) throw new WebRnnError('BAD_STATE', `cannot ${what}: a start is building its model (wait for start() to resolve)`);
   }
 
   private current(what: string): TrainingRun {

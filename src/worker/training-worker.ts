@@ -79,12 +79,15 @@ export class TrainingWorker<S = unknown, Info = Record<string, unknown>> {
     await this.call({ type: 'resume', options });
   }
 
-  /** Stops after the current step; resolves with where the run stands (its last result when idle). */
+  /**
+   * Stops after the current step; resolves with where the run stands (its last result when idle).
+   * Rejects with BAD_STATE while a start() is still building its model: await the start first.
+   */
   stop(): Promise<TrainingResult> {
     return this.call({ type: 'stop' }) as Promise<TrainingResult>;
   }
 
-  /** Stops and frees the model (the worker and its engine stay, ready for the next start). */
+  /** Stops and frees the model (the worker and its engine stay, ready for the next start); not during a start(). */
   async reset(): Promise<void> {
     await this.call({ type: 'reset' });
   }
