@@ -41,6 +41,8 @@ export class LmPanel {
   /** a start, pause or reset is on its way to the worker */
   private busy = false;
   private trainSeconds = 0;
+  /** counts new models: a sample asked of an earlier model is not shown with this one's */
+  private generation = 0;
   private readonly chart: LossChart;
   private readonly el: ReturnType<typeof elements>;
 
@@ -154,6 +156,7 @@ export class LmPanel {
   private clear(): void {
     this.chart.clear();
     this.el.samples.replaceChildren();
+    this.generation++;
     Object.assign(this.state, { steps: 0, losses: [], validation: [], samples: [], charsPerSec: 0 });
     this.trainSeconds = 0;
     this.run = undefined;
@@ -189,8 +192,10 @@ export class LmPanel {
   /** Asks the worker for a sample; it is drawn between two training steps. */
   private async addSample(step: number): Promise<void> {
     const temperature = this.temperature;
+    const generation = this.generation;
     // A different seed per sample: the same step sampled twice gives two different texts.
     const text = await this.trainer.sample({ length: SAMPLE_LENGTH, temperature, seed: step * 7919 + this.state.samples.length });
+    if (generation !== this.generation) return;
     this.state.samples.push({ step, temperature, text });
     const li = document.createElement('li');
     li.className = 'sample';
