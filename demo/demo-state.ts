@@ -8,6 +8,8 @@ export interface DemoState {
   /** 'checking' until known; 'missing' (no navigator.gpu), 'no-adapter', 'error' or 'ok' */
   webgpu: 'checking' | 'ok' | 'missing' | 'no-adapter' | 'error';
   adapter: string;
+  /** where the language model trains: a dedicated worker, or this page's main thread (`?trainer=main`) */
+  trainer: 'worker' | 'main';
   /** language model: optimizer steps so far (of the current model) */
   steps: number;
   /** language model: training loss of every step, nats per character */
@@ -40,6 +42,7 @@ export function initialState(): DemoState {
     ready: false,
     webgpu: 'checking',
     adapter: '',
+    trainer: 'worker',
     steps: 0,
     losses: [],
     validation: [],

@@ -1,9 +1,10 @@
 /**
- * The training panel: a character-level language model (CharLm from the library) trained live on
- * the built-in text or the user's own, with a loss chart, throughput, validation bits per character,
- * and samples that refresh as it learns.
+ * The training panel: a character-level language model (the library's CharLm job) trained live on the
+ * built-in text or the user's own, with a loss chart, throughput, validation bits per character, and
+ * samples that refresh as it learns. Training runs in a dedicated worker (lm-trainer.ts): this page
+ * only sends commands and draws the progress it gets back, so its UI never waits for a training step.
  */
-import { CharLm, Vocab, type Engine, type RecurrentMode } from '../src/index.ts';
+import type { CharLmJobInfo, CharLmJobSettings, TrainingProgress, TrainingWorker } from '../src/index.ts';
 import { BUILT_IN_TEXT, BUILT_IN_TITLE } from './corpus.ts';
 import type { DemoState } from './demo-state.ts';
 import { LossChart } from './loss-chart.ts';
@@ -29,9 +30,7 @@ const VALID_SHARE = 0.1;
 const MAX_FILE_BYTES = 4 << 20;
 
 interface Run {
-  lm: CharLm;
-  vocab: Vocab;
-  valid: Int32Array;
+  info: CharLmJobInfo;
   /** what the model was built from: a change starts a new model */
   key: string;
 }
@@ -39,17 +38,15 @@ interface Run {
 export class LmPanel {
   private run: Run | undefined;
   private running = false;
-  private starting = false;
-  /** the last training loop stopped with an error (its message stays on screen) */
-  private failed = false;
-  private loop: Promise<void> | undefined;
-  /** seconds of recent training steps, for characters per second */
-  private recent: number[] = [];
+  /** a start, pause or reset is on its way to the worker */
+  private busy = false;
   private trainSeconds = 0;
+  /** counts new models: a sample asked of an earlier model is not shown with this one's */
+  private generation = 0;
   private readonly chart: LossChart;
   private readonly el: ReturnType<typeof elements>;
 
-  constructor(private readonly engine: Engine, private readonly state: DemoState) {
+  constructor(private readonly trainer: TrainingWorker<CharLmJobSettings, CharLmJobInfo>, private readonly state: DemoState) {
     this.el = elements();
     this.chart = new LossChart(this.el.chart);
     this.el.text.value = BUILT_IN_TEXT;
@@ -78,6 +75,13 @@ export class LmPanel {
     });
     this.el.sampleNow.addEventListener('click', () => void this.sampleNow());
     this.el.tempValue.textContent = this.temperature.toFixed(2);
+    trainer.on('progress', (p) => this.progress(p));
+    trainer.on('error', (e) => {
+      console.error(e);
+      this.status(`Training stopped: ${e.message}`, true);
+      this.state.errors.push(e.message);
+    });
+    trainer.on('end', () => this.setRunning(false));
     this.setRunning(false);
   }
 
@@ -91,128 +95,107 @@ export class LmPanel {
 
   /** Starts (or resumes) training; a new model when the text or the settings changed. */
   async start(): Promise<void> {
-    if (this.running || this.starting) return;
-    this.starting = true;
+    if (this.running || this.busy) return;
+    this.busy = true;
     try {
-      // A pause lets the current step finish: never dispose or share a model that a step still uses.
-      await this.idle();
-      if (this.run && this.run.key !== this.settingsKey()) this.dropModel();
-      this.run ??= this.build();
+      if (this.run && this.run.key === this.settingsKey()) {
+        await this.trainer.resume({ evaluateEvery: VALID_EVERY });
+      } else {
+        const key = this.settingsKey();
+        const text = this.el.text.value.replace(/\r\n?/g, '\n');
+        const need = Math.ceil((BATCH * (BPTT + 1)) / (1 - VALID_SHARE)) + BPTT + 2;
+        if (text.length < need) throw new Error(`the text has ${text.length} characters; this model needs at least ${need}`);
+        this.clear();
+        const info = (await this.trainer.start({
+          text,
+          validShare: VALID_SHARE,
+          evaluateWindows: VALID_WINDOWS,
+          model: { cell: this.el.cell.value as CharLmJobInfo['settings']['cell'], hidden: Number(this.el.hidden.value), embedding: EMBEDDING, batch: BATCH, bptt: BPTT, lr: LR },
+        }, { evaluateEvery: VALID_EVERY }));
+        this.run = { info, key };
+      }
     } catch (e) {
       this.status(`Cannot start: ${(e as Error).message}`, true);
       return;
     } finally {
-      this.starting = false;
+      this.busy = false;
     }
-    const run = this.run;
-    this.failed = false;
     this.setRunning(true);
-    this.status(`Training a ${this.el.cell.selectedOptions[0]?.text ?? run.lm.settings.cell} with hidden size ${run.lm.settings.hidden} ` +
+    const where = this.state.trainer === 'worker' ? 'in a worker' : "on the page's main thread";
+    this.status(`Training a ${this.el.cell.selectedOptions[0]?.text ?? this.run.info.settings.cell} with hidden size ${this.run.info.settings.hidden} ${where} ` +
       `(batch ${BATCH} × ${BPTT} characters per step, Adam, learning rate ${LR}).`);
-    this.loop = this.trainLoop(run).catch((e: unknown) => {
-      console.error(e);
-      this.failed = true;
-      this.setRunning(false);
-      this.status(`Training stopped: ${(e as Error).message}`, true);
-      this.state.errors.push(String((e as Error).message));
-    });
   }
 
   /** Stops after the current step. */
   async pause(): Promise<void> {
-    if (!this.running) return;
-    this.setRunning(false);
-    await this.loop;
-    if (!this.failed) this.status(`Paused at step ${this.state.steps}. Continue goes on; changing the text or settings starts a new model.`);
+    if (!this.running || this.busy) return;
+    this.busy = true;
+    try {
+      const r = await this.trainer.stop();
+      this.setRunning(false);
+      if (r.reason !== 'error') this.status(`Paused at step ${r.step}. Continue goes on; changing the text or settings starts a new model.`);
+    } finally {
+      this.busy = false;
+    }
   }
 
   async reset(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      await this.trainer.reset();
+    } finally {
+      this.busy = false;
+    }
+    this.run = undefined;
     this.setRunning(false);
-    await this.idle();
-    this.dropModel();
     this.status('Reset. Start trains a new model.');
   }
 
-  private build(): Run {
-    const text = this.el.text.value.replace(/\r\n?/g, '\n');
-    const need = Math.ceil((BATCH * (BPTT + 1)) / (1 - VALID_SHARE)) + BPTT + 2;
-    if (text.length < need) throw new Error(`the text has ${text.length} characters; this model needs at least ${need}`);
-    const cut = Math.floor(text.length * (1 - VALID_SHARE));
-    // The vocabulary covers the whole text, so held-out characters are never unknown.
-    const vocab = Vocab.fromText(text, { level: 'char' });
-    const lm = new CharLm(this.engine, vocab, vocab.encode(text.slice(0, cut)), {
-      cell: this.el.cell.value as RecurrentMode,
-      hidden: Number(this.el.hidden.value),
-      embedding: EMBEDDING,
-      batch: BATCH,
-      bptt: BPTT,
-      lr: LR,
-    });
+  /** A new model's empty chart, samples and counters. */
+  private clear(): void {
     this.chart.clear();
     this.el.samples.replaceChildren();
-    this.failed = false;
+    this.generation++;
     Object.assign(this.state, { steps: 0, losses: [], validation: [], samples: [], charsPerSec: 0 });
-    this.recent = [];
     this.trainSeconds = 0;
+    this.run = undefined;
     this.renderStats();
-    return { lm, vocab, valid: vocab.encode(text.slice(cut)), key: this.settingsKey() };
   }
 
-  private async trainLoop(run: Run): Promise<void> {
-    while (this.running && this.run === run) {
-      const t0 = performance.now();
-      const loss = await run.lm.trainStep();
-      const dt = (performance.now() - t0) / 1000;
-      this.trainSeconds += dt;
-      this.recent.push(dt);
-      if (this.recent.length > 20) this.recent.shift();
-      const step = run.lm.position.step;
-      this.state.steps = step;
-      this.state.losses.push(loss);
-      this.state.charsPerSec = (BATCH * BPTT * this.recent.length) / this.recent.reduce((a, b) => a + b, 0);
-      this.chart.add(step, loss / Math.LN2);
-      this.renderStats();
-      if (step % VALID_EVERY === 0 || step === 1) {
-        const bpc = await run.lm.evaluate(run.valid, VALID_WINDOWS);
-        this.state.validation.push({ step, bpc });
-        this.chart.setLatestValidation(bpc);
-        this.renderStats();
-      }
-      if (step % SAMPLE_EVERY === 0 || step === 1) await this.addSample(run);
+  private progress(p: TrainingProgress): void {
+    this.trainSeconds = p.seconds;
+    this.state.steps = p.step;
+    this.state.losses.push(p.loss);
+    this.state.charsPerSec = p.itemsPerSecond;
+    this.chart.add(p.step, p.loss / Math.LN2);
+    if (p.metrics?.bpc !== undefined) {
+      this.state.validation.push({ step: p.step, bpc: p.metrics.bpc });
+      this.chart.setLatestValidation(p.metrics.bpc);
     }
+    this.renderStats(p.epoch);
+    if (p.step % SAMPLE_EVERY === 0 || p.step === 1) void this.addSample(p.step).catch((e: unknown) => this.sampleFailed(e));
   }
 
-  /** A sample now (while paused), queued behind whatever the model is still doing. */
+  /** A sample now (while paused). */
   private async sampleNow(): Promise<void> {
     if (this.running) return this.status(`A new sample comes every ${SAMPLE_EVERY} steps while training.`);
-    const before = this.loop;
-    // Chained onto `loop` at once, so Start, Reset and further samples wait for this one.
-    this.loop = (async () => {
-      await before;
-      if (!this.run) return this.status('Start training first: there is no model yet.');
-      await this.addSample(this.run);
-    })().catch((e: unknown) => {
-      this.status(`Sampling failed: ${(e as Error).message}`, true);
-      this.state.errors.push(String((e as Error).message));
-    });
-    await this.loop;
+    if (!this.run) return this.status('Start training first: there is no model yet.');
+    await this.addSample(this.state.steps).catch((e: unknown) => this.sampleFailed(e));
   }
 
-  /** Resolves once nothing uses the model: the last step after a pause, and samples queued meanwhile. */
-  private async idle(): Promise<void> {
-    let seen: Promise<void> | undefined;
-    while (seen !== this.loop) {
-      seen = this.loop;
-      await seen;
-    }
+  private sampleFailed(e: unknown): void {
+    this.status(`Sampling failed: ${(e as Error).message}`, true);
+    this.state.errors.push(String((e as Error).message));
   }
 
-  private async addSample(run: Run): Promise<void> {
-    const prime = run.vocab.has('\n') ? '\n' : run.vocab.tokens[run.vocab.num_special]!;
+  /** Asks the worker for a sample; it is drawn between two training steps. */
+  private async addSample(step: number): Promise<void> {
     const temperature = this.temperature;
-    const step = run.lm.position.step;
+    const generation = this.generation;
     // A different seed per sample: the same step sampled twice gives two different texts.
-    const text = await run.lm.sample({ length: SAMPLE_LENGTH, prime, temperature, seed: step * 7919 + this.state.samples.length });
+    const text = await this.trainer.sample({ length: SAMPLE_LENGTH, temperature, seed: step * 7919 + this.state.samples.length });
+    if (generation !== this.generation) return;
     this.state.samples.push({ step, temperature, text });
     const li = document.createElement('li');
     li.className = 'sample';
@@ -226,13 +209,13 @@ export class LmPanel {
     while (this.el.samples.children.length > SAMPLES_SHOWN) this.el.samples.lastElementChild!.remove();
   }
 
-  private renderStats(): void {
+  private renderStats(epoch?: number): void {
     const s = this.state;
     const run = this.run;
     const last = s.losses.length ? s.losses[s.losses.length - 1]! / Math.LN2 : undefined;
     const valid = s.validation.length ? s.validation[s.validation.length - 1]!.bpc : undefined;
     this.el.step.textContent = String(s.steps);
-    this.el.epoch.textContent = run ? `${run.lm.position.epoch} (${run.lm.windowsPerEpoch} steps each)` : '–';
+    if (!run || epoch !== undefined) this.el.epoch.textContent = run ? `${epoch} (${run.info.windowsPerEpoch} steps each)` : '–';
     this.el.loss.textContent = last === undefined ? '–' : `${last.toFixed(3)} bits/char`;
     this.el.valid.textContent = valid === undefined ? '–' : `${valid.toFixed(3)} bits/char`;
     this.el.speed.textContent = s.charsPerSec ? `${Math.round(s.charsPerSec).toLocaleString('en')} chars/s` : '–';
@@ -251,12 +234,6 @@ export class LmPanel {
   private markStale(): void {
     if (this.run && this.run.key !== this.settingsKey()) this.el.start.textContent = 'Start (new model)';
     else this.setRunning(this.running);
-  }
-
-  private dropModel(): void {
-    this.run?.lm.dispose();
-    this.run = undefined;
-    this.setRunning(false);
   }
 
   private async loadFile(): Promise<void> {

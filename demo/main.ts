@@ -1,10 +1,12 @@
 /**
  * The webrnn browser demo: checks for WebGPU, creates the engine, shows the adapter, and wires the
- * language-model and tagger panels. Everything trains here, on this page's GPU device.
+ * language-model and tagger panels. The language model trains in a dedicated worker on its own GPU
+ * device (`?trainer=main`: on this page's, for comparison); the tagger trains here.
  */
 import { createEngine, WebRnnError, type Engine } from '../src/index.ts';
 import { initialState } from './demo-state.ts';
 import { LmPanel } from './lm-panel.ts';
+import { createLmTrainer, trainerPlace } from './lm-trainer.ts';
 import { TaggerPanel } from './tagger-panel.ts';
 import './style.css';
 
@@ -95,7 +97,8 @@ async function main(): Promise<void> {
     if (info.reason === 'destroyed') return;
     showBlocked('The GPU device was lost', `${info.message || 'The driver reset or the GPU was removed'}. Reload the page to start again.`);
   });
-  new LmPanel(engine, state);
+  state.trainer = trainerPlace();
+  new LmPanel(createLmTrainer(state.trainer, engine), state);
   new TaggerPanel(engine, state);
   state.ready = true;
 }

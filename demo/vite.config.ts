@@ -17,6 +17,8 @@ export default defineConfig({
     rolldownOptions: { external: ['webgpu'], input: { main: fileURLToPath(new URL('index.html', import.meta.url)), 'run-model': fileURLToPath(new URL('run-model.html', import.meta.url)) } },
     chunkSizeWarningLimit: 1024,
   },
+  // The language model's training worker (lm-trainer.ts) is an ES module worker, like the page.
+  worker: { format: 'es', rolldownOptions: { external: ['webgpu'] } },
   server: { host: 'localhost' },
   preview: { host: '127.0.0.1' },
 });

@@ -143,3 +143,10 @@ export { cosineSimilarity, WordVectors, type Neighbour, type VectorFormat } from
 export { pretrainedEmbedding, pretrainedWeights, trainableBlocks, type PretrainedEmbedding, type PretrainedOptions, type PretrainedWeights } from './embeddings/pretrained.js';
 export { biasDirection, debias, equalize, neutralize } from './embeddings/debias.js';
 export { Adagrad, type AdagradOptions } from './embeddings/adagrad.js';
+
+// Training off the main thread: a job in a dedicated worker, driven from the page
+export { TrainingWorker, type TrainerEndpoint, type TrainingEvents } from './worker/training-worker.js';
+export { serveTraining, type ServeOptions } from './worker/serve-training.js';
+export { charLmJob, type CharLmJobInfo, type CharLmJobSettings } from './worker/char-lm-job.js';
+export type { RunOptions, SampleRequest, StepReport, TrainingJob, TrainingProgress, TrainingResult, TrainingRun } from './worker/training-job.js';
+export type { MessageEndpoint } from './worker/protocol.js';

@@ -16,18 +16,12 @@ export const outRoot = join(here, 'out');
 /** @typedef {'browser' | 'deno'} BundleHost */
 
 /**
- * Builds the bundle for one host and returns its directory and entry file.
+ * esbuild options for a host: one ES module per entry point (a page, its workers, a Deno script).
  * @param {BundleHost} host
- * @returns {Promise<{ dir: string, file: string, ms: number }>}
+ * @returns {import('esbuild').BuildOptions}
  */
-export async function bundleFor(host) {
-  const t0 = performance.now();
-  const dir = join(outRoot, host);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'entry.js');
-  await build({
-    entryPoints: [join(here, 'entry.ts')],
-    outfile: file,
+export function buildOptions(host) {
+  return {
     bundle: true,
     format: 'esm',
     platform: host === 'browser' ? 'browser' : 'neutral',
@@ -38,9 +32,21 @@ export async function bundleFor(host) {
     external: ['webgpu', 'node:*'],
     // Kernels and fixtures imported by the cases are embedded: no host reads files at run time.
     loader: { '.wgsl': 'text', '.bin': 'binary', '.safetensors': 'binary' },
-    sourcemap: 'inline',
     logLevel: 'warning',
-  });
+  };
+}
+
+/**
+ * Builds the bundle for one host and returns its directory and entry file.
+ * @param {BundleHost} host
+ * @returns {Promise<{ dir: string, file: string, ms: number }>}
+ */
+export async function bundleFor(host) {
+  const t0 = performance.now();
+  const dir = join(outRoot, host);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'entry.js');
+  await build({ ...buildOptions(host), entryPoints: [join(here, 'entry.ts')], outfile: file, sourcemap: 'inline' });
   if (host === 'browser') copyFileSync(join(here, 'index.html'), join(dir, 'index.html'));
   return { dir, file, ms: performance.now() - t0 };
 }
