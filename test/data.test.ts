@@ -7,29 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import {
-  batches,
-  bitsPerCharacter,
-  bpttLayout,
-  bpttWindows,
-  IGNORE_INDEX,
-  IncrementalTokenizer,
-  meanNll,
-  padBatch,
-  paddingWaste,
-  perplexity,
-  planBatches,
-  sequenceLogProb,
-  shuffleInPlace,
-  targetLogProbs,
-  TokenCounter,
-  tokenize,
-  utf8Length,
-  Vocab,
-  windowFromColumns,
-  type BpttWindow,
-  type VocabJSON,
-} from '../src/data/index.js';
+import { batches, bpttLayout, bpttWindows, IGNORE_INDEX, padBatch, paddingWaste, planBatches, shuffleInPlace, windowFromColumns, type BpttWindow } from '../src/data/batching.js';
+import { bitsPerCharacter, meanNll, perplexity, sequenceLogProb, targetLogProbs } from '../src/data/lm-metrics.js';
+import { IncrementalTokenizer, tokenize, utf8Length } from '../src/data/tokenizer.js';
+import { TokenCounter, Vocab, type VocabJSON } from '../src/data/vocab.js';
 import { buildVocabFromFile, encodeFile, openBpttFile, readTextChunks, type TextChunk } from '../src/data/text-stream.node.js';
 import { WebRnnError, type WebRnnErrorCode } from '../src/errors.js';
 import { sequenceMask } from '../src/losses/mask.js';

@@ -12,7 +12,11 @@
 // Every GPU check runs inside validation and out-of-memory error scopes and fails on any error.
 import { afterAll, describe, expect, test } from 'vitest';
 import { Dense, Embedding, type RecurrentConfig, type Recurrent } from '../src/index.js';
-import { BeamSearch, Generator, Sampler, StatefulRecurrent, beamSearch, type DecoderModel } from '../src/decode/index.js';
+import { BeamSearch, beamSearch } from '../src/decode/beam.js';
+import { type DecoderModel } from '../src/decode/decoder-step.js';
+import { Generator } from '../src/decode/generate.js';
+import { Sampler } from '../src/decode/sampling.js';
+import { StatefulRecurrent } from '../src/decode/stateful.js';
 import {
   refBeamSearch,
   refDecoderStep,
