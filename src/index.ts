@@ -21,12 +21,13 @@
 export { WebRnnError, type WebRnnErrorCode } from './errors.js';
 
 // Engine and tensors
-export { Engine, createEngine, type MemoryReport, type EngineLimits, type EngineCounters } from './gpu/engine.js';
+export { Engine, createEngine, type MemoryReport, type EngineLimits } from './gpu/engine.js';
 export type { DeviceOptions, Host, LimitOverrides } from './gpu/device.js';
 export { Tensor } from './gpu/tensor.js';
 
 // Recurrent layers (PyTorch's nn.RNN / nn.GRU / nn.LSTM)
-export { ACTIVATION_NAMES, parameterSpecs, type Activation, type ActivationName, type ParamSpec, type RecurrentConfig, type RecurrentMode } from './config.js';
+export { ACTIVATION_NAMES, parameterSpecs, type Activation, type ActivationName, type ParamSpec, type RecurrentConfig, type RecurrentMode, type ResolvedConfig } from './config.js';
+export type { NamedShape, ParameterBlock } from './layers/parameter-store.js';
 export {
   Recurrent,
   type BackwardOptions,
@@ -55,7 +56,7 @@ export {
 } from './layers/attention-decoder.js';
 
 // Losses
-export { CrossEntropyLoss, type CrossEntropyOptions } from './losses/cross-entropy.js';
+export { CrossEntropyLoss, type CrossEntropyLossOptions, type CrossEntropyOptions } from './losses/cross-entropy.js';
 export { BCEWithLogitsLoss, MSELoss, type ElementwiseLossOptions, type ElementwiseTarget } from './losses/elementwise.js';
 export type { LossResult, Reduction } from './losses/loss.js';
 export { sequenceMask, type LossMask } from './losses/mask.js';
@@ -65,6 +66,7 @@ export { CtcLoss, type CtcLossConfig, type CtcLossResult } from './ctc/ctc-loss.
 export { SGD } from './train/sgd.js';
 export { Adam, AdamW } from './train/adam.js';
 export { Optimizer, type OptimizerState, type OptimizerStep } from './train/optimizer.js';
+export type { NormHandle } from './train/grad-norm.js';
 export { applySchedule, CosineAnnealingLR, LinearWarmup, StepLR, type LrSchedule } from './train/schedule.js';
 export type { AdamOptions, ClipOptions, SGDOptions } from './train/options.js';
 
@@ -75,7 +77,7 @@ export { CharLm, type CharLmPosition, type CharLmSettings } from './train/char-l
 
 // Checkpoints and safetensors, in memory (webrnn/node reads and writes them as files)
 export { checkpointBytes, parseCheckpoint, restoreCheckpoint, type Checkpoint, type TrainingPosition } from './io/checkpoint.js';
-export { parseSafetensors, serializeSafetensors, toFloat32, toFloat64, toInt32, type Dtype, type SafeTensor } from './io/safetensors.js';
+export { parseSafetensors, serializeSafetensors, toFloat32, toFloat64, toInt32, type Dtype, type DtypeArrays, type ParseOptions as SafetensorsParseOptions, type SafeTensor, type SafetensorsFile } from './io/safetensors.js';
 
 // Decoding
 export { Sampler, type SamplingOptions } from './decode/sampling.js';

@@ -25,7 +25,7 @@ export interface OptimizerState {
   slots: Record<string, Float32Array[]>;
 }
 
-/** @internal what a subclass hands the base class. */
+/** What a subclass hands the base class (the optimizers of this package; not part of the public API). */
 export interface UpdateKernel {
   /** kernel file name */
   kernel: 'sgd_step' | 'adam_step';

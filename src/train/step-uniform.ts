@@ -2,7 +2,7 @@ import type { Kernel, KernelName } from '../gpu/kernel.js';
 import type { Recorder } from '../gpu/recorder.js';
 
 /**
- * @internal A small uniform a kernel reads besides its Params — values that change every optimizer
+ * A small uniform a kernel reads besides its Params — values that change every optimizer
  * step (lr, bias corrections, a ring slot). Its layout is read from the kernel's WGSL (Kernel.packUniform),
  * and it is written with queue.writeBuffer before the step's submission, never between the dispatches
  * of one.
