@@ -158,6 +158,8 @@ export async function runBench(opts = {}) {
   const rows = annotate(sortRows([...got.values()]), gemms);
   const loadAfter = loadavg()[0];
   notes.push(`Machine: ${cpuName()}; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end (anything well above 0 means other work shared the cores and the timings are noisy).`);
+  const faster = rows.filter((r) => typeof r.webrnn_speedup === 'number' && r.webrnn_speedup < 1);
+  if (faster.length) notes.push(`Faster than webrnn in this run (webrnn speed-up < 1): ${faster.map((r) => `${r.engine} ${r.shape} ${cellLabel(/** @type {any} */ (r))} ${r.mode} (${r.webrnn_speedup}×)`).join('; ')}.`);
   const bad = rows.filter((r) => r.check?.ok === false);
   if (bad.length) notes.push(`**Correctness guard failed** for ${bad.map((r) => rowKey(/** @type {any} */ (r))).join(', ')}: these rows do not compute the same function as webrnn.`);
   const table = markdown(rows, { gemms, notes });
