@@ -44,26 +44,34 @@ async function main() {
 
   // tfjs: one namespace, three backends; each row's model is built after switching to its backend.
   const memoryKind = 'tf.profile peakBytes: live tensor bytes at the high-water mark';
-  const tfjsFactory = (/** @type {string} */ backend, /** @type {string} */ on, /** @type {boolean} */ gpu, /** @type {() => Record<string, unknown>} */ rowInfo = () => ({}), /** @type {string | undefined} */ unavailable = undefined) => ({
-    adapter: on, gpu, memoryKind,
-    make: async (/** @type {any} */ s, /** @type {any} */ c, /** @type {any} */ sd, /** @type {any} */ data) => {
-      if (unavailable) throw new Error(unavailable);
+  /**
+   * @param {string} backend
+   * @param {{ adapter: string, gpu: boolean, info?: () => Record<string, unknown>, unavailable?: string }} o
+   *   info: fields for each row (read after the calls); unavailable: why the backend cannot run here
+   * @returns {import('../lib/suite.mjs').EngineFactory}
+   */
+  const tfjsFactory = (backend, o) => ({
+    adapter: o.adapter, gpu: o.gpu, memoryKind,
+    make: async (s, c, sd, data) => {
+      if (o.unavailable) throw new Error(o.unavailable);
       if (!(await tf.setBackend(backend))) throw new Error(`tfjs's ${backend} backend could not start (see the page's console)`);
       await tf.ready();
-      const tc = tfjsCase(tf, s, c, sd, data);
-      return { ...tc, info: rowInfo };
+      return { ...tfjsCase(tf, s, c, sd, data), ...(o.info ? { info: o.info } : {}) };
     },
   });
-  if (job.engines.includes('tfjs-webgpu')) factories['tfjs-webgpu'] = tfjsFactory('webgpu', adapter, true);
+  if (job.engines.includes('tfjs-webgpu')) factories['tfjs-webgpu'] = tfjsFactory('webgpu', { adapter, gpu: true });
   if (job.engines.includes('tfjs-webgl')) {
     const gl = webglRenderer();
-    factories['tfjs-webgl'] = tfjsFactory('webgl', `WebGL2: ${gl.name ?? 'none'}`, false, undefined, gl.error);
+    factories['tfjs-webgl'] = tfjsFactory('webgl', { adapter: `WebGL2: ${gl.name ?? 'none'}`, gpu: false, unavailable: gl.error });
   }
   if (job.engines.includes('tfjs-wasm')) {
     setWasmPaths(vendor('tfjs-backend-wasm'));
     setThreadsCount(threads);
-    // tfjs picks its threaded SIMD binary only in a cross-origin isolated page; the count is what it runs with.
-    factories['tfjs-wasm'] = tfjsFactory('wasm', `browser CPU, ${cores} logical cores (tfjs wasm backend)`, false, () => ({ threads: getThreadsCount() }));
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const multithread = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+    out('note', `tfjs-wasm: SIMD ${simd}, multithread support ${multithread} (tfjs's own feature checks, which pick its binary).`);
+    // tfjs picks its threaded SIMD binary only in a cross-origin isolated page; getThreadsCount is what it runs with.
+    factories['tfjs-wasm'] = tfjsFactory('wasm', { adapter: `browser CPU, ${cores} logical cores (tfjs wasm backend)`, gpu: false, info: () => ({ threads: getThreadsCount() }) });
   }
 
   // onnxruntime-web: each engine imports its own build, as shipped, from the page's static route.

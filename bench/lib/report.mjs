@@ -55,7 +55,7 @@ export function sortRows(/** @type {Row[]} */ rows) {
 
 /** The table's variant column: webrnn's kernel variant (forced or chosen), a wasm engine's thread count. */
 function variantOf(/** @type {Row} */ r) {
-  if (r.engine === 'webrnn') return r.kernel_variant ? `${r.kernel_variant}${r.forced_variant ? ' (forced)' : ''}` : r.forced_variant ? `${r.forced_variant} (forced)` : '';
+  if (r.engine === 'webrnn') return r.forced_variant ? `${r.forced_variant} (forced)` : r.kernel_variant ?? '';
   if (typeof r.threads === 'number') return `${r.threads} thread${r.threads > 1 ? 's' : ''}`;
   return '';
 }
