@@ -5,9 +5,12 @@
 //
 //   npm run bench                      S1, S2, S3 in Node (Dawn), row cap 300 s (long: an S3 call takes minutes on lavapipe)
 //   npm run bench -- --quick           S2 only, row cap 60 s: a few minutes
-//   npm run bench -- --chromium        webrnn and tfjs-webgpu inside headless Chromium (SwiftShader)
+//   npm run bench -- --chromium        webrnn beside the browser peers inside headless Chromium (SwiftShader):
+//                                      tfjs-webgpu, tfjs-webgl, tfjs-wasm, onnxruntime-web-webgpu, onnxruntime-web-wasm
 //   options: --shapes S1,S2  --cells lstm,gru  --engines webrnn,tfjs-webgpu,...  --reps N  --cap-s N
 //            --hosts node,chromium  --out FILE  --no-save  --torch-threads N (default: torch's own)
+//            --variants                 webrnn once per kernel variant (forced), each its own row
+//            --chromium-adapter hardware  Chromium on the machine's GPU instead of SwiftShader (bench/README.md)
 //
 // The row cap (bench/lib/timing.mjs): timing stops when the next call would end past it; a warm call
 // over the cap, or a first call (compilation included) over twice the cap, skips the row with the time.
@@ -20,7 +23,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CELLS, ENGINES, FLOP_FORMULA, MODES, SHAPES, cellLabel, engineRuns, flopsOf } from './lib/shapes.mjs';
+import { CELLS, CHROMIUM_ENGINES, ENGINES, FLOP_FORMULA, MODES, NODE_ENGINES, SHAPES, cellLabel, engineRuns, flopsOf } from './lib/shapes.mjs';
+import { KERNEL_VARIANTS } from './lib/webrnn-engine.mjs';
 import { makeData, makeStateDict, rnnConfig } from './lib/weights.mjs';
 import { rowKey } from './lib/suite.mjs';
 import { annotate, markdown, sortRows } from './lib/report.mjs';
@@ -29,23 +33,24 @@ import { cpuName } from './lib/machine.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 export const PYTHON = process.env.WEBRNN_PYTHON || '/usr/bin/python3';
-const NODE_ENGINES = ['webrnn', 'tfjs-webgpu', 'tfjs-cpu', 'onnxruntime-cpu', 'pytorch-cpu'];
-const CHROMIUM_ENGINES = ['webrnn', 'tfjs-webgpu'];
 
 /**
  * @typedef {import('./lib/shapes.mjs').Shape} Shape
  * @typedef {Record<string, any>} Row
  * @typedef {{
  *   shapes?: Record<string, Shape>, cells?: string[], engines?: string[], hosts?: ('node' | 'chromium')[],
- *   reps?: number, capMs?: number, save?: boolean, out?: string, torchThreads?: number,
+ *   reps?: number, capMs?: number, save?: boolean, out?: string, torchThreads?: number, variants?: boolean,
+ *   chromiumAdapter?: 'swiftshader' | 'hardware',
  *   gemmSizes?: { M: number, N: number, K: number }[], log?: (line: string) => void, command?: string,
  * }} BenchOptions
  */
 
 /** The rows a run should produce (each appears in the output timed or with a skip reason). */
-export function expectedRows(/** @type {Required<Pick<BenchOptions, 'shapes' | 'engines' | 'hosts'>> & { cells?: string[] }} */ o) {
-  /** @type {{ key: string, shape: string, cell: string, variant: string | null, mode: string, engine: string, host: string }[]} */
+export function expectedRows(/** @type {Required<Pick<BenchOptions, 'shapes' | 'engines' | 'hosts'>> & { cells?: string[], variants?: boolean }} */ o) {
+  /** @type {{ key: string, shape: string, cell: string, variant: string | null, mode: string, engine: string, host: string, forced_variant?: string }[]} */
   const out = [];
+  // --variants: webrnn once per forced kernel variant
+  const forcings = (/** @type {string} */ engine) => (engine === 'webrnn' && o.variants ? KERNEL_VARIANTS.map((v) => ({ forced_variant: v })) : [{}]);
   for (const host of o.hosts) {
     const engines = o.engines.filter((e) => (host === 'node' ? NODE_ENGINES : CHROMIUM_ENGINES).includes(e));
     for (const shape of Object.keys(o.shapes)) {
@@ -54,8 +59,10 @@ export function expectedRows(/** @type {Required<Pick<BenchOptions, 'shapes' | '
         for (const engine of engines) {
           for (const mode of MODES) {
             if (!engineRuns(engine, c, mode)) continue;
-            const r = { shape, cell: c.cell, variant: c.variant, mode, engine, host };
-            out.push({ key: rowKey(r), ...r });
+            for (const f of forcings(engine)) {
+              const r = { shape, cell: c.cell, variant: c.variant, mode, engine, host, ...f };
+              out.push({ key: rowKey(r), ...r });
+            }
           }
         }
       }
@@ -75,7 +82,8 @@ export async function runBench(opts = {}) {
   const reps = opts.reps ?? 5;
   const capMs = opts.capMs ?? 300_000;
   const log = opts.log ?? ((/** @type {string} */ l) => process.stderr.write(`${l}\n`));
-  const expected = expectedRows({ shapes, engines, hosts, cells: opts.cells });
+  const variants = opts.variants ?? false;
+  const expected = expectedRows({ shapes, engines, hosts, cells: opts.cells, variants });
   /** @type {Map<string, Row>} */
   const got = new Map();
   /** @type {any[]} */
@@ -96,7 +104,7 @@ export async function runBench(opts = {}) {
       for (const [shapeName, s] of Object.entries(shapes)) {
         const one = { [shapeName]: s };
         const skip = estimateSkips(expected.filter((e) => e.shape === shapeName && e.host === 'node'), [...got.values()], shapes, capMs);
-        const common = { shapes: one, cells: opts.cells, reps, capMs, skip, refDir };
+        const common = { shapes: one, cells: opts.cells, reps, capMs, skip, refDir, variants };
         const gpu = engines.filter((e) => e === 'webrnn' || e === 'tfjs-webgpu').map(String);
         if (gpu.length) {
           await runWorker({
@@ -133,7 +141,10 @@ export async function runBench(opts = {}) {
       const mine = expected.filter((e) => e.host === 'chromium');
       const skip = estimateSkips(mine, [...got.values()], shapes, capMs);
       try {
-        await runChromium({ shapes, cells: opts.cells, engines: engines.filter((e) => CHROMIUM_ENGINES.includes(e)), reps, capMs, skip, gemmSizes: opts.gemmSizes, timeoutMs: mine.length * (6 * capMs + 60_000) + 180_000, log, onRow: add, onGemm: (g) => gemms.push(g) });
+        await runChromium({
+          shapes, cells: opts.cells, engines: engines.filter((e) => CHROMIUM_ENGINES.includes(e)), reps, capMs, skip, variants, adapter: opts.chromiumAdapter ?? 'swiftshader',
+          gemmSizes: opts.gemmSizes, timeoutMs: mine.length * (6 * capMs + 60_000) + 180_000, log, onRow: add, onGemm: (g) => gemms.push(g), onNote: (n) => notes.push(n),
+        });
       } catch (e) {
         const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
         log(`chromium: ${msg}`);
@@ -147,6 +158,8 @@ export async function runBench(opts = {}) {
   const rows = annotate(sortRows([...got.values()]), gemms);
   const loadAfter = loadavg()[0];
   notes.push(`Machine: ${cpuName()}; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end (anything well above 0 means other work shared the cores and the timings are noisy).`);
+  const faster = rows.filter((r) => typeof r.webrnn_speedup === 'number' && r.webrnn_speedup < 1);
+  if (faster.length) notes.push(`Faster than webrnn in this run (webrnn speed-up < 1): ${faster.map((r) => `${r.engine} ${r.shape} ${cellLabel(/** @type {any} */ (r))} ${r.mode} (${r.webrnn_speedup}×)`).join('; ')}.`);
   const bad = rows.filter((r) => r.check?.ok === false);
   if (bad.length) notes.push(`**Correctness guard failed** for ${bad.map((r) => rowKey(/** @type {any} */ (r))).join(', ')}: these rows do not compute the same function as webrnn.`);
   const table = markdown(rows, { gemms, notes });
@@ -158,6 +171,8 @@ export async function runBench(opts = {}) {
     shapes,
     reps,
     cap_s: capMs / 1000,
+    variants,
+    ...(hosts.includes('chromium') ? { chromium_adapter: opts.chromiumAdapter ?? 'swiftshader' } : {}),
     load_average: { start: loadBefore, end: loadAfter },
     flops: FLOP_FORMULA,
     gemm: gemms,
@@ -174,7 +189,7 @@ export async function runBench(opts = {}) {
   return { rows, gemms, table, meta, expected };
 }
 
-const rowBase = (/** @type {Row} */ x) => ({ shape: x.shape, cell: x.cell, variant: x.variant, mode: x.mode, engine: x.engine, host: x.host, adapter: 'n/a', ms: null, gflops: null, dispatches: null });
+const rowBase = (/** @type {Row} */ x) => ({ shape: x.shape, cell: x.cell, variant: x.variant, mode: x.mode, engine: x.engine, host: x.host, ...(x.forced_variant ? { forced_variant: x.forced_variant } : {}), adapter: 'n/a', ms: null, gflops: null, dispatches: null });
 
 /**
  * Rows predicted to take more than twice the cap per call, from the same engine's GFLOP/s on a
@@ -190,7 +205,7 @@ function estimateSkips(/** @type {any[]} */ planned, /** @type {Row[]} */ done, 
     const flops = flopsOf(shapes[p.shape], /** @type {any} */ (c), p.mode);
     // Only shapes of 10⁸ FLOP and more predict: smaller ones are dominated by per-dispatch and per-op
     // overheads, and their GFLOP/s would predict absurd times.
-    const prior = done.filter((r) => r.engine === p.engine && r.host === p.host && r.cell === p.cell && r.variant === p.variant && r.mode === p.mode && r.shape !== p.shape && r.flops < flops && r.flops >= 1e8);
+    const prior = done.filter((r) => r.engine === p.engine && r.forced_variant === p.forced_variant && r.host === p.host && r.cell === p.cell && r.variant === p.variant && r.mode === p.mode && r.shape !== p.shape && r.flops < flops && r.flops >= 1e8);
     const overCap = prior.find((r) => typeof r.skipped === 'string' && /^(the first|a warm) call took/.test(r.skipped));
     if (overCap) { skip[p.key] = `the smaller shape ${overCap.shape} already went over the cap (${overCap.skipped})`; continue; }
     const timed = prior.filter((r) => typeof r.gflops === 'number').sort((a, b) => b.flops - a.flops)[0];
@@ -297,9 +312,10 @@ export async function runWorker(o) {
 }
 
 const parseKey = (/** @type {string} */ k) => {
-  const [host, engine, shape, cv, mode] = k.split('|');
+  const [host, engineAndVariant, shape, cv, mode] = k.split('|');
+  const [, engine, forced] = /** @type {RegExpExecArray} */ (/^([^[]+)(?:\[(.+)\])?$/.exec(engineAndVariant));
   const [cell, variant] = cv.split('/');
-  return { host, engine, shape, cell, variant: variant ?? null, mode };
+  return { host, engine, shape, cell, variant: variant ?? null, mode, ...(forced ? { forced_variant: forced } : {}) };
 };
 
 function parseArgs(/** @type {string[]} */ argv) {
@@ -320,6 +336,12 @@ function parseArgs(/** @type {string[]} */ argv) {
     else if (a === '--out') o.out = val(i++);
     else if (a === '--no-save') o.save = false;
     else if (a === '--torch-threads') o.torchThreads = Number(val(i++));
+    else if (a === '--variants') o.variants = true;
+    else if (a === '--chromium-adapter') {
+      const v = val(i++);
+      if (v !== 'swiftshader' && v !== 'hardware') throw new Error(`--chromium-adapter is swiftshader or hardware, got ${v}`);
+      o.chromiumAdapter = v;
+    }
     else if (a === '--help' || a === '-h') o.help = true;
     else throw new Error(`unknown option ${a} (see --help)`);
   }

@@ -2,12 +2,16 @@
 // stacked bidirectional shape, in Node: every engine yields its rows, timed or with a recorded skip
 // reason; every row has issue 5's schema; and wherever an anchor ran, its output (forward) and first
 // training losses agree with webrnn's on the same weights — which is what makes the ratios meaningful.
-// Also: the watchdog that keeps a hung row from stalling the run.
+// Also: the browser peers in headless Chromium (tfjs webgl/wasm, onnxruntime-web WebGPU/wasm) with
+// their guard and onnxruntime-web's placement check; --variants; the watchdog that keeps a hung row
+// from stalling the run.
 // No timing assertions: the numbers depend on the machine and its load.
 import { expect, test } from 'vitest';
 import { runBench } from '../bench/run.mjs';
 import { schemaProblems } from '../bench/lib/report.mjs';
-import { ENGINES, SHAPES } from '../bench/lib/shapes.mjs';
+import { CHROMIUM_ENGINES, NODE_ENGINES, SHAPES } from '../bench/lib/shapes.mjs';
+import { KERNEL_VARIANTS } from '../bench/lib/webrnn-engine.mjs';
+import { placementFromLog } from '../bench/lib/ort-web-engine.mjs';
 
 type Row = Record<string, any>;
 
@@ -29,7 +33,7 @@ test('npm run bench machinery on a tiny shape: all engines, schema, correctness 
   }
   // Every planned row is there (timed, or skipped with a reason), and nothing else.
   expect([...byKey.keys()].sort()).toEqual(expected.map((e: { key: string }) => e.key).sort());
-  for (const engine of ENGINES) {
+  for (const engine of NODE_ENGINES) {
     const mine = (rows as Row[]).filter((r) => r.engine === engine);
     expect(mine.length, `${engine} has no rows`).toBeGreaterThan(0);
     for (const r of mine) expect(typeof r.ms === 'number' || (typeof r.skipped === 'string' && r.skipped.length > 0), JSON.stringify(r)).toBe(true);
@@ -40,6 +44,7 @@ test('npm run bench machinery on a tiny shape: all engines, schema, correctness 
     if (r.mode === 'forward') expect(r.dispatches).toBe(r.recurrent_dispatches);
     else expect(r.dispatches).toBeGreaterThan(r.recurrent_dispatches);
     expect(r.peak_bytes).toBeGreaterThan(0);
+    expect(KERNEL_VARIANTS).toContain(r.kernel_variant);
   }
   // The guard: every anchor that produced a first result agrees with webrnn within 1e-4.
   for (const r of (rows as Row[]).filter((x) => x.engine !== 'webrnn' && x.check)) {
@@ -90,3 +95,56 @@ test('a worker whose row hangs is stopped, the row recorded as skipped, and the 
     ['train', 'timed'],
   ]);
 }, 60_000);
+
+// The browser peers at the tiny shape (tfjs-webgpu is left out: it is exercised in Node above and is
+// the slowest on SwiftShader). webrnn runs once per forced kernel variant (--variants).
+test('Chromium: the browser peers run beside webrnn, guarded; onnxruntime-web WebGPU rows only with the recurrent nodes on WebGPU', async () => {
+  const engines = CHROMIUM_ENGINES.filter((e: string) => e !== 'tfjs-webgpu');
+  const { rows, expected, table } = await runBench({
+    shapes: { tiny: SHAPES.tiny }, hosts: ['chromium'], engines, variants: true,
+    reps: 1, capMs: 30_000, save: false, gemmSizes: [{ M: 64, N: 64, K: 64 }], log: () => {},
+  });
+  const keys = (rows as Row[]).map((r) => `${r.host}|${r.engine}${r.forced_variant ? `[${r.forced_variant}]` : ''}|${r.shape}|${r.cell}${r.variant ? `/${r.variant}` : ''}|${r.mode}`);
+  expect(keys.sort()).toEqual(expected.map((e: { key: string }) => e.key).sort());
+  for (const r of rows as Row[]) expect(schemaProblems(r), JSON.stringify(r)).toEqual([]);
+  // webrnn in each forced variant; the reset-before GRU has no persistent sweep and says so.
+  for (const r of (rows as Row[]).filter((x) => x.engine === 'webrnn')) {
+    if (r.variant === 'reset_before' && r.forced_variant === 'persistent') expect(r.skipped).toMatch(/persistent was forced, but this cell ran per-step/);
+    else {
+      expect(r.ms, `webrnn ${r.forced_variant} skipped: ${r.skipped}`).toBeGreaterThan(0);
+      expect(r.kernel_variant).toBe(r.forced_variant);
+    }
+  }
+  // Every peer that ran agrees with webrnn; the wasm engines record their thread count.
+  for (const r of (rows as Row[]).filter((x) => x.engine !== 'webrnn')) {
+    if (typeof r.ms !== 'number') { expect(r.skipped, JSON.stringify(r)).toMatch(/\S/); continue; }
+    expect(r.check.ok, `${r.engine} ${r.cell} ${r.variant} ${r.mode}: ${JSON.stringify(r.check)}`).toBe(true);
+    if (r.engine.endsWith('wasm')) expect(r.threads).toBeGreaterThanOrEqual(1);
+  }
+  // Only a WebGL context may be missing (tfjs-webgl then records why); the others ship with their wasm.
+  for (const r of (rows as Row[]).filter((x) => ['tfjs-wasm', 'onnxruntime-web-wasm', 'onnxruntime-web-webgpu'].includes(x.engine))) {
+    expect(r.ms, `${r.engine} ${r.cell} skipped: ${r.skipped}`).toBeGreaterThan(0);
+  }
+  // onnxruntime-web WebGPU: LSTM and both GRU forms placed on WebGPU, dispatching on the GPU.
+  const ortGpu = (rows as Row[]).filter((x) => x.engine === 'onnxruntime-web-webgpu');
+  expect(ortGpu.map((r) => `${r.cell}/${r.variant}`).sort()).toEqual(['gru/reset_after', 'gru/reset_before', 'lstm/null']);
+  for (const r of ortGpu) {
+    expect(Object.values(r.placement)).toEqual(['WebGpuExecutionProvider', 'WebGpuExecutionProvider']);
+    expect(r.dispatches).toBeGreaterThanOrEqual(SHAPES.tiny.T);
+  }
+  expect(table).toMatch(/\| engine \| variant \| host \|/);
+}, 180_000);
+
+test("onnxruntime-web placement is read from its verbose log; a node on the CPU EP is reported as such", () => {
+  const prefix = '2026-12-06 08:32:17.044300 [V:onnxruntime:, session_state.cc:1380 VerifyEachNodeIsAssignedToAnEp]';
+  expect(placementFromLog([`${prefix}  All nodes placed on [WebGpuExecutionProvider]. Number of nodes: 3`], ['rnn0'])).toEqual({ rnn0: 'WebGpuExecutionProvider' });
+  const split = [
+    `${prefix}  Node(s) placed on [WebGpuExecutionProvider]. Number of nodes: 2`,
+    `${prefix}   Transpose (tr0)`,
+    `${prefix}   Reshape (rs0)`,
+    `${prefix}  Node(s) placed on [CPUExecutionProvider]. Number of nodes: 1`,
+    `${prefix}   LSTM (rnn0)`,
+  ];
+  expect(placementFromLog(split, ['rnn0'])).toEqual({ rnn0: 'CPUExecutionProvider' });
+  expect(placementFromLog(['nothing about placement'], ['rnn0'])).toEqual({ rnn0: undefined });
+});

@@ -2,6 +2,7 @@
 // the same run (same shape, cell variant and mode; a GPU anchor in the same host), each row's fraction
 // of the adapter's GEMM roofline, the markdown table, and the schema check test/bench.test.ts uses.
 import { ENGINES, FLOP_FORMULA, cellLabel } from './shapes.mjs';
+import { KERNEL_VARIANTS } from './webrnn-engine.mjs';
 
 /** @typedef {Record<string, any>} Row */
 
@@ -32,14 +33,15 @@ export function annotate(rows, gemms) {
       if (a.host !== w.host && !CPU_ENGINES.has(a.engine)) continue;
       const x = +(a.ms / w.ms).toPrecision(3);
       vs[a.host === w.host ? a.engine : `${a.engine}@${a.host}`] = x;
-      if (a.host === w.host) a.webrnn_speedup = x;
+      // With --variants there are several webrnn rows: the anchor's figure is against the fastest.
+      if (a.host === w.host) a.webrnn_speedup = Math.max(a.webrnn_speedup ?? 0, x);
     }
     w.speedup_vs = vs;
   }
   return rows;
 }
 
-/** Row order for the table: host, shape, cell, mode, then the engine order of ENGINES. */
+/** Row order for the table: host, shape, cell, mode, then the engine order of ENGINES, then the forced variant. */
 export function sortRows(/** @type {Row[]} */ rows) {
   const shapeOrder = (/** @type {string} */ s) => ({ S1: 1, S2: 2, S3: 3 })[/** @type {'S1'} */ (s)] ?? 9;
   const cellOrder = (/** @type {Row} */ r) => (r.cell === 'lstm' ? 0 : r.variant === 'reset_after' ? 1 : 2);
@@ -47,7 +49,15 @@ export function sortRows(/** @type {Row[]} */ rows) {
     (a.host === b.host ? 0 : a.host === 'node' ? -1 : 1) ||
     shapeOrder(a.shape) - shapeOrder(b.shape) || a.shape.localeCompare(b.shape) ||
     cellOrder(a) - cellOrder(b) || (a.mode === b.mode ? 0 : a.mode === 'forward' ? -1 : 1) ||
-    ENGINES.indexOf(/** @type {any} */ (a.engine)) - ENGINES.indexOf(/** @type {any} */ (b.engine)));
+    ENGINES.indexOf(/** @type {any} */ (a.engine)) - ENGINES.indexOf(/** @type {any} */ (b.engine)) ||
+    String(a.forced_variant ?? '').localeCompare(String(b.forced_variant ?? '')));
+}
+
+/** The table's variant column: webrnn's kernel variant (forced or chosen), a wasm engine's thread count. */
+function variantOf(/** @type {Row} */ r) {
+  if (r.engine === 'webrnn') return r.forced_variant ? `${r.forced_variant} (forced)` : r.kernel_variant ?? '';
+  if (typeof r.threads === 'number') return `${r.threads} thread${r.threads > 1 ? 's' : ''}`;
+  return '';
 }
 
 const fmt = (/** @type {number | null | undefined} */ x, /** @type {number} */ d = 2) =>
@@ -59,25 +69,25 @@ const fmt = (/** @type {number | null | undefined} */ x, /** @type {number} */ d
  */
 export function markdown(rows, meta) {
   const lines = [];
-  lines.push('| shape | cell | mode | engine | host | ms (median) | GFLOP/s | % of GEMM roofline | webrnn speed-up | dispatches / call | peak memory | guard |');
-  lines.push('|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|');
+  lines.push('| shape | cell | mode | engine | variant | host | ms (median) | GFLOP/s | % of GEMM roofline | webrnn speed-up | dispatches / call | peak memory | guard |');
+  lines.push('|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|');
   for (const r of sortRows(rows)) {
     const cell = cellLabel(/** @type {any} */ ({ cell: r.cell, variant: r.variant }));
     const guard = !r.check ? '' : r.check.ok === true ? `ok (${r.check.rel ?? 0})` : r.check.ok === false ? `**MISMATCH ${r.check.rel}**` : r.check.against?.startsWith('self') ? 'reference' : 'not checked';
     if (typeof r.ms !== 'number') {
-      lines.push(`| ${r.shape} | ${cell} | ${r.mode} | ${r.engine} | ${r.host} | skipped: ${String(r.skipped ?? 'no result').replace(/\|/g, '/')} | | | | | | ${guard} |`);
+      lines.push(`| ${r.shape} | ${cell} | ${r.mode} | ${r.engine} | ${variantOf(r)} | ${r.host} | skipped: ${String(r.skipped ?? 'no result').replace(/\|/g, '/')} | | | | | | ${guard} |`);
       continue;
     }
     const speed = r.engine === 'webrnn' ? '' : typeof r.webrnn_speedup === 'number' ? `${fmt(r.webrnn_speedup)}×` : '';
     const mem = typeof r.peak_bytes !== 'number' ? 'n/a' : r.peak_bytes < 2 ** 20 ? `${(r.peak_bytes / 1024).toFixed(0)} KiB` : `${(r.peak_bytes / 2 ** 20).toFixed(1)} MiB`;
     const reps = r.reps && r.reps < 3 ? ` (${r.reps} rep${r.reps > 1 ? 's' : ''})` : '';
-    lines.push(`| ${r.shape} | ${cell} | ${r.mode} | ${r.engine} | ${r.host} | ${fmt(r.ms)}${reps} | ${fmt(r.gflops)} | ${typeof r.roofline_fraction === 'number' ? `${(100 * r.roofline_fraction).toFixed(0)}%` : ''} | ${speed} | ${r.dispatches ?? 'n/a'} | ${mem} | ${guard} |`);
+    lines.push(`| ${r.shape} | ${cell} | ${r.mode} | ${r.engine} | ${variantOf(r)} | ${r.host} | ${fmt(r.ms)}${reps} | ${fmt(r.gflops)} | ${typeof r.roofline_fraction === 'number' ? `${(100 * r.roofline_fraction).toFixed(0)}%` : ''} | ${speed} | ${r.dispatches ?? 'n/a'} | ${mem} | ${guard} |`);
   }
   lines.push('');
   for (const g of meta.gemms) {
     lines.push(`GEMM roofline (${g.host}, ${g.adapter}): webrnn's matmul.wgsl, C = A·Bᵀ: ${g.sizes.map((/** @type {any} */ s) => `${s.M}×${s.N}×${s.K} ${fmt(s.gflops)}`).join(', ')} GFLOP/s; best ${fmt(g.best)}.`);
   }
-  lines.push(`FLOPs: ${FLOP_FORMULA}. "webrnn speed-up" = the anchor's ms / webrnn's ms for the same shape, cell and mode (> 1: webrnn is faster).`);
+  lines.push(`FLOPs: ${FLOP_FORMULA}. "webrnn speed-up" = the anchor's ms / webrnn's ms for the same shape, cell and mode (> 1: webrnn is faster; < 1: the anchor is faster; with several webrnn variants, the fastest).`);
   for (const n of meta.notes ?? []) lines.push(n);
   return lines.join('\n');
 }
@@ -97,6 +107,8 @@ export function schemaProblems(r) {
   if (!['node', 'chromium', 'deno'].includes(r.host)) p.push(`host ${r.host}`);
   str('adapter');
   if (!(r.variant === null || ['reset_after', 'reset_before'].includes(r.variant))) p.push(`variant ${r.variant}`);
+  if (r.engine === 'webrnn' && typeof r.ms === 'number' && !KERNEL_VARIANTS.includes(r.kernel_variant)) p.push(`kernel_variant ${r.kernel_variant}`);
+  if (r.forced_variant !== undefined && !(r.engine === 'webrnn' && KERNEL_VARIANTS.includes(r.forced_variant))) p.push(`forced_variant ${r.forced_variant}`);
   if (typeof r.ms === 'number') {
     if (!(r.ms > 0)) p.push(`ms ${r.ms}`);
     if (!(typeof r.gflops === 'number' && r.gflops > 0)) p.push(`gflops ${r.gflops}`);

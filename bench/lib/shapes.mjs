@@ -55,16 +55,26 @@ export function flopsOf(s, c, mode) {
 export const FLOP_FORMULA =
   'forward = Σ_layers Σ_directions 2·T·B·G·H·(I_l + H) (matrix products only; G = 4 LSTM, 3 GRU; I_l = D·H above layer 0); train = 3 × forward';
 
-/** The engines, in table order; `anchor` = compared against webrnn. */
-export const ENGINES = /** @type {const} */ (['webrnn', 'tfjs-webgpu', 'tfjs-cpu', 'pytorch-cpu', 'onnxruntime-cpu']);
+/**
+ * The engines, in table order; every one but webrnn is an anchor compared against webrnn. Node runs
+ * webrnn, tfjs-webgpu, tfjs-cpu, pytorch-cpu and onnxruntime-cpu; the Chromium page webrnn and the
+ * peers a browser app would pick: tfjs-webgpu, tfjs-webgl, tfjs-wasm, onnxruntime-web-webgpu and
+ * onnxruntime-web-wasm.
+ */
+export const ENGINES = /** @type {const} */ ([
+  'webrnn', 'tfjs-webgpu', 'tfjs-webgl', 'tfjs-wasm', 'tfjs-cpu', 'pytorch-cpu',
+  'onnxruntime-web-webgpu', 'onnxruntime-web-wasm', 'onnxruntime-cpu',
+]);
+export const NODE_ENGINES = ['webrnn', 'tfjs-webgpu', 'tfjs-cpu', 'onnxruntime-cpu', 'pytorch-cpu'];
+export const CHROMIUM_ENGINES = ['webrnn', 'tfjs-webgpu', 'tfjs-webgl', 'tfjs-wasm', 'onnxruntime-web-webgpu', 'onnxruntime-web-wasm'];
 
 /**
  * Which (cell variant, mode) each engine runs. PyTorch has no reset-before GRU and tfjs no reset-after;
- * onnxruntime is benchmarked for inference only (the task's scope).
+ * onnxruntime (node and web) is benchmarked for inference only (the task's scope; ONNX has no training).
  * @param {string} engine @param {CellVariant} c @param {'forward' | 'train'} mode
  */
 export function engineRuns(engine, c, mode) {
-  if (engine === 'onnxruntime-cpu' && mode !== 'forward') return false;
+  if (engine.startsWith('onnxruntime') && mode !== 'forward') return false;
   if (c.variant === 'reset_before' && engine === 'pytorch-cpu') return false;
   if (c.variant === 'reset_after' && engine.startsWith('tfjs')) return false;
   return true;

@@ -16,13 +16,20 @@ import { dispatchesSoFar } from './dispatch-counter.mjs';
  *   peakBytes?: (mode: 'forward' | 'train') => Promise<number>,
  *   liveBytes?: () => number,
  *   dispatchCounts?: () => { forward: number, backward?: number } | undefined,
+ *   info?: () => Record<string, unknown>,
  * }} EngineCase
+ *   info: fields the engine adds to each of its timed rows (e.g. webrnn's kernel_variant), read after the calls
  * @typedef {{
  *   make: (s: import('./shapes.mjs').Shape, c: import('./shapes.mjs').CellVariant, sd: Record<string, Float32Array>, data: { x: Float32Array, target: Float32Array }) => EngineCase | Promise<EngineCase>,
  *   adapter: string,
  *   gpu: boolean,
  *   memoryKind?: string,
+ *   engine?: string,
+ *   rowInfo?: Record<string, unknown>,
  * }} EngineFactory
+ *   engine: the engine name in the rows when the factory's key is not it (one engine timed in several
+ *   forced variants); rowInfo: fields added to every row of the factory, skipped ones included (e.g.
+ *   forced_variant, threads)
  * @typedef {Record<string, unknown> & { shape: string, cell: string, variant: string | null, mode: string, engine: string, host: string }} Row
  */
 
@@ -55,14 +62,15 @@ export async function runSuite(o) {
       const sd = makeStateDict(o.specsOf(config), s.H);
       const data = makeData(s);
       const refKey = `${shapeName}/${cellLabel(c)}`;
-      for (const [engine, f] of Object.entries(o.engines)) {
+      for (const [label, f] of Object.entries(o.engines)) {
+        const engine = f.engine ?? label;
         const modes = MODES.filter((m) => engineRuns(engine, c, m));
         if (!modes.length) continue;
         const base = (/** @type {string} */ mode) => ({
           shape: shapeName, cell: c.cell, variant: c.variant, mode, engine, host: o.host, adapter: f.adapter,
-          flops: flopsOf(s, c, /** @type {'forward' | 'train'} */ (mode)),
+          flops: flopsOf(s, c, /** @type {'forward' | 'train'} */ (mode)), ...f.rowInfo,
         });
-        const keyOf = (/** @type {string} */ m) => rowKey({ shape: shapeName, cell: c.cell, variant: c.variant, mode: m, engine, host: o.host });
+        const keyOf = (/** @type {string} */ m) => rowKey(/** @type {any} */ (base(m)));
         const toRun = modes.filter((m) => {
           if (o.omit?.includes(keyOf(m))) return false;
           const why = o.skip?.[keyOf(m)];
@@ -76,13 +84,13 @@ export async function runSuite(o) {
           o.start?.(keyOf(toRun[0])); // a crash while building the model is charged to the first row
           ec = await f.make(s, c, sd, data);
           for (const mode of toRun) {
-            log(`${o.host} ${engine} ${shapeName} ${cellLabel(c)} ${mode}`);
+            log(`${o.host} ${label} ${shapeName} ${cellLabel(c)} ${mode}`);
             o.start?.(keyOf(mode));
             o.emit(await runRow(o, f, ec, /** @type {'forward' | 'train'} */ (mode), base(mode), refs, refKey));
           }
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
-          log(`${engine} ${shapeName} ${cellLabel(c)} failed: ${msg}`);
+          log(`${label} ${shapeName} ${cellLabel(c)} failed: ${msg}`);
           for (const mode of toRun) o.emit({ ...base(mode), ms: null, gflops: null, dispatches: null, skipped: `failed: ${msg.split('\n')[0].slice(0, 300)}` });
           // A row already emitted for this case stays: the orchestrator keeps the first row per key.
         } finally {
@@ -93,9 +101,12 @@ export async function runSuite(o) {
   }
 }
 
-/** The key of a row: one per (shape, cell, variant, mode, engine, host). */
-export const rowKey = (/** @type {{ shape: string, cell: string, variant: string | null, mode: string, engine: string, host: string }} */ r) =>
-  `${r.host}|${r.engine}|${r.shape}|${r.cell}${r.variant ? `/${r.variant}` : ''}|${r.mode}`;
+/**
+ * The key of a row: one per (shape, cell, variant, mode, engine, host), and per forced kernel variant
+ * (`--variants`: "webrnn[per-step]").
+ */
+export const rowKey = (/** @type {{ shape: string, cell: string, variant: string | null, mode: string, engine: string, host: string, forced_variant?: string }} */ r) =>
+  `${r.host}|${r.engine}${r.forced_variant ? `[${r.forced_variant}]` : ''}|${r.shape}|${r.cell}${r.variant ? `/${r.variant}` : ''}|${r.mode}`;
 
 function memoryReference() {
   const m = new Map();
@@ -129,11 +140,15 @@ async function runRow(o, f, ec, mode, base, refs, refKey) {
   }
   const check = await guard(base.engine, mode, results, refs, refKey);
   const firstMs = doneMs[0];
+  const info = ec.info?.() ?? {};
+  if (base.forced_variant && info.kernel_variant !== base.forced_variant) {
+    return /** @type {Row} */ (/** @type {unknown} */ ({ ...base, ...info, first_ms: round(firstMs), ms: null, gflops: null, dispatches: null, skipped: `${base.forced_variant} was forced, but this cell ran ${info.kernel_variant ?? 'another variant'}` }));
+  }
   const timing = await timeCalls(call, { reps: o.reps, capMs: o.capMs, doneMs }, sample);
   const calls = doneMs.length + timing.calls;
   const dispatches = f.gpu ? Math.round((dispatchesSoFar() - d0) / calls) : null;
   /** @type {Record<string, unknown>} */
-  const row = { ...base, first_ms: round(firstMs), dispatches, check };
+  const row = { ...base, ...info, first_ms: round(firstMs), dispatches, check };
   if ('skipped' in timing) return /** @type {Row} */ (/** @type {unknown} */ ({ ...row, ms: null, gflops: null, skipped: timing.skipped }));
   row.ms = round(timing.ms);
   row.gflops = sig(base.flops / timing.ms / 1e6); // 3 significant digits: tiny shapes run at 1e-5 GFLOP/s
@@ -158,11 +173,12 @@ async function runRow(o, f, ec, mode, base, refs, refKey) {
  * first only, see below).
  */
 async function guard(/** @type {string} */ engine, /** @type {string} */ mode, /** @type {any[]} */ results, /** @type {any} */ refs, /** @type {string} */ refKey) {
-  if (engine === 'webrnn') {
+  const ref = await refs.get(refKey);
+  if (engine === 'webrnn' && !(mode === 'forward' ? ref?.y : ref?.losses)) {
     await refs.put(refKey, mode === 'forward' ? { y: results[0] } : { losses: results });
     return { against: 'self (reference)' };
   }
-  const ref = await refs.get(refKey);
+  // Otherwise an anchor, or webrnn in a second forced variant (--variants), checked against the first.
   if (mode === 'forward') {
     if (!ref?.y) return { against: 'webrnn', ok: null, note: 'no webrnn output for this shape and cell' };
     const e = relativeError(results[0], ref.y);

@@ -2,6 +2,16 @@
 // output sequence to the CPU, and a training step (forward, MSE on the output sequence, BPTT, Adam
 // over every parameter) that ends by reading the loss. Host-agnostic: the caller passes webrnn's module
 // (dist/src/index.js in Node, the same file bundled in the page) and an engine.
+//
+// Kernel variants: for now the variant a row records is the layer's schedule, 'per-step' (one
+// dispatch per time step) or 'persistent' (one dispatch per layer and sweep), read from webrnn's own
+// dispatch count after a forward: per step issues at least T dispatches per layer, persistent a few.
+// `schedule` forces one (--variants); 'auto' leaves the choice to webrnn.
+
+import { rnnConfig } from './weights.mjs';
+
+/** The kernel variants the benchmark can force (webrnn's RecurrentSchedule values other than 'auto'). */
+export const KERNEL_VARIANTS = /** @type {const} */ (['per-step', 'persistent']);
 
 /** @typedef {import('./shapes.mjs').Shape} Shape */
 /** @typedef {import('./shapes.mjs').CellVariant} CellVariant */
@@ -13,10 +23,11 @@
  * @param {Record<string, unknown>} config rnnConfig(s, c)
  * @param {Record<string, Float32Array>} sd weights by PyTorch name
  * @param {{ x: Float32Array, target: Float32Array }} data time-major
+ * @param {'auto' | typeof KERNEL_VARIANTS[number]} [schedule]
  */
-export function webrnnCase(W, engine, s, c, config, sd, data) {
+export function webrnnCase(W, engine, s, c, config, sd, data, schedule = 'auto') {
   const D = s.bidirectional ? 2 : 1;
-  const rnn = engine.recurrent(config, { seed: 1 });
+  const rnn = engine.recurrent(config, { seed: 1, schedule });
   rnn.loadStateDict(sd);
   rnn.eval(); // no dropout is configured; eval() says the forward rows are inference
   const x = engine.tensor(data.x, [s.T, s.B, s.I]);
@@ -40,6 +51,12 @@ export function webrnnCase(W, engine, s, c, config, sd, data) {
     },
     /** webrnn's own count of the recurrent layer's dispatches (forward, backward). */
     dispatchCounts: () => rnn.dispatchCounts(),
+    /** The variant that ran (after a forward): kernel_variant, and the schedule asked for. */
+    info() {
+      const n = rnn.dispatchCounts()?.forward;
+      if (n === undefined) return {};
+      return { kernel_variant: n >= s.L * s.T ? 'per-step' : 'persistent', schedule_requested: schedule };
+    },
     dispose() {
       opt?.dispose();
       mse.dispose();
@@ -48,4 +65,21 @@ export function webrnnCase(W, engine, s, c, config, sd, data) {
       target.dispose();
     },
   };
+}
+
+/**
+ * webrnn's factories for runSuite, the same in every host: one ('webrnn', schedule 'auto'), or with
+ * `variants` one per forced kernel variant ("webrnn[per-step]", …), each row recording its variant.
+ * @param {any} W @param {any} engine @param {string} adapter @param {boolean} [variants]
+ * @returns {Record<string, import('./suite.mjs').EngineFactory>}
+ */
+export function webrnnFactories(W, engine, adapter, variants = false) {
+  const factory = (/** @type {'auto' | typeof KERNEL_VARIANTS[number]} */ schedule) => ({
+    adapter, gpu: true, engine: 'webrnn', memoryKind: 'engine.memory(): live GPU buffers (layer, workspaces, optimizer, loss, inputs)',
+    ...(schedule === 'auto' ? {} : { rowInfo: { forced_variant: schedule } }),
+    make: (/** @type {any} */ s, /** @type {any} */ c, /** @type {any} */ sd, /** @type {any} */ data) =>
+      ({ ...webrnnCase(W, engine, s, c, rnnConfig(s, c), sd, data, schedule), liveBytes: () => engine.memory().bytes }),
+  });
+  if (!variants) return { webrnn: factory('auto') };
+  return Object.fromEntries(KERNEL_VARIANTS.map((v) => [`webrnn[${v}]`, factory(v)]));
 }

@@ -3,7 +3,8 @@
 // "@@row {json}" the moment it is done, so rows finished before a hard timeout are kept.
 //   node bench/workers/node-worker.mjs JOB.json
 // JOB: { engines: string[], shapes: Record<name, Shape>, cells?: string[], reps, capMs,
-//        skip?: Record<rowKey, reason>, omit?: rowKey[], refDir: string, gemm?: boolean, gemmSizes? }
+//        skip?: Record<rowKey, reason>, omit?: rowKey[], refDir: string, gemm?: boolean, gemmSizes?,
+//        variants?: boolean (webrnn once per forced kernel variant) }
 // Before each row it prints "@@start KEY" (the orchestrator's watchdog knows which row hung).
 // refDir holds webrnn's forward outputs and first two training losses (written by the webrnn worker, read by the
 // others for the correctness guard).
@@ -12,11 +13,10 @@ import { join } from 'node:path';
 import { runSuite } from '../lib/suite.mjs';
 import { installDispatchCounter } from '../lib/dispatch-counter.mjs';
 import { measureGemm } from '../lib/gemm.mjs';
-import { webrnnCase } from '../lib/webrnn-engine.mjs';
+import { webrnnFactories } from '../lib/webrnn-engine.mjs';
 import { tfjsCase } from '../lib/tfjs-engine.mjs';
 import { buildOnnxModel } from '../lib/onnx-model.mjs';
 import { cpuName } from '../lib/machine.mjs';
-import { rnnConfig } from '../lib/weights.mjs';
 
 const job = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const out = (/** @type {string} */ tag, /** @type {unknown} */ v) => process.stdout.write(`@@${tag} ${JSON.stringify(v)}\n`);
@@ -64,13 +64,7 @@ if (engines.some((e) => e.startsWith('tfjs'))) {
 const factories = {};
 for (const e of engines) {
   if (e === 'webrnn') {
-    factories[e] = {
-      adapter: gpuAdapter, gpu: true, memoryKind: 'engine.memory(): live GPU buffers (layer, workspaces, optimizer, loss, inputs)',
-      make: (s, c, sd, data) => {
-        const wc = webrnnCase(W, engine, s, c, rnnConfig(s, c), sd, data);
-        return { ...wc, liveBytes: () => engine.memory().bytes };
-      },
-    };
+    Object.assign(factories, webrnnFactories(W, engine, gpuAdapter, job.variants));
   } else if (e === 'tfjs-webgpu' || e === 'tfjs-cpu') {
     factories[e] = {
       adapter: e === 'tfjs-webgpu' ? gpuAdapter : `${cpuName()} (tfjs cpu backend: 1 JS thread)`,
