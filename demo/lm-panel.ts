@@ -4,7 +4,7 @@
  * samples that refresh as it learns. Training runs in a dedicated worker (lm-trainer.ts): this page
  * only sends commands and draws the progress it gets back, so its UI never waits for a training step.
  */
-import type { CharLmJobInfo, CharLmJobSettings, TrainingProgress, TrainingWorker } from '../src/index.ts';
+import type { CharLmJobInfo, CharLmJobSettings, TrainingProgress, TrainingWorker } from 'webrnn';
 import { BUILT_IN_TEXT, BUILT_IN_TITLE } from './corpus.ts';
 import type { DemoState } from './demo-state.ts';
 import { LossChart } from './loss-chart.ts';

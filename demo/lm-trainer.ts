@@ -3,7 +3,7 @@
  * with `?trainer=main` — the same job behind the same TrainingWorker handle, joined by a MessageChannel
  * instead of a Worker, kept for comparison (test/demo.test.ts measures the page's frame gaps in both).
  */
-import { charLmJob, serveTraining, TrainingWorker, type CharLmJobInfo, type CharLmJobSettings, type Engine } from '../src/index.ts';
+import { charLmJob, serveTraining, TrainingWorker, type CharLmJobInfo, type CharLmJobSettings, type Engine } from 'webrnn';
 
 export type TrainerPlace = 'worker' | 'main';
 

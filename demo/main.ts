@@ -3,7 +3,7 @@
  * language-model and tagger panels. The language model trains in a dedicated worker on its own GPU
  * device (`?trainer=main`: on this page's, for comparison); the tagger trains here.
  */
-import { createEngine, WebRnnError, type Engine } from '../src/index.ts';
+import { createEngine, WebRnnError, type Engine } from 'webrnn';
 import { initialState } from './demo-state.ts';
 import { LmPanel } from './lm-panel.ts';
 import { createLmTrainer, trainerPlace } from './lm-trainer.ts';

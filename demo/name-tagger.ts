@@ -3,7 +3,7 @@
  * generated text of tagger-data.ts: embedding → BiGRU → linear (2 classes per character).
  * The right context matters ("Anna said" vs "Paris did"), hence both directions.
  */
-import { Adam, SequenceModel, Vocab, type Engine } from '../src/index.ts';
+import { Adam, SequenceModel, Vocab, type Engine } from 'webrnn';
 import { makeStream, PRINTABLE_ASCII, seeded, type LabelledText } from './tagger-data.ts';
 
 /** Characters per row, in training and when tagging typed text (longer sentences are cut in rows). */

@@ -4,8 +4,8 @@
  * `scale-out finetune`), its vocabulary and settings in the metadata — loaded with loadTorchModel and
  * sampled on this page's GPU. Progress is published on window.__runModel for test/scale-out.test.ts.
  */
-import { createEngine, Generator, parseSafetensors, Vocab, WebRnnError, type Engine, type SafeTensor, type SequenceModel } from '../src/index.ts';
-import { loadTorchModel } from '../src/interop.ts';
+import { createEngine, Generator, parseSafetensors, Vocab, WebRnnError, type Engine, type SafeTensor, type SequenceModel } from 'webrnn';
+import { loadTorchModel } from 'webrnn/interop';
 import './style.css';
 
 /** What the page publishes on window.__runModel. */

@@ -2,7 +2,7 @@
  * The tagger panel: trains NameTagger in the page, then highlights the names it finds in whatever the
  * user types (re-tagged on every edit, and after every check while training).
  */
-import type { Engine } from '../src/index.ts';
+import type { Engine } from 'webrnn';
 import type { DemoState } from './demo-state.ts';
 import { HELD_OUT_ROWS, MAX_TYPED, NameTagger, TRAIN_SENTENCES, type Span } from './name-tagger.ts';
 import { CLAUSES, FIRST_NAMES, LAST_NAMES } from './tagger-data.ts';

@@ -2,11 +2,14 @@
 // (static site in demo/dist). WebGPU needs a secure context: localhost or https.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { sourceAliases } from '../scripts/entry-points.mjs';
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   // Relative asset URLs: demo/dist works from any path it is served under.
   base: './',
+  // `import … from 'webrnn'`, as an app writes it, is this repository's source of that entry point.
+  resolve: { alias: Object.entries(sourceAliases()).map(([name, path]) => ({ find: new RegExp(`^${name}$`), replacement: path })) },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
