@@ -202,8 +202,8 @@ describe('inside the repository', () => {
     expect(missing).toEqual([]);
   });
 
-  test('the examples type-check against the entry points they import (webrnn, webrnn/node)', () => {
-    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'examples', 'tsconfig.json')], { encoding: 'utf8' });
+  test.each(['examples', 'demo'])('the %s type-check against the entry points they import (webrnn, webrnn/interop, webrnn/node)', (dir) => {
+    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, dir, 'tsconfig.json')], { encoding: 'utf8' });
     expect(`${r.stdout}${r.stderr}`).toBe('');
   }, 120 * seconds);
 
