@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ProgressBar } from '../cli/progress-bar.js';
+import { CHECKPOINT_FILE } from '../cli/model-dir.js';
 import { checkRunFolderKind } from '../cli/run-folder.js';
 import { StopSignals } from '../cli/stop-signals.js';
 import { UsageError } from '../cli/usage-error.js';
@@ -15,8 +16,7 @@ import { parseCheckpoint, type Checkpoint } from '../io/checkpoint.js';
 import { readSafetensorsFile } from '../io/file-read.js';
 import type { SequenceTask } from './sequence-task.js';
 
-/** The checkpoint's file name in a model folder. */
-export const CHECKPOINT_FILE = 'checkpoint.safetensors';
+export { CHECKPOINT_FILE };
 
 export type Flags = Record<string, string | boolean | undefined>;
 
