@@ -475,6 +475,160 @@ const gemm: Kernel = (n, x) => {
   return [c ? elementwise(n, [y, c], y.type, (p, q) => alpha * p + beta * q) : elementwise(n, [y], y.type, (p) => alpha * p)];
 };
 
+// ---------------------------------------------------------------- padding and convolution
+
+function attrString(n: OnnxNode, name: string, dflt: string): string {
+  const a = attr(n, name);
+  if (!a) return dflt;
+  if (a.kind !== 'string') fail(n, `attribute ${name} must be a string`);
+  return a.value;
+}
+
+/** Where output coordinate `c - begin` reads along an axis of length `dim` outside it, per Pad mode; -1 = the constant. */
+function padSource(c: number, dim: number, mode: string): number {
+  if (c >= 0 && c < dim) return c;
+  if (mode === 'constant' || dim === 0) return -1;
+  if (mode === 'edge') return c < 0 ? 0 : dim - 1;
+  if (mode === 'wrap') return ((c % dim) + dim) % dim;
+  if (dim === 1) return 0;
+  const period = 2 * (dim - 1); // reflect: mirror without repeating the edge
+  const m = ((c % period) + period) % period;
+  return m < dim ? m : period - m;
+}
+
+/**
+ * Pad: `pads` as attribute (opset < 11; `paddings` before opset 2) or input, [x1_begin, x2_begin, …,
+ * x1_end, …], negative entries crop; constant_value input (≥ 11) or `value` attribute; the axes input
+ * of opset 18; modes constant, reflect, edge and wrap (opset 19).
+ */
+const pad: Kernel = (n, x, opset) => {
+  const a = need(n, x, 0, 'data');
+  const r = a.shape.length;
+  const mode = attrString(n, 'mode', 'constant');
+  if (!['constant', 'reflect', 'edge', 'wrap'].includes(mode)) fail(n, `mode "${mode}" is not constant, reflect, edge or wrap`);
+  let pads: number[];
+  let value: number;
+  let axes = [...Array(r).keys()];
+  if (opset >= 11) {
+    pads = ints(need(n, x, 1, 'pads'));
+    value = x[2]?.data[0] ?? 0;
+    if (x[3]) axes = ints(x[3]).map((ax) => normAxis(n, ax, r));
+  } else {
+    pads = attrInts(n, opset < 2 ? 'paddings' : 'pads') ?? fail(n, 'needs pads');
+    value = attrFloat(n, 'value', 0);
+  }
+  if (pads.length !== 2 * axes.length || pads.some((p) => !Number.isSafeInteger(p))) fail(n, `pads [${pads.join(', ')}] must be ${2 * axes.length} integers (begin and end for each of ${axes.length} axes)`);
+  const begin = new Array<number>(r).fill(0);
+  const end = new Array<number>(r).fill(0);
+  axes.forEach((ax, i) => {
+    begin[ax] = pads[i];
+    end[ax] = pads[i + axes.length];
+  });
+  const shape = a.shape.map((d, i) => d + begin[i] + end[i]);
+  if (shape.some((d) => d < 0)) fail(n, `pads [${pads.join(', ')}] crop [${a.shape.join(', ')}] below zero`);
+  if (mode !== 'constant' && a.shape.some((d, i) => d === 0 && shape[i] > 0)) fail(n, `mode ${mode} cannot pad an empty axis of [${a.shape.join(', ')}]`);
+  const out = makeValue(a.type, shape);
+  const os = strides(shape);
+  const st = strides(a.shape);
+  for (let i = 0; i < out.data.length; i++) {
+    let rem = i;
+    let k = 0;
+    for (let d = 0; d < r && k >= 0; d++) {
+      const c = Math.floor(rem / os[d]);
+      rem -= c * os[d];
+      const s = padSource(c - begin[d], a.shape[d], mode);
+      k = s < 0 ? -1 : k + s * st[d];
+    }
+    out.data[i] = k < 0 ? value : a.data[k];
+  }
+  return [out];
+};
+
+/**
+ * Conv (1-D and 2-D): X [N, C, (H,) W], W [M, C/group, (kH,) kW], optional B [M]; strides, dilations,
+ * pads [begin…, end…] or auto_pad (SAME_UPPER/SAME_LOWER/VALID), group. Sums in float64, one
+ * rounding to the output type. 1-D runs as 2-D with H = 1.
+ */
+const conv: Kernel = (n, x) => {
+  const X = need(n, x, 0, 'X');
+  const Wt = need(n, x, 1, 'W');
+  const B = x[2];
+  if (!isFloat(X.type)) fail(n, `needs a float input, got ${X.type}`);
+  sameType(n, B ? [X, Wt, B] : [X, Wt]);
+  const sd = X.shape.length - 2;
+  if (sd !== 1 && sd !== 2) fail(n, `runs 1-D and 2-D convolutions; X has shape [${X.shape.join(', ')}]`);
+  if (Wt.shape.length !== X.shape.length) fail(n, `W [${Wt.shape.join(', ')}] must have the rank of X [${X.shape.join(', ')}]`);
+  const group = attrInt(n, 'group', 1);
+  const [N, C] = X.shape;
+  const M = Wt.shape[0];
+  if (!(group >= 1) || C % group || M % group || Wt.shape[1] !== C / group) fail(n, `X [${X.shape.join(', ')}], W [${Wt.shape.join(', ')}] and group ${group} do not fit (W's second axis must be C / group, M a multiple of group)`);
+  if (B && (B.shape.length !== 1 || B.shape[0] !== M)) fail(n, `B has shape [${B.shape.join(', ')}], needs [${M}]`);
+  const kernel = Wt.shape.slice(2);
+  const ks = attrInts(n, 'kernel_shape');
+  if (ks && (ks.length !== sd || ks.some((k, i) => k !== kernel[i]))) fail(n, `kernel_shape [${ks.join(', ')}] differs from W's [${kernel.join(', ')}]`);
+  const list = (name: string, dflt: number, len: number): number[] => {
+    const v = attrInts(n, name) ?? new Array<number>(len).fill(dflt);
+    if (v.length !== len || v.some((d) => !Number.isSafeInteger(d) || d < (name === 'pads' ? 0 : 1))) fail(n, `${name} [${v.join(', ')}] must be ${len} ${name === 'pads' ? 'non-negative' : 'positive'} integers`);
+    return v;
+  };
+  const stride = list('strides', 1, sd);
+  const dil = list('dilations', 1, sd);
+  const autoPad = attrString(n, 'auto_pad', 'NOTSET');
+  const inSp = X.shape.slice(2);
+  const span = kernel.map((k, i) => dil[i] * (k - 1) + 1);
+  let pb: number[], pe: number[];
+  if (autoPad === 'NOTSET') {
+    const p = list('pads', 0, 2 * sd);
+    [pb, pe] = [p.slice(0, sd), p.slice(sd)];
+  } else if (autoPad === 'VALID') {
+    [pb, pe] = [new Array<number>(sd).fill(0), new Array<number>(sd).fill(0)];
+  } else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const total = inSp.map((d, i) => Math.max(0, (Math.ceil(d / stride[i]) - 1) * stride[i] + span[i] - d));
+    pb = total.map((t) => (autoPad === 'SAME_UPPER' ? Math.floor(t / 2) : Math.ceil(t / 2)));
+    pe = total.map((t, i) => t - pb[i]);
+  } else fail(n, `auto_pad "${autoPad}" is not NOTSET, SAME_UPPER, SAME_LOWER or VALID`);
+  const outSp = inSp.map((d, i) => Math.floor((d + pb[i] + pe[i] - span[i]) / stride[i]) + 1);
+  if (outSp.some((d) => d < 1)) fail(n, `kernel span [${span.join(', ')}] exceeds the padded input [${inSp.map((d, i) => d + pb[i] + pe[i]).join(', ')}]`);
+  // 1-D as 2-D with a unit height
+  const [H, Wd] = sd === 2 ? inSp : [1, inSp[0]];
+  const [kH, kW] = sd === 2 ? kernel : [1, kernel[0]];
+  const [oH, oW] = sd === 2 ? outSp : [1, outSp[0]];
+  const [sH, sW] = sd === 2 ? stride : [1, stride[0]];
+  const [dH, dW] = sd === 2 ? dil : [1, dil[0]];
+  const [pH, pW] = sd === 2 ? pb : [0, pb[0]];
+  const Cg = C / group;
+  const Mg = M / group;
+  checkWork(N * M * oH * oW * Cg * kH * kW, `convolution of X [${X.shape.join(', ')}] with W [${Wt.shape.join(', ')}]`);
+  const out = makeValue(X.type, [N, M, ...outSp]);
+  const xd = X.data;
+  const wd = Wt.data;
+  for (let b = 0; b < N; b++) {
+    for (let m = 0; m < M; m++) {
+      const g = Math.floor(m / Mg);
+      for (let oy = 0; oy < oH; oy++) {
+        for (let ox = 0; ox < oW; ox++) {
+          let s = B ? B.data[m] : 0;
+          for (let c = 0; c < Cg; c++) {
+            const xc = ((b * C + g * Cg + c) * H) * Wd;
+            const wc = ((m * Cg + c) * kH) * kW;
+            for (let ky = 0; ky < kH; ky++) {
+              const iy = oy * sH - pH + ky * dH;
+              if (iy < 0 || iy >= H) continue;
+              for (let kx = 0; kx < kW; kx++) {
+                const ix = ox * sW - pW + kx * dW;
+                if (ix < 0 || ix >= Wd) continue;
+                s += xd[xc + iy * Wd + ix] * wd[wc + ky * kW + kx];
+              }
+            }
+          }
+          out.data[((b * M + m) * oH + oy) * oW + ox] = s;
+        }
+      }
+    }
+  }
+  return [out];
+};
+
 // ---------------------------------------------------------------- reductions and normalisations
 
 function softmaxLike(log: boolean): Kernel {
@@ -649,4 +803,6 @@ export const CPU_OPS: Readonly<Record<string, Kernel>> = {
   ReduceMin: reduce('min', 18),
   ReduceProd: reduce('prod', 18),
   ArgMax: argmax,
+  Pad: pad,
+  Conv: conv,
 };
