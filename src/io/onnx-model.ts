@@ -1,5 +1,6 @@
 /**
- * Runs an ONNX graph: recurrent nodes (LSTM, GRU, RNN) on webrnn's GPU layers, `If` here (its
+ * Runs an ONNX graph: recurrent nodes (LSTM, GRU, RNN) on webrnn's GPU layers, float32 Conv on the
+ * GPU kernel conv2d_fwd (onnx-conv-gpu.ts), `If` here (its
  * condition first, then the chosen branch with the outer scope visible), every other node on the CPU
  * executor (onnx-ops.ts). Loading checks the whole graph and every subgraph before any GPU work —
  * operators outside the supported set and unsupported recurrent attributes are errors that name the
@@ -9,6 +10,7 @@ import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { parseOnnx, type OnnxGraph, type OnnxIo, type OnnxNode, type OnnxSubgraph } from './onnx-graph.js';
 import { CPU_OPS } from './onnx-ops.js';
+import { ConvNodeRunner } from './onnx-conv-gpu.js';
 import { RECURRENT_OPS, RecurrentNodeRunner, recurrentAttrs } from './onnx-recurrent.js';
 import { knownKeys } from '../layers/checks.js';
 import { maxElementsOption, withElementCap, type OnnxValue } from './onnx-value.js';
@@ -41,7 +43,7 @@ export interface OnnxOptions {
  */
 export class OnnxModel {
   readonly graph: OnnxGraph;
-  private readonly runners = new Map<OnnxNode, RecurrentNodeRunner>();
+  private readonly runners = new Map<OnnxNode, NodeRunner>();
   private engine: Engine | undefined;
   private readonly maxElements: number;
 
@@ -75,6 +77,7 @@ export class OnnxModel {
         continue;
       }
       if ((RECURRENT_OPS as readonly string[]).includes(n.opType)) this.runners.set(n, new RecurrentNodeRunner(n, recurrentAttrs(n)));
+      if (n.opType === 'Conv') this.runners.set(n, new ConvNodeRunner(n));
       if (n.opType === 'If') {
         for (const k of n.attrs.keys()) if (k !== 'then_branch' && k !== 'else_branch') throw new WebRnnError('BAD_FILE', `ONNX node "${n.name}" (If): unsupported attribute "${k}"`);
         for (const k of ['then_branch', 'else_branch']) {
@@ -158,7 +161,7 @@ export class OnnxModel {
       let outs: OnnxValue[];
       try {
         const runner = this.runners.get(n);
-        if (runner) outs = await runner.run(engine, inputs);
+        if (runner) outs = await runner.run(engine, inputs, cap);
         else if (n.opType === 'If') outs = await this.runIf(n, inputs, scope, engine, cap);
         else outs = withElementCap(cap, () => CPU_OPS[n.opType](n, inputs, opset));
       } catch (e) {
@@ -195,6 +198,12 @@ export class OnnxModel {
     for (const r of this.runners.values()) r.dispose();
     this.engine = undefined;
   }
+}
+
+/** A node that runs on the GPU (recurrent layers, Conv), built once and reused across runs. */
+interface NodeRunner {
+  run(engine: Engine, x: (OnnxValue | undefined)[], cap: number): Promise<OnnxValue[]>;
+  dispose(): void;
 }
 
 /** The values one graph has written, over the values of the graphs that enclose it (outer scope). */

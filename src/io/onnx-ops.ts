@@ -11,7 +11,7 @@ import { WebRnnError } from '../errors.js';
 import type { OnnxAttr, OnnxNode } from './onnx-graph.js';
 import { checkedSize, checkWork, isFloat, makeValue, ONNX_DTYPE, sizeOf, type OnnxType, type OnnxValue } from './onnx-value.js';
 
-type Inputs = (OnnxValue | undefined)[];
+export type Inputs = (OnnxValue | undefined)[];
 type Kernel = (n: OnnxNode, x: Inputs, opset: number) => OnnxValue[];
 
 // ---------------------------------------------------------------- helpers
@@ -545,14 +545,22 @@ const pad: Kernel = (n, x, opset) => {
 };
 
 /**
- * Conv (1-D and 2-D): X [N, C, (H,) W], W [M, C/group, (kH,) kW], optional B [M]; strides, dilations,
- * pads [begin…, end…] or auto_pad (SAME_UPPER/SAME_LOWER/VALID), group. 1-D runs as 2-D with H = 1.
- * float32 accumulates as a fused multiply-add does (exact product, one rounding per add, over c, ky, kx
- * in order, bias first), as onnxruntime's float32 GEMM does: on silero's STFT convolution, whose quiet
- * frames `Log` amplifies, this matches onnxruntime's LSTM state within 6.6e-6 where summing in float64
- * and rounding once gives 1.0e-5 and rounding every product too 2.3e-5 (one step from the same state).
+ * A Conv node's geometry, checked: every size as 2-D (1-D has H = kH = oH = 1), and the output shape.
+ * Shared by the CPU kernel below and the WGSL one (onnx-conv-gpu.ts, shaders/conv2d_fwd.wgsl).
  */
-const conv: Kernel = (n, x) => {
+export interface ConvGeometry {
+  N: number; C: number; H: number; W: number; M: number; kH: number; kW: number; oH: number; oW: number;
+  sH: number; sW: number; dH: number; dW: number; pH: number; pW: number; Cg: number; Mg: number;
+  /** [N, M, (oH,) oW] */
+  outShape: number[];
+}
+
+/**
+ * Checks a Conv node's inputs and attributes — X [N, C, (H,) W], W [M, C/group, (kH,) kW], optional
+ * B [M]; strides, dilations, pads [begin…, end…] or auto_pad (SAME_UPPER/SAME_LOWER/VALID), group,
+ * kernel_shape — and the work against the cap (1024 multiply-adds per element of maxElements).
+ */
+export function convGeometry(n: OnnxNode, x: Inputs): ConvGeometry {
   const X = need(n, x, 0, 'X');
   const Wt = need(n, x, 1, 'W');
   const B = x[2];
@@ -592,28 +600,44 @@ const conv: Kernel = (n, x) => {
   } else fail(n, `auto_pad "${autoPad}" is not NOTSET, SAME_UPPER, SAME_LOWER or VALID`);
   const outSp = inSp.map((d, i) => Math.floor((d + pb[i] + pe[i] - span[i]) / stride[i]) + 1);
   if (outSp.some((d) => d < 1)) fail(n, `kernel span [${span.join(', ')}] exceeds the padded input [${inSp.map((d, i) => d + pb[i] + pe[i]).join(', ')}]`);
-  // 1-D as 2-D with a unit height
-  const [H, Wd] = sd === 2 ? inSp : [1, inSp[0]];
-  const [kH, kW] = sd === 2 ? kernel : [1, kernel[0]];
-  const [oH, oW] = sd === 2 ? outSp : [1, outSp[0]];
-  const [sH, sW] = sd === 2 ? stride : [1, stride[0]];
-  const [dH, dW] = sd === 2 ? dil : [1, dil[0]];
-  const [pH, pW] = sd === 2 ? pb : [0, pb[0]];
+  const two = (v: number[], one: number): [number, number] => (sd === 2 ? [v[0], v[1]] : [one, v[0]]);
+  const [H, W] = two(inSp, 1);
+  const [kH, kW] = two(kernel, 1);
+  const [oH, oW] = two(outSp, 1);
+  const [sH, sW] = two(stride, 1);
+  const [dH, dW] = two(dil, 1);
+  const [pH, pW] = two(pb, 0);
   const Cg = C / group;
-  const Mg = M / group;
   checkWork(N * M * oH * oW * Cg * kH * kW, `convolution of X [${X.shape.join(', ')}] with W [${Wt.shape.join(', ')}]`);
-  const out = makeValue(X.type, [N, M, ...outSp]);
+  const outShape = [N, M, ...outSp];
+  checkedSize(outShape, 'Conv output');
+  return { N, C, H, W, M, kH, kW, oH, oW, sH, sW, dH, dW, pH, pW, Cg, Mg: M / group, outShape };
+}
+
+/**
+ * Conv on the CPU: float32 accumulates as a fused multiply-add does (exact product, one rounding per
+ * add, over c, ky, kx in order, bias first), as onnxruntime's float32 GEMM and the WGSL kernel do; on
+ * silero's STFT convolution, whose quiet frames `Log` amplifies, this matches onnxruntime's LSTM state
+ * within 6.6e-6 where summing in float64 and rounding once gives 1.0e-5 and rounding every product too
+ * 2.3e-5 (one step from the same state). float64 inputs sum in float64: the reference of the GPU tests.
+ */
+const conv: Kernel = (n, x) => {
+  const g = convGeometry(n, x);
+  const { N, C, H, W: Wd, M, kH, kW, oH, oW, sH, sW, dH, dW, pH, pW, Cg, Mg } = g;
+  const X = x[0]!;
+  const B = x[2];
+  const out = makeValue(X.type, g.outShape);
   const xd = X.data;
-  const wd = Wt.data;
+  const wd = x[1]!.data;
   const round = X.type === 'float32' ? Math.fround : (v: number) => v;
   for (let b = 0; b < N; b++) {
     for (let m = 0; m < M; m++) {
-      const g = Math.floor(m / Mg);
+      const grp = Math.floor(m / Mg);
       for (let oy = 0; oy < oH; oy++) {
         for (let ox = 0; ox < oW; ox++) {
           let s = B ? B.data[m] : 0;
           for (let c = 0; c < Cg; c++) {
-            const xc = ((b * C + g * Cg + c) * H) * Wd;
+            const xc = ((b * C + grp * Cg + c) * H) * Wd;
             const wc = ((m * Cg + c) * kH) * kW;
             for (let ky = 0; ky < kH; ky++) {
               const iy = oy * sH - pH + ky * dH;
