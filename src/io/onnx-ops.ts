@@ -1,11 +1,13 @@
 /**
  * The CPU half of the ONNX executor: the plain operators exporters put around recurrent nodes
  * (shape arithmetic, reshapes and transposes, embeddings as Gather, linear heads as MatMul/Gemm/Add,
- * activations, softmax). Each kernel takes the node and its input values and returns its outputs,
- * following the ONNX operator spec for the model's opset (attribute-vs-input forms of Squeeze,
- * Unsqueeze, Slice, Split, Reduce*, Clip; Softmax's axis semantics before and after opset 13).
- * Arithmetic runs in float64 and is stored in the output's type (float32 rounds once per op).
- * test/interop-onnx.test.ts checks every operator against onnxruntime.
+ * activations, softmax, and the convolutional front ends of models like silero VAD: Pad, Conv). Each
+ * kernel takes the node and its input values and returns its outputs, following the ONNX operator spec
+ * for the model's opset (attribute-vs-input forms of Squeeze, Unsqueeze, Slice, Split, Reduce*, Clip,
+ * Pad; Softmax's axis semantics before and after opset 13). Arithmetic runs in float64 and is stored in
+ * the output's type (float32 rounds once per op), except Conv's float32 accumulation (see conv). float32
+ * Conv nodes run on the GPU (onnx-conv-gpu.ts) with the same arithmetic; the CPU Conv is their reference.
+ * test/interop-onnx.test.ts and interop-onnx-control.test.ts check every operator against onnxruntime.
  */
 import { WebRnnError } from '../errors.js';
 import type { OnnxAttr, OnnxNode } from './onnx-graph.js';
