@@ -276,6 +276,21 @@ describe('subgraphs are checked at load', () => {
     await expect(OnnxModel.load(bytes)).rejects.toThrow(/unsupported ONNX operator: ConvTranspose \("gate\/then_branch\/inner\/then_branch\/up"\)/);
   });
 
+  test('subgraphs nest at most 16 deep; deeper files are BAD_FILE (so are those past 100 nested protobuf messages)', async () => {
+    const nested = (depth: number, deepest: number): NodeInput => ({
+      op: 'If', inputs: ['c'], outputs: [`y${depth}`], name: `if${depth}`, attrs: {
+        then_branch: { graph: { outputs: [{ name: `y${depth + 1}`, type: 'bool' }], nodes: depth < deepest ? [nested(depth + 1, deepest)] : [{ op: 'Not', inputs: ['c'], outputs: [`y${depth + 1}`] }] } },
+        else_branch: { graph: { outputs: [{ name: 'c', type: 'bool' }], nodes: [] } },
+      },
+    });
+    const model = (deepest: number) => encodeOnnx({ inputs: [{ name: 'c', type: 'bool', shape: [] }], outputs: [{ name: 'y0', type: 'bool' }], nodes: [nested(0, deepest)] });
+    const m = await OnnxModel.load(model(15));
+    expect(Array.from((await m.run(engine, { c: makeValue('bool', [], [1]) })).y0.data)).toEqual([0]);
+    await expect(OnnxModel.load(model(16))).rejects.toThrow(/subgraph if0\/then_branch\/if1\/.*\/if16\/then_branch nests more than 16 graphs deep/);
+    await expect(OnnxModel.load(model(40))).rejects.toThrow(/not an ONNX model .*maximum recursion depth/);
+    expect(await asyncCode(() => OnnxModel.load(model(16)))).toBe('BAD_FILE');
+  });
+
   test('recurrent attributes, branch outputs and If attributes inside branches', async () => {
     await expect(OnnxModel.load(model([{ op: 'LSTM', inputs: ['x', 'x', 'x'], outputs: ['a'], attrs: { direction: 'up' } }]))).rejects.toThrow(/"gate\/then_branch\/LSTM_0" \(LSTM\): direction must be forward/);
     await expect(OnnxModel.load(model([{ op: 'Relu', inputs: ['x'], outputs: ['a'] }], 'nowhere'))).rejects.toThrow(/a subgraph of ONNX node "gate": graph output "nowhere" is produced by no node/);

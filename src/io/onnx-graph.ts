@@ -200,8 +200,11 @@ export async function parseOnnx(bytes: Uint8Array, source = 'model'): Promise<On
   return { opset, irVersion: num(m.irVersion), producer: `${m.producerName ?? ''} ${m.producerVersion ?? ''}`.trim(), ...decodeGraph(g, source, '', 0) };
 }
 
-/** Subgraphs nest this deep at most (If inside If …): deeper files are refused rather than overflowing the stack. */
-const MAX_GRAPH_DEPTH = 64;
+/**
+ * Subgraphs nest this deep at most (If inside If …; silero VAD nests 3). The protobuf reader already
+ * stops at 100 nested messages (about 32 graphs, three messages per level); this bound is webrnn's own.
+ */
+const MAX_GRAPH_DEPTH = 16;
 
 /**
  * A graph's inputs, outputs, initializers and nodes; `path` prefixes the names of a subgraph's nodes
