@@ -1,33 +1,35 @@
 // silero VAD (legacy = v4, v5, v6; the ONNX files @ricky0123/vad-web ships, read from the
 // devDependency) against onnxruntime-node, streamed as vad-web streams it: 16 kHz audio in frames of
 // 1536 samples (legacy) or 512 (v5/v6), `sr` fed as int64 of shape [1], the state outputs carried
-// into the next call (each runtime carries its own, so differences may accumulate).
+// into the next call (each runtime carries its own, so differences may accumulate). onnxruntime-node's
+// stream is computed once; webrnn's is compared with it in Node, Deno and headless Chromium
+// (test/hosts/silero-stream.ts, silero-entry.ts).
 // The recording is made here: Debian's espeak-ng (scripts/setup-system.sh installs it) speaks
 // sentences, resampled from 22050 Hz to 16 kHz, with silences between them and seeded noise.
-// Every frame: |speech probability − onnxruntime's| ≤ 1e-5, and the state within 1e-5 of its largest
-// magnitude. The probabilities must also cross vad-web's thresholds both ways — some frame above its
-// positiveSpeechThreshold 0.3, some below its negativeSpeechThreshold 0.25 — so the recording exercises
-// speech and silence (v6 is the most conservative on espeak's voice: about 0.49 at most).
+// Every frame, in every host: |speech probability − onnxruntime's| ≤ 1e-5, and the state within 1e-5 of
+// its largest magnitude — except in Chromium, whose SwiftShader adapter holds the state to 2e-5: there
+// legacy's hn drifts to 1.01e-5 by the last frame (its Conv output is bit for bit Node's, see
+// test/gpu/conv-cases.ts, and every CPU operator is the same code: the difference is the LSTM kernels on
+// SwiftShader — their transcendentals, or the kernel variant chosen for that adapter). onnxruntime's
+// probabilities must also cross vad-web's thresholds both ways — some frame above its
+// positiveSpeechThreshold 0.3, some below its negativeSpeechThreshold 0.25 — so the recording
+// exercises speech and silence (v6 is the most conservative on espeak's voice: about 0.49 at most).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, test } from 'vitest';
-import { OnnxModel } from '../src/io/onnx-model.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeValue, type OnnxValue } from '../src/io/onnx-value.js';
 import { Rng } from '../src/random.js';
 import { engine, useEngine } from './helpers/gpu-test.js';
 import { fromOrt, toOrt } from './helpers/onnx-vs-ort.js';
+import { runInChromium } from './hosts/run-chromium.mjs';
+import { runInDeno } from './hosts/run-deno.mjs';
+import { describeAgreement, SILERO_MODELS, SILERO_RATE as RATE, sileroCarry, streamSilero, type SileroReference, type SileroSpec } from './hosts/silero-stream.js';
 
 useEngine();
 
-const RATE = 16000;
-const MODELS = [
-  { file: 'silero_vad_legacy.onnx', frame: 1536, legacy: true },
-  { file: 'silero_vad_v5.onnx', frame: 512, legacy: false },
-  { file: 'silero_vad_v6.onnx', frame: 512, legacy: false },
-] as const;
 const DIST = join(dirname(createRequire(import.meta.url).resolve('@ricky0123/vad-web/package.json')), 'dist');
 
 /** espeak-ng's WAV (mono 16-bit PCM) as samples in [-1, 1) and its rate. */
@@ -73,65 +75,83 @@ function recording(): Float32Array {
   return out;
 }
 
+/** onnxruntime-node's stream: each frame run with the state of its previous frame, probabilities and states kept. */
+async function ortStream(bytes: Uint8Array, spec: SileroSpec, audio: Float32Array): Promise<SileroReference> {
+  const session = await ort.InferenceSession.create(bytes);
+  const { carry, shape } = sileroCarry(spec);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const frames = Math.floor(audio.length / spec.frame);
+  const ref: SileroReference = { probs: new Float32Array(frames), states: new Float32Array(frames * carry.length * size) };
+  let state: Record<string, OnnxValue> = Object.fromEntries(carry.map(([i]) => [i, makeValue('float32', shape)]));
+  const sr = makeValue('int64', [1], [RATE]);
+  try {
+    for (let f = 0; f < frames; f++) {
+      const input = makeValue('float32', [1, spec.frame], audio.subarray(f * spec.frame, (f + 1) * spec.frame));
+      const out = await session.run(Object.fromEntries(Object.entries({ input, sr, ...state }).map(([k, v]) => [k, toOrt(v)])));
+      const got = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, fromOrt(v)]));
+      ref.probs[f] = got.output.data[0];
+      carry.forEach(([, o], k) => ref.states.set(got[o].data, (f * carry.length + k) * size));
+      state = Object.fromEntries(carry.map(([i, o]) => [i, got[o]]));
+    }
+  } finally {
+    await session.release();
+  }
+  return ref;
+}
+
+const audio = recording();
+const refs = new Map<string, SileroReference>();
+const bytesOf = (spec: SileroSpec) => new Uint8Array(readFileSync(join(DIST, spec.file)));
+/** Where the host runs read the recording, the models and onnxruntime's streams. */
+const DATA = join(import.meta.dirname, 'hosts', 'out', 'silero-data');
+const DATA_FILES = ['audio.f32', ...SILERO_MODELS.flatMap((m) => [m.file, `${m.file}.probs.f32`, `${m.file}.states.f32`])];
+
+beforeAll(async () => {
+  mkdirSync(DATA, { recursive: true });
+  writeFileSync(join(DATA, 'audio.f32'), new Uint8Array(audio.buffer));
+  for (const spec of SILERO_MODELS) {
+    const ref = await ortStream(bytesOf(spec), spec, audio);
+    refs.set(spec.file, ref);
+    copyFileSync(join(DIST, spec.file), join(DATA, spec.file));
+    writeFileSync(join(DATA, `${spec.file}.probs.f32`), new Uint8Array(ref.probs.buffer));
+    writeFileSync(join(DATA, `${spec.file}.states.f32`), new Uint8Array(ref.states.buffer));
+  }
+}, 300_000);
+
 const stats: string[] = [];
 afterAll(() => {
   if (stats.length) console.log(`silero VAD vs onnxruntime-node, chunk by chunk:\n  ${stats.join('\n  ')}`);
 });
 
 describe('silero VAD runs chunk by chunk as onnxruntime runs it', () => {
-  const audio = recording();
-
-  for (const spec of MODELS) {
-    test(spec.file, async () => {
-      const bytes = readFileSync(join(DIST, spec.file));
-      const session = await ort.InferenceSession.create(bytes);
-      const model = await OnnxModel.load(bytes, spec.file);
-      const sr = makeValue('int64', [1], [RATE]);
-      const zeros = (shape: number[]) => makeValue('float32', shape);
-      // state names: legacy h, c → hn, cn; v5/v6 state → stateN
-      const carry: [string, string][] = spec.legacy ? [['h', 'hn'], ['c', 'cn']] : [['state', 'stateN']];
-      let ours: Record<string, OnnxValue> = Object.fromEntries(carry.map(([i]) => [i, zeros(spec.legacy ? [2, 1, 64] : [2, 1, 128])]));
-      let theirs = { ...ours };
-      let probDiff = 0;
-      let stateErr = 0;
-      const probs: number[] = [];
-      const frames = Math.floor(audio.length / spec.frame);
-      const t0 = performance.now();
-      try {
-        for (let f = 0; f < frames; f++) {
-          const input = makeValue('float32', [1, spec.frame], audio.subarray(f * spec.frame, (f + 1) * spec.frame));
-          const got = await model.run(engine, { input, sr, ...ours });
-          const wantT = await session.run(Object.fromEntries(Object.entries({ input, sr, ...theirs }).map(([k, v]) => [k, toOrt(v)])));
-          const want = Object.fromEntries(Object.entries(wantT).map(([k, v]) => [k, fromOrt(v)]));
-          const d = Math.abs(got.output.data[0] - want.output.data[0]);
-          if (!(d <= 1e-5)) throw new Error(`${spec.file} frame ${f}: speech probability ${got.output.data[0]}, onnxruntime ${want.output.data[0]}`);
-          probDiff = Math.max(probDiff, d);
-          probs.push(want.output.data[0]);
-          for (const [, o] of carry) {
-            expect(got[o].shape, `${spec.file} frame ${f}: shape of ${o}`).toEqual(want[o].shape);
-            let scale = 0;
-            let diff = 0;
-            let at = 0;
-            for (let i = 0; i < want[o].data.length; i++) {
-              scale = Math.max(scale, Math.abs(want[o].data[i]));
-              const di = Math.abs(got[o].data[i] - want[o].data[i]);
-              if (di > diff) [diff, at] = [di, i];
-            }
-            const err = diff / (scale || 1);
-            if (!(err <= 1e-5)) throw new Error(`${spec.file} frame ${f}: ${o}[${at}] = ${got[o].data[at]}, onnxruntime ${want[o].data[at]} (${err.toExponential(2)} of max |${o}|)`);
-            stateErr = Math.max(stateErr, err);
-          }
-          ours = Object.fromEntries(carry.map(([i, o]) => [i, got[o]]));
-          theirs = Object.fromEntries(carry.map(([i, o]) => [i, want[o]]));
-        }
-      } finally {
-        model.dispose();
-        await session.release();
-      }
-      const ms = (performance.now() - t0) / frames;
-      stats.push(`${spec.file}: ${frames} frames of ${spec.frame}, max |Δprob| ${probDiff.toExponential(2)}, max state diff / max |state| ${stateErr.toExponential(2)}, probabilities ${Math.min(...probs).toFixed(3)}–${Math.max(...probs).toFixed(3)}, ${ms.toFixed(1)} ms/frame (both runtimes)`);
-      expect(Math.max(...probs), 'the speech is found (vad-web positiveSpeechThreshold)').toBeGreaterThan(0.3);
-      expect(Math.min(...probs), 'the silences are found (vad-web negativeSpeechThreshold)').toBeLessThan(0.25);
+  for (const spec of SILERO_MODELS) {
+    test(`${spec.file} (Node)`, async () => {
+      const ref = refs.get(spec.file)!;
+      // the recording crosses vad-web's thresholds both ways
+      expect(Math.max(...ref.probs), 'the speech is found (vad-web positiveSpeechThreshold)').toBeGreaterThan(0.3);
+      expect(Math.min(...ref.probs), 'the silences are found (vad-web negativeSpeechThreshold)').toBeLessThan(0.25);
+      const a = await streamSilero(engine, bytesOf(spec), spec, audio, ref);
+      stats.push(`Node: ${describeAgreement(spec, a)}, onnxruntime's probabilities ${Math.min(...ref.probs).toFixed(3)}–${Math.max(...ref.probs).toFixed(3)}`);
+      expect(a.failure, `${spec.file}`).toBeUndefined();
     }, 600_000);
   }
+
+  type HostRun = Awaited<ReturnType<typeof runInDeno>>;
+  const checkHost = (name: string, run: HostRun) => {
+    const { report, logs } = run;
+    if (report.error || report.cases.some((c) => !c.pass)) console.log(`--- ${name} log ---\n${logs.join('\n')}`);
+    expect(report.error, `${name} run broke`).toBeUndefined();
+    for (const c of report.cases) stats.push(`${name} (${report.adapter}): ${c.detail}`);
+    expect(report.cases.filter((c) => !c.pass).map((c) => c.detail), `${name}: failing models`).toEqual([]);
+    expect(report.cases.map((c) => c.name)).toEqual(SILERO_MODELS.map((m) => m.file));
+  };
+
+  test('in Deno (navigator.gpu)', async () => {
+    checkHost('deno', await runInDeno({ entry: 'silero-entry.ts', env: { WEBRNN_SILERO_DIR: DATA }, timeoutMs: 9 * 60_000 }));
+  }, 10 * 60_000);
+
+  test('in headless Chromium (SwiftShader)', async () => {
+    const prepare = (dir: string) => { for (const f of DATA_FILES) copyFileSync(join(DATA, f), join(dir, f)); };
+    checkHost('chromium', await runInChromium({ entry: 'silero-entry.ts', prepare, query: { stateTol: '2e-5' }, timeoutMs: 19 * 60_000 }));
+  }, 20 * 60_000);
 });
