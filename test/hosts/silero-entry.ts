@@ -5,9 +5,8 @@
 // $WEBRNN_SILERO_DIR; a browser fetches them from the page's directory. One case per model. The state
 // tolerance (of its largest magnitude) is 1e-5 unless $WEBRNN_SILERO_STATE_TOL or the page's
 // ?stateTol= says otherwise; probabilities are held to 1e-5 absolute.
-import { createEngine } from '../../src/index.js';
 import type { CaseResult } from './cases-under-test.js';
-import { adapterName, deno, host, log, report } from './host-side.js';
+import { deno, log, runHost } from './host-side.js';
 import { describeAgreement, SILERO_MODELS, streamSilero } from './silero-stream.js';
 
 async function read(name: string): Promise<Uint8Array> {
@@ -23,26 +22,15 @@ function stateTol(): number {
   return v ? Number(v) : 1e-5;
 }
 
-async function main(): Promise<void> {
-  let adapter = '';
-  try {
-    const engine = await createEngine();
-    adapter = adapterName(engine);
-    log(`webrnn silero run: ${host}, adapter "${adapter}"`);
-    const audio = f32(await read('audio.f32'));
-    const t0 = performance.now();
-    const cases: CaseResult[] = [];
-    for (const spec of SILERO_MODELS) {
-      const ref = { probs: f32(await read(`${spec.file}.probs.f32`)), states: f32(await read(`${spec.file}.states.f32`)) };
-      const a = await streamSilero(engine, await read(spec.file), spec, audio, ref, 1e-5, stateTol());
-      const line = a.failure ? `${spec.file}: ${a.failure}` : describeAgreement(spec, a);
-      log(line);
-      cases.push({ name: spec.file, pass: !a.failure, detail: line });
-    }
-    report({ host, adapter, cases, ms: performance.now() - t0 });
-  } catch (e) {
-    report({ host, adapter, cases: [], ms: 0, error: e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e) });
+await runHost('silero run', async (engine) => {
+  const audio = f32(await read('audio.f32'));
+  const cases: CaseResult[] = [];
+  for (const spec of SILERO_MODELS) {
+    const ref = { probs: f32(await read(`${spec.file}.probs.f32`)), states: f32(await read(`${spec.file}.states.f32`)) };
+    const a = await streamSilero(engine, await read(spec.file), spec, audio, ref, 1e-5, stateTol());
+    const line = a.failure ? `${spec.file}: ${a.failure}` : describeAgreement(spec, a);
+    log(line);
+    cases.push({ name: spec.file, pass: !a.failure, detail: line });
   }
-}
-
-await main();
+  return cases;
+});
