@@ -3,9 +3,10 @@
 #  - Mesa lavapipe (software Vulkan) from bookworm-backports: Dawn (npm `webgpu`) rejects bookworm's Mesa 22.3
 #  - Debian chromium for the headless-browser tests (puppeteer-core drives /usr/bin/chromium), and
 #    protobuf-compiler (protoc), with which a test regenerates src/io/onnx-proto.gen.ts to compare
+#  - espeak-ng, which speaks the test recording of the silero VAD test (test/interop-silero-vad.test.ts)
 #  - with --with-torch, python3-torch: npm test passes it for the PyTorch DistributedDataParallel round
 #    trip of examples/scale-out (test/scale-out.test.ts); regenerating PyTorch fixtures needs it too
-# --no-browser skips chromium and protoc (npm start needs only lavapipe). Skips everything already present. Needs root (or sudo) for apt-get.
+# --no-browser skips chromium, protoc and espeak-ng (npm start needs only lavapipe). Skips everything already present. Needs root (or sudo) for apt-get.
 set -euo pipefail
 want_torch=0
 want_chromium=1
@@ -26,14 +27,16 @@ have_lavapipe() {
 }
 have_chromium() { [ -x /usr/bin/chromium ]; }
 have_protoc() { command -v protoc >/dev/null; }
+have_espeak() { command -v espeak-ng >/dev/null; }
 have_torch() { /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; }
 
 need=()
 have_lavapipe || need+=(lavapipe)
 if [ $want_chromium = 1 ] && ! have_chromium; then need+=(chromium); fi
 if [ $want_chromium = 1 ] && ! have_protoc; then need+=(protoc); fi
+if [ $want_chromium = 1 ] && ! have_espeak; then need+=(espeak); fi
 if [ $want_torch = 1 ] && ! have_torch; then need+=(torch); fi
-if [ ${#need[@]} = 0 ]; then echo "setup-system: lavapipe$([ $want_chromium = 1 ] && echo ', chromium, protoc')$([ $want_torch = 1 ] && echo ', torch') already installed"; exit 0; fi
+if [ ${#need[@]} = 0 ]; then echo "setup-system: lavapipe$([ $want_chromium = 1 ] && echo ', chromium, protoc, espeak-ng')$([ $want_torch = 1 ] && echo ', torch') already installed"; exit 0; fi
 echo "setup-system: installing ${need[*]}"
 
 if ! command -v apt-get >/dev/null; then
@@ -61,6 +64,7 @@ for n in "${need[@]}"; do
     lavapipe) $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null ;;
     chromium) pk+=(chromium) ;;
     protoc) pk+=(protobuf-compiler) ;;
+    espeak) pk+=(espeak-ng) ;;
     torch) pk+=(python3-torch python3-numpy) ;;
   esac
 done

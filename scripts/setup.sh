@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run setup: everything webrnn needs, idempotently, on Debian 12 (root or sudo for apt):
-#   1. system packages: Mesa lavapipe from bookworm-backports + Debian chromium (scripts/setup-system.sh;
+#   1. system packages: Mesa lavapipe from bookworm-backports + Debian chromium, protoc, espeak-ng (scripts/setup-system.sh;
 #      pass --with-torch to also get python3-torch (npm test does: the scale-out test runs PyTorch DDP;
 #      fixtures are regenerated with it), --no-browser to
 #      skip chromium, which only the browser tests and the benchmark's Chromium mode use)

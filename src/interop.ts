@@ -11,9 +11,9 @@
  * const { y } = await model.run(engine, { x: { type: 'float32', shape: [5, 2, 3], data: new Float32Array(30) } });
  */
 export { OnnxModel, SUPPORTED_ONNX_OPS, type OnnxOptions } from './io/onnx-model.js';
-export { parseOnnx, type OnnxGraph, type OnnxNode, type OnnxIo, type OnnxAttr } from './io/onnx-graph.js';
+export { parseOnnx, type OnnxGraph, type OnnxNode, type OnnxIo, type OnnxAttr, type OnnxSubgraph } from './io/onnx-graph.js';
 export { makeValue, valueFromSafeTensor, valueToSafeTensor, type OnnxType, type OnnxValue } from './io/onnx-value.js';
-export { encodeOnnx, floatAttr, floatsAttr, type ModelInput as OnnxModelInput, type NodeInput as OnnxNodeInput } from './io/onnx-write.js';
+export { encodeOnnx, floatAttr, floatsAttr, type ModelInput as OnnxModelInput, type NodeInput as OnnxNodeInput, type GraphInput as OnnxGraphInput } from './io/onnx-write.js';
 export { portableToOnnx } from './io/onnx-export.js';
 export { TfjsModel, type TfjsArtifacts, type TfjsTensor } from './io/tfjs-model.js';
 export { readTfjsModelFiles, tfjsModelJson } from './io/tfjs-files.js';

@@ -1,6 +1,6 @@
 // GPU kernels vs the float64 reference in Node (Dawn on lavapipe): recurrent stacks, Dense, Embedding,
-// OneHot, the losses, the optimizers, dropout and an end-to-end training run. The same cases run in
-// Deno and headless Chromium through test/hosts.test.ts. Tolerances are stated in test/gpu/check.ts.
+// OneHot, the losses, the optimizers, dropout, an end-to-end training run and the ONNX Conv kernel. The
+// same cases run in Deno and headless Chromium through test/hosts.test.ts. Tolerances are stated in test/gpu/check.ts.
 // WEBRNN_CASES=substring runs only the cases whose name contains it.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, type Engine } from '../src/index.js';

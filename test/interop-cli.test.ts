@@ -85,8 +85,8 @@ describe('webrnn run --model FILE.onnx', () => {
       [['--model', model, '--out', out], /missing --input/],
     ];
     const conv = join(dir, 'conv.onnx');
-    writeFileSync(conv, encodeOnnx({ inputs: [{ name: 'x', type: 'float32', shape: [1, 1, 3, 3] }], outputs: [{ name: 'y', type: 'float32' }], nodes: [{ op: 'Conv', inputs: ['x', 'x'], outputs: ['y'], name: 'c1' }] }));
-    cases.push([['--model', conv, '--input', wrongName, '--out', out], /unsupported ONNX operator: Conv \("c1"\)/]);
+    writeFileSync(conv, encodeOnnx({ inputs: [{ name: 'x', type: 'float32', shape: [1, 1, 3, 3] }], outputs: [{ name: 'y', type: 'float32' }], nodes: [{ op: 'ConvTranspose', inputs: ['x', 'x'], outputs: ['y'], name: 'c1' }] }));
+    cases.push([['--model', conv, '--input', wrongName, '--out', out], /unsupported ONNX operator: ConvTranspose \("c1"\)/]);
     for (const [args, re] of cases) {
       const r = webrnn(['run', ...args]);
       expect(r.status, args.join(' ')).not.toBe(0);

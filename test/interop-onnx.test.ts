@@ -17,6 +17,7 @@ import { OnnxModel } from '../src/io/onnx-model.js';
 import { makeValue, type OnnxType, type OnnxValue } from '../src/io/onnx-value.js';
 import { encodeOnnx, floatAttr, floatsAttr, type AttrInput, type IoInput, type NodeInput } from '../src/io/onnx-write.js';
 import { Rng } from '../src/random.js';
+import { compareWithOrt, fromOrt, toOrt } from './helpers/onnx-vs-ort.js';
 
 const ROOT = join(import.meta.dirname, 'fixtures-onnx');
 const TOL = 1e-5;
@@ -27,65 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => engine?.dispose());
 
-const ORT_TYPE: Record<string, OnnxType> = { float32: 'float32', float64: 'float64', int64: 'int64', int32: 'int32', bool: 'bool', uint8: 'uint8', int8: 'int8' };
-
-function toOrt(v: OnnxValue): ort.Tensor {
-  switch (v.type) {
-    case 'float32': return new ort.Tensor('float32', Float32Array.from(v.data), v.shape);
-    case 'float64': return new ort.Tensor('float64', Float64Array.from(v.data), v.shape);
-    case 'int64': return new ort.Tensor('int64', BigInt64Array.from(v.data, (x) => BigInt(x)), v.shape);
-    case 'int32': return new ort.Tensor('int32', Int32Array.from(v.data), v.shape);
-    case 'bool': return new ort.Tensor('bool', Uint8Array.from(v.data), v.shape);
-    default: throw new Error(`no ort type for ${v.type}`);
-  }
-}
-
-function fromOrt(t: ort.Tensor): OnnxValue {
-  const type = ORT_TYPE[t.type];
-  if (!type) throw new Error(`ort type ${t.type}`);
-  const src = t.data as ArrayLike<number | bigint | boolean>;
-  return makeValue(type, [...t.dims], Array.from({ length: src.length }, (_, i) => Number(src[i])));
-}
-
-/** Runs both; returns the worst relative error over all outputs (throws on shape/type mismatch). */
-async function compare(bytes: Uint8Array, feeds: Record<string, OnnxValue>, label: string): Promise<number> {
-  const session = await ort.InferenceSession.create(bytes);
-  const want = await session.run(Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, toOrt(v)])));
-  const model = await OnnxModel.load(bytes, label);
-  try {
-    const got = await model.run(engine, feeds);
-    let worst = 0;
-    for (const [name, t] of Object.entries(want)) {
-      const w = fromOrt(t);
-      const g = got[name];
-      expect(g, `${label}: output ${name}`).toBeDefined();
-      expect(g.shape, `${label}: shape of ${name}`).toEqual(w.shape);
-      expect(g.type, `${label}: type of ${name}`).toBe(w.type);
-      if (w.type !== 'float32' && w.type !== 'float64') {
-        expect(Array.from(g.data), `${label}: ${name}`).toEqual(Array.from(w.data));
-        continue;
-      }
-      let scale = 0;
-      let diff = 0;
-      let at = -1;
-      for (let i = 0; i < w.data.length; i++) {
-        scale = Math.max(scale, Math.abs(w.data[i]));
-        const d = Math.abs(g.data[i] - w.data[i]);
-        if (!(d <= diff)) {
-          diff = d;
-          at = i;
-        }
-      }
-      const err = diff / (scale || 1);
-      if (!(err <= TOL)) throw new Error(`${label}: output ${name} differs by ${err.toExponential(2)} of max at index ${at}: webrnn ${g.data[at]}, onnxruntime ${w.data[at]}`);
-      worst = Math.max(worst, err);
-    }
-    return worst;
-  } finally {
-    model.dispose();
-    await session.release();
-  }
-}
+const compare = (bytes: Uint8Array, feeds: Record<string, OnnxValue>, label: string): Promise<number> => compareWithOrt(engine, bytes, feeds, label, TOL);
 
 const rng = new Rng(20240601);
 const floats = (shape: number[], lo = -1, hi = 1, r = rng) => makeValue('float32', shape, r.uniformArray(shape.reduce((a, b) => a * b, 1), lo, hi));
@@ -424,6 +367,9 @@ const OP_CASES: OpCase[] = [
   { name: 'ArgMax keepdims 0', op: 'ArgMax', inputs: { x: f([2, 3, 4]) }, order: ['x'], outputs: [['y', 'int64']], attrs: { axis: -1, keepdims: 0 } },
   { name: 'ArgMax select_last_index', op: 'ArgMax', opset: 13, inputs: { x: makeValue('float32', [2, 3], [1, 3, 3, 2, 2, 0]) }, order: ['x'], outputs: [['y', 'int64']], attrs: { axis: 1, select_last_index: 1 } },
   { name: 'Dropout (inference)', op: 'Dropout', opset: 13, inputs: { x: f([3, 4]) }, order: ['x'], outputs: [['y', 'float32']] },
+  // Pad and Conv: seeded sweeps over modes, opset forms and attributes in interop-onnx-control.test.ts
+  { name: 'Pad reflect (pads input)', op: 'Pad', opset: 13, inputs: { x: f([3, 4]) }, consts: { p: i64([1, 2, 2, 0]) }, order: ['x', 'p'], outputs: [['y', 'float32']], attrs: { mode: 'reflect' } },
+  { name: 'Conv 1-D stride 2, pads', op: 'Conv', opset: 11, inputs: { x: f([1, 2, 9]) }, consts: { w: f([3, 2, 3]), b: f([3]) }, order: ['x', 'w', 'b'], outputs: [['y', 'float32']], attrs: { strides: [2], pads: [1, 1] } },
 ];
 
 describe('CPU operators vs onnxruntime', () => {
@@ -454,11 +400,11 @@ describe('errors name what is not supported', () => {
 
   test('operators outside the supported set, with node names', async () => {
     const bytes = g([
-      { op: 'Conv', inputs: ['x'], outputs: ['a'], name: 'conv1' },
+      { op: 'ConvTranspose', inputs: ['x'], outputs: ['a'], name: 'deconv1' },
       { op: 'Resize', inputs: ['a'], outputs: ['b'] },
-      { op: 'Conv', inputs: ['b'], outputs: ['y'], name: 'conv2' },
+      { op: 'ConvTranspose', inputs: ['b'], outputs: ['y'], name: 'deconv2' },
     ]);
-    await expect(OnnxModel.load(bytes)).rejects.toThrow(/unsupported ONNX operators: Conv \("conv1", "conv2"\); Resize \("Resize_1"\)\. Supported: .*LSTM/);
+    await expect(OnnxModel.load(bytes)).rejects.toThrow(/unsupported ONNX operators: ConvTranspose \("deconv1", "deconv2"\); Resize \("Resize_1"\)\. Supported: .*LSTM/);
   });
 
   test('a graph of supported operators loads; its inputs are listed', async () => {

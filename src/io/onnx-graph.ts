@@ -5,7 +5,7 @@
  * their attributes. Nothing is parsed by hand; this module only turns protobuf messages into values
  * and rejects what the executor cannot hold (external data, float16/string tensors), naming it.
  */
-import type { AttributeProto, ModelProto, TensorProto, ValueInfoProto } from './onnx-proto.gen.js';
+import type { AttributeProto, GraphProto, ModelProto, TensorProto, ValueInfoProto } from './onnx-proto.gen.js';
 import { WebRnnError } from '../errors.js';
 import { checkedSize, ONNX_DTYPE, ONNX_DTYPE_NAME, type OnnxType, type OnnxValue } from './onnx-value.js';
 
@@ -38,12 +38,17 @@ export type OnnxAttr =
   | { kind: 'floats'; value: number[] }
   | { kind: 'ints'; value: number[] }
   | { kind: 'strings'; value: string[] }
+  | { kind: 'graph'; value: OnnxSubgraph }
+  | { kind: 'graphs'; value: OnnxSubgraph[] }
   | { kind: 'unsupported'; value: string };
 
 export interface OnnxNode {
   opType: string;
   domain: string;
-  /** the node's name, or `opType#index` when unnamed (for messages) */
+  /**
+   * the node's name, or `opType#index` when unnamed (for messages); inside a subgraph, its path from the
+   * main graph: `outer node/attribute/name` (`If_3/then_branch/Conv#0`)
+   */
   name: string;
   /** input names; '' marks an omitted optional input */
   inputs: string[];
@@ -60,16 +65,23 @@ export interface OnnxIo {
   shape: (number | string | null)[] | undefined;
 }
 
-export interface OnnxGraph {
-  /** opset version of the default domain */
-  opset: number;
-  irVersion: number;
-  producer: string;
-  /** graph inputs that are not initializers: what a caller feeds */
+/**
+ * A graph's values and nodes: the main graph, or a subgraph held by a node's GRAPH/GRAPHS attribute
+ * (If's branches), whose nodes may also read every value visible where the outer node runs.
+ */
+export interface OnnxSubgraph {
+  /** graph inputs that are not initializers: what a caller feeds (an If branch has none) */
   inputs: OnnxIo[];
   outputs: OnnxIo[];
   initializers: Map<string, OnnxValue>;
   nodes: OnnxNode[];
+}
+
+export interface OnnxGraph extends OnnxSubgraph {
+  /** opset version of the default domain */
+  opset: number;
+  irVersion: number;
+  producer: string;
 }
 
 // int64 fields decode as bigint. Values become the nearest double, as the executor holds them (INT64_MAX,
@@ -136,7 +148,7 @@ function storedTensorSize(shape: readonly number[], t: TensorFields, what: strin
   return checkedSize(shape, what, stored, 'BAD_FILE', 'BAD_FILE', `the ${stored} values the file stores for it`);
 }
 
-function decodeAttr(a: AttributeProto, what: string): OnnxAttr {
+function decodeAttr(a: AttributeProto, what: string, source: string, path: string, depth: number): OnnxAttr {
   switch (a.type) {
     case 1: return { kind: 'float', value: a.f ?? 0 };
     case 2: return { kind: 'int', value: num(a.i) };
@@ -145,6 +157,8 @@ function decodeAttr(a: AttributeProto, what: string): OnnxAttr {
     case 6: return { kind: 'floats', value: [...(a.floats ?? [])] };
     case 7: return { kind: 'ints', value: (a.ints ?? []).map(num) };
     case 8: return { kind: 'strings', value: (a.strings ?? []).map(text) };
+    case 5: return { kind: 'graph', value: decodeGraph(a.g ?? {}, source, `${path}/${a.name}`, depth + 1) };
+    case 10: return { kind: 'graphs', value: (a.graphs ?? []).map((g, k) => decodeGraph(g, source, `${path}/${a.name}[${k}]`, depth + 1)) };
     default: return { kind: 'unsupported', value: `attribute type ${a.type}` };
   }
 }
@@ -183,19 +197,32 @@ export async function parseOnnx(bytes: Uint8Array, source = 'model'): Promise<On
   const main = opsets.find((o) => !o.domain || o.domain === 'ai.onnx');
   const opset = main ? num(main.version) : 0;
   if (!opset) throw new WebRnnError('BAD_FILE', `${source}: no opset for the default ONNX domain`);
+  return { opset, irVersion: num(m.irVersion), producer: `${m.producerName ?? ''} ${m.producerVersion ?? ''}`.trim(), ...decodeGraph(g, source, '', 0) };
+}
+
+/**
+ * Subgraphs nest this deep at most (If inside If …; silero VAD nests 3). The protobuf reader already
+ * stops at 100 nested messages (about 32 graphs, three messages per level); this bound is webrnn's own.
+ */
+const MAX_GRAPH_DEPTH = 16;
+
+/**
+ * A graph's inputs, outputs, initializers and nodes; `path` prefixes the names of a subgraph's nodes
+ * (empty for the main graph), so every message names a node by its place in the model.
+ */
+function decodeGraph(g: Partial<GraphProto>, source: string, path: string, depth: number): OnnxSubgraph {
+  if (depth > MAX_GRAPH_DEPTH) throw new WebRnnError('BAD_FILE', `${source}: subgraph ${path} nests more than ${MAX_GRAPH_DEPTH} graphs deep`);
+  const where = path ? ` of subgraph ${path}` : '';
   const initializers = new Map<string, OnnxValue>();
-  for (const t of g.initializer ?? []) initializers.set(t.name ?? '', decodeTensor(t, `${source}: initializer "${t.name}"`));
-  if ((g.sparseInitializer ?? []).length) throw new WebRnnError('BAD_FILE', `${source}: sparse initializers are not supported`);
+  for (const t of g.initializer ?? []) initializers.set(t.name ?? '', decodeTensor(t, `${source}: initializer "${t.name}"${where}`));
+  if ((g.sparseInitializer ?? []).length) throw new WebRnnError('BAD_FILE', `${source}: sparse initializers${where} are not supported`);
   const nodes = (g.node ?? []).map((n, i): OnnxNode => {
-    const name = n.name || `${n.opType}#${i}`;
+    const name = `${path ? `${path}/` : ''}${n.name || `${n.opType}#${i}`}`;
     const attrs = new Map<string, OnnxAttr>();
-    for (const a of n.attribute ?? []) attrs.set(a.name ?? '', decodeAttr(a, `${source}: node "${name}"`));
+    for (const a of n.attribute ?? []) attrs.set(a.name ?? '', decodeAttr(a, `${source}: node "${name}"`, source, name, depth));
     return { opType: n.opType ?? '', domain: n.domain ?? '', name, inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs };
   });
   return {
-    opset,
-    irVersion: num(m.irVersion),
-    producer: `${m.producerName ?? ''} ${m.producerVersion ?? ''}`.trim(),
     inputs: (g.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map((v) => decodeIo(v, source)),
     outputs: (g.output ?? []).map((v) => decodeIo(v, source)),
     initializers,

@@ -1,18 +1,25 @@
 /**
- * Runs an ONNX graph: recurrent nodes (LSTM, GRU, RNN) on webrnn's GPU layers, every other node on
- * the CPU executor (onnx-ops.ts). Loading checks the whole graph before any GPU work — operators
- * outside the supported set and unsupported recurrent attributes are errors that name them.
+ * Runs an ONNX graph: recurrent nodes (LSTM, GRU, RNN) on webrnn's GPU layers, float32 Conv on the
+ * GPU kernel conv2d_fwd (onnx-conv-gpu.ts), `If` here (its
+ * condition first, then the chosen branch with the outer scope visible), every other node on the CPU
+ * executor (onnx-ops.ts). Loading checks the whole graph and every subgraph before any GPU work —
+ * operators outside the supported set and unsupported recurrent attributes are errors that name the
+ * node by its path (`If_3/then_branch/LSTM_1`).
  */
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import { parseOnnx, type OnnxGraph, type OnnxIo } from './onnx-graph.js';
+import { parseOnnx, type OnnxGraph, type OnnxIo, type OnnxNode, type OnnxSubgraph } from './onnx-graph.js';
 import { CPU_OPS } from './onnx-ops.js';
+import { ConvNodeRunner } from './onnx-conv-gpu.js';
 import { RECURRENT_OPS, RecurrentNodeRunner, recurrentAttrs } from './onnx-recurrent.js';
 import { knownKeys } from '../layers/checks.js';
 import { maxElementsOption, withElementCap, type OnnxValue } from './onnx-value.js';
 
+/** Operators that run subgraphs: the executor itself runs them. */
+const CONTROL_OPS = ['If'] as const;
+
 /** Every operator the executor runs (default ONNX domain). */
-export const SUPPORTED_ONNX_OPS: readonly string[] = [...RECURRENT_OPS, ...Object.keys(CPU_OPS)].sort();
+export const SUPPORTED_ONNX_OPS: readonly string[] = [...RECURRENT_OPS, ...CONTROL_OPS, ...Object.keys(CPU_OPS)].sort();
 
 /**
  * Options of {@link OnnxModel.load} and {@link OnnxModel.run}. `maxElements`: the most elements one
@@ -36,32 +43,57 @@ export interface OnnxOptions {
  */
 export class OnnxModel {
   readonly graph: OnnxGraph;
-  private readonly runners = new Map<number, RecurrentNodeRunner>();
+  private readonly runners = new Map<OnnxNode, NodeRunner>();
   private engine: Engine | undefined;
   private readonly maxElements: number;
 
   private constructor(graph: OnnxGraph, maxElements: number) {
     this.graph = graph;
     this.maxElements = maxElements;
-    checkSingleWriters(graph);
     const unsupported = new Map<string, string[]>();
-    graph.nodes.forEach((n, i) => {
-      const op = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:${n.opType}` : n.opType;
-      if ((n.domain && n.domain !== 'ai.onnx') || !SUPPORTED_ONNX_OPS.includes(n.opType)) {
-        if (!unsupported.has(op)) unsupported.set(op, []);
-        unsupported.get(op)!.push(n.name);
-        return;
-      }
-      if ((RECURRENT_OPS as readonly string[]).includes(n.opType)) this.runners.set(i, new RecurrentNodeRunner(n, recurrentAttrs(n)));
-    });
+    this.checkGraph(graph, new Set(), unsupported);
     if (unsupported.size) {
       const list = [...unsupported].map(([op, nodes]) => `${op} (${nodes.slice(0, 3).map((s) => `"${s}"`).join(', ')}${nodes.length > 3 ? `, … ${nodes.length} nodes` : ''})`);
       throw new WebRnnError('BAD_FILE', `unsupported ONNX operator${unsupported.size > 1 ? 's' : ''}: ${list.join('; ')}. Supported: ${SUPPORTED_ONNX_OPS.join(', ')}`);
     }
-    for (const o of graph.outputs) {
-      if (!graph.initializers.has(o.name) && !graph.inputs.some((i) => i.name === o.name) && !graph.nodes.some((n) => n.outputs.includes(o.name))) {
-        throw new WebRnnError('BAD_FILE', `graph output "${o.name}" is produced by no node`);
+  }
+
+  /**
+   * Checks one graph and, depth first, every subgraph its nodes hold: single writers, operators
+   * (unsupported ones collected in `unsupported` by path), recurrent attributes, If's branches, and that
+   * every output is produced in the graph or visible from an enclosing one (`outer`).
+   */
+  private checkGraph(g: OnnxSubgraph, outer: ReadonlySet<string>, unsupported: Map<string, string[]>, owner?: string): void {
+    checkSingleWriters(g);
+    const visible = new Set(outer);
+    for (const i of g.inputs) visible.add(i.name);
+    for (const k of g.initializers.keys()) visible.add(k);
+    for (const n of g.nodes) for (const o of n.outputs) if (o !== '') visible.add(o);
+    for (const n of g.nodes) {
+      const op = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:${n.opType}` : n.opType;
+      if ((n.domain && n.domain !== 'ai.onnx') || !SUPPORTED_ONNX_OPS.includes(n.opType)) {
+        if (!unsupported.has(op)) unsupported.set(op, []);
+        unsupported.get(op)!.push(n.name);
+        continue;
       }
+      if ((RECURRENT_OPS as readonly string[]).includes(n.opType)) this.runners.set(n, new RecurrentNodeRunner(n, recurrentAttrs(n)));
+      if (n.opType === 'Conv') this.runners.set(n, new ConvNodeRunner(n));
+      if (n.opType === 'If') {
+        for (const k of n.attrs.keys()) if (k !== 'then_branch' && k !== 'else_branch') throw new WebRnnError('BAD_FILE', `ONNX node "${n.name}" (If): unsupported attribute "${k}"`);
+        for (const k of ['then_branch', 'else_branch']) {
+          const b = n.attrs.get(k);
+          if (b?.kind !== 'graph') throw new WebRnnError('BAD_FILE', `ONNX node "${n.name}" (If): attribute ${k} must be a graph`);
+          if (b.value.inputs.length) throw new WebRnnError('BAD_FILE', `ONNX node "${n.name}" (If): ${k} declares inputs (${b.value.inputs.map((i) => i.name).join(', ')}); an If branch takes none`);
+          if (b.value.outputs.length !== n.outputs.length) throw new WebRnnError('BAD_FILE', `ONNX node "${n.name}" (If): ${k} has ${b.value.outputs.length} outputs, the node ${n.outputs.length}`);
+        }
+      }
+      for (const a of n.attrs.values()) {
+        if (a.kind === 'graph') this.checkGraph(a.value, visible, unsupported, n.name);
+        if (a.kind === 'graphs') for (const sub of a.value) this.checkGraph(sub, visible, unsupported, n.name);
+      }
+    }
+    for (const o of g.outputs) {
+      if (!visible.has(o.name)) throw new WebRnnError('BAD_FILE', `${owner ? `a subgraph of ONNX node "${owner}": ` : ''}graph output "${o.name}" is produced by no node`);
     }
   }
 
@@ -80,7 +112,7 @@ export class OnnxModel {
     return this.graph.outputs;
   }
 
-  /** Checks feeds against the graph's declared inputs: every one present, types equal, fixed dimensions equal. */
+  /** Checks feeds against the graph's declared inputs: every one present, types equal, fixed dimensions equal (a declared scalar: one element, any rank). */
   checkFeeds(feeds: Record<string, OnnxValue>, source = 'inputs'): void {
     for (const k of Object.keys(feeds)) {
       if (!this.graph.inputs.some((i) => i.name === k)) throw new WebRnnError('BAD_FILE', `${source}: "${k}" is not an input of the graph (inputs: ${this.graph.inputs.map((i) => i.name).join(', ')})`);
@@ -89,7 +121,11 @@ export class OnnxModel {
       const v = feeds[i.name];
       if (!v) throw new WebRnnError('BAD_FILE', `${source}: missing graph input "${i.name}" (${i.typeName}${i.shape ? ` [${i.shape.map((d) => d ?? '?').join(', ')}]` : ''})`);
       if (i.type && v.type !== i.type) throw new WebRnnError('BAD_FILE', `${source}: "${i.name}" must be ${i.type}, got ${v.type}`);
-      if (i.shape) {
+      // A declared scalar takes any one-element tensor ([1], [1, 1]), as onnxruntime does (vad-web feeds
+      // silero's scalar `sr` as [1]); onnxruntime skips the check for scalars entirely, webrnn still wants one element.
+      if (i.shape && i.shape.length === 0) {
+        if (v.data.length !== 1) throw new WebRnnError('BAD_SHAPE', `${source}: "${i.name}" has shape [${v.shape.join(', ')}], the graph declares a scalar (one element)`);
+      } else if (i.shape) {
         const ok = v.shape.length === i.shape.length && i.shape.every((d, k) => typeof d !== 'number' || d === v.shape[k]);
         if (!ok) throw new WebRnnError('BAD_SHAPE', `${source}: "${i.name}" has shape [${v.shape.join(', ')}], the graph declares [${i.shape.map((d) => d ?? '?').join(', ')}]`);
       }
@@ -104,21 +140,30 @@ export class OnnxModel {
       for (const r of this.runners.values()) r.dispose();
       this.engine = engine;
     }
-    const values = new Map<string, OnnxValue>(this.graph.initializers);
-    for (const [k, v] of Object.entries(feeds)) values.set(k, v);
+    const scope = new Scope(undefined, this.graph.initializers);
+    for (const [k, v] of Object.entries(feeds)) scope.set(k, v);
+    await this.runGraph(this.graph, scope, engine, cap);
+    const result: Record<string, OnnxValue> = {};
+    for (const o of this.graph.outputs) result[o.name] = scope.get(o.name)!;
+    return result;
+  }
+
+  /** Runs the nodes of `g` in order, writing their outputs into `scope` (the graph's own). */
+  private async runGraph(g: OnnxSubgraph, scope: Scope, engine: Engine, cap: number): Promise<void> {
     const { opset } = this.graph;
-    for (let i = 0; i < this.graph.nodes.length; i++) {
-      const n = this.graph.nodes[i];
+    for (const n of g.nodes) {
       const inputs = n.inputs.map((name) => {
         if (name === '') return undefined;
-        const v = values.get(name);
+        const v = scope.get(name);
         if (!v) throw new WebRnnError('BAD_FILE', `ONNX node "${n.name}" (${n.opType}) reads "${name}", which no earlier node, input or initializer provides`);
         return v;
       });
       let outs: OnnxValue[];
       try {
-        const runner = this.runners.get(i);
-        outs = runner ? await runner.run(engine, inputs) : withElementCap(cap, () => CPU_OPS[n.opType](n, inputs, opset));
+        const runner = this.runners.get(n);
+        if (runner) outs = await runner.run(engine, inputs, cap);
+        else if (n.opType === 'If') outs = await this.runIf(n, inputs, scope, engine, cap);
+        else outs = withElementCap(cap, () => CPU_OPS[n.opType](n, inputs, opset));
       } catch (e) {
         if (e instanceof WebRnnError && !e.message.startsWith('ONNX node')) throw new WebRnnError(e.code, `ONNX node "${n.name}" (${n.opType}): ${e.message}`);
         throw e;
@@ -126,18 +171,55 @@ export class OnnxModel {
       n.outputs.forEach((name, k) => {
         if (name === '') return;
         if (!outs[k]) throw new WebRnnError('BAD_FILE', `ONNX node "${n.name}" (${n.opType}) has no output ${k} ("${name}")`);
-        values.set(name, outs[k]);
+        scope.set(name, outs[k]);
       });
     }
-    const result: Record<string, OnnxValue> = {};
-    for (const o of this.graph.outputs) result[o.name] = values.get(o.name)!;
-    return result;
+  }
+
+  /** ONNX If: the condition (one element) picks a branch, which runs in a scope that sees `outer`. */
+  private async runIf(n: OnnxNode, inputs: (OnnxValue | undefined)[], outer: Scope, engine: Engine, cap: number): Promise<OnnxValue[]> {
+    const cond = inputs[0];
+    if (!cond) throw new WebRnnError('BAD_FILE', 'missing input 0 (cond)');
+    if (cond.data.length !== 1) throw new WebRnnError('BAD_VALUE', `the condition must hold one element, got shape [${cond.shape.join(', ')}]`);
+    const attr = n.attrs.get(cond.data[0] ? 'then_branch' : 'else_branch');
+    if (attr?.kind !== 'graph') throw new WebRnnError('BAD_FILE', 'has no branch graph');
+    const branch = attr.value;
+    const scope = new Scope(outer, branch.initializers);
+    await this.runGraph(branch, scope, engine, cap);
+    return branch.outputs.map((o) => {
+      const v = scope.get(o.name);
+      if (!v) throw new WebRnnError('BAD_FILE', `branch output "${o.name}" is not provided`);
+      return v;
+    });
   }
 
   /** Frees the GPU layers of the recurrent nodes. */
   dispose(): void {
     for (const r of this.runners.values()) r.dispose();
     this.engine = undefined;
+  }
+}
+
+/** A node that runs on the GPU (recurrent layers, Conv), built once and reused across runs. */
+interface NodeRunner {
+  run(engine: Engine, x: (OnnxValue | undefined)[], cap: number): Promise<OnnxValue[]>;
+  dispose(): void;
+}
+
+/** The values one graph has written, over the values of the graphs that enclose it (outer scope). */
+class Scope {
+  private readonly local: Map<string, OnnxValue>;
+  constructor(
+    private readonly parent: Scope | undefined,
+    initial: ReadonlyMap<string, OnnxValue>,
+  ) {
+    this.local = new Map(initial);
+  }
+  get(name: string): OnnxValue | undefined {
+    return this.local.get(name) ?? this.parent?.get(name);
+  }
+  set(name: string, v: OnnxValue): void {
+    this.local.set(name, v);
   }
 }
 
@@ -151,7 +233,7 @@ function capOf(options: OnnxOptions | undefined, what: string): number | undefin
  * SSA, as ONNX requires: every value is written once — no two nodes write one name, and no node
  * overwrites a graph input or an initializer (the executor would otherwise let the last writer win).
  */
-function checkSingleWriters(graph: OnnxGraph): void {
+function checkSingleWriters(graph: OnnxSubgraph): void {
   const writer = new Map<string, string>();
   for (const i of graph.inputs) writer.set(i.name, 'a graph input');
   for (const k of graph.initializers.keys()) writer.set(k, 'an initializer');

@@ -1,17 +1,19 @@
 /**
  * The CPU half of the ONNX executor: the plain operators exporters put around recurrent nodes
  * (shape arithmetic, reshapes and transposes, embeddings as Gather, linear heads as MatMul/Gemm/Add,
- * activations, softmax). Each kernel takes the node and its input values and returns its outputs,
- * following the ONNX operator spec for the model's opset (attribute-vs-input forms of Squeeze,
- * Unsqueeze, Slice, Split, Reduce*, Clip; Softmax's axis semantics before and after opset 13).
- * Arithmetic runs in float64 and is stored in the output's type (float32 rounds once per op).
- * test/interop-onnx.test.ts checks every operator against onnxruntime.
+ * activations, softmax, and the convolutional front ends of models like silero VAD: Pad, Conv). Each
+ * kernel takes the node and its input values and returns its outputs, following the ONNX operator spec
+ * for the model's opset (attribute-vs-input forms of Squeeze, Unsqueeze, Slice, Split, Reduce*, Clip,
+ * Pad; Softmax's axis semantics before and after opset 13). Arithmetic runs in float64 and is stored in
+ * the output's type (float32 rounds once per op), except Conv's float32 accumulation (see conv). float32
+ * Conv nodes run on the GPU (onnx-conv-gpu.ts) with the same arithmetic; the CPU Conv is their reference.
+ * test/interop-onnx.test.ts and interop-onnx-control.test.ts check every operator against onnxruntime.
  */
 import { WebRnnError } from '../errors.js';
 import type { OnnxAttr, OnnxNode } from './onnx-graph.js';
 import { checkedSize, checkWork, isFloat, makeValue, ONNX_DTYPE, sizeOf, type OnnxType, type OnnxValue } from './onnx-value.js';
 
-type Inputs = (OnnxValue | undefined)[];
+export type Inputs = (OnnxValue | undefined)[];
 type Kernel = (n: OnnxNode, x: Inputs, opset: number) => OnnxValue[];
 
 // ---------------------------------------------------------------- helpers
@@ -475,6 +477,188 @@ const gemm: Kernel = (n, x) => {
   return [c ? elementwise(n, [y, c], y.type, (p, q) => alpha * p + beta * q) : elementwise(n, [y], y.type, (p) => alpha * p)];
 };
 
+// ---------------------------------------------------------------- padding and convolution
+
+function attrString(n: OnnxNode, name: string, dflt: string): string {
+  const a = attr(n, name);
+  if (!a) return dflt;
+  if (a.kind !== 'string') fail(n, `attribute ${name} must be a string`);
+  return a.value;
+}
+
+/** Where output coordinate `c - begin` reads along an axis of length `dim` outside it, per Pad mode; -1 = the constant. */
+function padSource(c: number, dim: number, mode: string): number {
+  if (c >= 0 && c < dim) return c;
+  if (mode === 'constant' || dim === 0) return -1;
+  if (mode === 'edge') return c < 0 ? 0 : dim - 1;
+  if (mode === 'wrap') return ((c % dim) + dim) % dim;
+  if (dim === 1) return 0;
+  const period = 2 * (dim - 1); // reflect: mirror without repeating the edge
+  const m = ((c % period) + period) % period;
+  return m < dim ? m : period - m;
+}
+
+/**
+ * Pad: `pads` as attribute (opset < 11; `paddings` before opset 2) or input, [x1_begin, x2_begin, …,
+ * x1_end, …], negative entries crop; constant_value input (≥ 11) or `value` attribute; the axes input
+ * of opset 18; modes constant, reflect, edge and wrap (opset 19).
+ */
+const pad: Kernel = (n, x, opset) => {
+  const a = need(n, x, 0, 'data');
+  const r = a.shape.length;
+  const mode = attrString(n, 'mode', 'constant');
+  if (!['constant', 'reflect', 'edge', 'wrap'].includes(mode)) fail(n, `mode "${mode}" is not constant, reflect, edge or wrap`);
+  let pads: number[];
+  let value: number;
+  let axes = [...Array(r).keys()];
+  if (opset >= 11) {
+    pads = ints(need(n, x, 1, 'pads'));
+    value = x[2]?.data[0] ?? 0;
+    if (x[3]) axes = ints(x[3]).map((ax) => normAxis(n, ax, r));
+  } else {
+    pads = attrInts(n, opset < 2 ? 'paddings' : 'pads') ?? fail(n, 'needs pads');
+    value = attrFloat(n, 'value', 0);
+  }
+  if (pads.length !== 2 * axes.length || pads.some((p) => !Number.isSafeInteger(p))) fail(n, `pads [${pads.join(', ')}] must be ${2 * axes.length} integers (begin and end for each of ${axes.length} axes)`);
+  const begin = new Array<number>(r).fill(0);
+  const end = new Array<number>(r).fill(0);
+  axes.forEach((ax, i) => {
+    begin[ax] = pads[i];
+    end[ax] = pads[i + axes.length];
+  });
+  const shape = a.shape.map((d, i) => d + begin[i] + end[i]);
+  if (shape.some((d) => d < 0)) fail(n, `pads [${pads.join(', ')}] crop [${a.shape.join(', ')}] below zero`);
+  if (mode !== 'constant' && a.shape.some((d, i) => d === 0 && shape[i] > 0)) fail(n, `mode ${mode} cannot pad an empty axis of [${a.shape.join(', ')}]`);
+  const out = makeValue(a.type, shape);
+  const os = strides(shape);
+  const st = strides(a.shape);
+  for (let i = 0; i < out.data.length; i++) {
+    let rem = i;
+    let k = 0;
+    for (let d = 0; d < r && k >= 0; d++) {
+      const c = Math.floor(rem / os[d]);
+      rem -= c * os[d];
+      const s = padSource(c - begin[d], a.shape[d], mode);
+      k = s < 0 ? -1 : k + s * st[d];
+    }
+    out.data[i] = k < 0 ? value : a.data[k];
+  }
+  return [out];
+};
+
+/**
+ * A Conv node's geometry, checked: every size as 2-D (1-D has H = kH = oH = 1), and the output shape.
+ * Shared by the CPU kernel below and the WGSL one (onnx-conv-gpu.ts, shaders/conv2d_fwd.wgsl).
+ */
+export interface ConvGeometry {
+  N: number; C: number; H: number; W: number; M: number; kH: number; kW: number; oH: number; oW: number;
+  sH: number; sW: number; dH: number; dW: number; pH: number; pW: number; Cg: number; Mg: number;
+  /** [N, M, (oH,) oW] */
+  outShape: number[];
+}
+
+/**
+ * Checks a Conv node's inputs and attributes — X [N, C, (H,) W], W [M, C/group, (kH,) kW], optional
+ * B [M]; strides, dilations, pads [begin…, end…] or auto_pad (SAME_UPPER/SAME_LOWER/VALID), group,
+ * kernel_shape — and the work against the cap (1024 multiply-adds per element of maxElements).
+ */
+export function convGeometry(n: OnnxNode, x: Inputs): ConvGeometry {
+  const X = need(n, x, 0, 'X');
+  const Wt = need(n, x, 1, 'W');
+  const B = x[2];
+  if (!isFloat(X.type)) fail(n, `needs a float input, got ${X.type}`);
+  sameType(n, B ? [X, Wt, B] : [X, Wt]);
+  const sd = X.shape.length - 2;
+  if (sd !== 1 && sd !== 2) fail(n, `runs 1-D and 2-D convolutions; X has shape [${X.shape.join(', ')}]`);
+  if (Wt.shape.length !== X.shape.length) fail(n, `W [${Wt.shape.join(', ')}] must have the rank of X [${X.shape.join(', ')}]`);
+  const group = attrInt(n, 'group', 1);
+  const [N, C] = X.shape;
+  const M = Wt.shape[0];
+  if (!(group >= 1) || C % group || M % group || Wt.shape[1] !== C / group) fail(n, `X [${X.shape.join(', ')}], W [${Wt.shape.join(', ')}] and group ${group} do not fit (W's second axis must be C / group, M a multiple of group)`);
+  if (B && (B.shape.length !== 1 || B.shape[0] !== M)) fail(n, `B has shape [${B.shape.join(', ')}], needs [${M}]`);
+  const kernel = Wt.shape.slice(2);
+  const ks = attrInts(n, 'kernel_shape');
+  if (ks && (ks.length !== sd || ks.some((k, i) => k !== kernel[i]))) fail(n, `kernel_shape [${ks.join(', ')}] differs from W's [${kernel.join(', ')}]`);
+  const list = (name: string, dflt: number, len: number): number[] => {
+    const v = attrInts(n, name) ?? new Array<number>(len).fill(dflt);
+    if (v.length !== len || v.some((d) => !Number.isSafeInteger(d) || d < (name === 'pads' ? 0 : 1))) fail(n, `${name} [${v.join(', ')}] must be ${len} ${name === 'pads' ? 'non-negative' : 'positive'} integers`);
+    return v;
+  };
+  const stride = list('strides', 1, sd);
+  const dil = list('dilations', 1, sd);
+  const autoPad = attrString(n, 'auto_pad', 'NOTSET');
+  const inSp = X.shape.slice(2);
+  const span = kernel.map((k, i) => dil[i] * (k - 1) + 1);
+  let pb: number[], pe: number[];
+  if (autoPad === 'NOTSET') {
+    const p = list('pads', 0, 2 * sd);
+    [pb, pe] = [p.slice(0, sd), p.slice(sd)];
+  } else if (autoPad === 'VALID') {
+    [pb, pe] = [new Array<number>(sd).fill(0), new Array<number>(sd).fill(0)];
+  } else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const total = inSp.map((d, i) => Math.max(0, (Math.ceil(d / stride[i]) - 1) * stride[i] + span[i] - d));
+    pb = total.map((t) => (autoPad === 'SAME_UPPER' ? Math.floor(t / 2) : Math.ceil(t / 2)));
+    pe = total.map((t, i) => t - pb[i]);
+  } else fail(n, `auto_pad "${autoPad}" is not NOTSET, SAME_UPPER, SAME_LOWER or VALID`);
+  const outSp = inSp.map((d, i) => Math.floor((d + pb[i] + pe[i] - span[i]) / stride[i]) + 1);
+  if (outSp.some((d) => d < 1)) fail(n, `kernel span [${span.join(', ')}] exceeds the padded input [${inSp.map((d, i) => d + pb[i] + pe[i]).join(', ')}]`);
+  const two = (v: number[], one: number): [number, number] => (sd === 2 ? [v[0], v[1]] : [one, v[0]]);
+  const [H, W] = two(inSp, 1);
+  const [kH, kW] = two(kernel, 1);
+  const [oH, oW] = two(outSp, 1);
+  const [sH, sW] = two(stride, 1);
+  const [dH, dW] = two(dil, 1);
+  const [pH, pW] = two(pb, 0);
+  const Cg = C / group;
+  checkWork(N * M * oH * oW * Cg * kH * kW, `convolution of X [${X.shape.join(', ')}] with W [${Wt.shape.join(', ')}]`);
+  const outShape = [N, M, ...outSp];
+  checkedSize(outShape, 'Conv output');
+  return { N, C, H, W, M, kH, kW, oH, oW, sH, sW, dH, dW, pH, pW, Cg, Mg: M / group, outShape };
+}
+
+/**
+ * Conv on the CPU: float32 accumulates as a fused multiply-add does (exact product, one rounding per
+ * add, over c, ky, kx in order, bias first), as onnxruntime's float32 GEMM and the WGSL kernel do; on
+ * silero's STFT convolution, whose quiet frames `Log` amplifies, this matches onnxruntime's LSTM state
+ * within 6.6e-6 where summing in float64 and rounding once gives 1.0e-5 and rounding every product too
+ * 2.3e-5 (one step from the same state). float64 inputs sum in float64: the reference of the GPU tests.
+ */
+const conv: Kernel = (n, x) => {
+  const g = convGeometry(n, x);
+  const { N, C, H, W: Wd, M, kH, kW, oH, oW, sH, sW, dH, dW, pH, pW, Cg, Mg } = g;
+  const X = x[0]!;
+  const B = x[2];
+  const out = makeValue(X.type, g.outShape);
+  const xd = X.data;
+  const wd = x[1]!.data;
+  const round = X.type === 'float32' ? Math.fround : (v: number) => v;
+  for (let b = 0; b < N; b++) {
+    for (let m = 0; m < M; m++) {
+      const grp = Math.floor(m / Mg);
+      for (let oy = 0; oy < oH; oy++) {
+        for (let ox = 0; ox < oW; ox++) {
+          let s = B ? B.data[m] : 0;
+          for (let c = 0; c < Cg; c++) {
+            const xc = ((b * C + grp * Cg + c) * H) * Wd;
+            const wc = ((m * Cg + c) * kH) * kW;
+            for (let ky = 0; ky < kH; ky++) {
+              const iy = oy * sH - pH + ky * dH;
+              if (iy < 0 || iy >= H) continue;
+              for (let kx = 0; kx < kW; kx++) {
+                const ix = ox * sW - pW + kx * dW;
+                if (ix < 0 || ix >= Wd) continue;
+                s = round(s + xd[xc + iy * Wd + ix] * wd[wc + ky * kW + kx]); // float32 × float32 is exact in float64
+              }
+            }
+          }
+          out.data[((b * M + m) * oH + oy) * oW + ox] = s;
+        }
+      }
+    }
+  }
+  return [out];
+};
+
 // ---------------------------------------------------------------- reductions and normalisations
 
 function softmaxLike(log: boolean): Kernel {
@@ -649,4 +833,6 @@ export const CPU_OPS: Readonly<Record<string, Kernel>> = {
   ReduceMin: reduce('min', 18),
   ReduceProd: reduce('prod', 18),
   ArgMax: argmax,
+  Pad: pad,
+  Conv: conv,
 };

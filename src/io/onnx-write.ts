@@ -6,7 +6,7 @@
  */
 import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { WebRnnError } from '../errors.js';
-import { AttributeProto_AttributeType as A, ModelProtoSchema, type AttributeProtoSchema, type TensorProtoSchema, type ValueInfoProtoSchema } from './onnx-proto.gen.js';
+import { AttributeProto_AttributeType as A, ModelProtoSchema, type AttributeProtoSchema, type GraphProtoSchema, type TensorProtoSchema, type ValueInfoProtoSchema } from './onnx-proto.gen.js';
 import type { OnnxType, OnnxValue } from './onnx-value.js';
 
 const INT64_MIN = -(2n ** 63n);
@@ -17,7 +17,7 @@ const int64 = (x: number): bigint => (Number.isNaN(x) ? 0n : x <= -(2 ** 63) ? I
 const DTYPE_OF: Record<OnnxType, number> = { float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, bool: 9, float64: 11, uint32: 12, uint64: 13 };
 
 /** An attribute value: number (int when integral and `ints` not forced — use {@link floatAttr}), string, lists, tensor. */
-export type AttrInput = number | string | number[] | string[] | OnnxValue | { float: number } | { floats: number[] };
+export type AttrInput = number | string | number[] | string[] | OnnxValue | { float: number } | { floats: number[] } | { graph: GraphInput };
 
 export interface NodeInput {
   op: string;
@@ -34,13 +34,18 @@ export interface IoInput {
   shape?: (number | string)[];
 }
 
-export interface ModelInput {
-  opset?: number;
-  producer?: string;
-  inputs: IoInput[];
+/** A graph: the main one, or a subgraph attribute (`{ graph: … }`, e.g. If's branches, which have no inputs). */
+export interface GraphInput {
+  inputs?: IoInput[];
   outputs: IoInput[];
   initializers?: Record<string, OnnxValue>;
   nodes: NodeInput[];
+}
+
+export interface ModelInput extends GraphInput {
+  opset?: number;
+  producer?: string;
+  inputs: IoInput[];
 }
 
 /** Forces a float attribute (a plain integral number would be written as an int). */
@@ -83,6 +88,7 @@ function attrProto(name: string, v: AttrInput): MessageInitShape<typeof Attribut
   }
   if ('float' in v) return { name, type: A.FLOAT, f: v.float };
   if ('floats' in v) return { name, type: A.FLOATS, floats: v.floats };
+  if ('graph' in v) return { name, type: A.GRAPH, g: graphProto(name, v.graph) };
   return { name, type: A.TENSOR, t: tensorProto(name, v) };
 }
 
@@ -104,24 +110,28 @@ function ioProto(io: IoInput): MessageInitShape<typeof ValueInfoProtoSchema> {
  * });
  */
 export function encodeOnnx(m: ModelInput): Uint8Array {
-  const used = new Set<string>();
-  const nodes = m.nodes.map((n, i) => {
-    const name = n.name ?? `${n.op}_${i}`;
-    if (used.has(name)) throw new WebRnnError('BAD_VALUE', `duplicate node name ${name}`);
-    used.add(name);
-    return { name, opType: n.op, input: n.inputs, output: n.outputs, attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attrProto(k, v)) };
-  });
   const model = create(ModelProtoSchema, {
     irVersion: 8n,
     producerName: m.producer ?? 'webrnn',
     opsetImport: [{ domain: '', version: int64(m.opset ?? 17) }],
-    graph: {
-      name: 'webrnn',
-      node: nodes,
-      input: m.inputs.map(ioProto),
-      output: m.outputs.map(ioProto),
-      initializer: Object.entries(m.initializers ?? {}).map(([k, v]) => tensorProto(k, v)),
-    },
+    graph: graphProto('webrnn', m),
   });
   return toBinary(ModelProtoSchema, model);
+}
+
+function graphProto(name: string, g: GraphInput): MessageInitShape<typeof GraphProtoSchema> {
+  const used = new Set<string>();
+  const nodes = g.nodes.map((n, i) => {
+    const nodeName = n.name ?? `${n.op}_${i}`;
+    if (used.has(nodeName)) throw new WebRnnError('BAD_VALUE', `duplicate node name ${nodeName}`);
+    used.add(nodeName);
+    return { name: nodeName, opType: n.op, input: n.inputs, output: n.outputs, attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attrProto(k, v)) };
+  });
+  return {
+    name,
+    node: nodes,
+    input: (g.inputs ?? []).map(ioProto),
+    output: g.outputs.map(ioProto),
+    initializer: Object.entries(g.initializers ?? {}).map(([k, v]) => tensorProto(k, v)),
+  };
 }

@@ -14,8 +14,10 @@
 //   optim-cases.ts      optim: SGD/Adam/AdamW with clipping and the NaN/Inf skip
 //   dropout-cases.ts    dropout: between stacked layers, masks from dropout-mask.ts
 //   train-cases.ts      train: Embedding → LSTM → Dense → cross-entropy → Adam, end to end
+//   conv-cases.ts       conv: the ONNX Conv kernel (conv2d_fwd) against the float64 CPU Conv
 import type { Engine } from '../../src/gpu/engine.js';
 import { type CaseResult } from './check.js';
+import { convCases, runConvCase, type ConvCase } from './conv-cases.js';
 import { dropoutCases, runDropoutCase, type DropoutCase } from './dropout-cases.js';
 import { layerCases, runLayerCase, type LayerCase } from './layer-cases.js';
 import { lossCases, runLossCase, type LossCase } from './loss-cases.js';
@@ -24,14 +26,14 @@ import { recurrentCases, runRecurrentCase, type RecurrentCase } from './recurren
 import { runTrainCase, trainCases, type TrainCase } from './train-cases.js';
 
 export { TOL_FORWARD, TOL_GRAD, TOL_NORM, TOL_WEIGHTS, type CaseResult } from './check.js';
-export type { DropoutCase, LayerCase, LossCase, OptimCase, RecurrentCase, TrainCase };
+export type { ConvCase, DropoutCase, LayerCase, LossCase, OptimCase, RecurrentCase, TrainCase };
 
 /** One GPU case; `kind` says which runner takes it. */
-export type GpuCase = RecurrentCase | LayerCase | LossCase | OptimCase | DropoutCase | TrainCase;
+export type GpuCase = RecurrentCase | LayerCase | LossCase | OptimCase | DropoutCase | TrainCase | ConvCase;
 
 /** Every case, in a fixed order. */
 export function gpuCases(): GpuCase[] {
-  return [...recurrentCases(), ...layerCases(), ...lossCases(), ...optimCases(), ...dropoutCases(), ...trainCases()];
+  return [...recurrentCases(), ...layerCases(), ...lossCases(), ...optimCases(), ...dropoutCases(), ...trainCases(), ...convCases()];
 }
 
 /** Runs one case on the engine; never throws (failures are reported in the result). */
@@ -54,6 +56,8 @@ export async function runGpuCase(engine: Engine, c: GpuCase): Promise<CaseResult
         return await runDropoutCase(engine, c);
       case 'train':
         return await runTrainCase(engine, c);
+      case 'conv':
+        return await runConvCase(engine, c);
     }
   } catch (e) {
     // runCase never throws; this catches a runner failing before it gets there

@@ -1,6 +1,8 @@
-// Bundles test/hosts/entry.ts (engine + GPU cases) into one ES module per host with esbuild:
+// Bundles test/hosts/entry.ts (engine + GPU cases) — or another entry, e.g. silero-entry.ts — into one
+// ES module per host with esbuild:
 //   browser -> test/hosts/out/browser/entry.js (+ index.html), served to headless Chromium
 //   deno    -> test/hosts/out/deno/entry.js, run with `deno run`
+// (another entry goes to out/<host>-<entry name>/entry.js)
 // `webgpu` (Node's Dawn binding) stays external: the engine imports it dynamically only when
 // navigator.gpu is absent, which never happens in these hosts. `node:*` stays external for the same
 // reason (Node-only code paths behind dynamic imports); a static import of either fails at load time.
@@ -39,14 +41,15 @@ export function buildOptions(host) {
 /**
  * Builds the bundle for one host and returns its directory and entry file.
  * @param {BundleHost} host
+ * @param {string} [entry] a file of test/hosts/ (default entry.ts)
  * @returns {Promise<{ dir: string, file: string, ms: number }>}
  */
-export async function bundleFor(host) {
+export async function bundleFor(host, entry = 'entry.ts') {
   const t0 = performance.now();
-  const dir = join(outRoot, host);
+  const dir = join(outRoot, entry === 'entry.ts' ? host : `${host}-${entry.replace(/\.ts$/, '')}`);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'entry.js');
-  await build({ ...buildOptions(host), entryPoints: [join(here, 'entry.ts')], outfile: file, sourcemap: 'inline' });
+  await build({ ...buildOptions(host), entryPoints: [join(here, entry)], outfile: file, sourcemap: 'inline' });
   if (host === 'browser') copyFileSync(join(here, 'index.html'), join(dir, 'index.html'));
   return { dir, file, ms: performance.now() - t0 };
 }

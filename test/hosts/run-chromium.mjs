@@ -26,14 +26,17 @@ export const chromiumArgs = [
 ];
 
 /**
- * @param {{ filter?: string, timeoutMs?: number, onLog?: (line: string) => void }} [opts]
+ * @param {{ filter?: string, timeoutMs?: number, onLog?: (line: string) => void, entry?: string, prepare?: (dir: string) => void, query?: Record<string, string> }} [opts]
+ *   entry: the file of test/hosts/ to bundle and run (default entry.ts); prepare: puts files the page
+ *   fetches into the served directory; query: more parameters of the page's URL
  * @returns {Promise<import('./host-report.mjs').HostRun>}
  */
 export async function runInChromium(opts = {}) {
   const t0 = performance.now();
   if (!existsSync(chromiumPath)) throw new Error(`chromium missing at ${chromiumPath} (run npm run setup)`);
   const timeoutMs = opts.timeoutMs ?? 40 * 60_000;
-  const { dir, ms: bundleMs } = await bundleFor('browser');
+  const { dir, ms: bundleMs } = await bundleFor('browser', opts.entry);
+  opts.prepare?.(dir);
   /** @type {string[]} */
   const logs = [];
   const log = (/** @type {string} */ l) => { logs.push(l); opts.onLog?.(l); };
@@ -56,7 +59,8 @@ export async function runInChromium(opts = {}) {
     page.on('console', (m) => log(`${m.type() === 'log' ? '' : `[${m.type()}] `}${m.text()}`));
     page.on('pageerror', (e) => log(`[pageerror] ${e instanceof Error ? e.stack ?? e.message : String(e)}`));
     page.on('requestfailed', (r) => log(`[requestfailed] ${r.url()} ${r.failure()?.errorText ?? ''}`));
-    const url = server.url + (opts.filter ? `?filter=${encodeURIComponent(opts.filter)}` : '');
+    const search = new URLSearchParams({ ...(opts.filter ? { filter: opts.filter } : {}), ...opts.query }).toString();
+    const url = server.url + (search ? `?${search}` : '');
     await page.goto(url, { waitUntil: 'load', timeout: 60_000 });
     // A crashed page or browser never reports: fail at once instead of at the timeout.
     const crashed = new Promise((_, fail) => {

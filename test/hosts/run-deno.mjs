@@ -15,14 +15,15 @@ const denoTarget = `${process.platform}-${process.arch}${process.platform === 'l
 export const denoBinary = join(root, 'node_modules', '@deno', denoTarget, process.platform === 'win32' ? 'deno.exe' : 'deno');
 
 /**
- * @param {{ filter?: string, timeoutMs?: number, onLog?: (line: string) => void }} [opts]
+ * @param {{ filter?: string, timeoutMs?: number, onLog?: (line: string) => void, entry?: string, env?: Record<string, string> }} [opts]
+ *   entry: the file of test/hosts/ to bundle and run (default entry.ts); env: more environment for it
  * @returns {Promise<import('./host-report.mjs').HostRun>}
  */
 export async function runInDeno(opts = {}) {
   const t0 = performance.now();
   if (!existsSync(denoBinary)) throw new Error(`deno binary missing at ${denoBinary} (run npm run setup)`);
-  const { file, ms: bundleMs } = await bundleFor('deno');
-  const env = { ...hostEnv(), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1', WEBRNN_CASES: opts.filter ?? '' };
+  const { file, ms: bundleMs } = await bundleFor('deno', opts.entry);
+  const env = { ...hostEnv(), DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1', WEBRNN_CASES: opts.filter ?? '', ...opts.env };
   // --no-config: the bundle is self-contained; keep Deno from reading the repo's package.json.
   const args = ['run', '--no-config', '--allow-read', '--allow-env', file];
   /** @type {string[]} */
