@@ -8,6 +8,7 @@ import type { CharLmJobInfo, CharLmJobSettings, TrainingProgress, TrainingWorker
 import { BUILT_IN_TEXT, BUILT_IN_TITLE } from './corpus.ts';
 import type { DemoState } from './demo-state.ts';
 import { LossChart } from './loss-chart.ts';
+import { byId } from './dom.ts';
 
 /**
  * Small by default so a step is quick even on a software adapter (SwiftShader): B streams of T
@@ -258,11 +259,7 @@ export class LmPanel {
 }
 
 function elements() {
-  const q = <T extends HTMLElement>(id: string): T => {
-    const e = document.getElementById(id);
-    if (!e) throw new Error(`demo page is missing #${id}`);
-    return e as T;
-  };
+  const q = byId;
   return {
     text: q<HTMLTextAreaElement>('lm-text'),
     textInfo: q('lm-text-info'),

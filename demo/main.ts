@@ -8,15 +8,10 @@ import { initialState } from './demo-state.ts';
 import { LmPanel } from './lm-panel.ts';
 import { createLmTrainer, trainerPlace } from './lm-trainer.ts';
 import { TaggerPanel } from './tagger-panel.ts';
+import { byId } from './dom.ts';
 import './style.css';
 
 const state = (window.__demo = initialState());
-
-function byId(id: string): HTMLElement {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`demo page is missing #${id}`);
-  return e;
-}
 
 /** Replaces the app with an explanation of what is needed (no WebGPU, no adapter, lost device). */
 function showBlocked(title: string, detail: string): void {

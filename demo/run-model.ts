@@ -6,6 +6,7 @@
  */
 import { createEngine, Generator, parseSafetensors, Vocab, WebRnnError, type Engine, type SafeTensor, type SequenceModel } from 'webrnn';
 import { loadTorchModel } from 'webrnn/interop';
+import { byId } from './dom.ts';
 import './style.css';
 
 /** What the page publishes on window.__runModel. */
@@ -26,12 +27,6 @@ declare global {
 
 const SAMPLE_LENGTH = 300;
 const state: RunModelState = (window.__runModel = { ready: false, model: undefined, samples: [], errors: [] });
-
-function byId<T extends HTMLElement>(id: string): T {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`run-model page is missing #${id}`);
-  return e as T;
-}
 
 const el = {
   file: byId<HTMLInputElement>('model-file'),

@@ -6,6 +6,7 @@ import type { Engine } from 'webrnn';
 import type { DemoState } from './demo-state.ts';
 import { HELD_OUT_ROWS, MAX_TYPED, NameTagger, TRAIN_SENTENCES, type Span } from './name-tagger.ts';
 import { CLAUSES, FIRST_NAMES, LAST_NAMES } from './tagger-data.ts';
+import { byId } from './dom.ts';
 
 /** Training ends after this many steps, or earlier once held-out F1 reaches TARGET_F1. */
 const MAX_STEPS = 300;
@@ -125,8 +126,3 @@ export class TaggerPanel {
   }
 }
 
-function byId<T extends HTMLElement = HTMLElement>(id: string): T {
-  const e = document.getElementById(id);
-  if (!e) throw new Error(`demo page is missing #${id}`);
-  return e as T;
-}
