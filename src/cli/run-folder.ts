@@ -4,7 +4,7 @@
  * for the run, so that two trainings never write one folder (the second fails at once, naming the
  * first one's pid). A run that fails before writing anything leaves no folder it created behind.
  */
-import { readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -14,6 +14,8 @@ import { fsError } from '../io/fs-error.js';
 
 /** The lock file in a run folder while a training runs in it; it holds the trainer's pid. */
 export const LOCK_FILE = '.webrnn.lock';
+/** How long a lock file without a pid counts as being written by a starting trainer. */
+const YOUNG_MS = 10_000;
 
 /** Temporary files of writeFileAtomic (".name.<pid>.<hex>.tmp") and the lock (and a stale one set aside) are not a folder's contents. */
 function contents(names: string[]): string[] {
@@ -66,8 +68,18 @@ async function removeStaleLock(lock: string, stale: number | undefined): Promise
   } catch {
     return; // gone: another trainer removed it, and the next attempt sees who holds the folder
   }
-  if ((await lockOwner(aside)) !== stale) await link(aside, lock).catch(() => undefined);
+  // What was moved must still be the stale lock: the same dead pid, or (without one) an old empty file.
+  // A starting trainer's lock is empty for a moment, between its O_EXCL create and its pid.
+  const owner = await lockOwner(aside);
+  const moved = owner === stale && (stale !== undefined || !(await isYoung(aside)));
+  if (!moved) await link(aside, lock).catch(() => undefined);
   await unlink(aside).catch(() => undefined);
+}
+
+/** A lock file written in the last few seconds (a trainer that has not written its pid yet). */
+async function isYoung(path: string): Promise<boolean> {
+  const info = await stat(path).catch(() => undefined);
+  return info !== undefined && Date.now() - info.mtimeMs < YOUNG_MS;
 }
 
 async function lockOwner(lock: string): Promise<number | undefined> {
@@ -115,9 +127,11 @@ export async function claimRunFolder(dir: string, command: string): Promise<RunF
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(e, 'lock the run folder', dir);
       }
       const pid = await lockOwner(lock);
+      // Gone meanwhile (another trainer set a stale lock aside): try to create it again.
+      if (pid === undefined && !existsSync(lock) && attempt < 2) continue;
       // A lock without a pid was just created by a starting trainer (it writes its pid at once),
       // unless it is old: then its writer died in between.
-      const young = pid === undefined && Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? 0) < 10_000;
+      const young = pid === undefined && (await isYoung(lock));
       if (attempt >= 2 || young || (pid !== undefined && pid !== process.pid && processExists(pid))) {
         throw new WebRnnError(
           'BAD_STATE',
