@@ -25,24 +25,18 @@ function fail(n: OnnxNode, msg: string): never {
 function attr(n: OnnxNode, name: string): OnnxAttr | undefined {
   return n.attrs.get(name);
 }
-function attrInt(n: OnnxNode, name: string, dflt: number): number {
-  const a = attr(n, name);
-  if (!a) return dflt;
-  if (a.kind !== 'int') fail(n, `attribute ${name} must be an int`);
-  return a.value;
-}
-function attrFloat(n: OnnxNode, name: string, dflt: number): number {
-  const a = attr(n, name);
-  if (!a) return dflt;
-  if (a.kind !== 'float') fail(n, `attribute ${name} must be a float`);
-  return a.value;
-}
-function attrInts(n: OnnxNode, name: string): number[] | undefined {
+type AttrValues = { [A in OnnxAttr as A['kind']]: A['value'] };
+/** The value of attribute `name` when it has the given kind (absent: undefined; another kind: BAD_VALUE). */
+function attrOf<K extends OnnxAttr['kind']>(n: OnnxNode, name: string, kind: K, what: string): AttrValues[K] | undefined {
   const a = attr(n, name);
   if (!a) return undefined;
-  if (a.kind !== 'ints') fail(n, `attribute ${name} must be a list of ints`);
-  return a.value;
+  if (a.kind !== kind) fail(n, `attribute ${name} must be ${what}`);
+  return a.value as AttrValues[K];
 }
+const attrInt = (n: OnnxNode, name: string, dflt: number): number => attrOf(n, name, 'int', 'an int') ?? dflt;
+const attrFloat = (n: OnnxNode, name: string, dflt: number): number => attrOf(n, name, 'float', 'a float') ?? dflt;
+const attrString = (n: OnnxNode, name: string, dflt: string): string => attrOf(n, name, 'string', 'a string') ?? dflt;
+const attrInts = (n: OnnxNode, name: string): number[] | undefined => attrOf(n, name, 'ints', 'a list of ints');
 
 function need(n: OnnxNode, x: Inputs, i: number, what: string): OnnxValue {
   const v = x[i];
@@ -478,13 +472,6 @@ const gemm: Kernel = (n, x) => {
 };
 
 // ---------------------------------------------------------------- padding and convolution
-
-function attrString(n: OnnxNode, name: string, dflt: string): string {
-  const a = attr(n, name);
-  if (!a) return dflt;
-  if (a.kind !== 'string') fail(n, `attribute ${name} must be a string`);
-  return a.value;
-}
 
 /** Where output coordinate `c - begin` reads along an axis of length `dim` outside it, per Pad mode; -1 = the constant. */
 function padSource(c: number, dim: number, mode: string): number {
