@@ -28,6 +28,7 @@ export { Tensor } from './gpu/tensor.js';
 // Recurrent layers (PyTorch's nn.RNN / nn.GRU / nn.LSTM)
 export { ACTIVATION_NAMES, parameterSpecs, type Activation, type ActivationName, type ParamSpec, type RecurrentConfig, type RecurrentMode, type ResolvedConfig } from './config.js';
 export type { NamedShape, ParameterBlock } from './layers/parameter-store.js';
+export { ParameterLayer, type StateDictValues } from './layers/layer.js';
 export {
   Recurrent,
   type BackwardOptions,

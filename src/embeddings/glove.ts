@@ -5,7 +5,8 @@ import { Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
 import { knownKeys, positiveInt } from '../layers/checks.js';
 import { foldedGrid } from '../layers/grid.js';
-import { ParameterStore, type ParameterBlock } from '../layers/parameter-store.js';
+import { ParameterLayer } from '../layers/layer.js';
+import type { ParameterStore } from '../layers/parameter-store.js';
 import { recordSum } from '../losses/reduction.js';
 import { SegmentLayout, SegmentScratch } from './segments.js';
 import { checkIds } from './skip-gram.js';
@@ -50,12 +51,9 @@ const F32 = 4;
  * const opt = new Adam(engine, glove.blocks(), { lr: 0.02 });
  * for (const batch of X.batches(4096, rng)) { glove.lossAndGrad(batch); opt.step(); }
  */
-export class GloVe {
+export class GloVe extends ParameterLayer {
   readonly config: Readonly<Required<GloVeConfig>>;
-  readonly store: ParameterStore;
-  private readonly engine: Engine;
   private plan: GlovePlan | undefined;
-  private disposed = false;
 
   constructor(engine: Engine, config: GloVeConfig, opts: { seed?: number } = {}) {
     knownKeys('GloVe', config, ['vocab_size', 'embedding_dim', 'x_max', 'alpha']);
@@ -66,29 +64,14 @@ export class GloVe {
     const alpha = config.alpha ?? 0.75;
     if (!(typeof x_max === 'number' && x_max > 0 && Number.isFinite(x_max))) throw new WebRnnError('BAD_CONFIG', `GloVe: x_max must be a positive number, got ${JSON.stringify(config.x_max)}`);
     if (!(typeof alpha === 'number' && alpha >= 0 && Number.isFinite(alpha))) throw new WebRnnError('BAD_CONFIG', `GloVe: alpha must be a non-negative number, got ${JSON.stringify(config.alpha)}`);
-    this.config = Object.freeze({ vocab_size: V, embedding_dim: E, x_max, alpha });
-    this.engine = engine;
-    this.store = new ParameterStore(engine, [
+    super(engine, [
       { name: 'theta', shape: [V, E] },
       { name: 'embedding', shape: [V, E] },
       { name: 'b', shape: [V] },
       { name: 'b_prime', shape: [V] },
     ], 'GloVe');
+    this.config = Object.freeze({ vocab_size: V, embedding_dim: E, x_max, alpha });
     this.store.initUniform(opts.seed ?? 0, 0.5 / E);
-  }
-
-  blocks(): ParameterBlock[] {
-    return [this.store];
-  }
-
-  loadStateDict(sd: Record<string, Float32Array | Float64Array | readonly number[]>): void {
-    this.check();
-    this.store.load(sd, 'GloVe');
-  }
-
-  async stateDict(): Promise<Record<string, Float32Array>> {
-    this.check();
-    return this.store.read('params');
   }
 
   /** The word vectors (V, E) read back: (e + θ) / 2 (default), e or θ. */
@@ -118,11 +101,8 @@ export class GloVe {
     return new Tensor(this.engine, plan.loss, [], 0, false);
   }
 
-  dispose(): void {
-    if (this.disposed) return;
+  protected override releaseWorkspace(): void {
     this.plan?.rec.dispose();
-    this.store.dispose();
-    this.disposed = true;
   }
 
   private planFor(N: number): GlovePlan {
@@ -133,9 +113,6 @@ export class GloVe {
     return this.plan;
   }
 
-  private check(): void {
-    if (this.disposed) throw new WebRnnError('DISPOSED', 'this GloVe model was disposed');
-  }
 }
 
 /** index (u32): rows (N) | cols (N) | grouping by row (source rows: cols) | grouping by col (source rows: rows). */

@@ -5,7 +5,8 @@ import { Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
 import { knownKeys, positiveInt } from '../layers/checks.js';
 import { foldedGrid } from '../layers/grid.js';
-import { ParameterStore, type ParameterBlock } from '../layers/parameter-store.js';
+import { ParameterLayer } from '../layers/layer.js';
+import type { ParameterStore } from '../layers/parameter-store.js';
 import { recordSum } from '../losses/reduction.js';
 import { Rng } from '../random.js';
 import { SegmentLayout, SegmentScratch } from './segments.js';
@@ -57,12 +58,9 @@ const F32 = 4;
  * }
  * const vectors = await sg.vectors(); // (V, E) e
  */
-export class SkipGram {
+export class SkipGram extends ParameterLayer {
   readonly config: Readonly<SkipGramConfig>;
-  readonly store: ParameterStore;
-  private readonly engine: Engine;
   private plan: SkipGramPlan | undefined;
-  private disposed = false;
 
   constructor(engine: Engine, config: SkipGramConfig, opts: { seed?: number } = {}) {
     knownKeys('SkipGram', config, ['vocab_size', 'embedding_dim', 'negatives']);
@@ -71,29 +69,12 @@ export class SkipGram {
     const E = positiveInt('SkipGram', 'embedding_dim', config.embedding_dim);
     const K = config.negatives;
     if (!Number.isInteger(K) || K < 0) throw new WebRnnError('BAD_CONFIG', `SkipGram: negatives must be a non-negative integer, got ${JSON.stringify(K)}`);
+    super(engine, [{ name: 'embedding', shape: [V, E] }, { name: 'theta', shape: [V, E] }], 'SkipGram');
     this.config = Object.freeze({ vocab_size: V, embedding_dim: E, negatives: K });
-    this.engine = engine;
-    this.store = new ParameterStore(engine, [{ name: 'embedding', shape: [V, E] }, { name: 'theta', shape: [V, E] }], 'SkipGram');
     const rng = new Rng(opts.seed ?? 0);
     const e = new Float32Array(V * E);
     for (let i = 0; i < e.length; i++) e[i] = rng.uniform(-0.5 / E, 0.5 / E);
     this.store.load({ embedding: e, theta: new Float32Array(V * E) }, 'SkipGram');
-  }
-
-  /** The parameter blocks an optimizer updates. */
-  blocks(): ParameterBlock[] {
-    return [this.store];
-  }
-
-  /** Loads `embedding` and `theta` (V·E each). */
-  loadStateDict(sd: Record<string, Float32Array | Float64Array | readonly number[]>): void {
-    this.check();
-    this.store.load(sd, 'SkipGram');
-  }
-
-  async stateDict(): Promise<Record<string, Float32Array>> {
-    this.check();
-    return this.store.read('params');
   }
 
   /**
@@ -126,11 +107,8 @@ export class SkipGram {
     return new Tensor(this.engine, plan.loss, [], 0, false);
   }
 
-  dispose(): void {
-    if (this.disposed) return;
+  protected override releaseWorkspace(): void {
     this.plan?.rec.dispose();
-    this.store.dispose();
-    this.disposed = true;
   }
 
   private planFor(N: number): SkipGramPlan {
@@ -141,9 +119,6 @@ export class SkipGram {
     return this.plan;
   }
 
-  private check(): void {
-    if (this.disposed) throw new WebRnnError('DISPOSED', 'this SkipGram model was disposed');
-  }
 }
 
 /** Checks that every id is an integer in [0, V). */

@@ -5,7 +5,7 @@ import { Tensor } from '../gpu/tensor.js';
 import { attentionDecoderSpecs, attentionInitBound, checkRowLengths, resolveAttentionConfig, type AttentionDecoderConfig } from './attention-config.js';
 import { AttentionPlan, attentionOffsets, type AttentionOffsets } from './attention-plan.js';
 import { expectShape, knownKeys, liveTensor } from './checks.js';
-import { ParameterStore } from './parameter-store.js';
+import { ParameterLayer } from './layer.js';
 
 export type { AttentionDecoderConfig } from './attention-config.js';
 
@@ -76,57 +76,29 @@ const MAX_PLANS = 4;
  * Results are views of the layer's workspace, valid until its next call.
  *
  * @example
+ * const encoder = engine.recurrent({ mode: 'GRU', input_size: 8, hidden_size: 16, bidirectional: true });
+ * const source = engine.tensor(new Float32Array(7 * 2 * 8), [7, 2, 8]);             // (Tx=7, B=2, 8)
+ * const annotations = encoder.forward(source, { lengths: [7, 4] }).output;           // (7, 2, 32)
  * const dec = new AttentionDecoder(engine, { input_size: 8, annotation_size: 32, hidden_size: 24, attention_size: 16 }, { seed: 1 });
+ * const x = engine.tensor(new Float32Array(5 * 2 * 8), [5, 2, 8]);                  // (Ty=5, B=2, 8)
  * const { output, attention } = dec.forward(x, annotations, { source_lengths: [7, 4], lengths: [5, 3] });
- * // x (Ty=5, B=2, 8), annotations (Tx=7, 2, 32) -> output (5, 2, 24), attention (5, 2, 7)
- * const { grad_annotations, grad_input } = dec.backward(dOutput); // dOutput (5, 2, 24)
+ * // output (5, 2, 24), attention (5, 2, 7)
+ * const { grad_annotations, grad_input } = dec.backward(engine.tensor(new Float32Array(5 * 2 * 24).fill(1), [5, 2, 24]));
  * encoder.backward({ grad_output: grad_annotations });
  */
-export class AttentionDecoder {
+export class AttentionDecoder extends ParameterLayer {
   readonly config: Readonly<AttentionDecoderConfig>;
-  /** The flat parameter and gradient buffers (what optimizers update). */
-  readonly store: ParameterStore;
-  private readonly engine: Engine;
   private readonly offsets: AttentionOffsets;
   private readonly plans = new Map<string, AttentionPlan>();
   private last: { plan: AttentionPlan } | undefined;
-  private disposed = false;
 
   constructor(engine: Engine, config: AttentionDecoderConfig, opts: AttentionDecoderOptions = {}) {
     knownKeys('AttentionDecoder options', opts, ['seed']);
-    this.engine = engine;
-    this.config = resolveAttentionConfig(config);
-    this.store = new ParameterStore(engine, attentionDecoderSpecs(this.config), 'AttentionDecoder');
+    const resolved = resolveAttentionConfig(config);
+    super(engine, attentionDecoderSpecs(resolved), 'AttentionDecoder');
+    this.config = resolved;
     this.offsets = attentionOffsets(this.store);
-    this.store.initUniform(opts.seed ?? 0, (s) => attentionInitBound(this.config, s.name));
-  }
-
-  /** Names and shapes of the parameters, in state_dict order. */
-  get specs() {
-    return this.store.specs;
-  }
-
-  /** Total number of parameters. */
-  get parameterCount(): number {
-    return this.store.parameterCount;
-  }
-
-  /** Loads every parameter by name (exact sizes, no unknown names). */
-  loadStateDict(sd: Record<string, Float32Array | Float64Array | readonly number[]>): void {
-    this.check();
-    this.store.load(sd, 'AttentionDecoder');
-  }
-
-  /** The parameters, by state_dict name, read back to the CPU. */
-  async stateDict(): Promise<Record<string, Float32Array>> {
-    this.check();
-    return this.store.read('params');
-  }
-
-  /** The parameters as tensors (views of the flat parameter buffer), by state_dict name. */
-  parameters(): Record<string, Tensor> {
-    this.check();
-    return this.store.views('params');
+    this.store.initUniform(opts.seed ?? 0, (s) => attentionInitBound(resolved, s.name));
   }
 
   /**
@@ -192,9 +164,16 @@ export class AttentionDecoder {
    * runs one decoder step on the GPU. Invalidates a pending backward.
    *
    * @example
-   * const run = dec.startDecoding(annotations, { source_lengths, max_steps: 20 });
-   * let x = embed(bos);                                      // (B, E)
-   * for (let t = 0; t < 20; t++) x = embed(pick(head.forward(run.step(x).output)));
+   * // dec and annotations (Tx = 7, B = 2, 32) as in the class example; a vocabulary of 100 tokens, <BOS> = 1
+   * const emb = new Embedding(engine, { num_embeddings: 100, embedding_dim: 8 });
+   * const out = new Dense(engine, { in_features: 24, out_features: 100 });
+   * const sampler = new Sampler(engine);
+   * const run = dec.startDecoding(annotations, { source_lengths: [7, 4], max_steps: 20 });
+   * let x = emb.forward(Int32Array.of(1, 1), [2]);                      // <BOS> for both rows: (B, E)
+   * for (let t = 0; t < 20; t++) {
+   *   const logits = out.forward(run.step(x).output);                  // (B, 100)
+   *   x = emb.forwardIds(sampler.sample(logits, { seed: 1, draw: t }), [2]);
+   * }
    */
   startDecoding(annotations: Tensor, opts: { source_lengths?: ArrayLike<number>; max_steps: number }): AttentionDecoding {
     this.check();
@@ -224,13 +203,9 @@ export class AttentionDecoder {
     return { forward: plan.forward.dispatchCount, backward: plan.backward?.dispatchCount };
   }
 
-  /** Frees the parameters, gradients and workspaces. */
-  dispose(): void {
-    if (this.disposed) return;
+  protected override releaseWorkspace(): void {
     for (const p of this.plans.values()) p.dispose();
     this.plans.clear();
-    this.store.dispose();
-    this.disposed = true;
   }
 
   private checkAnnotations(annotations: Tensor, B: number): number {
@@ -258,10 +233,6 @@ export class AttentionDecoder {
     }
     this.plans.set(key, plan); // most recently used last
     return plan;
-  }
-
-  private check(): void {
-    if (this.disposed) throw new WebRnnError('DISPOSED', 'this AttentionDecoder was disposed');
   }
 }
 

@@ -5,7 +5,8 @@ import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
 import { expectShape, flag, knownKeys, liveTensor, optionsOf, positiveInt, seedOf } from './checks.js';
-import { ParameterStore, type NamedShape } from './parameter-store.js';
+import { ParameterLayer } from './layer.js';
+import type { ParameterStore } from './parameter-store.js';
 
 /** Constructor arguments of a {@link Dense} layer: PyTorch nn.Linear's names and defaults. */
 export interface DenseConfig {
@@ -62,58 +63,27 @@ const KEYS = ['in_features', 'out_features', 'bias'];
  * console.log(await grads.weight.read());
  * dense.dispose();
  */
-export class Dense {
+export class Dense extends ParameterLayer {
   readonly in_features: number;
   readonly out_features: number;
   readonly bias: boolean;
-  /** The flat parameter and gradient buffers (what optimizers update). */
-  readonly store: ParameterStore;
-  private readonly engine: Engine;
   private plan: DensePlan | undefined;
   private last: { shape: readonly number[] } | undefined;
-  private disposed = false;
 
   constructor(engine: Engine, config: DenseConfig, opts: DenseOptions = {}) {
     knownKeys('Dense', config, KEYS);
     knownKeys('Dense options', opts, ['seed']);
     const seed = seedOf('Dense options', opts.seed);
-    this.engine = engine;
-    this.in_features = positiveInt('Dense', 'in_features', config.in_features);
-    this.out_features = positiveInt('Dense', 'out_features', config.out_features);
-    this.bias = flag('Dense', 'bias', config.bias, true);
-    const specs: NamedShape[] = [{ name: 'weight', shape: [this.out_features, this.in_features] }];
-    if (this.bias) specs.push({ name: 'bias', shape: [this.out_features] });
-    this.store = new ParameterStore(engine, specs, 'Dense');
+    const inF = positiveInt('Dense', 'in_features', config.in_features);
+    const outF = positiveInt('Dense', 'out_features', config.out_features);
+    const bias = flag('Dense', 'bias', config.bias, true);
+    // state_dict: weight (out, in), bias (out)
+    super(engine, [{ name: 'weight', shape: [outF, inF] }, ...(bias ? [{ name: 'bias', shape: [outF] }] : [])], 'Dense');
+    this.in_features = inF;
+    this.out_features = outF;
+    this.bias = bias;
     // nn.Linear: kaiming_uniform_(a=√5) on W is U(−1/√in, 1/√in); the bias uses the same bound.
-    this.store.initUniform(seed, 1 / Math.sqrt(this.in_features));
-  }
-
-  /** Names and shapes of the parameters, in state_dict order. */
-  get specs(): readonly NamedShape[] {
-    return this.store.specs;
-  }
-
-  /** Total number of parameters. */
-  get parameterCount(): number {
-    return this.store.parameterCount;
-  }
-
-  /** Loads `weight` (out, in) and `bias` (out) by PyTorch state_dict name; exact sizes, no unknown names. */
-  loadStateDict(sd: Record<string, Float32Array | Float64Array | readonly number[]>): void {
-    this.check();
-    this.store.load(sd, 'Dense');
-  }
-
-  /** The parameters, by state_dict name, read back to the CPU. */
-  async stateDict(): Promise<Record<string, Float32Array>> {
-    this.check();
-    return this.store.read('params');
-  }
-
-  /** The parameters as tensors (views of the flat parameter buffer), by state_dict name. */
-  parameters(): Record<string, Tensor> {
-    this.check();
-    return this.store.views('params');
+    this.store.initUniform(seed, 1 / Math.sqrt(inF));
   }
 
   /**
@@ -160,12 +130,8 @@ export class Dense {
     };
   }
 
-  /** Frees the parameters, gradients and workspaces. */
-  dispose(): void {
-    if (this.disposed) return;
+  protected override releaseWorkspace(): void {
     this.plan?.dispose();
-    this.store.dispose();
-    this.disposed = true;
   }
 
   private planFor(rows: number): DensePlan {
@@ -175,10 +141,6 @@ export class Dense {
     this.last = undefined;
     this.plan = new DensePlan(this.engine, this.store, this.in_features, this.out_features, this.bias, rows);
     return this.plan;
-  }
-
-  private check(): void {
-    if (this.disposed) throw new WebRnnError('DISPOSED', 'this Dense layer was disposed');
   }
 }
 

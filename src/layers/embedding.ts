@@ -6,7 +6,8 @@ import { Tensor } from '../gpu/tensor.js';
 import { Rng } from '../random.js';
 import { checkShape, expectShape, flag, knownKeys, optionsOf, positiveInt, seedOf, shapeSize } from './checks.js';
 import { foldedGrid } from './grid.js';
-import { ParameterStore } from './parameter-store.js';
+import { ParameterLayer } from './layer.js';
+import type { ParameterStore } from './parameter-store.js';
 import { checkTokens, groupByToken, type TokenIds } from './tokens.js';
 
 /** Constructor arguments of an {@link Embedding}: PyTorch nn.Embedding's names. */
@@ -60,63 +61,38 @@ export interface GpuTokenIds {
  * @example
  * const emb = new Embedding(engine, { num_embeddings: 100, embedding_dim: 16, padding_idx: 0 }, { seed: 1 });
  * const x = emb.forward(Int32Array.of(5, 7, 0, 5, 9, 0), [3, 2]); // (T=3, B=2) -> (3, 2, 16)
- * const { grads } = emb.backward(dx);                            // dx (3, 2, 16)
+ * const { grads } = emb.backward(engine.tensor(new Float32Array(3 * 2 * 16).fill(1), [3, 2, 16]));
  * console.log(await grads.weight.read());
  * emb.dispose();
  */
-export class Embedding {
+export class Embedding extends ParameterLayer {
   readonly num_embeddings: number;
   readonly embedding_dim: number;
   /** The padding id, normalised to [0, V), or undefined. */
   readonly padding_idx: number | undefined;
-  /** The flat parameter and gradient buffers (what optimizers update). */
-  readonly store: ParameterStore;
-  private readonly engine: Engine;
   private plan: EmbeddingPlan | undefined;
   private last: { shape: readonly number[]; tokens: Uint32Array; grouped: boolean } | undefined;
-  private disposed = false;
 
   constructor(engine: Engine, config: EmbeddingConfig, opts: EmbeddingOptions = {}) {
     knownKeys('Embedding', config, ['num_embeddings', 'embedding_dim', 'padding_idx']);
     knownKeys('Embedding options', opts, ['seed']);
     const seed = seedOf('Embedding options', opts.seed);
-    this.engine = engine;
-    const V = (this.num_embeddings = positiveInt('Embedding', 'num_embeddings', config.num_embeddings));
-    const E = (this.embedding_dim = positiveInt('Embedding', 'embedding_dim', config.embedding_dim));
+    const V = positiveInt('Embedding', 'num_embeddings', config.num_embeddings);
+    const E = positiveInt('Embedding', 'embedding_dim', config.embedding_dim);
     const p = config.padding_idx;
     if (p !== undefined && (typeof p !== 'number' || !Number.isInteger(p) || p < -V || p >= V)) {
       throw new WebRnnError('BAD_CONFIG', `Embedding: padding_idx must be an integer in [-${V}, ${V}), got ${JSON.stringify(p)}`);
     }
+    super(engine, [{ name: 'weight', shape: [V, E] }], 'Embedding');
+    this.num_embeddings = V;
+    this.embedding_dim = E;
     this.padding_idx = p === undefined ? undefined : p < 0 ? p + V : p;
-    this.store = new ParameterStore(engine, [{ name: 'weight', shape: [V, E] }], 'Embedding');
     const rng = new Rng(seed);
     const w = new Float32Array(V * E);
     for (let i = 0; i < w.length; i++) w[i] = rng.normal();
     if (this.padding_idx !== undefined) w.fill(0, this.padding_idx * E, (this.padding_idx + 1) * E);
+    // The padding row is loaded as given by loadStateDict (PyTorch does not re-zero it either).
     this.store.load({ weight: w }, 'Embedding');
-  }
-
-  /** Total number of parameters (V·E). */
-  get parameterCount(): number {
-    return this.store.parameterCount;
-  }
-
-  /** Loads `weight` (V, E). The padding row is loaded as given (PyTorch does not re-zero it either). */
-  loadStateDict(sd: Record<string, Float32Array | Float64Array | readonly number[]>): void {
-    this.check();
-    this.store.load(sd, 'Embedding');
-  }
-
-  /** The parameters, by state_dict name, read back to the CPU. */
-  async stateDict(): Promise<Record<string, Float32Array>> {
-    this.check();
-    return this.store.read('params');
-  }
-
-  /** The parameters as tensors (views of the flat parameter buffer), by state_dict name. */
-  parameters(): Record<string, Tensor> {
-    this.check();
-    return this.store.views('params');
   }
 
   /**
@@ -143,8 +119,10 @@ export class Embedding {
    * BAD_STATE (its deterministic gradient groups the ids on the CPU; use forward() for training).
    *
    * @example
-   * const ids = sampler.sample(logits, { seed: 1 });   // TokenTensor (B) on the GPU
-   * const x = emb.forwardIds(ids, [1, B]);             // (1, B, E)
+   * const sampler = new Sampler(engine);
+   * const logits = head.forward(h);                     // (B, V)
+   * const ids = sampler.sample(logits, { seed: 1 });     // TokenTensor (B) on the GPU
+   * const x = emb.forwardIds(ids, [1, logits.shape[0]]); // (1, B, E)
    * @param ids a GPUBuffer (ids from byte 0) or { buffer, byteOffset } (e.g. a TokenTensor); the buffer
    *   needs COPY_SRC usage, as every buffer webrnn makes has
    * @param shape e.g. (T, B)
@@ -197,12 +175,8 @@ export class Embedding {
     return { grads: { weight: this.store.views('grads').weight } };
   }
 
-  /** Frees the parameters, gradients and workspaces. */
-  dispose(): void {
-    if (this.disposed) return;
+  protected override releaseWorkspace(): void {
     this.plan?.dispose();
-    this.store.dispose();
-    this.disposed = true;
   }
 
   private planFor(N: number): EmbeddingPlan {
@@ -212,10 +186,6 @@ export class Embedding {
     this.last = undefined;
     this.plan = new EmbeddingPlan(this.engine, this.store, this.num_embeddings, this.embedding_dim, N);
     return this.plan;
-  }
-
-  private check(): void {
-    if (this.disposed) throw new WebRnnError('DISPOSED', 'this Embedding layer was disposed');
   }
 }
 

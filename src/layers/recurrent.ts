@@ -4,7 +4,7 @@ import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Tensor } from '../gpu/tensor.js';
 import { expectShape, knownKeys, liveTensor, optionsOf, seedOf } from './checks.js';
-import { ParameterStore } from './parameter-store.js';
+import { ParameterStore, type ParameterBlock } from './parameter-store.js';
 import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
 
 /** Optional inputs of {@link Recurrent.forward}, as PyTorch's `rnn(input, h0)` plus packed lengths. */
@@ -154,6 +154,12 @@ export class Recurrent {
   async stateDict(): Promise<Record<string, Float32Array>> {
     this.check();
     return this.store.read('params');
+  }
+
+  /** The parameter blocks an optimizer or gradient clipping updates: `new Adam(engine, lstm.blocks())`. */
+  blocks(): ParameterBlock[] {
+    this.check();
+    return [this.store];
   }
 
   /** The parameters as tensors (views of the flat parameter buffer), by state_dict name. */

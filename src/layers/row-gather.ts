@@ -17,9 +17,10 @@ const F32 = 4;
  * picked get 0.
  *
  * @example
+ * const { output } = lstm.forward(x, { lengths: [5, 3] });   // (T=5, B=2, H): T·B rows
  * const pick = new RowGather(engine);
- * const last = pick.forward(output, rowsOfLastSteps);  // output (T, B, F) = T·B rows -> (B, F)
- * const dOutput = pick.backward(dLast);                // (B, F) -> (T·B, F)
+ * const last = pick.forward(output, [4 * 2 + 0, 2 * 2 + 1]);  // row t·B + b of each row's last step -> (B, H)
+ * const dOutput = pick.backward(engine.tensor(new Float32Array(last.size).fill(1), last.shape)); // (T·B, H)
  */
 export class RowGather {
   private plan: RowGatherPlan | undefined;

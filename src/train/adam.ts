@@ -36,8 +36,11 @@ function adamKernel(o: ResolvedAdamOptions, decoupled: boolean): UpdateKernel {
  * float64 (adamScalars in bias-correction.ts). State: `exp_avg`, `exp_avg_sq` (and `max_exp_avg_sq`) per block.
  *
  * @example
- * const opt = new Adam(engine, [lstm.parameters, head.parameters], { lr: 2e-3, clip_norm: 5 });
- * lstm.backward(...); head.backward(...);
+ * const opt = new Adam(engine, [...lstm.blocks(), ...head.blocks()], { lr: 2e-3, clip_norm: 5 });
+ * const { output } = lstm.forward(x);                 // x (T, B, I) -> output (T, B, H)
+ * const y = head.forward(output);                     // (T, B, classes)
+ * const { grad_input } = head.backward(engine.tensor(new Float32Array(y.size).fill(1), y.shape));
+ * lstm.backward({ grad_output: grad_input });
  * await opt.stepChecked(1);
  */
 export class Adam extends Optimizer {
@@ -62,7 +65,7 @@ export class Adam extends Optimizer {
  * p ← p·(1 − lr·weight_decay) before the moment update; weight_decay defaults to 1e-2.
  *
  * @example
- * const opt = new AdamW(engine, [lstm.parameters], { lr: 1e-3, weight_decay: 0.05, amsgrad: true });
+ * const opt = new AdamW(engine, lstm.blocks(), { lr: 1e-3, weight_decay: 0.05, amsgrad: true });
  * opt.step();
  */
 export class AdamW extends Optimizer {

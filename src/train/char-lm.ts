@@ -62,7 +62,7 @@ export interface CharLmPosition {
  * const vocab = Vocab.fromText(text, { level: 'char' });
  * const lm = new CharLm(engine, vocab, vocab.encode(text), { hidden: 128 });
  * for (let i = 0; i < 100; i++) await lm.trainStep();
- * console.log(await lm.evaluate(vocab.encode(heldOut)), await lm.sample({ length: 200 }));
+ * console.log(await lm.evaluate(vocab.encode('held-out text')), await lm.sample({ length: 200 }));
  */
 export class CharLm {
   readonly settings: CharLmSettings;

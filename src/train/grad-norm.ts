@@ -34,8 +34,9 @@ export interface NormHandle {
  * use this class directly to log gradient norms without stepping.
  *
  * @example
- * const gn = new GradNorm(engine, [lstm.parameters, head.parameters]);
- * lstm.backward(...); head.backward(...);
+ * const gn = new GradNorm(engine, [...lstm.blocks(), ...head.blocks()]);
+ * lstm.forward(x);
+ * lstm.backward({ grad_output: dy });
  * console.log(await gn.compute().readNorm());
  * gn.dispose();
  */

@@ -45,7 +45,7 @@ const UPDATE_GROUP = 256;
  * Use {@link SGD}, {@link Adam} or {@link AdamW}.
  *
  * @example
- * const opt: Optimizer = new AdamW(engine, [lstm.parameters], { lr: 1e-3, clip_norm: 1 });
+ * const opt: Optimizer = new AdamW(engine, lstm.blocks(), { lr: 1e-3, clip_norm: 1 });
  * const sched = new CosineAnnealingLR(1e-3, { T_max: 1000 });
  * for (let i = 1; i <= 1000; i++) {
  *   applySchedule(opt, sched);
@@ -132,7 +132,7 @@ export abstract class Optimizer {
    * readNorm() tells; stepCount still advances (use {@link stepChecked} to stop and roll it back).
    *
    * @example
-   * lstm.backward({ grad_output });
+   * lstm.backward({ grad_output: dy });                // dy: dLoss/doutput (T, B, H)
    * const s = opt.step();
    * if (s.step % 100 === 0) console.log('grad norm', await s.readNorm());
    */
@@ -154,7 +154,11 @@ export abstract class Optimizer {
    *
    * @param step the number to name in the error (default: this optimizer's step number)
    * @example
-   * for (let i = 1; i <= steps; i++) { forwardBackward(); await opt.stepChecked(i); }
+   * for (let i = 1; i <= 100; i++) {
+   *   lstm.forward(x);
+   *   lstm.backward({ grad_output: dy });
+   *   await opt.stepChecked(i);                        // throws BAD_VALUE on a NaN/Inf gradient
+   * }
    */
   async stepChecked(step?: number): Promise<number> {
     if (step !== undefined && (typeof step !== 'number' || !Number.isSafeInteger(step))) throw new WebRnnError('BAD_VALUE', `stepChecked: step must be an integer, got ${String(step)}`);
@@ -173,8 +177,9 @@ export abstract class Optimizer {
    * Reads back everything needed to resume: step count, lr, options and every state buffer.
    *
    * @example
+   * const opt = new Adam(engine, lstm.blocks(), { lr: 1e-3 });
    * const st = await opt.state();        // save with the weights
-   * const opt2 = new Adam(engine, blocks, sameOptions);
+   * const opt2 = new Adam(engine, lstm.blocks(), { lr: 1e-3 });
    * opt2.loadState(st);                  // continues bit-exactly
    */
   async state(): Promise<OptimizerState> {

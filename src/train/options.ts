@@ -11,7 +11,7 @@ import { WebRnnError } from '../errors.js';
  * themselves are not modified.
  *
  * @example
- * const opt = new Adam(engine, [lstm.parameters], { lr: 1e-3, clip_norm: 5 });
+ * const opt = new Adam(engine, lstm.blocks(), { lr: 1e-3, clip_norm: 5 });
  */
 export interface ClipOptions {
   /** max_norm of torch.nn.utils.clip_grad_norm_ (norm_type 2); off when absent. */

@@ -95,7 +95,12 @@ export class CosineAnnealingLR implements LrSchedule {
  *
  * @example
  * const s = new LinearWarmup(new CosineAnnealingLR(1e-3, { T_max: 10_000 }), { warmup_steps: 500, start_factor: 0.01 });
- * for (let i = 0; i < 10_000; i++) { opt.lr = s.lrAt(opt.stepCount); trainStep(); opt.step(); }
+ * for (let i = 0; i < 10_000; i++) {
+ *   opt.lr = s.lrAt(opt.stepCount);
+ *   lstm.forward(x);
+ *   lstm.backward({ grad_output: dy });
+ *   opt.step();
+ * }
  */
 export class LinearWarmup implements LrSchedule {
   readonly after: LrSchedule;

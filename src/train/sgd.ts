@@ -10,9 +10,10 @@ import { resolveSGDOptions, type ResolvedSGDOptions, type SGDOptions } from './o
  * direction, as torch's does. State: `momentum_buffer` per block when momentum ≠ 0.
  *
  * @example
- * const opt = new SGD(engine, [lstm.parameters], { lr: 0.1, momentum: 0.9, nesterov: true, clip_norm: 1 });
- * for (const batch of batches) {
- *   lstm.forward(...); lstm.backward(...);
+ * const opt = new SGD(engine, lstm.blocks(), { lr: 0.1, momentum: 0.9, nesterov: true, clip_norm: 1 });
+ * for (let i = 0; i < 100; i++) {
+ *   lstm.forward(x);                                   // x (T, B, I)
+ *   lstm.backward({ grad_output: dy });                // dy (T, B, H)
  *   opt.step();
  * }
  * opt.dispose();

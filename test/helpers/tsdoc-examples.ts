@@ -1,0 +1,114 @@
+// Extracts the TSDoc `@example` blocks of source files and type-checks each one as a user's program
+// would compile it: imports of every public name of 'webrnn', 'webrnn/interop' and 'webrnn/node', a
+// few declared inputs (the free names examples take as given: an engine, tensors, layers), and the
+// example's code inside an async function (so it may await and may redeclare those names).
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import ts from 'typescript';
+
+export interface TsdocExample {
+  file: string;
+  /** 1-based line of the `@example` tag. */
+  line: number;
+  code: string;
+  /** The top-level name the comment documents (a class's members: the class), when it is a declaration. */
+  owner: string | undefined;
+  /** The comment is marked `@internal`. */
+  internal: boolean;
+}
+
+const DECLARATION = /^export\s+(?:default\s+)?(?:abstract\s+)?(?:async\s+)?(?:class|function\*?|const|let|interface|type)\s+(\w+)/;
+
+/** Every `@example` block of `file` (the lines after the tag up to the next tag or the comment's end). */
+export function examplesOf(file: string): TsdocExample[] {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const out: TsdocExample[] = [];
+  let owner: string | undefined;
+  const ownerAt: (string | undefined)[] = [];
+  // The top-level declaration each line belongs to (a member's comment belongs to its class).
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = DECLARATION.exec(lines[i]);
+    ownerAt[i] = m ? m[1] : undefined;
+  }
+  for (let i = 0; i < lines.length; i++) {
+    if (/^export\s+(?:abstract\s+)?class\s+(\w+)/.test(lines[i])) owner = /class\s+(\w+)/.exec(lines[i])![1];
+    else if (/^}/.test(lines[i])) owner = undefined;
+    const m = /^\s*\* @example\b ?(.*)$/.exec(lines[i]);
+    if (!m) continue;
+    const body: string[] = m[1] ? [m[1]] : [];
+    let j = i + 1;
+    for (; j < lines.length; j++) {
+      const l = lines[j];
+      if (/^\s*\*\//.test(l) || /^\s*\* @/.test(l)) break;
+      body.push(l.replace(/^\s*\* ?/, ''));
+    }
+    let start = i;
+    while (start > 0 && !/^\s*\/\*\*/.test(lines[start])) start--;
+    let end = j;
+    while (end < lines.length && !/\*\//.test(lines[end])) end++;
+    const internal = lines.slice(start, end + 1).some((l) => /@internal\b/.test(l));
+    const declared = ownerAt[end + 1] ?? (/^\s/.test(lines[end + 1] ?? '') ? owner : /^(?:function|const|class|let)\b/.test(lines[end + 1] ?? '') ? '' : undefined);
+    out.push({ file, line: i + 1, code: body.join('\n'), owner: declared || undefined, internal });
+  }
+  return out;
+}
+
+/** Names the examples use without defining them, with the types they stand for. */
+export const GIVEN = `
+declare const engine: Engine;
+/** x: a batch of sequences (T, B, I); dy: a gradient of the loss with respect to a layer's output. */
+declare const x: Tensor, h: Tensor, dy: Tensor;
+declare const lstm: Recurrent, gru: Recurrent;
+declare const head: Dense;
+declare const emb: Embedding;
+declare const model: SequenceModel;
+/** An attention decoder and its encoder's output, as in AttentionDecoder's example. */
+declare const dec: AttentionDecoder, annotations: Tensor;
+declare const opt: Optimizer;
+/** Training text. */
+declare const text: string;
+`;
+
+/**
+ * Type-checks `examples` (strict, as the package's consumers compile) against the entry points'
+ * sources in `root`; returns one message per diagnostic, located at the example's file and line.
+ */
+export function checkExamples(root: string, all: readonly TsdocExample[]): { checked: number; messages: string[] } {
+  const entries = { webrnn: 'src/index.ts', 'webrnn/interop': 'src/interop.ts', 'webrnn/node': 'src/node.ts' };
+  const options: ts.CompilerOptions = {
+    strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: ['@webgpu/types', 'node'], skipLibCheck: true, baseUrl: root,
+    paths: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, [v]])),
+  };
+  // The prelude imports every public name of each entry (read from the entry's exports).
+  const probe = ts.createProgram(Object.values(entries).map((e) => join(root, e)), options);
+  const checker = probe.getTypeChecker();
+  const imports = Object.entries(entries).map(([spec, file]) => {
+    const sf = probe.getSourceFile(join(root, file))!;
+    const names = checker.getExportsOfModule(checker.getSymbolAtLocation(sf)!).map((s) => s.name).filter((n) => n !== 'default');
+    return `import { ${names.join(', ')} } from '${spec}';`;
+  });
+  const publicNames = new Set(imports.flatMap((l) => /\{ (.*) \}/.exec(l)![1].split(', ')));
+  // Only what a user can reach: examples of public names, not of internal helpers.
+  const examples = all.filter((e) => !e.internal && e.owner !== undefined && publicNames.has(e.owner));
+  const prelude = `${imports.join('\n')}\n${GIVEN}\n`;
+  const files = new Map<string, string>();
+  examples.forEach((e, k) => files.set(join(root, `__tsdoc_example_${k}.mts`), `${prelude}export async function example${k}() {\n${e.code}\n}\n`));
+  const host = ts.createCompilerHost(options);
+  const read = host.readFile.bind(host);
+  host.readFile = (f) => files.get(f) ?? read(f);
+  const exists = host.fileExists.bind(host);
+  host.fileExists = (f) => files.has(f) || exists(f);
+  const program = ts.createProgram([...files.keys()], options, host);
+  const preludeLines = prelude.split('\n').length;
+  const messages: string[] = [];
+  for (const f of files.keys()) {
+    const k = Number(/_(\d+)\.mts$/.exec(f)![1]);
+    const e = examples[k];
+    for (const d of ts.getPreEmitDiagnostics(program, program.getSourceFile(f))) {
+      const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line - preludeLines + 1 : 0;
+      messages.push(`${relative(root, e.file)}:${e.line} (example line ${line}): ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+    }
+  }
+  return { checked: examples.length, messages };
+}
