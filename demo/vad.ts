@@ -13,7 +13,7 @@ import legacyUrl from '@ricky0123/vad-web/dist/silero_vad_legacy.onnx?url';
 import v5Url from '@ricky0123/vad-web/dist/silero_vad_v5.onnx?url';
 import v6Url from '@ricky0123/vad-web/dist/silero_vad_v6.onnx?url';
 import { readWav, SILERO_VAD_MODELS, sileroInitialState, sileroRun, SpeechSegmenter, toFrames16k, VAD_DEFAULTS, VAD_RATE, type SileroSpec, type SileroState, type SpeechSegment } from '../examples/vad/silero-vad.mjs';
-import { byId } from './dom.ts';
+import { byId, fillStats, statusLine } from './dom.ts';
 import './style.css';
 
 type ModelName = keyof typeof SILERO_VAD_MODELS;
@@ -60,11 +60,7 @@ const el = {
   segments: byId<HTMLOListElement>('vad-segments'),
 };
 
-function status(text: string, error = false): void {
-  el.status.textContent = text;
-  el.status.classList.toggle('error', error);
-  if (error) state.errors.push(text);
-}
+const status = statusLine(el.status, state.errors);
 
 const models = new Map<ModelName, Promise<OnnxModel>>();
 /** The model file, fetched and parsed once per page. */
@@ -162,13 +158,7 @@ function showResult(t: Timeline, ms: number, adapter: string): void {
     ['time taken', `${(ms / 1000).toFixed(2)} s (${(ms / Math.max(1, t.probs.length)).toFixed(1)} ms a frame), real-time factor ${state.rtf.toFixed(3)}`],
     ['speech', t.segments.length ? `${t.segments.length} segment(s), ${(t.segments.reduce((a, s) => a + s.endMs - s.startMs, 0) / 1000).toFixed(2)} s` : 'none found'],
   ];
-  el.stats.replaceChildren(...rows.flatMap(([k, v]) => {
-    const dt = document.createElement('dt');
-    dt.textContent = k;
-    const dd = document.createElement('dd');
-    dd.textContent = v;
-    return [dt, dd];
-  }));
+  fillStats(el.stats, rows);
   el.segments.replaceChildren(...t.segments.map((s) => {
     const li = document.createElement('li');
     li.textContent = `${(s.startMs / 1000).toFixed(3)} – ${(s.endMs / 1000).toFixed(3)} s`;

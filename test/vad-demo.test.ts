@@ -11,19 +11,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { build, preview, type PreviewServer } from 'vite';
+import type { Browser, Page } from 'puppeteer-core';
+import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { writeWav } from '../examples/vad/silero-vad.mjs';
 import type { VadPageState } from '../demo/vad.ts';
+import { writeWav } from '../examples/vad/silero-vad.mjs';
 import { ROOT } from './helpers/cli-run.js';
+import { collectPageErrors, launchChromium, serveDemo } from './helpers/demo-server.js';
 import { speechRecording } from './helpers/speech-recording.js';
-import { hostEnv } from './hosts/host-report.mjs';
-import { chromiumArgs, chromiumPath } from './hosts/run-chromium.mjs';
+import { chromiumPath } from './hosts/run-chromium.mjs';
 
 declare const window: { __vad: VadPageState };
-const configFile = fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url));
 const seconds = 1000;
 const screenshot = process.env.WEBRNN_VAD_SCREENSHOT || '/tmp/vad-demo.png';
 
@@ -41,22 +39,9 @@ beforeAll(async () => {
   const speech = speechRecording(['Voice activity detection runs in the page.', 'Then it is quiet again.']);
   wavFile = join(dir, 'speech.wav');
   writeFileSync(wavFile, writeWav(speech.samples, speech.rate));
-  // Vitest sets NODE_ENV=test, which vite would take for a development build.
-  const nodeEnv = process.env.NODE_ENV;
-  process.env.NODE_ENV = 'production';
-  try {
-    await build({ configFile, mode: 'production', logLevel: 'warn' });
-  } finally {
-    process.env.NODE_ENV = nodeEnv;
-  }
-  server = await preview({ configFile, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'warn' });
-  url = server.resolvedUrls?.local[0] ?? '';
-  browser = await puppeteer.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [...chromiumArgs, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
-    env: hostEnv(),
-  });
+  // its own build folder: test/demo.test.ts builds into demo/dist and may run at the same time
+  ({ server, url } = await serveDemo(join(dir, 'demo-dist')));
+  browser = await launchChromium(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required']);
 }, 180 * seconds);
 
 afterAll(async () => {
@@ -68,10 +53,7 @@ afterAll(async () => {
 async function openVad(): Promise<{ page: Page; errors: string[] }> {
   const page = await browser!.newPage();
   await page.setViewport({ width: 1200, height: 900 });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e instanceof Error ? e.message : String(e)}`));
-  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console error: ${m.text()}`); });
+  const errors = collectPageErrors(page);
   await page.goto(`${url}vad.html`, { waitUntil: 'load', timeout: 30 * seconds });
   await page.waitForFunction(() => window.__vad?.ready, { timeout: 60 * seconds, polling: 100 });
   const state = await page.evaluate(() => window.__vad);

@@ -13,9 +13,19 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createEngine, WebRnnError } from 'webrnn';
-import { OnnxModel } from 'webrnn/interop';
-import { readWav, SILERO_VAD_MODELS, sileroRun, speechSegments, toFrames16k, VAD_RATE } from './silero-vad.mjs';
+
+// Imported here rather than at the top so that a checkout without dist/ gets a sentence, not a stack.
+let webrnn, interop, vad;
+try {
+  [webrnn, interop, vad] = await Promise.all([import('webrnn'), import('webrnn/interop'), import('./silero-vad.mjs')]);
+} catch (e) {
+  if (!(e instanceof Error && 'code' in e && e.code === 'ERR_MODULE_NOT_FOUND' && /webrnn|dist/.test(e.message))) throw e;
+  process.stderr.write(`examples/vad: webrnn is not built (${e.message.split('\n')[0]}): run \`npm run build\` first\n`);
+  process.exit(1);
+}
+const { createEngine, WebRnnError } = webrnn;
+const { OnnxModel } = interop;
+const { readWav, SILERO_VAD_MODELS, sileroRun, speechSegments, toFrames16k, VAD_RATE } = vad;
 
 const USAGE = `usage: node examples/vad/run.mjs FILE.wav [--model v5|legacy|v6] [--json]
   FILE.wav      16-bit PCM WAV, any sample rate, mono or stereo
