@@ -119,6 +119,7 @@ describe('examples/vad: speech segments of a WAV file', () => {
   const cases: { model: ModelName; rate: number; channels: number }[] = [
     { model: 'v5', rate: 16000, channels: 1 },
     { model: 'legacy', rate: 44100, channels: 2 },
+    { model: 'v6', rate: 22050, channels: 1 },
   ];
   for (const c of cases) {
     test(`${c.model}, ${c.rate} Hz, ${c.channels} channel(s): the segments vad-web finds with onnxruntime-node, covering the sentences`, async () => {
