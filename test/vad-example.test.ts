@@ -3,7 +3,8 @@
 // frame size of each model (real-time-vad.js: legacy 1536, v5/v6 512), its Resampler, its model
 // wrappers (models/legacy.js, models/silero.js: state and v5/v6's 64-sample context) and its
 // FrameProcessor with its default options — all of it vad-web's JavaScript, given onnxruntime-node
-// as its `ort`. The example's segments must EQUAL the reference's (same frames, same ms), its
+// as its `ort`. The example's speech probabilities (--json prints them) must be within 1e-5 of
+// onnxruntime-node's, its segments must EQUAL the reference's (same frames, same ms), its
 // audio start (pre-speech pad) must match the length of the audio vad-web returns, and the segments
 // must cover the spoken sentences. Also: the shared module's resampler and segmenter equal vad-web's on
 // their own (bit for bit, and on seeded random probability sequences), and bad files fail with a
@@ -30,18 +31,26 @@ const { Silero, SileroLegacy } = require(join(VAD_WEB, 'models', 'index.js'));
 
 type ModelName = keyof typeof SILERO_VAD_MODELS;
 interface Segment { startMs: number; endMs: number; audioStartMs: number }
-interface ExampleJson { model: string; rate: number; channels: number; frames: number; segments: Segment[]; ms: number; rtf: number }
+interface ExampleJson { model: string; rate: number; channels: number; frames: number; segments: Segment[]; ms: number; rtf: number; probs: number[] }
+/** Speech probabilities, webrnn (the example) against onnxruntime-node (in vad-web's wrapper): as test/interop-silero-vad.test.ts holds them. */
+const PROB_TOL = 1e-5;
 
 let dir = '';
 let speech: SpeechRecording;
 const seconds = 1000;
 
 /** vad-web's NonRealTimeVAD.run, frame size per model, ort = onnxruntime-node; segments with the length of the audio it returns. */
-async function vadWebSegments(samples: Float32Array, rate: number, model: ModelName): Promise<{ startMs: number; endMs: number; audioMs: number }[]> {
+async function vadWebSegments(samples: Float32Array, rate: number, model: ModelName): Promise<{ segments: { startMs: number; endMs: number; audioMs: number }[]; probs: number[] }> {
   const spec = SILERO_VAD_MODELS[model];
   const bytes = readFileSync(join(VAD_WEB, spec.file));
   const wrapper = await (model === 'legacy' ? SileroLegacy : Silero).new(ort, async () => bytes);
-  const fp = new FrameProcessor(wrapper.process, wrapper.reset_state, { ...defaultFrameProcessorOptions }, spec.frameSamples / 16);
+  const probs: number[] = [];
+  const processFrame = async (frame: Float32Array) => {
+    const p = await wrapper.process(frame);
+    probs.push(p.isSpeech);
+    return p;
+  };
+  const fp = new FrameProcessor(processFrame, wrapper.reset_state, { ...defaultFrameProcessorOptions }, spec.frameSamples / 16);
   fp.resume();
   const out: { startMs: number; endMs: number; audioMs: number }[] = [];
   let start = 0;
@@ -62,7 +71,7 @@ async function vadWebSegments(samples: Float32Array, rate: number, model: ModelN
   fp.endSegment((e: { msg: string }) => events.push(e));
   take(events.filter((e) => e.msg === Message.SpeechEnd), (frameIndex * spec.frameSamples) / 16);
   await wrapper.release();
-  return out;
+  return { segments: out, probs };
 }
 
 /** The example as a user runs it. */
@@ -124,11 +133,21 @@ describe('examples/vad: speech segments of a WAV file', () => {
   for (const c of cases) {
     test(`${c.model}, ${c.rate} Hz, ${c.channels} channel(s): the segments vad-web finds with onnxruntime-node, covering the sentences`, async () => {
       const { file, mono } = pcmFile(`speech-${c.model}.wav`, c.rate === 16000 ? speech.samples : atRate(speech.samples, c.rate), c.rate, c.channels);
-      const want = await vadWebSegments(mono, c.rate, c.model);
+      const { segments: want, probs } = await vadWebSegments(mono, c.rate, c.model);
       const r = runExample([file, '--model', c.model, '--json']);
       expect(r.status, r.stderr).toBe(0);
       const got = JSON.parse(r.stdout) as ExampleJson;
       console.log(`examples/vad ${c.model} on ${(mono.length / c.rate).toFixed(1)} s at ${c.rate} Hz: ${got.frames} frames in ${(got.ms / 1000).toFixed(2)} s, real-time factor ${got.rtf.toFixed(3)}; segments ${got.segments.map((s) => `${s.startMs / 1000}–${s.endMs / 1000}`).join(', ')}; sentences ${speech.sentences.map((s) => `${s.start.toFixed(2)}–${s.end.toFixed(2)}`).join(', ')}`);
+      // the probabilities agree, and none sits so close to a threshold that the agreement could tip it
+      expect(got.probs).toHaveLength(probs.length);
+      let worst = 0;
+      let margin = Infinity;
+      probs.forEach((p, f) => {
+        worst = Math.max(worst, Math.abs(got.probs[f] - p));
+        for (const th of [VAD_DEFAULTS.positiveSpeechThreshold, VAD_DEFAULTS.negativeSpeechThreshold]) margin = Math.min(margin, Math.abs(p - th));
+      });
+      console.log(`  ${c.model}: max |probability − onnxruntime-node's| ${worst.toExponential(2)}, closest to a threshold ${margin.toExponential(2)}`);
+      expect(worst, 'speech probabilities within 1e-5 of onnxruntime-node').toBeLessThanOrEqual(PROB_TOL);
       expect(got.segments.map((s) => [s.startMs, s.endMs]), 'segments (ms) equal vad-web with onnxruntime-node').toEqual(want.map((s) => [s.startMs, s.endMs]));
       expect(got.segments.map((s) => s.endMs - s.audioStartMs), 'the audio vad-web returns (pre-speech pad included)').toEqual(want.map((s) => s.audioMs));
       // one segment per sentence (the 2 s gaps are longer than vad-web's 1.4 s redemption), each

@@ -8,7 +8,7 @@
 // Reads a 16-bit PCM WAV (any rate, mono or stereo), brings it to 16 kHz as vad-web does, runs the
 // model frame by frame on WebGPU (Node: the `webgpu` package) and prints the segments (start–end
 // seconds), the time taken and the real-time factor. --json prints one JSON object instead (segments
-// in ms, as vad-web gives them). The work itself is in silero-vad.mjs, shared with the demo.
+// in ms, as vad-web gives them, and each frame's speech probability). The work itself is in silero-vad.mjs, shared with the demo.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -30,7 +30,7 @@ const { readWav, SILERO_VAD_MODELS, sileroRun, speechSegments, toFrames16k, VAD_
 const USAGE = `usage: node examples/vad/run.mjs FILE.wav [--model v5|legacy|v6] [--json]
   FILE.wav      16-bit PCM WAV, any sample rate, mono or stereo
   --model       which silero VAD file of @ricky0123/vad-web to run (default v5)
-  --json        print {model, rate, seconds, frames, segments: [{startMs, endMs, audioStartMs}], ms, rtf}
+  --json        print {model, rate, channels, seconds, frames, segments: [{startMs, endMs, audioStartMs}], ms, rtf, probs}
 `;
 
 /** @param {string} message */
@@ -71,7 +71,7 @@ async function main() {
     const seconds = wav.samples.length / wav.rate;
     const rtf = ms / 1000 / (frames.length / VAD_RATE);
     if (args.values.json) {
-      process.stdout.write(`${JSON.stringify({ model: name, rate: wav.rate, channels: wav.channels, seconds, frames: probs.length, segments, ms, rtf })}\n`);
+      process.stdout.write(`${JSON.stringify({ model: name, rate: wav.rate, channels: wav.channels, seconds, frames: probs.length, segments, ms, rtf, probs: Array.from(probs) })}\n`);
       return;
     }
     const s = (/** @type {number} */ v) => (v / 1000).toFixed(3);
