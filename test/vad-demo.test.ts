@@ -108,6 +108,22 @@ describe('demo VAD page (headless Chromium, SwiftShader)', () => {
     await page.close();
   }, 300 * seconds);
 
+  test('a file that is not a 16-bit PCM WAV: the page says what is wrong', async () => {
+    const { page, errors } = await openVad();
+    const bad = join(dir, 'float.wav');
+    const bytes = writeWav(new Float32Array(100), 16000);
+    new DataView(bytes.buffer).setUint16(20, 3, true); // IEEE float
+    new DataView(bytes.buffer).setUint16(34, 32, true);
+    writeFileSync(bad, bytes);
+    await ((await page.$('#vad-file')) as unknown as { uploadFile(path: string): Promise<void> }).uploadFile(bad);
+    await page.waitForFunction(() => window.__vad.errors.length > 0, { timeout: 30 * seconds, polling: 100 });
+    const got = await page.evaluate(() => window.__vad);
+    expect(got.errors).toEqual([expect.stringMatching(/^Cannot analyse float\.wav: float\.wav: 32-bit IEEE float samples; only 16-bit PCM is read here: convert it/)]);
+    expect(await page.$eval('#vad-status', (e) => e.className)).toContain('error');
+    expect(errors, 'no uncaught errors').toEqual([]);
+    await page.close();
+  }, 60 * seconds);
+
   test('the (fake) microphone: frames analysed as they arrive, a timeline drawn', async () => {
     const { page, errors } = await openVad();
     await page.click('#vad-mic');
