@@ -8,7 +8,7 @@ import { initialState } from './demo-state.ts';
 import { LmPanel } from './lm-panel.ts';
 import { createLmTrainer, trainerPlace } from './lm-trainer.ts';
 import { TaggerPanel } from './tagger-panel.ts';
-import { byId } from './dom.ts';
+import { byId, fillStats } from './dom.ts';
 import './style.css';
 
 const state = (window.__demo = initialState());
@@ -44,14 +44,7 @@ function showAdapter(engine: Engine): void {
     ['invocations / workgroup', String(lim.maxComputeInvocationsPerWorkgroup)],
     ['storage buffers / stage', String(lim.maxStorageBuffersPerShaderStage)],
   ];
-  const dl = byId('adapter-limits');
-  dl.replaceChildren(...rows.flatMap(([k, v]) => {
-    const dt = document.createElement('dt');
-    dt.textContent = k;
-    const dd = document.createElement('dd');
-    dd.textContent = v;
-    return [dt, dd];
-  }));
+  fillStats(byId<HTMLDListElement>('adapter-limits'), rows);
 }
 
 const NEEDS =

@@ -6,7 +6,7 @@
  */
 import { createEngine, Generator, parseSafetensors, Vocab, WebRnnError, type Engine, type SafeTensor, type SequenceModel } from 'webrnn';
 import { loadTorchModel } from 'webrnn/interop';
-import { byId } from './dom.ts';
+import { byId, fillStats, statusLine } from './dom.ts';
 import './style.css';
 
 /** What the page publishes on window.__runModel. */
@@ -38,11 +38,7 @@ const el = {
   text: byId<HTMLPreElement>('model-text'),
 };
 
-function status(text: string, error = false): void {
-  el.status.textContent = text;
-  el.status.classList.toggle('error', error);
-  if (error) state.errors.push(text);
-}
+const status = statusLine(el.status, state.errors);
 
 interface Loaded {
   model: SequenceModel;
@@ -81,13 +77,7 @@ async function load(engine: Engine, file: File): Promise<void> {
     ['trained by', state.model.trainedBy],
     ...(valLoss === undefined ? [] : [['validation', `${valLoss.toFixed(4)} nats/char (${(valLoss / Math.LN2).toFixed(3)} bits/char)`] as [string, string]]),
   ];
-  el.info.replaceChildren(...rows.flatMap(([k, v]) => {
-    const dt = document.createElement('dt');
-    dt.textContent = k;
-    const dd = document.createElement('dd');
-    dd.textContent = v;
-    return [dt, dd];
-  }));
+  fillStats(el.info, rows);
 }
 
 async function sample(): Promise<void> {

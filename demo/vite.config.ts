@@ -16,8 +16,12 @@ export default defineConfig({
     target: 'es2022',
     // The engine imports Dawn (npm `webgpu`) only in Node, through a variable specifier that bundlers
     // leave alone; listing it here makes sure it is never bundled should that import ever change.
-    // Two pages: the demo, and run-model.html (a model file of examples/scale-out, sampled in the page).
-    rolldownOptions: { external: ['webgpu'], input: { main: fileURLToPath(new URL('index.html', import.meta.url)), 'run-model': fileURLToPath(new URL('run-model.html', import.meta.url)) } },
+    // Three pages: the demo, run-model.html (a model file of examples/scale-out, sampled in the page) and
+    // vad.html (silero VAD on a WAV file or the microphone; its model files come from @ricky0123/vad-web).
+    rolldownOptions: {
+      external: ['webgpu'],
+      input: { main: fileURLToPath(new URL('index.html', import.meta.url)), 'run-model': fileURLToPath(new URL('run-model.html', import.meta.url)), vad: fileURLToPath(new URL('vad.html', import.meta.url)) },
+    },
     chunkSizeWarningLimit: 1024,
   },
   // The language model's training worker (lm-trainer.ts) is an ES module worker, like the page.

@@ -9,14 +9,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { build, preview, type PreviewServer } from 'vite';
+import type { Browser, Page } from 'puppeteer-core';
+import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { hostEnv } from './hosts/host-report.mjs';
-import { chromiumArgs, chromiumPath } from './hosts/run-chromium.mjs';
+import { collectPageErrors, launchChromium, serveDemo } from './helpers/demo-server.js';
+import { chromiumPath } from './hosts/run-chromium.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const configFile = fileURLToPath(new URL('../demo/vite.config.ts', import.meta.url));
 const screenshot = process.env.WEBRNN_DEMO_SCREENSHOT || '/tmp/demo.png';
 const seconds = 1000;
 /** How long the frame gaps are measured from pressing Start, per run. */
@@ -54,10 +53,7 @@ let url = '';
 async function openPage(init?: () => void, query = ''): Promise<{ page: Page; errors: string[] }> {
   const page = await browser!.newPage();
   await page.setViewport({ width: 1200, height: 900 });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e instanceof Error ? e.message : String(e)}`));
-  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console error: ${m.text()}`); });
+  const errors = collectPageErrors(page);
   if (init) await page.evaluateOnNewDocument(init);
   await page.goto(url + query, { waitUntil: 'load', timeout: 30 * seconds });
   return { page, errors };
@@ -122,18 +118,9 @@ beforeAll(async () => {
   if (!existsSync(chromiumPath)) throw new Error(`chromium missing at ${chromiumPath} (run npm run setup)`);
   // The engine embeds the kernels from a generated file; `npm run build` (and setup) makes it.
   if (!existsSync(`${root}/src/gpu/shader-sources.gen.ts`)) execFileSync(process.execPath, [`${root}/scripts/gen-shaders.mjs`]);
-  // Vitest sets NODE_ENV=test, which vite would take for a development build.
-  const nodeEnv = process.env.NODE_ENV;
-  process.env.NODE_ENV = 'production';
-  try {
-    await build({ configFile, mode: 'production', logLevel: 'warn' });
-  } finally {
-    process.env.NODE_ENV = nodeEnv;
-  }
-  server = await preview({ configFile, preview: { host: '127.0.0.1', port: 0 }, logLevel: 'warn' });
-  url = server.resolvedUrls?.local[0] ?? '';
+  ({ server, url } = await serveDemo());
   expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-  browser = await puppeteer.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs, env: hostEnv() });
+  browser = await launchChromium();
 }, 60 * seconds);
 
 afterAll(async () => {
