@@ -69,7 +69,7 @@ const KEYS = ['optimizer', 'method', 'embedding_dim', 'window', 'negatives', 'su
  * (special tokens left out) with their vectors.
  *
  * @example
- * const corpus = wordCorpus(sentences, { min_count: 5 });
+ * const corpus = wordCorpus(text.split('\n'), { min_count: 5 }); // one sentence per line
  * const { vectors } = await trainWordVectors(engine, corpus, { epochs: 2, onProgress: (p) => console.log(p) });
  * vectors.nearest('money', 5);
  */

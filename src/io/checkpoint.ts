@@ -164,7 +164,7 @@ export function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Check
  * Puts a checkpoint's parameters, model state and (when given) optimizer state back on the GPU.
  *
  * @example
- * const c = await loadCheckpoint(path);
+ * const c = await loadCheckpoint('runs/lm/checkpoint.safetensors');
  * const model = new SequenceModel(engine, c.config);
  * const opt = new Adam(engine, model.blocks(), { lr: 1e-3 });
  * restoreCheckpoint(c, model, opt);
