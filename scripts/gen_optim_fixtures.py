@@ -9,7 +9,7 @@
   lr      F64 (S)          the learning rate each step used (schedulers step after the optimizer)
   norm    F32 (S)          the global gradient norm of each step: clip_grad_norm_'s return value
                            (after clip_grad_value_ when both are set), or the same formula without clipping
-  metadata: optimizer (SGD | Adam | AdamW), options (JSON of the torch keyword arguments plus
+  metadata: optimizer (SGD | Adam | AdamW | Adagrad), options (JSON of the torch keyword arguments plus
             clip_norm / clip_value), schedule (JSON or "none"), torch version.
 schedules.safetensors: lr sequences (F64, 40 values = lr of steps 1..40) of torch.optim.lr_scheduler
 chains, metadata: one JSON description per tensor name.
@@ -35,7 +35,7 @@ SIZES = [1, 7, 40]
 STEPS = 12
 
 
-OPT = {'SGD': torch.optim.SGD, 'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW}
+OPT = {'SGD': torch.optim.SGD, 'Adam': torch.optim.Adam, 'AdamW': torch.optim.AdamW, 'Adagrad': torch.optim.Adagrad}
 
 # name, optimizer, options (torch kwargs + clip_norm/clip_value), schedule
 CASES = [
@@ -54,6 +54,11 @@ CASES = [
     ('adamw_amsgrad_clip_norm', 'AdamW', dict(lr=1e-2, betas=[0.9, 0.8], weight_decay=0.1, amsgrad=True, clip_norm=2.0), None),
     ('adamw_warmup_cosine', 'AdamW', dict(lr=1e-2, weight_decay=0.05),
      dict(kind='chain', warmup_steps=4, start_factor=0.25, T_max=12, eta_min=0.0)),
+    ('adagrad', 'Adagrad', dict(lr=0.1), None),
+    ('adagrad_lr_decay_initial_accumulator_eps', 'Adagrad', dict(lr=0.1, lr_decay=0.05, initial_accumulator_value=0.1, eps=1e-6), None),
+    ('adagrad_clip_norm', 'Adagrad', dict(lr=0.1, lr_decay=0.01, clip_norm=1.0), None),
+    ('adagrad_clip_value', 'Adagrad', dict(lr=0.05, clip_value=0.5), None),
+    ('adagrad_clip_value_and_norm', 'Adagrad', dict(lr=0.1, initial_accumulator_value=0.5, clip_value=1.0, clip_norm=1.5), None),
 ]
 
 

@@ -43,15 +43,14 @@ struct StepScalars {
 @group(0) @binding(6) var<storage, read_write> v: array<f32>;         // (n) exp_avg_sq
 @group(0) @binding(7) var<storage, read_write> vmax: array<f32>;      // (n) max_exp_avg_sq, or placeholder
 
+//!include "shared/clipped_grad.wgsl"
+
 @compute @workgroup_size(256, 1, 1)
 fn adam_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  if (norm[2] == 0.0) { return; }
-  let coef = norm[1];
+  if (step_skipped()) { return; }
   let stride = nwg.x * 256u;
   for (var i = gid.x; i < P.n; i += stride) {
-    var g = grads[i];
-    if (P.has_clip_value == 1u) { g = clamp(g, -P.clip_value, P.clip_value); }
-    g = g * coef;
+    var g = clipped_grad(i);
     var p = params[i];
     if (P.decoupled == 1u) {
       p = p * S.decay;

@@ -22,6 +22,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> partials: array<vec2<f32>>; // (parts): (Σ g'², bad)
 
 //!include "shared/flagged_sum.wgsl"
+//!include "shared/clamp_grad.wgsl"
 
 @compute @workgroup_size(WG, 1, 1)
 fn grad_sumsq(
@@ -34,9 +35,9 @@ fn grad_sumsq(
   var s = 0.0;
   var bad = 0u;
   for (var i = gid.x; i < P.n; i += stride) {
-    var g = grads[i];
-    if (non_finite(g)) { bad = 1u; }
-    if (P.has_clip_value == 1u) { g = clamp(g, -P.clip_value, P.clip_value); }
+    let raw = grads[i];
+    if (non_finite(raw)) { bad = 1u; }
+    let g = clamp_grad(raw);
     s += g * g;
   }
   flagged_sum(lid.x, s, bad);

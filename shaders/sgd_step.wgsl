@@ -35,15 +35,14 @@ struct StepScalars {
 @group(0) @binding(4) var<storage, read_write> params: array<f32>;    // (n)
 @group(0) @binding(5) var<storage, read_write> buf: array<f32>;       // (n) momentum_buffer, or placeholder
 
+//!include "shared/clipped_grad.wgsl"
+
 @compute @workgroup_size(256, 1, 1)
 fn sgd_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  if (norm[2] == 0.0) { return; }
-  let coef = norm[1];
+  if (step_skipped()) { return; }
   let stride = nwg.x * 256u;
   for (var i = gid.x; i < P.n; i += stride) {
-    var g = grads[i];
-    if (P.has_clip_value == 1u) { g = clamp(g, -P.clip_value, P.clip_value); }
-    g = g * coef;
+    let g = clipped_grad(i);
     let p = params[i];
     var d = g;
     if (P.weight_decay != 0.0) { d = g + P.weight_decay * p; }

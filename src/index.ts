@@ -66,10 +66,11 @@ export { CtcLoss, type CtcLossConfig, type CtcLossResult } from './ctc/ctc-loss.
 // Optimizers and learning-rate schedules (torch.optim's update rules)
 export { SGD } from './train/sgd.js';
 export { Adam, AdamW } from './train/adam.js';
+export { Adagrad } from './train/adagrad.js';
 export { Optimizer, type OptimizerState, type OptimizerStep } from './train/optimizer.js';
 export type { NormHandle } from './train/grad-norm.js';
 export { applySchedule, CosineAnnealingLR, LinearWarmup, StepLR, type LrSchedule } from './train/schedule.js';
-export type { AdamOptions, ClipOptions, SGDOptions } from './train/options.js';
+export type { AdagradOptions, AdamOptions, ClipOptions, SGDOptions } from './train/options.js';
 
 // Models
 export { SequenceModel, RecurrentState, type SequenceBatch, type SequenceLoss, type SequenceModelConfig, type SequenceStepOptions, type SequenceTarget } from './model/sequence-model.js';
@@ -145,7 +146,6 @@ export { trainWordVectors, type WordVectorProgress, type WordVectorTrainingOptio
 export { cosineSimilarity, WordVectors, type Neighbour, type VectorFormat } from './embeddings/word-vectors.js';
 export { pretrainedEmbedding, pretrainedWeights, trainableBlocks, type PretrainedEmbedding, type PretrainedOptions, type PretrainedWeights } from './embeddings/pretrained.js';
 export { biasDirection, debias, equalize, neutralize } from './embeddings/debias.js';
-export { Adagrad, type AdagradOptions } from './embeddings/adagrad.js';
 
 // Training off the main thread: a job in a dedicated worker, driven from the page
 export { TrainingWorker, type TrainerEndpoint, type TrainingEvents } from './worker/training-worker.js';

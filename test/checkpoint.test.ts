@@ -9,7 +9,10 @@ import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint-file.js';
 import { parseCheckpoint, restoreCheckpoint } from '../src/io/checkpoint.js';
 import { SequenceModel, type SequenceBatch, type SequenceModelConfig } from '../src/model/sequence-model.js';
 import { Rng } from '../src/random.js';
+import { Adagrad } from '../src/train/adagrad.js';
 import { Adam } from '../src/train/adam.js';
+import type { Optimizer } from '../src/train/optimizer.js';
+import type { ParameterBlock } from '../src/layers/parameter-store.js';
 
 let engine: Engine;
 beforeAll(async () => {
@@ -35,7 +38,7 @@ function batches(seed: number, n: number): SequenceBatch[] {
   });
 }
 
-async function steps(model: SequenceModel, opt: Adam, data: SequenceBatch[], from: number): Promise<void> {
+async function steps(model: SequenceModel, opt: Optimizer, data: SequenceBatch[], from: number): Promise<void> {
   for (let i = 0; i < data.length; i++) {
     model.lossAndGrad(data[i]);
     await opt.stepChecked(from + i + 1);
@@ -43,12 +46,16 @@ async function steps(model: SequenceModel, opt: Adam, data: SequenceBatch[], fro
 }
 
 describe('checkpoints', () => {
-  test('resume from a checkpoint continues bit-exactly (weights, Adam state, step count)', async () => {
+  const optimizers: [string, (blocks: ParameterBlock[]) => Optimizer][] = [
+    ['Adam', (blocks) => new Adam(engine, blocks, { lr: 0.01, clip_norm: 1 })],
+    ['Adagrad', (blocks) => new Adagrad(engine, blocks, { lr: 0.05, lr_decay: 0.01, initial_accumulator_value: 0.1, clip_norm: 1 })],
+  ];
+  test.each(optimizers)('resume from a checkpoint continues bit-exactly (weights, %s state, step count)', async (_, makeOpt) => {
     const dir = mkdtempSync(join(tmpdir(), 'webrnn-ckpt-'));
     const path = join(dir, 'checkpoint.safetensors');
     const data = batches(5, 10);
     const a = new SequenceModel(engine, CONFIG, { seed: 3 }); // training mode: dropout masks must resume too
-    const optA = new Adam(engine, a.blocks(), { lr: 0.01, clip_norm: 1 });
+    const optA = makeOpt(a.blocks());
     await steps(a, optA, data.slice(0, 5), 0);
     await saveCheckpoint(path, a, optA, { step: 5, note: 'half way' });
     await steps(a, optA, data.slice(5), 5);
@@ -57,7 +64,7 @@ describe('checkpoints', () => {
     expect(c.position).toEqual({ step: 5, note: 'half way' });
     expect(c.optimizer?.step).toBe(5);
     const b = new SequenceModel(engine, c.config, { seed: 99 }); // the checkpoint carries the mask stream
-    const optB = new Adam(engine, b.blocks(), { lr: 0.01, clip_norm: 1 });
+    const optB = makeOpt(b.blocks());
     restoreCheckpoint(c, b, optB);
     await steps(b, optB, data.slice(5), 5);
 

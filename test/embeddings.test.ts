@@ -9,7 +9,7 @@
 // Tolerances (max |got − want| / max |want| per tensor): GPU loss 1e-5, GPU gradients 1e-4;
 // references vs finite differences 1e-7 (h = 1e-6).
 import { describe, expect, test } from 'vitest';
-import { Adagrad } from '../src/embeddings/adagrad.js';
+import { Adagrad } from '../src/train/adagrad.js';
 import { cooccurrence, gloveBatches, skipGramBatches, UnigramSampler, wordCorpus } from '../src/embeddings/corpus.js';
 import { biasDirection, debias, equalize, neutralize } from '../src/embeddings/debias.js';
 import { GloVe } from '../src/embeddings/glove.js';

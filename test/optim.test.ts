@@ -18,11 +18,12 @@ import { WebRnnError } from '../src/errors.js';
 import { parseSafetensors, toFloat32, toFloat64, toInt32 } from '../src/io/safetensors.js';
 import { ParameterStore } from '../src/layers/parameter-store.js';
 import { Rng } from '../src/random.js';
-import { RefAdam, RefAdamW, RefSGD, refGradNorm, type RefOptimizer } from '../src/ref/optim.js';
+import { RefAdagrad, RefAdam, RefAdamW, RefSGD, refGradNorm, type RefOptimizer } from '../src/ref/optim.js';
+import { Adagrad } from '../src/train/adagrad.js';
 import { Adam, AdamW } from '../src/train/adam.js';
 import { GradNorm } from '../src/train/grad-norm.js';
 import type { Optimizer } from '../src/train/optimizer.js';
-import type { AdamOptions, SGDOptions } from '../src/train/options.js';
+import type { AdagradOptions, AdamOptions, SGDOptions } from '../src/train/options.js';
 import { applySchedule, CosineAnnealingLR, LinearWarmup, StepLR, type LrSchedule } from '../src/train/schedule.js';
 import { SGD } from '../src/train/sgd.js';
 import { code, engine, scoped, TOL_NORM, TOL_WEIGHTS, useEngine } from './helpers/gpu-test.js';
@@ -64,30 +65,35 @@ function relErr(got: readonly Float32Array[], want: readonly ArrayLike<number>[]
   return { err: scale > 0 ? worst / scale : worst, where };
 }
 
-type Kind = 'SGD' | 'Adam' | 'AdamW';
+type Kind = 'SGD' | 'Adam' | 'AdamW' | 'Adagrad';
+type Options = SGDOptions | AdamOptions | AdagradOptions;
 type Grid = { reduce?: number; update?: number };
 
-function makeOpt(kind: Kind, blocks: ParameterStore[], options: SGDOptions | AdamOptions, grid?: Grid): Optimizer {
+function makeOpt(kind: Kind, blocks: ParameterStore[], options: Options, grid?: Grid): Optimizer {
   if (kind === 'SGD') return new SGD(engine, blocks, options as SGDOptions, grid);
-  if (kind === 'Adam') return new Adam(engine, blocks, options, grid);
-  return new AdamW(engine, blocks, options, grid);
+  if (kind === 'Adam') return new Adam(engine, blocks, options as AdamOptions, grid);
+  if (kind === 'Adagrad') return new Adagrad(engine, blocks, options as AdagradOptions, grid);
+  return new AdamW(engine, blocks, options as AdamOptions, grid);
 }
 
-function makeRef(kind: Kind, params: Float64Array[], options: SGDOptions | AdamOptions): RefOptimizer {
+function makeRef(kind: Kind, params: Float64Array[], options: Options): RefOptimizer {
   if (kind === 'SGD') return new RefSGD(params, options as SGDOptions);
-  if (kind === 'Adam') return new RefAdam(params, options);
-  return new RefAdamW(params, options);
+  if (kind === 'Adam') return new RefAdam(params, options as AdamOptions);
+  if (kind === 'Adagrad') return new RefAdagrad(params, options as AdagradOptions);
+  return new RefAdamW(params, options as AdamOptions);
 }
 
-const refSlots = (ref: RefOptimizer): Record<string, Float64Array[]> =>
-  ref instanceof RefSGD
-    ? { momentum_buffer: ref.momentum_buffer }
-    : { exp_avg: (ref as RefAdam).exp_avg, exp_avg_sq: (ref as RefAdam).exp_avg_sq, max_exp_avg_sq: (ref as RefAdam).max_exp_avg_sq };
+function refSlots(ref: RefOptimizer): Record<string, Float64Array[]> {
+  if (ref instanceof RefSGD) return { momentum_buffer: ref.momentum_buffer };
+  if (ref instanceof RefAdagrad) return { sum: ref.sum };
+  const a = ref as RefAdam;
+  return { exp_avg: a.exp_avg, exp_avg_sq: a.exp_avg_sq, max_exp_avg_sq: a.max_exp_avg_sq };
+}
 
 interface RefCase {
   name: string;
   kind: Kind;
-  options: SGDOptions | AdamOptions;
+  options: Options;
   schedule?: (lr: number) => LrSchedule;
   grid?: Grid;
 }
@@ -109,6 +115,10 @@ const REF_CASES: RefCase[] = [
   { name: 'Adam amsgrad, grid-stride loops', kind: 'Adam', options: { lr: 1e-2, amsgrad: true, clip_value: 0.7 }, grid: { reduce: 1, update: 2 } },
   { name: 'AdamW', kind: 'AdamW', options: { lr: 1e-2 } },
   { name: 'AdamW amsgrad weight_decay clip_norm', kind: 'AdamW', options: { lr: 1e-2, weight_decay: 0.1, amsgrad: true, clip_norm: 20 } },
+  { name: 'Adagrad', kind: 'Adagrad', options: { lr: 0.1 } },
+  { name: 'Adagrad lr_decay initial_accumulator_value eps', kind: 'Adagrad', options: { lr: 0.1, lr_decay: 0.05, initial_accumulator_value: 0.1, eps: 1e-6 } },
+  { name: 'Adagrad clip_value + clip_norm', kind: 'Adagrad', options: { lr: 0.1, clip_value: 0.5, clip_norm: 15 } },
+  { name: 'Adagrad clip_norm, grid-stride loops', kind: 'Adagrad', options: { lr: 0.05, lr_decay: 0.01, clip_norm: 20 }, grid: { reduce: 2, update: 3 } },
   {
     name: 'AdamW, warm-up + cosine',
     kind: 'AdamW',
@@ -190,7 +200,7 @@ function scheduleFrom(desc: Record<string, number | string>, lr: number): LrSche
 }
 
 describe('optimizers vs PyTorch 1.13 (test/fixtures-optim)', () => {
-  test('has fixtures', () => expect(FIXTURE_CASES.length).toBeGreaterThanOrEqual(14));
+  test('has fixtures', () => expect(FIXTURE_CASES.length).toBeGreaterThanOrEqual(19));
   const summary: string[] = [];
   afterAll(() => console.log(`vs PyTorch (max |gpu − torch| / max |w| over all steps):\n${summary.join('\n')}`));
   for (const name of FIXTURE_CASES) {
@@ -205,7 +215,7 @@ describe('optimizers vs PyTorch 1.13 (test/fixtures-optim)', () => {
       const N = sizes.reduce((a, b) => a + b, 0);
       const S = lrs.length;
       const kind = f.metadata.optimizer as Kind;
-      const options = JSON.parse(f.metadata.options) as SGDOptions & AdamOptions;
+      const options = JSON.parse(f.metadata.options) as SGDOptions & AdamOptions & AdagradOptions;
       const sched = f.metadata.schedule === 'none' ? undefined : scheduleFrom(JSON.parse(f.metadata.schedule), options.lr!);
       const split = (flat: Float32Array, row: number) => {
         let o = row * N;
@@ -294,12 +304,13 @@ describe('global gradient norm', () => {
 // ---------------------------------------------------------------------------------------------------
 
 describe('non-finite gradients', () => {
-  const bad: [string, number, Kind, SGDOptions | AdamOptions][] = [
+  const bad: [string, number, Kind, Options][] = [
     ['NaN, Adam amsgrad', NaN, 'Adam', { lr: 1e-2, amsgrad: true }],
     ['+Inf, SGD momentum clip_norm', Infinity, 'SGD', { lr: 0.1, momentum: 0.9, clip_norm: 1 }],
     ['−Inf, AdamW', -Infinity, 'AdamW', { lr: 1e-2 }],
     ['NaN under clip_value (clamp must not hide it), SGD nesterov', NaN, 'SGD', { lr: 0.1, momentum: 0.5, nesterov: true, clip_value: 0.1 }],
     ['overflowing Σg² (finite values), Adam', 3e25, 'Adam', { lr: 1e-2 }],
+    ['NaN, Adagrad clip_value', NaN, 'Adagrad', { lr: 0.1, lr_decay: 0.01, clip_value: 0.5 }],
   ];
   for (const [label, value, kind, options] of bad) {
     test(`${label}: update skipped, bits untouched, stepChecked names the step`, async () => {
@@ -383,10 +394,11 @@ describe('non-finite gradients', () => {
 // ---------------------------------------------------------------------------------------------------
 
 describe('state() / loadState()', () => {
-  const cases: [Kind, SGDOptions | AdamOptions][] = [
+  const cases: [Kind, Options][] = [
     ['SGD', { lr: 0.05, momentum: 0.9, nesterov: true, weight_decay: 1e-3, clip_norm: 20 }],
     ['Adam', { lr: 1e-2, amsgrad: true, clip_value: 0.5 }],
     ['AdamW', { lr: 1e-2, weight_decay: 0.1, clip_norm: 10 }],
+    ['Adagrad', { lr: 0.1, lr_decay: 0.02, initial_accumulator_value: 0.1, clip_norm: 20 }],
   ];
   for (const [kind, options] of cases) {
     test(`${kind}: 5 steps, checkpoint, 5 more on a new optimizer = 10 uninterrupted, bit for bit`, async () => {
@@ -529,6 +541,7 @@ describe('lifecycle', () => {
         new SGD(engine, blocks, { lr: 0.1, momentum: 0.9, clip_norm: 1 }),
         new Adam(engine, blocks, { amsgrad: true, clip_value: 1 }),
         new AdamW(engine, blocks),
+        new Adagrad(engine, blocks, { initial_accumulator_value: 0.1, clip_value: 1 }),
       ];
       const gn = new GradNorm(engine, blocks);
       expect(engine.memory().bytes).toBeGreaterThan(before.bytes);
@@ -539,6 +552,35 @@ describe('lifecycle', () => {
     });
     expect(engine.memory()).toEqual(before);
     blocks.forEach((b) => b.dispose());
+  });
+
+  test('Adagrad: an entry whose gradient is 0 keeps its weight and its sum bit for bit (clipping on)', async () => {
+    const blocks = makeBlocks([5], () => Float32Array.of(0.5, -0.25, -0, 1, 2));
+    const ref = new RefAdagrad([Float64Array.of(0.5, -0.25, -0, 1, 2)], { lr: 0.1, initial_accumulator_value: 0.2, clip_norm: 1 });
+    await scoped(async () => {
+      const opt = new Adagrad(engine, blocks, { lr: 0.1, initial_accumulator_value: 0.2, clip_norm: 1 });
+      try {
+        for (const g of [Float32Array.of(3, 0, 0, -4, 0), Float32Array.of(0, 0, 0, 1, 0)]) {
+          writeGrads(blocks, [g]);
+          opt.step();
+          ref.step([g]);
+        }
+        const [w] = await readParams(blocks);
+        const { sum: [sum] } = (await opt.state()).slots;
+        // entries 1, 2 and 4 never had a gradient: the same bits as at the start (−0 stays −0)
+        expect(bits(w.subarray(1, 3))).toEqual(bits(Float32Array.of(-0.25, -0)));
+        expect(bits(w.subarray(4))).toEqual(bits(Float32Array.of(2)));
+        expect(bits(sum.subarray(1, 3))).toEqual(bits(Float32Array.of(0.2, 0.2)));
+        expect(sum[4]).toBe(Math.fround(0.2));
+        // entry 0 moved once (step 1, clipped to norm 1: g = 0.6), entry 3 twice
+        const { err, where } = relErr([w], ref.params);
+        expect(err, where).toBeLessThanOrEqual(TOL_WEIGHTS);
+        expect(Math.abs(sum[0] - ref.sum[0][0])).toBeLessThanOrEqual(1e-6);
+      } finally {
+        opt.dispose();
+        blocks.forEach((b) => b.dispose());
+      }
+    });
   });
 
   test('an empty block is allowed and left alone', async () => {
@@ -567,6 +609,9 @@ describe('lifecycle', () => {
     expect(code(() => new Adam(engine, blocks, { betas: [0.9, 1] }))).toBe('BAD_CONFIG');
     expect(code(() => new AdamW(engine, blocks, { clip_norm: 0 }))).toBe('BAD_CONFIG');
     expect(code(() => new Adam(engine, []))).toBe('BAD_CONFIG');
+    expect(code(() => new Adagrad(engine, blocks, { lr_decay: -0.1 }))).toBe('BAD_CONFIG');
+    expect(code(() => new Adagrad(engine, blocks, { initial_accumulator_value: NaN }))).toBe('BAD_CONFIG');
+    expect(code(() => new Adagrad(engine, blocks, { weight_decay: 0.1 } as AdagradOptions))).toBe('BAD_CONFIG');
     expect(code(() => new Adam(engine, [blocks[0], blocks[0]]))).toBe('BAD_CONFIG');
     expect(engine.memory()).toEqual(before);
     const opt = new Adam(engine, blocks);

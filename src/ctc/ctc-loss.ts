@@ -49,9 +49,11 @@ const WG = 64;
  *
  * @example
  * const ctc = new CtcLoss(engine, { blank: 0 });
- * const logits = head.forward(rnn.forward(x, { lengths }).output);     // (T, B, C)
+ * const x = engine.tensor(new Float32Array(6 * 2 * 8), [6, 2, 8]);     // (T, B, I) features; lstm's input_size 8
+ * const lengths = [6, 4];
+ * const logits = head.forward(lstm.forward(x, { lengths }).output);    // (T, B, C), class 0 the blank
  * const { loss, grad_input } = ctc.forward(logits, [[3, 1, 4], [1, 5]], { input_lengths: lengths });
- * rnn.backward({ grad_output: head.backward(grad_input).grad_input });
+ * lstm.backward({ grad_output: head.backward(grad_input).grad_input });
  * console.log((await loss.read())[0]);
  */
 export class CtcLoss {

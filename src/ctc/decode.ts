@@ -37,7 +37,8 @@ export function ctcCollapse(path: ArrayLike<number>, blank = 0): number[] {
  * @param scores (T, B, C) time-major
  * @returns B label sequences
  * @example
- * const labels = ctcGreedyDecode(await logits.read(), [T, B, C], { input_lengths: lengths });
+ * const logits = engine.tensor(new Float32Array(6 * 2 * 5), [6, 2, 5]); // (T, B, C) scores, class 0 the blank
+ * const labels = ctcGreedyDecode(await logits.read(), logits.shape, { input_lengths: [6, 4] }); // number[][]: one label list per row
  */
 export function ctcGreedyDecode(scores: ArrayLike<number>, shape: readonly [number, number, number] | readonly number[], opts: CtcDecodeOptions = {}): number[][] {
   const { B, C, blank, lengths } = checkDecode('ctcGreedyDecode', scores, shape, opts);
@@ -85,7 +86,8 @@ const logAdd = (a: number, b: number): number => {
  * @param scores (T, B, C) time-major
  * @returns per row, up to beam_width hypotheses, most probable first
  * @example
- * const [[best]] = ctcPrefixBeamSearch(await logits.read(), [T, 1, C], { beam_width: 16 });
+ * const logits = engine.tensor(new Float32Array(6 * 1 * 5), [6, 1, 5]); // (T, 1, C) scores of one utterance
+ * const [[best]] = ctcPrefixBeamSearch(await logits.read(), logits.shape, { beam_width: 16 });
  * console.log(best.labels, Math.exp(best.log_prob));
  */
 export function ctcPrefixBeamSearch(scores: ArrayLike<number>, shape: readonly number[], opts: CtcBeamOptions = {}): CtcHypothesis[][] {

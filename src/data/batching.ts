@@ -168,8 +168,11 @@ const PLAN_KEYS = ['batch_size', 'shuffle', 'seed', 'bucket', 'bucket_pool', 'dr
  * seeded shuffle of the examples, optional length bucketing, optional drop_last, then a seeded
  * shuffle of the batch order. Same options and seed, same plan, on every platform.
  * @example
- * planBatches([5, 1, 4, 2], { batch_size: 2, bucket: true }); // [Int32Array [1, 3], Int32Array [2, 0]]
- * planBatches(lengths, { batch_size: 32, shuffle: true, seed: epoch, bucket: true });
+ * const lengths = [5, 1, 4, 2];
+ * planBatches(lengths, { batch_size: 2, bucket: true }); // [Int32Array [1, 3], Int32Array [2, 0]]
+ * for (let epoch = 0; epoch < 3; epoch++) {
+ *   for (const rows of planBatches(lengths, { batch_size: 2, shuffle: true, seed: epoch, bucket: true })) console.log(epoch, rows); // another order each epoch
+ * }
  */
 export function planBatches(lengths: ArrayLike<number>, opts: BatchPlanOptions): Int32Array[] {
   const o = options('planBatches', opts, PLAN_KEYS);
@@ -235,10 +238,14 @@ export function paddingWaste(plan: readonly Int32Array[], lengths: ArrayLike<num
  * An epoch of padded batches: {@link planBatches} on the sequences' lengths, then {@link padBatch}
  * per batch, lazily (one batch in memory at a time). All inputs are checked before the first batch.
  * @example
- * for (const b of batches(seqs, { batch_size: 32, shuffle: true, seed: epoch, bucket: true, lm: true })) {
- *   const x = emb.forward(b.tokens, b.shape);
- *   const { output } = lstm.forward(x, { lengths: b.lengths });
- *   ce.forward(dense.forward(output), b.targets!);
+ * const seqs = text.split('\n').map((line) => vocab.encode(line));
+ * const ce = new CrossEntropyLoss(engine);
+ * for (let epoch = 0; epoch < 2; epoch++) {
+ *   for (const b of batches(seqs, { batch_size: 32, shuffle: true, seed: epoch, bucket: true, lm: true })) {
+ *     const x = emb.forward(b.tokens, b.shape);
+ *     const { output } = lstm.forward(x, { lengths: b.lengths });
+ *     ce.forward(head.forward(output), b.targets!);
+ *   }
  * }
  */
 export function batches(sequences: readonly TokenSequence[], opts: BatchPlanOptions & PadOptions): Generator<PaddedBatch, void, undefined> {
@@ -372,10 +379,16 @@ export function windowFromColumns(columns: readonly ArrayLike<number>[], index: 
  * For streams larger than memory see openBpttFile (text-stream.node.ts).
  * @example
  * const ids = vocab.encode(text);
+ * const ce = new CrossEntropyLoss(engine);
  * let h: Tensor | undefined;
  * for (const w of bpttWindows(ids, { batch_size: 32, bptt: 100 })) {
- *   if (w.index === 0) h = undefined;
- *   // forward w.inputs (w.shape) from h, loss on w.targets, backward, step; h = h_n (detached)
+ *   // a new pass over the stream (index 0) starts from zeros
+ *   const { output, h_n } = gru.forward(emb.forward(w.inputs, w.shape), { h0: w.index === 0 ? undefined : h });
+ *   const { grad_input } = ce.forward(head.forward(output), w.targets);
+ *   gru.backward({ grad_output: head.backward(grad_input).grad_input });
+ *   opt.step();
+ *   h?.dispose();
+ *   h = h_n.clone();                                      // carried on, not backpropagated into
  * }
  */
 export function bpttWindows(stream: TokenSequence, opts: BpttOptions): Generator<BpttWindow, void, undefined> {

@@ -111,7 +111,9 @@ export function perplexity(logp: ArrayLike<number>, opts?: LmMetricOptions): num
  * Bits per character −(1/C) Σ log₂ p<t>, C = `characters` or the number of counted tokens (a char
  * model). perplexity = 2^bpc for a char model.
  * @example bitsPerCharacter([Math.log(0.5), Math.log(0.125)]) // 2
- * @example bitsPerCharacter(wordLogp, { characters: text.length }) // a word model, per character
+ * @example
+ * const wordLogp = Float64Array.of(-4.1, -0.9, -2.3); // ln p of each word of `text` under a word-level model
+ * bitsPerCharacter(wordLogp, { characters: text.length }); // a word model, scored per character
  */
 export function bitsPerCharacter(logp: ArrayLike<number>, opts?: BitsPerCharacterOptions): number {
   const { sum, n } = sumLogProbs('bitsPerCharacter', logp, opts);
@@ -133,7 +135,9 @@ export interface TargetLogProbs {
  * log-softmax in float64 — the CPU link between a model's output and the metrics above. Rows whose
  * target is `ignore_index` (default −100, as {@link padBatch}'s padded targets) are masked out.
  * @example
- * const { logp, mask } = targetLogProbs(await logits.read(), batch.targets!, vocab.size);
+ * const logits = engine.tensor(new Float32Array(4 * 2 * vocab.size), [4, 2, vocab.size]); // (T, B, V)
+ * const targets = Int32Array.of(5, 6, 7, IGNORE_INDEX, 8, 9, 10, IGNORE_INDEX);            // (T, B)
+ * const { logp, mask } = targetLogProbs(await logits.read(), targets, vocab.size);
  * perplexity(logp, { mask });
  */
 export function targetLogProbs(logits: ArrayLike<number>, targets: ArrayLike<number>, V: number, opts?: { ignore_index?: number }): TargetLogProbs {

@@ -149,6 +149,7 @@ export function readTextChunks(path: string, opts?: ReadTextOptions): AsyncGener
  * The token ids of a file, encoded chunk by chunk with `vocab` (equal, concatenated, to
  * vocab.encode(whole file text)); O(chunk) memory. Empty arrays are not yielded.
  * @example
+ * let total = 0;
  * for await (const ids of encodeFile('corpus.txt', vocab)) total += ids.length;
  */
 export function encodeFile(path: string, vocab: Vocab, opts?: { chunk_bytes?: number }): AsyncGenerator<Int32Array, void, undefined> {
@@ -201,7 +202,13 @@ export interface BpttFile extends AsyncIterable<BpttWindow> {
  * @example
  * const data = await openBpttFile('corpus.txt', vocab, { batch_size: 32, bptt: 100 });
  * console.log(data.layout.windows, 'windows per epoch');
- * for await (const w of data) { if (w.index === 0) h = undefined; ... }
+ * let h: Tensor | undefined;
+ * for await (const w of data) {
+ *   // each epoch (index 0) starts from zeros; train on w.inputs / w.targets as with bpttWindows
+ *   const { h_n } = gru.forward(emb.forward(w.inputs, w.shape), { h0: w.index === 0 ? undefined : h });
+ *   h?.dispose();
+ *   h = h_n.clone();
+ * }
  */
 export async function openBpttFile(path: string, vocab: Vocab, opts: BpttFileOptions): Promise<BpttFile> {
   if (opts === undefined) throw new WebRnnError('BAD_VALUE', 'openBpttFile: options with batch_size and bptt are required');

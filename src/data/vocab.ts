@@ -361,7 +361,9 @@ export class Vocab {
    * (the tokenizer drops whitespace, so word-level decoding is lossy: "Hi, you" → "Hi , you"; for
    * regular tokens encode(decode(ids)) gives ids back). Special tokens are written as their names
    * unless `skip_special`.
-   * @example v.decode(v.encode('hello world')) // 'hello world'
+   * @example
+   * const v = Vocab.fromText('hello world', { level: 'char' });
+   * v.decode(v.encode('hello world')); // 'hello world'
    */
   decode(ids: ArrayLike<number>, opts?: DecodeOptions): string {
     const o = options('Vocab.decode', opts, ['skip_special', 'stop_at_eos']);
@@ -386,8 +388,9 @@ export class Vocab {
    * of what `push` and `end` return equals encode(whole text), wherever the pieces were cut.
    * @example
    * const enc = vocab.encoder();
-   * for await (const piece of stream) train(enc.push(piece));
-   * train(enc.end());
+   * const ids: number[] = [];
+   * for await (const piece of readTextChunks('corpus.txt')) ids.push(...enc.push(piece.text));
+   * ids.push(...enc.end());
    */
   encoder(): StreamEncoder {
     return new StreamEncoder(this);

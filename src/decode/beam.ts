@@ -59,8 +59,8 @@ const F32 = 4;
  * when K hypotheses are finished or at max_length (live beams then count as unfinished hypotheses).
  *
  * @example
- * const beam = new BeamSearch(engine, { embedding: emb, recurrent: lstm, head: dense }, { beam_width: 4 });
- * const best = await beam.search({ prime: [SOS], max_length: 20, eos: EOS, alpha: 0.7 });
+ * const beam = new BeamSearch(engine, { embedding: emb, recurrent: lstm, head }, { beam_width: 4 });
+ * const best = await beam.search({ prime: [BOS_ID], max_length: 20, eos: EOS_ID, alpha: 0.7 });
  * console.log(best[0].tokens, best[0].score);
  * beam.dispose();
  */
@@ -225,7 +225,7 @@ export class BeamSearch {
  * One beam search with a temporary {@link BeamSearch} (built, run, freed).
  *
  * @example
- * const [best] = await beamSearch(engine, model, { beam_width: 3, prime: [SOS], max_length: 30, eos: EOS });
+ * const [best] = await beamSearch(engine, { embedding: model.embedding, recurrent: model.rnn, head: model.linear }, { beam_width: 3, prime: [BOS_ID], max_length: 30, eos: EOS_ID });
  */
 export async function beamSearch(engine: Engine, model: DecoderModel, opts: BeamSearchOptions & { beam_width: number }): Promise<Hypothesis[]> {
   const { beam_width, ...rest } = opts;

@@ -44,8 +44,8 @@ const U32 = 4;
  * reset(), so one long call and several short ones with the same seed give the same ids.
  *
  * @example
- * const gen = new Generator(engine, { embedding: emb, recurrent: lstm, head: dense }, { batch: 2 });
- * const ids = await gen.generate({ prime: [SOS, SOS], steps: 100, temperature: 0.8, top_k: 40, seed: 1 });
+ * const gen = new Generator(engine, { embedding: emb, recurrent: lstm, head }, { batch: 2 });
+ * const ids = await gen.generate({ prime: [BOS_ID, BOS_ID], steps: 100, temperature: 0.8, top_k: 40, seed: 1 });
  * // ids: Uint32Array (100, 2); continue the same streams:
  * const more = await gen.generate({ steps: 50, temperature: 0.8, top_k: 40, seed: 1 });
  * gen.reset();

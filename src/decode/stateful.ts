@@ -14,6 +14,7 @@ import type { ForwardResult, Recurrent } from '../layers/recurrent.js';
  *
  * @example
  * const stream = new StatefulRecurrent(engine, lstm);
+ * const chunks = [3, 5].map((T) => engine.tensor(new Float32Array(T * 1 * 8), [T, 1, 8])); // lstm's input_size 8
  * for (const chunk of chunks) {                        // each (T_i, B, I)
  *   const { output } = stream.forward(chunk);          // = that slice of lstm.forward(all).output
  *   console.log(await output.read());

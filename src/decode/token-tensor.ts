@@ -7,6 +7,8 @@ import type { Engine } from '../gpu/engine.js';
  * generator are views of its workspace: valid until its next call (read() what you keep).
  *
  * @example
+ * const sampler = new Sampler(engine);
+ * const logits = engine.tensor(new Float32Array(2 * 10), [2, 10]); // (B, V)
  * const ids = sampler.sample(logits, { seed: 7 }); // (B)
  * console.log(await ids.read());                   // Uint32Array(B)
  */

@@ -59,7 +59,9 @@ export function biasDirection(vectors: WordVectors, pairs: readonly (readonly [s
 
 /**
  * e_bias_component = (e·g / ‖g‖²) g; returns e − e_bias_component, which is orthogonal to g.
- * @example neutralize(wv.vector('receptionist'), g)
+ * @example
+ * const g = biasDirection(wv, [['woman', 'man']]);
+ * neutralize(wv.vector('receptionist'), g);
  */
 export function neutralize(e: ArrayLike<number>, g: ArrayLike<number>): Float64Array {
   checkDims(e, g, 'neutralize');
@@ -80,7 +82,9 @@ export function neutralize(e: ArrayLike<number>, g: ArrayLike<number>): Float64A
  * Afterwards the two differ only along g, by opposite amounts, and share the component μ_⊥
  * orthogonal to g, so any neutralized word is equally similar to both.
  *
- * @example const [grandmother, grandfather] = equalize(wv.vector('grandmother'), wv.vector('grandfather'), g);
+ * @example
+ * const g = biasDirection(wv, [['woman', 'man']]);
+ * const [grandmother, grandfather] = equalize(wv.vector('grandmother'), wv.vector('grandfather'), g);
  */
 export function equalize(e1: ArrayLike<number>, e2: ArrayLike<number>, g: ArrayLike<number>): [Float64Array, Float64Array] {
   checkDims(e1, g, 'equalize');

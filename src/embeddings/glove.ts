@@ -46,10 +46,15 @@ const F32 = 4;
  * kernel (glove_residual) and deterministic per-id sums (weighted_segment_sum).
  *
  * @example
- * const X = cooccurrence(sentences, vocab.size, { window: 10 });
  * const glove = new GloVe(engine, { vocab_size: vocab.size, embedding_dim: 50 }, { seed: 1 });
- * const opt = new Adam(engine, glove.blocks(), { lr: 0.02 });
- * for (const batch of X.batches(4096, rng)) { glove.lossAndGrad(batch); opt.step(); }
+ * const opt = new Adagrad(engine, glove.blocks(), { lr: 0.05 });
+ * // N = 3 non-zero co-occurrence counts X_ij: word i = rows, context word j = cols
+ * const batch = { rows: Int32Array.of(4, 4, 7), cols: Int32Array.of(7, 9, 4), counts: Float32Array.of(12, 3, 12) };
+ * for (let step = 0; step < 100; step++) {
+ *   glove.lossAndGrad(batch);
+ *   opt.step();
+ * }
+ * const vectors = await glove.vectors(); // (V, E): (e + θ) / 2
  */
 export class GloVe extends ParameterLayer {
   readonly config: Readonly<Required<GloVeConfig>>;

@@ -34,7 +34,7 @@ export interface PretrainedWeights {
  * vector, or an OOV row.
  *
  * @example
- * const { weight, found } = pretrainedWeights(glove, vocab.tokens, { padding_idx: vocab.pad_id });
+ * const { weight, found } = pretrainedWeights(wv, vocab.tokens, { padding_idx: vocab.pad_id });
  */
 export function pretrainedWeights(vectors: WordVectors, tokens: readonly string[], opts: PretrainedOptions = {}): PretrainedWeights {
   for (const k of Object.keys(opts)) {
@@ -86,8 +86,8 @@ export interface PretrainedEmbedding extends PretrainedWeights {
  * it to nothing else (an embedding is a first layer).
  *
  * @example
- * const pre = pretrainedEmbedding(engine, WordVectors.parse(text), vocab.tokens, { padding_idx: 0, freeze: true });
- * const opt = new Adam(engine, trainableBlocks([pre.embedding.store, rnn.store, head.store], [pre]), { lr: 1e-3 });
+ * const pre = pretrainedEmbedding(engine, wv, vocab.tokens, { padding_idx: vocab.pad_id, freeze: true });
+ * const opt = new Adam(engine, trainableBlocks([...pre.embedding.blocks(), ...lstm.blocks(), ...head.blocks()], [pre]), { lr: 1e-3 });
  */
 export function pretrainedEmbedding(engine: Engine, vectors: WordVectors, tokens: readonly string[], opts: PretrainedOptions & { freeze?: boolean } = {}): PretrainedEmbedding {
   const { freeze, ...rest } = opts;

@@ -48,13 +48,13 @@ const F32 = 4;
  * CPU), so any optimizer over {@link blocks} trains it and every run gives the same bits.
  *
  * @example
- * const sg = new SkipGram(engine, { vocab_size: vocab.size, embedding_dim: 64, negatives: 5 }, { seed: 1 });
- * const opt = new Adam(engine, sg.blocks(), { lr: 3e-3 });
- * let step = 0;
- * for (const batch of skipGramBatches(sentences, sampler, { window: 5, negatives: 5, batch_size: 4096, seed: 1 })) {
+ * const sg = new SkipGram(engine, { vocab_size: vocab.size, embedding_dim: 64, negatives: 2 }, { seed: 1 });
+ * const opt = new Adagrad(engine, sg.blocks(), { lr: 0.05 });
+ * // N = 2 (context, target) pairs; per pair the true target, then K = 2 negatives
+ * const batch = { context: Int32Array.of(4, 7), targets: Int32Array.of(5, 11, 30, 8, 2, 19) };
+ * for (let step = 0; step < 1000; step++) {
  *   sg.lossAndGrad(batch);
  *   opt.step();
- *   if (++step === 1000) break;
  * }
  * const vectors = await sg.vectors(); // (V, E) e
  */

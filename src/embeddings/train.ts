@@ -2,9 +2,10 @@ import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { knownKeys } from '../layers/checks.js';
 import type { ParameterBlock } from '../layers/parameter-store.js';
+import { Adagrad } from '../train/adagrad.js';
 import { Adam } from '../train/adam.js';
+import type { Optimizer } from '../train/optimizer.js';
 import { SGD } from '../train/sgd.js';
-import { Adagrad } from './adagrad.js';
 import { cooccurrence, gloveBatches, skipGramBatches, UnigramSampler, type WordCorpus } from './corpus.js';
 import { GloVe } from './glove.js';
 import { SkipGram } from './skip-gram.js';
@@ -68,7 +69,7 @@ const KEYS = ['optimizer', 'method', 'embedding_dim', 'window', 'negatives', 'su
  * (special tokens left out) with their vectors.
  *
  * @example
- * const corpus = wordCorpus(sentences, { min_count: 5 });
+ * const corpus = wordCorpus(text.split('\n'), { min_count: 5 }); // one sentence per line
  * const { vectors } = await trainWordVectors(engine, corpus, { epochs: 2, onProgress: (p) => console.log(p) });
  * vectors.nearest('money', 5);
  */
@@ -84,7 +85,7 @@ export async function trainWordVectors(engine: Engine, corpus: WordCorpus, opts:
   const optimizer = opts.optimizer ?? 'adagrad';
   if (!['adagrad', 'adam', 'sgd'].includes(optimizer)) throw new WebRnnError('BAD_VALUE', `trainWordVectors: optimizer must be 'adagrad', 'adam' or 'sgd', got ${JSON.stringify(optimizer)}`);
   const lr = opts.lr ?? { adagrad: 0.05, adam: 0.003, sgd: 50 }[optimizer];
-  const makeOptimizer = (blocks: ParameterBlock[]): { step(): unknown; dispose(): void } =>
+  const makeOptimizer = (blocks: ParameterBlock[]): Optimizer =>
     optimizer === 'adagrad' ? new Adagrad(engine, blocks, { lr }) : optimizer === 'adam' ? new Adam(engine, blocks, { lr }) : new SGD(engine, blocks, { lr });
   const losses: number[] = [];
   let step = 0;

@@ -33,7 +33,7 @@ export type VectorFormat = 'glove' | 'word2vec';
  * float64, skipping the query words themselves.
  *
  * @example
- * const wv = WordVectors.parse(readFileSync('glove.6B.50d.txt', 'utf8'));
+ * const wv = WordVectors.parse(await (await fetch('glove.6B.50d.txt')).text());
  * wv.nearest('city', 5);                    // [{ word: 'town', similarity: 0.8… }, …]
  * wv.analogy('man', 'woman', 'king');       // 'queen': e_woman − e_man + e_king ≈ e_queen
  */
@@ -141,7 +141,7 @@ export class WordVectors {
    * The course's analogy "a is to b as c is to ?": the words d whose vectors are most similar to
    * e_b − e_a + e_c (a, b and c themselves left out), best first.
    *
-   * @example wv.analogy('man', 'woman', 'king')[0].word // 'queen'
+   * @example wv.analogyCandidates('man', 'woman', 'king', 3)[0].word // 'queen'
    */
   analogyCandidates(a: string, b: string, c: string, k = 1): Neighbour[] {
     const ea = this.vector(a), eb = this.vector(b), ec = this.vector(c);

@@ -115,7 +115,9 @@ export function brevityPenalty(c: number, r: number): number {
  * Corpus BLEU of candidates[i] against references[i] (one or more references per candidate).
  *
  * @example
- * corpusBleu([hyp1, hyp2], [[ref1a, ref1b], [ref2a]]).bleu
+ * const [hyp1, hyp2] = ['the cat sat on the mat', 'a dog barks'].map((s) => s.split(' '));
+ * const [ref1a, ref1b, ref2a] = ['the cat sat on a mat', 'a cat was on the mat', 'the dog barks'].map((s) => s.split(' '));
+ * corpusBleu([hyp1, hyp2], [[ref1a, ref1b], [ref2a]]).bleu;
  */
 export function corpusBleu(candidates: readonly (readonly BleuToken[])[], references: readonly (readonly (readonly BleuToken[])[])[], opts: BleuOptions = {}): BleuResult {
   const { N, weights, smoothing } = checkOptions(opts);

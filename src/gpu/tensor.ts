@@ -40,7 +40,9 @@ export class Tensor {
    * and lives as long as this tensor's memory).
    *
    * @example
-   * const rows = output.view([T * B, F]); // (T, B, F) as T·B rows
+   * const { output } = lstm.forward(x);
+   * const [T, B, H] = output.shape;
+   * const rows = output.view([T * B, H]); // (T, B, H) as T·B rows
    */
   view(shape: readonly number[]): Tensor {
     this.check();

@@ -26,7 +26,8 @@ export interface OutputTarget {
  * with WebRnnError('BAD_FILE'). `what` names the option in messages (e.g. "--out").
  *
  * @example
- * await checkOutputTarget(values.out, '--out'); // before reading inputs or touching the GPU
+ * const out = process.argv[2] ?? 'model.safetensors';
+ * await checkOutputTarget(out, '--out'); // before reading inputs or touching the GPU
  */
 export async function checkOutputTarget(path: string, what = ''): Promise<OutputTarget> {
   const name = what ? `${what} ${path}` : path;
@@ -70,7 +71,8 @@ export async function checkOutputTarget(path: string, what = ''): Promise<Output
  * failures (ENOSPC, EROFS, EACCES …) are WebRnnError('BAD_FILE') naming `path`.
  *
  * @example
- * await writeFileAtomic('result.safetensors', serializeSafetensors(tensors));
+ * const bytes = serializeSafetensors({ weight: { dtype: 'F32', shape: [2, 3], data: new Float32Array(6) } });
+ * await writeFileAtomic('result.safetensors', bytes);
  */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
   const target = await checkOutputTarget(path);

@@ -10,7 +10,7 @@ import { checkpointBytes, parseCheckpoint, type Checkpoint, type TrainingPositio
 
 /**
  * @example
- * await saveCheckpoint('runs/lm/checkpoint.safetensors', model, opt, { step, epoch });
+ * await saveCheckpoint('runs/lm/checkpoint.safetensors', model, opt, { step: 1200, epoch: 3 });
  */
 export async function saveCheckpoint(path: string, model: SequenceModel, optimizer: Optimizer | undefined, position: TrainingPosition): Promise<void> {
   await writeFileAtomic(path, await checkpointBytes(model, optimizer, position));

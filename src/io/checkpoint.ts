@@ -31,6 +31,7 @@ const SLOTS_OF: Record<OptimizerState['kind'], readonly string[]> = {
   SGD: ['momentum_buffer'],
   Adam: ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'],
   AdamW: ['exp_avg', 'exp_avg_sq', 'max_exp_avg_sq'],
+  Adagrad: ['sum'],
 };
 
 /**
@@ -131,7 +132,7 @@ export function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Check
     const bad = (m: string) => new WebRnnError('BAD_FILE', `${source}: optimizer metadata: ${m}`);
     if (o === null || typeof o !== 'object' || Array.isArray(o)) throw bad('must be an object {kind, step, lr, options}');
     const kind = o.kind as OptimizerState['kind'];
-    if (!Object.hasOwn(SLOTS_OF, kind as string)) throw bad(`kind must be SGD, Adam or AdamW, got ${JSON.stringify(o.kind)}`);
+    if (!Object.hasOwn(SLOTS_OF, kind as string)) throw bad(`kind must be ${Object.keys(SLOTS_OF).join(', ')}, got ${JSON.stringify(o.kind)}`);
     if (typeof o.step !== 'number' || !Number.isSafeInteger(o.step) || o.step < 0) throw bad(`step must be an integer ≥ 0, got ${JSON.stringify(o.step)}`);
     if (typeof o.lr !== 'number' || !Number.isFinite(o.lr) || o.lr < 0) throw bad(`lr must be a finite number ≥ 0, got ${JSON.stringify(o.lr)}`);
     if (o.options === null || typeof o.options !== 'object' || Array.isArray(o.options)) throw bad(`options must be an object, got ${JSON.stringify(o.options)}`);
@@ -163,7 +164,7 @@ export function parseCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Check
  * Puts a checkpoint's parameters, model state and (when given) optimizer state back on the GPU.
  *
  * @example
- * const c = await loadCheckpoint(path);
+ * const c = await loadCheckpoint('runs/lm/checkpoint.safetensors');
  * const model = new SequenceModel(engine, c.config);
  * const opt = new Adam(engine, model.blocks(), { lr: 1e-3 });
  * restoreCheckpoint(c, model, opt);

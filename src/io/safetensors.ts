@@ -222,7 +222,7 @@ function parseHeader(head: Uint8Array, dataLength: number, source: string | unde
  * and what is wrong; nothing in the header can pollute prototypes or cause an out-of-range read.
  *
  * @example
- * const { tensors } = parseSafetensors(new Uint8Array(await readFile('weights.safetensors')));
+ * const { tensors } = parseSafetensors(new Uint8Array(await (await fetch('weights.safetensors')).arrayBuffer()));
  * const w = toFloat32(tensors.get('weight_ih_l0')!);
  */
 export function parseSafetensors(bytes: Uint8Array, options: ParseOptions = {}): SafetensorsFile {

@@ -16,7 +16,7 @@ interface ModelJson {
  * Reads model.json at `path` and its weight files.
  *
  * @example
- * const art = await readTfjsModelFiles('model/model.json', (p) => readFile(p));
+ * const art = await readTfjsModelFiles('model/model.json', async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer()));
  * const model = TfjsModel.fromArtifacts(art, 'model/model.json');
  */
 export async function readTfjsModelFiles(path: string, read: (path: string) => Promise<Uint8Array>): Promise<TfjsArtifacts> {

@@ -228,8 +228,10 @@ function merge(f: TfjsTensor, r: TfjsTensor, mode: string, layer: string): TfjsT
  * A LayersModel ready to run.
  *
  * @example
- * let art; await tfModel.save(tf.io.withSaveHandler(async (a) => { art = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+ * // art: a model.json and its weights, or what tf.LayersModel.save(tf.io.withSaveHandler(…)) hands over
+ * const art = await readTfjsModelFiles('model/model.json', async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer()));
  * const model = TfjsModel.fromArtifacts(art);
+ * const data = new Float32Array(2 * 5 * 3);
  * const out = await model.predict(engine, { [model.inputNames[0]]: { shape: [2, 5, 3], data } });
  */
 export class TfjsModel {

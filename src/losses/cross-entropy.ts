@@ -54,10 +54,13 @@ const CPU_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe/i;
  *
  * @example
  * const ce = new CrossEntropyLoss(engine);
- * const logits = dense.forward(h);                                  // (T, B, V)
- * const { loss, grad_input } = ce.forward(logits, targets, { mask: sequenceMask(lengths, T) });
+ * const x = engine.tensor(new Float32Array(4 * 2 * 8), [4, 2, 8]);  // (T, B, I); lstm's input_size 8
+ * const lengths = [4, 2];
+ * const logits = head.forward(lstm.forward(x, { lengths }).output); // (T, B, V)
+ * const targets = Int32Array.of(1, 2, 3, 4, 5, 0, 6, 0);            // (T, B): steps past a row's length are masked
+ * const { loss, grad_input } = ce.forward(logits, targets, { mask: sequenceMask(lengths, 4) });
  * console.log((await loss.read())[0]);
- * dense.backward(grad_input);
+ * head.backward(grad_input);
  */
 export class CrossEntropyLoss {
   readonly variant: CrossEntropyVariant;

@@ -163,6 +163,8 @@ class ElementwisePlan {
  *
  * @example
  * const bce = new BCEWithLogitsLoss(engine);
+ * const logits = engine.tensor(Float32Array.of(0.3, -1.2, 2, 0.1), [2, 2]); // (B, labels) scores
+ * const labels = Float32Array.of(1, 0, 1, 1);                               // multi-label targets in {0, 1}
  * const { loss, grad_input } = bce.forward(logits, engine.tensor(labels, logits.shape), { reduction: 'sum' });
  */
 export class BCEWithLogitsLoss extends ElementwiseLoss {
@@ -177,6 +179,7 @@ export class BCEWithLogitsLoss extends ElementwiseLoss {
  *
  * @example
  * const mse = new MSELoss(engine);
+ * const pred = engine.tensor(Float32Array.of(0.4, 1.1, 3, 0), [4]);
  * const { loss, grad_input } = mse.forward(pred, [0.5, 1, -2, 0], { mask: [1, 1, 0, 1] });
  */
 export class MSELoss extends ElementwiseLoss {

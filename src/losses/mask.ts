@@ -12,7 +12,9 @@ export type LossMask = Uint8Array | Int32Array | Float32Array | readonly (number
  * @example
  * sequenceMask([3, 1], 3);                         // (T=3, B=2): [1, 1, 1, 0, 1, 0]
  * sequenceMask([3, 1], 3, { batch_first: true });  // (B=2, T=3): [1, 1, 1, 1, 0, 0]
- * ce.forward(logits, targets, { mask: sequenceMask(lengths, T) });
+ * const ce = new CrossEntropyLoss(engine);
+ * const logits = engine.tensor(new Float32Array(3 * 2 * 5), [3, 2, 5]); // (T=3, B=2, V=5)
+ * ce.forward(logits, Int32Array.of(1, 2, 3, 0, 4, 0), { mask: sequenceMask([3, 1], 3) });
  */
 export function sequenceMask(lengths: ArrayLike<number>, T: number, opts: { batch_first?: boolean } = {}): Uint8Array {
   if (!Number.isInteger(T) || T < 0) throw new WebRnnError('BAD_LENGTHS', `sequenceMask: T must be a non-negative integer, got ${T}`);

@@ -89,6 +89,8 @@ const KEYS = ['source_vocab', 'target_vocab', 'embedding_dim', 'encoder_hidden',
  * const model = new Seq2Seq(engine, { source_vocab: 10, target_vocab: 12, embedding_dim: 16, encoder_hidden: 32,
  *   decoder_hidden: 64, attention_size: 32, bos: 11, eos: 10 }, { seed: 1 });
  * const opt = new Adam(engine, model.blocks(), { lr: 5e-3 });
+ * // B = 2 pairs, (B, Tx) sources and (B, Ty) targets ending in <EOS> = 10, padded with 0
+ * const batch = { B: 2, Tx: 3, source: Int32Array.of(3, 4, 5, 6, 7, 0), source_lengths: [3, 2], Ty: 4, target: Int32Array.of(5, 4, 3, 10, 7, 6, 10, 0), target_lengths: [4, 3] };
  * for (let i = 1; i <= 1000; i++) {
  *   model.lossAndGrad(batch);          // { B, Tx, source, source_lengths, Ty, target, target_lengths }
  *   await opt.stepChecked(i);

@@ -1,10 +1,21 @@
 /**
  * Float64 CPU reference of webrnn's optimizers (src/train/): the torch.optim (1.13, single-tensor
- * path) update rules of SGD, Adam and AdamW, gradient clipping by value and by global norm, and the
+ * path) update rules of SGD, Adam, AdamW and Adagrad, gradient clipping by value and by global norm, and the
  * NaN/Inf skip — the same options and the same step semantics as the GPU classes, on Float64Arrays
  * (one per parameter block), so tests compare like with like.
  */
-import { resolveAdamOptions, resolveSGDOptions, type AdamOptions, type ClipOptions, type ResolvedAdamOptions, type ResolvedSGDOptions, type SGDOptions } from '../train/options.js';
+import {
+  resolveAdagradOptions,
+  resolveAdamOptions,
+  resolveSGDOptions,
+  type AdagradOptions,
+  type AdamOptions,
+  type ClipOptions,
+  type ResolvedAdagradOptions,
+  type ResolvedAdamOptions,
+  type ResolvedSGDOptions,
+  type SGDOptions,
+} from '../train/options.js';
 import { adamScalars } from '../train/bias-correction.js';
 
 /**
@@ -169,5 +180,35 @@ export class RefAdam extends RefOptimizer {
 export class RefAdamW extends RefAdam {
   constructor(params: Float64Array[], options: AdamOptions = {}) {
     super(params, options, true);
+  }
+}
+
+/**
+ * torch.optim.Adagrad in float64 (the dense path: every entry updated, a zero gradient included).
+ *
+ * @example
+ * const ref = new RefAdagrad([Float64Array.of(1, 2)], { lr: 0.1, lr_decay: 0.01, initial_accumulator_value: 0.1 });
+ * ref.step([Float64Array.of(0.5, 0)]); // the second entry (gradient 0) keeps its value and its sum
+ */
+export class RefAdagrad extends RefOptimizer {
+  readonly options: ResolvedAdagradOptions;
+  readonly sum: Float64Array[];
+  protected readonly clip: ClipOptions;
+
+  constructor(params: Float64Array[], options: AdagradOptions = {}) {
+    const o = resolveAdagradOptions(options);
+    super(params, o.lr);
+    this.options = o;
+    this.clip = o;
+    this.sum = params.map((p) => new Float64Array(p.length).fill(o.initial_accumulator_value));
+  }
+
+  protected update(b: number, p: Float64Array, g: Float64Array): void {
+    const clr = this.lr / (1 + (this.stepCount - 1) * this.options.lr_decay);
+    const sum = this.sum[b];
+    for (let i = 0; i < p.length; i++) {
+      sum[i] += g[i] * g[i];
+      p[i] -= (clr * g[i]) / (Math.sqrt(sum[i]) + this.options.eps);
+    }
   }
 }

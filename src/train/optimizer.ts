@@ -12,11 +12,11 @@ export type OptimizerStep = NormHandle;
 
 /**
  * Everything an optimizer holds, read back for a checkpoint. `slots` are torch's state names
- * (momentum_buffer; exp_avg, exp_avg_sq, max_exp_avg_sq), one Float32Array per parameter block in
+ * (momentum_buffer; exp_avg, exp_avg_sq, max_exp_avg_sq; sum), one Float32Array per parameter block in
  * the optimizer's block order. Restoring it with {@link Optimizer.loadState} resumes bit-exactly.
  */
 export interface OptimizerState {
-  kind: 'SGD' | 'Adam' | 'AdamW';
+  kind: 'SGD' | 'Adam' | 'AdamW' | 'Adagrad';
   /** steps taken (torch's `step`) */
   step: number;
   lr: number;
@@ -28,11 +28,11 @@ export interface OptimizerState {
 /** What a subclass hands the base class (the optimizers of this package; not part of the public API). */
 export interface UpdateKernel {
   /** kernel file name */
-  kernel: 'sgd_step' | 'adam_step';
+  kernel: 'sgd_step' | 'adam_step' | 'adagrad_step';
   /** Params of block i (everything but `n`) */
   params: Record<string, number>;
   /** slot names whose buffers the kernel binds under the same names; placeholders when not `used` */
-  slots: { name: string; binding: string; used: boolean }[];
+  slots: { name: string; binding: string; used: boolean; /** every entry's starting value (default 0) */ init?: number }[];
 }
 
 const UPDATE_GROUP = 256;
@@ -42,7 +42,7 @@ const UPDATE_GROUP = 256;
  * per-block update dispatches, the per-step uniform, the state buffers, checkpoints and disposal.
  * One {@link step} = one submission: grad_sumsq per block, grad_norm, then one update dispatch per
  * block; the update kernel leaves weights and state untouched when the norm is not finite.
- * Use {@link SGD}, {@link Adam} or {@link AdamW}.
+ * Use {@link SGD}, {@link Adam}, {@link AdamW} or {@link Adagrad}.
  *
  * @example
  * const opt: Optimizer = new AdamW(engine, lstm.blocks(), { lr: 1e-3, clip_norm: 1 });
@@ -91,7 +91,10 @@ export abstract class Optimizer {
       this.stepUniform = new StepUniform(this.rec, update.kernel, 'S');
       const placeholder = this.rec.buffer(16, 'unused state');
       for (const s of update.slots) {
-        if (s.used) this.slotBuffers.set(s.name, blocks.map((b, i) => this.rec.buffer(b.parameterCount * 4, `${s.name}[${i}]`)));
+        if (!s.used) continue;
+        const bufs = blocks.map((b, i) => this.rec.buffer(b.parameterCount * 4, `${s.name}[${i}]`));
+        if (s.init) bufs.forEach((buf, i) => engine.device.queue.writeBuffer(buf, 0, new Float32Array(blocks[i].parameterCount).fill(s.init!)));
+        this.slotBuffers.set(s.name, bufs);
       }
       gn.record(this.program);
       const cap = Math.max(1, Math.min(grid.update ?? Infinity, engine.device.limits.maxComputeWorkgroupsPerDimension));

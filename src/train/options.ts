@@ -47,8 +47,22 @@ export interface AdamOptions extends ClipOptions {
   amsgrad?: boolean;
 }
 
+/** torch.optim.Adagrad's options (without weight_decay). */
+export interface AdagradOptions extends ClipOptions {
+  /** default 1e-2 */
+  lr?: number;
+  /** the step's lr is lr / (1 + (t − 1)·lr_decay); default 0 */
+  lr_decay?: number;
+  /** default 1e-10 */
+  eps?: number;
+  /** Starting value of every sum entry (default 0, as torch; GloVe's reference code uses 1). */
+  initial_accumulator_value?: number;
+}
+
 /** SGD options with every default filled in. */
 export type ResolvedSGDOptions = Required<Omit<SGDOptions, keyof ClipOptions>> & ClipOptions;
+/** Adagrad options with every default filled in. */
+export type ResolvedAdagradOptions = Required<Omit<AdagradOptions, keyof ClipOptions>> & ClipOptions;
 /** Adam/AdamW options with every default filled in. */
 export type ResolvedAdamOptions = Required<Omit<AdamOptions, keyof ClipOptions | 'betas'>> & { betas: [number, number] } & ClipOptions;
 
@@ -138,4 +152,26 @@ export function resolveAdamOptions(o: AdamOptions = {}, decoupled: boolean): Res
   const decay = r.lr * r.weight_decay;
   if (!(decay <= f32Max)) throw bad(`lr ${r.lr} × weight_decay ${r.weight_decay} = ${decay} exceeds float32 (${f32Max.toExponential(3)})`);
   return r;
+}
+
+const ADAGRAD_KEYS = ['lr', 'lr_decay', 'eps', 'initial_accumulator_value', 'clip_norm', 'clip_value'];
+
+/**
+ * Fills Adagrad defaults and checks values as torch.optim.Adagrad does (every value finite and ≥ 0; an
+ * unknown option, e.g. weight_decay, which this Adagrad does not implement, is refused); throws
+ * WebRnnError('BAD_CONFIG').
+ *
+ * @example
+ * resolveAdagradOptions({ lr: 0.05 }); // { lr: 0.05, lr_decay: 0, eps: 1e-10, initial_accumulator_value: 0 }
+ */
+export function resolveAdagradOptions(o: AdagradOptions = {}): ResolvedAdagradOptions {
+  if (o === null || typeof o !== 'object') throw bad('Adagrad options must be an object');
+  for (const k of Object.keys(o)) if (!ADAGRAD_KEYS.includes(k)) throw bad(`Adagrad: unknown option "${k}" (known: ${ADAGRAD_KEYS.join(', ')})`);
+  return {
+    lr: checkLr(o.lr ?? 1e-2),
+    lr_decay: nonNeg('lr_decay', o.lr_decay ?? 0),
+    eps: nonNeg('eps', o.eps ?? 1e-10),
+    initial_accumulator_value: nonNeg('initial_accumulator_value', o.initial_accumulator_value ?? 0),
+    ...checkClip(o),
+  };
 }

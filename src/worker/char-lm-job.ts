@@ -40,11 +40,10 @@ const KEYS = ['text', 'validShare', 'evaluateWindows', 'model'];
  * whole text, so held-out characters are never unknown.
  *
  * @example
- * // lm-worker.ts
- * import { charLmJob, serveTraining } from 'webrnn';
+ * // lm-worker.ts (imports charLmJob and serveTraining from 'webrnn'):
  * serveTraining(charLmJob);
  *
- * // the page
+ * // the page:
  * const trainer = new TrainingWorker<CharLmJobSettings, CharLmJobInfo>(new Worker(new URL('./lm-worker.ts', import.meta.url), { type: 'module' }));
  * trainer.on('progress', (p) => console.log(p.step, p.loss, p.metrics?.bpc));
  * const info = await trainer.start({ text, model: { cell: 'GRU', hidden: 128 } }, { evaluateEvery: 50 });

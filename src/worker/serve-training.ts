@@ -27,8 +27,8 @@ const RECENT = 20;
  * `MessageChannel` and give the other to {@link TrainingWorker}: the same code, without the worker.
  *
  * @example
- * // lm-worker.ts — started with new Worker(new URL('./lm-worker.ts', import.meta.url), { type: 'module' })
- * import { charLmJob, serveTraining } from 'webrnn';
+ * // lm-worker.ts (imports charLmJob and serveTraining from 'webrnn'), started by the page with
+ * // new Worker(new URL('./lm-worker.ts', import.meta.url), { type: 'module' }):
  * serveTraining(charLmJob);
  *
  * @example

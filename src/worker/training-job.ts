@@ -54,6 +54,15 @@ export interface TrainingRun {
  *
  * @example
  * // A tagger trained in a worker: any SequenceModel with any optimizer loop.
+ * const taggerConfig = (hidden: number): SequenceModelConfig => ({
+ *   embedding: { num_embeddings: 100, embedding_dim: 16 },
+ *   rnn: { mode: 'GRU', input_size: 16, hidden_size: hidden, bidirectional: true },
+ *   linear: { in_features: 2 * hidden, out_features: 12 },
+ *   loss: 'cross_entropy',
+ *   target: 'all_steps',
+ * });
+ * // B = 2 sentences of T = 3 words and their tags, (B, T); yours come from your data (e.g. batches())
+ * const batch: SequenceBatch = { B: 2, T: 3, tokens: Int32Array.of(5, 9, 17, 4, 30, 2), targets: Int32Array.of(1, 3, 2, 0, 7, 1) };
  * const taggerJob: TrainingJob<{ hidden: number; lr: number }> = {
  *   create(engine, s) {
  *     const model = new SequenceModel(engine, taggerConfig(s.hidden), { seed: 1 });
@@ -62,7 +71,6 @@ export interface TrainingRun {
  *     return {
  *       model,
  *       async step() {
- *         const batch = nextBatch();
  *         const loss = model.lossAndGrad(batch);
  *         await opt.stepChecked(++step);
  *         return { loss: (await loss.read())[0], items: batch.B * batch.T };

@@ -35,15 +35,14 @@ type Pending = { resolve: (value: unknown) => void; reject: (e: Error) => void }
  * code.
  *
  * @example
- * import { TrainingWorker, type CharLmJobInfo, type CharLmJobSettings } from 'webrnn';
  * const trainer = new TrainingWorker<CharLmJobSettings, CharLmJobInfo>(new Worker(new URL('./lm-worker.ts', import.meta.url), { type: 'module' }));
- * trainer.on('progress', (p) => chart.add(p.step, p.loss));
- * trainer.on('error', (e) => show(e.message));
+ * trainer.on('progress', (p) => console.log(p.step, p.loss));
+ * trainer.on('error', (e) => console.error(e.message));
  * const info = await trainer.start({ text, model: { hidden: 128 } }, { evaluateEvery: 20 });
  * const poem = await trainer.sample({ length: 200, temperature: 0.7 }); // while it trains
  * const result = await trainer.stop();           // after the current step: { step, loss, metrics }
  * const weights = await trainer.weights();       // transferred: the worker keeps its own copy on the GPU
- * pageModel.loadStateDict(weights);              // same names as SequenceModel.stateDict()
+ * model.loadStateDict(weights);                  // a SequenceModel of the same config on the page: same names
  * trainer.terminate();
  */
 export class TrainingWorker<S = unknown, Info = Record<string, unknown>> {

@@ -11,7 +11,7 @@
 //   recurrent-cases.ts  RNN/GRU/LSTM stacks, every option, fixed and seeded random configurations
 //   layer-cases.ts      dense:, embedding:, one-hot:
 //   loss-cases.ts       cross-entropy: (both kernels), bce:, mse:
-//   optim-cases.ts      optim: SGD/Adam/AdamW with clipping and the NaN/Inf skip
+//   optim-cases.ts      optim: SGD/Adam/AdamW/Adagrad with clipping and the NaN/Inf skip
 //   dropout-cases.ts    dropout: between stacked layers, masks from dropout-mask.ts
 //   train-cases.ts      train: Embedding → LSTM → Dense → cross-entropy → Adam, end to end
 //   conv-cases.ts       conv: the ONNX Conv kernel (conv2d_fwd) against the float64 CPU Conv

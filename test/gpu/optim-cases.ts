@@ -1,4 +1,4 @@
-// Optimizers on the GPU (SGD with momentum/Nesterov, Adam, AdamW; clipping by value and by global norm;
+// Optimizers on the GPU (SGD with momentum/Nesterov, Adam, AdamW, Adagrad; clipping by value and by global norm;
 // the NaN/Inf skip) vs the float64 reference (src/ref/optim.ts): a few steps of seeded random
 // gradients over parameter blocks of 1, 7, 1031 and 5000 floats, weights compared after every step
 // (TOL_WEIGHTS relative to max |w|), the reported global norm (TOL_NORM relative), and the optimizer
@@ -6,18 +6,19 @@
 import type { Engine } from '../../src/gpu/engine.js';
 import { ParameterStore } from '../../src/layers/parameter-store.js';
 import { Rng } from '../../src/random.js';
-import { RefAdam, RefAdamW, RefSGD, type RefOptimizer } from '../../src/ref/optim.js';
+import { RefAdagrad, RefAdam, RefAdamW, RefSGD, type RefOptimizer } from '../../src/ref/optim.js';
+import { Adagrad } from '../../src/train/adagrad.js';
 import { Adam, AdamW } from '../../src/train/adam.js';
 import type { Optimizer } from '../../src/train/optimizer.js';
-import type { AdamOptions, SGDOptions } from '../../src/train/options.js';
+import type { AdagradOptions, AdamOptions, SGDOptions } from '../../src/train/options.js';
 import { SGD } from '../../src/train/sgd.js';
 import { f32, relErr, rounded, runCase, type CaseResult } from './check.js';
 
 export interface OptimCase {
   kind: 'optim';
   name: string;
-  optimizer: 'SGD' | 'Adam' | 'AdamW';
-  options: SGDOptions | AdamOptions;
+  optimizer: 'SGD' | 'Adam' | 'AdamW' | 'Adagrad';
+  options: SGDOptions | AdamOptions | AdagradOptions;
   /** caps on workgroups (the internal grid argument), to run the kernels' grid-stride loops */
   grid?: { reduce?: number; update?: number };
   /** 1-based steps whose gradients hold a NaN / an Infinity: the update must be skipped */
@@ -40,14 +41,16 @@ export function optimCases(): OptimCase[] {
     { name: 'optim: Adam clip_value + clip_norm, betas, eps, grid-stride loops', optimizer: 'Adam', options: { lr: 1e-2, betas: [0.8, 0.99], eps: 1e-6, clip_value: 0.5, clip_norm: 15 }, grid: { reduce: 1, update: 2 } },
     { name: 'optim: AdamW clip_norm, weight_decay', optimizer: 'AdamW', options: { lr: 1e-2, weight_decay: 0.05, clip_norm: 20 } },
     { name: 'optim: AdamW amsgrad clip_norm; NaN at step 3, Inf at step 4 skipped', optimizer: 'AdamW', options: { lr: 1e-2, amsgrad: true, clip_norm: 20 }, nonFinite: { nan: 3, inf: 4 } },
+    { name: 'optim: Adagrad lr_decay, initial_accumulator_value, clip_value + clip_norm; NaN at step 2 skipped', optimizer: 'Adagrad', options: { lr: 0.1, lr_decay: 0.05, initial_accumulator_value: 0.1, clip_value: 0.5, clip_norm: 15 }, nonFinite: { nan: 2 } },
   ];
   return cases.map((c, i) => ({ kind: 'optim', ...c, seed: 500 + i }));
 }
 
 function makeOpt(engine: Engine, c: OptimCase, blocks: ParameterStore[]): Optimizer {
   if (c.optimizer === 'SGD') return new SGD(engine, blocks, c.options as SGDOptions, c.grid);
-  if (c.optimizer === 'Adam') return new Adam(engine, blocks, c.options, c.grid);
-  return new AdamW(engine, blocks, c.options, c.grid);
+  if (c.optimizer === 'Adam') return new Adam(engine, blocks, c.options as AdamOptions, c.grid);
+  if (c.optimizer === 'Adagrad') return new Adagrad(engine, blocks, c.options as AdagradOptions, c.grid);
+  return new AdamW(engine, blocks, c.options as AdamOptions, c.grid);
 }
 
 function makeRef(c: OptimCase, params: Float64Array[]): { ref: RefOptimizer; slots: Record<string, Float64Array[]> } {
@@ -55,7 +58,11 @@ function makeRef(c: OptimCase, params: Float64Array[]): { ref: RefOptimizer; slo
     const ref = new RefSGD(params, c.options as SGDOptions);
     return { ref, slots: { momentum_buffer: ref.momentum_buffer } };
   }
-  const ref = c.optimizer === 'Adam' ? new RefAdam(params, c.options) : new RefAdamW(params, c.options);
+  if (c.optimizer === 'Adagrad') {
+    const ref = new RefAdagrad(params, c.options as AdagradOptions);
+    return { ref, slots: { sum: ref.sum } };
+  }
+  const ref = c.optimizer === 'Adam' ? new RefAdam(params, c.options as AdamOptions) : new RefAdamW(params, c.options as AdamOptions);
   return { ref, slots: { exp_avg: ref.exp_avg, exp_avg_sq: ref.exp_avg_sq, max_exp_avg_sq: ref.max_exp_avg_sq } };
 }
 

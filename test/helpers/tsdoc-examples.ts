@@ -67,6 +67,10 @@ declare const dec: AttentionDecoder, annotations: Tensor;
 declare const opt: Optimizer;
 /** Training text. */
 declare const text: string;
+/** A vocabulary of that text, e.g. Vocab.fromText(text, { level: 'word' }). */
+declare const vocab: Vocab;
+/** Word vectors, e.g. WordVectors.parse of a GloVe text file. */
+declare const wv: WordVectors;
 `;
 
 /**

@@ -236,7 +236,7 @@ describe('fuzzing the file readers', () => {
   test('targeted: optimizer metadata that is not what an optimizer wrote is BAD_FILE at parse time', () => {
     const { header, data } = splitFile(checkpoint);
     const meta = header.__metadata__ as Record<string, string>;
-    const bad = [{ kind: 'Adagrad' }, { step: -1 }, { step: 1.5 }, { lr: 'fast' }, { options: null }, { kind: 'SGD' }];
+    const bad = [{ kind: 'RMSprop' }, { kind: 'Adagrad' }, { step: -1 }, { step: 1.5 }, { lr: 'fast' }, { options: null }, { kind: 'SGD' }];
     for (const change of bad) {
       const o = { ...JSON.parse(meta.optimizer), ...change };
       const file = joinFile({ ...header, __metadata__: { ...meta, optimizer: JSON.stringify(o) } }, data);
