@@ -117,7 +117,7 @@ export class DecoderStep {
       const BH = B * d.H * F32;
       for (let l = 0; l < d.L; l++) {
         this.stateIn.copy(this.h, l * BH, this.plan.hs[l], this.plan.initialSlot(0), BH);
-        if (this.c) this.stateIn.copy(this.c, l * BH, this.plan.cs[l], this.plan.initialSlot(0), BH);
+        if (this.c) this.stateIn.copy(this.c, l * BH, this.plan.cs[l], this.plan.initialSlot(0, 'c'), BH);
       }
       this.forward.append(this.plan.forward);
       const head = model.head;
