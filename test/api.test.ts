@@ -129,6 +129,13 @@ describe('behaviour', () => {
     wide.forward(engine.tensor(new Float32Array(5 * 8 * 8), [5, 8, 8]));
     expect(wide.dispatchCounts()?.forward).toBe(1 + 5);
     wide.dispose();
+    // a projected LSTM runs per step under 'auto', two dispatches per step each way: forward L·(1 + 2T);
+    // backward L·((T + 1) projection + T steps + D + 1 + 1 + 1 (dW_hr) + 2)
+    const proj = engine.recurrent({ ...config, proj_size: 3 });
+    proj.forward(engine.tensor(new Float32Array(50 * 2 * 8), [50, 2, 8]));
+    proj.backward({});
+    expect(proj.dispatchCounts()).toEqual({ forward: 2 * (1 + 100), backward: 2 * (51 + 50 + 2 + 1 + 1 + 1 + 2) });
+    proj.dispose();
     expect(() => engine.recurrent(config, { schedule: 'fast' as never })).toThrow(/schedule must be 'auto', 'per-step' or 'persistent', got "fast"/);
   });
 
