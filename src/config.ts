@@ -274,7 +274,7 @@ export interface ParamSpec {
  * The parameters of a recurrent layer in PyTorch's state_dict order:
  * weight_ih_l{k}[_reverse] (G·H, I_k), weight_hh (G·H, R), bias_ih (G·H), bias_hh (G·H), weight_hr
  * (R, H) for projected LSTMs, then webrnn's weight_ph (3H) for peephole LSTMs. R = proj_size or H
- * ({@link hiddenStateSize}); I_0 = input_size, I_k = D·R above.
+ * (the width of h); I_0 = input_size, I_k = D·R above.
  */
 export function parameterSpecs(config: RecurrentConfig): ParamSpec[] {
   const c = resolveConfig(config);
