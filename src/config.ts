@@ -33,6 +33,8 @@ const ACTIVATION_DEFAULTS: Partial<Record<ActivationName, [number, number]>> = {
  *
  * @example
  * const cfg: RecurrentConfig = { mode: 'GRU', input_size: 32, hidden_size: 64, num_layers: 2, bidirectional: true };
+ * // nn.LSTM(32, 64, proj_size=16): output (T, B, 16), h_n (1, B, 16), c_n (1, B, 64)
+ * const projected: RecurrentConfig = { mode: 'LSTM', input_size: 32, hidden_size: 64, proj_size: 16 };
  */
 export interface RecurrentConfig {
   mode: RecurrentMode;

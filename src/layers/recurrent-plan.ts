@@ -77,9 +77,9 @@ export class RecurrentPlan {
   readonly dropoutCall: GPUBuffer | undefined;
   private readonly G: number;
   private readonly D: number;
-  readonly H: number;
+  private readonly H: number;
   /** width of h: H, or proj_size */
-  readonly R: number;
+  private readonly R: number;
   private readonly L: number;
 
   constructor(
@@ -104,9 +104,8 @@ export class RecurrentPlan {
     const lstm = cfg.mode === 'LSTM';
     const saveGates = cfg.mode !== 'RNN_TANH' && cfg.mode !== 'RNN_RELU';
 
-    if (persistent && cfg.proj_size > 0) {
-      throw new WebRnnError('BAD_CONFIG', `schedule 'persistent' does not run a projected LSTM (proj_size ${cfg.proj_size}): each step's projection needs every unit of the step before it; use 'per-step' or 'auto'`);
-    }
+    // Recurrent's constructor refuses the combination with a BAD_CONFIG naming the schedule.
+    if (persistent && cfg.proj_size > 0) throw new WebRnnError('BAD_STATE', 'RecurrentPlan: a projected LSTM runs per step only');
     this.rec = new Recorder(engine, cfg.mode);
     // Persistent sweeps read only slot 0 (t is computed in the shader); per-step dispatches one slot per step.
     const slots = persistent && (cfg.mode !== 'GRU' || cfg.reset_after) ? 1 : T + 1;
