@@ -185,6 +185,22 @@ def main():
                 name = f"{mode.lower()}_{opt['optimizer']}{'_momentum' if opt.get('momentum') else ''}{'_clip' if clip else ''}"
                 build(name, spec, args, B, T, s['lengths'])
                 n += 1
+    # Projected LSTMs (proj_size P): the linear head reads D·P features.
+    for name, s, P, opt in [('lstm_proj_adam', SHAPES[1], 3, OPTIMIZERS[2]), ('lstm_proj_sgd_clip', SHAPES[2], 2, OPTIMIZERS[0])]:
+        D = 2 if s['bidir'] else 1
+        spec = {
+            'embedding': s['embedding'],
+            'rnn': {'mode': 'LSTM', 'input_size': I, 'hidden_size': H, 'num_layers': s['layers'], 'bias': True,
+                    'batch_first': s['batch_first'], 'bidirectional': s['bidir'], 'proj_size': P},
+            'linear': {'in_features': D * P, 'out_features': s['O']},
+            'loss': s['loss'],
+            'target': s['target'],
+        }
+        args = dict(opt, steps=20)
+        if name.endswith('_clip'):
+            args['clip_norm'] = 0.5
+        build(name, spec, args, B, T, s['lengths'])
+        n += 1
     print(f'wrote {n} cases to {os.path.relpath(ROOT)}')
 
 

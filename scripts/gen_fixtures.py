@@ -34,10 +34,10 @@ MODULES = {'LSTM': (torch.nn.LSTM, {}), 'GRU': (torch.nn.GRU, {}),
 
 
 def case(name, mode, I, H, T, B, L=1, bias=True, batch_first=False, bidir=False,
-         h0=False, lengths=None, grad=False, grad_out=True, lengths_dtype=np.int64):
-    """lengths: None, or a list of B ints in [1, T] (unsorted is the point)."""
+         h0=False, lengths=None, grad=False, grad_out=True, lengths_dtype=np.int64, proj=0):
+    """lengths: None, or a list of B ints in [1, T] (unsorted is the point). proj: LSTM proj_size (0 = none)."""
     return dict(name=name, mode=mode, I=I, H=H, T=T, B=B, L=L, bias=bias, batch_first=batch_first, bidir=bidir,
-                h0=h0, lengths=lengths, grad=grad, grad_out=grad_out, lengths_dtype=lengths_dtype)
+                h0=h0, lengths=lengths, grad=grad, grad_out=grad_out, lengths_dtype=lengths_dtype, proj=proj)
 
 
 CASES = [
@@ -81,6 +81,11 @@ CASES = [
     case('lstm_grad_states_only', 'LSTM', I=4, H=6, T=5, B=3, bidir=True, grad=True, grad_out=False),
     # one moderately sized case
     case('lstm_moderate_lengths_grad', 'LSTM', I=32, H=64, T=16, B=4, lengths=[16, 9, 13, 4], grad=True),
+    # projections (proj_size): h is P wide, c stays H
+    case('lstm_proj_h0_grad', 'LSTM', I=4, H=6, T=5, B=3, h0=True, grad=True, proj=3),
+    case('lstm_proj_lengths_2layer_bidir_grad', 'LSTM', I=3, H=5, T=6, B=3, L=2, bidir=True, lengths=[4, 6, 2],
+         h0=True, grad=True, proj=2),
+    case('lstm_proj_batch_first_grad', 'LSTM', I=3, H=6, T=4, B=2, batch_first=True, grad=True, proj=4),
 ]
 
 
@@ -94,19 +99,23 @@ def build(c):
     cls, extra = MODULES[c['mode']]
     kw = dict(input_size=c['I'], hidden_size=c['H'], num_layers=c['L'], bias=c['bias'],
               batch_first=c['batch_first'], bidirectional=c['bidir'])
+    if c['proj']:
+        kw['proj_size'] = c['proj']
     m32 = cls(**kw, **extra)
     D = 2 if c['bidir'] else 1
     T, B, H = c['T'], c['B'], c['H']
     x_shape = (B, T, c['I']) if c['batch_first'] else (T, B, c['I'])
-    out_shape = (B, T, D * H) if c['batch_first'] else (T, B, D * H)
-    st_shape = (c['L'] * D, B, H)
+    R = c['proj'] or H  # the width of h
+    out_shape = (B, T, D * R) if c['batch_first'] else (T, B, D * R)
+    st_shape = (c['L'] * D, B, R)
+    c_shape = (c['L'] * D, B, H)
     is_lstm = c['mode'] == 'LSTM'
 
     inputs = {'input': f32(x_shape)}
     if c['h0']:
         inputs['h0'] = 0.5 * f32(st_shape)
         if is_lstm:
-            inputs['c0'] = 0.5 * f32(st_shape)
+            inputs['c0'] = 0.5 * f32(c_shape)
     if c['lengths'] is not None:
         assert len(c['lengths']) == B and all(1 <= v <= T for v in c['lengths'])
         inputs['lengths'] = torch.tensor(c['lengths'], dtype=torch.int64)
@@ -115,7 +124,7 @@ def build(c):
             inputs['grad_output'] = f32(out_shape)
         inputs['grad_h_n'] = f32(st_shape)
         if is_lstm:
-            inputs['grad_c_n'] = f32(st_shape)
+            inputs['grad_c_n'] = f32(c_shape)
 
     m64 = cls(**kw, **extra).double()
     m64.load_state_dict({k: v.double() for k, v in m32.state_dict().items()})
@@ -153,6 +162,8 @@ def build(c):
 
     config = {'mode': c['mode'], 'input_size': c['I'], 'hidden_size': H, 'num_layers': c['L'], 'bias': c['bias'],
               'batch_first': c['batch_first'], 'bidirectional': c['bidir']}
+    if c['proj']:
+        config['proj_size'] = c['proj']
     np_inputs = {k: v.numpy() for k, v in inputs.items()}
     if 'lengths' in np_inputs:
         np_inputs['lengths'] = np_inputs['lengths'].astype(c['lengths_dtype'])

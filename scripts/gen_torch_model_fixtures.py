@@ -71,6 +71,10 @@ CASES = [
     dict(name='lstm_nobias_linear_nobias', names=dict(embedding='embed', rnn='lstm', linear='fc'),
          emb=(7, 3), rnn=(torch.nn.LSTM, dict(input_size=3, hidden_size=4, bias=False)),
          linear=(4, 7, False), target='all_steps', dtype=torch.float32, B=2, T=4, lengths=[4, 2]),
+    # a projected LSTM (proj_size 3): weight_hr_l*, the head reads D·proj_size features
+    dict(name='lstm_proj_embedding_bidir_2layer', names=dict(embedding='embedding', rnn='rnn', linear='linear'),
+         emb=(9, 4), rnn=(torch.nn.LSTM, dict(input_size=4, hidden_size=5, num_layers=2, bidirectional=True, proj_size=3)),
+         linear=(6, 4), target='all_steps', dtype=torch.float32, B=3, T=6, lengths=[6, 2, 4]),
 ]
 
 

@@ -7,6 +7,9 @@
 //   carry_c ← dc ⊙ f (+ p_i ⊙ dpre_i + p_f ⊙ dpre_f),  carry_h ← 0,  dG<s> = dpre
 //   Masked steps (t ≥ lengths[b]) copied their state forward, so they pass dh and dc through and
 //   write dG<s> = 0.
+// Projection (proj = 1, PyTorch's proj_size R < H): lstm_projection_bwd has already left dL/dh<s> (R wide,
+// carry and recurrent terms included) in dy, so here dh = Σ_r dy[t, b, d·R + r] · W_hr[r, j] (that is
+// dL/dm<s>), carry_h is not touched and s = -1 is not dispatched.
 // carry_h/carry_c start as dL/dh_n, dL/dc_n (copied in by the scheduler). The weight gradients are
 // matmuls over all steps afterwards (dW_hh = Σ dGᵀ·h<t-1>), so nothing here accumulates across
 // invocations: deterministic, no atomics.
@@ -15,7 +18,10 @@
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
-  w_off: u32,       // W_hh (4H, H) of direction 0 in w
+  R: u32,           // width of h: H, or proj_size when proj = 1
+  proj: u32,        // 1: dh comes through W_hr from dy (see header)
+  w_off: u32,       // W_hh (4H, H) of direction 0 in w (unused when proj = 1)
+  hr_off: u32,      // W_hr (R, H) of direction 0 (proj = 1)
   ph_off: u32,      // peephole (3H: p_i, p_f, p_o) of direction 0
   dir_stride: u32,  // elements from a direction-0 parameter to its direction-1 twin
   peephole: u32,
@@ -27,7 +33,7 @@ struct Step { s: u32 }
 @group(0) @binding(2) var<storage, read> w: array<f32>;             // flat parameters
 @group(0) @binding(3) var<storage, read> act: array<f32>;           // (D, T, B, 4H) i, f, g, o
 @group(0) @binding(4) var<storage, read> cs: array<f32>;            // (D, T+1, B, H) cell states
-@group(0) @binding(5) var<storage, read> dy: array<f32>;            // (T, B, D·H) dL/d(layer output)
+@group(0) @binding(5) var<storage, read> dy: array<f32>;            // (T, B, D·H) dL/d(layer output); (T, B, D·R) dL/dh when proj = 1
 @group(0) @binding(6) var<storage, read_write> dg: array<f32>;      // (D, T, B, 4H) dL/d(gate pre-activations)
 @group(0) @binding(7) var<storage, read_write> carry_h: array<f32>; // (D, B, H)
 @group(0) @binding(8) var<storage, read_write> carry_c: array<f32>; // (D, B, H)
@@ -37,6 +43,12 @@ const BT = 4u;  // batch rows per invocation
 const JT = 4u;  // hidden units per invocation: 4×4 register blocks, 8 loads per 16 multiply-adds
 
 //!include "shared/tanh_clamped.wgsl"
+
+// Row element i of what the recurrent term multiplies: dG (proj = 0) or dL/dh in dy (proj = 1).
+fn rec_source(i: u32) -> f32 {
+  if (P.proj == 1u) { return dy[i]; }
+  return dg[i];
+}
 
 // Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
 // dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_bwd.wgsl.
@@ -57,22 +69,33 @@ fn step_units(j0: u32, b0: u32, d: u32, n: u32) {
   let G = 4u * H;
 
   // dL/dh<s> through the recurrent weights, from the gate gradients of the step processed before:
-  // rec[i][k] = Σ_m dG<s+1>[b0 + i, m] · W_hh[m, j0 + k].
+  // rec[i][k] = Σ_m dG<s+1>[b0 + i, m] · W_hh[m, j0 + k]. With a projection, dL/dm<s> through W_hr
+  // instead: rec[i][k] = Σ_r dh<s>[b0 + i, r] · W_hr[r, j0 + k]. Both weights are H wide.
   var rec: array<vec4<f32>, 4>;
-  if (s + 1 < i32(T)) {
-    let tn = select(u32(i32(T) - 2 - s), u32(s + 1), d == 0u);
-    var rb: array<u32, 4>;
-    for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
-    let wc = P.w_off + d * P.dir_stride;
-    let jc = vec4<u32>(j0, min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
-    for (var m = 0u; m < G; m++) {
-      let wm = wc + m * H;
-      let wv = vec4<f32>(w[wm + jc.x], w[wm + jc.y], w[wm + jc.z], w[wm + jc.w]);
-      rec[0] += dg[rb[0] + m] * wv;
-      rec[1] += dg[rb[1] + m] * wv;
-      rec[2] += dg[rb[2] + m] * wv;
-      rec[3] += dg[rb[3] + m] * wv;
+  var rb: array<u32, 4>;
+  var rows = 0u;  // M: 4H, or R
+  var wc = 0u;
+  if (P.proj == 1u) {
+    if (s >= 0) {
+      let t = select(T - 1u - u32(s), u32(s), d == 0u);
+      for (var i = 0u; i < BT; i++) { rb[i] = (t * B + min(b0 + i, B - 1u)) * P.D * P.R + d * P.R; }
+      rows = P.R;
+      wc = P.hr_off + d * P.dir_stride;
     }
+  } else if (s + 1 < i32(T)) {
+    let tn = select(u32(i32(T) - 2 - s), u32(s + 1), d == 0u);
+    for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
+    rows = G;
+    wc = P.w_off + d * P.dir_stride;
+  }
+  let jc = vec4<u32>(j0, min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
+  for (var m = 0u; m < rows; m++) {
+    let wm = wc + m * H;
+    let wv = vec4<f32>(w[wm + jc.x], w[wm + jc.y], w[wm + jc.z], w[wm + jc.w]);
+    rec[0] += rec_source(rb[0] + m) * wv;
+    rec[1] += rec_source(rb[1] + m) * wv;
+    rec[2] += rec_source(rb[2] + m) * wv;
+    rec[3] += rec_source(rb[3] + m) * wv;
   }
   for (var i = 0u; i < BT; i++) {
     let b = b0 + i;
@@ -93,16 +116,21 @@ fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
   let G = 4u * H;
   let pd = P.ph_off + d * P.dir_stride;
   let ci = (d * B + b) * H + j;
-  var dh = carry_h[ci] + rec;
-  if (s < 0) { carry_h[ci] = dh; return; }
+  let own = P.proj == 0u;  // this kernel carries dh itself (no projection)
+  var dh = rec;
+  if (own) { dh += carry_h[ci]; }
+  if (s < 0) {
+    if (own) { carry_h[ci] = dh; }
+    return;
+  }
   let t = select(T - 1u - u32(s), u32(s), d == 0u);
   let base = ((d * T + t) * B + b) * G;
   if (t >= lengths[b]) {
-    carry_h[ci] = dh;
+    if (own) { carry_h[ci] = dh; }
     for (var q = 0u; q < 4u; q++) { dg[base + q * H + j] = 0.0; }
     return;
   }
-  dh += dy[(t * B + b) * P.D * H + d * H + j];
+  if (own) { dh += dy[(t * B + b) * P.D * H + d * H + j]; }
   let ig = act[base + j];
   let fg = act[base + H + j];
   let gg = act[base + 2u * H + j];
@@ -119,7 +147,7 @@ fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
   var cc = dc * fg;
   if (P.peephole == 1u) { cc += w[pd + j] * dpi + w[pd + H + j] * dpf; }
   carry_c[ci] = cc;
-  carry_h[ci] = 0.0;
+  if (own) { carry_h[ci] = 0.0; }
   dg[base + j] = dpi;
   dg[base + H + j] = dpf;
   dg[base + 2u * H + j] = dpg;

@@ -2,8 +2,11 @@
 //
 //   pre_q = gx[d, t, b, q·H + j] + b_hh[q·H + j] + Σ_k W_hh[q·H + j, k] · h<t-1>[b, k]        q ∈ {i, f, g, o}
 //   peephole: pre_i += p_i[j]·c<t-1>, pre_f += p_f[j]·c<t-1>, pre_o += p_o[j]·c<t>
-//   i, f, o = σ(pre), g = tanh(pre);  c<t> = f ⊙ c<t-1> + i ⊙ g;  h<t> = o ⊙ tanh(c<t>)
+//   i, f, o = σ(pre), g = tanh(pre);  c<t> = f ⊙ c<t-1> + i ⊙ g;  h<t> = m<t> = o ⊙ tanh(c<t>)
 //   Rows with t ≥ lengths[b] keep their state and output 0 (pack_padded_sequence semantics).
+// Projection (proj = 1, PyTorch's proj_size R < H): h is R wide (hs (D, T+1, B, R), W_hh (4H, R)), and
+// this kernel writes m<t> into y, bound to the (T, B, D·H) workspace of m, leaving hs alone: the next
+// dispatch, lstm_projection_fwd, needs every unit of m<t> to form h<t> = W_hr·m<t>.
 // ONNX variants (forward only, Params): σ → act_f, the candidate's tanh → act_g, tanh(c<t>) → act_h
 // (ids of fn activate, with α, β), every gate pre-activation clamped to ±clip (0: none), and
 // input_forget: f = 1 − i. The defaults (0, 1, 1, clip 0, input_forget 0) are PyTorch's cell.
@@ -18,7 +21,9 @@
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
-  w_off: u32,       // W_hh (4H, H) of direction 0 in w
+  R: u32,           // width of h: H, or proj_size when proj = 1
+  proj: u32,        // 1: write m<t> to y and not h<t> to hs (lstm_projection_fwd does)
+  w_off: u32,       // W_hh (4H, R) of direction 0 in w
   bhh_off: u32,     // b_hh (4H) of direction 0
   ph_off: u32,      // peephole (3H: p_i, p_f, p_o) of direction 0
   dir_stride: u32,  // elements from a direction-0 parameter to its direction-1 twin
@@ -35,10 +40,10 @@ struct Step { s: u32 }
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;     // (B)
 @group(0) @binding(2) var<storage, read> w: array<f32>;           // flat parameters of the layer stack
 @group(0) @binding(3) var<storage, read> gx: array<f32>;          // (D, T, B, 4H) input projections
-@group(0) @binding(4) var<storage, read_write> hs: array<f32>;    // (D, T+1, B, H) hidden states
+@group(0) @binding(4) var<storage, read_write> hs: array<f32>;    // (D, T+1, B, R) hidden states
 @group(0) @binding(5) var<storage, read_write> cs: array<f32>;    // (D, T+1, B, H) cell states
 @group(0) @binding(6) var<storage, read_write> act: array<f32>;   // (D, T, B, 4H) i, f, g, o after activation
-@group(0) @binding(7) var<storage, read_write> y: array<f32>;     // (T, B, D·H) layer output
+@group(0) @binding(7) var<storage, read_write> y: array<f32>;     // (T, B, D·H) layer output, or m<t> when proj = 1
 @group(1) @binding(0) var<uniform> step: Step;
 
 const BT = 4u;
@@ -59,23 +64,25 @@ fn lstm_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
 // Step s of direction d for hidden unit j and batch rows b0 .. b0 + 3.
 fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
   let H = P.H;
+  let R = P.R;
   let B = P.B;
   if (j >= H || b0 >= B) { return; }
   let t = select(P.T - 1u - s, s, d == 0u);
   let prev = select(t + 1u, t, d == 0u);
   let outs = select(t, t + 1u, d == 0u);
-  let hprev = (d * (P.T + 1u) + prev) * B * H;
-  let hout = (d * (P.T + 1u) + outs) * B * H;
+  let cprevs = (d * (P.T + 1u) + prev) * B * H;
+  let couts = (d * (P.T + 1u) + outs) * B * H;
+  let hprev = (d * (P.T + 1u) + prev) * B * R;
 
   // Recurrent product for 4 gates × 4 batch rows: vec4 lanes are batch rows.
   var rb: array<u32, 4>;
-  for (var i = 0u; i < BT; i++) { rb[i] = hprev + min(b0 + i, B - 1u) * H; }
+  for (var i = 0u; i < BT; i++) { rb[i] = hprev + min(b0 + i, B - 1u) * R; }
   let wd = P.w_off + d * P.dir_stride;
   var acc: array<vec4<f32>, 4>;
-  for (var k = 0u; k < H; k++) {
+  for (var k = 0u; k < R; k++) {
     let hv = vec4<f32>(hs[rb[0] + k], hs[rb[1] + k], hs[rb[2] + k], hs[rb[3] + k]);
     for (var q = 0u; q < 4u; q++) {
-      acc[q] += w[wd + (q * H + j) * H + k] * hv;
+      acc[q] += w[wd + (q * H + j) * R + k] * hv;
     }
   }
 
@@ -84,12 +91,13 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
   for (var i = 0u; i < BT; i++) {
     let b = b0 + i;
     if (b >= B) { break; }
-    let hp = hprev + b * H + j;
-    let ho = hout + b * H + j;
+    // Without a projection R = H, so hidden and cell states share these indices.
+    let hp = cprevs + b * H + j;
+    let ho = couts + b * H + j;
     let yo = (t * B + b) * P.D * H + d * H + j;
     let cprev = cs[hp];
     if (t >= lengths[b]) {
-      hs[ho] = hs[hp];
+      if (P.proj == 0u) { hs[ho] = hs[hp]; }
       cs[ho] = cprev;
       y[yo] = 0.0;
       continue;
@@ -110,7 +118,7 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
     if (P.peephole == 1u) { po += w[pd + 2u * H + j] * c; }
     let og = gate_f(po);
     let h = og * activate(P.act_h, c, P.alpha_h, P.beta_h);
-    hs[ho] = h;
+    if (P.proj == 0u) { hs[ho] = h; }
     cs[ho] = c;
     y[yo] = h;
     act[g4 + j] = ig;

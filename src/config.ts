@@ -33,6 +33,8 @@ const ACTIVATION_DEFAULTS: Partial<Record<ActivationName, [number, number]>> = {
  *
  * @example
  * const cfg: RecurrentConfig = { mode: 'GRU', input_size: 32, hidden_size: 64, num_layers: 2, bidirectional: true };
+ * // nn.LSTM(32, 64, proj_size=16): output (T, B, 16), h_n (1, B, 16), c_n (1, B, 64)
+ * const projected: RecurrentConfig = { mode: 'LSTM', input_size: 32, hidden_size: 64, proj_size: 16 };
  */
 export interface RecurrentConfig {
   mode: RecurrentMode;
@@ -79,6 +81,13 @@ export interface RecurrentConfig {
   clip?: number;
   /** LSTM only, ONNX's input_forget (inference only): couple the gates, f = 1 − i (default false). */
   input_forget?: boolean;
+  /**
+   * LSTM only, PyTorch's argument (default 0 = none): a projection h<t> = W_hr (o ⊙ tanh(c<t>)) with
+   * `weight_hr_l{k}[_reverse]` of shape (proj_size, H) and no bias, 0 < proj_size < hidden_size. h0,
+   * h_n and each direction's output are then proj_size wide (c0, c_n stay H), weight_hh is
+   * (4H, proj_size), and a layer above takes D·proj_size inputs. ONNX and tfjs have no such cell.
+   */
+  proj_size?: number;
 }
 
 /** An activation with α and β filled in. */
@@ -87,13 +96,22 @@ export type ResolvedActivation = Required<Activation>;
 /** A config with every default filled in: `activations` lists the cell's functions, `clip` 0 = none. */
 export type ResolvedConfig = Required<Omit<RecurrentConfig, 'activations'>> & { activations: ResolvedActivation[] };
 
+/**
+ * The width of h (h0, h_n, each direction's output, the recurrent input): proj_size for a projected
+ * LSTM, else hidden_size.
+ * @example hiddenStateSize(resolveConfig({ mode: 'LSTM', input_size: 3, hidden_size: 8, proj_size: 2 })) // 2
+ */
+export function hiddenStateSize(c: ResolvedConfig): number {
+  return c.proj_size > 0 ? c.proj_size : c.hidden_size;
+}
+
 /** Gates per cell: RNN 1, GRU 3 (r, z, n), LSTM 4 (i, f, g, o). */
 export function gateCount(mode: RecurrentMode): number {
   return mode === 'LSTM' ? 4 : mode === 'GRU' ? 3 : 1;
 }
 
 const MODES: readonly RecurrentMode[] = ['LSTM', 'GRU', 'RNN_TANH', 'RNN_RELU'];
-const KEYS = new Set(['mode', 'input_size', 'hidden_size', 'num_layers', 'bias', 'batch_first', 'bidirectional', 'dropout', 'reset_after', 'peephole', 'activations', 'clip', 'input_forget']);
+const KEYS = new Set(['mode', 'input_size', 'hidden_size', 'num_layers', 'bias', 'batch_first', 'bidirectional', 'dropout', 'reset_after', 'peephole', 'activations', 'clip', 'input_forget', 'proj_size']);
 
 /** The activation functions a cell applies: LSTM f, g, h; GRU f, g; RNN f. */
 export function activationCount(mode: RecurrentMode): number {
@@ -161,6 +179,11 @@ function probability(name: string, v: unknown): number {
   return v;
 }
 
+function nonNegativeInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new WebRnnError('BAD_CONFIG', `${name} must be an integer ≥ 0, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 function nonNegative(name: string, v: unknown): number {
   if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new WebRnnError('BAD_CONFIG', `${name} must be a finite number ≥ 0, got ${JSON.stringify(v)}`);
   return v;
@@ -189,6 +212,7 @@ export function resolveConfig(c: RecurrentConfig): ResolvedConfig {
     activations: resolveActivations(c.mode, c.activations),
     clip: c.clip === undefined ? 0 : nonNegative('clip', c.clip),
     input_forget: flag('input_forget', c.input_forget, false),
+    proj_size: c.proj_size === undefined ? 0 : nonNegativeInt('proj_size', c.proj_size),
   };
   // A resolved config says reset_after: true for every mode, so only false is an error outside GRU.
   if (!r.reset_after && r.mode !== 'GRU') {
@@ -197,6 +221,8 @@ export function resolveConfig(c: RecurrentConfig): ResolvedConfig {
   checkConfigSize(r);
   if (r.peephole && r.mode !== 'LSTM') throw new WebRnnError('BAD_CONFIG', `peephole applies to LSTM only, mode is ${r.mode}`);
   if (r.input_forget && r.mode !== 'LSTM') throw new WebRnnError('BAD_CONFIG', `input_forget applies to LSTM only, mode is ${r.mode}`);
+  if (r.proj_size > 0 && r.mode !== 'LSTM') throw new WebRnnError('BAD_CONFIG', `proj_size applies to LSTM only, mode is ${r.mode}`);
+  if (r.proj_size >= r.hidden_size) throw new WebRnnError('BAD_CONFIG', `proj_size must be smaller than hidden_size = ${r.hidden_size} (as PyTorch), got ${r.proj_size}`);
   return r;
 }
 
@@ -222,9 +248,10 @@ export const MAX_PARAMETERS = 2 ** 32 - 1;
 export function parameterCount(c: ResolvedConfig): number {
   const G = gateCount(c.mode);
   const H = c.hidden_size;
+  const R = hiddenStateSize(c);
   const D = c.bidirectional ? 2 : 1;
-  const perDirection = (I: number) => G * H * I + G * H * H + (c.bias ? 2 * G * H : 0) + (c.peephole ? 3 * H : 0);
-  return D * (perDirection(c.input_size) + (c.num_layers - 1) * perDirection(D * H));
+  const perDirection = (I: number) => G * H * I + G * H * R + (c.bias ? 2 * G * H : 0) + (c.peephole ? 3 * H : 0) + (c.proj_size > 0 ? R * H : 0);
+  return D * (perDirection(c.input_size) + (c.num_layers - 1) * perDirection(D * R));
 }
 
 /** Bounds on a config's size that hold on every device; throws BAD_CONFIG naming the field and the bound. */
@@ -242,31 +269,34 @@ export interface ParamSpec {
   shape: number[];
   layer: number;
   direction: number;
-  kind: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh' | 'weight_ph';
+  kind: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh' | 'weight_hr' | 'weight_ph';
 }
 
 /**
  * The parameters of a recurrent layer in PyTorch's state_dict order:
- * weight_ih_l{k}[_reverse] (G·H, I_k), weight_hh (G·H, H), bias_ih (G·H), bias_hh (G·H),
- * then webrnn's weight_ph (3H) for peephole LSTMs. I_0 = input_size, I_k = D·H above.
+ * weight_ih_l{k}[_reverse] (G·H, I_k), weight_hh (G·H, R), bias_ih (G·H), bias_hh (G·H), weight_hr
+ * (R, H) for projected LSTMs, then webrnn's weight_ph (3H) for peephole LSTMs. R = proj_size or H
+ * (the width of h); I_0 = input_size, I_k = D·R above.
  */
 export function parameterSpecs(config: RecurrentConfig): ParamSpec[] {
   const c = resolveConfig(config);
   const G = gateCount(c.mode);
   const H = c.hidden_size;
+  const R = hiddenStateSize(c);
   const D = c.bidirectional ? 2 : 1;
   const out: ParamSpec[] = [];
   for (let layer = 0; layer < c.num_layers; layer++) {
-    const I = layer === 0 ? c.input_size : D * H;
+    const I = layer === 0 ? c.input_size : D * R;
     for (let direction = 0; direction < D; direction++) {
       const sfx = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
       const add = (kind: ParamSpec['kind'], shape: number[]) => out.push({ name: kind + sfx, shape, layer, direction, kind });
       add('weight_ih', [G * H, I]);
-      add('weight_hh', [G * H, H]);
+      add('weight_hh', [G * H, R]);
       if (c.bias) {
         add('bias_ih', [G * H]);
         add('bias_hh', [G * H]);
       }
+      if (c.proj_size > 0) add('weight_hr', [R, H]);
       if (c.peephole) add('weight_ph', [3 * H]);
     }
   }

@@ -19,8 +19,24 @@ describe('validation', () => {
     expect(code(() => engine.recurrent({ mode: 'GRU', input_size: 2, hidden_size: 4, peephole: true }))).toBe('BAD_CONFIG');
     expect(code(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: 4, reset_after: false }))).toBe('BAD_CONFIG');
     expect(code(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: 4, num_layers: 1.5 }))).toBe('BAD_CONFIG');
-    expect(code(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: 4, proj_size: 2 } as never))).toBe('BAD_CONFIG');
+    expect(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: 4, proj_size: 4 })).toThrow(/proj_size must be smaller than hidden_size = 4 \(as PyTorch\), got 4/);
+    expect(() => engine.recurrent({ mode: 'GRU', input_size: 2, hidden_size: 4, proj_size: 2 })).toThrow(/proj_size applies to LSTM only, mode is GRU/);
+    expect(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: 4, proj_size: 1.5 })).toThrow(/proj_size must be an integer ≥ 0, got 1.5/);
+    expect(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: 4, proj_size: 2 }, { schedule: 'persistent' })).toThrow(/schedule 'persistent' does not run a projected LSTM \(proj_size 2\)/);
     expect(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: -3 })).toThrow(/hidden_size must be a positive integer, got -3/);
+  });
+
+  test('a projected LSTM (proj_size) checks h0, c0 and upstream gradients at their own widths', () => {
+    const rnn = engine.recurrent({ mode: 'LSTM', input_size: 3, hidden_size: 4, proj_size: 2, bidirectional: true });
+    const x = engine.tensor(new Float32Array(5 * 2 * 3), [5, 2, 3]);
+    expect(() => rnn.forward(x, { h0: engine.tensor(new Float32Array(16), [2, 2, 4]) })).toThrow(/h0 must have shape \[2, 2, 2\], got \[2, 2, 4\]/);
+    expect(() => rnn.forward(x, { c0: engine.tensor(new Float32Array(8), [2, 2, 2]) })).toThrow(/c0 must have shape \[2, 2, 4\], got \[2, 2, 2\]/);
+    const out = rnn.forward(x);
+    expect([out.output.shape, out.h_n.shape, out.c_n!.shape]).toEqual([[5, 2, 4], [2, 2, 2], [2, 2, 4]]);
+    expect(() => rnn.backward({ grad_output: engine.tensor(new Float32Array(5 * 2 * 8), [5, 2, 8]) })).toThrow(/grad_output must have shape \[5, 2, 4\]/);
+    expect(Object.keys(rnn.parameters())).toContain('weight_hr_l0_reverse');
+    expect(rnn.parameterCount).toBe(2 * (16 * 3 + 16 * 2 + 2 * 16 + 2 * 4));
+    rnn.dispose();
   });
 
   test('bad shapes, lengths and states are rejected before any GPU work', () => {
@@ -113,6 +129,13 @@ describe('behaviour', () => {
     wide.forward(engine.tensor(new Float32Array(5 * 8 * 8), [5, 8, 8]));
     expect(wide.dispatchCounts()?.forward).toBe(1 + 5);
     wide.dispose();
+    // a projected LSTM runs per step under 'auto', two dispatches per step each way: forward L·(1 + 2T);
+    // backward L·((T + 1) projection + T steps + D + 1 + 1 + 1 (dW_hr) + 2)
+    const proj = engine.recurrent({ ...config, proj_size: 3 });
+    proj.forward(engine.tensor(new Float32Array(50 * 2 * 8), [50, 2, 8]));
+    proj.backward({});
+    expect(proj.dispatchCounts()).toEqual({ forward: 2 * (1 + 100), backward: 2 * (51 + 50 + 2 + 1 + 1 + 1 + 2) });
+    proj.dispose();
     expect(() => engine.recurrent(config, { schedule: 'fast' as never })).toThrow(/schedule must be 'auto', 'per-step' or 'persistent', got "fast"/);
   });
 

@@ -221,6 +221,13 @@ describe('webrnn command line and input validation (no GPU needed)', () => {
     fails(webrnn(runArgs(BASE, out, { config: config({ ...LSTM, hidden_size: 0 }) })), /hidden_size must be a positive integer/);
     fails(webrnn(runArgs(BASE, out, { config: config({ ...LSTM, hiden_size: 8 }) })), /unknown config key "hiden_size"/);
     fails(webrnn(runArgs(BASE, out, { config: config({ ...LSTM, dropout: 0.5 }) })), /dropout must be 0 for `webrnn run`, got 0\.5/);
+    fails(webrnn(runArgs(BASE, out, { config: config({ ...LSTM, proj_size: 8 }) })), /proj_size must be smaller than hidden_size = 8 \(as PyTorch\), got 8/);
+    // a projected config with the unprojected fixture's weights: weight_hh's width and weight_hr are named
+    fails(webrnn(runArgs(BASE, out, { config: config({ ...LSTM, proj_size: 3 }) })), /weight "weight_hh_l0" has shape \[32, 8\], expected \[32, 3\] for LSTM input_size=4 hidden_size=8 num_layers=1 proj_size=3/);
+    fails(
+      webrnn(runArgs(BASE, out, { config: config({ ...LSTM, proj_size: 3 }), weights: edited('weights', (t) => t.set('weight_hh_l0', f32([32, 3]))) })),
+      /missing weight "weight_hr_l0" of shape \[3, 8\]/,
+    );
   });
 
   it('weights that do not match the config', () => {

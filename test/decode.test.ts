@@ -477,6 +477,11 @@ describe('generation', () => {
     expect(code(() => new Generator(engine, { recurrent: uni, head: wide }))).toBe('BAD_CONFIG');
     const emb = new Embedding(engine, { num_embeddings: 4, embedding_dim: 5 });
     expect(code(() => new Generator(engine, { recurrent: uni, head, embedding: emb }))).toBe('BAD_CONFIG');
+    const projected = engine.recurrent({ mode: 'LSTM', input_size: 4, hidden_size: 8, proj_size: 3 });
+    const narrow = new Dense(engine, { in_features: 3, out_features: 4 });
+    expect(() => new Generator(engine, { recurrent: projected, head: narrow })).toThrow(/decoding does not run a projected LSTM \(proj_size 3\)/);
+    projected.dispose();
+    narrow.dispose();
     const before = engine.memory();
     const gen = new Generator(engine, { recurrent: uni, head });
     gen.dispose();
@@ -490,13 +495,14 @@ describe('generation', () => {
 });
 
 describe('stateful chunked inference', () => {
-  for (const mode of ['LSTM', 'GRU', 'RNN_TANH'] as const) {
-    test(`${mode}, 2 layers: chunks of 3, 1, 4, 2 steps equal one forward over 10 (within ${TOL_CHUNKED})`, async () => {
+  // proj_size 4: the carried h is 4 wide, c 9 wide
+  for (const [mode, proj] of [['LSTM', 0], ['GRU', 0], ['RNN_TANH', 0], ['LSTM', 4]] as const) {
+    test(`${mode}${proj ? ` proj_size ${proj}` : ''}, 2 layers: chunks of 3, 1, 4, 2 steps equal one forward over 10 (within ${TOL_CHUNKED})`, async () => {
       await scoped(async () => {
         const T = 10;
         const Bn = 3;
         const I = 5;
-        const config: RecurrentConfig = { mode, input_size: I, hidden_size: 9, num_layers: 2 };
+        const config: RecurrentConfig = { mode, input_size: I, hidden_size: 9, num_layers: 2, ...(proj ? { proj_size: proj } : {}) };
         const layer: Recurrent = engine.recurrent(config, { seed: 5 });
         const rng = new Rng(6);
         const x = Float32Array.from({ length: T * Bn * I }, () => rng.normal());
@@ -519,7 +525,7 @@ describe('stateful chunked inference', () => {
         // reset() starts over: the first chunk again gives the first outputs again.
         stream.reset();
         const again = await stream.forward(engine.tensor(x.subarray(0, 3 * Bn * I), [3, Bn, I])).output.read();
-        expectClose('after reset', again, wantOut.subarray(0, 3 * Bn * 9), TOL_CHUNKED);
+        expectClose('after reset', again, wantOut.subarray(0, 3 * Bn * (proj || 9)), TOL_CHUNKED);
         expect(code(() => stream.forward(engine.tensor(new Float32Array(2 * I), [1, 2, I])))).toBe('BAD_SHAPE');
         stream.dispose();
         layer.dispose();

@@ -1,7 +1,8 @@
 /**
  * `webrnn fit` against PyTorch: every case of test/fixtures-fit (scripts/gen_fit_fixtures.py: 4 modes ×
  * SGD / momentum / Adam / AdamW × with and without clip_grad_norm_, embeddings, all three losses, both
- * targets, variable lengths, bidirectional and stacked layers) run as a user runs it, in a child process.
+ * targets, variable lengths, bidirectional and stacked layers; two projected LSTMs, proj_size) run as a user
+ * runs it, in a child process.
  * Tolerances (expected values are float64 PyTorch runs):
  *   loss before every step:  |got − torch| ≤ 1e-4 · |torch|
  *   parameters after the last step: max |got − torch| ≤ 1e-4 · max |torch| per tensor
@@ -48,7 +49,7 @@ function fitArgs(dir: string, out: string, over: Record<string, string | undefin
 const read = (p: string) => parseSafetensors(new Uint8Array(readFileSync(p))).tensors;
 
 describe('webrnn fit reproduces PyTorch training', () => {
-  it('has the full matrix of fixtures', () => expect(CASES.length).toBe(32));
+  it('has the full matrix of fixtures (and two projected LSTMs)', () => expect(CASES.length).toBe(34));
   for (const name of CASES) {
     it(name, () => {
       const dir = join(FIXTURES, name);

@@ -162,6 +162,16 @@ describe('PyTorch → tfjs (tfjs and webrnn\'s tfjs loader vs the PyTorch model)
     const q = portableFromTorch(readTorchStateDict(read('gru_custom_names_last_step', 'state_dict.safetensors')));
     expect(() => portableToTfjs({ ...q, rnn: { ...q.rnn, clip: 2 } })).toThrow(/clip 2/);
   });
+
+  test('a projected LSTM (proj_size) is refused by ONNX and tfjs with the reason, and goes back to PyTorch whole', () => {
+    const sd = read('lstm_proj_embedding_bidir_2layer', 'state_dict.safetensors');
+    const p = portableFromTorch(readTorchStateDict(sd));
+    expect(() => portableToOnnx(p)).toThrow(/no ONNX equivalent: LSTM with proj_size 3 \(the ONNX LSTM operator has no projected LSTM/);
+    expect(() => portableToTfjs(p)).toThrow(/no TensorFlow.js equivalent: LSTM with proj_size 3 \(Keras has no projected LSTM/);
+    const back = portableToTorch(p);
+    expect([...back.keys()].sort()).toEqual([...sd.keys()].sort());
+    for (const [k, t] of sd) expect(Array.from(toFloat64(back.get(k)!)), k).toEqual(Array.from(toFloat64(t)));
+  });
 });
 
 async function save(model: tf.LayersModel): Promise<TfjsArtifacts> {
@@ -314,6 +324,8 @@ describe('webrnn convert (CLI)', () => {
       [[src, join(dir, 'x.onnx'), '--target', 'middle'], 2, /--target must be all_steps or last_step/],
       [[join(dir, 'none.safetensors'), join(dir, 'x.onnx')], 1, /cannot read IN .*none.safetensors: no such file/],
       [[join(TORCH, 'lstm_embedding_bidir_2layer', 'state_dict.safetensors'), join(dir, 'x.json'), '--target', 'last_step'], 1, /a bidirectional stack read at each row's last step/],
+      [[join(TORCH, 'lstm_proj_embedding_bidir_2layer', 'state_dict.safetensors'), join(dir, 'x.onnx')], 1, /no ONNX equivalent: LSTM with proj_size 3/],
+      [[join(TORCH, 'lstm_proj_embedding_bidir_2layer', 'state_dict.safetensors'), join(dir, 'x.json')], 1, /no TensorFlow.js equivalent: LSTM with proj_size 3/],
     ];
     for (const [args, status, re] of cases) {
       const r = run(args);

@@ -100,6 +100,14 @@ describe('PyTorch whole-model state_dicts', () => {
     expect(f16.original.get('linear.bias')?.dtype).toBe('F16');
   });
 
+  test('a projected nn.LSTM reads with its proj_size, and the head takes D·proj_size features', () => {
+    const sd = readTorchStateDict(read('lstm_proj_embedding_bidir_2layer', 'state_dict.safetensors'));
+    expect(sd.rnn).toEqual({ mode: 'LSTM', input_size: 4, hidden_size: 5, num_layers: 2, bias: true, bidirectional: true, proj_size: 3 });
+    expect(sd.model?.linear.in_features).toBe(6);
+    expect(sd.original.get('rnn.weight_hr_l1_reverse')).toEqual({ name: 'rnn.weight_hr_l1_reverse', shape: [3, 5], dtype: 'F32' });
+    expect(sd.original.get('rnn.weight_hh_l0')?.shape).toEqual([20, 3]);
+  });
+
   test('a bare nn.LSTM state_dict reads as a recurrent layer', () => {
     const sd = read('lstm_embedding_bidir_2layer', 'state_dict.safetensors');
     const bare = new Map([...sd].filter(([k]) => k.startsWith('rnn.')).map(([k, v]) => [k.slice(4), v]));
@@ -119,9 +127,13 @@ describe('PyTorch whole-model state_dicts', () => {
     const missing = new Map(sd);
     missing.delete('rnn.bias_hh_l1_reverse');
     expect(f(missing)).toThrow(/missing "rnn.bias_hh_l1_reverse" of shape \[24\]/);
+    // A weight_hr makes it a projected LSTM (proj_size 2), whose weight_hh must then be (4H, 2).
     const proj = new Map(sd);
     proj.set('rnn.weight_hr_l0', { dtype: 'F32', shape: [2, 6], data: new Float32Array(12) });
-    expect(f(proj)).toThrow(/proj_size/);
+    expect(f(proj)).toThrow(/"rnn.weight_hh_l0" has shape \[24, 6\], expected \[24, 2\] for a LSTM with .*proj_size 2/);
+    const projGru = new Map(read('gru_custom_names_last_step', 'state_dict.safetensors'));
+    projGru.set('encoder.weight_hr_l0', { dtype: 'F32', shape: [2, 5], data: new Float32Array(10) });
+    expect(f(projGru)).toThrow(/proj_size applies to LSTM only/);
     const ints = new Map(sd);
     ints.set('step', { dtype: 'I64', shape: [], data: new BigInt64Array(1) });
     expect(f(ints)).toThrow(/"step" has dtype I64/);

@@ -27,8 +27,10 @@ function expectExact(name: string, got: ArrayLike<number>, want: ArrayLike<numbe
   expectClose(name, got, want, 0);
 }
 
-const stateSize = (c: RecurrentConfig, B: number) => (c.num_layers ?? 1) * (c.bidirectional ? 2 : 1) * B * c.hidden_size;
-const outSize = (c: RecurrentConfig, T: number, B: number) => T * B * (c.bidirectional ? 2 : 1) * c.hidden_size;
+/** h is proj_size wide in a projected LSTM, c always hidden_size. */
+const stateSize = (c: RecurrentConfig, B: number) => (c.num_layers ?? 1) * (c.bidirectional ? 2 : 1) * B * (c.proj_size || c.hidden_size);
+const cellStateSize = (c: RecurrentConfig, B: number) => (c.num_layers ?? 1) * (c.bidirectional ? 2 : 1) * B * c.hidden_size;
+const outSize = (c: RecurrentConfig, T: number, B: number) => T * B * (c.bidirectional ? 2 : 1) * (c.proj_size || c.hidden_size);
 
 function dot(a: Float64Array, b: Float64Array | undefined): number {
   if (b === undefined) return 0;
@@ -100,11 +102,18 @@ const FD_EPS = 1e-6;
 const FD_RTOL = 1e-6;
 const FD_SAMPLES = 10;
 
+/** The projected LSTM (proj_size 2, on the shapes with hidden_size > 2), with and without peepholes. */
+const PROJECTED: { name: string; cell: Pick<RecurrentConfig, 'mode' | 'peephole' | 'proj_size'> }[] = [
+  { name: 'LSTM proj_size 2', cell: { mode: 'LSTM', proj_size: 2 } },
+  { name: 'LSTM peephole proj_size 2', cell: { mode: 'LSTM', peephole: true, proj_size: 2 } },
+];
+
 describe('finite-difference gradients', () => {
   let caseSeed = 1000;
-  for (const { name: cellName, cell } of CELLS) {
+  for (const { name: cellName, cell } of [...CELLS, ...PROJECTED]) {
     for (const shape of SHAPES) {
       const seed = caseSeed++;
+      if (((cell as RecurrentConfig).proj_size ?? 0) >= shape.layers.hidden_size) continue;
       it(`${cellName}: ${shape.name}`, () => {
         const config: RecurrentConfig = { ...cell, ...shape.layers };
         const lstm = config.mode === 'LSTM';
@@ -112,13 +121,14 @@ describe('finite-difference gradients', () => {
         const rng = new Rng(seed);
         const params = randomParams(config, rng, 0.8);
         const S = stateSize(config, B);
+        const SC = cellStateSize(config, B);
         const inputs: RefInputs = { input: rng.normalArray(T * B * config.input_size), T, B };
         if (shape.lengths) inputs.lengths = shape.lengths;
         if (shape.h0) inputs.h0 = rng.normalArray(S, 0, 0.5);
-        if (shape.c0 && lstm) inputs.c0 = rng.normalArray(S, 0, 0.5);
+        if (shape.c0 && lstm) inputs.c0 = rng.normalArray(SC, 0, 0.5);
         // L = Σ w_out ⊙ output + Σ w_h ⊙ h_n + Σ w_c ⊙ c_n; w_out is nonzero at padded steps on purpose.
         const up: RefUpstream = { grad_output: rng.normalArray(outSize(config, T, B)), grad_h_n: rng.normalArray(S) };
-        if (lstm) up.grad_c_n = rng.normalArray(S);
+        if (lstm) up.grad_c_n = rng.normalArray(SC);
         const loss = (p: Params, inp: RefInputs) => {
           const f = refRecurrentForward(config, p, inp);
           return dot(f.output, up.grad_output) + dot(f.h_n, up.grad_h_n) + (f.c_n ? dot(f.c_n, up.grad_c_n) : 0);
@@ -145,7 +155,7 @@ describe('finite-difference gradients', () => {
         ];
         if (lstm) {
           expect(g.grad_c0, 'grad_c0 present for LSTM').toBeDefined();
-          targets.push(tensorTarget('grad_c0', g.grad_c0!, inputs.c0 ?? new Float64Array(S), (a) => [params, { ...inputs, c0: a }]));
+          targets.push(tensorTarget('grad_c0', g.grad_c0!, inputs.c0 ?? new Float64Array(SC), (a) => [params, { ...inputs, c0: a }]));
         } else {
           expect(g.grad_c0).toBeUndefined();
         }

@@ -12,11 +12,12 @@ afterAll(() => engine?.dispose());
 
 describe('SequenceModel', () => {
   test('a state carried over T/3-step windows gives the logits of one T-step forward (within 2e-5)', async () => {
-    for (const mode of ['LSTM', 'GRU'] as const) {
+    // proj_size 2: the carried h is 2 wide, c 5 wide, and the head reads 2 features
+    for (const [mode, proj] of [['LSTM', 0], ['GRU', 0], ['LSTM', 2]] as const) {
       const model = new SequenceModel(engine, {
         embedding: { num_embeddings: 7, embedding_dim: 3 },
-        rnn: { mode, input_size: 3, hidden_size: 5, num_layers: 2 },
-        linear: { in_features: 5, out_features: 7 },
+        rnn: { mode, input_size: 3, hidden_size: 5, num_layers: 2, ...(proj ? { proj_size: proj } : {}) },
+        linear: { in_features: proj || 5, out_features: 7 },
         loss: 'cross_entropy',
         target: 'all_steps',
       }, { seed: 4 });

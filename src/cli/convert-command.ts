@@ -22,8 +22,8 @@ format is the file's extension:
 
   PyTorch → ONNX, PyTorch → tfjs, tfjs → PyTorch, tfjs → ONNX. What a target cannot express is an
   error that says why (PyTorch has no hard_sigmoid cells or reset-before GRU; Keras has no lengths
-  input, clip or peepholes; reading ONNX back into layers is not supported: run it with
-  webrnn run --model instead).
+  input, clip or peepholes; neither ONNX nor Keras has nn.LSTM's proj_size; reading ONNX back into
+  layers is not supported: run it with webrnn run --model instead).
 
 Options:
   --nonlinearity   nn.RNN's nonlinearity for a PyTorch input (a state_dict does not record it; default tanh)

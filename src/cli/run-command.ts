@@ -27,14 +27,16 @@ Options:
   --model FILE     an ONNX model (.onnx) or a tfjs model.json; replaces --config and --weights
   --config FILE    JSON with PyTorch's constructor arguments:
                    {"mode": "LSTM" | "GRU" | "RNN_TANH" | "RNN_RELU", "input_size", "hidden_size",
-                    "num_layers", "bias", "batch_first", "bidirectional"}
+                    "num_layers", "bias", "batch_first", "bidirectional", "proj_size" (LSTM)}
                    plus webrnn's "reset_after" (GRU) and "peephole" (LSTM).
   --weights FILE   safetensors with the module's state_dict: weight_ih_l{k}[_reverse],
-                   weight_hh_l{k}[_reverse], bias_ih_l{k}[_reverse], bias_hh_l{k}[_reverse];
-                   every parameter, exact shapes, no other names.
+                   weight_hh_l{k}[_reverse], bias_ih_l{k}[_reverse], bias_hh_l{k}[_reverse],
+                   weight_hr_l{k}[_reverse] (proj_size > 0); every parameter, exact shapes,
+                   no other names.
   --input FILE     safetensors with
                      input        (T, B, I), or (B, T, I) when batch_first
-                     h0, c0       (L*D, B, H), optional (c0: LSTM only)
+                     h0, c0       (L*D, B, H), optional (c0: LSTM only); h0, grad_h_n and the
+                                  output are proj_size wide instead of H when projected
                      lengths      (B,) int64 or int32, optional: valid steps per row, each in [1, T]
                      grad_output  like the output, optional upstream gradients; any of
                      grad_h_n     (L*D, B, H)      these three runs the backward pass too

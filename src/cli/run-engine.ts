@@ -39,7 +39,7 @@ export async function executeRunJob(job: RunJob): Promise<Record<string, SafeTen
       keep(out.c_n);
       await download('output', out.output, job.shapes.output);
       await download('h_n', out.h_n, job.shapes.state);
-      if (job.resolved.mode === 'LSTM') await download('c_n', out.c_n, job.shapes.state);
+      if (job.resolved.mode === 'LSTM') await download('c_n', out.c_n, job.shapes.cell);
 
       if (job.upstream) {
         const g = rnn.backward({
@@ -53,7 +53,7 @@ export async function executeRunJob(job: RunJob): Promise<Record<string, SafeTen
         for (const t of Object.values(g.grads)) keep(t);
         await download('grad.input', g.grad_input, job.input.shape);
         if (job.h0) await download('grad.h0', g.grad_h0, job.shapes.state);
-        if (job.c0) await download('grad.c0', g.grad_c0, job.shapes.state);
+        if (job.c0) await download('grad.c0', g.grad_c0, job.shapes.cell);
         for (const spec of parameterSpecs(job.config)) await download(`grad.${spec.name}`, g.grads[spec.name], spec.shape);
       }
     } finally {

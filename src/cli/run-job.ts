@@ -3,7 +3,7 @@
  * and checks every name, dtype and shape against the config, so a bad file fails fast with a message
  * naming the file, the tensor and what was expected.
  */
-import { parameterSpecs, resolveConfig, type RecurrentConfig, type ResolvedConfig } from '../config.js';
+import { hiddenStateSize, parameterSpecs, resolveConfig, type RecurrentConfig, type ResolvedConfig } from '../config.js';
 import { WebRnnError } from '../errors.js';
 import { parseSafetensors, toInt32, type SafeTensor } from '../io/safetensors.js';
 import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';
@@ -29,8 +29,8 @@ export interface RunJob {
   lengths?: number[];
   /** Present when any upstream gradient was given: run the backward too. */
   upstream?: { grad_output?: HostTensor; grad_h_n?: HostTensor; grad_c_n?: HostTensor };
-  /** Shapes PyTorch gives the results. */
-  shapes: { output: number[]; state: number[] };
+  /** Shapes PyTorch gives the results: output, h (h_n, h0) and c (c_n, c0; = state unless projected). */
+  shapes: { output: number[]; state: number[]; cell: number[] };
   outPath: string;
 }
 
@@ -45,10 +45,10 @@ const INPUT_NAMES = ['input', 'h0', 'c0', 'lengths', 'grad_output', 'grad_h_n', 
 
 
 /**
- * PyTorch constructor keys accepted only at the value that makes them no-ops here: proj_size is not
- * implemented, and dropout > 0 would draw a random mask that no PyTorch run can be compared with.
+ * PyTorch constructor keys accepted only at the value that makes them no-ops here: dropout > 0 would
+ * draw a random mask that no PyTorch run can be compared with.
  */
-const NEUTRAL_TORCH_KEYS: Record<string, unknown> = { dropout: 0, proj_size: 0 };
+const NEUTRAL_TORCH_KEYS: Record<string, unknown> = { dropout: 0 };
 
 /** Parses and resolves config.json; `file` names it in messages. */
 export function parseConfigText(text: string, file: string): { config: RecurrentConfig; resolved: ResolvedConfig } {
@@ -102,6 +102,7 @@ function describeConfig(c: ResolvedConfig): string {
   const parts = [c.mode, `input_size=${c.input_size}`, `hidden_size=${c.hidden_size}`, `num_layers=${c.num_layers}`];
   if (c.bidirectional) parts.push('bidirectional');
   if (!c.bias) parts.push('bias=false');
+  if (c.proj_size > 0) parts.push(`proj_size=${c.proj_size}`);
   return parts.join(' ');
 }
 
@@ -132,8 +133,10 @@ export function checkInputs(
   const [T, B] = config.batch_first ? [input.shape[1], input.shape[0]] : [input.shape[0], input.shape[1]];
   const D = config.bidirectional ? 2 : 1;
   const H = config.hidden_size;
-  const outputShape = config.batch_first ? [B, T, D * H] : [T, B, D * H];
-  const stateShape = [config.num_layers * D, B, H];
+  const R = hiddenStateSize(config);
+  const outputShape = config.batch_first ? [B, T, D * R] : [T, B, D * R];
+  const stateShape = [config.num_layers * D, B, R];
+  const cellShape = [config.num_layers * D, B, H];
 
   const host = (name: string, shape: number[], meaning: string): HostTensor | undefined => {
     const t = tensors.get(name);
@@ -143,12 +146,14 @@ export function checkInputs(
     }
     return { data: floatTensor(t, `${file}: "${name}"`), shape: [...shape] };
   };
-  const stateMeaning = `(L·D, B, H) = (${config.num_layers}·${D}, ${B}, ${H})`;
+  const w = R === H ? 'H' : 'proj_size';
+  const stateMeaning = `(L·D, B, ${w}) = (${config.num_layers}·${D}, ${B}, ${R})`;
+  const cellMeaning = `(L·D, B, H) = (${config.num_layers}·${D}, ${B}, ${H})`;
   const result: ReturnType<typeof checkInputs> = {
     input: { data: floatTensor(input, `${file}: "input"`), shape: [...input.shape] },
     h0: host('h0', stateShape, stateMeaning),
-    c0: host('c0', stateShape, stateMeaning),
-    shapes: { output: outputShape, state: stateShape },
+    c0: host('c0', cellShape, cellMeaning),
+    shapes: { output: outputShape, state: stateShape, cell: cellShape },
   };
 
   const lengths = tensors.get('lengths');
@@ -170,9 +175,9 @@ export function checkInputs(
     result.lengths = Array.from(ints);
   }
 
-  const grad_output = host('grad_output', outputShape, `the output's shape ${config.batch_first ? '(B, T, D·H)' : '(T, B, D·H)'}`);
+  const grad_output = host('grad_output', outputShape, `the output's shape ${config.batch_first ? `(B, T, D·${w})` : `(T, B, D·${w})`}`);
   const grad_h_n = host('grad_h_n', stateShape, stateMeaning);
-  const grad_c_n = host('grad_c_n', stateShape, stateMeaning);
+  const grad_c_n = host('grad_c_n', cellShape, cellMeaning);
   if (grad_output || grad_h_n || grad_c_n) result.upstream = { grad_output, grad_h_n, grad_c_n };
   return result;
 }

@@ -48,6 +48,7 @@ export function checkDecoderModel(model: DecoderModel, what: string): DecoderDim
   model.head.parameters();
   model.embedding?.parameters();
   if (c.bidirectional) throw new WebRnnError('BAD_CONFIG', `${what}: a bidirectional layer cannot generate (its reverse direction needs the future)`);
+  if (c.proj_size > 0) throw new WebRnnError('BAD_CONFIG', `${what}: decoding does not run a projected LSTM (proj_size ${c.proj_size}) yet; train and evaluate it with forward/backward`);
   const H = c.hidden_size;
   if (model.head.in_features !== H) {
     throw new WebRnnError('BAD_CONFIG', `${what}: head.in_features (${model.head.in_features}) must equal the recurrent hidden_size (${H})`);
@@ -117,7 +118,7 @@ export class DecoderStep {
       const BH = B * d.H * F32;
       for (let l = 0; l < d.L; l++) {
         this.stateIn.copy(this.h, l * BH, this.plan.hs[l], this.plan.initialSlot(0), BH);
-        if (this.c) this.stateIn.copy(this.c, l * BH, this.plan.cs[l], this.plan.initialSlot(0), BH);
+        if (this.c) this.stateIn.copy(this.c, l * BH, this.plan.cs[l], this.plan.initialSlot(0, 'c'), BH);
       }
       this.forward.append(this.plan.forward);
       const head = model.head;

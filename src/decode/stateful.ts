@@ -1,3 +1,4 @@
+import { hiddenStateSize } from '../config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -34,9 +35,9 @@ export class StatefulRecurrent {
   ) {
     if (!Number.isInteger(batch) || batch < 1) throw new WebRnnError('BAD_CONFIG', `StatefulRecurrent: batch must be a positive integer, got ${JSON.stringify(batch)}`);
     const c = layer.config;
-    const shape = [c.num_layers * (c.bidirectional ? 2 : 1), batch, c.hidden_size];
-    this.h = engine.empty(shape);
-    this.c = c.mode === 'LSTM' ? engine.empty(shape) : undefined;
+    const LD = c.num_layers * (c.bidirectional ? 2 : 1);
+    this.h = engine.empty([LD, batch, hiddenStateSize(c)]);
+    this.c = c.mode === 'LSTM' ? engine.empty([LD, batch, c.hidden_size]) : undefined;
   }
 
   /**
@@ -59,14 +60,14 @@ export class StatefulRecurrent {
     return r;
   }
 
-  /** Starts a new stream: zero state, or h0 / c0 ((L·D, B, H)) when given. */
+  /** Starts a new stream: zero state, or h0 / c0 ((L·D, B, H); h0 (L·D, B, proj_size) when projected) when given. */
   reset(state: { h0?: Tensor; c0?: Tensor } = {}): void {
     this.check();
     knownKeys('StatefulRecurrent reset', state, ['h0', 'c0'], 'BAD_VALUE');
     if (state.c0 !== undefined && !this.c) throw new WebRnnError('BAD_SHAPE', `c0 is for LSTM only; this layer is ${this.layer.config.mode}`);
-    const bytes = this.h.size * 4;
     for (const [given, own, name] of [[state.h0, this.h, 'h0'], [state.c0, this.c, 'c0']] as const) {
       if (!own) continue;
+      const bytes = own.size * 4; // h and c differ in width when the LSTM projects (proj_size)
       if (given) {
         expectShape(given, name, own.shape);
         this.engine.copy(given.buffer, given.byteOffset, own.buffer, 0, bytes);

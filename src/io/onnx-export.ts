@@ -40,9 +40,10 @@ function reorder(src: Float32Array, H: number, cols: number, order: number[]): F
 
 const i64 = (v: number[], shape = [v.length]): OnnxValue => makeValue('int64', shape, v);
 
-/** Encodes a portable model as ONNX bytes. Throws WebRnnError('BAD_CONFIG') for a head activation ONNX lacks here. */
+/** Encodes a portable model as ONNX bytes. Throws WebRnnError('BAD_CONFIG') for a head activation ONNX lacks here, or a projected LSTM (proj_size). */
 export function portableToOnnx(p: PortableModel): Uint8Array {
   const c = resolveConfig({ ...p.rnn, batch_first: false });
+  if (c.proj_size > 0) throw new WebRnnError('BAD_CONFIG', `no ONNX equivalent: LSTM with proj_size ${c.proj_size} (the ONNX LSTM operator has no projected LSTM: weight_hr has nowhere to go)`);
   const H = c.hidden_size;
   const D = c.bidirectional ? 2 : 1;
   const op = c.mode === 'LSTM' ? 'LSTM' : c.mode === 'GRU' ? 'GRU' : 'RNN';

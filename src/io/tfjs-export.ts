@@ -47,6 +47,7 @@ export function portableToTfjs(p: PortableModel): TfjsArtifacts {
   if (c.clip > 0) refuse(`clip ${c.clip}`);
   if (c.input_forget) refuse('input_forget');
   if (c.peephole) refuse('peephole LSTM');
+  if (c.proj_size > 0) refuse(`LSTM with proj_size ${c.proj_size} (Keras has no projected LSTM: weight_hr has nowhere to go)`);
   if (p.target === 'last_step' && c.bidirectional) refuse('a bidirectional stack read at each row\'s last step (Keras\'s backward layer ends at the first step)');
   const cls: RecurrentClass = c.mode === 'LSTM' ? 'LSTM' : c.mode === 'GRU' ? 'GRU' : 'SimpleRNN';
   const [f, g, h] = c.activations;

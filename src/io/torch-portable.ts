@@ -72,5 +72,5 @@ export function portableToTorch(p: PortableModel): Map<string, SafeTensor> {
 export function torchConfigOf(p: PortableModel): Record<string, unknown> {
   const c = resolveConfig({ ...p.rnn, batch_first: false });
   const mode = c.mode === 'RNN_TANH' && c.activations[0].name === 'Relu' ? 'RNN_RELU' : c.mode;
-  return { mode, input_size: c.input_size, hidden_size: c.hidden_size, num_layers: c.num_layers, bias: c.bias, bidirectional: c.bidirectional, batch_first: true };
+  return { mode, input_size: c.input_size, hidden_size: c.hidden_size, num_layers: c.num_layers, bias: c.bias, bidirectional: c.bidirectional, batch_first: true, ...(c.proj_size > 0 ? { proj_size: c.proj_size } : {}) };
 }

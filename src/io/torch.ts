@@ -9,7 +9,7 @@
  * size, the linear head as the `<name>.weight` (+ `.bias`) whose width is the RNN's output width D·H.
  * What names and shapes cannot say (tanh or relu RNN, loss, target) comes from options.
  */
-import { gateCount, parameterSpecs, type RecurrentConfig, type RecurrentMode } from '../config.js';
+import { gateCount, parameterSpecs, resolveConfig, type RecurrentConfig, type RecurrentMode } from '../config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { SequenceModel, sequenceModelSpecs, type SequenceLoss, type SequenceModelConfig, type SequenceTarget } from '../model/sequence-model.js';
@@ -55,7 +55,7 @@ const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 /**
  * Reads a PyTorch state_dict (a parsed safetensors file, or its bytes) of a bare recurrent module or of
  * an embedding → recurrent → linear model. Throws WebRnnError('BAD_FILE') naming any tensor that does
- * not fit (with what would), ('BAD_CONFIG') for what webrnn does not implement (LSTM proj_size).
+ * not fit (with what would). An LSTM with `weight_hr_l*` tensors is read with its proj_size.
  *
  * @example
  * const sd = readTorchStateDict(readFileSync('model.safetensors'));
@@ -71,6 +71,7 @@ export function readTorchStateDict(file: Uint8Array | Map<string, SafeTensor>, o
   const p = rnnPrefix ? `${rnnPrefix}.` : '';
   const rnn = recurrentConfigOf(tensors, p, opts.nonlinearity ?? 'tanh');
   const D = rnn.bidirectional ? 2 : 1;
+  const W = D * (rnn.proj_size || rnn.hidden_size); // the recurrent layer's output width
   const rnnNames = new Set(parameterSpecs(rnn).map((s) => p + s.name));
 
   // Everything else, grouped by module: prefix → leaf names.
@@ -86,7 +87,7 @@ export function readTorchStateDict(file: Uint8Array | Map<string, SafeTensor>, o
   const isLinear = (m: Map<string, SafeTensor>) => {
     const w = m.get('weight');
     const b = m.get('bias');
-    if (!w || w.shape.length !== 2 || w.shape[1] !== D * rnn.hidden_size) return false;
+    if (!w || w.shape.length !== 2 || w.shape[1] !== W) return false;
     return m.size === 1 || (m.size === 2 && b !== undefined && b.shape.length === 1 && b.shape[0] === w.shape[0]);
   };
   // A bias-free linear head is also embedding-shaped when input_size = D·H: then names must say which is which.
@@ -94,7 +95,7 @@ export function readTorchStateDict(file: Uint8Array | Map<string, SafeTensor>, o
     const given = opts.names?.[role];
     if (given !== undefined) {
       const m = modules.get(given);
-      if (!m || !test(m)) throw new WebRnnError('BAD_FILE', `state_dict: names.${role} = "${given}" does not name ${role === 'embedding' ? `an embedding ("${given}.weight" of shape [V, ${rnn.input_size}])` : `a linear head ("${given}.weight" of shape [O, ${D * rnn.hidden_size}], optional "${given}.bias")`}`);
+      if (!m || !test(m)) throw new WebRnnError('BAD_FILE', `state_dict: names.${role} = "${given}" does not name ${role === 'embedding' ? `an embedding ("${given}.weight" of shape [V, ${rnn.input_size}])` : `a linear head ("${given}.weight" of shape [O, ${W}], optional "${given}.bias")`}`);
       return given;
     }
     const found = [...modules].filter(([k, m]) => k !== exclude && k !== opts.names?.embedding && test(m)).map(([k]) => k);
@@ -107,10 +108,10 @@ export function readTorchStateDict(file: Uint8Array | Map<string, SafeTensor>, o
   const embedding = pick('embedding', isEmbedding, linear);
   const unused = [...modules].filter(([k]) => k !== embedding && k !== linear).flatMap(([k, m]) => [...m.keys()].map((leaf) => (k ? `${k}.${leaf}` : leaf)));
   if (unused.length) {
-    throw new WebRnnError('BAD_FILE', `state_dict: ${unused.map((u) => `"${u}" ${fmt(tensors.get(u)!.shape)}`).join(', ')} ${unused.length > 1 ? 'are' : 'is'} not part of an embedding → ${rnn.mode} → linear model (recurrent layer "${rnnPrefix}": input_size ${rnn.input_size}, output width ${D * rnn.hidden_size})`);
+    throw new WebRnnError('BAD_FILE', `state_dict: ${unused.map((u) => `"${u}" ${fmt(tensors.get(u)!.shape)}`).join(', ')} ${unused.length > 1 ? 'are' : 'is'} not part of an embedding → ${rnn.mode} → linear model (recurrent layer "${rnnPrefix}": input_size ${rnn.input_size}, output width ${W})`);
   }
   if (embedding !== undefined && linear === undefined) {
-    throw new WebRnnError('BAD_FILE', `state_dict: has an embedding ("${embedding}") but no linear head of width ${D * rnn.hidden_size}; webrnn's SequenceModel is embedding → RNN → linear`);
+    throw new WebRnnError('BAD_FILE', `state_dict: has an embedding ("${embedding}") but no linear head of width ${W}; webrnn's SequenceModel is embedding → RNN → linear`);
   }
 
   const weights: Record<string, Float32Array> = {};
@@ -127,7 +128,7 @@ export function readTorchStateDict(file: Uint8Array | Map<string, SafeTensor>, o
     model = {
       embedding: embedding === undefined ? null : { num_embeddings: modules.get(embedding)!.get('weight')!.shape[0], embedding_dim: rnn.input_size },
       rnn,
-      linear: { in_features: D * rnn.hidden_size, out_features: lw.shape[0], bias: modules.get(linear!)!.has('bias') },
+      linear: { in_features: W, out_features: lw.shape[0], bias: modules.get(linear!)!.has('bias') },
       loss: opts.loss ?? 'cross_entropy',
       target: opts.target ?? 'all_steps',
     };
@@ -162,8 +163,10 @@ function recurrentConfigOf(tensors: Map<string, SafeTensor>, p: string, nonlinea
   const hh = shape('weight_hh_l0');
   const ih = shape('weight_ih_l0');
   if (!hh || !ih || hh.length !== 2 || ih.length !== 2) throw new WebRnnError('BAD_FILE', `state_dict: "${p}weight_ih_l0" and "${p}weight_hh_l0" must be 2-D`);
-  if (tensors.has(`${p}weight_hr_l0`)) throw new WebRnnError('BAD_CONFIG', `state_dict: "${p}weight_hr_l0" is an LSTM with proj_size > 0, which webrnn does not implement`);
-  const H = hh[1];
+  // A projected LSTM's weight_hh is (4H, proj_size); its weight_hr (proj_size, H) gives both.
+  const hr = shape('weight_hr_l0');
+  if (hr && hr.length !== 2) throw new WebRnnError('BAD_FILE', `state_dict: "${p}weight_hr_l0" must be 2-D (proj_size, hidden_size), got ${fmt(hr)}`);
+  const H = hr ? hr[1] : hh[1];
   const G = hh[0] / H;
   const mode: RecurrentMode | undefined = G === 4 ? 'LSTM' : G === 3 ? 'GRU' : G === 1 ? (nonlinearity === 'relu' ? 'RNN_RELU' : 'RNN_TANH') : undefined;
   if (!mode || !Number.isInteger(G)) throw new WebRnnError('BAD_FILE', `state_dict: "${p}weight_hh_l0" has shape ${fmt(hh)}: rows must be 1, 3 or 4 × hidden_size (RNN, GRU, LSTM)`);
@@ -177,7 +180,15 @@ function recurrentConfigOf(tensors: Map<string, SafeTensor>, p: string, nonlinea
     bias: tensors.has(`${p}bias_ih_l0`),
     bidirectional: tensors.has(`${p}weight_ih_l0_reverse`),
     ...(tensors.has(`${p}weight_ph_l0`) ? { peephole: true } : {}),
+    ...(hr ? { proj_size: hr[0] } : {}),
   };
+  try {
+    resolveConfig(config);
+  } catch (e) {
+    // e.g. a weight_hr on a GRU, or proj_size ≥ hidden_size
+    if (e instanceof WebRnnError) throw new WebRnnError('BAD_FILE', `state_dict: ${e.message} (from the shapes of "${p}weight_hh_l0" ${fmt(hh)} and "${p}weight_hr_l0" ${fmt(hr ?? [])})`);
+    throw e;
+  }
   // Every expected tensor with its exact shape; anything else with the RNN's prefix is an error.
   const specs = parameterSpecs(config);
   for (const s of specs) {
@@ -195,7 +206,7 @@ function recurrentConfigOf(tensors: Map<string, SafeTensor>, p: string, nonlinea
 }
 
 function describe(c: RecurrentConfig): string {
-  return `${c.mode} with input_size ${c.input_size}, hidden_size ${c.hidden_size}, num_layers ${c.num_layers}${c.bidirectional ? ', bidirectional' : ''}${c.bias === false ? ', bias=False' : ''} (gates ${gateCount(c.mode)})`;
+  return `${c.mode} with input_size ${c.input_size}, hidden_size ${c.hidden_size}, num_layers ${c.num_layers}${c.bidirectional ? ', bidirectional' : ''}${c.bias === false ? ', bias=False' : ''}${c.proj_size ? `, proj_size ${c.proj_size}` : ''} (gates ${gateCount(c.mode)})`;
 }
 
 /**

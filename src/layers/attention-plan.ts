@@ -167,7 +167,7 @@ export class AttentionPlan {
     }, 'attention');
     const kl = this.engine.kernel('lstm_step_fwd');
     const gl = rec.bind(kl, {
-      T: Ty, B, H, D: 1, w_off: o.whh, bhh_off: o.bhh, ph_off: 0, dir_stride: 0, bias: 1, peephole: 0,
+      T: Ty, B, H, D: 1, R: H, proj: 0, w_off: o.whh, bhh_off: o.bhh, ph_off: 0, dir_stride: 0, bias: 1, peephole: 0,
       // PyTorch's LSTM cell: σ, tanh, tanh, no clip (the step kernel's ONNX options off)
       act_f: 0, act_g: 1, act_h: 1, alpha_f: 0, beta_f: 0, alpha_g: 0, beta_g: 0, alpha_h: 0, beta_h: 0, clip: 0, input_forget: 0,
     }, {
@@ -239,7 +239,7 @@ export class AttentionPlan {
     prog.clear(carryC, 0, B * H * F32);
     prog.clear(dattn, dkOff * F32, Tx * B * N * F32);
     const kl = this.engine.kernel('lstm_step_bwd');
-    const gl = rec.bind(kl, { T: Ty, B, H, D: 1, w_off: o.whh, ph_off: 0, dir_stride: 0, peephole: 0 }, {
+    const gl = rec.bind(kl, { T: Ty, B, H, D: 1, R: H, proj: 0, w_off: o.whh, hr_off: 0, ph_off: 0, dir_stride: 0, peephole: 0 }, {
       lengths: this.lengths, w: this.params, act: this.act, cs: this.cs, dy, dg, carry_h: carryH, carry_c: carryC,
     }, 'cell backward');
     const ka = this.engine.kernel('additive_attention_bwd');

@@ -1,4 +1,4 @@
-import { ACTIVATION_NAMES, gateCount, type ResolvedConfig } from '../config.js';
+import { ACTIVATION_NAMES, gateCount, hiddenStateSize, type ResolvedConfig } from '../config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { STEP_STRIDE, type Kernel } from '../gpu/kernel.js';
@@ -12,6 +12,8 @@ export interface LayerOffsets {
   b_ih: number;
   b_hh: number;
   w_ph: number;
+  /** W_hr (R, H) of a projected LSTM (0 when none) */
+  w_hr: number;
   /** elements from a direction-0 parameter to its direction-1 twin (0 when unidirectional) */
   dirStride: number;
   inputSize: number;
@@ -25,12 +27,15 @@ const ceil = (a: number, b: number) => Math.ceil(a / b);
  * forward and backward programs with their pipelines, bind groups and parameter uniforms, all built
  * once and replayed for each call of that shape.
  *
- * Workspace layouts (float32, row-major), per layer l:
- *   gx  (D, T, B, G·H)   X·W_ihᵀ + b_ih         hs (D, T+1, B, H)   hidden states by slot
+ * Workspace layouts (float32, row-major), per layer l, with R the width of h (H, or proj_size):
+ *   gx  (D, T, B, G·H)   X·W_ihᵀ + b_ih         hs (D, T+1, B, R)   hidden states by slot
  *   cs  (D, T+1, B, H)   cell states (LSTM)       act (D, T, B, 4H) saved gates (LSTM, GRU)
- *   y   (T, B, D·H)      layer output             dgx/dgh (D, T, B, G·H) gate-input gradients
- *   carry_h/carry_c (D, B, H)                     dy  (T, B, D·H) dL/d(layer output)
+ *   y   (T, B, D·R)      layer output             dgx/dgh (D, T, B, G·H) gate-input gradients
+ *   ms  (T, B, D·H)      o ⊙ tanh(c) (projected LSTM: what W_hr multiplies)
+ *   carry_h (D, B, R), carry_c (D, B, H)          dy  (T, B, D·R) dL/d(layer output)
  * Slots: forward h<t-1> is slot t and h<t> slot t+1; reverse h<t-1> is slot t+1 and h<t> slot t.
+ * A projected LSTM runs lstm_step_fwd then lstm_projection_fwd per step, and lstm_projection_bwd then
+ * lstm_step_bwd per reverse step (per-step schedule only).
  */
 export class RecurrentPlan {
   readonly T: number;
@@ -52,6 +57,7 @@ export class RecurrentPlan {
   readonly cs: GPUBuffer[] = [];
   readonly act: GPUBuffer[] = [];
   readonly y: GPUBuffer[] = [];
+  readonly ms: GPUBuffer[] = [];
 
   // backward workspace (allocated on first backward)
   dgx: GPUBuffer[] = [];
@@ -72,6 +78,8 @@ export class RecurrentPlan {
   private readonly G: number;
   private readonly D: number;
   private readonly H: number;
+  /** width of h: H, or proj_size */
+  private readonly R: number;
   private readonly L: number;
 
   constructor(
@@ -88,6 +96,7 @@ export class RecurrentPlan {
     this.T = T;
     this.B = B;
     const H = (this.H = cfg.hidden_size);
+    const R = (this.R = hiddenStateSize(cfg));
     const D = (this.D = cfg.bidirectional ? 2 : 1);
     const G = (this.G = gateCount(cfg.mode));
     const L = (this.L = cfg.num_layers);
@@ -95,6 +104,8 @@ export class RecurrentPlan {
     const lstm = cfg.mode === 'LSTM';
     const saveGates = cfg.mode !== 'RNN_TANH' && cfg.mode !== 'RNN_RELU';
 
+    // Recurrent's constructor refuses the combination with a BAD_CONFIG naming the schedule.
+    if (persistent && cfg.proj_size > 0) throw new WebRnnError('BAD_STATE', 'RecurrentPlan: a projected LSTM runs per step only');
     this.rec = new Recorder(engine, cfg.mode);
     // Persistent sweeps read only slot 0 (t is computed in the shader); per-step dispatches one slot per step.
     const slots = persistent && (cfg.mode !== 'GRU' || cfg.reset_after) ? 1 : T + 1;
@@ -109,16 +120,17 @@ export class RecurrentPlan {
       this.x0 = this.buf(T * B * I * F32, 'x0');
       if (cfg.batch_first) {
         this.xbf = this.buf(T * B * I * F32, 'x_batch_first');
-        this.outbf = this.buf(T * B * D * H * F32, 'output_batch_first');
+        this.outbf = this.buf(T * B * D * R * F32, 'output_batch_first');
       }
-      this.hn = this.buf(L * D * B * H * F32, 'h_n');
+      this.hn = this.buf(L * D * B * R * F32, 'h_n');
       if (lstm) this.cn = this.buf(L * D * B * H * F32, 'c_n');
       for (let l = 0; l < L; l++) {
         this.gx.push(this.buf(D * T * B * G * H * F32, `gx${l}`));
-        this.hs.push(this.buf(D * (T + 1) * B * H * F32, `hs${l}`));
+        this.hs.push(this.buf(D * (T + 1) * B * R * F32, `hs${l}`));
         if (lstm) this.cs.push(this.buf(D * (T + 1) * B * H * F32, `cs${l}`));
         if (saveGates) this.act.push(this.buf(D * T * B * 4 * H * F32, `act${l}`));
-        this.y.push(this.buf(T * B * D * H * F32, `y${l}`));
+        this.y.push(this.buf(T * B * D * R * F32, `y${l}`));
+        if (cfg.proj_size > 0) this.ms.push(this.buf(T * B * D * H * F32, `ms${l}`));
       }
       this.recordForward();
     } catch (e) {
@@ -133,17 +145,18 @@ export class RecurrentPlan {
    * long for the device fails at once, not after gigabytes of preparation.
    */
   private checkSizes(slots: number): void {
-    const { T, B, H, D, G, L, cfg, engine } = this;
+    const { T, B, H, R, D, G, L, cfg, engine } = this;
     const I = cfg.input_size;
     // labelled as the buffers they stand for (every layer's are the same size as layer 0's)
     const x = (name: string, elements: number) => engine.checkBufferSize(elements * F32, `${cfg.mode}:${name}`);
     x('x0', T * B * I);
-    if (cfg.batch_first) x('output_batch_first', T * B * D * H);
-    x('h_n', L * D * B * H);
+    if (cfg.batch_first) x('output_batch_first', T * B * D * R);
+    x('h_n', L * D * B * R);
     x('gx0', D * T * B * G * H);
-    x('hs0', D * (T + 1) * B * H);
+    x('hs0', D * (T + 1) * B * R);
     if (cfg.mode !== 'RNN_TANH' && cfg.mode !== 'RNN_RELU') x('act0', D * T * B * 4 * H);
-    x('y0', T * B * D * H);
+    x('y0', T * B * D * R);
+    if (cfg.proj_size > 0) x('ms0', T * B * D * H);
     engine.checkBufferSize(slots * STEP_STRIDE, `${cfg.mode}:steps (T = ${T})`, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     const max = engine.kernel('matmul').maxWorkgroups;
     for (const [what, n] of [['T·B', ceil(T * B, 32)], ['T·B (batch_first transposes)', cfg.batch_first ? Math.max(T, B) : 0], ['G·H', ceil(G * H, 32)]] as const) {
@@ -151,14 +164,14 @@ export class RecurrentPlan {
     }
   }
 
-  /** Byte offset in hs[l]/cs[l] of the initial state slot of direction d. */
-  initialSlot(d: number): number {
-    return (d * (this.T + 1) + (d === 0 ? 0 : this.T)) * this.B * this.H * F32;
+  /** Byte offset in hs[l] ('h', rows R wide) or cs[l] ('c', H wide) of the initial state slot of direction d. */
+  initialSlot(d: number, state: 'h' | 'c' = 'h'): number {
+    return (d * (this.T + 1) + (d === 0 ? 0 : this.T)) * this.B * (state === 'h' ? this.R : this.H) * F32;
   }
 
-  /** Byte offset in hs[l]/cs[l] of the final state slot of direction d. */
-  finalSlot(d: number): number {
-    return (d * (this.T + 1) + (d === 0 ? this.T : 0)) * this.B * this.H * F32;
+  /** Byte offset in hs[l] ('h') or cs[l] ('c') of the final state slot of direction d. */
+  finalSlot(d: number, state: 'h' | 'c' = 'h'): number {
+    return (d * (this.T + 1) + (d === 0 ? this.T : 0)) * this.B * (state === 'h' ? this.R : this.H) * F32;
   }
 
   private buf(bytes: number, label: string): GPUBuffer {
@@ -174,7 +187,8 @@ export class RecurrentPlan {
   }
 
   private recordForward(): void {
-    const { T, B, H, D, G, L, cfg } = this;
+    const { T, B, H, R, D, G, L, cfg } = this;
+    const proj = cfg.proj_size > 0;
     const prog = this.forward;
     const TB = T * B;
     const stepGrid: [number, number, number] = [ceil(H, 64), ceil(B, 4), D];
@@ -199,11 +213,17 @@ export class RecurrentPlan {
         Object.assign(acts, { [`act_${k}`]: ACTIVATION_NAMES.indexOf(a.name), [`alpha_${k}`]: a.alpha, [`beta_${k}`]: a.beta });
       });
       const actsF = { act_f: acts.act_f, alpha_f: acts.alpha_f, beta_f: acts.beta_f, clip: cfg.clip };
-      let steps: { k: Kernel; g: GPUBindGroup[] }[];
+      let steps: { k: Kernel; g: GPUBindGroup[]; grid?: [number, number, number] }[];
       if (cfg.mode === 'LSTM') {
         const k = this.engine.kernel('lstm_step_fwd');
-        const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, ph_off: o.w_ph, bias: +cfg.bias, peephole: +cfg.peephole, ...acts, input_forget: +cfg.input_forget }, { ...bufs, cs: this.cs[l], act: this.act[l], y: this.y[l] }, `l${l}`);
+        // With a projection the step writes m<t> (to ms), and lstm_projection_fwd h<t> = W_hr·m<t>.
+        const g0 = this.bind(k, { ...common, D, R, proj: +proj, bhh_off: o.b_hh, ph_off: o.w_ph, bias: +cfg.bias, peephole: +cfg.peephole, ...acts, input_forget: +cfg.input_forget }, { ...bufs, cs: this.cs[l], act: this.act[l], y: proj ? this.ms[l] : this.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)] }];
+        if (proj) {
+          const kp = this.engine.kernel('lstm_projection_fwd');
+          const gp = this.bind(kp, { T, B, H, R, D, w_off: o.w_hr, dir_stride: o.dirStride }, { lengths: this.lengths, w: this.params, m: this.ms[l], hs: this.hs[l], y: this.y[l] }, `l${l}`);
+          steps.push({ k: kp, g: [gp, this.stepGroup(kp)], grid: [ceil(R, 64), ceil(B, 4), D] });
+        }
       } else if (cfg.mode === 'GRU') {
         const k = this.engine.kernel('gru_step_fwd');
         const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, reset_after: +cfg.reset_after, ...acts }, { ...bufs, act: this.act[l], y: this.y[l] }, `l${l}`);
@@ -222,17 +242,18 @@ export class RecurrentPlan {
         // the whole sequence in one dispatch: a workgroup per (4 batch rows, direction) loops over the steps
         prog.dispatch(steps[0].k, steps[0].g, [1, ceil(B, 4), D], 0, { PERSISTENT: 1 });
       } else {
-        for (let s = 0; s < T; s++) for (const st of steps) prog.dispatch(st.k, st.g, stepGrid, s);
+        for (let s = 0; s < T; s++) for (const st of steps) prog.dispatch(st.k, st.g, st.grid ?? stepGrid, s);
       }
       if (l < L - 1) this.dropout(prog, this.y[l], l);
     }
-    if (cfg.batch_first) this.rec.transpose(prog, 'output', T, B, D * H, this.y[L - 1], this.outbf!);
+    if (cfg.batch_first) this.rec.transpose(prog, 'output', T, B, D * R, this.y[L - 1], this.outbf!);
 
     const BH = B * H * F32;
+    const BR = B * R * F32;
     for (let l = 0; l < L; l++) {
       for (let d = 0; d < D; d++) {
-        this.forwardOut.copy(this.hs[l], this.finalSlot(d), this.hn, (l * D + d) * BH, BH);
-        if (this.cn) this.forwardOut.copy(this.cs[l], this.finalSlot(d), this.cn, (l * D + d) * BH, BH);
+        this.forwardOut.copy(this.hs[l], this.finalSlot(d), this.hn, (l * D + d) * BR, BR);
+        if (this.cn) this.forwardOut.copy(this.cs[l], this.finalSlot(d, 'c'), this.cn, (l * D + d) * BH, BH);
       }
     }
   }
@@ -246,25 +267,27 @@ export class RecurrentPlan {
     this.carryH = [];
     this.carryC = [];
     this.dy = [];
-    const { T, B, H, D, G, L, cfg } = this;
+    const { T, B, H, R, D, G, L, cfg } = this;
     const TB = T * B;
     const GH = G * H;
     const lstm = cfg.mode === 'LSTM';
     const gru = cfg.mode === 'GRU';
+    const proj = cfg.proj_size > 0;
     const DBH = D * B * H * F32;
+    const DBR = D * B * R * F32;
     for (let l = 0; l < L; l++) {
       this.dgx.push(this.buf(D * TB * GH * F32, `dgx${l}`));
       if (gru) this.dgh.push(this.buf(D * TB * GH * F32, `dgh${l}`));
-      this.carryH.push(this.buf(DBH, `carry_h${l}`));
+      this.carryH.push(this.buf(DBR, `carry_h${l}`));
       if (lstm) this.carryC.push(this.buf(DBH, `carry_c${l}`));
-      this.dy.push(this.buf(TB * D * H * F32, `dy${l}`));
+      this.dy.push(this.buf(TB * D * R * F32, `dy${l}`));
     }
     this.dx0 = this.buf(TB * cfg.input_size * F32, 'dx0');
     if (cfg.batch_first) {
-      this.dybf = this.buf(TB * D * H * F32, 'dy_batch_first');
+      this.dybf = this.buf(TB * D * R * F32, 'dy_batch_first');
       this.dxbf = this.buf(TB * cfg.input_size * F32, 'dx_batch_first');
     }
-    this.dh0 = this.buf(L * DBH, 'grad_h0');
+    this.dh0 = this.buf(L * DBR, 'grad_h0');
     if (lstm) this.dc0 = this.buf(L * DBH, 'grad_c0');
 
     const prog = new Program();
@@ -272,7 +295,7 @@ export class RecurrentPlan {
     // The reverse step kernels compute 4 units × 4 batch rows per invocation; gru_reset_gate_bwd 1 × 4.
     const stepGrid: [number, number, number] = [ceil(H, 256), ceil(B, 4), D];
     const unitGrid: [number, number, number] = [ceil(H, 64), ceil(B, 4), D];
-    if (cfg.batch_first) this.rec.transpose(prog, 'grad_output', B, T, D * H, this.dybf!, this.dy[L - 1]);
+    if (cfg.batch_first) this.rec.transpose(prog, 'grad_output', B, T, D * R, this.dybf!, this.dy[L - 1]);
     for (let l = L - 1; l >= 0; l--) {
       const o = this.offsets[l];
       const I = o.inputSize;
@@ -281,10 +304,17 @@ export class RecurrentPlan {
       const dgh = gru ? this.dgh[l] : this.dgx[l];
       let step: { k: Kernel; g: GPUBindGroup[] };
       let resetGate: { k: Kernel; g: GPUBindGroup[] } | undefined;
+      let projection: { k: Kernel; g: GPUBindGroup[] } | undefined;
       if (lstm) {
         const k = this.engine.kernel('lstm_step_bwd');
-        const g0 = this.bind(k, { ...common, D, ph_off: o.w_ph, peephole: +cfg.peephole }, { ...bufs, act: this.act[l], cs: this.cs[l], dg: this.dgx[l], carry_c: this.carryC[l] }, `l${l}`);
+        const g0 = this.bind(k, { ...common, D, R, proj: +proj, hr_off: o.w_hr, ph_off: o.w_ph, peephole: +cfg.peephole }, { ...bufs, act: this.act[l], cs: this.cs[l], dg: this.dgx[l], carry_c: this.carryC[l] }, `l${l}`);
         step = { k, g: [g0, this.stepGroup(k)] };
+        if (proj) {
+          // dL/dh<t> (R wide) first, in place in dy; lstm_step_bwd then takes it through W_hr.
+          const kp = this.engine.kernel('lstm_projection_bwd');
+          const gp = this.bind(kp, { T, B, H, R, D, w_off: o.w_hh, dir_stride: o.dirStride }, { lengths: this.lengths, w: this.params, dg: this.dgx[l], dy: this.dy[l], carry_h: this.carryH[l] }, `l${l}`);
+          projection = { k: kp, g: [gp, this.stepGroup(kp)] };
+        }
       } else if (gru) {
         const k = this.engine.kernel('gru_step_bwd');
         const g0 = this.bind(k, { ...common, D, reset_after: +cfg.reset_after }, { ...bufs, act: this.act[l], hs: this.hs[l], dgx: this.dgx[l], dgh }, `l${l}`);
@@ -303,6 +333,12 @@ export class RecurrentPlan {
       if (this.persistent && !resetGate) {
         // the whole reverse sweep in one dispatch, as the forward's
         prog.dispatch(step.k, step.g, [1, ceil(B, 4), D], 0, { PERSISTENT: 1 });
+      } else if (projection) {
+        // the last dispatch (s = -1) only finalises dL/dh0, which lstm_projection_bwd does
+        for (let i = 0; i <= T; i++) {
+          prog.dispatch(projection.k, projection.g, [ceil(R, 64), ceil(B, 4), D], i);
+          if (i < T) prog.dispatch(step.k, step.g, stepGrid, i);
+        }
       } else {
         for (let i = 0; i <= T; i++) {
           prog.dispatch(step.k, step.g, stepGrid, i);
@@ -329,14 +365,23 @@ export class RecurrentPlan {
         c_off: o.w_ih, c_rs: I, c_zs: o.dirStride,
       }, this.dgx[l], x, this.grads, D);
       // dW_hh[d] = dG_h[d]ᵀ · H_prev[d]; forward h<t-1> rows start at slot 0, reverse at slot 1 of
-      // direction 1, i.e. (T+2)·B·H elements after direction 0's.
+      // direction 1, i.e. (T+2)·B·R elements after direction 0's.
       const recRows = gru && !cfg.reset_after ? 2 * H : GH;
       this.rec.matmul(prog, `dW_hh l${l}`, {
-        M: recRows, N: H, K: TB,
+        M: recRows, N: R, K: TB,
         a_rs: 1, a_cs: GH, a_zs: TB * GH,
-        b_rs: H, b_cs: 1, b_zs: (T + 2) * B * H,
-        c_off: o.w_hh, c_rs: H, c_zs: o.dirStride,
+        b_rs: R, b_cs: 1, b_zs: (T + 2) * B * R,
+        c_off: o.w_hh, c_rs: R, c_zs: o.dirStride,
       }, dgh, this.hs[l], this.grads, D);
+      if (proj) {
+        // dW_hr[d] = Σ_t dh<t>ᵀ · m<t>: dy now holds dL/dh<t> (0 at padded steps), ms holds m<t>.
+        this.rec.matmul(prog, `dW_hr l${l}`, {
+          M: R, N: H, K: TB,
+          a_rs: 1, a_cs: D * R, a_zs: R,
+          b_rs: D * H, b_cs: 1, b_zs: H,
+          c_off: o.w_hr, c_rs: H, c_zs: o.dirStride,
+        }, this.dy[l], this.ms[l], this.grads, D);
+      }
       if (recRows < GH) {
         // reset-before GRU: dW_hn = dpre_nᵀ · (r ⊙ h<t-1>), with rh saved in act's 4th block.
         this.rec.matmul(prog, `dW_hn l${l}`, {
@@ -356,7 +401,7 @@ export class RecurrentPlan {
         const g = this.bind(k, { T, B, H, out_off: o.w_ph, dir_stride: o.dirStride }, { dg: this.dgx[l], cs: this.cs[l], grads: this.grads }, `l${l}`);
         prog.dispatch(k, [g], [ceil(H, 64), D, 1]);
       }
-      out.copy(this.carryH[l], 0, this.dh0, l * DBH, DBH);
+      out.copy(this.carryH[l], 0, this.dh0, l * DBR, DBR);
       if (lstm) out.copy(this.carryC[l], 0, this.dc0!, l * DBH, DBH);
     }
     if (cfg.batch_first) this.rec.transpose(prog, 'grad_input', T, B, cfg.input_size, this.dx0, this.dxbf!);
@@ -368,7 +413,7 @@ export class RecurrentPlan {
   private dropout(prog: Program, x: GPUBuffer, layer: number): void {
     if (!this.dropoutCall) return;
     const k = this.engine.kernel('dropout');
-    const n = this.T * this.B * this.D * this.H;
+    const n = this.T * this.B * this.D * this.R;
     const p = this.cfg.dropout;
     const g = this.bind(k, { n, off: 0, threshold: Math.min(0xffffffff, Math.round(p * 2 ** 32)), layer, scale: 1 / (1 - p) }, { C: this.dropoutCall, x }, `dropout l${layer}`);
     const groups = ceil(n, 64);

@@ -1,4 +1,4 @@
-import { forwardOnlyOption, parameterCount, parameterSpecs, resolveConfig, type ParamSpec, type RecurrentConfig, type ResolvedConfig } from '../config.js';
+import { forwardOnlyOption, hiddenStateSize, parameterCount, parameterSpecs, resolveConfig, type ParamSpec, type RecurrentConfig, type ResolvedConfig } from '../config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
@@ -9,7 +9,7 @@ import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
 
 /** Optional inputs of {@link Recurrent.forward}, as PyTorch's `rnn(input, h0)` plus packed lengths. */
 export interface ForwardOptions {
-  /** Initial hidden state (L·D, B, H); zeros when absent. */
+  /** Initial hidden state (L·D, B, H), or (L·D, B, proj_size) for a projected LSTM; zeros when absent. */
   h0?: Tensor;
   /** Initial cell state (L·D, B, H), LSTM only; zeros when absent. */
   c0?: Tensor;
@@ -18,7 +18,7 @@ export interface ForwardOptions {
 }
 
 export interface ForwardResult {
-  /** (T, B, D·H), or (B, T, D·H) when batch_first; 0 at padded steps. */
+  /** (T, B, D·H), or (B, T, D·H) when batch_first; 0 at padded steps. proj_size replaces H here and in h_n. */
   output: Tensor;
   /** (L·D, B, H), index layer·D + direction; each row's state after its last valid step. */
   h_n: Tensor;
@@ -36,7 +36,7 @@ export interface BackwardOptions {
 export interface BackwardResult {
   /** dL/d(input), same shape as the input. */
   grad_input: Tensor;
-  /** dL/dh0 (L·D, B, H). */
+  /** dL/dh0 (L·D, B, H), or (L·D, B, proj_size). */
   grad_h0: Tensor;
   /** dL/dc0 (L·D, B, H), LSTM only. */
   grad_c0?: Tensor;
@@ -54,7 +54,8 @@ export interface RecurrentOptions {
    * 'per-step': one dispatch per time step (all units of all rows in parallel); 'persistent': one
    * dispatch per layer for the forward sweep and one for the reverse (BPTT) sweep, a workgroup per 4
    * batch rows and direction looping over the steps (fewer dispatches, less parallelism; reset-before
-   * GRU always runs per step); 'auto' (default): persistent when the per-step grid is small (see
+   * GRU always runs per step; a projected LSTM only per step, and 'persistent' with proj_size > 0 is a
+   * BAD_CONFIG error); 'auto' (default): persistent when the per-step grid is small (see
    * {@link persistentWins}).
    */
   schedule?: RecurrentSchedule;
@@ -107,6 +108,9 @@ export class Recurrent {
     this.seed = seedOf('recurrent options', opts.seed);
     this.engine = engine;
     this.config = resolveConfig(config);
+    if (this.schedule === 'persistent' && this.config.proj_size > 0) {
+      throw new WebRnnError('BAD_CONFIG', `recurrent options: schedule 'persistent' does not run a projected LSTM (proj_size ${this.config.proj_size}): each step's projection needs every unit of the step before it; use 'per-step' or 'auto'`);
+    }
     // From the config alone, before any per-layer object is made: the flat parameter buffer is bound whole.
     engine.checkBufferSize(parameterCount(this.config) * 4, 'recurrent parameters (from input_size, hidden_size, num_layers, bidirectional)');
     this.specs = parameterSpecs(this.config);
@@ -124,8 +128,9 @@ export class Recurrent {
         b_ih: off('bias_ih', l),
         b_hh: off('bias_hh', l),
         w_ph: off('weight_ph', l),
+        w_hr: off('weight_hr', l),
         dirStride: D === 2 ? off('weight_ih', l, 1) - off('weight_ih', l) : 0,
-        inputSize: l === 0 ? this.config.input_size : D * this.config.hidden_size,
+        inputSize: l === 0 ? this.config.input_size : D * hiddenStateSize(this.config),
       });
     }
     this.store.initUniform(this.seed, 1 / Math.sqrt(this.config.hidden_size));
@@ -179,16 +184,18 @@ export class Recurrent {
     const L = c.num_layers;
     const D = c.bidirectional ? 2 : 1;
     const H = c.hidden_size;
+    const R = hiddenStateSize(c);
     liveTensor(input, 'input', this.engine);
     if (input.shape.length !== 3) throw new WebRnnError('BAD_SHAPE', `input must be 3-D ${c.batch_first ? '(B, T, I)' : '(T, B, I)'}, got shape [${input.shape.join(', ')}]`);
     const [T, B] = c.batch_first ? [input.shape[1], input.shape[0]] : [input.shape[0], input.shape[1]];
     if (input.shape[2] !== c.input_size) throw new WebRnnError('BAD_SHAPE', `input's last dimension must be input_size = ${c.input_size}, got shape [${input.shape.join(', ')}]`);
     if (T < 1 || B < 1) throw new WebRnnError('BAD_SHAPE', `input needs at least one step and one batch row, got shape [${input.shape.join(', ')}]`);
-    const stateShape = [L * D, B, H];
+    const stateShape = [L * D, B, R];
+    const cellShape = [L * D, B, H];
     if (opts.h0 !== undefined) expectShape(opts.h0, 'h0', stateShape, this.engine);
     if (opts.c0 !== undefined) {
       if (c.mode !== 'LSTM') throw new WebRnnError('BAD_SHAPE', `c0 is for LSTM only; this layer is ${c.mode}`);
-      expectShape(opts.c0, 'c0', stateShape, this.engine);
+      expectShape(opts.c0, 'c0', cellShape, this.engine);
     }
     const lengths = checkLengths(opts.lengths, T, B);
 
@@ -201,14 +208,13 @@ export class Recurrent {
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded programs stay fixed.
     const pre = new Program();
     pre.copy(input.buffer, input.byteOffset, c.batch_first ? plan.xbf! : plan.x0, 0, input.size * 4);
-    const BH = B * H * 4;
     for (let l = 0; l < L; l++) {
       for (let d = 0; d < D; d++) {
-        const k = (l * D + d) * BH;
-        for (const [given, ws] of [[opts.h0, plan.hs[l]], [opts.c0, plan.cs[l]]] as const) {
+        for (const [given, ws, state, width] of [[opts.h0, plan.hs[l], 'h', R], [opts.c0, plan.cs[l], 'c', H]] as const) {
           if (!ws) continue;
-          if (given) pre.copy(given.buffer, given.byteOffset + k, ws, plan.initialSlot(d), BH);
-          else pre.clear(ws, plan.initialSlot(d), BH);
+          const bytes = B * width * 4;
+          if (given) pre.copy(given.buffer, given.byteOffset + (l * D + d) * bytes, ws, plan.initialSlot(d, state), bytes);
+          else pre.clear(ws, plan.initialSlot(d, state), bytes);
         }
       }
     }
@@ -216,9 +222,9 @@ export class Recurrent {
     this.last = { T, B, x: input, hasH0: opts.h0 !== undefined, hasC0: opts.c0 !== undefined };
     const out = c.batch_first ? plan.outbf! : plan.y[L - 1];
     return {
-      output: new Tensor(this.engine, out, c.batch_first ? [B, T, D * H] : [T, B, D * H], 0, false),
+      output: new Tensor(this.engine, out, c.batch_first ? [B, T, D * R] : [T, B, D * R], 0, false),
       h_n: new Tensor(this.engine, plan.hn, stateShape, 0, false),
-      ...(plan.cn ? { c_n: new Tensor(this.engine, plan.cn, stateShape, 0, false) } : {}),
+      ...(plan.cn ? { c_n: new Tensor(this.engine, plan.cn, cellShape, 0, false) } : {}),
     };
   }
 
@@ -239,27 +245,29 @@ export class Recurrent {
     const L = c.num_layers;
     const D = c.bidirectional ? 2 : 1;
     const H = c.hidden_size;
+    const R = hiddenStateSize(c);
     const { T, B } = last;
-    const outShape = c.batch_first ? [B, T, D * H] : [T, B, D * H];
-    const stateShape = [L * D, B, H];
+    const outShape = c.batch_first ? [B, T, D * R] : [T, B, D * R];
+    const stateShape = [L * D, B, R];
+    const cellShape = [L * D, B, H];
     if (up.grad_output !== undefined) expectShape(up.grad_output, 'grad_output', outShape, this.engine);
     if (up.grad_h_n !== undefined) expectShape(up.grad_h_n, 'grad_h_n', stateShape, this.engine);
     if (up.grad_c_n !== undefined) {
       if (c.mode !== 'LSTM') throw new WebRnnError('BAD_SHAPE', `grad_c_n is for LSTM only; this layer is ${c.mode}`);
-      expectShape(up.grad_c_n, 'grad_c_n', stateShape, this.engine);
+      expectShape(up.grad_c_n, 'grad_c_n', cellShape, this.engine);
     }
     plan.ensureBackward();
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded programs stay fixed.
     const pre = new Program();
     const dyTop = c.batch_first ? plan.dybf! : plan.dy[L - 1];
     if (up.grad_output) pre.copy(up.grad_output.buffer, up.grad_output.byteOffset, dyTop, 0, up.grad_output.size * 4);
-    else pre.clear(dyTop, 0, T * B * D * H * 4);
-    const DBH = D * B * H * 4;
+    else pre.clear(dyTop, 0, T * B * D * R * 4);
     for (let l = 0; l < L; l++) {
-      for (const [given, carry] of [[up.grad_h_n, plan.carryH[l]], [up.grad_c_n, plan.carryC[l]]] as const) {
+      for (const [given, carry, width] of [[up.grad_h_n, plan.carryH[l], R], [up.grad_c_n, plan.carryC[l], H]] as const) {
         if (!carry) continue;
-        if (given) pre.copy(given.buffer, given.byteOffset + l * DBH, carry, 0, DBH);
-        else pre.clear(carry, 0, DBH);
+        const bytes = D * B * width * 4;
+        if (given) pre.copy(given.buffer, given.byteOffset + l * bytes, carry, 0, bytes);
+        else pre.clear(carry, 0, bytes);
       }
     }
     this.engine.run(pre, plan.backward!, plan.backwardOut!);
@@ -267,7 +275,7 @@ export class Recurrent {
     return {
       grad_input: new Tensor(this.engine, c.batch_first ? plan.dxbf! : plan.dx0!, inShape, 0, false),
       grad_h0: new Tensor(this.engine, plan.dh0!, stateShape, 0, false),
-      ...(plan.dc0 ? { grad_c0: new Tensor(this.engine, plan.dc0, stateShape, 0, false) } : {}),
+      ...(plan.dc0 ? { grad_c0: new Tensor(this.engine, plan.dc0, cellShape, 0, false) } : {}),
       grads: this.store.views('grads'),
     };
   }
@@ -320,7 +328,7 @@ export class Recurrent {
     // The last forward's workspace is gone: a backward now must fail as BAD_STATE, even if planning fails.
     this.last = undefined;
     const c = this.config;
-    const persistent = this.schedule === 'persistent' || (this.schedule === 'auto' && persistentWins(c.hidden_size, B, c.bidirectional ? 2 : 1));
+    const persistent = this.schedule === 'persistent' || (this.schedule === 'auto' && c.proj_size === 0 && persistentWins(c.hidden_size, B, c.bidirectional ? 2 : 1));
     this.plan = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, T, B, persistent);
     return this.plan;
   }

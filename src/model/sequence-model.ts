@@ -1,4 +1,4 @@
-import { parameterSpecs, resolveConfig, type RecurrentConfig } from '../config.js';
+import { hiddenStateSize, parameterSpecs, resolveConfig, type RecurrentConfig } from '../config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -308,8 +308,8 @@ export class SequenceModel {
     this.check();
     if (!Number.isInteger(B) || B < 1) throw new WebRnnError('BAD_SHAPE', `createState: B must be a positive integer, got ${B}`);
     const r = this.rnn.config;
-    const shape = [r.num_layers * (r.bidirectional ? 2 : 1), B, r.hidden_size];
-    return new RecurrentState(B, this.engine.empty(shape), r.mode === 'LSTM' ? this.engine.empty(shape) : undefined, this.engine);
+    const LD = r.num_layers * (r.bidirectional ? 2 : 1);
+    return new RecurrentState(B, this.engine.empty([LD, B, hiddenStateSize(r)]), r.mode === 'LSTM' ? this.engine.empty([LD, B, r.hidden_size]) : undefined, this.engine);
   }
 
   private forwardSequence(batch: SequenceBatch, lengths: number[] | undefined, state?: RecurrentState): Tensor {
@@ -366,11 +366,11 @@ export class SequenceModel {
       if (state.isDisposed) throw new WebRnnError('DISPOSED', 'the state was disposed');
       if (state.B !== B) throw new WebRnnError('BAD_SHAPE', `the state was made for B = ${state.B} rows, the batch has ${B}`);
       const r = this.rnn.config;
-      const shape = [r.num_layers * (r.bidirectional ? 2 : 1), B, r.hidden_size];
-      expectShape(state.h, 'state.h', shape, this.engine);
+      const LD = r.num_layers * (r.bidirectional ? 2 : 1);
+      expectShape(state.h, 'state.h', [LD, B, hiddenStateSize(r)], this.engine);
       if (r.mode === 'LSTM') {
         if (!state.c) throw new WebRnnError('BAD_VALUE', 'the state has no cell state: it was made by a model whose cell is not an LSTM');
-        expectShape(state.c, 'state.c', shape, this.engine);
+        expectShape(state.c, 'state.c', [LD, B, r.hidden_size], this.engine);
       }
     }
     if (!needTargets && batch.targets === undefined) return { B, T };
@@ -429,7 +429,8 @@ export function sequenceModelSpecs(config: SequenceModelConfig): NamedShape[] {
   knownKeys('model.linear', l, ['in_features', 'out_features', 'bias']);
   const F = positiveInt('model.linear', 'in_features', l.in_features);
   const O = positiveInt('model.linear', 'out_features', l.out_features);
-  if (F !== D * rnn.hidden_size) throw new WebRnnError('BAD_CONFIG', `model: linear.in_features must be the RNN's output width D·H = ${D * rnn.hidden_size}, got ${F}`);
+  const W = D * hiddenStateSize(rnn);
+  if (F !== W) throw new WebRnnError('BAD_CONFIG', `model: linear.in_features must be the RNN's output width ${rnn.proj_size ? 'D·proj_size' : 'D·H'} = ${W}, got ${F}`);
   specs.push({ name: 'linear.weight', shape: [O, F] });
   if (flag('model.linear', 'bias', l.bias, true)) specs.push({ name: 'linear.bias', shape: [O] });
   return specs;

@@ -10,9 +10,10 @@
  */
 export interface CellParams {
   weight_ih: Float64Array; // (G·H, I)
-  weight_hh: Float64Array; // (G·H, H)
+  weight_hh: Float64Array; // (G·H, R), R = proj_size or H
   bias_ih?: Float64Array; // (G·H), absent when bias = false
   bias_hh?: Float64Array; // (G·H), absent when bias = false
+  weight_hr?: Float64Array; // (R, H), projected LSTM only (proj_size = R)
   weight_ph?: Float64Array; // (3H) = [p_i, p_f, p_o], peephole LSTM only
 }
 
@@ -28,13 +29,13 @@ export interface CellOptions {
 
 /** What a forward step returns: the new state, plus whatever the cell saves for its backward step. */
 export interface CellStep {
-  readonly h: Float64Array; // (H)
+  readonly h: Float64Array; // (R): H, or proj_size for a projected LSTM
   readonly c?: Float64Array; // (H), LSTM only
 }
 
 /** Gradients w.r.t. the state a step started from. */
 export interface StateGrads {
-  dh: Float64Array; // (H)
+  dh: Float64Array; // (R)
   dc?: Float64Array; // (H), LSTM only
 }
 

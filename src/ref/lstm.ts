@@ -10,14 +10,25 @@ export interface LstmStep extends CellStep {
   readonly g: Float64Array; // (H) candidate
   readonly o: Float64Array; // (H) output gate
   readonly tc: Float64Array; // (H) tanh(c')
+  readonly m: Float64Array; // (H) o ⊙ tanh(c'), the cell output before the projection (= h without one)
+}
+
+/** The step with h = W_hr·m when the layer projects (p.weight_hr present), else h = m. */
+function project(p: CellParams, s: Omit<LstmStep, 'h'> & { h?: Float64Array }): LstmStep {
+  const whr = p.weight_hr;
+  if (!whr) return { ...s, h: s.m };
+  const h = new Float64Array(whr.length / s.m.length);
+  affineRows(whr, undefined, s.m, h, 0, h.length);
+  return { ...s, h };
 }
 
 /**
  * The LSTM cell, gate order i, f, g, o (PyTorch), with optional peepholes p = weight_ph = [p_i, p_f, p_o]:
  *   a = W_ih x + b_ih + W_hh h + b_hh  (4H),
  *   i = σ(a_i + p_i ⊙ c),  f = σ(a_f + p_f ⊙ c),  g = tanh(a_g),
- *   c' = f ⊙ c + i ⊙ g,  o = σ(a_o + p_o ⊙ c'),  h' = o ⊙ tanh(c').
- * Peepholes are on exactly when `p.weight_ph` is present.
+ *   c' = f ⊙ c + i ⊙ g,  o = σ(a_o + p_o ⊙ c'),  m = o ⊙ tanh(c'),  h' = m, or W_hr m (proj_size).
+ * Peepholes are on exactly when `p.weight_ph` is present, the projection when `p.weight_hr` is (h is
+ * then proj_size wide, c stays H).
  * With ONNX options (forward only): σ → f, the candidate's tanh → g, tanh(c') → h, every gate
  * pre-activation clamped to ±clip, and input_forget's f = 1 − i (f's weights unused).
  *
@@ -32,12 +43,12 @@ export function lstmCell(opts?: CellOptions): RefCell<LstmStep> {
     gates: 4,
     hasCellState: true,
     forward(p: CellParams, x: Float64Array, h: Float64Array, c: Float64Array | undefined): LstmStep {
-      const H = h.length;
+      const H = c!.length;
       const a = new Float64Array(4 * H);
       affineRows(p.weight_ih, p.bias_ih, x, a, 0, 4 * H);
       affineRows(p.weight_hh, p.bias_hh, h, a, 0, 4 * H);
       const ph = p.weight_ph;
-      const s = { h: new Float64Array(H), c: new Float64Array(H), i: new Float64Array(H), f: new Float64Array(H), g: new Float64Array(H), o: new Float64Array(H), tc: new Float64Array(H) };
+      const s = { m: new Float64Array(H), c: new Float64Array(H), i: new Float64Array(H), f: new Float64Array(H), g: new Float64Array(H), o: new Float64Array(H), tc: new Float64Array(H) };
       for (let j = 0; j < H; j++) {
         const cPrev = c![j]!;
         const i = (s.i[j] = sigmoid(a[j]! + (ph ? ph[j]! * cPrev : 0)));
@@ -45,12 +56,18 @@ export function lstmCell(opts?: CellOptions): RefCell<LstmStep> {
         const g = (s.g[j] = Math.tanh(a[2 * H + j]!));
         const cNew = (s.c[j] = f * cPrev + i * g);
         const o = (s.o[j] = sigmoid(a[3 * H + j]! + (ph ? ph[2 * H + j]! * cNew : 0)));
-        s.h[j] = o * (s.tc[j] = Math.tanh(cNew));
+        s.m[j] = o * (s.tc[j] = Math.tanh(cNew));
       }
-      return s;
+      return project(p, s);
     },
-    backward(p, grads, x, h, c, s, dhNext, dcNext, dx): StateGrads {
-      const H = h.length;
+    backward(p, grads, x, h, c, s, dhOut, dcNext, dx): StateGrads {
+      const H = c!.length;
+      // dL/dm: through the projection (dW_hr += dh'·mᵀ), or dL/dh' itself.
+      let dhNext = dhOut;
+      if (p.weight_hr) {
+        dhNext = new Float64Array(H);
+        affineRowsBackward(p.weight_hr, s.m, dhOut, 0, dhOut.length, grads.weight_hr!, undefined, dhNext);
+      }
       const ph = p.weight_ph;
       const dph = grads.weight_ph;
       const da = new Float64Array(4 * H); // dL/d(pre-activations), rows i, f, g, o
@@ -75,7 +92,7 @@ export function lstmCell(opts?: CellOptions): RefCell<LstmStep> {
           dph![2 * H + j]! += dOPre * s.c[j]!;
         }
       }
-      const dh = new Float64Array(H);
+      const dh = new Float64Array(h.length);
       affineRowsBackward(p.weight_ih, x, da, 0, 4 * H, grads.weight_ih, grads.bias_ih, dx);
       affineRowsBackward(p.weight_hh, h, da, 0, 4 * H, grads.weight_hh, grads.bias_hh, dh);
       return { dh, dc };
@@ -92,12 +109,12 @@ function onnxLstmCell(o: CellOptions): RefCell<LstmStep> {
     gates: 4,
     hasCellState: true,
     forward(p: CellParams, x: Float64Array, h: Float64Array, c: Float64Array | undefined): LstmStep {
-      const H = h.length;
+      const H = c!.length;
       const a = new Float64Array(4 * H);
       affineRows(p.weight_ih, p.bias_ih, x, a, 0, 4 * H);
       affineRows(p.weight_hh, p.bias_hh, h, a, 0, 4 * H);
       const ph = p.weight_ph;
-      const s = { h: new Float64Array(H), c: new Float64Array(H), i: new Float64Array(H), f: new Float64Array(H), g: new Float64Array(H), o: new Float64Array(H), tc: new Float64Array(H) };
+      const s = { m: new Float64Array(H), c: new Float64Array(H), i: new Float64Array(H), f: new Float64Array(H), g: new Float64Array(H), o: new Float64Array(H), tc: new Float64Array(H) };
       for (let j = 0; j < H; j++) {
         const cPrev = c![j]!;
         const i = (s.i[j] = f(a[j]! + (ph ? ph[j]! * cPrev : 0)));
@@ -105,9 +122,9 @@ function onnxLstmCell(o: CellOptions): RefCell<LstmStep> {
         const gg = (s.g[j] = g(a[2 * H + j]!));
         const cNew = (s.c[j] = fg * cPrev + i * gg);
         const og = (s.o[j] = f(a[3 * H + j]! + (ph ? ph[2 * H + j]! * cNew : 0)));
-        s.h[j] = og * (s.tc[j] = activate(ha, cNew));
+        s.m[j] = og * (s.tc[j] = activate(ha, cNew));
       }
-      return s;
+      return project(p, s);
     },
     backward(): StateGrads {
       throw new Error('the reference LSTM with ONNX activations/clip/input_forget is forward only');

@@ -1,5 +1,5 @@
 import type { ParamSpec, RecurrentConfig, ResolvedConfig } from '../config.js';
-import { forwardOnlyOption, gateCount, parameterSpecs, resolveConfig } from '../config.js';
+import { forwardOnlyOption, gateCount, hiddenStateSize, parameterSpecs, resolveConfig } from '../config.js';
 import { WebRnnError } from '../errors.js';
 import type { CellParams, CellStep, RefCell } from './cell.js';
 import { gruCell } from './gru.js';
@@ -10,20 +10,20 @@ export interface RefInputs {
   input: Float64Array; // (T, B, I), or (B, T, I) when config.batch_first
   T: number;
   B: number;
-  h0?: Float64Array; // (L·D, B, H), zeros when absent
+  h0?: Float64Array; // (L·D, B, R), zeros when absent; R = proj_size or H (hiddenStateSize)
   c0?: Float64Array; // (L·D, B, H), LSTM only
   lengths?: ArrayLike<number>; // (B,), each 1..T, any order; absent = all T
 }
 
 export interface RefUpstream {
   grad_output?: Float64Array; // same shape as output; zeros when absent
-  grad_h_n?: Float64Array; // (L·D, B, H)
+  grad_h_n?: Float64Array; // (L·D, B, R)
   grad_c_n?: Float64Array; // LSTM
 }
 
 export interface RefForward {
-  output: Float64Array; // (T, B, D·H) or (B, T, D·H) when batch_first; 0 at padded steps
-  h_n: Float64Array; // (L·D, B, H), index layer·D + direction
+  output: Float64Array; // (T, B, D·R) or (B, T, D·R) when batch_first; 0 at padded steps
+  h_n: Float64Array; // (L·D, B, R), index layer·D + direction
   c_n?: Float64Array; // LSTM
   cache: unknown; // whatever the backward needs (opaque)
 }
@@ -41,6 +41,8 @@ interface Dims {
   B: number;
   I: number;
   H: number;
+  /** width of h: proj_size, or H */
+  R: number;
   L: number;
   D: number;
   lengths: Int32Array; // (B)
@@ -51,7 +53,7 @@ class RefRecurrentCache {
   constructor(
     readonly config: ResolvedConfig,
     readonly dims: Dims,
-    readonly h0: Float64Array, // (L·D, B, H)
+    readonly h0: Float64Array, // (L·D, B, R)
     readonly c0: Float64Array | undefined, // (L·D, B, H)
     readonly layerInputs: Float64Array[], // [layer] (T, B, I_layer)
     readonly steps: CellStep[][][][], // [layer][direction][b][s], s = 0.. in processing order
@@ -88,7 +90,7 @@ function swapLeadingAxes(a: Float64Array, d0: number, d1: number, F: number): Fl
 }
 
 function describe(c: ResolvedConfig): string {
-  return `mode ${c.mode}, input_size ${c.input_size}, hidden_size ${c.hidden_size}, num_layers ${c.num_layers}, bidirectional ${c.bidirectional}, bias ${c.bias}${c.mode === 'LSTM' ? `, peephole ${c.peephole}` : ''}`;
+  return `mode ${c.mode}, input_size ${c.input_size}, hidden_size ${c.hidden_size}, num_layers ${c.num_layers}, bidirectional ${c.bidirectional}, bias ${c.bias}${c.mode === 'LSTM' ? `, peephole ${c.peephole}, proj_size ${c.proj_size}` : ''}`;
 }
 
 function checkArray(name: string, a: unknown, shape: string, expected: number): asserts a is Float64Array {
@@ -109,12 +111,13 @@ function checkDims(c: ResolvedConfig, inputs: RefInputs): Dims {
   }
   const I = c.input_size;
   const H = c.hidden_size;
+  const R = hiddenStateSize(c);
   const L = c.num_layers;
   const D = c.bidirectional ? 2 : 1;
   const layout = c.batch_first ? `(B, T, I) = (${B}, ${T}, ${I})` : `(T, B, I) = (${T}, ${B}, ${I})`;
   checkArray('input', inputs.input, layout, T * B * I);
   const stateShape = `(L·D, B, H) = (${L}·${D}, ${B}, ${H})`;
-  if (inputs.h0 !== undefined) checkArray('h0', inputs.h0, stateShape, L * D * B * H);
+  if (inputs.h0 !== undefined) checkArray('h0', inputs.h0, `(L·D, B, ${R === H ? 'H' : 'proj_size'}) = (${L}·${D}, ${B}, ${R})`, L * D * B * R);
   if (inputs.c0 !== undefined) {
     if (c.mode !== 'LSTM') throw new WebRnnError('BAD_SHAPE', `c0 was given but mode is ${c.mode}; only LSTM has a cell state`);
     checkArray('c0', inputs.c0, stateShape, L * D * B * H);
@@ -134,7 +137,7 @@ function checkDims(c: ResolvedConfig, inputs: RefInputs): Dims {
       lengths[b] = v;
     }
   }
-  return { T, B, I, H, L, D, lengths };
+  return { T, B, I, H, R, L, D, lengths };
 }
 
 /** Checks `params` against parameterSpecs(config) and groups them as [layer][direction]. */
@@ -179,27 +182,28 @@ export function refRecurrentForward(config: RecurrentConfig, params: Record<stri
   // From the caller's config: resolveConfig rejects its own output for non-GRU modes (reset_after is filled in).
   const specs = parameterSpecs(config);
   const dims = checkDims(c, inputs);
-  const { T, B, I, H, L, D, lengths } = dims;
+  const { T, B, I, H, R, L, D, lengths } = dims;
   const layerParams = cellParamsOf(c, specs, params, 'params');
   const cell = cellFor(c);
-  const h0 = inputs.h0 ?? new Float64Array(L * D * B * H);
+  const h0 = inputs.h0 ?? new Float64Array(L * D * B * R);
   const c0 = cell.hasCellState ? (inputs.c0 ?? new Float64Array(L * D * B * H)) : undefined;
-  const h_n = new Float64Array(L * D * B * H);
+  const h_n = new Float64Array(L * D * B * R);
   const c_n = cell.hasCellState ? new Float64Array(L * D * B * H) : undefined;
   const layerInputs: Float64Array[] = [];
   const steps: CellStep[][][][] = [];
 
   let x = c.batch_first ? swapLeadingAxes(inputs.input, B, T, I) : inputs.input; // (T, B, I_layer)
   for (let layer = 0; layer < L; layer++) {
-    const Ik = layer === 0 ? I : D * H;
-    const out = new Float64Array(T * B * D * H); // (T, B, D·H); padded steps stay 0
+    const Ik = layer === 0 ? I : D * R;
+    const out = new Float64Array(T * B * D * R); // (T, B, D·R); padded steps stay 0
     const layerSteps: CellStep[][][] = [];
     for (let dir = 0; dir < D; dir++) {
       const p = layerParams[layer]![dir]!;
       const dirSteps: CellStep[][] = [];
       for (let b = 0; b < B; b++) {
+        const hState = ((layer * D + dir) * B + b) * R;
         const state = ((layer * D + dir) * B + b) * H;
-        let h = h0.subarray(state, state + H);
+        let h = h0.subarray(hState, hState + R);
         let cs = c0?.subarray(state, state + H);
         const rowSteps: CellStep[] = [];
         for (let s = 0; s < lengths[b]!; s++) {
@@ -208,9 +212,9 @@ export function refRecurrentForward(config: RecurrentConfig, params: Record<stri
           rowSteps.push(step);
           h = step.h;
           cs = step.c;
-          out.set(h, (t * B + b) * D * H + dir * H);
+          out.set(h, (t * B + b) * D * R + dir * R);
         }
-        h_n.set(h, state);
+        h_n.set(h, hState);
         if (c_n !== undefined) c_n.set(cs!, state);
         dirSteps.push(rowSteps);
       }
@@ -220,7 +224,7 @@ export function refRecurrentForward(config: RecurrentConfig, params: Record<stri
     steps.push(layerSteps);
     x = out;
   }
-  const output = c.batch_first ? swapLeadingAxes(x, T, B, D * H) : x;
+  const output = c.batch_first ? swapLeadingAxes(x, T, B, D * R) : x;
   const cache = new RefRecurrentCache(c, dims, h0, c0, layerInputs, steps);
   return c_n === undefined ? { output, h_n, cache } : { output, h_n, c_n, cache };
 }
@@ -252,7 +256,7 @@ export function refRecurrentBackward(
   // From the caller's config: resolveConfig rejects its own output for non-GRU modes (reset_after is filled in).
   const specs = parameterSpecs(config);
   const dims = checkDims(c, inputs);
-  const { T, B, I, H, L, D } = dims;
+  const { T, B, I, H, R, L, D } = dims;
   const layerParams = cellParamsOf(c, specs, params, 'params');
   const cache = fwd?.cache;
   if (!(cache instanceof RefRecurrentCache)) throw new WebRnnError('BAD_STATE', 'fwd must be the result of refRecurrentForward');
@@ -263,12 +267,14 @@ export function refRecurrentBackward(
     throw new WebRnnError('BAD_STATE', `fwd was computed with T = ${cache.dims.T}, B = ${cache.dims.B}, lengths [${cache.dims.lengths.join(', ')}]; backward was given T = ${T}, B = ${B}, lengths [${dims.lengths.join(', ')}]`);
   }
   const cell = cellFor(c);
-  const outShape = c.batch_first ? `(B, T, D·H) = (${B}, ${T}, ${D}·${H})` : `(T, B, D·H) = (${T}, ${B}, ${D}·${H})`;
+  const w = R === H ? 'H' : 'proj_size';
+  const outShape = c.batch_first ? `(B, T, D·${w}) = (${B}, ${T}, ${D}·${R})` : `(T, B, D·${w}) = (${T}, ${B}, ${D}·${R})`;
   const stateShape = `(L·D, B, H) = (${L}·${D}, ${B}, ${H})`;
   const S = L * D * B * H;
+  const SR = L * D * B * R;
   if (up === null || typeof up !== 'object') throw new WebRnnError('BAD_SHAPE', `up must be an object, got ${JSON.stringify(up)}`);
-  if (up.grad_output !== undefined) checkArray('grad_output', up.grad_output, outShape, T * B * D * H);
-  if (up.grad_h_n !== undefined) checkArray('grad_h_n', up.grad_h_n, stateShape, S);
+  if (up.grad_output !== undefined) checkArray('grad_output', up.grad_output, outShape, T * B * D * R);
+  if (up.grad_h_n !== undefined) checkArray('grad_h_n', up.grad_h_n, `(L·D, B, ${w}) = (${L}·${D}, ${B}, ${R})`, SR);
   if (up.grad_c_n !== undefined) {
     if (!cell.hasCellState) throw new WebRnnError('BAD_SHAPE', `grad_c_n was given but mode is ${c.mode}; only LSTM has a cell state`);
     checkArray('grad_c_n', up.grad_c_n, stateShape, S);
@@ -279,14 +285,14 @@ export function refRecurrentBackward(
   for (const s of specs) {
     grads[s.name] = layerGrads[s.layer]![s.direction]![s.kind] = new Float64Array(s.shape.reduce((x, y) => x * y, 1));
   }
-  const grad_h0 = new Float64Array(S);
+  const grad_h0 = new Float64Array(SR);
   const grad_c0 = cell.hasCellState ? new Float64Array(S) : undefined;
 
-  let dOut: Float64Array; // dL/d(this layer's output), (T, B, D·H)
-  if (up.grad_output === undefined) dOut = new Float64Array(T * B * D * H);
-  else dOut = c.batch_first ? swapLeadingAxes(up.grad_output, B, T, D * H) : up.grad_output;
+  let dOut: Float64Array; // dL/d(this layer's output), (T, B, D·R)
+  if (up.grad_output === undefined) dOut = new Float64Array(T * B * D * R);
+  else dOut = c.batch_first ? swapLeadingAxes(up.grad_output, B, T, D * R) : up.grad_output;
   for (let layer = L - 1; layer >= 0; layer--) {
-    const Ik = layer === 0 ? I : D * H;
+    const Ik = layer === 0 ? I : D * R;
     const x = cache.layerInputs[layer]!;
     const dIn = new Float64Array(T * B * Ik); // dL/d(this layer's input)
     for (let dir = 0; dir < D; dir++) {
@@ -294,16 +300,17 @@ export function refRecurrentBackward(
       const g = layerGrads[layer]![dir]! as CellParams;
       for (let b = 0; b < B; b++) {
         const len = dims.lengths[b]!;
+        const hState = ((layer * D + dir) * B + b) * R;
         const state = ((layer * D + dir) * B + b) * H;
         const rowSteps = cache.steps[layer]![dir]![b]!;
-        let dh: Float64Array = up.grad_h_n === undefined ? new Float64Array(H) : up.grad_h_n.slice(state, state + H);
+        let dh: Float64Array = up.grad_h_n === undefined ? new Float64Array(R) : up.grad_h_n.slice(hState, hState + R);
         let dc: Float64Array | undefined = !cell.hasCellState ? undefined : up.grad_c_n === undefined ? new Float64Array(H) : up.grad_c_n.slice(state, state + H);
         for (let s = len - 1; s >= 0; s--) {
           const t = timeOf(dir, s, len);
-          const o = (t * B + b) * D * H + dir * H;
-          for (let j = 0; j < H; j++) dh[j]! += dOut[o + j]!;
+          const o = (t * B + b) * D * R + dir * R;
+          for (let j = 0; j < R; j++) dh[j]! += dOut[o + j]!;
           const prev = s > 0 ? rowSteps[s - 1]! : undefined;
-          const hPrev = prev?.h ?? cache.h0.subarray(state, state + H);
+          const hPrev = prev?.h ?? cache.h0.subarray(hState, hState + R);
           const cPrev = cell.hasCellState ? (prev?.c ?? cache.c0!.subarray(state, state + H)) : undefined;
           const xt = x.subarray((t * B + b) * Ik, (t * B + b + 1) * Ik);
           const dxt = dIn.subarray((t * B + b) * Ik, (t * B + b + 1) * Ik);
@@ -311,7 +318,7 @@ export function refRecurrentBackward(
           dh = back.dh;
           dc = back.dc;
         }
-        grad_h0.set(dh, state);
+        grad_h0.set(dh, hState);
         if (grad_c0 !== undefined) grad_c0.set(dc!, state);
       }
     }

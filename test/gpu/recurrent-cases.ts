@@ -70,6 +70,27 @@ function fixedCases(): RecurrentCase[] {
       T: 5, B: 10, lengths: [5, 1, 3, 5, 2, 4, 5, 1, 2, 3], states: true, upstream: ALL_UP, schedule: 'persistent', seed: seed++,
     });
   }
+  // Projections (proj_size): h is R wide, c stays H; the projection's grid past one workgroup (R = 65).
+  c.push({ kind, name: 'lstm-proj basic H=5 R=3', config: { mode: 'LSTM', input_size: 3, hidden_size: 5, proj_size: 3 }, T: 4, B: 2, upstream: ALL_UP, seed: seed++ });
+  c.push({
+    kind,
+    name: 'lstm-proj 2-layer bidirectional, lengths, h0, H=6 R=2',
+    config: { mode: 'LSTM', input_size: 3, hidden_size: 6, proj_size: 2, num_layers: 2, bidirectional: true },
+    T: 7, B: 5, lengths: [7, 1, 4, 6, 2], states: true, upstream: ALL_UP, seed: seed++,
+  });
+  c.push({
+    kind,
+    name: 'lstm-proj batch_first, no bias, peephole, 3 layers',
+    config: { mode: 'LSTM', input_size: 3, hidden_size: 5, proj_size: 4, num_layers: 3, batch_first: true, bias: false, bidirectional: true, peephole: true },
+    T: 5, B: 3, lengths: [3, 5, 2], states: true, upstream: { output: true, c_n: true }, seed: seed++,
+  });
+  c.push({
+    kind,
+    name: 'lstm-proj H=67 R=65 B=9 bidirectional (past workgroup and batch tiles)',
+    config: { mode: 'LSTM', input_size: 13, hidden_size: 67, proj_size: 65, bidirectional: true },
+    T: 6, B: 9, lengths: [6, 5, 4, 3, 2, 1, 6, 6, 3], states: true, upstream: ALL_UP, seed: seed++,
+  });
+  c.push({ kind, name: 'lstm-proj H=2 R=1 T=1 B=1', config: { mode: 'LSTM', input_size: 1, hidden_size: 2, proj_size: 1 }, T: 1, B: 1, states: true, upstream: ALL_UP, seed: seed++ });
   c.push({
     kind,
     name: 'lstm per-step on a shape auto runs persistent',
@@ -139,6 +160,7 @@ function onnxCases(): RecurrentCase[] {
     ['Softsign/Affine/Relu, H=67', { activations: [{ name: 'Softsign' }, { name: 'Affine', alpha: 0.5, beta: 0.1 }, { name: 'Relu' }], hidden_size: 67 }],
   ];
   for (const [name, m] of lstm) out.push({ kind, name: `onnx lstm ${name}`, config: { mode: 'LSTM', input_size: 4, hidden_size: 5, bidirectional: true, ...m }, ...common, seed: seed++ });
+  out.push({ kind, name: 'onnx lstm HardSigmoid/Elu/Softsign clip 1.5 input_forget, proj_size 3', config: { mode: 'LSTM', input_size: 4, hidden_size: 5, bidirectional: true, proj_size: 3, activations: [{ name: 'HardSigmoid', alpha: 0.25, beta: 0.45 }, { name: 'Elu', alpha: 1.1 }, { name: 'Softsign' }], clip: 1.5, input_forget: true }, ...common, seed: seed++ });
   out.push({ kind, name: 'onnx lstm clip 0.5 peephole input_forget H=70, persistent = per-step', config: { mode: 'LSTM', input_size: 4, hidden_size: 70, bidirectional: true, clip: 0.5, peephole: true, input_forget: true }, ...common, schedule: 'persistent', seed: seed++ });
   for (const reset_after of [true, false]) {
     const g: [string, Partial<RecurrentConfig>][] = [
@@ -163,20 +185,22 @@ export function runRecurrentCase(engine: Engine, c: RecurrentCase): Promise<Case
   const lstm = config.mode === 'LSTM';
   const I = config.input_size;
   const H = config.hidden_size;
+  const R = config.proj_size || H; // the width of h
   const D = config.bidirectional ? 2 : 1;
   const L = config.num_layers ?? 1;
   const rng = new Rng(c.seed);
   const params = randomParams(config, rng);
   const u = (n: number) => rng.uniformArray(n, -1, 1);
   const x = u(T * B * I);
-  const h0 = c.states ? u(L * D * B * H) : undefined;
+  const h0 = c.states ? u(L * D * B * R) : undefined;
   const c0 = c.states && lstm ? u(L * D * B * H) : undefined;
   const up = c.upstream ?? {};
-  const gOut = up.output ? u(T * B * D * H) : undefined;
-  const gHn = up.h_n ? u(L * D * B * H) : undefined;
+  const gOut = up.output ? u(T * B * D * R) : undefined;
+  const gHn = up.h_n ? u(L * D * B * R) : undefined;
   const gCn = up.c_n && lstm ? u(L * D * B * H) : undefined;
-  const stShape = [L * D, B, H];
-  const outShape = config.batch_first ? [B, T, D * H] : [T, B, D * H];
+  const stShape = [L * D, B, R];
+  const cShape = [L * D, B, H];
+  const outShape = config.batch_first ? [B, T, D * R] : [T, B, D * R];
 
   const sd: Record<string, Float32Array> = {};
   for (const k of Object.keys(params)) sd[k] = f32(params[k]);
@@ -188,7 +212,7 @@ export function runRecurrentCase(engine: Engine, c: RecurrentCase): Promise<Case
     const run = async (schedule: RecurrentSchedule | undefined) => {
       const rnn = t.own(engine.recurrent(config, { schedule }));
       rnn.loadStateDict(sd);
-      const out = rnn.forward(tensor(x, config.batch_first ? [B, T, I] : [T, B, I])!, { h0: tensor(h0, stShape), c0: tensor(c0, stShape), lengths: c.lengths });
+      const out = rnn.forward(tensor(x, config.batch_first ? [B, T, I] : [T, B, I])!, { h0: tensor(h0, stShape), c0: tensor(c0, cShape), lengths: c.lengths });
       const got: Record<string, Float32Array> = { output: await out.output.read(), h_n: await out.h_n.read() };
       if (lstm) got.c_n = await out.c_n!.read();
       if (c.forwardOnly) {
@@ -201,7 +225,7 @@ export function runRecurrentCase(engine: Engine, c: RecurrentCase): Promise<Case
         t.expect(refused.includes('forward only'), `backward refuses the forward-only options (got "${refused}")`);
         return got;
       }
-      const g = rnn.backward({ grad_output: tensor(gOut, outShape), grad_h_n: tensor(gHn, stShape), grad_c_n: tensor(gCn, stShape) });
+      const g = rnn.backward({ grad_output: tensor(gOut, outShape), grad_h_n: tensor(gHn, stShape), grad_c_n: tensor(gCn, cShape) });
       got.grad_input = await g.grad_input.read();
       got.grad_h0 = await g.grad_h0.read();
       if (lstm) got.grad_c0 = await g.grad_c0!.read();

@@ -1,0 +1,65 @@
+// lstm_projection_fwd: the projection of a projected LSTM (PyTorch's proj_size R < H) at one time step,
+// after lstm_step_fwd has written m<t> = o ⊙ tanh(c<t>) for every unit:
+//
+//   h<t>[b, r] = Σ_j W_hr[r, j] · m<t>[b, j]          W_hr (R, H) of direction d, no bias
+//
+// h<t> goes to its state slot (what the next step's recurrent product reads) and to the layer output.
+// Rows with t ≥ lengths[b] keep h<t-1> and output 0, as lstm_step_fwd does for c.
+// Step s runs t = s forward and t = T-1-s in reverse (direction = grid z); state slots as
+// lstm_step_fwd: h<t-1> at slot t (forward) or t+1 (reverse), h<t> at t+1 or t.
+// Grid: x = ceil(R / 64) (unit r), y = ceil(B / 4) (4 batch rows per invocation share each weight
+// load), z = D. The step index s comes from a dynamic-offset uniform, set per dispatch.
+
+struct Params {
+  T: u32, B: u32, H: u32, R: u32, D: u32,
+  w_off: u32,       // W_hr (R, H) of direction 0 in w
+  dir_stride: u32,  // elements from a direction-0 parameter to its direction-1 twin
+}
+struct Step { s: u32 }
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> lengths: array<u32>;   // (B)
+@group(0) @binding(2) var<storage, read> w: array<f32>;         // flat parameters of the layer stack
+@group(0) @binding(3) var<storage, read> m: array<f32>;         // (T, B, D·H) o ⊙ tanh(c) by step
+@group(0) @binding(4) var<storage, read_write> hs: array<f32>;  // (D, T+1, B, R) hidden states
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;   // (T, B, D·R) layer output
+@group(1) @binding(0) var<uniform> step: Step;
+
+const BT = 4u;  // batch rows per invocation
+
+@compute @workgroup_size(64, 1, 1)
+fn lstm_projection_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let r = gid.x;
+  let b0 = gid.y * BT;
+  let d = gid.z;
+  let H = P.H;
+  let R = P.R;
+  let B = P.B;
+  if (r >= R || b0 >= B) { return; }
+  let s = step.s;
+  let t = select(P.T - 1u - s, s, d == 0u);
+  let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * R;
+  let hout = (d * (P.T + 1u) + select(t, t + 1u, d == 0u)) * B * R;
+
+  // vec4 lanes are batch rows.
+  var mb: array<u32, 4>;
+  for (var i = 0u; i < BT; i++) { mb[i] = (t * B + min(b0 + i, B - 1u)) * P.D * H + d * H; }
+  let wr = P.w_off + d * P.dir_stride + r * H;
+  var acc = vec4<f32>();
+  for (var j = 0u; j < H; j++) {
+    acc += w[wr + j] * vec4<f32>(m[mb[0] + j], m[mb[1] + j], m[mb[2] + j], m[mb[3] + j]);
+  }
+  for (var i = 0u; i < BT; i++) {
+    let b = b0 + i;
+    if (b >= B) { break; }
+    let ho = hout + b * R + r;
+    let yo = (t * B + b) * P.D * R + d * R + r;
+    if (t >= lengths[b]) {
+      hs[ho] = hs[hprev + b * R + r];
+      y[yo] = 0.0;
+    } else {
+      hs[ho] = acc[i];
+      y[yo] = acc[i];
+    }
+  }
+}
