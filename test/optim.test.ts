@@ -40,7 +40,7 @@ function makeBlocks(sizes: readonly number[], init: (n: number, i: number) => Fl
   });
 }
 
-const writeGrads = (blocks: readonly ParameterStore[], grads: readonly Float32Array[]) =>
+const writeGrads = (blocks: readonly ParameterStore[], grads: readonly Float32Array<ArrayBuffer>[]) =>
   blocks.forEach((b, i) => engine.device.queue.writeBuffer(b.grads, 0, grads[i]));
 const readParams = (blocks: readonly ParameterStore[]) => Promise.all(blocks.map((b) => engine.readBuffer(b.params, 0, b.parameterCount)));
 const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
@@ -119,6 +119,7 @@ const REF_CASES: RefCase[] = [
   { name: 'Adagrad lr_decay initial_accumulator_value eps', kind: 'Adagrad', options: { lr: 0.1, lr_decay: 0.05, initial_accumulator_value: 0.1, eps: 1e-6 } },
   { name: 'Adagrad clip_value + clip_norm', kind: 'Adagrad', options: { lr: 0.1, clip_value: 0.5, clip_norm: 15 } },
   { name: 'Adagrad clip_norm, grid-stride loops', kind: 'Adagrad', options: { lr: 0.05, lr_decay: 0.01, clip_norm: 20 }, grid: { reduce: 2, update: 3 } },
+  { name: 'Adagrad weight_decay clip_value + clip_norm', kind: 'Adagrad', options: { lr: 0.1, lr_decay: 0.02, weight_decay: 0.2, clip_value: 0.5, clip_norm: 15 } },
   {
     name: 'AdamW, warm-up + cosine',
     kind: 'AdamW',
@@ -200,7 +201,7 @@ function scheduleFrom(desc: Record<string, number | string>, lr: number): LrSche
 }
 
 describe('optimizers vs PyTorch 1.13 (test/fixtures-optim)', () => {
-  test('has fixtures', () => expect(FIXTURE_CASES.length).toBeGreaterThanOrEqual(19));
+  test('has fixtures', () => expect(FIXTURE_CASES.length).toBeGreaterThanOrEqual(21));
   const summary: string[] = [];
   afterAll(() => console.log(`vs PyTorch (max |gpu − torch| / max |w| over all steps):\n${summary.join('\n')}`));
   for (const name of FIXTURE_CASES) {
@@ -583,6 +584,36 @@ describe('lifecycle', () => {
     });
   });
 
+  test('Adagrad weight_decay: a zero-gradient entry decays toward 0 like torch (g + wd·p), a ±0 weight keeps its bits', async () => {
+    const init = [0.5, -0.25, -0, 1, 2];
+    const blocks = makeBlocks([5], () => Float32Array.from(init));
+    const options = { lr: 0.1, weight_decay: 0.5, initial_accumulator_value: 0.2, clip_value: 1 };
+    const ref = new RefAdagrad([Float64Array.from(init)], options);
+    await scoped(async () => {
+      const opt = new Adagrad(engine, blocks, options);
+      try {
+        for (const g of [Float32Array.of(3, 0, 0, -4, 0), Float32Array.of(0, 0, 0, 1, 0)]) {
+          writeGrads(blocks, [g]);
+          opt.step();
+          ref.step([g]);
+        }
+        const [w] = await readParams(blocks);
+        const { sum: [sum] } = (await opt.state()).slots;
+        expect(bits(w.subarray(2, 3))).toEqual(bits(Float32Array.of(-0)));
+        expect(sum[2]).toBe(Math.fround(0.2));
+        // entries 1 and 4 had no gradient but moved toward 0 (lr·wd·p / √sum), as in torch
+        expect(Math.abs(w[1])).toBeLessThan(0.25);
+        expect(w[4]).toBeLessThan(2);
+        const { err, where } = relErr([w], ref.params);
+        expect(err, where).toBeLessThanOrEqual(TOL_WEIGHTS);
+        for (let i = 0; i < 5; i++) expect(Math.abs(sum[i] - ref.sum[0][i]), `sum[${i}]`).toBeLessThanOrEqual(1e-6 * Math.max(1, ref.sum[0][i]));
+      } finally {
+        opt.dispose();
+        blocks.forEach((b) => b.dispose());
+      }
+    });
+  });
+
   test('an empty block is allowed and left alone', async () => {
     const blocks = makeBlocks([0, 3], (n) => new Float32Array(n).fill(1));
     await scoped(async () => {
@@ -611,7 +642,8 @@ describe('lifecycle', () => {
     expect(code(() => new Adam(engine, []))).toBe('BAD_CONFIG');
     expect(code(() => new Adagrad(engine, blocks, { lr_decay: -0.1 }))).toBe('BAD_CONFIG');
     expect(code(() => new Adagrad(engine, blocks, { initial_accumulator_value: NaN }))).toBe('BAD_CONFIG');
-    expect(code(() => new Adagrad(engine, blocks, { weight_decay: 0.1 } as AdagradOptions))).toBe('BAD_CONFIG');
+    expect(code(() => new Adagrad(engine, blocks, { weight_decay: -0.1 }))).toBe('BAD_CONFIG');
+    expect(code(() => new Adagrad(engine, blocks, { maximize: true } as AdagradOptions))).toBe('BAD_CONFIG');
     expect(code(() => new Adam(engine, [blocks[0], blocks[0]]))).toBe('BAD_CONFIG');
     expect(engine.memory()).toEqual(before);
     const opt = new Adam(engine, blocks);
