@@ -87,7 +87,8 @@ export function checkLr(lr: unknown): number {
   return lr;
 }
 
-function checkClip(o: ClipOptions): ClipOptions {
+/** Checks clip_norm / clip_value (each absent or finite and > 0); throws WebRnnError('BAD_CONFIG'). */
+export function checkClip(o: ClipOptions): ClipOptions {
   const out: ClipOptions = {};
   if (o.clip_norm !== undefined) {
     if (!isNum(o.clip_norm) || o.clip_norm <= 0) throw bad(`clip_norm must be a finite number > 0, got ${String(o.clip_norm)}`);
