@@ -603,6 +603,27 @@ describe('lifecycle', () => {
     expect(w[4]).toBeLessThan(2);
   });
 
+  test('Adagrad state names weight_decay only when set: older states load, a decayed state needs the same decay', async () => {
+    const blocks = makeBlocks([4], (n) => new Float32Array(n).fill(0.5));
+    await scoped(async () => {
+      const plain = new Adagrad(engine, blocks, { lr: 0.1 });
+      const decayed = new Adagrad(engine, blocks, { lr: 0.1, weight_decay: 0.01 });
+      try {
+        const s0 = await plain.state();
+        expect(s0.options).toEqual({ lr_decay: 0, eps: 1e-10, initial_accumulator_value: 0 }); // as before weight_decay existed
+        const s1 = await decayed.state();
+        expect(s1.options).toMatchObject({ weight_decay: 0.01 });
+        expect(code(() => plain.loadState(s1))).toBe('BAD_STATE');
+        expect(code(() => decayed.loadState(s0))).toBe('BAD_STATE');
+        plain.loadState(s0);
+      } finally {
+        plain.dispose();
+        decayed.dispose();
+        blocks.forEach((b) => b.dispose());
+      }
+    });
+  });
+
   test('GradNorm checks its blocks and clip options (BAD_CONFIG) and its blocks being alive (DISPOSED)', async () => {
     const blocks = makeBlocks([3, 2], (n) => new Float32Array(n));
     const before = engine.memory();

@@ -24,8 +24,10 @@ export class Adagrad extends Optimizer {
 
   constructor(engine: Engine, blocks: readonly ParameterBlock[], options: AdagradOptions = {}, grid?: { reduce?: number; update?: number }) {
     const o = resolveAdagradOptions(options);
-    const { lr, ...rest } = o;
-    super(engine, blocks, 'Adagrad', lr, o, rest, {
+    const { lr, weight_decay, ...rest } = o;
+    // The saved state names weight_decay only when it is set, so states and checkpoints written before
+    // Adagrad had it (all without) still load, and one with decay never loads into one without.
+    super(engine, blocks, 'Adagrad', lr, o, weight_decay ? { ...rest, weight_decay } : rest, {
       kernel: 'adagrad_step',
       params: { eps: o.eps, weight_decay: o.weight_decay, clip_value: o.clip_value ?? 0, has_clip_value: o.clip_value === undefined ? 0 : 1 },
       slots: [{ name: 'sum', binding: 'sum', used: true, init: o.initial_accumulator_value }],
