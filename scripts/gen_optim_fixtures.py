@@ -59,6 +59,8 @@ CASES = [
     ('adagrad_clip_norm', 'Adagrad', dict(lr=0.1, lr_decay=0.01, clip_norm=1.0), None),
     ('adagrad_clip_value', 'Adagrad', dict(lr=0.05, clip_value=0.5), None),
     ('adagrad_clip_value_and_norm', 'Adagrad', dict(lr=0.1, initial_accumulator_value=0.5, clip_value=1.0, clip_norm=1.5), None),
+    ('adagrad_weight_decay', 'Adagrad', dict(lr=0.1, lr_decay=0.02, weight_decay=0.1), None),
+    ('adagrad_weight_decay_clip_value_and_norm', 'Adagrad', dict(lr=0.1, initial_accumulator_value=0.1, weight_decay=0.3, clip_value=1.0, clip_norm=1.5), None),
 ]
 
 

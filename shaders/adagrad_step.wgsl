@@ -1,12 +1,13 @@
-// adagrad_step: one torch.optim.Adagrad step (1.13, single-tensor path, no weight decay) on one flat
-// parameter block, with gradient clipping folded in.
+// adagrad_step: one torch.optim.Adagrad step (1.13, single-tensor path) on one flat parameter block,
+// with gradient clipping folded in.
 //
 //   g   = has_clip_value ? clamp(grads[i], ±clip_value) : grads[i]       (clip_grad_value_)
 //   g   = g · norm[1]                                                    (clip_grad_norm_ coefficient; 1 without)
-//   sum = sum + g²
-//   p   = p − clr · g / (√sum + eps)          clr = lr / (1 + (t − 1) · lr_decay), float64 on the host per step
+//   d   = weight_decay ≠ 0 ? g + weight_decay · p : g                    (torch adds it inside step(), after clipping)
+//   sum = sum + d²
+//   p   = p − clr · d / (√sum + eps)          clr = lr / (1 + (t − 1) · lr_decay), float64 on the host per step
 //
-// An entry whose (clipped) gradient is 0 is not written: its value and its sum keep their bits, so
+// An entry whose d is 0 (its clipped gradient, and with weight decay p too, is 0) is not written: its value and its sum keep their bits, so
 // sparse gradients (embedding rows a batch did not touch) leave those rows alone — unlike Adam, whose
 // moments keep moving them. torch does the same arithmetic without skipping (sum + 0, p − clr·0/std
 // give the same bits) except with eps = 0 and sum = 0, where its 0/0 makes a NaN that this leaves out.
@@ -17,6 +18,7 @@
 struct Params {
   n: u32,
   eps: f32,
+  weight_decay: f32,
   clip_value: f32,
   has_clip_value: u32,
 }
@@ -38,10 +40,12 @@ fn adagrad_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
   if (step_skipped()) { return; }
   let stride = nwg.x * 256u;
   for (var i = gid.x; i < P.n; i += stride) {
-    let g = clipped_grad(i);
-    if (g == 0.0) { continue; }
-    let s = sum[i] + g * g;
+    let p = params[i];
+    var d = clipped_grad(i);
+    if (P.weight_decay != 0.0) { d = d + P.weight_decay * p; }
+    if (d == 0.0) { continue; }
+    let s = sum[i] + d * d;
     sum[i] = s;
-    params[i] = params[i] - S.clr * g / (sqrt(s) + P.eps);
+    params[i] = p - S.clr * d / (sqrt(s) + P.eps);
   }
 }

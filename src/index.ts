@@ -68,7 +68,7 @@ export { SGD } from './train/sgd.js';
 export { Adam, AdamW } from './train/adam.js';
 export { Adagrad } from './train/adagrad.js';
 export { Optimizer, type OptimizerState, type OptimizerStep } from './train/optimizer.js';
-export type { NormHandle } from './train/grad-norm.js';
+export { GradNorm, type NormHandle } from './train/grad-norm.js';
 export { applySchedule, CosineAnnealingLR, LinearWarmup, StepLR, type LrSchedule } from './train/schedule.js';
 export type { AdagradOptions, AdamOptions, ClipOptions, SGDOptions } from './train/options.js';
 
@@ -101,6 +101,7 @@ export {
   PAD_TOKEN,
   UNK_ID,
   UNK_TOKEN,
+  StreamEncoder,
   Vocab,
   type DecodeOptions,
   type EncodeOptions,
@@ -141,7 +142,19 @@ export { corpusBleu, sentenceBleu, type BleuOptions, type BleuResult, type BleuS
 // Word embeddings: skip-gram and GloVe on the GPU, queries, pretrained vectors, debiasing
 export { SkipGram, type SkipGramBatch, type SkipGramConfig } from './embeddings/skip-gram.js';
 export { GloVe, type GloVeBatch, type GloVeConfig } from './embeddings/glove.js';
-export { wordCorpus, type WordCorpus } from './embeddings/corpus.js';
+export {
+  cooccurrence,
+  gloveBatches,
+  skipGramBatches,
+  UnigramSampler,
+  wordCorpus,
+  type Cooccurrence,
+  type CooccurrenceOptions,
+  type GloveBatchOptions,
+  type SkipGramPairBatch,
+  type SkipGramPairOptions,
+  type WordCorpus,
+} from './embeddings/corpus.js';
 export { trainWordVectors, type WordVectorProgress, type WordVectorTrainingOptions, type WordVectorTrainingResult } from './embeddings/train.js';
 export { cosineSimilarity, WordVectors, type Neighbour, type VectorFormat } from './embeddings/word-vectors.js';
 export { pretrainedEmbedding, pretrainedWeights, trainableBlocks, type PretrainedEmbedding, type PretrainedOptions, type PretrainedWeights } from './embeddings/pretrained.js';

@@ -13,6 +13,7 @@ import { IncrementalTokenizer, tokenize, utf8Length } from '../src/data/tokenize
 import { TokenCounter, Vocab, type VocabJSON } from '../src/data/vocab.js';
 import { buildVocabFromFile, encodeFile, openBpttFile, readTextChunks, type TextChunk } from '../src/data/text-stream.node.js';
 import { WebRnnError, type WebRnnErrorCode } from '../src/errors.js';
+import { StreamEncoder } from '../src/index.js';
 import { sequenceMask } from '../src/losses/mask.js';
 import { Rng } from '../src/random.js';
 
@@ -301,7 +302,8 @@ describe('Vocab', () => {
         const vocab = Vocab.fromText(text.slice(0, 2000), { level, lowercase }); // some tokens unknown
         const want = vocab.encode(text);
         for (let trial = 0; trial < 10; trial++) {
-          const enc = vocab.encoder();
+          const enc: StreamEncoder = vocab.encoder(); // the public class
+          expect(enc).toBeInstanceOf(StreamEncoder);
           const got: Int32Array[] = [];
           for (const p of randomPieces(text, rng, trial * 7 + 1)) got.push(enc.push(p));
           got.push(enc.end());

@@ -11,7 +11,7 @@
 // Beam scores vs the float64 reference: 1e-4 absolute. Greedy and beam token sequences: exact.
 // Every GPU check runs inside validation and out-of-memory error scopes and fails on any error.
 import { afterAll, describe, expect, test } from 'vitest';
-import { Dense, Embedding, type RecurrentConfig, type Recurrent } from '../src/index.js';
+import { Adam, Dense, Embedding, SequenceModel, type RecurrentConfig, type Recurrent, type SequenceModelConfig } from '../src/index.js';
 import { BeamSearch, beamSearch } from '../src/decode/beam.js';
 import { type DecoderModel } from '../src/decode/decoder-step.js';
 import { Generator } from '../src/decode/generate.js';
@@ -612,5 +612,89 @@ describe('beam search', () => {
       await expect(asyncCode(() => bs.search({ prime: [1], max_length: 3 }))).resolves.toBe('DISPOSED');
       m.dispose();
     });
+  });
+});
+
+describe('a SequenceModel as the decoder model', () => {
+  /** A SequenceModel's weights as the float64 reference's decoder (state_dict prefixes dropped). */
+  async function refWeights(model: SequenceModel): Promise<RefDecoderWeights> {
+    const sd = await model.stateDict();
+    const pick = (prefix: string) => Object.fromEntries(Object.entries(sd).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), Float64Array.from(v)]));
+    const lin = pick('linear.');
+    return { config: model.config.rnn, params: pick('rnn.'), ...(model.embedding ? { embedding: Float64Array.from(sd['embedding.weight']) } : {}), head_weight: lin.weight, head_bias: lin.bias };
+  }
+
+  const cases: { name: string; config: SequenceModelConfig; train: boolean }[] = [
+    {
+      name: 'trained LSTM language model (embedding, 2 layers)',
+      config: { embedding: { num_embeddings: 24, embedding_dim: 8 }, rnn: { mode: 'LSTM', input_size: 8, hidden_size: 16, num_layers: 2 }, linear: { in_features: 16, out_features: 24 }, loss: 'cross_entropy', target: 'all_steps' },
+      train: true,
+    },
+    {
+      name: 'seeded GRU without embedding (one-hot input, many-to-one head)',
+      config: { embedding: null, rnn: { mode: 'GRU', input_size: 7, hidden_size: 12 }, linear: { in_features: 12, out_features: 7 }, loss: 'cross_entropy', target: 'last_step' },
+      train: false,
+    },
+  ];
+  for (const c of cases) {
+    test(`${c.name}: Generator, BeamSearch and beamSearch give the hand-built object's ids and the float64 reference's`, async () => {
+      await scoped(async () => {
+        const model = new SequenceModel(engine, c.config, { seed: 31 });
+        const V = c.config.linear.out_features;
+        if (c.train) {
+          // a few Adam steps on a seeded batch, so the weights are not the initial ones
+          const rng = new Rng(32);
+          const [Bt, Tt] = [3, 6];
+          const tokens = Int32Array.from({ length: Bt * Tt }, () => rng.int(0, V - 1));
+          const targets = Int32Array.from({ length: Bt * Tt }, () => rng.int(0, V - 1));
+          const opt = new Adam(engine, model.blocks(), { lr: 0.05 });
+          for (let i = 1; i <= 5; i++) {
+            model.lossAndGrad({ B: Bt, T: Tt, tokens, targets });
+            opt.step();
+          }
+          opt.dispose();
+        }
+        const parts = { ...(model.embedding ? { embedding: model.embedding } : {}), recurrent: model.rnn, head: model.linear };
+        const ref = refDecoderStep(await refWeights(model));
+        const prime = [0, 3];
+
+        const sampled = { prime: [0, 0, 3, 3], steps: 20, temperature: 0.9, top_k: 5, seed: 33 };
+        const genModel = new Generator(engine, model, { batch: 2 });
+        const genParts = new Generator(engine, parts, { batch: 2 });
+        const a = await genModel.generate(sampled);
+        expect([...a]).toEqual([...(await genParts.generate(sampled))]);
+        // greedy: exactly the float64 reference's choices
+        genModel.reset();
+        const greedy = await genModel.generate({ prime: [0, 0, 3, 3], steps: 12, greedy: true });
+        expect([...greedy].filter((_, i) => i % 2 === 0)).toEqual(refGreedyGenerate(ref.step, ref.zero, prime, 12));
+        genModel.dispose();
+        genParts.dispose();
+
+        const opts = { beam_width: 3, prime, max_length: 8, eos: 1 };
+        const fromModel = await beamSearch(engine, model, opts);
+        const bs = new BeamSearch(engine, model, { beam_width: 3 });
+        const fromClass = await bs.search({ prime, max_length: 8, eos: 1 });
+        bs.dispose();
+        const fromParts = await beamSearch(engine, parts, opts);
+        expect(fromModel).toEqual(fromParts);
+        expect(fromClass).toEqual(fromParts);
+        const want = refBeamSearch(ref.step, ref.zero, opts);
+        expect(fromModel.map((h) => h.tokens)).toEqual(want.map((h) => h.tokens));
+        fromModel.forEach((h, i) => expect(Math.abs(h.score - want[i].score), `hyp ${i}`).toBeLessThanOrEqual(TOL_BEAM_SCORE));
+
+        model.dispose();
+        expect(code(() => new Generator(engine, model))).toBe('DISPOSED');
+        expect(await asyncCode(() => beamSearch(engine, model, opts))).toBe('DISPOSED');
+      });
+    });
+  }
+
+  test('a bidirectional SequenceModel is refused with BAD_CONFIG before any GPU work', () => {
+    const model = new SequenceModel(engine, {
+      embedding: { num_embeddings: 10, embedding_dim: 4 }, rnn: { mode: 'GRU', input_size: 4, hidden_size: 5, bidirectional: true },
+      linear: { in_features: 10, out_features: 10 }, loss: 'cross_entropy', target: 'all_steps',
+    }, { seed: 1 });
+    expect(code(() => new Generator(engine, model))).toBe('BAD_CONFIG');
+    model.dispose();
   });
 });

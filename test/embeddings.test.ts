@@ -225,6 +225,43 @@ describe('CPU pieces', () => {
     expect(seen.sort()).toEqual(['0,0,1', '0,1,2', '1,0,2']);
   });
 
+  test('corpus builders check their inputs when called (BAD_VALUE naming the argument), before any batch', () => {
+    const counts = Float64Array.of(0, 2, 1, 1);
+    const sentences = [Int32Array.of(1, 2, 1, 3)];
+    const sampler = new UnigramSampler(counts);
+    const sg = (...a: Parameters<typeof skipGramBatches>) => () => skipGramBatches(...a); // no next(): the call itself throws
+    expect(code(() => new UnigramSampler([]))).toBe('BAD_VALUE');
+    expect(code(() => new UnigramSampler(null as never))).toBe('BAD_VALUE');
+    expect(code(() => new UnigramSampler([1, 2], -1))).toBe('BAD_VALUE');
+    expect(code(() => new UnigramSampler([1, NaN]))).toBe('BAD_VALUE');
+    expect(code(() => sampler.sample(Math.random as never))).toBe('BAD_VALUE');
+    expect(code(sg({ sentences: [Int32Array.of(1, 4)], counts }, sampler))).toBe('BAD_VALUE');
+    expect(() => skipGramBatches({ sentences: [Int32Array.of(1, 4)], counts }, sampler)).toThrow(/corpus\.sentences\[0\]\[1\] is 4, not an id in \[0, 4\)/);
+    expect(code(sg({ sentences: 'a b' as never, counts }, sampler))).toBe('BAD_VALUE');
+    expect(code(sg({ sentences, counts: Float64Array.of(1, -1, 1, 1) }, sampler))).toBe('BAD_VALUE');
+    expect(code(sg({ sentences, counts }, new UnigramSampler([1, 1])))).toBe('BAD_VALUE');
+    expect(code(sg({ sentences, counts }, {} as never))).toBe('BAD_VALUE');
+    expect(code(sg({ sentences, counts }, sampler, { window: 0 }))).toBe('BAD_VALUE');
+    expect(code(sg({ sentences, counts }, sampler, { negatives: 1.5 }))).toBe('BAD_VALUE');
+    expect(code(sg({ sentences, counts }, sampler, { subsample: NaN }))).toBe('BAD_VALUE');
+    expect(code(sg({ sentences, counts }, sampler, { seed: -1 }))).toBe('BAD_VALUE');
+    expect(code(sg({ sentences, counts }, sampler, { windw: 3 } as never))).toBe('BAD_VALUE');
+    expect(code(() => cooccurrence(sentences, 3))).toBe('BAD_VALUE'); // id 3 ≥ V
+    expect(code(() => cooccurrence(sentences, 0))).toBe('BAD_VALUE');
+    expect(code(() => cooccurrence([[0, 1.5]], 4))).toBe('BAD_VALUE');
+    expect(code(() => cooccurrence(sentences, 4, { weighting: 'linear' as never }))).toBe('BAD_VALUE');
+    expect(code(() => cooccurrence(sentences, 4, { window: 0 }))).toBe('BAD_VALUE');
+    const X = cooccurrence(sentences, 4, { window: 2 });
+    expect(code(() => gloveBatches(X, { epochs: 0 }))).toBe('BAD_VALUE');
+    expect(code(() => gloveBatches(X, { batch_size: 2.5 }))).toBe('BAD_VALUE');
+    expect(code(() => gloveBatches(X, { batch: 2 } as never))).toBe('BAD_VALUE');
+    expect(code(() => gloveBatches({ ...X, cols: X.cols.subarray(1) }))).toBe('BAD_VALUE');
+    expect(code(() => gloveBatches({ ...X, counts: X.counts.map((c, i) => (i === 0 ? 0 : c)) }))).toBe('BAD_VALUE');
+    expect(code(() => gloveBatches({ rows: [0], cols: [1], counts: [1] } as never))).toBe('BAD_VALUE');
+    // number[] sentences are accepted as well as Int32Array
+    expect(cooccurrence([[1, 2, 1, 3]], 4, { window: 2 })).toEqual(X);
+  });
+
   test('wordCorpus: lowercased words seen min_count times; punctuation and rare words dropped', () => {
     const c = wordCorpus(['The cat sat .', 'the cat ran !', 'A dog sat'], { min_count: 2 });
     expect(c.vocab.tokens.slice(c.vocab.num_special)).toEqual(['cat', 'sat', 'the']); // ties in code-point order

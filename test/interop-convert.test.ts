@@ -85,7 +85,7 @@ describe('PyTorch → ONNX (onnxruntime vs PyTorch)', () => {
 });
 
 /** A SequenceModel run on full-length rows (what a mask-free tfjs model computes). */
-async function torchPredict(name: string, info: (typeof FIXTURES)[number][1], feed: { tokens?: Int32Array; input?: Float32Array; B: number; T: number }) {
+async function torchPredict(name: string, info: (typeof FIXTURES)[number][1], feed: Feed) {
   const { model } = loadTorchModel(engine, read(name, 'state_dict.safetensors'), info);
   try {
     const y = await model.predict({ B: feed.B, T: feed.T, ...(feed.tokens ? { tokens: feed.tokens } : { input: feed.input! }) }).read();
@@ -95,7 +95,16 @@ async function torchPredict(name: string, info: (typeof FIXTURES)[number][1], fe
   }
 }
 
-function feedOf(name: string) {
+/** A fixture's batch: token ids (with an embedding) or features (without), batch-first. */
+interface Feed {
+  B: number;
+  T: number;
+  shape: number[];
+  tokens?: Int32Array;
+  input?: Float32Array;
+}
+
+function feedOf(name: string): Feed {
   const batch = read(name, 'batch.safetensors');
   const tok = batch.get('tokens');
   const inp = batch.get('input');

@@ -40,7 +40,7 @@ function makeBlocks(sizes: readonly number[], init: (n: number, i: number) => Fl
   });
 }
 
-const writeGrads = (blocks: readonly ParameterStore[], grads: readonly Float32Array[]) =>
+const writeGrads = (blocks: readonly ParameterStore[], grads: readonly Float32Array<ArrayBuffer>[]) =>
   blocks.forEach((b, i) => engine.device.queue.writeBuffer(b.grads, 0, grads[i]));
 const readParams = (blocks: readonly ParameterStore[]) => Promise.all(blocks.map((b) => engine.readBuffer(b.params, 0, b.parameterCount)));
 const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
@@ -119,6 +119,7 @@ const REF_CASES: RefCase[] = [
   { name: 'Adagrad lr_decay initial_accumulator_value eps', kind: 'Adagrad', options: { lr: 0.1, lr_decay: 0.05, initial_accumulator_value: 0.1, eps: 1e-6 } },
   { name: 'Adagrad clip_value + clip_norm', kind: 'Adagrad', options: { lr: 0.1, clip_value: 0.5, clip_norm: 15 } },
   { name: 'Adagrad clip_norm, grid-stride loops', kind: 'Adagrad', options: { lr: 0.05, lr_decay: 0.01, clip_norm: 20 }, grid: { reduce: 2, update: 3 } },
+  { name: 'Adagrad weight_decay clip_value + clip_norm', kind: 'Adagrad', options: { lr: 0.1, lr_decay: 0.02, weight_decay: 0.2, clip_value: 0.5, clip_norm: 15 } },
   {
     name: 'AdamW, warm-up + cosine',
     kind: 'AdamW',
@@ -200,7 +201,7 @@ function scheduleFrom(desc: Record<string, number | string>, lr: number): LrSche
 }
 
 describe('optimizers vs PyTorch 1.13 (test/fixtures-optim)', () => {
-  test('has fixtures', () => expect(FIXTURE_CASES.length).toBeGreaterThanOrEqual(19));
+  test('has fixtures', () => expect(FIXTURE_CASES.length).toBeGreaterThanOrEqual(21));
   const summary: string[] = [];
   afterAll(() => console.log(`vs PyTorch (max |gpu − torch| / max |w| over all steps):\n${summary.join('\n')}`));
   for (const name of FIXTURE_CASES) {
@@ -554,11 +555,16 @@ describe('lifecycle', () => {
     blocks.forEach((b) => b.dispose());
   });
 
-  test('Adagrad: an entry whose gradient is 0 keeps its weight and its sum bit for bit (clipping on)', async () => {
-    const blocks = makeBlocks([5], () => Float32Array.of(0.5, -0.25, -0, 1, 2));
-    const ref = new RefAdagrad([Float64Array.of(0.5, -0.25, -0, 1, 2)], { lr: 0.1, initial_accumulator_value: 0.2, clip_norm: 1 });
-    await scoped(async () => {
-      const opt = new Adagrad(engine, blocks, { lr: 0.1, initial_accumulator_value: 0.2, clip_norm: 1 });
+  /**
+   * Two Adagrad steps on the block [0.5, −0.25, −0, 1, 2] with gradients that are 0 on entries 1, 2
+   * and 4, beside RefAdagrad: the GPU weights and sums, and the reference.
+   */
+  async function sparseAdagrad(options: AdagradOptions): Promise<{ w: Float32Array; sum: Float32Array; ref: RefAdagrad }> {
+    const init = [0.5, -0.25, -0, 1, 2];
+    const blocks = makeBlocks([5], () => Float32Array.from(init));
+    const ref = new RefAdagrad([Float64Array.from(init)], options);
+    return scoped(async () => {
+      const opt = new Adagrad(engine, blocks, options);
       try {
         for (const g of [Float32Array.of(3, 0, 0, -4, 0), Float32Array.of(0, 0, 0, 1, 0)]) {
           writeGrads(blocks, [g]);
@@ -567,20 +573,76 @@ describe('lifecycle', () => {
         }
         const [w] = await readParams(blocks);
         const { sum: [sum] } = (await opt.state()).slots;
-        // entries 1, 2 and 4 never had a gradient: the same bits as at the start (−0 stays −0)
-        expect(bits(w.subarray(1, 3))).toEqual(bits(Float32Array.of(-0.25, -0)));
-        expect(bits(w.subarray(4))).toEqual(bits(Float32Array.of(2)));
-        expect(bits(sum.subarray(1, 3))).toEqual(bits(Float32Array.of(0.2, 0.2)));
-        expect(sum[4]).toBe(Math.fround(0.2));
-        // entry 0 moved once (step 1, clipped to norm 1: g = 0.6), entry 3 twice
         const { err, where } = relErr([w], ref.params);
         expect(err, where).toBeLessThanOrEqual(TOL_WEIGHTS);
-        expect(Math.abs(sum[0] - ref.sum[0][0])).toBeLessThanOrEqual(1e-6);
+        for (let i = 0; i < 5; i++) expect(Math.abs(sum[i] - ref.sum[0][i]), `sum[${i}]`).toBeLessThanOrEqual(1e-6 * Math.max(1, ref.sum[0][i]));
+        return { w, sum, ref };
       } finally {
         opt.dispose();
         blocks.forEach((b) => b.dispose());
       }
     });
+  }
+
+  test('Adagrad: an entry whose gradient is 0 keeps its weight and its sum bit for bit (clipping on)', async () => {
+    const { w, sum } = await sparseAdagrad({ lr: 0.1, initial_accumulator_value: 0.2, clip_norm: 1 });
+    // entries 1, 2 and 4 never had a gradient: the same bits as at the start (−0 stays −0)
+    expect(bits(w.subarray(1, 3))).toEqual(bits(Float32Array.of(-0.25, -0)));
+    expect(bits(w.subarray(4))).toEqual(bits(Float32Array.of(2)));
+    expect(bits(sum.subarray(1, 3))).toEqual(bits(Float32Array.of(0.2, 0.2)));
+    expect(sum[4]).toBe(Math.fround(0.2));
+    // entry 0 moved once (step 1, clipped to norm 1: g = 0.6), entry 3 twice — within TOL_WEIGHTS of the reference
+  });
+
+  test('Adagrad weight_decay: a zero-gradient entry decays toward 0 like torch (g + wd·p), a ±0 weight keeps its bits', async () => {
+    const { w, sum } = await sparseAdagrad({ lr: 0.1, weight_decay: 0.5, initial_accumulator_value: 0.2, clip_value: 1 });
+    expect(bits(w.subarray(2, 3))).toEqual(bits(Float32Array.of(-0)));
+    expect(sum[2]).toBe(Math.fround(0.2));
+    // entries 1 and 4 had no gradient but moved toward 0 (lr·wd·p / √sum), as in torch; all within TOL_WEIGHTS of the reference
+    expect(Math.abs(w[1])).toBeLessThan(0.25);
+    expect(w[4]).toBeLessThan(2);
+  });
+
+  test('Adagrad state names weight_decay only when set: older states load, a decayed state needs the same decay', async () => {
+    const blocks = makeBlocks([4], (n) => new Float32Array(n).fill(0.5));
+    await scoped(async () => {
+      const plain = new Adagrad(engine, blocks, { lr: 0.1 });
+      const decayed = new Adagrad(engine, blocks, { lr: 0.1, weight_decay: 0.01 });
+      try {
+        const s0 = await plain.state();
+        expect(s0.options).toEqual({ lr_decay: 0, eps: 1e-10, initial_accumulator_value: 0 }); // as before weight_decay existed
+        const s1 = await decayed.state();
+        expect(s1.options).toMatchObject({ weight_decay: 0.01 });
+        expect(code(() => plain.loadState(s1))).toBe('BAD_STATE');
+        expect(code(() => decayed.loadState(s0))).toBe('BAD_STATE');
+        plain.loadState(s0);
+      } finally {
+        plain.dispose();
+        decayed.dispose();
+        blocks.forEach((b) => b.dispose());
+      }
+    });
+  });
+
+  test('GradNorm checks its blocks and clip options (BAD_CONFIG) and its blocks being alive (DISPOSED)', async () => {
+    const blocks = makeBlocks([3, 2], (n) => new Float32Array(n));
+    const before = engine.memory();
+    expect(code(() => new GradNorm(engine, []))).toBe('BAD_CONFIG');
+    expect(code(() => new GradNorm(engine, [blocks[0], blocks[0]]))).toBe('BAD_CONFIG');
+    expect(code(() => new GradNorm(engine, [{} as ParameterStore]))).toBe('BAD_CONFIG');
+    expect(code(() => new GradNorm(engine, blocks, { clip_norm: -1 }))).toBe('BAD_CONFIG');
+    expect(code(() => new GradNorm(engine, blocks, { max_norm: 1 } as never))).toBe('BAD_CONFIG');
+    expect(engine.memory()).toEqual(before);
+    await scoped(async () => {
+      const gn = new GradNorm(engine, blocks, { clip_value: 2 });
+      writeGrads(blocks, [Float32Array.of(3, 0, 1), Float32Array.of(-1, 1)]);
+      expect(await gn.compute().readNorm()).toBeCloseTo(refGradNorm([[3, 0, 1], [-1, 1]], 2).norm, 6); // √(4 + 1 + 1 + 1)
+      blocks[1].dispose();
+      expect(code(() => gn.compute())).toBe('DISPOSED');
+      gn.dispose();
+      expect(code(() => gn.compute())).toBe('DISPOSED');
+    });
+    blocks[0].dispose();
   });
 
   test('an empty block is allowed and left alone', async () => {
@@ -611,7 +673,8 @@ describe('lifecycle', () => {
     expect(code(() => new Adam(engine, []))).toBe('BAD_CONFIG');
     expect(code(() => new Adagrad(engine, blocks, { lr_decay: -0.1 }))).toBe('BAD_CONFIG');
     expect(code(() => new Adagrad(engine, blocks, { initial_accumulator_value: NaN }))).toBe('BAD_CONFIG');
-    expect(code(() => new Adagrad(engine, blocks, { weight_decay: 0.1 } as AdagradOptions))).toBe('BAD_CONFIG');
+    expect(code(() => new Adagrad(engine, blocks, { weight_decay: -0.1 }))).toBe('BAD_CONFIG');
+    expect(code(() => new Adagrad(engine, blocks, { maximize: true } as AdagradOptions))).toBe('BAD_CONFIG');
     expect(code(() => new Adam(engine, [blocks[0], blocks[0]]))).toBe('BAD_CONFIG');
     expect(engine.memory()).toEqual(before);
     const opt = new Adam(engine, blocks);

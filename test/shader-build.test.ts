@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
-// @ts-expect-error a plain .mjs build script without type declarations
 import { buildKernels, buildShaderModule, stripComments } from '../scripts/gen-shaders.mjs';
 import { Kernel, type KernelName } from '../src/gpu/kernel.js';
 import { kernels } from '../src/gpu/shader-sources.gen.js';

@@ -444,6 +444,7 @@ export class Vocab {
  */
 export class StreamEncoder {
   private tail = '';
+  /** @internal made by {@link Vocab.encoder} */
   constructor(private readonly vocab: Vocab) {}
 
   /** The held-back text, not yet encoded. */

@@ -5,6 +5,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { expectShape, knownKeys } from '../layers/checks.js';
 import { foldedGrid } from '../layers/grid.js';
 import { checkTokens, type TokenIds } from '../layers/tokens.js';
+import type { SequenceModel } from '../model/sequence-model.js';
 import { DecoderStep, type DecoderModel } from './decoder-step.js';
 import { stepSlots } from './sampling.js';
 
@@ -42,7 +43,7 @@ const NONE = 0xffffffff;
 const F32 = 4;
 
 /**
- * Beam search over a {@link DecoderModel} on the GPU, for one sequence with beam width K (the K beams
+ * Beam search over a {@link DecoderModel} (or a {@link SequenceModel}) on the GPU, for one sequence with beam width K (the K beams
  * are the K batch rows of the model).
  *
  * Each step runs on the GPU: reorder the recurrent state by the beams' parents (gather_rows), embed
@@ -80,7 +81,8 @@ export class BeamSearch {
 
   constructor(
     private readonly engine: Engine,
-    model: DecoderModel,
+    /** the pieces, or a {@link SequenceModel} as it is */
+    model: DecoderModel | SequenceModel,
     opts: { beam_width: number },
   ) {
     knownKeys('BeamSearch options', opts, ['beam_width']);
@@ -225,9 +227,10 @@ export class BeamSearch {
  * One beam search with a temporary {@link BeamSearch} (built, run, freed).
  *
  * @example
- * const [best] = await beamSearch(engine, { embedding: model.embedding, recurrent: model.rnn, head: model.linear }, { beam_width: 3, prime: [BOS_ID], max_length: 30, eos: EOS_ID });
+ * // a SequenceModel as it is, or the pieces { embedding, recurrent, head }
+ * const [best] = await beamSearch(engine, model, { beam_width: 3, prime: [BOS_ID], max_length: 30, eos: EOS_ID });
  */
-export async function beamSearch(engine: Engine, model: DecoderModel, opts: BeamSearchOptions & { beam_width: number }): Promise<Hypothesis[]> {
+export async function beamSearch(engine: Engine, model: DecoderModel | SequenceModel, opts: BeamSearchOptions & { beam_width: number }): Promise<Hypothesis[]> {
   const { beam_width, ...rest } = opts;
   const b = new BeamSearch(engine, model, { beam_width });
   try {

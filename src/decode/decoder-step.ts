@@ -9,10 +9,13 @@ import type { Embedding } from '../layers/embedding.js';
 import { foldedGrid } from '../layers/grid.js';
 import type { Recurrent } from '../layers/recurrent.js';
 import { RecurrentPlan } from '../layers/recurrent-plan.js';
+import { SequenceModel } from '../model/sequence-model.js';
 
 /**
  * The pieces of a recurrent language model or decoder, applied one token at a time:
  * token → embedding row (or one-hot) → recurrent stack → dense head → logits over the vocabulary.
+ * Every decoder ({@link Generator}, {@link BeamSearch}, {@link beamSearch}) also takes a
+ * {@link SequenceModel} as it is: its `embedding`, `rnn` and `linear` are these pieces.
  */
 export interface DecoderModel {
   /** Token ids → input rows (embedding_dim = the recurrent input_size). Absent: one-hot rows of input_size. */
@@ -37,10 +40,16 @@ export interface DecoderDims {
 
 const F32 = 4;
 
+/** The pieces of a SequenceModel (embedding, rnn, linear) under the decoders' names; other models as given. */
+export function decoderParts(model: DecoderModel | SequenceModel): DecoderModel {
+  if (!(model instanceof SequenceModel)) return model;
+  return { ...(model.embedding ? { embedding: model.embedding } : {}), recurrent: model.rnn, head: model.linear };
+}
+
 /** Checks that the pieces fit together (BAD_CONFIG naming the mismatch) and that none is disposed. */
 export function checkDecoderModel(model: DecoderModel, what: string): DecoderDims {
   if (model === null || typeof model !== 'object' || !model.recurrent || !model.head) {
-    throw new WebRnnError('BAD_CONFIG', `${what}: the model needs { recurrent, head } and optionally embedding`);
+    throw new WebRnnError('BAD_CONFIG', `${what}: the model must be a SequenceModel or { recurrent, head } with an optional embedding`);
   }
   const c = model.recurrent.config;
   // parameters() throws DISPOSED for a disposed layer: a plan over freed buffers would fail on the GPU.
@@ -96,13 +105,15 @@ export class DecoderStep {
   /** The plan's final states → h/c. */
   readonly stateOut: Program;
   private readonly input: GPUBuffer;
+  private readonly model: DecoderModel;
 
   constructor(
     private readonly engine: Engine,
-    private readonly model: DecoderModel,
+    source: DecoderModel | SequenceModel,
     readonly B: number,
     what: string,
   ) {
+    const model = (this.model = decoderParts(source));
     const d = (this.dims = checkDecoderModel(model, what));
     const cfg = model.recurrent.config;
     this.rec = new Recorder(engine, what);

@@ -5,6 +5,7 @@ import { Program } from '../gpu/program.js';
 import { Tensor } from '../gpu/tensor.js';
 import { knownKeys } from '../layers/checks.js';
 import { checkTokens, type TokenIds } from '../layers/tokens.js';
+import type { SequenceModel } from '../model/sequence-model.js';
 import { DecoderStep, type DecoderModel, type InputBinding } from './decoder-step.js';
 import { resolveSampling, SampleBinding, SAMPLING_KEYS, stepSlots, type SamplingOptions } from './sampling.js';
 import { TokenTensor } from './token-tensor.js';
@@ -50,6 +51,12 @@ const U32 = 4;
  * const more = await gen.generate({ steps: 50, temperature: 0.8, top_k: 40, seed: 1 });
  * gen.reset();
  * gen.dispose();
+ *
+ * @example
+ * // a trained SequenceModel (embedding → LSTM → linear over the vocabulary) generates as it is
+ * const lm = new Generator(engine, model);
+ * const text = vocab.decode(await lm.generate({ prime: [BOS_ID], steps: 40, temperature: 0.7, seed: 3 }));
+ * lm.dispose();
  */
 export class Generator {
   readonly batch: number;
@@ -68,7 +75,8 @@ export class Generator {
 
   constructor(
     private readonly engine: Engine,
-    model: DecoderModel,
+    /** the pieces, or a {@link SequenceModel} as it is */
+    model: DecoderModel | SequenceModel,
     opts: GeneratorOptions = {},
   ) {
     knownKeys('Generator options', opts, ['batch', 'workgroupSize']);

@@ -2,6 +2,7 @@
  * The CPU side of training word vectors: a word corpus as id sequences, seeded skip-gram pairs with
  * negatives drawn from the unigram^0.75 distribution, and GloVe's co-occurrence counts.
  */
+import { describe, intOption, options } from '../data/checks.js';
 import { Vocab } from '../data/vocab.js';
 import { WebRnnError } from '../errors.js';
 import { Rng } from '../random.js';
@@ -47,15 +48,25 @@ export function wordCorpus(sentences: Iterable<string>, opts: { min_count?: numb
  * Walker's alias method: O(1) per draw, seeded by the caller's Rng.
  *
  * @example
+ * const corpus = wordCorpus(['the cat sat on the mat', 'the dog sat'], { min_count: 1 });
  * const s = new UnigramSampler(corpus.counts);
- * s.sample(rng); // an id, frequent words more often, rare ones more than their share
+ * s.sample(new Rng(1)); // an id, frequent words more often, rare ones more than their share
  */
 export class UnigramSampler {
+  /** P(id) ∝ count^power, summing to 1 */
   readonly probabilities: Float64Array;
   private readonly prob: Float64Array;
   private readonly alias: Int32Array;
 
+  /**
+   * @param counts occurrences of each id (≥ 0, finite, not all 0), e.g. {@link WordCorpus.counts}
+   * @param power the exponent (finite, ≥ 0; 0.75 is word2vec's)
+   */
   constructor(counts: ArrayLike<number>, power = 0.75) {
+    if (counts === null || typeof counts !== 'object' || !Number.isInteger(counts.length) || counts.length < 1) {
+      throw new WebRnnError('BAD_VALUE', `UnigramSampler: counts must be a non-empty array of numbers (one per id), got ${describe(counts)}`);
+    }
+    if (typeof power !== 'number' || !Number.isFinite(power) || power < 0) throw new WebRnnError('BAD_VALUE', `UnigramSampler: power must be a finite number ≥ 0, got ${describe(power)}`);
     const n = counts.length;
     const p = new Float64Array(n);
     let total = 0;
@@ -87,7 +98,9 @@ export class UnigramSampler {
     }
   }
 
+  /** One id in [0, counts.length), drawn with `rng` (one uniform draw). */
   sample(rng: Rng): number {
+    if (!(rng instanceof Rng)) throw new WebRnnError('BAD_VALUE', `UnigramSampler.sample: rng must be an Rng (new Rng(seed)), got ${describe(rng)}`);
     const n = this.prob.length;
     const u = rng.next() * n;
     const i = Math.min(n - 1, Math.floor(u));
@@ -95,6 +108,7 @@ export class UnigramSampler {
   }
 }
 
+/** Options of {@link skipGramBatches}. */
 export interface SkipGramPairOptions {
   /** Largest distance between a context word and its target (default 5); each position draws its own window 1..window, as word2vec. */
   window?: number;
@@ -106,13 +120,17 @@ export interface SkipGramPairOptions {
   epochs?: number;
   /** word2vec's subsampling threshold t: a word of frequency f is kept with probability (√(f/t) + 1)·t/f (default 1e-3; 0 keeps all). */
   subsample?: number;
+  /** Seed of the sentence order, the windows, the subsampling and the negatives (default 0). */
   seed?: number;
 }
 
 /** A skip-gram batch and where it is in the run. */
 export interface SkipGramPairBatch extends SkipGramBatch {
+  /** (N) context word ids */
   context: Int32Array;
+  /** (N, K + 1) per pair the true target, then K negatives */
   targets: Int32Array;
+  /** 0-based epoch of this batch */
   epoch: number;
   /** Fraction of the whole run (all epochs) done after this batch, in [0, 1]. */
   progress: number;
@@ -123,20 +141,42 @@ export interface SkipGramPairBatch extends SkipGramBatch {
  * subsampled; for every kept word (the context c) each word within its random window as a target t;
  * K negatives per pair from `sampler`, redrawn while they equal the true target.
  *
+ * Everything is checked when it is called (WebRnnError('BAD_VALUE')), before the first batch is asked for.
+ *
  * @example
- * for (const b of skipGramBatches(corpus, new UnigramSampler(corpus.counts), { window: 5, seed: 1 })) sg.lossAndGrad(b);
+ * const corpus = wordCorpus(['the cat sat on the mat', 'the dog sat on the log'], { min_count: 1 });
+ * const sg = new SkipGram(engine, { vocab_size: corpus.vocab.size, embedding_dim: 16, negatives: 3 }, { seed: 1 });
+ * const opt = new Adam(engine, sg.blocks(), { lr: 1e-2 });
+ * for (const b of skipGramBatches(corpus, new UnigramSampler(corpus.counts), { window: 2, negatives: 3, batch_size: 8, epochs: 5, seed: 1 })) {
+ *   sg.lossAndGrad(b);
+ *   opt.step();
+ * }
  */
-export function* skipGramBatches(corpus: Pick<WordCorpus, 'sentences' | 'counts'>, sampler: UnigramSampler, opts: SkipGramPairOptions = {}): Generator<SkipGramPairBatch> {
+export function skipGramBatches(corpus: Pick<WordCorpus, 'sentences' | 'counts'>, sampler: UnigramSampler, opts: SkipGramPairOptions = {}): Generator<SkipGramPairBatch> {
+  const what = 'skipGramBatches';
+  if (corpus === null || typeof corpus !== 'object') throw new WebRnnError('BAD_VALUE', `${what}: corpus must be { sentences, counts } (e.g. from wordCorpus), got ${describe(corpus)}`);
+  const V = corpus.counts?.length;
+  if (!Number.isInteger(V) || V < 1) throw new WebRnnError('BAD_VALUE', `${what}: corpus.counts must be a non-empty array of counts, one per id`);
+  for (let i = 0; i < V; i++) if (!(corpus.counts[i] >= 0) || !Number.isFinite(corpus.counts[i])) throw new WebRnnError('BAD_VALUE', `${what}: corpus.counts[${i}] = ${corpus.counts[i]}, must be finite and ≥ 0`);
+  checkIdSequences(what, 'corpus.sentences', corpus.sentences, V);
+  if (!(sampler instanceof UnigramSampler)) throw new WebRnnError('BAD_VALUE', `${what}: sampler must be a UnigramSampler (new UnigramSampler(corpus.counts)), got ${describe(sampler)}`);
+  if (sampler.probabilities.length !== V) throw new WebRnnError('BAD_VALUE', `${what}: the sampler draws from ${sampler.probabilities.length} ids, the corpus has ${V}; build it from corpus.counts`);
+  options(what, opts, ['window', 'negatives', 'batch_size', 'epochs', 'subsample', 'seed']);
   const window = opts.window ?? 5;
   const K = opts.negatives ?? 5;
   const N = opts.batch_size ?? 4096;
   const epochs = opts.epochs ?? 1;
   const t = opts.subsample ?? 1e-3;
   for (const [k, v, ok] of [['window', window, window >= 1], ['negatives', K, K >= 0], ['batch_size', N, N >= 1], ['epochs', epochs, epochs >= 1]] as const) {
-    if (!Number.isInteger(v) || !ok) throw new WebRnnError('BAD_VALUE', `skipGramBatches: ${k} must be a ${k === 'negatives' ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(v)}`);
+    if (!Number.isInteger(v) || !ok) throw new WebRnnError('BAD_VALUE', `${what}: ${k} must be a ${k === 'negatives' ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(v)}`);
   }
-  if (!(t >= 0)) throw new WebRnnError('BAD_VALUE', `skipGramBatches: subsample must be ≥ 0, got ${t}`);
-  const rng = new Rng(opts.seed ?? 0);
+  if (typeof t !== 'number' || !(t >= 0) || !Number.isFinite(t)) throw new WebRnnError('BAD_VALUE', `${what}: subsample must be a finite number ≥ 0, got ${describe(t)}`);
+  const seed = intOption(what, 'seed', opts.seed, 0, 0, 2 ** 32 - 1);
+  return pairBatches(corpus, sampler, window, K, N, epochs, t, seed);
+}
+
+function* pairBatches(corpus: Pick<WordCorpus, 'sentences' | 'counts'>, sampler: UnigramSampler, window: number, K: number, N: number, epochs: number, t: number, seed: number): Generator<SkipGramPairBatch> {
+  const rng = new Rng(seed);
   const total = corpus.counts.reduce((a, b) => a + b, 0);
   const keepProb = Float64Array.from(corpus.counts, (c) => (t === 0 || c === 0 ? 1 : Math.min(1, (Math.sqrt(c / (t * total)) + 1) * ((t * total) / c))));
   const K1 = K + 1;
@@ -176,10 +216,34 @@ export function* skipGramBatches(corpus: Pick<WordCorpus, 'sentences' | 'counts'
   if (n > 0) yield { context: context.slice(0, n), targets: targets.slice(0, n * K1), epoch: epochs - 1, progress: 1 };
 }
 
+/** Options of {@link cooccurrence}. */
+export interface CooccurrenceOptions {
+  /** Largest distance between two counted words (default 10). */
+  window?: number;
+  /** 'harmonic' (default): a pair at distance d adds 1/d, as GloVe's reference code; 'none' adds 1. */
+  weighting?: 'harmonic' | 'none';
+}
+
+/** Options of {@link gloveBatches}. */
+export interface GloveBatchOptions {
+  /** Entries per batch (default 8192); the last batch of each epoch may be smaller. */
+  batch_size?: number;
+  /** Passes over the entries (default 1). */
+  epochs?: number;
+  /** Seed of the per-epoch shuffles (default 0). */
+  seed?: number;
+}
+
+/** Keys i·V + j must stay exact integers in a double. */
+const MAX_COOC_V = 2 ** 26;
+
 /** Non-zero co-occurrence counts X_ij as three parallel arrays (sorted by i, then j). */
 export interface Cooccurrence {
+  /** (nnz) word i */
   rows: Uint32Array;
+  /** (nnz) context word j */
   cols: Uint32Array;
+  /** (nnz) X_ij > 0 */
   counts: Float64Array;
 }
 
@@ -187,12 +251,19 @@ export interface Cooccurrence {
  * GloVe's co-occurrence matrix: for every pair of words at distance d ≤ window within a sentence,
  * X_ij and X_ji grow by 1/d (the reference implementation's weighting; `weighting: 'none'` adds 1).
  *
- * @example const X = cooccurrence(corpus.sentences, corpus.vocab.size, { window: 10 });
+ * @example
+ * const corpus = wordCorpus(['the cat sat on the mat', 'the dog sat on the log'], { min_count: 1 });
+ * const X = cooccurrence(corpus.sentences, corpus.vocab.size, { window: 10 });
  */
-export function cooccurrence(sentences: readonly ArrayLike<number>[], V: number, opts: { window?: number; weighting?: 'harmonic' | 'none' } = {}): Cooccurrence {
+export function cooccurrence(sentences: readonly ArrayLike<number>[], V: number, opts: CooccurrenceOptions = {}): Cooccurrence {
+  if (typeof V !== 'number' || !Number.isInteger(V) || V < 1 || V > MAX_COOC_V) throw new WebRnnError('BAD_VALUE', `cooccurrence: V must be an integer in 1..${MAX_COOC_V} (the vocabulary size), got ${describe(V)}`);
+  checkIdSequences('cooccurrence', 'sentences', sentences, V);
+  options('cooccurrence', opts, ['window', 'weighting']);
   const window = opts.window ?? 10;
-  if (!Number.isInteger(window) || window < 1) throw new WebRnnError('BAD_VALUE', `cooccurrence: window must be a positive integer, got ${window}`);
-  const harmonic = (opts.weighting ?? 'harmonic') === 'harmonic';
+  if (typeof window !== 'number' || !Number.isInteger(window) || window < 1) throw new WebRnnError('BAD_VALUE', `cooccurrence: window must be a positive integer, got ${describe(window)}`);
+  const weighting = opts.weighting ?? 'harmonic';
+  if (weighting !== 'harmonic' && weighting !== 'none') throw new WebRnnError('BAD_VALUE', `cooccurrence: weighting must be 'harmonic' or 'none', got ${describe(weighting)}`);
+  const harmonic = weighting === 'harmonic';
   const m = new Map<number, number>();
   for (const s of sentences) {
     for (let i = 0; i < s.length; i++) {
@@ -218,13 +289,38 @@ export function cooccurrence(sentences: readonly ArrayLike<number>[], V: number,
 /**
  * GloVe training batches: the non-zero entries in a seeded random order per epoch, batch_size at a time.
  *
- * @example for (const b of gloveBatches(X, { batch_size: 8192, epochs: 5, seed: 1 })) glove.lossAndGrad(b);
+ * Everything is checked when it is called (WebRnnError('BAD_VALUE')), before the first batch is asked for.
+ *
+ * @example
+ * const corpus = wordCorpus(['the cat sat on the mat', 'the dog sat on the log'], { min_count: 1 });
+ * const X = cooccurrence(corpus.sentences, corpus.vocab.size, { window: 5 });
+ * const glove = new GloVe(engine, { vocab_size: corpus.vocab.size, embedding_dim: 16 }, { seed: 1 });
+ * const opt = new Adagrad(engine, glove.blocks(), { lr: 0.05 });
+ * for (const b of gloveBatches(X, { batch_size: 16, epochs: 20, seed: 1 })) {
+ *   glove.lossAndGrad(b);
+ *   opt.step();
+ * }
  */
-export function* gloveBatches(X: Cooccurrence, opts: { batch_size?: number; epochs?: number; seed?: number } = {}): Generator<GloVeBatch & { epoch: number; progress: number }> {
+export function gloveBatches(X: Cooccurrence, opts: GloveBatchOptions = {}): Generator<GloVeBatch & { epoch: number; progress: number }> {
+  const what = 'gloveBatches';
+  if (X === null || typeof X !== 'object' || !(X.rows instanceof Uint32Array) || !(X.cols instanceof Uint32Array) || !(X.counts instanceof Float64Array)) {
+    throw new WebRnnError('BAD_VALUE', `${what}: X must be a Cooccurrence { rows: Uint32Array, cols: Uint32Array, counts: Float64Array } (from cooccurrence), got ${describe(X)}`);
+  }
+  const nnz = X.rows.length;
+  if (X.cols.length !== nnz || X.counts.length !== nnz) throw new WebRnnError('BAD_VALUE', `${what}: X.rows, X.cols and X.counts must have the same length, got ${nnz}, ${X.cols.length}, ${X.counts.length}`);
+  const bad = X.counts.findIndex((c) => !(c > 0) || !Number.isFinite(c));
+  if (bad >= 0) throw new WebRnnError('BAD_VALUE', `${what}: X.counts[${bad}] = ${X.counts[bad]}; co-occurrence counts must be finite and > 0 (GloVe takes their log)`);
+  options(what, opts, ['batch_size', 'epochs', 'seed']);
   const N = opts.batch_size ?? 8192;
   const epochs = opts.epochs ?? 1;
-  if (!Number.isInteger(N) || N < 1) throw new WebRnnError('BAD_VALUE', `gloveBatches: batch_size must be a positive integer, got ${N}`);
-  const rng = new Rng(opts.seed ?? 0);
+  for (const [k, v] of [['batch_size', N], ['epochs', epochs]] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new WebRnnError('BAD_VALUE', `${what}: ${k} must be a positive integer, got ${describe(v)}`);
+  }
+  return entryBatches(X, N, epochs, intOption(what, 'seed', opts.seed, 0, 0, 2 ** 32 - 1));
+}
+
+function* entryBatches(X: Cooccurrence, N: number, epochs: number, seed: number): Generator<GloVeBatch & { epoch: number; progress: number }> {
+  const rng = new Rng(seed);
   const nnz = X.rows.length;
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = rng.permutation(nnz);
@@ -240,4 +336,17 @@ export function* gloveBatches(X: Cooccurrence, opts: { batch_size?: number; epoc
       yield { rows, cols, counts, epoch, progress: (epoch + (s + n) / nnz) / epochs };
     }
   }
+}
+
+/** Checks sentences of token ids: an array of arrays (or typed arrays) of integers in [0, V). */
+function checkIdSequences(what: string, name: string, sentences: unknown, V: number): asserts sentences is readonly ArrayLike<number>[] {
+  if (!Array.isArray(sentences)) throw new WebRnnError('BAD_VALUE', `${what}: ${name} must be an array of id sequences (Int32Array or number[]), got ${describe(sentences)}`);
+  sentences.forEach((s: unknown, k) => {
+    if (s === null || typeof s !== 'object' || !Number.isInteger((s as ArrayLike<number>).length)) throw new WebRnnError('BAD_VALUE', `${what}: ${name}[${k}] must be an array of ids, got ${describe(s)}`);
+    const ids = s as ArrayLike<number>;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= V) throw new WebRnnError('BAD_VALUE', `${what}: ${name}[${k}][${i}] is ${describe(id)}, not an id in [0, ${V})`);
+    }
+  });
 }

@@ -46,15 +46,22 @@ const F32 = 4;
  * kernel (glove_residual) and deterministic per-id sums (weighted_segment_sum).
  *
  * @example
- * const glove = new GloVe(engine, { vocab_size: vocab.size, embedding_dim: 50 }, { seed: 1 });
+ * // sentences → word ids → co-occurrence counts X_ij → seeded batches of non-zero entries
+ * const corpus = wordCorpus(['the cat sat on the mat', 'the dog sat on the log'], { min_count: 1 });
+ * const X = cooccurrence(corpus.sentences, corpus.vocab.size, { window: 10 });
+ * const glove = new GloVe(engine, { vocab_size: corpus.vocab.size, embedding_dim: 50 }, { seed: 1 });
  * const opt = new Adagrad(engine, glove.blocks(), { lr: 0.05 });
- * // N = 3 non-zero co-occurrence counts X_ij: word i = rows, context word j = cols
- * const batch = { rows: Int32Array.of(4, 4, 7), cols: Int32Array.of(7, 9, 4), counts: Float32Array.of(12, 3, 12) };
- * for (let step = 0; step < 100; step++) {
+ * for (const batch of gloveBatches(X, { batch_size: 64, epochs: 100, seed: 1 })) {
  *   glove.lossAndGrad(batch);
  *   opt.step();
  * }
  * const vectors = await glove.vectors(); // (V, E): (e + θ) / 2
+ *
+ * @example
+ * // or by hand: N = 3 non-zero co-occurrence counts X_ij: word i = rows, context word j = cols
+ * const glove = new GloVe(engine, { vocab_size: 10, embedding_dim: 8 });
+ * const batch = { rows: Int32Array.of(4, 4, 7), cols: Int32Array.of(7, 9, 4), counts: Float32Array.of(12, 3, 12) };
+ * glove.lossAndGrad(batch);
  */
 export class GloVe extends ParameterLayer {
   readonly config: Readonly<Required<GloVeConfig>>;

@@ -48,15 +48,22 @@ const F32 = 4;
  * CPU), so any optimizer over {@link blocks} trains it and every run gives the same bits.
  *
  * @example
- * const sg = new SkipGram(engine, { vocab_size: vocab.size, embedding_dim: 64, negatives: 2 }, { seed: 1 });
+ * // sentences → word ids → seeded (context, target) pairs with K = 2 negatives each
+ * const corpus = wordCorpus(['the cat sat on the mat', 'the dog sat on the log'], { min_count: 1 });
+ * const sg = new SkipGram(engine, { vocab_size: corpus.vocab.size, embedding_dim: 64, negatives: 2 }, { seed: 1 });
  * const opt = new Adagrad(engine, sg.blocks(), { lr: 0.05 });
- * // N = 2 (context, target) pairs; per pair the true target, then K = 2 negatives
- * const batch = { context: Int32Array.of(4, 7), targets: Int32Array.of(5, 11, 30, 8, 2, 19) };
- * for (let step = 0; step < 1000; step++) {
+ * const sampler = new UnigramSampler(corpus.counts);
+ * for (const batch of skipGramBatches(corpus, sampler, { window: 2, negatives: 2, batch_size: 16, epochs: 50, seed: 1 })) {
  *   sg.lossAndGrad(batch);
  *   opt.step();
  * }
  * const vectors = await sg.vectors(); // (V, E) e
+ *
+ * @example
+ * // or by hand: N = 2 (context, target) pairs; per pair the true target, then K = 2 negatives
+ * const sg = new SkipGram(engine, { vocab_size: 40, embedding_dim: 8, negatives: 2 });
+ * const batch = { context: Int32Array.of(4, 7), targets: Int32Array.of(5, 11, 30, 8, 2, 19) };
+ * sg.lossAndGrad(batch);
  */
 export class SkipGram extends ParameterLayer {
   readonly config: Readonly<SkipGramConfig>;

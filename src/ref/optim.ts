@@ -184,7 +184,8 @@ export class RefAdamW extends RefAdam {
 }
 
 /**
- * torch.optim.Adagrad in float64 (the dense path: every entry updated, a zero gradient included).
+ * torch.optim.Adagrad in float64 (the dense path: every entry updated, a zero gradient included;
+ * weight_decay adds wd·p to the clipped gradient, as torch does inside step()).
  *
  * @example
  * const ref = new RefAdagrad([Float64Array.of(1, 2)], { lr: 0.1, lr_decay: 0.01, initial_accumulator_value: 0.1 });
@@ -206,9 +207,11 @@ export class RefAdagrad extends RefOptimizer {
   protected update(b: number, p: Float64Array, g: Float64Array): void {
     const clr = this.lr / (1 + (this.stepCount - 1) * this.options.lr_decay);
     const sum = this.sum[b];
+    const wd = this.options.weight_decay;
     for (let i = 0; i < p.length; i++) {
-      sum[i] += g[i] * g[i];
-      p[i] -= (clr * g[i]) / (Math.sqrt(sum[i]) + this.options.eps);
+      const d = g[i] + wd * p[i];
+      sum[i] += d * d;
+      p[i] -= (clr * d) / (Math.sqrt(sum[i]) + this.options.eps);
     }
   }
 }

@@ -4,10 +4,10 @@ import { Optimizer } from './optimizer.js';
 import { resolveAdagradOptions, type AdagradOptions, type ResolvedAdagradOptions } from './options.js';
 
 /**
- * torch.optim.Adagrad (1.13, single-tensor path, without weight decay) on the GPU: the optimizer of
+ * torch.optim.Adagrad (1.13, single-tensor path) on the GPU: the optimizer of
  * the GloVe paper, and the natural one for embedding tables trained with sparse gradients — a row a
  * batch does not touch has gradient 0 and stays exactly as it is, sum included (Adam's moments would
- * keep moving it). Gradient clipping (clip_value, then clip_norm over all blocks) is folded into the
+ * keep moving it; with weight_decay every entry of p ≠ 0 moves, as in torch). Gradient clipping (clip_value, then clip_norm over all blocks) is folded into the
  * update kernel (shaders/adagrad_step.wgsl); the step's learning rate clr = lr / (1 + (t − 1)·lr_decay)
  * is computed in float64 on the host. State: `sum` per block (torch's name), starting at
  * initial_accumulator_value.
@@ -24,10 +24,12 @@ export class Adagrad extends Optimizer {
 
   constructor(engine: Engine, blocks: readonly ParameterBlock[], options: AdagradOptions = {}, grid?: { reduce?: number; update?: number }) {
     const o = resolveAdagradOptions(options);
-    const { lr, ...rest } = o;
-    super(engine, blocks, 'Adagrad', lr, o, rest, {
+    const { lr, weight_decay, ...rest } = o;
+    // The saved state names weight_decay only when it is set, so states and checkpoints written before
+    // Adagrad had it (all without) still load, and one with decay never loads into one without.
+    super(engine, blocks, 'Adagrad', lr, o, weight_decay ? { ...rest, weight_decay } : rest, {
       kernel: 'adagrad_step',
-      params: { eps: o.eps, clip_value: o.clip_value ?? 0, has_clip_value: o.clip_value === undefined ? 0 : 1 },
+      params: { eps: o.eps, weight_decay: o.weight_decay, clip_value: o.clip_value ?? 0, has_clip_value: o.clip_value === undefined ? 0 : 1 },
       slots: [{ name: 'sum', binding: 'sum', used: true, init: o.initial_accumulator_value }],
     }, grid);
     this.options = o;

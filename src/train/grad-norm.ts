@@ -3,7 +3,8 @@ import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import type { ParameterBlock } from '../layers/parameter-store.js';
-import type { ClipOptions } from './options.js';
+import { knownKeys } from '../layers/checks.js';
+import { checkClip, type ClipOptions } from './options.js';
 import { StepUniform } from './step-uniform.js';
 
 /** Steps whose norm stays readable after later steps were submitted (a ring on the GPU). */
@@ -30,7 +31,7 @@ export interface NormHandle {
  * The global 2-norm of the gradients of several parameter blocks, computed on the GPU by a
  * deterministic two-pass reduction (shaders/grad_sumsq.wgsl per block, then shaders/grad_norm.wgsl),
  * into a small GPU buffer `norm` that the optimizer kernels read: `[norm, clip_coef, ok, 0]` followed
- * by a ring of `(norm, ok)` for the last {@link NORM_RING} computations. Optimizers build one inside;
+ * by a ring of `(norm, ok)` for the last 64 computations. Optimizers build one inside;
  * use this class directly to log gradient norms without stepping.
  *
  * @example
@@ -55,15 +56,21 @@ export class GradNorm {
   /**
    * @param clip clip_value clamps each gradient before squaring; clip_norm sets the coefficient
    *   min(1, clip_norm / (norm + 1e-6)) that the optimizer kernels multiply gradients by.
-   * @param maxGroups @internal cap on grad_sumsq workgroups per block (tests use tiny caps to
-   *   exercise the grid-stride loop).
+   * @param blocks the parameter blocks whose gradients are measured (e.g. `layer.blocks()`; each once)
+   * @param maxGroups cap on grad_sumsq workgroups per block, for tests (tiny caps exercise the
+   *   grid-stride loop); leave it out.
    */
   constructor(
+    /** the engine the blocks live on */
     readonly engine: Engine,
+    /** the measured blocks, as given */
     readonly blocks: readonly ParameterBlock[],
     clip: ClipOptions = {},
     maxGroups = SUMSQ_GROUPS,
   ) {
+    checkBlocks(blocks, 'GradNorm');
+    knownKeys('GradNorm clip options', clip, ['clip_norm', 'clip_value']);
+    clip = checkClip(clip);
     this.rec = new Recorder(engine, 'grad_norm');
     try {
       const ks = engine.kernel('grad_sumsq');
@@ -116,6 +123,8 @@ export class GradNorm {
 
   /** Computes the norm of the current gradients now (one submission) and returns its handle. */
   compute(): NormHandle {
+    this.check();
+    checkBlocksLive(this.engine, this.blocks, 'GradNorm');
     const serial = this.next();
     this.engine.run(this.program);
     return this.handle(serial, serial);
@@ -145,4 +154,28 @@ export class GradNorm {
     this.disposed = true;
     this.rec.dispose();
   }
+}
+
+/** Checks a list of parameter blocks before anything is built on it; throws WebRnnError('BAD_CONFIG'). */
+export function checkBlocks(blocks: readonly ParameterBlock[], kind: string): void {
+  if (!Array.isArray(blocks) || blocks.length === 0) throw new WebRnnError('BAD_CONFIG', `${kind} needs a non-empty list of parameter blocks`);
+  const seen = new Set<GPUBuffer>();
+  blocks.forEach((b, i) => {
+    if (!b || !Number.isInteger(b.parameterCount) || b.parameterCount < 0) throw new WebRnnError('BAD_CONFIG', `block ${i} is not a ParameterBlock`);
+    const need = b.parameterCount * 4;
+    if (b.params.size < need || b.grads.size < need) throw new WebRnnError('BAD_CONFIG', `block ${i}: params/grads buffers hold fewer than ${b.parameterCount} floats`);
+    for (const buf of [b.params, b.grads]) {
+      if (seen.has(buf)) throw new WebRnnError('BAD_CONFIG', `block ${i} shares a buffer with another block (or its params are its grads); each block needs its own`);
+      seen.add(buf);
+    }
+  });
+}
+
+/** A block whose layer was disposed has no buffers left to read: a typed error, not a GPU one. */
+export function checkBlocksLive(engine: Engine, blocks: readonly ParameterBlock[], kind: string): void {
+  blocks.forEach((b, i) => {
+    if (!engine.isLive(b.params) || !engine.isLive(b.grads)) {
+      throw new WebRnnError('DISPOSED', `${kind}: parameter block ${i} (${b.specs.map((s) => s.name).join(', ')}) was disposed with its layer`);
+    }
+  });
 }

@@ -3,8 +3,8 @@ import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import type { ParameterBlock } from '../layers/parameter-store.js';
-import { GradNorm, type NormHandle } from './grad-norm.js';
-import { checkLr, type ClipOptions } from './options.js';
+import { checkBlocks, checkBlocksLive, GradNorm, type NormHandle } from './grad-norm.js';
+import { checkClip, checkLr, type ClipOptions } from './options.js';
 import { StepUniform } from './step-uniform.js';
 
 /** What {@link Optimizer.step} returns: the step's number and its global gradient norm on request. */
@@ -84,7 +84,8 @@ export abstract class Optimizer {
     this.rec = new Recorder(engine, kind);
     let gn: GradNorm | undefined;
     try {
-      gn = new GradNorm(engine, blocks, clip, grid.reduce);
+      // only the clipping keys: the resolved options hold the update rule's too
+      gn = new GradNorm(engine, blocks, checkClip(clip), grid.reduce);
       this.gradNorm = gn;
       this.norm = gn.norm;
       const k = engine.kernel(update.kernel);
@@ -248,28 +249,10 @@ export abstract class Optimizer {
     if (this.disposed) throw new WebRnnError('DISPOSED', `this ${this.kind} optimizer was disposed`);
   }
 
-  /** A block whose layer was disposed has no buffers left to update: a typed error, not a GPU one. */
   private checkBlocksLive(): void {
-    this.blocks.forEach((b, i) => {
-      if (!this.engine.isLive(b.params) || !this.engine.isLive(b.grads)) {
-        throw new WebRnnError('DISPOSED', `${this.kind}: parameter block ${i} (${b.specs.map((s) => s.name).join(', ')}) was disposed with its layer`);
-      }
-    });
+    checkBlocksLive(this.engine, this.blocks, this.kind);
   }
 }
 
 const canonical = (o: object) => JSON.stringify(o, Object.keys(o).sort());
 
-function checkBlocks(blocks: readonly ParameterBlock[], kind: string): void {
-  if (!Array.isArray(blocks) || blocks.length === 0) throw new WebRnnError('BAD_CONFIG', `${kind} needs a non-empty list of parameter blocks`);
-  const seen = new Set<GPUBuffer>();
-  blocks.forEach((b, i) => {
-    if (!b || !Number.isInteger(b.parameterCount) || b.parameterCount < 0) throw new WebRnnError('BAD_CONFIG', `block ${i} is not a ParameterBlock`);
-    const need = b.parameterCount * 4;
-    if (b.params.size < need || b.grads.size < need) throw new WebRnnError('BAD_CONFIG', `block ${i}: params/grads buffers hold fewer than ${b.parameterCount} floats`);
-    for (const buf of [b.params, b.grads]) {
-      if (seen.has(buf)) throw new WebRnnError('BAD_CONFIG', `block ${i} shares a buffer with another block (or its params are its grads); each block needs its own`);
-      seen.add(buf);
-    }
-  });
-}

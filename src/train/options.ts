@@ -47,7 +47,7 @@ export interface AdamOptions extends ClipOptions {
   amsgrad?: boolean;
 }
 
-/** torch.optim.Adagrad's options (without weight_decay). */
+/** torch.optim.Adagrad's options. */
 export interface AdagradOptions extends ClipOptions {
   /** default 1e-2 */
   lr?: number;
@@ -57,6 +57,11 @@ export interface AdagradOptions extends ClipOptions {
   eps?: number;
   /** Starting value of every sum entry (default 0, as torch; GloVe's reference code uses 1). */
   initial_accumulator_value?: number;
+  /**
+   * L2 penalty, default 0: the update uses g + weight_decay·p (after clipping, as torch, whose clipping
+   * runs on the raw gradient before optimizer.step()), in the sum as well as in the step.
+   */
+  weight_decay?: number;
 }
 
 /** SGD options with every default filled in. */
@@ -82,7 +87,8 @@ export function checkLr(lr: unknown): number {
   return lr;
 }
 
-function checkClip(o: ClipOptions): ClipOptions {
+/** Checks clip_norm / clip_value (each absent or finite and > 0); throws WebRnnError('BAD_CONFIG'). */
+export function checkClip(o: ClipOptions): ClipOptions {
   const out: ClipOptions = {};
   if (o.clip_norm !== undefined) {
     if (!isNum(o.clip_norm) || o.clip_norm <= 0) throw bad(`clip_norm must be a finite number > 0, got ${String(o.clip_norm)}`);
@@ -154,15 +160,15 @@ export function resolveAdamOptions(o: AdamOptions = {}, decoupled: boolean): Res
   return r;
 }
 
-const ADAGRAD_KEYS = ['lr', 'lr_decay', 'eps', 'initial_accumulator_value', 'clip_norm', 'clip_value'];
+const ADAGRAD_KEYS = ['lr', 'lr_decay', 'eps', 'initial_accumulator_value', 'weight_decay', 'clip_norm', 'clip_value'];
 
 /**
  * Fills Adagrad defaults and checks values as torch.optim.Adagrad does (every value finite and ≥ 0; an
- * unknown option, e.g. weight_decay, which this Adagrad does not implement, is refused); throws
+ * unknown option, e.g. torch's `maximize`, which this Adagrad does not implement, is refused); throws
  * WebRnnError('BAD_CONFIG').
  *
  * @example
- * resolveAdagradOptions({ lr: 0.05 }); // { lr: 0.05, lr_decay: 0, eps: 1e-10, initial_accumulator_value: 0 }
+ * resolveAdagradOptions({ lr: 0.05 }); // { lr: 0.05, lr_decay: 0, eps: 1e-10, initial_accumulator_value: 0, weight_decay: 0 }
  */
 export function resolveAdagradOptions(o: AdagradOptions = {}): ResolvedAdagradOptions {
   if (o === null || typeof o !== 'object') throw bad('Adagrad options must be an object');
@@ -172,6 +178,7 @@ export function resolveAdagradOptions(o: AdagradOptions = {}): ResolvedAdagradOp
     lr_decay: nonNeg('lr_decay', o.lr_decay ?? 0),
     eps: nonNeg('eps', o.eps ?? 1e-10),
     initial_accumulator_value: nonNeg('initial_accumulator_value', o.initial_accumulator_value ?? 0),
+    weight_decay: nonNeg('weight_decay', o.weight_decay ?? 0),
     ...checkClip(o),
   };
 }

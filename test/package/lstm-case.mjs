@@ -1,7 +1,7 @@
 // One bidirectional two-layer LSTM forward with variable lengths, the same in every consumer of the
 // packed package (Node, vite + Chromium, Deno): weights and inputs come from a fixed formula, so the
 // test can compare each consumer's numbers with the float64 reference computed in Node.
-export const config = { mode: 'LSTM', input_size: 5, hidden_size: 7, num_layers: 2, bidirectional: true };
+export const config = { mode: /** @type {const} */ ('LSTM'), input_size: 5, hidden_size: 7, num_layers: 2, bidirectional: true };
 export const T = 6;
 export const B = 3;
 export const lengths = [6, 2, 4];
