@@ -5,6 +5,8 @@ import { Tensor } from './tensor.js';
 import type { EncodeTarget, Program } from './program.js';
 import { Recurrent, type RecurrentOptions } from '../layers/recurrent.js';
 import type { RecurrentConfig } from '../config.js';
+import { checkKernelChoices, checkKernelVariants, type KernelChoices } from './kernel-variants.js';
+import { KernelTuner, type TuningReport } from './tuner.js';
 
 const USAGE_STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -70,9 +72,11 @@ export class Engine {
    * default; switch it on while debugging a run that diverges.
    */
   checkFinite = false;
+  /** @internal picks kernel variants (forced, restored, measured or today's); see src/gpu/tuner.ts */
+  readonly tuner: KernelTuner;
 
   /** @internal use createEngine() */
-  constructor(device: GPUDevice, host: Host, adapter: GPUAdapter | undefined, keepAlive: unknown, limits: LimitOverrides = {}) {
+  constructor(device: GPUDevice, host: Host, adapter: GPUAdapter | undefined, keepAlive: unknown, limits: LimitOverrides = {}, tuning: Pick<DeviceOptions, 'tuning' | 'kernels' | 'kernelChoices'> = {}) {
     this.device = device;
     this.host = host;
     this.keepAlive = keepAlive;
@@ -84,6 +88,7 @@ export class Engine {
       device: info?.device ?? '',
       description: info?.description ?? '',
     };
+    this.tuner = new KernelTuner(this, tuning.tuning ?? 'auto', tuning.kernels ?? {}, tuning.kernelChoices);
     this.lostSignal = device.lost.then((l) => {
       this.lostReason = l.message || String(l.reason);
       const e = this.lostError();
@@ -279,6 +284,42 @@ export class Engine {
     }
   }
 
+  /**
+   * The kernel variants the tuner has chosen so far on this adapter (measured, or restored from
+   * `createEngine({ kernelChoices })`), as JSON-able data to store and pass back to createEngine.
+   *
+   * @example
+   * const engine = await createEngine({ kernelChoices: JSON.parse(localStorage.getItem('webrnn-kernels') ?? 'undefined') });
+   * // … run the workload once, then:
+   * await engine.tuned();
+   * localStorage.setItem('webrnn-kernels', JSON.stringify(engine.kernelChoices()));
+   */
+  kernelChoices(): KernelChoices {
+    return this.tuner.choices();
+  }
+
+  /**
+   * What the tuner did: how it times ('timestamp-query' or 'queue completion'), the time spent (bounded
+   * by budgetMs per engine), and per (kernel, shape class) each variant's best time and the winner.
+   */
+  tuningReport(): TuningReport {
+    return this.tuner.report();
+  }
+
+  /**
+   * Resolves when no variant measurement is queued or running (measurements run in the background;
+   * work recorded before they end uses today's choice, and switches to the winner afterwards).
+   *
+   * @example
+   * lstm.forward(x);             // first use at this shape: the variants are timed in the background
+   * const report = await engine.tuned();
+   * console.log(report.ms, report.measured);
+   */
+  async tuned(): Promise<TuningReport> {
+    await this.tuner.settled();
+    return this.tuner.report();
+  }
+
   /** GPU buffers this engine holds now (tensors, layer weights and workspaces, kernel parameters). */
   memory(): MemoryReport {
     let bytes = 0;
@@ -367,13 +408,16 @@ function effectiveLimits(device: GPUSupportedLimits, o: LimitOverrides): EngineL
  */
 export async function createEngine(opts: DeviceOptions = {}): Promise<Engine> {
   if (opts === null || typeof opts !== 'object') throw new WebRnnError('BAD_CONFIG', `createEngine options must be an object, got ${describeValue(opts)}`);
-  const known = ['device', 'powerPreference', 'limits', 'checkFinite'];
+  const known = ['device', 'powerPreference', 'limits', 'checkFinite', 'tuning', 'kernels', 'kernelChoices'];
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw new WebRnnError('BAD_CONFIG', `createEngine: unknown option "${k}" (known: ${known.join(', ')})`);
   if (opts.checkFinite !== undefined && typeof opts.checkFinite !== 'boolean') throw new WebRnnError('BAD_CONFIG', `createEngine: checkFinite must be true or false, got ${describeValue(opts.checkFinite)}`);
+  if (opts.tuning !== undefined && opts.tuning !== 'auto' && opts.tuning !== 'off') throw new WebRnnError('BAD_CONFIG', `createEngine: tuning must be 'auto' or 'off', got ${describeValue(opts.tuning)}`);
+  const kernels = checkKernelVariants('createEngine', opts.kernels);
+  const kernelChoices = checkKernelChoices('createEngine', opts.kernelChoices);
   const a = await acquireDevice(opts);
   let engine: Engine;
   try {
-    engine = new Engine(a.device, a.host, a.adapter, a.keepAlive, opts.limits ?? {});
+    engine = new Engine(a.device, a.host, a.adapter, a.keepAlive, opts.limits ?? {}, { tuning: opts.tuning, kernels, kernelChoices });
   } catch (e) {
     if (!opts.device) a.device.destroy();
     throw e;

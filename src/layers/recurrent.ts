@@ -6,6 +6,7 @@ import { Tensor } from '../gpu/tensor.js';
 import { expectShape, knownKeys, liveTensor, optionsOf, seedOf } from './checks.js';
 import { ParameterStore } from './parameter-store.js';
 import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
+import type { Candidate } from '../gpu/tuner.js';
 
 /** Optional inputs of {@link Recurrent.forward}, as PyTorch's `rnn(input, h0)` plus packed lengths. */
 export interface ForwardOptions {
@@ -308,15 +309,41 @@ export class Recurrent {
   }
 
   private planFor(T: number, B: number): RecurrentPlan {
-    if (this.plan && this.plan.T === T && this.plan.B === B) return this.plan;
+    const persistent = this.persistentFor(T, B);
+    // A schedule measured since the plan was recorded replaces it once (the next forward).
+    if (this.plan && this.plan.T === T && this.plan.B === B && this.plan.persistent === persistent) return this.plan;
     this.plan?.dispose();
     this.plan = undefined;
     // The last forward's workspace is gone: a backward now must fail as BAD_STATE, even if planning fails.
     this.last = undefined;
     const c = this.config;
-    const persistent = this.schedule === 'persistent' || (this.schedule === 'auto' && persistentWins(c.hidden_size, B, c.bidirectional ? 2 : 1));
     this.plan = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, T, B, persistent);
     return this.plan;
+  }
+
+  /**
+   * The schedule: the one given in the options; else the engine tuner's variant of this cell's step
+   * kernel for (H, B, D) — forced, measured (both schedules timed on a forward of min(T, 64) steps) or,
+   * until then and with tuning 'off', the {@link persistentWins} rule.
+   */
+  private persistentFor(T: number, B: number): boolean {
+    if (this.schedule !== 'auto') return this.schedule === 'persistent';
+    const c = this.config;
+    const D = c.bidirectional ? 2 : 1;
+    const kernel = c.mode === 'LSTM' ? 'lstm_step_fwd' : c.mode === 'GRU' ? 'gru_step_fwd' : 'rnn_step_fwd';
+    const rule = persistentWins(c.hidden_size, B, D) ? 'persistent' : 'per-step';
+    // reset-before GRU always runs per step: nothing to choose
+    const canPersist = c.mode !== 'GRU' || c.reset_after;
+    const candidates = () => {
+      const Tt = Math.min(T, 64);
+      const plan = (p: boolean): Candidate => {
+        const s = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, Tt, B, p);
+        this.engine.device.queue.writeBuffer(s.lengths, 0, new Uint32Array(B).fill(Tt));
+        return { programs: [s.forward], alive: () => !this.disposed, dispose: () => s.dispose() };
+      };
+      return { 'per-step': plan(false), persistent: plan(true) };
+    };
+    return this.engine.tuner.cell(kernel, `H${c.hidden_size} B${B} D${D}`, rule, canPersist ? candidates : undefined).value === 'persistent';
   }
 
   private check(): void {
