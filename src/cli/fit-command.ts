@@ -68,9 +68,9 @@ export async function fitCommand(args: string[], out: (s: string) => void): Prom
     return 0;
   }
   const str = (k: string) => values[k] as string | undefined;
+  const engineOptions = { kernels: kernelsFlag('fit', str('kernels')) };
   const missing = ['config', 'weights', 'data', 'out', 'optimizer', 'lr', 'steps'].filter((k) => !str(k));
   if (missing.length) throw new UsageError(`fit: missing ${missing.map((k) => `--${k}`).join(', ')} (see webrnn fit --help)`);
-  const engineOptions = { kernels: kernelsFlag('fit', str('kernels')) };
   let fitArgs: ReturnType<typeof resolveFitArgs>;
   try {
     fitArgs = resolveFitArgs({

@@ -83,7 +83,7 @@ export class KernelTuner {
   constructor(
     private readonly engine: Engine,
     readonly mode: TuningMode,
-    readonly forced: KernelVariants,
+    private forced: KernelVariants,
     choices?: KernelChoices,
   ) {
     if (choices && choices.adapter !== engine.adapterName) {
@@ -119,6 +119,20 @@ export class KernelTuner {
     }
     this.cells.set(key, c);
     return c;
+  }
+
+  /**
+   * Runs `fn` with `kernels` forced on top of the engine's own forced variants (the test harness runs
+   * the same cases under each forced variant this way); programs recorded meanwhile keep their variant.
+   */
+  async withForced<T>(kernels: KernelVariants, fn: () => Promise<T>): Promise<T> {
+    const before = this.forced;
+    this.forced = { ...before, ...kernels };
+    try {
+      return await fn();
+    } finally {
+      this.forced = before;
+    }
   }
 
   /** Resolves once no measurement is queued or running. */
@@ -200,15 +214,11 @@ export class KernelTuner {
       for (let rep = 0; rep <= REPS; rep++) {
         if (rep > 1 && performance.now() - t0 > CLASS_BUDGET_MS) break;
         for (const [name, c] of Object.entries(cands)) {
-          this.engine.checkAlive();
-          if (!alive()) return undefined;
-          if (rep === 0) {
-            // warm-up (pipelines, first-touch memory); its time sets the repetitions per timed run
-            const t = await this.time(c.programs, 1);
-            times[name] = Math.min(16, Math.max(1, Math.ceil(MIN_TIMED_MS / Math.max(t, 0.05))));
-          } else {
-            best[name] = Math.min(best[name] ?? Infinity, (await this.time(c.programs, times[name])) / times[name]);
-          }
+          const t = await this.time(c.programs, rep === 0 ? 1 : times[name], alive);
+          if (t === undefined) return undefined;
+          // the warm-up run (pipelines, first-touch memory) sets the repetitions per timed run
+          if (rep === 0) times[name] = Math.min(16, Math.max(1, Math.ceil(MIN_TIMED_MS / Math.max(t, 0.05))));
+          else best[name] = Math.min(best[name] ?? Infinity, t / times[name]);
         }
       }
       return best;
@@ -217,11 +227,16 @@ export class KernelTuner {
     }
   }
 
-  /** Runs the programs `repeat` times in one submission and returns how long the GPU took, ms. */
-  private async time(programs: Program[], repeat: number): Promise<number> {
+  /**
+   * Runs the programs `repeat` times in one submission and returns how long the GPU took, ms; undefined
+   * when what they read went away meanwhile (`alive`).
+   */
+  private async time(programs: Program[], repeat: number, alive: () => boolean): Promise<number | undefined> {
     const device = this.engine.device;
     // what was queued before (other work) must not count
     await device.queue.onSubmittedWorkDone();
+    this.engine.checkAlive();
+    if (!alive()) return undefined;
     if (!this.timestamps) {
       const t0 = performance.now();
       for (let i = 0; i < repeat; i++) this.engine.run(...programs);
