@@ -66,10 +66,13 @@ describe('auto', () => {
     const report = await engine.tuned();
     expect(report.mode).toBe('auto');
     expect(['timestamp-query', 'queue completion']).toContain(report.method);
-    // the bound may be passed by the one class being measured when it is reached
-    expect(report.ms).toBeLessThan(report.budgetMs + 500);
-    const kernels = new Set(report.measured.map((r) => r.kernel));
-    expect([...kernels].sort()).toEqual(['lstm_step_fwd', 'matmul']);
+    // a class is measured only when it starts under the bound (so the total passes it by at most the
+    // class measured when it is reached); on a loaded machine the bound may leave classes unmeasured
+    for (const r of report.measured) expect(r.startedMs).toBeLessThan(report.budgetMs);
+    expect(report.ms).toBeLessThanOrEqual(report.budgetMs + Math.max(0, ...report.measured.map((r) => r.tookMs)) + 50);
+    // the first class (the sweep's schedule, asked for before any GEMM is recorded) is always measured
+    expect(report.measured[0]).toMatchObject({ kernel: 'lstm_step_fwd', shapeClass: 'H16 B3 D2' });
+    expect(report.measured.length + report.skipped).toBeGreaterThan(1);
     for (const r of report.measured) {
       expect(Object.keys(r.ms).sort(), `${r.kernel} ${r.shapeClass}`).toEqual(r.kernel === 'matmul' ? ['register-blocked', 'tiled'] : ['per-step', 'persistent']);
       // the winner is never slower than the other by more than the noise margin (3%)
@@ -92,9 +95,10 @@ describe('auto', () => {
     const b = await engineWith({ kernelChoices: saved });
     await example(b);
     const rb = await b.tuned();
-    expect(rb.measured).toEqual([]);
+    // nothing restored is timed again (classes the first engine's bound left unmeasured may be)
+    for (const r of rb.measured) expect(saved.choices[r.kernel]?.[r.shapeClass], `${r.kernel} ${r.shapeClass} timed again`).toBeUndefined();
     expect(rb.ignored).toBeUndefined();
-    expect(b.kernelChoices()).toEqual(saved);
+    expect(b.kernelChoices().choices).toMatchObject(saved.choices);
     const c = await engineWith({ kernelChoices: { ...saved, adapter: 'some other GPU' } });
     await example(c);
     const rc = await c.tuned();
@@ -128,10 +132,9 @@ describe('forced variants', () => {
     const j = JSON.parse(r.stdout) as { kernels: Record<string, { variants: string[]; chosen: Record<string, string> }> };
     expect(Object.keys(j.kernels)).toEqual(['matmul', 'lstm_step_fwd', 'gru_step_fwd', 'rnn_step_fwd']);
     expect(j.kernels.matmul.variants).toEqual(['register-blocked', 'tiled']);
-    for (const { variants, chosen } of Object.values(j.kernels)) {
-      expect(Object.keys(chosen).length).toBeGreaterThan(0);
-      for (const v of Object.values(chosen)) expect(variants).toContain(v);
-    }
+    // the first class measured is LSTM's schedule; on a loaded machine the 1 s bound may stop before the rest
+    expect(Object.keys(j.kernels.lstm_step_fwd.chosen)).toEqual(['H16 B3 D2']);
+    for (const { variants, chosen } of Object.values(j.kernels)) for (const v of Object.values(chosen)) expect(variants).toContain(v);
   }, 60_000);
 });
 

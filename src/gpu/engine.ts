@@ -56,6 +56,10 @@ export class Engine {
   readonly adapterInfo: { vendor: string; architecture: string; device: string; description: string };
   private readonly kernels = new Map<string, Kernel>();
   private readonly live = new Map<GPUBuffer, number>();
+  /** buffers of the tuner's measurements (scratch operands, workspaces): short-lived, not in memory() */
+  private readonly scratch = new Set<GPUBuffer>();
+  /** @internal set by the tuner while it builds a measurement: createBuffer makes scratch buffers */
+  buildingScratch = false;
   private readonly keepAlive: unknown;
   private lostReason: string | undefined;
   private disposed = false;
@@ -127,6 +131,10 @@ export class Engine {
     this.checkAlive();
     const size = this.checkBufferSize(bytes, label, usage, opts);
     const b = this.device.createBuffer({ label, size, usage });
+    if (this.buildingScratch) {
+      this.scratch.add(b);
+      return b;
+    }
     this.live.set(b, size);
     this.buffersCreated++;
     return b;
@@ -151,12 +159,12 @@ export class Engine {
 
   /** @internal whether `b` is a buffer this engine made and has not freed (a tensor's memory is still there). */
   isLive(b: GPUBuffer): boolean {
-    return this.live.has(b);
+    return this.live.has(b) || this.scratch.has(b);
   }
 
   /** @internal */
   releaseBuffer(b: GPUBuffer): void {
-    if (this.live.delete(b)) b.destroy();
+    if (this.live.delete(b) || this.scratch.delete(b)) b.destroy();
   }
 
   /** @internal a uniform buffer holding `data`, written once. */
@@ -253,7 +261,7 @@ export class Engine {
   async readBuffer(buffer: GPUBuffer, byteOffset: number, count: number): Promise<Float32Array> {
     this.checkAlive();
     if (count === 0) return new Float32Array(0);
-    if (!this.live.has(buffer)) throw new WebRnnError('DISPOSED', `cannot read ${buffer.label || 'a buffer'}: its memory was freed (disposed, or a layer view from before a re-plan)`);
+    if (!this.isLive(buffer)) throw new WebRnnError('DISPOSED', `cannot read ${buffer.label || 'a buffer'}: its memory was freed (disposed, or a layer view from before a re-plan)`);
     const bytes = count * 4;
     const staging = this.device.createBuffer({ label: 'readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     // The map is raced against device loss: an implementation may leave mapAsync pending forever on a
@@ -320,7 +328,10 @@ export class Engine {
     return this.tuner.report();
   }
 
-  /** GPU buffers this engine holds now (tensors, layer weights and workspaces, kernel parameters). */
+  /**
+   * GPU buffers this engine holds now (tensors, layer weights and workspaces, kernel parameters); the
+   * tuner's short-lived measurement buffers are not counted.
+   */
   memory(): MemoryReport {
     let bytes = 0;
     for (const s of this.live.values()) bytes += s;
@@ -344,6 +355,8 @@ export class Engine {
     this.disposed = true;
     for (const b of this.live.keys()) b.destroy();
     this.live.clear();
+    for (const b of this.scratch) b.destroy();
+    this.scratch.clear();
     for (const k of this.kernels.values()) this.retiredBindGroups += k.bindGroupsCreated;
     this.kernels.clear();
     this.device.destroy();

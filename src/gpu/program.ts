@@ -12,7 +12,7 @@ export interface Dispatch {
 
 /** One recorded GPU command of a layer's forward or backward. */
 export type Op =
-  | ({ kind: 'dispatch'; kernel: string; stepSlot?: number; choice?: { cell: ChoiceCell; variants: Record<string, Dispatch> } } & Dispatch)
+  | ({ kind: 'dispatch'; kernel: string; stepSlot?: number; choice?: { cell: ChoiceCell; variants: Record<string, Dispatch & { kernel: string }> } } & Dispatch)
   | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number }
   | { kind: 'clear'; buffer: GPUBuffer; offset: number; size: number };
 
@@ -82,6 +82,11 @@ export class Program {
   /** Records every op of `other` after this program's (a snapshot: later changes to `other` are not seen). */
   append(other: Program): void {
     this.ops.push(...other.ops);
+  }
+
+  /** The kernels the next encoding dispatches, in order (variants as their cells stand now). */
+  get kernelNames(): string[] {
+    return this.ops.flatMap((o) => (o.kind === 'dispatch' ? [(o.choice?.variants[o.choice.cell.value] ?? o).kernel] : []));
   }
 
   /** Number of compute dispatches one encoding issues. */

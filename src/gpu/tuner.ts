@@ -37,6 +37,10 @@ export interface TuningRecord {
   /** best time per variant, ms */
   ms: Record<string, number>;
   chosen: string;
+  /** tuning time the engine had spent when this measurement started (always under the budget), ms */
+  startedMs: number;
+  /** wall-clock time this measurement took, ms */
+  tookMs: number;
 }
 
 /** How much tuning an engine did, and what it chose. */
@@ -172,6 +176,7 @@ export class KernelTuner {
     this.inFlight++;
     this.queue = this.queue.then(async () => {
       const t0 = performance.now();
+      const startedMs = this.spent;
       try {
         if (this.spent >= TUNING_BUDGET_MS) {
           this.skipped++;
@@ -179,17 +184,19 @@ export class KernelTuner {
         }
         let built: Record<string, Candidate>;
         this.building = true;
+        this.engine.buildingScratch = true;
         try {
           built = candidates();
         } finally {
           this.building = false;
+          this.engine.buildingScratch = false;
         }
         const ms = await this.measure(built);
         if (!ms) return;
         // today's choice stays unless another variant is faster by more than the noise margin
         let chosen = cell.value;
         for (const [name, t] of Object.entries(ms)) if (t < (ms[chosen] ?? Infinity) * (chosen === cell.value ? 1 - MARGIN : 1)) chosen = name;
-        this.records.push({ kernel, shapeClass, ms, chosen });
+        this.records.push({ kernel, shapeClass, ms, chosen, startedMs, tookMs: performance.now() - t0 });
         cell.value = chosen;
       } catch (e) {
         // A measurement that cannot run (device lost, engine disposed, a limit) leaves today's choice.

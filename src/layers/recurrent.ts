@@ -300,6 +300,21 @@ export class Recurrent {
     return { forward: this.plan.forward.dispatchCount, backward: this.plan.backward?.dispatchCount };
   }
 
+  /**
+   * @internal the variants the current plan runs (as its programs would be encoded now): the sweeps'
+   * schedule and the GEMMs' variant ('mixed' when they differ); undefined before a forward.
+   */
+  kernelVariants(): { schedule: 'per-step' | 'persistent'; matmul: 'register-blocked' | 'tiled' | 'mixed' } | undefined {
+    const p = this.plan;
+    if (!p) return undefined;
+    const c = this.config;
+    const gemms = new Set([p.forward, ...(p.backward ? [p.backward] : [])].flatMap((q) => q.kernelNames).filter((k) => k === 'matmul' || k === 'matmul_tiled'));
+    return {
+      schedule: p.persistent && (c.mode !== 'GRU' || c.reset_after) ? 'persistent' : 'per-step',
+      matmul: gemms.size > 1 ? 'mixed' : gemms.has('matmul_tiled') ? 'tiled' : 'register-blocked',
+    };
+  }
+
   /** Frees the parameters, gradients and workspaces. */
   dispose(): void {
     if (this.disposed) return;
