@@ -17,20 +17,7 @@
 // Variant of: matmul (register-blocked, no workgroup memory: what CPU adapters such as lavapipe prefer);
 // the engine's tuner picks between them per adapter by timing both (src/gpu/tuner.ts).
 
-struct Params {
-  M: u32, N: u32, K: u32,
-  a_off: u32, a_rs: u32, a_cs: u32, a_zs: u32,
-  b_off: u32, b_rs: u32, b_cs: u32, b_zs: u32,
-  c_off: u32, c_rs: u32, c_zs: u32,
-  bias_off: u32, bias_zs: u32,
-  has_bias: u32, accumulate: u32,
-}
-
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;        // A operand, see header
-@group(0) @binding(2) var<storage, read> b: array<f32>;        // B operand, see header
-@group(0) @binding(3) var<storage, read> bias: array<f32>;     // (N) per z, read when has_bias = 1
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;  // (M, N) per z, row stride c_rs
+//!include "shared/matmul_io.wgsl"
 
 const TM = 64u;   // rows of C per workgroup
 const TN = 64u;   // columns of C per workgroup
@@ -85,17 +72,5 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
     }
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
-    let m = m0 + lid.y * 4u + i;
-    if (m >= P.M) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      let n = n0 + lid.x * 4u + j;
-      if (n >= P.N) { break; }
-      var v = acc[i][j];
-      if (P.has_bias == 1u) { v += bias[P.bias_off + z * P.bias_zs + n]; }
-      let ci = P.c_off + z * P.c_zs + m * P.c_rs + n;
-      if (P.accumulate == 1u) { v += c[ci]; }
-      c[ci] = v;
-    }
-  }
+  store_block(z, m0 + lid.y * 4u, n0 + lid.x * 4u, acc);
 }

@@ -32,10 +32,13 @@ export interface Candidate {
 
 /** What the tuner measured for one (kernel, shape class). */
 export interface TuningRecord {
+  /** the kernel entry point with variants, e.g. 'matmul' */
   kernel: string;
+  /** the shape class measured, e.g. 'A·Bᵀ 1024x512x64' (matmul) or 'H128 B16 D1' (step kernels) */
   shapeClass: string;
   /** best time per variant, ms */
   ms: Record<string, number>;
+  /** the variant kept: the fastest, or today's when no other is faster by more than 3% */
   chosen: string;
   /** tuning time the engine had spent when this measurement started (always under the budget), ms */
   startedMs: number;
@@ -45,12 +48,15 @@ export interface TuningRecord {
 
 /** How much tuning an engine did, and what it chose. */
 export interface TuningReport {
+  /** the engine's `tuning` option */
   mode: TuningMode;
   /** 'timestamp-query' (GPU timestamps around the work) or 'queue completion' (wall clock to onSubmittedWorkDone) */
   method: 'timestamp-query' | 'queue completion';
   /** wall-clock time spent measuring so far, ms */
   ms: number;
+  /** the bound on `ms` (TUNING_BUDGET_MS): no measurement starts once it is spent */
   budgetMs: number;
+  /** every (kernel, shape class) measured so far, in order */
   measured: TuningRecord[];
   /** shape classes left at today's choice because the budget was spent */
   skipped: number;

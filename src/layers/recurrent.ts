@@ -339,7 +339,7 @@ export class Recurrent {
   /**
    * The schedule: the one given in the options; else the engine tuner's variant of this cell's step
    * kernel for (H, B, D) — forced, measured (both schedules timed on a forward of min(T, 64) steps) or,
-   * until then and with tuning 'off', the {@link persistentWins} rule.
+   * until then and with tuning 'off', the persistentWins rule.
    */
   private persistentFor(T: number, B: number): boolean {
     if (this.schedule !== 'auto') return this.schedule === 'persistent';
