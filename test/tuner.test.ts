@@ -86,6 +86,15 @@ describe('auto', () => {
     console.log(`tuning on ${engine.adapterName}: ${report.ms.toFixed(0)} ms (${report.method}), ${JSON.stringify(engine.kernelChoices().choices)}`);
   });
 
+  test('an engine disposed while it measures ends cleanly: tuned() resolves, no error reaches the page', async () => {
+    const engine = await createEngine();
+    const lstm = engine.recurrent(CONFIG, { seed: 1 });
+    lstm.forward(engine.tensor(X, [T, B, 8]));
+    engine.dispose();
+    const report = await engine.tuned();
+    expect(report.mode).toBe('auto');
+  });
+
   test('choices exported and restored are used without timing again; on another adapter they are ignored and reported', async () => {
     const a = await engineWith({ tuning: 'auto' });
     await example(a);

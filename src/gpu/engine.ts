@@ -324,7 +324,8 @@ export class Engine {
    * console.log(report.ms, report.measured);
    */
   async tuned(): Promise<TuningReport> {
-    await this.tuner.settled();
+    // a measurement cut short by a lost or destroyed device may never settle: don't wait for it then
+    await Promise.race([this.tuner.settled(), this.lostSignal]);
     return this.tuner.report();
   }
 
