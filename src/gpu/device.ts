@@ -37,7 +37,7 @@ export interface DeviceOptions {
   checkFinite?: boolean;
   /**
    * 'auto' (default): on first use of a kernel with variants at a shape class, time its variants on
-   * this adapter (in the background, at most TUNING_BUDGET_MS = 1 s per engine) and use the fastest from
+   * this adapter (in the background; tuning time per engine at most 1 s plus 5% of the engine's age) and use the fastest from
    * then on; 'off': today's fixed choices (register-blocked matmul, the persistentWins grid rule).
    */
   tuning?: TuningMode;

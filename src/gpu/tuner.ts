@@ -4,12 +4,16 @@ import type { Program } from './program.js';
 import { type KernelChoices, type KernelVariants, type TuningMode } from './kernel-variants.js';
 
 /**
- * Bound on the time one engine spends measuring variants (wall clock, summed over every shape class).
- * Once spent, shape classes not yet measured keep today's fixed choice. A class's measurement that has
- * started is finished, so the total can pass the bound by one class (at most CLASS_BUDGET_MS plus one
- * warm-up and one timed run per variant).
+ * Bound on the time one engine spends measuring variants (wall clock, summed over every shape class):
+ * TUNING_BUDGET_MS plus TUNING_SHARE of the engine's age. No measurement starts beyond it, so a short job
+ * tunes for about 1 s at most and a long one (training for minutes) keeps tuning what it meets, at a
+ * twentieth of its time; a class met while the bound is spent keeps today's choice until it is met
+ * again under the bound. A measurement that has started is finished, so the total can pass the bound by
+ * one class (CLASS_BUDGET_MS plus one warm-up and one timed run per variant).
  */
 export const TUNING_BUDGET_MS = 1000;
+/** The share of the engine's age added to the bound (see TUNING_BUDGET_MS). */
+export const TUNING_SHARE = 0.05;
 /** After this long on one class, no more repetitions are timed (each variant gets at least one). */
 const CLASS_BUDGET_MS = 150;
 /** Timed repetitions per variant (after one untimed warm-up run); the fastest one counts. */
@@ -40,7 +44,7 @@ export interface TuningRecord {
   ms: Record<string, number>;
   /** the variant kept: the fastest, or today's when no other is faster by more than 3% */
   chosen: string;
-  /** tuning time the engine had spent when this measurement started (always under the budget), ms */
+  /** tuning time the engine had spent when this measurement started (always under the bound then), ms */
   startedMs: number;
   /** wall-clock time this measurement took, ms */
   tookMs: number;
@@ -54,11 +58,11 @@ export interface TuningReport {
   method: 'timestamp-query' | 'queue completion';
   /** wall-clock time spent measuring so far, ms */
   ms: number;
-  /** the bound on `ms` (TUNING_BUDGET_MS): no measurement starts once it is spent */
+  /** the bound on `ms` now: 1 s plus 5% of the engine's age; no measurement starts once it is spent */
   budgetMs: number;
   /** every (kernel, shape class) measured so far, in order */
   measured: TuningRecord[];
-  /** shape classes left at today's choice because the budget was spent */
+  /** shape classes left at today's choice (for now) because the bound was spent */
   skipped: number;
   /** why restored kernelChoices were not used (another adapter), if they were not */
   ignored?: string;
@@ -89,6 +93,8 @@ export class KernelTuner {
   private readonly ignored: string | undefined;
   private querySet: GPUQuerySet | undefined;
   private building = false;
+  private readonly skippedCells = new Set<ChoiceCell>();
+  private readonly created = performance.now();
 
   constructor(
     private readonly engine: Engine,
@@ -114,15 +120,23 @@ export class KernelTuner {
     if (this.mode === 'off') return new ChoiceCell(fallback, false);
     const key = `${kernel}|${shapeClass}`;
     let c = this.cells.get(key);
+    if (c && this.skippedCells.has(c) && candidates && this.spent < this.budget) {
+      // met again now that the bound has grown: measure it after all
+      this.skippedCells.delete(c);
+      this.skipped--;
+      c.pending = true;
+      this.enqueue(kernel, shapeClass, c, candidates);
+    }
     if (c) return c;
     // scratch programs built to time another kernel do not start measurements of their own
     if (this.building) return new ChoiceCell(this.restored.get(key) ?? fallback, false);
     const restored = this.restored.get(key);
     if (restored) c = new ChoiceCell(restored, false);
     else if (!candidates) c = new ChoiceCell(fallback, false);
-    else if (this.spent >= TUNING_BUDGET_MS) {
+    else if (this.spent >= this.budget) {
       this.skipped++;
       c = new ChoiceCell(fallback, false);
+      this.skippedCells.add(c);
     } else {
       c = new ChoiceCell(fallback, true);
       this.enqueue(kernel, shapeClass, c, candidates);
@@ -143,6 +157,11 @@ export class KernelTuner {
     } finally {
       this.forced = before;
     }
+  }
+
+  /** The bound on the tuning time now (see TUNING_BUDGET_MS). */
+  get budget(): number {
+    return TUNING_BUDGET_MS + TUNING_SHARE * (performance.now() - this.created);
   }
 
   /** Resolves once no measurement is queued or running. */
@@ -167,7 +186,7 @@ export class KernelTuner {
       mode: this.mode,
       method: this.timestamps ? 'timestamp-query' : 'queue completion',
       ms: this.spent,
-      budgetMs: TUNING_BUDGET_MS,
+      budgetMs: Math.round(this.budget),
       measured: this.records.map((r) => ({ ...r, ms: { ...r.ms } })),
       skipped: this.skipped,
       ...(this.ignored ? { ignored: this.ignored } : {}),
@@ -184,8 +203,9 @@ export class KernelTuner {
       const t0 = performance.now();
       const startedMs = this.spent;
       try {
-        if (this.spent >= TUNING_BUDGET_MS) {
+        if (this.spent >= this.budget) {
           this.skipped++;
+          this.skippedCells.add(cell);
           return;
         }
         let built: Record<string, Candidate>;

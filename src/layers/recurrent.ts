@@ -338,7 +338,8 @@ export class Recurrent {
 
   /**
    * The schedule: the one given in the options; else the engine tuner's variant of this cell's step
-   * kernel for (H, B, D) — forced, measured (both schedules timed on a forward of min(T, 64) steps) or,
+   * kernel for (H, B, D) — forced, measured (both schedules timed on a forward and BPTT of min(T, 64)
+   * steps) or,
    * until then and with tuning 'off', the persistentWins rule.
    */
   private persistentFor(T: number, B: number): boolean {
@@ -351,10 +352,16 @@ export class Recurrent {
     const canPersist = c.mode !== 'GRU' || c.reset_after;
     const candidates = () => {
       const Tt = Math.min(T, 64);
+      // The choice covers both sweeps: time a forward and, where the layer has one, its BPTT — whose
+      // weight gradients go to a scratch buffer, never the layer's.
+      const backward = forwardOnlyOption(c) === undefined;
       const plan = (p: boolean): Candidate => {
-        const s = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, Tt, B, p);
+        const grads = this.engine.createBuffer(this.store.grads.size, 'tuner:grads');
+        const s = new RecurrentPlan(this.engine, c, this.layers, this.store.params, grads, Tt, B, p);
         this.engine.device.queue.writeBuffer(s.lengths, 0, new Uint32Array(B).fill(Tt));
-        return { programs: [s.forward], alive: () => !this.disposed, dispose: () => s.dispose() };
+        if (backward) s.ensureBackward();
+        const dispose = () => { s.dispose(); this.engine.releaseBuffer(grads); };
+        return { programs: backward ? [s.forward, s.backward!] : [s.forward], alive: () => !this.disposed, dispose };
       };
       return { 'per-step': plan(false), persistent: plan(true) };
     };
