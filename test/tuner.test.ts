@@ -6,7 +6,11 @@
 import { afterAll, describe, expect, test } from 'vitest';
 import { createEngine, WebRnnError, type Engine, type RecurrentConfig } from '../src/index.js';
 import { persistentWins } from '../src/layers/recurrent.js';
-import { failsWithOneLine, webrnn } from './helpers/cli-run.js';
+import { failsWithOneLine, ROOT, webrnn } from './helpers/cli-run.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseSafetensors, toFloat32 } from '../src/io/safetensors.js';
 
 const engines: Engine[] = [];
 afterAll(() => engines.forEach((e) => e.dispose()));
@@ -132,6 +136,22 @@ describe('forced variants', () => {
     expectSame(outs[0].output, outs[1].output, 1e-6);
     expectSame(outs[0].grad, outs[1].grad, 1e-5);
   });
+
+  test('webrnn run --kernels runs the forced variants and matches PyTorch as without them', () => {
+    const base = join(ROOT, 'test', 'fixtures', 'lstm_lengths_grad'); // LSTM I=4 H=8 T=8 B=4, lengths, all grads
+    const dir = mkdtempSync(join(tmpdir(), 'webrnn-kernels-'));
+    const expected = parseSafetensors(new Uint8Array(readFileSync(join(base, 'expected.safetensors'))));
+    for (const kernels of ['matmul=tiled,lstm_step_fwd=persistent', 'matmul=register-blocked,lstm_step_fwd=per-step']) {
+      const out = join(dir, 'out.safetensors');
+      const r = webrnn(['run', '--config', join(base, 'config.json'), '--weights', join(base, 'weights.safetensors'), '--input', join(base, 'inputs.safetensors'), '--out', out, '--kernels', kernels]);
+      expect(r.status, r.stderr).toBe(0);
+      const got = parseSafetensors(new Uint8Array(readFileSync(out)));
+      for (const name of ['output', 'h_n', 'c_n', 'grad.input', 'grad.weight_hh_l0']) {
+        // the PyTorch fixture is float64; the tolerances of test/gpu/check.ts
+        expectSame(toFloat32(got.tensors.get(name)!), toFloat32(expected.tensors.get(name)!), name.startsWith('grad') ? 1e-4 : 2e-5);
+      }
+    }
+  }, 60_000);
 
   test('webrnn run --kernels checks names before any GPU work; info --kernels --json lists every kernel', () => {
     failsWithOneLine(webrnn(['run', '--config', 'c.json', '--weights', 'w', '--input', 'i', '--out', 'o', '--kernels', 'matmul=fast']), /run: --kernels: kernel matmul has no variant "fast" \(its variants: register-blocked, tiled\)/, 2);
