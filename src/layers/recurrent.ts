@@ -6,7 +6,7 @@ import { Tensor } from '../gpu/tensor.js';
 import { expectShape, knownKeys, liveTensor, optionsOf, seedOf } from './checks.js';
 import { ParameterStore } from './parameter-store.js';
 import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
-import type { Candidate } from '../gpu/tuner.js';
+import { tunedPersistent } from './recurrent-schedule.js';
 
 /** Optional inputs of {@link Recurrent.forward}, as PyTorch's `rnn(input, h0)` plus packed lengths. */
 export interface ForwardOptions {
@@ -55,8 +55,9 @@ export interface RecurrentOptions {
    * 'per-step': one dispatch per time step (all units of all rows in parallel); 'persistent': one
    * dispatch per layer for the forward sweep and one for the reverse (BPTT) sweep, a workgroup per 4
    * batch rows and direction looping over the steps (fewer dispatches, less parallelism; reset-before
-   * GRU always runs per step); 'auto' (default): persistent when the per-step grid is small (see
-   * {@link persistentWins}).
+   * GRU always runs per step); 'auto' (default): the engine tuner's choice for this cell's step kernel
+   * at (H, B, D), timed on this adapter (createEngine's `tuning`), and until it is measured or with
+   * tuning 'off', persistent when the per-step grid is small (see {@link persistentWins}).
    */
   schedule?: RecurrentSchedule;
 }
@@ -336,36 +337,10 @@ export class Recurrent {
     return this.plan;
   }
 
-  /**
-   * The schedule: the one given in the options; else the engine tuner's variant of this cell's step
-   * kernel for (H, B, D) — forced, measured (both schedules timed on a forward and BPTT of min(T, 64)
-   * steps) or,
-   * until then and with tuning 'off', the persistentWins rule.
-   */
+  /** The schedule: the one given in the options, else the engine tuner's (src/layers/recurrent-schedule.ts). */
   private persistentFor(T: number, B: number): boolean {
     if (this.schedule !== 'auto') return this.schedule === 'persistent';
-    const c = this.config;
-    const D = c.bidirectional ? 2 : 1;
-    const kernel = c.mode === 'LSTM' ? 'lstm_step_fwd' : c.mode === 'GRU' ? 'gru_step_fwd' : 'rnn_step_fwd';
-    const rule = persistentWins(c.hidden_size, B, D) ? 'persistent' : 'per-step';
-    // reset-before GRU always runs per step: nothing to choose
-    const canPersist = c.mode !== 'GRU' || c.reset_after;
-    const candidates = () => {
-      const Tt = Math.min(T, 64);
-      // The choice covers both sweeps: time a forward and, where the layer has one, its BPTT — whose
-      // weight gradients go to a scratch buffer, never the layer's.
-      const backward = forwardOnlyOption(c) === undefined;
-      const plan = (p: boolean): Candidate => {
-        const grads = this.engine.createBuffer(this.store.grads.size, 'tuner:grads');
-        const s = new RecurrentPlan(this.engine, c, this.layers, this.store.params, grads, Tt, B, p);
-        this.engine.device.queue.writeBuffer(s.lengths, 0, new Uint32Array(B).fill(Tt));
-        if (backward) s.ensureBackward();
-        const dispose = () => { s.dispose(); this.engine.releaseBuffer(grads); };
-        return { programs: backward ? [s.forward, s.backward!] : [s.forward], alive: () => !this.disposed, dispose };
-      };
-      return { 'per-step': plan(false), persistent: plan(true) };
-    };
-    return this.engine.tuner.cell(kernel, `H${c.hidden_size} B${B} D${D}`, rule, canPersist ? candidates : undefined).value === 'persistent';
+    return tunedPersistent(this.engine, this.config, this.layers, this.store, T, B, () => !this.disposed);
   }
 
   private check(): void {
