@@ -40,10 +40,16 @@ export function matmulShapeClass(p: MatmulParams, z: number): string {
 function matmulCandidates(engine: Engine, p: MatmulParams, z: number, hasBias: boolean): Record<string, Candidate> {
   const { M, N, K } = p;
   const rec = new Recorder(engine, 'tuner');
-  const a = rec.buffer(z * M * K * 4, 'A');
-  const b = rec.buffer(z * K * N * 4, 'B');
-  const c = rec.buffer(z * M * N * 4, 'C');
-  const bias = hasBias ? rec.buffer(z * N * 4, 'bias') : undefined;
+  let a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, bias: GPUBuffer | undefined;
+  try {
+    a = rec.buffer(z * M * K * 4, 'A');
+    b = rec.buffer(z * K * N * 4, 'B');
+    c = rec.buffer(z * M * N * 4, 'C');
+    bias = hasBias ? rec.buffer(z * N * 4, 'bias') : undefined;
+  } catch (e) {
+    rec.dispose(); // e.g. a DEVICE_LIMIT: what was allocated is freed, the measurement dropped
+    throw e;
+  }
   const q: MatmulParams = {
     M, N, K,
     ...(p.a_cs === 1 ? { a_rs: K, a_cs: 1 } : { a_rs: 1, a_cs: M }), a_zs: M * K,

@@ -34,7 +34,13 @@ export function tunedPersistent(engine: Engine, c: ResolvedConfig, layers: reado
       };
       return { programs: backward ? [s.forward, s.backward!] : [s.forward], alive, dispose };
     };
-    return { 'per-step': plan(false), persistent: plan(true) };
+    const perStep = plan(false);
+    try {
+      return { 'per-step': perStep, persistent: plan(true) };
+    } catch (e) {
+      perStep.dispose(); // e.g. a DEVICE_LIMIT: what was built is freed, the measurement dropped
+      throw e;
+    }
   };
   return engine.tuner.cell(stepKernelOf(c), `H${c.hidden_size} B${B} D${D}`, rule, canPersist ? candidates : undefined).value === 'persistent';
 }
