@@ -79,8 +79,8 @@ describe('auto', () => {
     expect(report.measured.length + report.skipped).toBeGreaterThan(1);
     for (const r of report.measured) {
       expect(Object.keys(r.ms).sort(), `${r.kernel} ${r.shapeClass}`).toEqual(r.kernel === 'matmul' ? ['register-blocked', 'tiled'] : ['per-step', 'persistent']);
-      // the winner is never slower than the other by more than the noise margin (3%)
-      expect(r.ms[r.chosen]).toBeLessThanOrEqual(Math.min(...Object.values(r.ms)) * 1.0301);
+      // the winner is never slower than the other by more than the noise margin (10%)
+      expect(r.ms[r.chosen]).toBeLessThanOrEqual(Math.min(...Object.values(r.ms)) / 0.9 + 1e-9);
     }
     // the same work again measures nothing new, and gives the same numbers with the measured choices
     const again = await example(engine);

@@ -24,7 +24,7 @@ const REPS = 3;
  */
 const MIN_TIMED_MS = 2;
 /** Another variant replaces today's choice only when it is faster by more than this fraction (timing noise). */
-const MARGIN = 0.03;
+const MARGIN = 0.1;
 
 /** One variant ready to time: the programs to run, built on scratch buffers, and how to free them. */
 export interface Candidate {
@@ -42,7 +42,7 @@ export interface TuningRecord {
   shapeClass: string;
   /** best time per variant, ms */
   ms: Record<string, number>;
-  /** the variant kept: the fastest, or today's when no other is faster by more than 3% */
+  /** the variant kept: the fastest, or today's when no other is faster by more than 10% */
   chosen: string;
   /** tuning time the engine had spent when this measurement started (always under the bound then), ms */
   startedMs: number;
