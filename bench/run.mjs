@@ -50,7 +50,7 @@ export function expectedRows(/** @type {Required<Pick<BenchOptions, 'shapes' | '
   /** @type {{ key: string, shape: string, cell: string, variant: string | null, mode: string, engine: string, host: string, forced_variant?: string }[]} */
   const out = [];
   // --variants: webrnn once per forced kernel variant
-  const forcings = (/** @type {string} */ engine) => (engine === 'webrnn' && o.variants ? KERNEL_VARIANTS.map((v) => ({ forced_variant: v })) : [{}]);
+  const forcings = (/** @type {string} */ engine) => (engine === 'webrnn' && o.variants ? [{}, ...KERNEL_VARIANTS.map((v) => ({ forced_variant: v }))] : [{}]);
   for (const host of o.hosts) {
     const engines = o.engines.filter((e) => (host === 'node' ? NODE_ENGINES : CHROMIUM_ENGINES).includes(e));
     for (const shape of Object.keys(o.shapes)) {

@@ -13,20 +13,7 @@
 // CPU adapters like lavapipe prefer (design.md, reference figures).
 // Deterministic: every C element is summed by one invocation in k order.
 
-struct Params {
-  M: u32, N: u32, K: u32,
-  a_off: u32, a_rs: u32, a_cs: u32, a_zs: u32,
-  b_off: u32, b_rs: u32, b_cs: u32, b_zs: u32,
-  c_off: u32, c_rs: u32, c_zs: u32,
-  bias_off: u32, bias_zs: u32,
-  has_bias: u32, accumulate: u32,
-}
-
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;        // A operand, see header
-@group(0) @binding(2) var<storage, read> b: array<f32>;        // B operand, see header
-@group(0) @binding(3) var<storage, read> bias: array<f32>;     // (N) per z, read when has_bias = 1
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;  // (M, N) per z, row stride c_rs
+//!include "shared/matmul_io.wgsl"
 
 const TILE = 4u;
 
@@ -53,17 +40,5 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
     acc[2] += a[ar[2] + ak] * bv;
     acc[3] += a[ar[3] + ak] * bv;
   }
-  for (var i = 0u; i < TILE; i++) {
-    let m = m0 + i;
-    if (m >= P.M) { break; }
-    for (var j = 0u; j < TILE; j++) {
-      let n = n0 + j;
-      if (n >= P.N) { break; }
-      var v = acc[i][j];
-      if (P.has_bias == 1u) { v += bias[P.bias_off + z * P.bias_zs + n]; }
-      let ci = P.c_off + z * P.c_zs + m * P.c_rs + n;
-      if (P.accumulate == 1u) { v += c[ci]; }
-      c[ci] = v;
-    }
-  }
+  store_block(z, m0, n0, acc);
 }

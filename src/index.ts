@@ -23,6 +23,8 @@ export { WebRnnError, type WebRnnErrorCode } from './errors.js';
 // Engine and tensors
 export { Engine, createEngine, type MemoryReport, type EngineLimits } from './gpu/engine.js';
 export type { DeviceOptions, Host, LimitOverrides } from './gpu/device.js';
+export { KERNEL_VARIANTS, type KernelChoices, type KernelVariants, type TuningMode, type VariantKernel } from './gpu/kernel-variants.js';
+export type { TuningRecord, TuningReport } from './gpu/tuner.js';
 export { Tensor } from './gpu/tensor.js';
 
 // Recurrent layers (PyTorch's nn.RNN / nn.GRU / nn.LSTM)

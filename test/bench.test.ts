@@ -10,7 +10,7 @@ import { expect, test } from 'vitest';
 import { runBench } from '../bench/run.mjs';
 import { schemaProblems } from '../bench/lib/report.mjs';
 import { CHROMIUM_ENGINES, NODE_ENGINES, SHAPES } from '../bench/lib/shapes.mjs';
-import { KERNEL_VARIANTS } from '../bench/lib/webrnn-engine.mjs';
+import { STEP_SCHEDULES } from '../bench/lib/webrnn-engine.mjs';
 import { placementFromLog } from '../bench/lib/ort-web-engine.mjs';
 
 type Row = Record<string, any>;
@@ -44,7 +44,9 @@ test('npm run bench machinery on a tiny shape: all engines, schema, correctness 
     if (r.mode === 'forward') expect(r.dispatches).toBe(r.recurrent_dispatches);
     else expect(r.dispatches).toBeGreaterThan(r.recurrent_dispatches);
     expect(r.peak_bytes).toBeGreaterThan(0);
-    expect(KERNEL_VARIANTS).toContain(r.kernel_variant);
+    expect(STEP_SCHEDULES).toContain(r.kernel_variant);
+    expect(['register-blocked', 'tiled', 'mixed']).toContain(r.matmul_variant);
+    expect(r.tuning).toBe('auto');
   }
   // The guard: every anchor that produced a first result agrees with webrnn within 1e-4.
   for (const r of (rows as Row[]).filter((x) => x.engine !== 'webrnn' && x.check)) {
@@ -107,12 +109,14 @@ test('Chromium: the browser peers run beside webrnn, guarded; onnxruntime-web We
   const keys = (rows as Row[]).map((r) => `${r.host}|${r.engine}${r.forced_variant ? `[${r.forced_variant}]` : ''}|${r.shape}|${r.cell}${r.variant ? `/${r.variant}` : ''}|${r.mode}`);
   expect(keys.sort()).toEqual(expected.map((e: { key: string }) => e.key).sort());
   for (const r of rows as Row[]) expect(schemaProblems(r), JSON.stringify(r)).toEqual([]);
-  // webrnn in each forced variant; the reset-before GRU has no persistent sweep and says so.
+  // webrnn tuned, and in each forced variant (on an engine of its own); the reset-before GRU has no
+  // persistent sweep and says so.
   for (const r of (rows as Row[]).filter((x) => x.engine === 'webrnn')) {
     if (r.variant === 'reset_before' && r.forced_variant === 'persistent') expect(r.skipped).toMatch(/persistent was forced, but this cell ran per-step/);
     else {
       expect(r.ms, `webrnn ${r.forced_variant} skipped: ${r.skipped}`).toBeGreaterThan(0);
-      expect(r.kernel_variant).toBe(r.forced_variant);
+      if (r.forced_variant) expect(r.variants_run).toContain(r.forced_variant);
+      else expect(r.tuning).toBe('auto');
     }
   }
   // Every peer that ran agrees with webrnn; the wasm engines record their thread count.

@@ -1,8 +1,9 @@
-// The adapter's roofline as this benchmark defines it: the best GFLOP/s of webrnn's own matmul kernel
-// (shaders/matmul.wgsl, recorded through src/gpu/recorder.ts's Recorder.matmul — the shipped kernel,
-// not a copy) at a few sizes, in the layout webrnn uses for its input projection: C = A·Bᵀ with A
-// (M, K) row-major and B (N, K) row-major (X·W_ihᵀ). Each size runs `reps` dispatches in one submission,
-// timed from submit to readback, so per-dispatch overhead is amortised.
+// The adapter's roofline as this benchmark defines it: the best GFLOP/s of webrnn's own GEMM kernels
+// (both variants, shaders/matmul.wgsl register-blocked and shaders/matmul_tiled.wgsl, each forced and
+// recorded through src/gpu/recorder.ts's Recorder.matmul — the shipped kernels, not copies) at a few
+// sizes, in the layout webrnn uses for its input projection: C = A·Bᵀ with A (M, K) row-major and B
+// (N, K) row-major (X·W_ihᵀ); two of the sizes are S2's input projections (LSTM and GRU). Each size runs
+// `reps` dispatches in one submission, timed from submit to readback, so per-dispatch overhead is amortised.
 import { median } from './timing.mjs';
 
 /** Square sizes plus one tall-skinny (a T·B × G·H × I projection). */
@@ -11,19 +12,24 @@ export const GEMM_SIZES = [
   { M: 512, N: 512, K: 512 },
   { M: 1024, N: 1024, K: 1024 },
   { M: 3200, N: 512, K: 128 },
+  { M: 800, N: 512, K: 64 },
+  { M: 800, N: 384, K: 64 },
 ];
+
+/** The GEMM variants timed (src/gpu/kernel-variants.ts). */
+const VARIANTS = ['register-blocked', 'tiled'];
 
 /**
  * @param {any} engine webrnn Engine
  * @param {{ Recorder: any, Program: any }} gpu webrnn's internal Recorder and Program classes
  * @param {{ sizes?: typeof GEMM_SIZES, budgetMs?: number }} [o]
- * @returns {Promise<{ best: number, sizes: { M: number, N: number, K: number, ms: number, gflops: number }[] }>}
+ * @returns {Promise<{ best: number, sizes: { M: number, N: number, K: number, variant: string, ms: number, gflops: number }[] }>}
  */
 export async function measureGemm(engine, gpu, o = {}) {
   const sizes = o.sizes ?? GEMM_SIZES;
   const budgetMs = o.budgetMs ?? 4000;
   const out = [];
-  for (const { M, N, K } of sizes) {
+  for (const variant of VARIANTS) for (const { M, N, K } of sizes) {
     const rec = new gpu.Recorder(engine, 'bench-gemm');
     try {
       const a = rec.buffer(M * K * 4, 'A');
@@ -31,7 +37,7 @@ export async function measureGemm(engine, gpu, o = {}) {
       const c = rec.buffer(M * N * 4, 'C');
       const flops = 2 * M * N * K;
       const one = new gpu.Program();
-      rec.matmul(one, 'gemm', { M, N, K, a_rs: K, a_cs: 1, b_rs: 1, b_cs: K, c_rs: N }, a, b, c);
+      await engine.tuner.withForced({ matmul: variant }, async () => rec.matmul(one, 'gemm', { M, N, K, a_rs: K, a_cs: 1, b_rs: 1, b_cs: K, c_rs: N }, a, b, c));
       const sync = () => engine.readBuffer(c, 0, 1);
       // First call compiles; the second sizes the batch so one timed submission takes about budget/4.
       engine.run(one);
@@ -51,7 +57,7 @@ export async function measureGemm(engine, gpu, o = {}) {
         samples.push((performance.now() - t) / n);
       }
       const ms = median(samples);
-      out.push({ M, N, K, ms: +ms.toPrecision(4), gflops: +(flops / ms / 1e6).toPrecision(3) });
+      out.push({ M, N, K, variant, ms: +ms.toPrecision(4), gflops: +(flops / ms / 1e6).toPrecision(3) });
     } finally {
       rec.dispose();
     }

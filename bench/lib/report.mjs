@@ -2,7 +2,7 @@
 // the same run (same shape, cell variant and mode; a GPU anchor in the same host), each row's fraction
 // of the adapter's GEMM roofline, the markdown table, and the schema check test/bench.test.ts uses.
 import { ENGINES, FLOP_FORMULA, cellLabel } from './shapes.mjs';
-import { KERNEL_VARIANTS } from './webrnn-engine.mjs';
+import { KERNEL_VARIANTS, STEP_SCHEDULES } from './webrnn-engine.mjs';
 
 /** @typedef {Record<string, any>} Row */
 
@@ -55,7 +55,10 @@ export function sortRows(/** @type {Row[]} */ rows) {
 
 /** The table's variant column: webrnn's kernel variant (forced or chosen), a wasm engine's thread count. */
 function variantOf(/** @type {Row} */ r) {
-  if (r.engine === 'webrnn') return r.forced_variant ? `${r.forced_variant} (forced)` : r.kernel_variant ?? '';
+  if (r.engine === 'webrnn') {
+    const ran = r.kernel_variant ? `${r.kernel_variant} · ${r.matmul_variant}` : '';
+    return r.forced_variant ? `${r.forced_variant} (forced)${ran ? `: ${ran}` : ''}` : `${ran}${r.tuning === 'auto' ? ` (tuned${r.tuning_ms ? ` in ${r.tuning_ms} ms` : ''})` : ''}`;
+  }
   if (typeof r.threads === 'number') return `${r.threads} thread${r.threads > 1 ? 's' : ''}`;
   return '';
 }
@@ -85,7 +88,11 @@ export function markdown(rows, meta) {
   }
   lines.push('');
   for (const g of meta.gemms) {
-    lines.push(`GEMM roofline (${g.host}, ${g.adapter}): webrnn's matmul.wgsl, C = A·Bᵀ: ${g.sizes.map((/** @type {any} */ s) => `${s.M}×${s.N}×${s.K} ${fmt(s.gflops)}`).join(', ')} GFLOP/s; best ${fmt(g.best)}.`);
+    for (const v of [...new Set(g.sizes.map((/** @type {any} */ s) => s.variant ?? 'register-blocked'))]) {
+      const sizes = g.sizes.filter((/** @type {any} */ s) => (s.variant ?? 'register-blocked') === v);
+      lines.push(`GEMM (${g.host}, ${g.adapter}): webrnn's matmul, ${v}, C = A·Bᵀ: ${sizes.map((/** @type {any} */ s) => `${s.M}×${s.N}×${s.K} ${fmt(s.gflops)}`).join(', ')} GFLOP/s.`);
+    }
+    lines.push(`GEMM roofline (${g.host}): best of both variants, ${fmt(g.best)} GFLOP/s.`);
   }
   lines.push(`FLOPs: ${FLOP_FORMULA}. "webrnn speed-up" = the anchor's ms / webrnn's ms for the same shape, cell and mode (> 1: webrnn is faster; < 1: the anchor is faster; with several webrnn variants, the fastest).`);
   for (const n of meta.notes ?? []) lines.push(n);
@@ -107,7 +114,8 @@ export function schemaProblems(r) {
   if (!['node', 'chromium', 'deno'].includes(r.host)) p.push(`host ${r.host}`);
   str('adapter');
   if (!(r.variant === null || ['reset_after', 'reset_before'].includes(r.variant))) p.push(`variant ${r.variant}`);
-  if (r.engine === 'webrnn' && typeof r.ms === 'number' && !KERNEL_VARIANTS.includes(r.kernel_variant)) p.push(`kernel_variant ${r.kernel_variant}`);
+  if (r.engine === 'webrnn' && typeof r.ms === 'number' && !STEP_SCHEDULES.includes(r.kernel_variant)) p.push(`kernel_variant ${r.kernel_variant}`);
+  if (r.engine === 'webrnn' && typeof r.ms === 'number' && !['register-blocked', 'tiled', 'mixed'].includes(r.matmul_variant)) p.push(`matmul_variant ${r.matmul_variant}`);
   if (r.forced_variant !== undefined && !(r.engine === 'webrnn' && KERNEL_VARIANTS.includes(r.forced_variant))) p.push(`forced_variant ${r.forced_variant}`);
   if (typeof r.ms === 'number') {
     if (!(r.ms > 0)) p.push(`ms ${r.ms}`);

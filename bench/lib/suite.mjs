@@ -141,8 +141,9 @@ async function runRow(o, f, ec, mode, base, refs, refKey) {
   const check = await guard(base.engine, mode, results, refs, refKey);
   const firstMs = doneMs[0];
   const info = ec.info?.() ?? {};
-  if (base.forced_variant && info.kernel_variant !== base.forced_variant) {
-    return /** @type {Row} */ (/** @type {unknown} */ ({ ...base, ...info, first_ms: round(firstMs), ms: null, gflops: null, dispatches: null, skipped: `${base.forced_variant} was forced, but this cell ran ${info.kernel_variant ?? 'another variant'}` }));
+  const ran = /** @type {string[]} */ (info.variants_run ?? [info.kernel_variant]);
+  if (base.forced_variant && !ran.includes(/** @type {string} */ (base.forced_variant))) {
+    return /** @type {Row} */ (/** @type {unknown} */ ({ ...base, ...info, first_ms: round(firstMs), ms: null, gflops: null, dispatches: null, skipped: `${base.forced_variant} was forced, but this cell ran ${ran.join(' + ') || 'another variant'}` }));
   }
   const timing = await timeCalls(call, { reps: o.reps, capMs: o.capMs, doneMs }, sample);
   const calls = doneMs.length + timing.calls;

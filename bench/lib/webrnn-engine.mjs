@@ -3,15 +3,33 @@
 // over every parameter) that ends by reading the loss. Host-agnostic: the caller passes webrnn's module
 // (dist/src/index.js in Node, the same file bundled in the page) and an engine.
 //
-// Kernel variants: for now the variant a row records is the layer's schedule, 'per-step' (one
-// dispatch per time step) or 'persistent' (one dispatch per layer and sweep), read from webrnn's own
-// dispatch count after a forward: per step issues at least T dispatches per layer, persistent a few.
-// `schedule` forces one (--variants); 'auto' leaves the choice to webrnn.
+// Kernel variants: each row records what ran — kernel_variant, the layer's schedule ('per-step': one
+// dispatch per time step; 'persistent': one per layer and sweep) and matmul_variant, the GEMMs'
+// variant ('register-blocked', 'tiled', or 'mixed' when the layer's GEMMs differ), both read from the
+// layer's recorded programs after the calls — plus the engine's tuning mode and the tuning time this
+// case caused. By default the engine tunes ('auto': the variants are timed on first use, and the
+// webrnn case waits for that before its rows are timed); --variants adds one row per forced variant,
+// each on its own engine: 'off' (today's fixed choices: register-blocked GEMMs and the persistentWins
+// rule), 'per-step' / 'persistent' (every step kernel's schedule) and 'register-blocked' / 'tiled'
+// (every GEMM).
 
 import { rnnConfig } from './weights.mjs';
 
-/** The kernel variants the benchmark can force (webrnn's RecurrentSchedule values other than 'auto'). */
-export const KERNEL_VARIANTS = /** @type {const} */ (['per-step', 'persistent']);
+/** Schedules a row's kernel_variant can name. */
+export const STEP_SCHEDULES = /** @type {const} */ (['per-step', 'persistent']);
+
+/** The kernel variants the benchmark can force (--variants), each a createEngine option set. */
+export const KERNEL_VARIANTS = /** @type {const} */ (['off', 'per-step', 'persistent', 'register-blocked', 'tiled']);
+
+const STEP = ['lstm_step_fwd', 'gru_step_fwd', 'rnn_step_fwd'];
+/** @type {Record<typeof KERNEL_VARIANTS[number], Record<string, unknown>>} */
+const ENGINE_OPTIONS = {
+  off: { tuning: 'off' },
+  'per-step': { kernels: Object.fromEntries(STEP.map((k) => [k, 'per-step'])) },
+  persistent: { kernels: Object.fromEntries(STEP.map((k) => [k, 'persistent'])) },
+  'register-blocked': { kernels: { matmul: 'register-blocked' } },
+  tiled: { kernels: { matmul: 'tiled' } },
+};
 
 /** @typedef {import('./shapes.mjs').Shape} Shape */
 /** @typedef {import('./shapes.mjs').CellVariant} CellVariant */
@@ -23,11 +41,12 @@ export const KERNEL_VARIANTS = /** @type {const} */ (['per-step', 'persistent'])
  * @param {Record<string, unknown>} config rnnConfig(s, c)
  * @param {Record<string, Float32Array>} sd weights by PyTorch name
  * @param {{ x: Float32Array, target: Float32Array }} data time-major
- * @param {'auto' | typeof KERNEL_VARIANTS[number]} [schedule]
+ * @param {string} [forced] the forced variant of this row's engine, if any
  */
-export function webrnnCase(W, engine, s, c, config, sd, data, schedule = 'auto') {
+export async function webrnnCase(W, engine, s, c, config, sd, data, forced) {
   const D = s.bidirectional ? 2 : 1;
-  const rnn = engine.recurrent(config, { seed: 1, schedule });
+  const tuning0 = engine.tuningReport().ms;
+  const rnn = engine.recurrent(config, { seed: 1 });
   rnn.loadStateDict(sd);
   rnn.eval(); // no dropout is configured; eval() says the forward rows are inference
   const x = engine.tensor(data.x, [s.T, s.B, s.I]);
@@ -35,6 +54,16 @@ export function webrnnCase(W, engine, s, c, config, sd, data, schedule = 'auto')
   const mse = new W.MSELoss(engine);
   /** @type {any} */
   let opt;
+  // First use at this shape: one forward and backward record the programs (and, with tuning on, start
+  // timing the variants); waiting for the tuner then re-recording once keeps both out of the timed rows.
+  {
+    const { output } = rnn.forward(x);
+    rnn.backward({ grad_output: mse.forward(output, target).grad_input });
+    await engine.tuned();
+    await rnn.forward(x).output.read();
+    rnn.backward({ grad_output: mse.forward(rnn.forward(x).output, target).grad_input });
+  }
+  const tuningMs = engine.tuningReport().ms - tuning0;
   return {
     /** Forward; resolves with the output (T, B, D·H) on the CPU. */
     async forward() {
@@ -51,11 +80,12 @@ export function webrnnCase(W, engine, s, c, config, sd, data, schedule = 'auto')
     },
     /** webrnn's own count of the recurrent layer's dispatches (forward, backward). */
     dispatchCounts: () => rnn.dispatchCounts(),
-    /** The variant that ran (after a forward): kernel_variant, and the schedule asked for. */
+    /** The variants that ran (after the calls) and the tuning this case caused. */
     info() {
-      const n = rnn.dispatchCounts()?.forward;
-      if (n === undefined) return {};
-      return { kernel_variant: n >= s.L * s.T ? 'per-step' : 'persistent', schedule_requested: schedule };
+      const v = rnn.kernelVariants();
+      if (!v) return {};
+      const ran = [v.schedule, v.matmul, ...(engine.tuningReport().mode === 'off' ? ['off'] : [])];
+      return { kernel_variant: v.schedule, matmul_variant: v.matmul, tuning: engine.tuningReport().mode, tuning_ms: Math.round(tuningMs), variants_run: ran, ...(forced ? { forced } : {}) };
     },
     dispose() {
       opt?.dispose();
@@ -68,18 +98,23 @@ export function webrnnCase(W, engine, s, c, config, sd, data, schedule = 'auto')
 }
 
 /**
- * webrnn's factories for runSuite, the same in every host: one ('webrnn', schedule 'auto'), or with
- * `variants` one per forced kernel variant ("webrnn[per-step]", …), each row recording its variant.
+ * webrnn's factories for runSuite, the same in every host: 'webrnn' (the given engine, tuning on), and
+ * with `variants` also one per forced kernel variant ("webrnn[tiled]", …) on an engine of its own,
+ * each row recording the variants that ran.
  * @param {any} W @param {any} engine @param {string} adapter @param {boolean} [variants]
  * @returns {Record<string, import('./suite.mjs').EngineFactory>}
  */
 export function webrnnFactories(W, engine, adapter, variants = false) {
-  const factory = (/** @type {'auto' | typeof KERNEL_VARIANTS[number]} */ schedule) => ({
+  /** @type {Record<string, Promise<any>>} */
+  const engines = {};
+  const factory = (/** @type {'auto' | typeof KERNEL_VARIANTS[number]} */ v) => ({
     adapter, gpu: true, engine: 'webrnn', memoryKind: 'engine.memory(): live GPU buffers (layer, workspaces, optimizer, loss, inputs)',
-    ...(schedule === 'auto' ? {} : { rowInfo: { forced_variant: schedule } }),
-    make: (/** @type {any} */ s, /** @type {any} */ c, /** @type {any} */ sd, /** @type {any} */ data) =>
-      ({ ...webrnnCase(W, engine, s, c, rnnConfig(s, c), sd, data, schedule), liveBytes: () => engine.memory().bytes }),
+    ...(v === 'auto' ? {} : { rowInfo: { forced_variant: v } }),
+    make: async (/** @type {any} */ s, /** @type {any} */ c, /** @type {any} */ sd, /** @type {any} */ data) => {
+      const e = v === 'auto' ? engine : await (engines[v] ??= W.createEngine(ENGINE_OPTIONS[v]));
+      return { ...(await webrnnCase(W, e, s, c, rnnConfig(s, c), sd, data, v === 'auto' ? undefined : v)), liveBytes: () => e.memory().bytes };
+    },
   });
   if (!variants) return { webrnn: factory('auto') };
-  return Object.fromEntries(KERNEL_VARIANTS.map((v) => [`webrnn[${v}]`, factory(v)]));
+  return { webrnn: factory('auto'), ...Object.fromEntries(KERNEL_VARIANTS.map((v) => [`webrnn[${v}]`, factory(v)])) };
 }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { serializeSafetensors } from '../io/safetensors.js';
 import { loadFitJob, resolveFitArgs } from './fit-job.js';
+import { kernelsFlag } from './kernels-flag.js';
 import { UsageError } from './usage-error.js';
 
 export const FIT_HELP = `Usage: webrnn fit --config model.json --weights init.safetensors --data batch.safetensors --out trained.safetensors
@@ -29,6 +30,8 @@ Options:
   --weight-decay F L2 penalty for sgd/adam, decoupled decay for adamw (defaults 0, 0, 0.01)
   --clip-norm F    clip the global gradient norm to F before each step (clip_grad_norm_)
   --steps N        number of optimizer steps
+  --kernels LIST   force kernel variants, e.g. matmul=tiled,lstm_step_fwd=persistent (the
+                   kernels and their variants: webrnn info --kernels); others are chosen by timing
   --debug          Show stack traces on errors.
   -h, --help       Show this help.
 `;
@@ -50,6 +53,7 @@ export async function fitCommand(args: string[], out: (s: string) => void): Prom
         'weight-decay': { type: 'string' },
         'clip-norm': { type: 'string' },
         steps: { type: 'string' },
+        kernels: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         debug: { type: 'boolean' },
       },
@@ -64,6 +68,7 @@ export async function fitCommand(args: string[], out: (s: string) => void): Prom
     return 0;
   }
   const str = (k: string) => values[k] as string | undefined;
+  const engineOptions = { kernels: kernelsFlag('fit', str('kernels')) };
   const missing = ['config', 'weights', 'data', 'out', 'optimizer', 'lr', 'steps'].filter((k) => !str(k));
   if (missing.length) throw new UsageError(`fit: missing ${missing.map((k) => `--${k}`).join(', ')} (see webrnn fit --help)`);
   let fitArgs: ReturnType<typeof resolveFitArgs>;
@@ -82,7 +87,7 @@ export async function fitCommand(args: string[], out: (s: string) => void): Prom
   }
   const job = await loadFitJob({ config: str('config')!, weights: str('weights')!, data: str('data')!, out: str('out')! }, fitArgs);
   const { executeFitJob } = await import('./fit-engine.js');
-  const result = await executeFitJob(job);
+  const result = await executeFitJob(job, engineOptions);
   await writeFileAtomic(job.outPath, serializeSafetensors(result, { producer: 'webrnn fit' }));
   return 0;
 }

@@ -3,6 +3,7 @@
  * the GPU and read once at the end. Imported lazily after validation.
  */
 import { createEngine } from '../gpu/engine.js';
+import type { DeviceOptions } from '../gpu/device.js';
 import { SequenceModel, sequenceModelSpecs } from '../model/sequence-model.js';
 import { Adam, AdamW } from '../train/adam.js';
 import { SGD } from '../train/sgd.js';
@@ -11,8 +12,8 @@ import type { SafeTensor } from '../io/safetensors.js';
 import type { FitJob } from './fit-job.js';
 
 /** Runs the job; returns the trained parameters (prefixed PyTorch names) and `loss` (steps,). */
-export async function executeFitJob(job: FitJob): Promise<Record<string, SafeTensor>> {
-  const engine = await createEngine();
+export async function executeFitJob(job: FitJob, engineOptions: DeviceOptions = {}): Promise<Record<string, SafeTensor>> {
+  const engine = await createEngine(engineOptions);
   try {
     const model = new SequenceModel(engine, job.model);
     model.loadStateDict(job.weights);

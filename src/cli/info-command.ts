@@ -10,13 +10,19 @@ import { parseArgs } from 'node:util';
 import { acquireDevice } from '../gpu/device.js';
 import { UsageError } from './usage-error.js';
 
-export const INFO_HELP = `Usage: webrnn info [--json]
+/** The workload `webrnn info --kernels` tunes for: the README's first example, in each cell. */
+const KERNELS_WORKLOAD = 'the README example: LSTM, GRU and RNN, input 8, hidden 16, 2 layers, bidirectional, T 5, B 3, forward + backward';
+
+export const INFO_HELP = `Usage: webrnn info [--json] [--kernels]
 
 Shows the WebGPU adapter webrnn uses here (name, vendor, architecture, description), the host, the
 device limits that bound model and batch sizes, the adapter's optional features (shader-f16,
 timestamp-query, subgroups, …) and the webrnn version.
 
   --json              one JSON object instead of text
+  --kernels           instead: every kernel with variants, and what the tuner chooses on this adapter
+                      for a small standard workload (${KERNELS_WORKLOAD}); with --json,
+                      {"kernels": {"<kernel>": {"variants": [...], "chosen": {"<shape class>": "<variant>"}}}}
   --debug             show stack traces on errors
   -h, --help          show this help
 `;
@@ -35,6 +41,52 @@ export const INFO_LIMITS = [
 
 /** Features a kernel variant could use; reported as yes/no in the text form. */
 const NOTABLE_FEATURES = ['shader-f16', 'timestamp-query', 'subgroups'];
+
+/** What `webrnn info --kernels --json` prints. */
+export interface KernelsReport {
+  adapter: string;
+  workload: string;
+  /** wall-clock time the tuner spent, ms, and how it timed */
+  tuning: { ms: number; budgetMs: number; method: string };
+  /** per kernel: its variants, and per shape class of the workload the variant chosen (measured or, for classes not timed, today's) */
+  kernels: Record<string, { variants: string[]; chosen: Record<string, string> }>;
+}
+
+async function collectKernels(): Promise<KernelsReport> {
+  const { createEngine } = await import('../gpu/engine.js');
+  const { KERNEL_VARIANTS } = await import('../gpu/kernel-variants.js');
+  const engine = await createEngine({ tuning: 'auto' });
+  try {
+    // the layers live until the tuner is done: a measurement of a disposed layer's schedule is dropped
+    const x = engine.tensor(new Float32Array(5 * 3 * 8).fill(0.5), [5, 3, 8]);
+    for (const mode of ['LSTM', 'GRU', 'RNN_TANH'] as const) {
+      const rnn = engine.recurrent({ mode, input_size: 8, hidden_size: 16, num_layers: 2, bidirectional: true }, { seed: 1 });
+      await rnn.forward(x).output.read();
+      await rnn.backward().grad_input.read();
+    }
+    const report = await engine.tuned();
+    const kernels: KernelsReport['kernels'] = {};
+    for (const [k, variants] of Object.entries(KERNEL_VARIANTS)) {
+      const chosen: Record<string, string> = {};
+      for (const r of report.measured.filter((m) => m.kernel === k)) chosen[r.shapeClass] = r.chosen;
+      kernels[k] = { variants: [...variants], chosen };
+    }
+    return { adapter: engine.adapterName, workload: KERNELS_WORKLOAD, tuning: { ms: Math.round(report.ms), budgetMs: report.budgetMs, method: report.method }, kernels };
+  } finally {
+    engine.dispose();
+  }
+}
+
+function kernelsText(r: KernelsReport): string {
+  const lines = [`adapter: ${r.adapter}`, `tuned for ${r.workload}: ${r.tuning.ms} ms (bound ${r.tuning.budgetMs} ms, ${r.tuning.method})`];
+  for (const [k, { variants, chosen }] of Object.entries(r.kernels)) {
+    lines.push(`${k}: ${variants.join(' | ')}`);
+    const cs = Object.entries(chosen);
+    if (!cs.length) lines.push('  not timed here (today\'s choice applies)');
+    for (const [cls, v] of cs) lines.push(`  ${cls.padEnd(24)}${v}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 /** What `webrnn info --json` prints. */
 export interface InfoReport {
@@ -111,12 +163,17 @@ function text(r: InfoReport): string {
 export async function infoCommand(args: string[], out: (s: string) => void): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args, options: { json: { type: 'boolean' }, kernels: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } }, strict: true, allowPositionals: false }));
   } catch (e) {
     throw new UsageError(`info: ${(e as Error).message} (see webrnn info --help)`);
   }
   if (values.help) {
     out(INFO_HELP);
+    return 0;
+  }
+  if (values.kernels) {
+    const k = await collectKernels();
+    out(values.json ? `${JSON.stringify(k, null, 2)}\n` : kernelsText(k));
     return 0;
   }
   const report = await collect();

@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { MAX_ELEMENTS_LIMIT } from '../io/onnx-value.js';
 import { serializeSafetensors } from '../io/safetensors.js';
 import { loadRunJob } from './run-job.js';
+import { kernelsFlag } from './kernels-flag.js';
 import { UsageError } from './usage-error.js';
 
 export const RUN_HELP = `Usage: webrnn run --config config.json --weights weights.safetensors --input inputs.safetensors --out result.safetensors
@@ -46,6 +47,8 @@ Options:
                    All float32. Written atomically: on failure no file is left behind.
   --max-elements N the most elements one tensor of the ONNX CPU executor may have
                    [134217728 = 2^27]; a graph asking for more is rejected before allocating
+  --kernels LIST   force kernel variants, e.g. matmul=tiled,lstm_step_fwd=persistent (the
+                   kernels and their variants: webrnn info --kernels); others are chosen by timing
   --debug          Show stack traces on errors.
   -h, --help       Show this help.
 `;
@@ -62,7 +65,7 @@ async function loadEngineStep(): Promise<typeof import('./run-engine.js')> {
 
 /** Runs `webrnn run` with the arguments after the command name; returns the exit status. */
 export async function runCommand(args: string[], out: (s: string) => void): Promise<number> {
-  let values: { config?: string; weights?: string; model?: string; input?: string; out?: string; help?: boolean; 'max-elements'?: string };
+  let values: { config?: string; weights?: string; model?: string; input?: string; out?: string; help?: boolean; 'max-elements'?: string; kernels?: string };
   try {
     ({ values } = parseArgs({
       args,
@@ -73,6 +76,7 @@ export async function runCommand(args: string[], out: (s: string) => void): Prom
         input: { type: 'string' },
         out: { type: 'string' },
         'max-elements': { type: 'string' },
+        kernels: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         debug: { type: 'boolean' },
       },
@@ -86,6 +90,7 @@ export async function runCommand(args: string[], out: (s: string) => void): Prom
     out(RUN_HELP);
     return 0;
   }
+  const engineOptions = { kernels: kernelsFlag('run', values.kernels) };
   const maxElements = values['max-elements'] === undefined ? undefined : Number(values['max-elements']);
   if (maxElements !== undefined && (!Number.isInteger(maxElements) || maxElements < 1 || maxElements > MAX_ELEMENTS_LIMIT)) {
     throw new UsageError(`run: --max-elements must be an integer in [1, ${MAX_ELEMENTS_LIMIT}], got ${JSON.stringify(values['max-elements'])}`);
@@ -99,7 +104,7 @@ export async function runCommand(args: string[], out: (s: string) => void): Prom
     const job = await loadModelJob({ model: values.model, input: values.input!, out: values.out! }, { maxElements });
     try {
       const { createEngine } = await import('../gpu/engine.js');
-      const engine = await createEngine();
+      const engine = await createEngine(engineOptions);
       try {
         const result = await job.run(engine);
         await writeFileAtomic(values.out!, serializeSafetensors(result, { producer: 'webrnn run' }));
@@ -116,7 +121,7 @@ export async function runCommand(args: string[], out: (s: string) => void): Prom
 
   const job = await loadRunJob({ config: values.config!, weights: values.weights!, input: values.input!, out: values.out! });
   const { executeRunJob } = await loadEngineStep();
-  const result = await executeRunJob(job);
+  const result = await executeRunJob(job, engineOptions);
   await writeFileAtomic(job.outPath, serializeSafetensors(result, { producer: 'webrnn run' }));
   return 0;
 }

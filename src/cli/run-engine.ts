@@ -3,15 +3,15 @@
  * validated RunJob. Imported lazily by run-command.ts so that validation errors never wait for, or
  * depend on, a WebGPU adapter.
  */
-import { createEngine, type Tensor } from '../index.js';
+import { createEngine, type DeviceOptions, type Tensor } from '../index.js';
 import { WebRnnError } from '../errors.js';
 import { parameterSpecs } from '../config.js';
 import type { SafeTensor } from '../io/safetensors.js';
 import type { HostTensor, RunJob } from './run-job.js';
 
 /** Runs the job; returns the result tensors under the names of the `webrnn run` contract. */
-export async function executeRunJob(job: RunJob): Promise<Record<string, SafeTensor>> {
-  const engine = await createEngine();
+export async function executeRunJob(job: RunJob, engineOptions: DeviceOptions = {}): Promise<Record<string, SafeTensor>> {
+  const engine = await createEngine(engineOptions);
   const owned: Tensor[] = [];
   const keep = <T extends Tensor | undefined>(t: T): T => {
     if (t) owned.push(t);

@@ -1,4 +1,5 @@
 import { WebRnnError } from '../errors.js';
+import type { KernelChoices, KernelVariants, TuningMode } from './kernel-variants.js';
 
 /** Where the device came from, for error messages and reports. */
 export type Host = 'browser' | 'deno' | 'node';
@@ -34,6 +35,16 @@ export interface DeviceOptions {
    * (default false: one pass over the data per upload). Can be switched later with engine.checkFinite.
    */
   checkFinite?: boolean;
+  /**
+   * 'auto' (default): on first use of a kernel with variants at a shape class, time its variants on
+   * this adapter (in the background; tuning time per engine at most 1 s plus 5% of the engine's age) and use the fastest from
+   * then on; 'off': today's fixed choices (register-blocked matmul, the persistentWins grid rule).
+   */
+  tuning?: TuningMode;
+  /** Force variants by kernel name, e.g. `{ matmul: 'tiled' }` (see KERNEL_VARIANTS); forced ones are never timed. */
+  kernels?: KernelVariants;
+  /** Choices saved from engine.kernelChoices() (on this adapter) to reuse instead of timing again. */
+  kernelChoices?: KernelChoices;
 }
 
 const NO_ADAPTER_HELP =
@@ -95,6 +106,8 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
   const want = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX'] as const;
   const requiredLimits: Record<string, number> = {};
   for (const k of want) requiredLimits[k] = adapter.limits[k];
-  const device = await adapter.requestDevice({ label: 'webrnn', requiredLimits });
+  // GPU timestamps let the tuner time kernel variants without the CPU's round trip (src/gpu/tuner.ts).
+  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  const device = await adapter.requestDevice({ label: 'webrnn', requiredLimits, requiredFeatures });
   return { device, adapter, host, keepAlive: keepAlive ?? gpu };
 }

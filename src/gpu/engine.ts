@@ -5,6 +5,8 @@ import { Tensor } from './tensor.js';
 import type { EncodeTarget, Program } from './program.js';
 import { Recurrent, type RecurrentOptions } from '../layers/recurrent.js';
 import type { RecurrentConfig } from '../config.js';
+import { checkKernelChoices, checkKernelVariants, type KernelChoices } from './kernel-variants.js';
+import { KernelTuner, type TuningReport } from './tuner.js';
 
 const USAGE_STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -54,6 +56,10 @@ export class Engine {
   readonly adapterInfo: { vendor: string; architecture: string; device: string; description: string };
   private readonly kernels = new Map<string, Kernel>();
   private readonly live = new Map<GPUBuffer, number>();
+  /** buffers of the tuner's measurements (scratch operands, workspaces): short-lived, not in memory() */
+  private readonly scratch = new Set<GPUBuffer>();
+  /** @internal set by the tuner while it builds a measurement: createBuffer makes scratch buffers */
+  buildingScratch = false;
   private readonly keepAlive: unknown;
   private lostReason: string | undefined;
   private disposed = false;
@@ -70,9 +76,11 @@ export class Engine {
    * default; switch it on while debugging a run that diverges.
    */
   checkFinite = false;
+  /** @internal picks kernel variants (forced, restored, measured or today's); see src/gpu/tuner.ts */
+  readonly tuner: KernelTuner;
 
   /** @internal use createEngine() */
-  constructor(device: GPUDevice, host: Host, adapter: GPUAdapter | undefined, keepAlive: unknown, limits: LimitOverrides = {}) {
+  constructor(device: GPUDevice, host: Host, adapter: GPUAdapter | undefined, keepAlive: unknown, limits: LimitOverrides = {}, tuning: Pick<DeviceOptions, 'tuning' | 'kernels' | 'kernelChoices'> = {}) {
     this.device = device;
     this.host = host;
     this.keepAlive = keepAlive;
@@ -84,6 +92,7 @@ export class Engine {
       device: info?.device ?? '',
       description: info?.description ?? '',
     };
+    this.tuner = new KernelTuner(this, tuning.tuning ?? 'auto', tuning.kernels ?? {}, tuning.kernelChoices);
     this.lostSignal = device.lost.then((l) => {
       this.lostReason = l.message || String(l.reason);
       const e = this.lostError();
@@ -122,6 +131,10 @@ export class Engine {
     this.checkAlive();
     const size = this.checkBufferSize(bytes, label, usage, opts);
     const b = this.device.createBuffer({ label, size, usage });
+    if (this.buildingScratch) {
+      this.scratch.add(b);
+      return b;
+    }
     this.live.set(b, size);
     this.buffersCreated++;
     return b;
@@ -146,12 +159,12 @@ export class Engine {
 
   /** @internal whether `b` is a buffer this engine made and has not freed (a tensor's memory is still there). */
   isLive(b: GPUBuffer): boolean {
-    return this.live.has(b);
+    return this.live.has(b) || this.scratch.has(b);
   }
 
   /** @internal */
   releaseBuffer(b: GPUBuffer): void {
-    if (this.live.delete(b)) b.destroy();
+    if (this.live.delete(b) || this.scratch.delete(b)) b.destroy();
   }
 
   /** @internal a uniform buffer holding `data`, written once. */
@@ -248,7 +261,7 @@ export class Engine {
   async readBuffer(buffer: GPUBuffer, byteOffset: number, count: number): Promise<Float32Array> {
     this.checkAlive();
     if (count === 0) return new Float32Array(0);
-    if (!this.live.has(buffer)) throw new WebRnnError('DISPOSED', `cannot read ${buffer.label || 'a buffer'}: its memory was freed (disposed, or a layer view from before a re-plan)`);
+    if (!this.isLive(buffer)) throw new WebRnnError('DISPOSED', `cannot read ${buffer.label || 'a buffer'}: its memory was freed (disposed, or a layer view from before a re-plan)`);
     const bytes = count * 4;
     const staging = this.device.createBuffer({ label: 'readback', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     // The map is raced against device loss: an implementation may leave mapAsync pending forever on a
@@ -279,7 +292,47 @@ export class Engine {
     }
   }
 
-  /** GPU buffers this engine holds now (tensors, layer weights and workspaces, kernel parameters). */
+  /**
+   * The kernel variants the tuner has chosen so far on this adapter (measured, or restored from
+   * `createEngine({ kernelChoices })`), as JSON-able data to store and pass back to createEngine.
+   *
+   * @example
+   * const engine = await createEngine({ kernelChoices: JSON.parse(localStorage.getItem('webrnn-kernels') ?? 'undefined') });
+   * // … run the workload once, then:
+   * await engine.tuned();
+   * localStorage.setItem('webrnn-kernels', JSON.stringify(engine.kernelChoices()));
+   */
+  kernelChoices(): KernelChoices {
+    return this.tuner.choices();
+  }
+
+  /**
+   * What the tuner did: how it times ('timestamp-query' or 'queue completion'), the time spent (bounded
+   * by budgetMs per engine), and per (kernel, shape class) each variant's best time and the winner.
+   */
+  tuningReport(): TuningReport {
+    return this.tuner.report();
+  }
+
+  /**
+   * Resolves when no variant measurement is queued or running (measurements run in the background;
+   * work recorded before they end uses today's choice, and switches to the winner afterwards).
+   *
+   * @example
+   * lstm.forward(x);             // first use at this shape: the variants are timed in the background
+   * const report = await engine.tuned();
+   * console.log(report.ms, report.measured);
+   */
+  async tuned(): Promise<TuningReport> {
+    // a measurement cut short by a lost or destroyed device may never settle: don't wait for it then
+    await Promise.race([this.tuner.settled(), this.lostSignal]);
+    return this.tuner.report();
+  }
+
+  /**
+   * GPU buffers this engine holds now (tensors, layer weights and workspaces, kernel parameters); the
+   * tuner's short-lived measurement buffers are not counted.
+   */
   memory(): MemoryReport {
     let bytes = 0;
     for (const s of this.live.values()) bytes += s;
@@ -303,6 +356,8 @@ export class Engine {
     this.disposed = true;
     for (const b of this.live.keys()) b.destroy();
     this.live.clear();
+    for (const b of this.scratch) b.destroy();
+    this.scratch.clear();
     for (const k of this.kernels.values()) this.retiredBindGroups += k.bindGroupsCreated;
     this.kernels.clear();
     this.device.destroy();
@@ -367,13 +422,16 @@ function effectiveLimits(device: GPUSupportedLimits, o: LimitOverrides): EngineL
  */
 export async function createEngine(opts: DeviceOptions = {}): Promise<Engine> {
   if (opts === null || typeof opts !== 'object') throw new WebRnnError('BAD_CONFIG', `createEngine options must be an object, got ${describeValue(opts)}`);
-  const known = ['device', 'powerPreference', 'limits', 'checkFinite'];
+  const known = ['device', 'powerPreference', 'limits', 'checkFinite', 'tuning', 'kernels', 'kernelChoices'];
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw new WebRnnError('BAD_CONFIG', `createEngine: unknown option "${k}" (known: ${known.join(', ')})`);
   if (opts.checkFinite !== undefined && typeof opts.checkFinite !== 'boolean') throw new WebRnnError('BAD_CONFIG', `createEngine: checkFinite must be true or false, got ${describeValue(opts.checkFinite)}`);
+  if (opts.tuning !== undefined && opts.tuning !== 'auto' && opts.tuning !== 'off') throw new WebRnnError('BAD_CONFIG', `createEngine: tuning must be 'auto' or 'off', got ${describeValue(opts.tuning)}`);
+  const kernels = checkKernelVariants('createEngine', opts.kernels);
+  const kernelChoices = checkKernelChoices('createEngine', opts.kernelChoices);
   const a = await acquireDevice(opts);
   let engine: Engine;
   try {
-    engine = new Engine(a.device, a.host, a.adapter, a.keepAlive, opts.limits ?? {});
+    engine = new Engine(a.device, a.host, a.adapter, a.keepAlive, opts.limits ?? {}, { tuning: opts.tuning, kernels, kernelChoices });
   } catch (e) {
     if (!opts.device) a.device.destroy();
     throw e;

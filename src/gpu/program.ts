@@ -1,10 +1,18 @@
 import { WebRnnError } from '../errors.js';
 import type { Kernel } from './kernel.js';
 import { STEP_STRIDE } from './kernel.js';
+import type { ChoiceCell } from './tuner.js';
+
+/** What one dispatch binds and launches. */
+export interface Dispatch {
+  pipeline: GPUComputePipeline;
+  groups: GPUBindGroup[];
+  workgroups: [number, number, number];
+}
 
 /** One recorded GPU command of a layer's forward or backward. */
 export type Op =
-  | { kind: 'dispatch'; kernel: string; pipeline: GPUComputePipeline; groups: GPUBindGroup[]; workgroups: [number, number, number]; stepSlot?: number }
+  | ({ kind: 'dispatch'; kernel: string; stepSlot?: number; choice?: { cell: ChoiceCell; variants: Record<string, Dispatch & { kernel: string }> } } & Dispatch)
   | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number }
   | { kind: 'clear'; buffer: GPUBuffer; offset: number; size: number };
 
@@ -47,6 +55,22 @@ export class Program {
     this.ops.push({ kind: 'dispatch', kernel: kernel.name, pipeline: kernel.pipeline(constants), groups, workgroups, stepSlot });
   }
 
+  /**
+   * Records a dispatch with variants: which one runs is read from `cell` each time the program is
+   * encoded (the tuner sets it once its measurement ends), so nothing is recorded again.
+   */
+  dispatchVariant(cell: ChoiceCell, variants: Record<string, { kernel: Kernel; groups: GPUBindGroup[]; workgroups: [number, number, number] }>): void {
+    const recorded: Record<string, Op & { kind: 'dispatch' }> = {};
+    for (const [name, v] of Object.entries(variants)) {
+      const before = this.ops.length;
+      this.dispatch(v.kernel, v.groups, v.workgroups);
+      if (this.ops.length === before) return; // an empty grid: nothing to run in any variant
+      recorded[name] = this.ops.pop() as Op & { kind: 'dispatch' };
+    }
+    const shown = recorded[cell.value] ?? Object.values(recorded)[0];
+    this.ops.push({ ...shown, choice: { cell, variants: recorded } });
+  }
+
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
     if (size > 0) this.ops.push({ kind: 'copy', src, srcOffset, dst, dstOffset, size });
   }
@@ -60,6 +84,11 @@ export class Program {
     this.ops.push(...other.ops);
   }
 
+  /** The kernels the next encoding dispatches, in order (variants as their cells stand now). */
+  get kernelNames(): string[] {
+    return this.ops.flatMap((o) => (o.kind === 'dispatch' ? [(o.choice?.variants[o.choice.cell.value] ?? o).kernel] : []));
+  }
+
   /** Number of compute dispatches one encoding issues. */
   get dispatchCount(): number {
     return this.ops.filter((o) => o.kind === 'dispatch').length;
@@ -70,6 +99,7 @@ export class Program {
     let pass: GPUComputePassEncoder | undefined;
     for (const op of this.ops) {
       if (op.kind === 'dispatch') {
+        const d: Dispatch = op.choice?.variants[op.choice.cell.value] ?? op;
         if (t.next && t.dispatches >= MAX_DISPATCHES_PER_SUBMIT) {
           pass?.end();
           pass = undefined;
@@ -78,12 +108,12 @@ export class Program {
         }
         t.dispatches++;
         pass ??= t.encoder.beginComputePass();
-        pass.setPipeline(op.pipeline);
-        op.groups.forEach((g, i) => {
+        pass.setPipeline(d.pipeline);
+        d.groups.forEach((g, i) => {
           if (i === 1 && op.stepSlot !== undefined) pass!.setBindGroup(1, g, [op.stepSlot * STEP_STRIDE]);
           else pass!.setBindGroup(i, g);
         });
-        pass.dispatchWorkgroups(...op.workgroups);
+        pass.dispatchWorkgroups(...d.workgroups);
         continue;
       }
       if (pass) {

@@ -1,6 +1,7 @@
 import type { Engine } from './engine.js';
 import { STEP_STRIDE, type BufferBinding, type Kernel } from './kernel.js';
-import type { Program } from './program.js';
+import { Program } from './program.js';
+import type { Candidate } from './tuner.js';
 
 const ceil = (a: number, b: number) => Math.ceil(a / b);
 
@@ -11,6 +12,60 @@ export type MatmulParams = { M: number; N: number; K: number } & Partial<
 
 /** Parameters of the sum_rows kernel (shaders/sum_rows.wgsl); offsets, strides and flags default to 0. */
 export type SumRowsParams = { M: number; N: number; a_rs: number } & Partial<Record<'a_off' | 'a_zs' | 'out_off' | 'out_zs' | 'accumulate', number>>;
+
+const MATMUL_KERNELS = { 'register-blocked': 'matmul', tiled: 'matmul_tiled' } as const;
+
+/** Workgroups of a matmul variant: 32×32 (register-blocked, 8×8 invocations of 4×4) or 64×64 (tiled) of C each. */
+function matmulGrid(variant: keyof typeof MATMUL_KERNELS, p: MatmulParams, z: number): [number, number, number] {
+  const tile = variant === 'tiled' ? 64 : 32;
+  return [ceil(p.N, tile), ceil(p.M, tile), z];
+}
+
+const pow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+
+/**
+ * A matmul's shape class for the tuner: M·z, N and K rounded up to powers of two, and which axis of A and
+ * of B has unit stride (what decides which loads coalesce). E.g. "A·B 1024x512x64".
+ */
+export function matmulShapeClass(p: MatmulParams, z: number): string {
+  const at = p.a_cs === 1 ? 'A' : 'Aᵀ';
+  const bt = p.b_cs === 1 ? 'B' : 'Bᵀ';
+  return `${at}·${bt} ${pow2(p.M * z)}x${pow2(p.N)}x${pow2(p.K)}`;
+}
+
+/**
+ * Both matmul variants on scratch operands of this shape (A and B laid out with the same unit-stride
+ * axes as `p`), for the tuner to time.
+ */
+function matmulCandidates(engine: Engine, p: MatmulParams, z: number, hasBias: boolean): Record<string, Candidate> {
+  const { M, N, K } = p;
+  const rec = new Recorder(engine, 'tuner');
+  let a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, bias: GPUBuffer | undefined;
+  try {
+    a = rec.buffer(z * M * K * 4, 'A');
+    b = rec.buffer(z * K * N * 4, 'B');
+    c = rec.buffer(z * M * N * 4, 'C');
+    bias = hasBias ? rec.buffer(z * N * 4, 'bias') : undefined;
+  } catch (e) {
+    rec.dispose(); // e.g. a DEVICE_LIMIT: what was allocated is freed, the measurement dropped
+    throw e;
+  }
+  const q: MatmulParams = {
+    M, N, K,
+    ...(p.a_cs === 1 ? { a_rs: K, a_cs: 1 } : { a_rs: 1, a_cs: M }), a_zs: M * K,
+    ...(p.b_cs === 1 ? { b_rs: N, b_cs: 1 } : { b_rs: 1, b_cs: K }), b_zs: K * N,
+    c_rs: N, c_zs: M * N, bias_zs: N, accumulate: p.accumulate ?? 0,
+  };
+  let left = 2;
+  const out: Record<string, Candidate> = {};
+  for (const v of ['register-blocked', 'tiled'] as const) {
+    const prog = new Program();
+    const k = engine.kernel(MATMUL_KERNELS[v]);
+    prog.dispatch(k, [rec.bind(k, { a_off: 0, b_off: 0, c_off: 0, bias_off: 0, ...q, has_bias: +hasBias } as Record<string, number>, { a, b, bias: bias ?? b, c }, v)], matmulGrid(v, q, z));
+    out[v] = { programs: [prog], dispose: () => { if (--left === 0) rec.dispose(); } };
+  }
+  return out;
+}
 
 /**
  * Builds the GPU objects a layer's recorded programs need — workspace buffers, Params uniforms
@@ -67,15 +122,31 @@ export class Recorder {
     return k.bindGroup(0, { [k.params!.variable]: u, ...buffers }, `${this.prefix}:${label}`);
   }
 
-  /** C = A·B (+ bias) (+ C) over `z` batches; see shaders/matmul.wgsl for the strided addressing. */
+  /**
+   * C = A·B (+ bias) (+ C) over `z` batches; see shaders/matmul.wgsl for the strided addressing. The
+   * variant (register-blocked matmul.wgsl or tiled matmul_tiled.wgsl) is the engine tuner's for this
+   * shape class; while it is being measured both are recorded and the winner is read at encode time.
+   */
   matmul(prog: Program, label: string, p: MatmulParams, a: BufferBinding, b: BufferBinding, c: BufferBinding, z = 1, bias?: BufferBinding): void {
-    const k = this.engine.kernel('matmul');
+    const cell = this.engine.tuner.cell('matmul', matmulShapeClass(p, z), 'register-blocked', () => matmulCandidates(this.engine, p, z, bias !== undefined));
     const full: Record<string, number> = {
       a_off: 0, a_rs: 0, a_cs: 0, a_zs: 0, b_off: 0, b_rs: 0, b_cs: 0, b_zs: 0,
       c_off: 0, c_rs: 0, c_zs: 0, bias_off: 0, bias_zs: 0, accumulate: 0,
       ...p, has_bias: bias ? 1 : 0,
     };
-    prog.dispatch(k, [this.bind(k, full, { a, b, bias: bias ?? b, c }, label)], [ceil(p.N, 32), ceil(p.M, 32), z]);
+    // one Params uniform for both variants (the same struct, reflected from each file)
+    const u = this.uniform(this.engine.kernel('matmul').packParams(full), `matmul:${label}:params`);
+    const buffers = { a, b, bias: bias ?? b, c };
+    const names = cell.pending ? (['register-blocked', 'tiled'] as const) : [cell.value as 'register-blocked' | 'tiled'];
+    const variants = Object.fromEntries(names.map((v) => {
+      const k = this.engine.kernel(MATMUL_KERNELS[v]);
+      return [v, { kernel: k, groups: [k.bindGroup(0, { [k.params!.variable]: u, ...buffers }, `${this.prefix}:${label}`)], workgroups: matmulGrid(v, p, z) }];
+    }));
+    if (cell.pending) prog.dispatchVariant(cell, variants);
+    else {
+      const v = variants[cell.value];
+      prog.dispatch(v.kernel, v.groups, v.workgroups);
+    }
   }
 
   /** out (+)= column sums of A over `z` batches; see shaders/sum_rows.wgsl. */

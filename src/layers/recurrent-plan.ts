@@ -91,7 +91,7 @@ export class RecurrentPlan {
     T: number,
     B: number,
     /** run each layer's forward and reverse sweeps in one dispatch each (not for reset-before GRU: two kernels per step) */
-    private readonly persistent = false,
+    readonly persistent = false,
   ) {
     this.T = T;
     this.B = B;

@@ -6,6 +6,7 @@ import { Tensor } from '../gpu/tensor.js';
 import { expectShape, knownKeys, liveTensor, optionsOf, seedOf } from './checks.js';
 import { ParameterStore, type ParameterBlock } from './parameter-store.js';
 import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
+import { tunedPersistent } from './recurrent-schedule.js';
 
 /** Optional inputs of {@link Recurrent.forward}, as PyTorch's `rnn(input, h0)` plus packed lengths. */
 export interface ForwardOptions {
@@ -55,8 +56,9 @@ export interface RecurrentOptions {
    * dispatch per layer for the forward sweep and one for the reverse (BPTT) sweep, a workgroup per 4
    * batch rows and direction looping over the steps (fewer dispatches, less parallelism; reset-before
    * GRU always runs per step; a projected LSTM only per step, and 'persistent' with proj_size > 0 is a
-   * BAD_CONFIG error); 'auto' (default): persistent when the per-step grid is small (see
-   * {@link persistentWins}).
+   * BAD_CONFIG error); 'auto' (default): the engine tuner's choice for this cell's step kernel
+   * at (H, B, D), timed on this adapter (createEngine's `tuning`), and until it is measured or with
+   * tuning 'off', persistent when the per-step grid is small (see {@link persistentWins}).
    */
   schedule?: RecurrentSchedule;
 }
@@ -313,6 +315,21 @@ export class Recurrent {
     return { forward: this.plan.forward.dispatchCount, backward: this.plan.backward?.dispatchCount };
   }
 
+  /**
+   * @internal the variants the current plan runs (as its programs would be encoded now): the sweeps'
+   * schedule and the GEMMs' variant ('mixed' when they differ); undefined before a forward.
+   */
+  kernelVariants(): { schedule: 'per-step' | 'persistent'; matmul: 'register-blocked' | 'tiled' | 'mixed' } | undefined {
+    const p = this.plan;
+    if (!p) return undefined;
+    const c = this.config;
+    const gemms = new Set([p.forward, ...(p.backward ? [p.backward] : [])].flatMap((q) => q.kernelNames).filter((k) => k === 'matmul' || k === 'matmul_tiled'));
+    return {
+      schedule: p.persistent && (c.mode !== 'GRU' || c.reset_after) ? 'persistent' : 'per-step',
+      matmul: gemms.size > 1 ? 'mixed' : gemms.has('matmul_tiled') ? 'tiled' : 'register-blocked',
+    };
+  }
+
   /** Frees the parameters, gradients and workspaces. */
   dispose(): void {
     if (this.disposed) return;
@@ -322,15 +339,23 @@ export class Recurrent {
   }
 
   private planFor(T: number, B: number): RecurrentPlan {
-    if (this.plan && this.plan.T === T && this.plan.B === B) return this.plan;
+    const persistent = this.persistentFor(T, B);
+    // A schedule measured since the plan was recorded replaces it once (the next forward).
+    if (this.plan && this.plan.T === T && this.plan.B === B && this.plan.persistent === persistent) return this.plan;
     this.plan?.dispose();
     this.plan = undefined;
     // The last forward's workspace is gone: a backward now must fail as BAD_STATE, even if planning fails.
     this.last = undefined;
     const c = this.config;
-    const persistent = this.schedule === 'persistent' || (this.schedule === 'auto' && c.proj_size === 0 && persistentWins(c.hidden_size, B, c.bidirectional ? 2 : 1));
     this.plan = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, T, B, persistent);
     return this.plan;
+  }
+
+  /** The schedule: the one given in the options, else the engine tuner's (src/layers/recurrent-schedule.ts). */
+  private persistentFor(T: number, B: number): boolean {
+    if (this.schedule !== 'auto') return this.schedule === 'persistent';
+    if (this.config.proj_size > 0) return false; // the persistent sweep has no projection
+    return tunedPersistent(this.engine, this.config, this.layers, this.store, T, B, () => !this.disposed);
   }
 
   private check(): void {

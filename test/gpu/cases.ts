@@ -15,6 +15,8 @@
 //   dropout-cases.ts    dropout: between stacked layers, masks from dropout-mask.ts
 //   train-cases.ts      train: Embedding → LSTM → Dense → cross-entropy → Adam, end to end
 //   conv-cases.ts       conv: the ONNX Conv kernel (conv2d_fwd) against the float64 CPU Conv
+//   matmul-cases.ts     matmul: both GEMM variants on every flag/stride combination, forced, run twice
+//   variant-cases.ts    variant: a subset of the cases above with each kernel variant forced
 import type { Engine } from '../../src/gpu/engine.js';
 import { type CaseResult } from './check.js';
 import { convCases, runConvCase, type ConvCase } from './conv-cases.js';
@@ -24,16 +26,19 @@ import { lossCases, runLossCase, type LossCase } from './loss-cases.js';
 import { optimCases, runOptimCase, type OptimCase } from './optim-cases.js';
 import { recurrentCases, runRecurrentCase, type RecurrentCase } from './recurrent-cases.js';
 import { runTrainCase, trainCases, type TrainCase } from './train-cases.js';
+import { matmulCases, runMatmulCase, type MatmulCase } from './matmul-cases.js';
+import { variantCases, type VariantCase } from './variant-cases.js';
 
 export { TOL_FORWARD, TOL_GRAD, TOL_NORM, TOL_WEIGHTS, type CaseResult } from './check.js';
-export type { ConvCase, DropoutCase, LayerCase, LossCase, OptimCase, RecurrentCase, TrainCase };
+export type { ConvCase, DropoutCase, LayerCase, LossCase, MatmulCase, OptimCase, RecurrentCase, TrainCase, VariantCase };
 
 /** One GPU case; `kind` says which runner takes it. */
-export type GpuCase = RecurrentCase | LayerCase | LossCase | OptimCase | DropoutCase | TrainCase | ConvCase;
+export type GpuCase = RecurrentCase | LayerCase | LossCase | OptimCase | DropoutCase | TrainCase | ConvCase | MatmulCase | VariantCase;
 
 /** Every case, in a fixed order. */
 export function gpuCases(): GpuCase[] {
-  return [...recurrentCases(), ...layerCases(), ...lossCases(), ...optimCases(), ...dropoutCases(), ...trainCases(), ...convCases()];
+  const base = [...recurrentCases(), ...layerCases(), ...lossCases(), ...optimCases(), ...dropoutCases(), ...trainCases(), ...convCases()];
+  return [...base, ...matmulCases(), ...variantCases(base)];
 }
 
 /** Runs one case on the engine; never throws (failures are reported in the result). */
@@ -58,6 +63,12 @@ export async function runGpuCase(engine: Engine, c: GpuCase): Promise<CaseResult
         return await runTrainCase(engine, c);
       case 'conv':
         return await runConvCase(engine, c);
+      case 'matmul':
+        return await runMatmulCase(engine, c);
+      case 'variant': {
+        const r = await engine.tuner.withForced(c.kernels, () => runGpuCase(engine, c.inner));
+        return { ...r, name: c.name };
+      }
     }
   } catch (e) {
     // runCase never throws; this catches a runner failing before it gets there

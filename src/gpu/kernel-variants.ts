@@ -1,0 +1,90 @@
+import { WebRnnError } from '../errors.js';
+
+/**
+ * Every kernel entry point that has variants (same math, different schedules), with its variants. The
+ * first variant is today's fixed choice — what `tuning: 'off'` records (for the step kernels, 'off'
+ * keeps the fixed grid rule of recurrent.ts `persistentWins` instead of one variant).
+ *
+ * - `matmul`: `register-blocked` (shaders/matmul.wgsl: 4×4 per invocation, no workgroup memory) or
+ *   `tiled` (shaders/matmul_tiled.wgsl: 64×64 tiles per 256-invocation workgroup staged through
+ *   workgroup memory). Applies to every GEMM of the library (Recorder.matmul).
+ * - `lstm_step_fwd`, `gru_step_fwd`, `rnn_step_fwd`: how a recurrent layer's sweeps over time are
+ *   dispatched — `per-step` (one dispatch per step) or `persistent` (one dispatch per sweep); the
+ *   choice covers the forward sweep and the matching BPTT sweep (`*_step_bwd`) of that layer.
+ */
+export const KERNEL_VARIANTS = {
+  matmul: ['register-blocked', 'tiled'],
+  lstm_step_fwd: ['per-step', 'persistent'],
+  gru_step_fwd: ['per-step', 'persistent'],
+  rnn_step_fwd: ['per-step', 'persistent'],
+} as const satisfies Record<string, readonly string[]>;
+
+/** A kernel entry point with variants. */
+export type VariantKernel = keyof typeof KERNEL_VARIANTS;
+
+/** Variants forced by name, e.g. `{ matmul: 'tiled', lstm_step_fwd: 'persistent' }`. */
+export type KernelVariants = { [K in VariantKernel]?: (typeof KERNEL_VARIANTS)[K][number] };
+
+/** Whether the engine times kernel variants on first use ('auto', the default) or keeps today's fixed choices ('off'). */
+export type TuningMode = 'auto' | 'off';
+
+/**
+ * The tuner's choices, as JSON: per kernel, per shape class, the variant that won on `adapter`.
+ * Store it (e.g. in localStorage) and pass it back as `createEngine({ kernelChoices })` so a page does
+ * not time the variants again on each visit.
+ */
+export interface KernelChoices {
+  /** The adapter the choices were measured on (engine.adapterName); other adapters ignore them. */
+  adapter: string;
+  /** kernel → shape class → variant */
+  choices: { [kernel: string]: { [shapeClass: string]: string } };
+}
+
+const KNOWN = Object.keys(KERNEL_VARIANTS) as VariantKernel[];
+
+/** The variants of a kernel, or undefined when it has none. */
+export function variantsOf(kernel: string): readonly string[] | undefined {
+  return Object.hasOwn(KERNEL_VARIANTS, kernel) ? KERNEL_VARIANTS[kernel as VariantKernel] : undefined;
+}
+
+/** Checks a `kernels` option (API or CLI): every name a kernel with variants, every value one of its variants. */
+export function checkKernelVariants(where: string, v: unknown): KernelVariants {
+  if (v === undefined) return {};
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new WebRnnError('BAD_CONFIG', `${where}: kernels must be an object of kernel name → variant, e.g. { matmul: 'tiled' }`);
+  for (const [k, variant] of Object.entries(v)) {
+    const vs = variantsOf(k);
+    if (!vs) throw new WebRnnError('BAD_CONFIG', `${where}: no kernel "${k}" has variants (kernels with variants: ${KNOWN.join(', ')})`);
+    if (!vs.includes(variant as string)) throw new WebRnnError('BAD_CONFIG', `${where}: kernel ${k} has no variant ${JSON.stringify(variant)} (its variants: ${vs.join(', ')})`);
+  }
+  return v as KernelVariants;
+}
+
+/** Parses the CLI's `--kernels name=variant,…` into a checked {@link KernelVariants}. */
+export function parseKernelVariants(flag: string, text: string): KernelVariants {
+  const out: Record<string, string> = {};
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new WebRnnError('BAD_CONFIG', `${flag}: expected name=variant[,name=variant…], got "${part}" (kernels with variants: ${KNOWN.map((k) => `${k}=${KERNEL_VARIANTS[k].join('|')}`).join(', ')})`);
+    out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return checkKernelVariants(flag, out);
+}
+
+/** Checks a `kernelChoices` option (what engine.kernelChoices() returned, maybe read back from storage). */
+export function checkKernelChoices(where: string, v: unknown): KernelChoices | undefined {
+  if (v === undefined) return undefined;
+  const bad = (why: string) => new WebRnnError('BAD_CONFIG', `${where}: kernelChoices ${why}; pass what engine.kernelChoices() returned`);
+  if (v === null || typeof v !== 'object') throw bad('must be an object { adapter, choices }');
+  const c = v as Partial<KernelChoices>;
+  if (typeof c.adapter !== 'string') throw bad('needs an adapter name (a string)');
+  if (c.choices === null || typeof c.choices !== 'object') throw bad('needs choices (kernel → shape class → variant)');
+  for (const [k, classes] of Object.entries(c.choices)) {
+    const vs = variantsOf(k);
+    if (!vs) throw bad(`names kernel "${k}", which has no variants (kernels with variants: ${KNOWN.join(', ')})`);
+    if (classes === null || typeof classes !== 'object') throw bad(`.choices.${k} must be an object of shape class → variant`);
+    for (const [cls, variant] of Object.entries(classes)) {
+      if (!vs.includes(variant)) throw bad(`.choices.${k}["${cls}"] is ${JSON.stringify(variant)}, not a variant of ${k} (${vs.join(', ')})`);
+    }
+  }
+  return c as KernelChoices;
+}

@@ -1,0 +1,49 @@
+// Kernel variants, each forced by name, on a representative subset of the GPU cases (the full set
+// under every variant would more than double the suite's time on 2 cores):
+// - matmul=tiled (every GEMM: input projection, dX, dW_ih, dW_hh, Dense): each recurrent mode's
+//   "2-layer bidirectional, lengths, h0" case, LSTM's and GRU's "H=67 B=9", every dense case, the
+//   training run;
+// - each step kernel's schedules (lstm_step_fwd, gru_step_fwd, rnn_step_fwd = per-step | persistent):
+//   the "2-layer bidirectional, lengths, h0" case of each mode that kernel serves, and the training run
+//   (LSTM) under both lstm_step_fwd schedules.
+// The register-blocked matmul is what the unforced cases run on lavapipe and SwiftShader (the tuner
+// keeps it there) and every GEMM variant runs all flag/stride combinations in matmul-cases.ts.
+import type { KernelVariants } from '../../src/gpu/kernel-variants.js';
+import type { LayerCase } from './layer-cases.js';
+import type { RecurrentCase } from './recurrent-cases.js';
+import type { TrainCase } from './train-cases.js';
+
+type Inner = RecurrentCase | LayerCase | TrainCase;
+
+export interface VariantCase {
+  kind: 'variant';
+  name: string;
+  kernels: KernelVariants;
+  inner: Inner;
+}
+
+const STEP_KERNELS: [keyof KernelVariants, RegExp][] = [
+  ['lstm_step_fwd', /^lstm(-peephole)? 2-layer bidirectional, lengths, h0$/],
+  ['gru_step_fwd', /^gru 2-layer bidirectional, lengths, h0$/],
+  ['rnn_step_fwd', /^rnn-(tanh|relu) 2-layer bidirectional, lengths, h0$/],
+];
+
+export function variantCases(base: readonly { kind: string; name: string }[]): VariantCase[] {
+  const out: VariantCase[] = [];
+  const add = (kernels: KernelVariants, inner: Inner) => {
+    const forced = Object.entries(kernels).map(([k, v]) => `${k}=${v}`).join(',');
+    out.push({ kind: 'variant', name: `variant ${forced}: ${inner.name}`, kernels, inner });
+  };
+  const recurrent = base.filter((c): c is RecurrentCase => c.kind === 'recurrent');
+  const train = base.filter((c): c is TrainCase => c.kind === 'train');
+  for (const c of recurrent) if (/^[a-z-]+ 2-layer bidirectional, lengths, h0$|^(lstm|gru) H=67 B=9 /.test(c.name)) add({ matmul: 'tiled' }, c);
+  for (const c of base) if (c.kind === 'dense') add({ matmul: 'tiled' }, c as LayerCase);
+  for (const c of train) add({ matmul: 'tiled' }, c);
+  for (const [kernel, modes] of STEP_KERNELS) {
+    for (const schedule of ['per-step', 'persistent'] as const) {
+      for (const c of recurrent) if (modes.test(c.name)) add({ [kernel]: schedule }, c);
+      if (kernel === 'lstm_step_fwd') for (const c of train) add({ [kernel]: schedule }, c);
+    }
+  }
+  return out;
+}
