@@ -1,4 +1,5 @@
 import { forwardOnlyOption, type ResolvedConfig } from '../config.js';
+import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Candidate } from '../gpu/tuner.js';
 import type { ParameterStore } from './parameter-store.js';
@@ -21,6 +22,9 @@ export function tunedPersistent(engine: Engine, c: ResolvedConfig, layers: reado
   const rule = persistentWins(c.hidden_size, B, D) ? 'persistent' : 'per-step';
   const canPersist = c.mode !== 'GRU' || c.reset_after;
   const candidates = () => {
+    // Measurements run later, in the background: by then the layer may be gone, and a bind group of its
+    // freed parameters is an error on some implementations (wgpu) even if never submitted.
+    if (!alive()) throw new WebRnnError('DISPOSED', 'the layer was disposed before its schedules were timed');
     const Tt = Math.min(T, 64);
     const backward = forwardOnlyOption(c) === undefined;
     const plan = (persistent: boolean): Candidate => {
