@@ -52,7 +52,6 @@ export function vadExpected(/** @type {string} */ host, /** @type {string[]} */ 
  *   chunk: (input: Float32Array) => Promise<number>,
  *   reset: () => void,
  *   stream?: (audio: Float32Array, chunks: number) => Promise<Float32Array>,
- *   streamUnavailable?: string,
  *   info?: () => Record<string, unknown>,
  *   dispose: () => void,
  * }} VadCase
@@ -71,7 +70,6 @@ export async function webrnnVadCase(I, engine, spec, bytes) {
   const sr = I.makeValue('int64', [1], [VAD_RATE]);
   const zero = () => Object.fromEntries(spec.carry.map(([i]) => [i, I.makeValue('float32', spec.stateShape)]));
   let state = zero();
-  const hasStream = typeof model.runStream === 'function';
   return {
     chunk: async (input) => {
       const out = await model.run(engine, { input: I.makeValue('float32', [1, spec.frame], input), sr, ...state });
@@ -79,15 +77,12 @@ export async function webrnnVadCase(I, engine, spec, bytes) {
       return out.output.data[0];
     },
     reset: () => { state = zero(); },
-    ...(hasStream
-      ? {
-          stream: async (audio, chunks) => {
-            const feeds = Array.from({ length: chunks }, (_, k) => ({ input: I.makeValue('float32', [1, spec.frame], audio.subarray(k * spec.frame, (k + 1) * spec.frame)), sr }));
-            const { outputs } = await model.runStream(engine, feeds, zero());
-            return Float32Array.from(outputs, (o) => o.output.data[0]);
-          },
-        }
-      : { streamUnavailable: 'this build of webrnn has no OnnxModel.runStream (the one-pass mode is not merged yet)' }),
+    // One pass (OnnxModel.runStream): its default window, the state carried from window to window.
+    stream: async (audio, chunks) => {
+      const feeds = Array.from({ length: chunks }, (_, k) => ({ input: I.makeValue('float32', [1, spec.frame], audio.subarray(k * spec.frame, (k + 1) * spec.frame)), sr }));
+      const { outputs } = await model.runStream(engine, feeds, zero());
+      return Float32Array.from(outputs, (o) => o.output.data[0]);
+    },
     dispose: () => model.dispose(),
   };
 }
@@ -214,7 +209,7 @@ async function runVadRow(o, vc, test, base, total, chunkAt, ref, isRef) {
     };
   }
   // recording-one-pass (webrnn)
-  if (!vc.stream) return { ...base, ms: null, skipped: vc.streamUnavailable ?? 'no one-pass mode' };
+  if (!vc.stream) return { ...base, ms: null, skipped: 'this engine has no one-pass mode' };
   const t0 = performance.now();
   const first = await vc.stream(o.audio, total);
   const firstMs = performance.now() - t0;
