@@ -216,13 +216,13 @@ async function runVadRows(/** @type {BenchOptions} */ opts, /** @type {('node' |
   notes.push(...onePassNote(rows));
   notes.push(`Machine: ${cpuName()}; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end.`);
   const bad = rows.filter((r) => r.check?.ok === false);
-  if (bad.length) notes.push(`**Correctness guard failed** for ${bad.map((r) => `${r.host} ${r.engine} ${r.model} ${r.test} (max |Δprob| ${r.check.max_abs} vs ${r.check.against})`).join(', ')}: these rows do not compute the same probabilities as webrnn within 1e-5, so their ratios are not comparisons of the same work.`);
+  if (bad.length) notes.push(`**Correctness guard failed** for ${bad.map((r) => `${r.host} ${r.engine} ${r.model} ${r.test} (max |Δprob| ${r.check.max_abs} vs ${r.check.against})`).join(', ')}: these rows do not compute the same probabilities as webrnn within 1e-5, so they are left out of the ratios.`);
   const table = vadMarkdown(rows, { notes });
   const meta = {
     date: new Date().toISOString(), command: runMeta.command, node: process.version, cpu: cpuName(), hosts, ...settings,
     ...(hosts.includes('chromium') ? { chromium_adapter: opts.chromiumAdapter ?? 'swiftshader' } : {}),
     load_average: { start: loadBefore, end: loadAfter }, audio,
-    timing: 'per chunk: a first call (compiles), a warm call, then up to `chunks` timed calls with the state carried (fewer when the next would end past the cap), median; recording chunk by chunk: wall time from a zero state over the whole recording or the prefix that fits the cap (the row says which); one pass: one OnnxModel.runStream call over the whole recording, the warm second call (first_ms: the first); every call reads the speech probability back to the CPU',
+    timing: 'per chunk: a first call (compiles), a warm call, then up to `chunks` timed calls with the state carried (fewer when the next would end past the cap), median; recording chunk by chunk: wall time from a zero state over the whole recording or the prefix that fits the cap (the row says which); one pass: OnnxModel.runStream over the whole recording — the warm second call when the first (compilation included, first_ms) took under the recording cap, otherwise that first call (the row notes it); every call reads the speech probability back to the CPU',
     realtime_x: 'seconds of audio processed per wall-clock second (higher is faster)',
   };
   if (opts.save ?? true) {

@@ -13,7 +13,8 @@ const timed = (/** @type {Row} */ r) => typeof r.realtime_x === 'number';
  * Adds, in place, to every timed webrnn row `speedup_vs`: {other row: webrnn's × real time / the other's}
  * (> 1: webrnn is faster) for the rows of the same model and kind (chunk rows with chunk rows; recording
  * rows with recording rows, one pass and chunk by chunk), in the same host or on the CPU in Node; and
- * to the anchors `webrnn_speedup` (the best webrnn row of the same test against them).
+ * to the anchors `webrnn_speedup` (the best webrnn row of the same test against them). Rows whose guard
+ * failed get no ratio.
  * @param {Row[]} rows
  */
 export function annotateVad(rows) {
@@ -22,7 +23,8 @@ export function annotateVad(rows) {
     /** @type {Record<string, number>} */
     const vs = {};
     for (const a of rows) {
-      if (a === w || !timed(a) || a.model !== w.model || kind(a) !== kind(w)) continue;
+      // A row whose probabilities disagree with webrnn's did other work: no ratio (its guard says so).
+      if (a === w || !timed(a) || a.check?.ok === false || a.model !== w.model || kind(a) !== kind(w)) continue;
       if (a.host !== w.host && !CPU_ENGINES.has(a.engine)) continue;
       const x = +(w.realtime_x / a.realtime_x).toPrecision(3);
       vs[label(a, w)] = x;
