@@ -4,7 +4,7 @@
 // formula, command); a --chromium run writes latest-chromium.* instead.
 //
 //   npm run bench                      S1, S2, S3 in Node (Dawn), row cap 300 s (long: an S3 call takes minutes on lavapipe)
-//   npm run bench -- --quick           S2 only, row cap 60 s: a few minutes
+//   npm run bench -- --quick           S2 only, row cap 60 s, VAD rows on a one-minute recording: a few minutes
 //   npm run bench -- --chromium        webrnn beside the browser peers inside headless Chromium (SwiftShader):
 //                                      tfjs-webgpu, tfjs-webgl, tfjs-wasm, onnxruntime-web-webgpu, onnxruntime-web-wasm
 //   Every run also times the silero VAD rows (bench/lib/vad-*.mjs; written to bench/results/vad.* or
@@ -409,6 +409,7 @@ function parseArgs(/** @type {string[]} */ argv) {
     o.shapes ??= { S2: SHAPES.S2 };
     o.capMs ??= 60_000;
     vad.chunks ??= 100;
+    vad.seconds ??= 60; // a one-minute recording: the one-pass rows are not capped
     vad.capMs ??= 15_000;
     vad.recordingCapMs ??= 15_000;
   }
