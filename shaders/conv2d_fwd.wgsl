@@ -7,8 +7,10 @@
 // rounds it (exact product, one rounding per add) — as onnxruntime's float32 GEMM and webrnn's CPU Conv
 // (src/io/onnx-ops.ts) do. WGSL's fma() may round the product first (lavapipe does, and silero's STFT
 // convolution then misses onnxruntime's state by 2.4e-5), so the step is fma_exact below: Dekker's
-// exact product plus Knuth's two-sum. One invocation per output element.
-// Grid: x = ceil(oH·oW / 64), y = M, z = N. No variants.
+// exact product plus Knuth's two-sum. One invocation per output element of one batch row, the
+// (m, oy, ox) elements numbered across the grid's x and y (x·64 + y·64·num_workgroups.x), so a
+// small output (silero's encoder: 4 columns a chunk) still fills every workgroup.
+// Grid: x = min(ceil(M·oH·oW / 64), 65535), y = ceil(ceil(M·oH·oW / 64) / x), z = N. No variants.
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
@@ -54,11 +56,12 @@ fn fma_exact(a: f32, b: f32, c: f32) -> f32 {
 }
 
 @compute @workgroup_size(64, 1, 1)
-fn conv2d_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let p = gid.x;
-  let m = gid.y;
+fn conv2d_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = gid.y * groups.x * 64u + gid.x;
   let b = gid.z;
-  if (p >= P.oH * P.oW || m >= P.M || b >= P.N) { return; }
+  if (i >= P.M * P.oH * P.oW || b >= P.N) { return; }
+  let m = i / (P.oH * P.oW);
+  let p = i % (P.oH * P.oW);
   let oy = p / P.oW;
   let ox = p % P.oW;
   let g = m / P.Mg;

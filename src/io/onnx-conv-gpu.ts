@@ -56,7 +56,9 @@ export class ConvNodeRunner {
       const k = engine.kernel('conv2d_fwd');
       const params = { N: g.N, C: g.C, H: g.H, W: g.W, M: g.M, kH: g.kH, kW: g.kW, oH: g.oH, oW: g.oW, sH: g.sH, sW: g.sW, dH: g.dH, dW: g.dW, pH: g.pH, pW: g.pW, Cg: g.Cg, Mg: g.Mg, has_bias: B ? 1 : 0, zero: 0 };
       const prog = new Program();
-      prog.dispatch(k, [rec.bind(k, params, { x: xb, w: wb, bias: bb ?? wb, y: yb }, 'conv')], [Math.ceil((g.oH * g.oW) / 64), g.M, g.N]);
+      const groups = Math.ceil((g.M * g.oH * g.oW) / 64);
+      const gx = Math.min(groups, 65535);
+      prog.dispatch(k, [rec.bind(k, params, { x: xb, w: wb, bias: bb ?? wb, y: yb }, 'conv')], [gx, Math.ceil(groups / gx), g.N]);
       p = this.plan = { key, rec, prog, x: xb, w: wb, b: bb, y: yb, count };
     }
     const q = engine.device.queue;
