@@ -10,13 +10,15 @@
 // exact product plus Knuth's two-sum. One invocation per output element of one batch row, the
 // (m, oy, ox) elements numbered across the grid's x and y (x·64 + y·64·num_workgroups.x), so a
 // small output (silero's encoder: 4 columns a chunk) still fills every workgroup.
-// Grid: x = min(ceil(M·oH·oW / 64), 65535), y = ceil(ceil(M·oH·oW / 64) / x), z = N. No variants.
+// Grid: x = min(ceil(M·oH·oW / 64), 65535), y = ceil(ceil(M·oH·oW / 64) / x), z = N.
+// Variant (Params.relu): y = max(y, 0), an ONNX Relu that reads only this Conv's output, fused.
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
   M: u32, kH: u32, kW: u32, oH: u32, oW: u32,
   sH: u32, sW: u32, dH: u32, dW: u32, pH: u32, pW: u32,
   Cg: u32, Mg: u32, has_bias: u32,
+  relu: u32, // 1: the output goes through max(·, 0)
   zero: u32, // always 0: see opaque()
 }
 
@@ -80,5 +82,6 @@ fn conv2d_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
       }
     }
   }
+  if (P.relu != 0u) { acc = max(acc, 0.0); }
   y[((b * P.M + m) * P.oH + oy) * P.oW + ox] = acc;
 }

@@ -145,7 +145,7 @@ describe('runStream refuses what it cannot run in one pass', () => {
   const H = 4;
   const lstm = (extra: 'none' | 'leak' | 'zeros') => encodeOnnx({
     opset: 17,
-    inputs: [{ name: 'x', type: 'float32', shape: [1, 1, 3] }, { name: 'h', type: 'float32', shape: [1, 1, H] }, { name: 'c', type: 'float32', shape: [1, 1, H] }].filter((i) => extra !== 'zeros' || i.name !== 'h'),
+    inputs: [{ name: 'x', type: 'float32' as const, shape: [1, 1, 3] }, { name: 'h', type: 'float32' as const, shape: [1, 1, H] }, { name: 'c', type: 'float32' as const, shape: [1, 1, H] }].filter((i) => extra !== 'zeros' || i.name !== 'h'),
     outputs: [{ name: 'y', type: 'float32' }, { name: 'hn', type: 'float32' }, { name: 'cn', type: 'float32' }],
     initializers: {
       W: makeValue('float32', [1, 4 * H, 3], Array.from({ length: 12 * H }, (_, i) => Math.sin(i) / 2)),
