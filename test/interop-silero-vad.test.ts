@@ -10,7 +10,7 @@
 // its largest magnitude. (Chromium's SwiftShader once needed 2e-5 for legacy's state — 1.01e-5 by the
 // last frame, its Conv output bit for bit Node's: its builtin exp and tanh are looser than lavapipe's,
 // which the recurrent state accumulates. The kernels now compute both from multiplies and adds,
-// shaders/shared/exp_accurate.wgsl, the same on every host: legacy's state is 7.9e-6 in Node and Chromium alike.)
+// shaders/shared/exp_accurate.wgsl, the same on every host: legacy's state is 7.9e-6 in Node, Deno and Chromium alike.)
 // Each host also runs the whole recording in one pass (OnnxModel.runStream) against the same frames
 // and onnxruntime's final state. onnxruntime's
 // probabilities must also cross vad-web's thresholds both ways — some frame above its
