@@ -10,7 +10,7 @@ import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { parseOnnx, Scope, type OnnxGraph, type OnnxIo, type OnnxNode, type OnnxSubgraph } from './onnx-graph.js';
 import { CPU_OPS } from './onnx-ops.js';
-import { ConvNodeRunner } from './onnx-conv-gpu.js';
+import { aliasRunner, ConvNodeRunner, toHost, type Held } from './onnx-conv-gpu.js';
 import { RECURRENT_OPS, RecurrentNodeRunner, recurrentAttrs } from './onnx-recurrent.js';
 import { knownKeys } from '../layers/checks.js';
 import { maxElementsOption, withElementCap, type OnnxValue } from './onnx-value.js';
@@ -79,6 +79,35 @@ export class OnnxModel {
     if (unsupported.size) {
       const list = [...unsupported].map(([op, nodes]) => `${op} (${nodes.slice(0, 3).map((s) => `"${s}"`).join(', ')}${nodes.length > 3 ? `, … ${nodes.length} nodes` : ''})`);
       throw new WebRnnError('BAD_FILE', `unsupported ONNX operator${unsupported.size > 1 ? 's' : ''}: ${list.join('; ')}. Supported: ${SUPPORTED_ONNX_OPS.join(', ')}`);
+    }
+    this.fuseConvRelu();
+  }
+
+  /**
+   * A Relu whose input is a Conv's output that nothing else reads (no other node in any graph, no
+   * graph output) runs inside that Conv (conv2d_fwd's relu variant); the Relu node hands its input on.
+   */
+  private fuseConvRelu(): void {
+    const readers = new Map<string, { node: OnnxNode; graph: OnnxSubgraph }[]>();
+    const outputs = new Set<string>();
+    const walk = (g: OnnxSubgraph) => {
+      for (const o of g.outputs) outputs.add(o.name);
+      for (const n of g.nodes) {
+        for (const i of n.inputs) if (i !== '') readers.set(i, [...(readers.get(i) ?? []), { node: n, graph: g }]);
+        for (const a of n.attrs.values()) {
+          if (a.kind === 'graph') walk(a.value);
+          if (a.kind === 'graphs') a.value.forEach(walk);
+        }
+      }
+    };
+    walk(this.graph);
+    for (const [n, runner] of this.runners) {
+      if (!(runner instanceof ConvNodeRunner) || outputs.has(n.outputs[0])) continue;
+      const r = readers.get(n.outputs[0]) ?? [];
+      const relu = r[0]?.node;
+      if (r.length !== 1 || relu.opType !== 'Relu' || relu.inputs.length !== 1 || !r[0].graph.nodes.includes(n)) continue;
+      runner.relu = true;
+      this.runners.set(relu, aliasRunner);
     }
   }
 
@@ -161,11 +190,11 @@ export class OnnxModel {
     const cap = capOf(options, 'OnnxModel.run options') ?? this.maxElements;
     this.checkFeeds(feeds);
     this.bind(engine);
-    const scope = new Scope<OnnxValue>(undefined, this.graph.initializers);
+    const scope = new Scope<Held>(undefined, this.graph.initializers);
     for (const [k, v] of Object.entries(feeds)) scope.set(k, v);
     await this.runGraph(this.graph, scope, engine, cap);
     const result: Record<string, OnnxValue> = {};
-    for (const o of this.graph.outputs) result[o.name] = scope.get(o.name)!;
+    for (const o of this.graph.outputs) result[o.name] = await toHost(scope.get(o.name)!);
     return result;
   }
 
@@ -245,7 +274,7 @@ export class OnnxModel {
   }
 
   /** Runs the nodes of `g` in order, writing their outputs into `scope` (the graph's own). */
-  private async runGraph(g: OnnxSubgraph, scope: Scope<OnnxValue>, engine: Engine, cap: number): Promise<void> {
+  private async runGraph(g: OnnxSubgraph, scope: Scope<Held>, engine: Engine, cap: number): Promise<void> {
     const { opset } = this.graph;
     for (const n of g.nodes) {
       const inputs = n.inputs.map((name) => {
@@ -254,12 +283,18 @@ export class OnnxModel {
         if (!v) throw new WebRnnError('BAD_FILE', `ONNX node "${n.name}" (${n.opType}) reads "${name}", which no earlier node, input or initializer provides`);
         return v;
       });
-      let outs: OnnxValue[];
+      let outs: Held[];
       try {
         const runner = this.runners.get(n);
-        if (runner) outs = await runner.run(engine, inputs, cap);
-        else if (n.opType === 'If') outs = await this.runIf(n, inputs, scope, engine, cap);
-        else outs = withElementCap(cap, () => CPU_OPS[n.opType](n, inputs, opset));
+        // GPU operators that take GPU values get them as they are; everything else reads them back
+        const host = () => Promise.all(inputs.map((v) => v && toHost(v)));
+        if (runner?.runHeld) outs = await runner.runHeld(engine, inputs, cap);
+        else if (runner) outs = await runner.run(engine, await host(), cap);
+        else if (n.opType === 'If') outs = await this.runIf(n, await host(), scope, engine, cap);
+        else {
+          const x = await host();
+          outs = withElementCap(cap, () => CPU_OPS[n.opType](n, x, opset));
+        }
       } catch (e) {
         if (e instanceof WebRnnError && !e.message.startsWith('ONNX node')) throw new WebRnnError(e.code, `ONNX node "${n.name}" (${n.opType}): ${e.message}`);
         throw e;
@@ -273,14 +308,14 @@ export class OnnxModel {
   }
 
   /** ONNX If: the condition (one element) picks a branch, which runs in a scope that sees `outer`. */
-  private async runIf(n: OnnxNode, inputs: (OnnxValue | undefined)[], outer: Scope<OnnxValue>, engine: Engine, cap: number): Promise<OnnxValue[]> {
+  private async runIf(n: OnnxNode, inputs: (OnnxValue | undefined)[], outer: Scope<Held>, engine: Engine, cap: number): Promise<Held[]> {
     const cond = inputs[0];
     if (!cond) throw new WebRnnError('BAD_FILE', 'missing input 0 (cond)');
     if (cond.data.length !== 1) throw new WebRnnError('BAD_VALUE', `the condition must hold one element, got shape [${cond.shape.join(', ')}]`);
     const attr = n.attrs.get(cond.data[0] ? 'then_branch' : 'else_branch');
     if (attr?.kind !== 'graph') throw new WebRnnError('BAD_FILE', 'has no branch graph');
     const branch = attr.value;
-    const scope = new Scope<OnnxValue>(outer, branch.initializers);
+    const scope = new Scope<Held>(outer, branch.initializers);
     await this.runGraph(branch, scope, engine, cap);
     return branch.outputs.map((o) => {
       const v = scope.get(o.name);
@@ -296,9 +331,13 @@ export class OnnxModel {
   }
 }
 
-/** A node that runs on the GPU (recurrent layers, Conv), built once and reused across runs. */
+/**
+ * A node that runs on the GPU (recurrent layers, Conv, a Relu fused into its Conv), built once and
+ * reused across runs; `runHeld`, where present, takes and gives values left on the GPU.
+ */
 interface NodeRunner {
   run(engine: Engine, x: (OnnxValue | undefined)[], cap: number): Promise<OnnxValue[]>;
+  runHeld?(engine: Engine, x: (Held | undefined)[], cap: number): Promise<Held[]>;
   dispose(): void;
 }
 
