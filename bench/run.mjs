@@ -4,9 +4,14 @@
 // formula, command); a --chromium run writes latest-chromium.* instead.
 //
 //   npm run bench                      S1, S2, S3 in Node (Dawn), row cap 300 s (long: an S3 call takes minutes on lavapipe)
-//   npm run bench -- --quick           S2 only, row cap 60 s: a few minutes
+//   npm run bench -- --quick           S2 only, row cap 60 s, VAD rows on a one-minute recording: a few minutes
 //   npm run bench -- --chromium        webrnn beside the browser peers inside headless Chromium (SwiftShader):
 //                                      tfjs-webgpu, tfjs-webgl, tfjs-wasm, onnxruntime-web-webgpu, onnxruntime-web-wasm
+//   Every run also times the silero VAD rows (bench/lib/vad-*.mjs; written to bench/results/vad.* or
+//   vad-chromium.*): per-chunk latency and a ten-minute recording chunk by chunk vs in one pass.
+//   VAD options: --no-vad  --vad-only (no RNN rows)  --vad-chunks N (timed calls per chunk row, 200)
+//            --vad-cap-s N (each VAD row's cap, 60; a chunk-by-chunk recording row times the prefix that fits)
+//            --vad-seconds N (recording length, 600)  --vad-models silero_vad_v5.onnx,...  --vad-ort-threads N (1)
 //   options: --shapes S1,S2  --cells lstm,gru  --engines webrnn,tfjs-webgpu,...  --reps N  --cap-s N
 //            --hosts node,chromium  --out FILE  --no-save  --torch-threads N (default: torch's own)
 //            --variants                 webrnn once per kernel variant (forced), each its own row
@@ -29,6 +34,7 @@ import { makeData, makeStateDict, rnnConfig } from './lib/weights.mjs';
 import { rowKey } from './lib/suite.mjs';
 import { annotate, markdown, sortRows } from './lib/report.mjs';
 import { cpuName } from './lib/machine.mjs';
+import { annotateVad, onePassNote, vadMarkdown } from './lib/vad-report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -42,7 +48,11 @@ export const PYTHON = process.env.WEBRNN_PYTHON || '/usr/bin/python3';
  *   reps?: number, capMs?: number, save?: boolean, out?: string, torchThreads?: number, variants?: boolean,
  *   chromiumAdapter?: 'swiftshader' | 'hardware',
  *   gemmSizes?: { M: number, N: number, K: number }[], log?: (line: string) => void, command?: string,
+ *   vad?: false | Omit<import('./lib/vad-run.mjs').VadOptions, 'hosts' | 'log' | 'onNote' | 'chromiumAdapter' | 'runWorker'>, vadOut?: string,
  * }} BenchOptions
+ *   vad: the silero VAD rows' options (bench/lib/vad-run.mjs), false or absent for none (the CLI's
+ *   default is {}); shapes {} runs the VAD rows alone; vadOut: their JSON file (default
+ *   results/vad.json, vad-chromium.json for a Chromium-only run)
  */
 
 /** The rows a run should produce (each appears in the output timed or with a skip reason). */
@@ -98,8 +108,9 @@ export async function runBench(opts = {}) {
     if (typeof r.ms === 'number') log(`  ${k}: ${r.ms} ms, ${r.gflops} GFLOP/s${r.check?.ok === false ? `  GUARD MISMATCH rel ${r.check.rel}` : ''}`);
     else log(`  ${k}: skipped (${r.skipped})`);
   };
+  const main = Object.keys(shapes).length > 0;
   try {
-    if (hosts.includes('node')) {
+    if (main && hosts.includes('node')) {
       let first = true;
       for (const [shapeName, s] of Object.entries(shapes)) {
         const one = { [shapeName]: s };
@@ -136,7 +147,7 @@ export async function runBench(opts = {}) {
         }
       }
     }
-    if (hosts.includes('chromium')) {
+    if (main && hosts.includes('chromium')) {
       const { runChromium } = await import('./chromium/run-chromium.mjs');
       const mine = expected.filter((e) => e.host === 'chromium');
       const skip = estimateSkips(mine, [...got.values()], shapes, capMs);
@@ -178,7 +189,8 @@ export async function runBench(opts = {}) {
     gemm: gemms,
     timing: 'untimed: a first call (it compiles) and a warm call, which are also the correctness guard; then up to reps timed calls (fewer when the next would end past the cap), median; forward = input already on the device → output sequence read back to the CPU; train = forward, MSE(output, target), backward, Adam(lr 1e-3) over all parameters, loss read back',
   };
-  if (opts.save ?? true) {
+  const vad = opts.vad ? await runVadRows(opts, hosts, meta, log) : undefined;
+  if (main && (opts.save ?? true)) {
     // A Chromium-only run does not replace the Node results.
     const out = opts.out ?? join(here, 'results', hosts.includes('node') ? 'latest.json' : `latest-${hosts.join('-')}.json`);
     mkdirSync(dirname(out), { recursive: true });
@@ -186,7 +198,42 @@ export async function runBench(opts = {}) {
     writeFileSync(out.replace(/\.json$/, '.meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
     writeFileSync(out.replace(/\.json$/, '.md'), `${table}\n`);
   }
-  return { rows, gemms, table, meta, expected };
+  return { rows, gemms, table, meta, expected, vad };
+}
+
+/** The silero VAD rows (bench/lib/vad-run.mjs): run, annotated, tabled and saved beside the RNN rows. */
+async function runVadRows(/** @type {BenchOptions} */ opts, /** @type {('node' | 'chromium')[]} */ hosts, /** @type {Record<string, any>} */ runMeta, /** @type {(l: string) => void} */ log) {
+  const { runVad } = await import('./lib/vad-run.mjs');
+  /** @type {string[]} */
+  const notes = [];
+  const loadBefore = loadavg()[0];
+  const vadOpts = /** @type {NonNullable<Exclude<BenchOptions['vad'], false>>} */ (opts.vad);
+  const { rows, expected, settings } = await runVad({ engines: opts.engines, ...vadOpts, hosts, chromiumAdapter: opts.chromiumAdapter, log, onNote: (n) => notes.push(n), runWorker });
+  annotateVad(rows);
+  const loadAfter = loadavg()[0];
+  const audio = rows.find((r) => typeof r.audio === 'string')?.audio;
+  if (audio) notes.push(`Recording: ${audio}; ${settings.seconds} s at 16 kHz, the same in every host. Each model's rows start from a zero state at its beginning; the per-chunk rows time its first chunks.`);
+  notes.push(...onePassNote(rows));
+  notes.push(`Machine: ${cpuName()}; 1-minute load average ${loadBefore.toFixed(1)} at the start, ${loadAfter.toFixed(1)} at the end.`);
+  const bad = rows.filter((r) => r.check?.ok === false);
+  if (bad.length) notes.push(`**Correctness guard failed** for ${bad.map((r) => `${r.host} ${r.engine} ${r.model} ${r.test} (max |Δprob| ${r.check.max_abs} vs ${r.check.against})`).join(', ')}: these rows do not compute the same probabilities as webrnn within 1e-5, so they are left out of the ratios.`);
+  const table = vadMarkdown(rows, { notes });
+  const meta = {
+    date: new Date().toISOString(), command: runMeta.command, node: process.version, cpu: cpuName(), hosts, ...settings,
+    ...(hosts.includes('chromium') ? { chromium_adapter: opts.chromiumAdapter ?? 'swiftshader' } : {}),
+    load_average: { start: loadBefore, end: loadAfter }, audio,
+    timing: 'per chunk: a first call (compiles), a warm call, then up to `chunks` timed calls with the state carried (fewer when the next would end past the cap), median; recording chunk by chunk: wall time from a zero state over the whole recording or the prefix that fits the cap (the row says which); one pass: OnnxModel.runStream over the whole recording — the warm second call when the first (compilation included, first_ms) took under the recording cap, otherwise that first call (the row notes it); every call reads the speech probability back to the CPU',
+    realtime_x: 'seconds of audio processed per wall-clock second (higher is faster)',
+  };
+  if (opts.save ?? true) {
+    const main = Object.keys(opts.shapes ?? { S1: 1 }).length > 0;
+    const out = opts.vadOut ?? (!main && opts.out) ?? join(here, 'results', hosts.includes('node') ? 'vad.json' : `vad-${hosts.join('-')}.json`);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(rows, null, 1)}\n`);
+    writeFileSync(out.replace(/\.json$/, '.meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
+    writeFileSync(out.replace(/\.json$/, '.md'), `${table}\n`);
+  }
+  return { rows, expected, table, meta };
 }
 
 const rowBase = (/** @type {Row} */ x) => ({ shape: x.shape, cell: x.cell, variant: x.variant, mode: x.mode, engine: x.engine, host: x.host, ...(x.forced_variant ? { forced_variant: x.forced_variant } : {}), adapter: 'n/a', ms: null, gflops: null, dispatches: null });
@@ -238,10 +285,14 @@ function writeTorchInputs(/** @type {any} */ W, /** @type {string} */ refDir, /*
  * or recorded as skipped. Protocol on stdout: "@@start KEY", "@@row {json}", "@@gemm {json}",
  * "@@missing \"reason\"", "@@done {json}". rowLimitMs / startLimitMs override the watchdog (tests).
  * @param {{ label: string, cmd: string, script: string, job: Record<string, any>, expected: { key: string }[], capMs: number,
- *   log: (l: string) => void, onRow: (r: Row) => void, onGemm?: (g: any) => void, rowLimitMs?: number, startLimitMs?: number }} o
+ *   log: (l: string) => void, onRow: (r: Row) => void, onGemm?: (g: any) => void, rowLimitMs?: number, startLimitMs?: number,
+ *   keyOf?: (r: Row) => string, rowOf?: (key: string, why: string) => Row }} o
+ *   keyOf / rowOf: another kind of row's key, and its skipped row (the VAD rows, bench/lib/vad-run.mjs)
  */
 export async function runWorker(o) {
   const done = new Set();
+  const keyOf = o.keyOf ?? ((/** @type {Row} */ r) => rowKey(/** @type {any} */ (r)));
+  const skippedRow = o.rowOf ?? ((/** @type {string} */ k, /** @type {string} */ why) => ({ ...rowBase(parseKey(k)), skipped: why }));
   const rowLimitMs = o.rowLimitMs ?? 6 * o.capMs + 60_000; // a row: first call ≤ 2 caps, warm call ≤ 1, timed ≤ 1 + one call
   const startLimitMs = o.startLimitMs ?? 180_000;
   let job = { ...o.job };
@@ -281,7 +332,7 @@ export async function runWorker(o) {
           if (!m) continue;
           const v = JSON.parse(m[2]);
           if (m[1] === 'start') { current = v; arm(rowLimitMs); }
-          else if (m[1] === 'row') { const k = rowKey(v); done.add(k); o.onRow(v); if (k === current) current = undefined; arm(rowLimitMs); }
+          else if (m[1] === 'row') { const k = keyOf(v); done.add(k); o.onRow(v); if (k === current) current = undefined; arm(rowLimitMs); }
           else if (m[1] === 'gemm') { o.onGemm?.(v); job = { ...job, gemm: false }; arm(rowLimitMs); }
           else if (m[1] === 'missing') finish({ how: 'missing', detail: v });
           else if (m[1] === 'done') finish({ how: 'done', detail: '' });
@@ -294,18 +345,18 @@ export async function runWorker(o) {
     });
     rmSync(jobFile, { force: true });
     if (end.how === 'done') {
-      for (const e of o.expected) if (!done.has(e.key)) { done.add(e.key); o.onRow({ ...rowBase(parseKey(e.key)), skipped: 'not reported by its worker' }); }
+      for (const e of o.expected) if (!done.has(e.key)) { done.add(e.key); o.onRow(skippedRow(e.key, 'not reported by its worker')); }
       return;
     }
     if (end.how === 'missing') {
-      for (const e of o.expected) if (!done.has(e.key)) { done.add(e.key); o.onRow({ ...rowBase(parseKey(e.key)), skipped: end.detail }); }
+      for (const e of o.expected) if (!done.has(e.key)) { done.add(e.key); o.onRow(skippedRow(e.key, end.detail)); }
       return;
     }
     o.log(`${o.label}: ${end.detail}`);
-    if (end.current) { done.add(end.current); o.onRow({ ...rowBase(parseKey(end.current)), skipped: end.detail }); }
+    if (end.current) { done.add(end.current); o.onRow(skippedRow(end.current, end.detail)); }
     else {
       // It failed outside a row (start-up): the same would happen again.
-      for (const e of o.expected) if (!done.has(e.key)) { done.add(e.key); o.onRow({ ...rowBase(parseKey(e.key)), skipped: end.detail }); }
+      for (const e of o.expected) if (!done.has(e.key)) { done.add(e.key); o.onRow(skippedRow(e.key, end.detail)); }
       return;
     }
   }
@@ -323,6 +374,8 @@ function parseArgs(/** @type {string[]} */ argv) {
   const o = { command: `npm run bench -- ${argv.join(' ')}`.trim() };
   const val = (/** @type {number} */ i) => { if (argv[i + 1] === undefined) throw new Error(`${argv[i]} needs a value`); return argv[i + 1]; };
   let quick = false;
+  /** @type {NonNullable<Exclude<BenchOptions['vad'], false>>} */
+  const vad = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') quick = true;
@@ -337,6 +390,13 @@ function parseArgs(/** @type {string[]} */ argv) {
     else if (a === '--no-save') o.save = false;
     else if (a === '--torch-threads') o.torchThreads = Number(val(i++));
     else if (a === '--variants') o.variants = true;
+    else if (a === '--no-vad') o.vad = false;
+    else if (a === '--vad-only') o.shapes = {};
+    else if (a === '--vad-chunks') vad.chunks = Number(val(i++));
+    else if (a === '--vad-cap-s') vad.capMs = vad.recordingCapMs = Number(val(i++)) * 1000;
+    else if (a === '--vad-seconds') vad.seconds = Number(val(i++));
+    else if (a === '--vad-models') vad.models = val(i++).split(',');
+    else if (a === '--vad-ort-threads') vad.ortThreads = Number(val(i++));
     else if (a === '--chromium-adapter') {
       const v = val(i++);
       if (v !== 'swiftshader' && v !== 'hardware') throw new Error(`--chromium-adapter is swiftshader or hardware, got ${v}`);
@@ -348,7 +408,12 @@ function parseArgs(/** @type {string[]} */ argv) {
   if (quick) {
     o.shapes ??= { S2: SHAPES.S2 };
     o.capMs ??= 60_000;
+    vad.chunks ??= 100;
+    vad.seconds ??= 60; // a one-minute recording: the one-pass rows are not capped
+    vad.capMs ??= 15_000;
+    vad.recordingCapMs ??= 15_000;
   }
+  if (o.vad !== false) o.vad = vad;
   return o;
 }
 
@@ -363,9 +428,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (o?.help) {
     console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
   } else if (o) {
-    const { table, rows } = await runBench(o);
-    console.log(table);
+    const { table, rows, vad } = await runBench(o);
+    if (rows.length) console.log(table);
+    if (vad) console.log(`\n${vad.table}`);
     // status 1 when an anchor disagreed with webrnn: its ratios would be meaningless
-    if (rows.some((r) => r.check?.ok === false)) process.exitCode = 1;
+    if ([...rows, ...(vad?.rows ?? [])].some((r) => r.check?.ok === false)) process.exitCode = 1;
   }
 }

@@ -7,14 +7,18 @@
 // rounds it (exact product, one rounding per add) — as onnxruntime's float32 GEMM and webrnn's CPU Conv
 // (src/io/onnx-ops.ts) do. WGSL's fma() may round the product first (lavapipe does, and silero's STFT
 // convolution then misses onnxruntime's state by 2.4e-5), so the step is fma_exact below: Dekker's
-// exact product plus Knuth's two-sum. One invocation per output element.
-// Grid: x = ceil(oH·oW / 64), y = M, z = N. No variants.
+// exact product plus Knuth's two-sum. One invocation per output element of one batch row, the
+// (m, oy, ox) elements numbered across the grid's x and y (x·64 + y·64·num_workgroups.x), so a
+// small output (silero's encoder: 4 columns a chunk) still fills every workgroup.
+// Grid: x = min(ceil(M·oH·oW / 64), 65535), y = ceil(ceil(M·oH·oW / 64) / x), z = N.
+// Variant (Params.relu): y = max(y, 0), an ONNX Relu that reads only this Conv's output, fused.
 
 struct Params {
   N: u32, C: u32, H: u32, W: u32,
   M: u32, kH: u32, kW: u32, oH: u32, oW: u32,
   sH: u32, sW: u32, dH: u32, dW: u32, pH: u32, pW: u32,
   Cg: u32, Mg: u32, has_bias: u32,
+  relu: u32, // 1: the output goes through max(·, 0)
   zero: u32, // always 0: see opaque()
 }
 
@@ -54,11 +58,12 @@ fn fma_exact(a: f32, b: f32, c: f32) -> f32 {
 }
 
 @compute @workgroup_size(64, 1, 1)
-fn conv2d_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let p = gid.x;
-  let m = gid.y;
+fn conv2d_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = gid.y * groups.x * 64u + gid.x;
   let b = gid.z;
-  if (p >= P.oH * P.oW || m >= P.M || b >= P.N) { return; }
+  if (i >= P.M * P.oH * P.oW || b >= P.N) { return; }
+  let m = i / (P.oH * P.oW);
+  let p = i % (P.oH * P.oW);
   let oy = p / P.oW;
   let ox = p % P.oW;
   let g = m / P.Mg;
@@ -77,5 +82,6 @@ fn conv2d_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
   }
+  if (P.relu != 0u) { acc = max(acc, 0.0); }
   y[((b * P.M + m) * P.oH + oy) * P.oW + ox] = acc;
 }

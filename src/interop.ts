@@ -10,7 +10,7 @@
  * const model = await OnnxModel.load(new Uint8Array(await (await fetch('lstm.onnx')).arrayBuffer()));
  * const { y } = await model.run(engine, { x: { type: 'float32', shape: [5, 2, 3], data: new Float32Array(30) } });
  */
-export { OnnxModel, SUPPORTED_ONNX_OPS, type OnnxOptions } from './io/onnx-model.js';
+export { OnnxModel, SUPPORTED_ONNX_OPS, type OnnxOptions, type OnnxStreamForm, type OnnxStreamOptions, type OnnxStreamResult } from './io/onnx-model.js';
 export { parseOnnx, type OnnxGraph, type OnnxNode, type OnnxIo, type OnnxAttr, type OnnxSubgraph } from './io/onnx-graph.js';
 export { makeValue, valueFromSafeTensor, valueToSafeTensor, type OnnxType, type OnnxValue } from './io/onnx-value.js';
 export { encodeOnnx, floatAttr, floatsAttr, type ModelInput as OnnxModelInput, type NodeInput as OnnxNodeInput, type GraphInput as OnnxGraphInput } from './io/onnx-write.js';

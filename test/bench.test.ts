@@ -5,6 +5,8 @@
 // Also: the browser peers in headless Chromium (tfjs webgl/wasm, onnxruntime-web WebGPU/wasm) with
 // their guard and onnxruntime-web's placement check; --variants; the watchdog that keeps a hung row
 // from stalling the run.
+// The silero VAD rows: their schema and 1e-5 guard on a few seconds of audio in Node and Chromium, and
+// the guard and recording cap on fake engines (a mismatch must be caught, a prefix must say so).
 // No timing assertions: the numbers depend on the machine and its load.
 import { expect, test } from 'vitest';
 import { runBench } from '../bench/run.mjs';
@@ -12,6 +14,8 @@ import { schemaProblems } from '../bench/lib/report.mjs';
 import { CHROMIUM_ENGINES, NODE_ENGINES, SHAPES } from '../bench/lib/shapes.mjs';
 import { STEP_SCHEDULES } from '../bench/lib/webrnn-engine.mjs';
 import { placementFromLog } from '../bench/lib/ort-web-engine.mjs';
+import { vadRowKey, vadSchemaProblems } from '../bench/lib/vad-report.mjs';
+import { VAD_MODELS, runVadSuite } from '../bench/lib/vad-suite.mjs';
 
 type Row = Record<string, any>;
 
@@ -152,3 +156,99 @@ test("onnxruntime-web placement is read from its verbose log; a node on the CPU 
   expect(placementFromLog(split, ['rnn0'])).toEqual({ rnn0: 'CPUExecutionProvider' });
   expect(placementFromLog(['nothing about placement'], ['rnn0'])).toEqual({ rnn0: undefined });
 });
+
+// The silero VAD rows (bench/lib/vad-*.mjs) on a few seconds of the recording: every planned row,
+// the VAD schema, the 1e-5 probability guard wherever a peer ran, the ratios between rows.
+test('VAD rows in Node: webrnn and onnxruntime-node on the three silero files, schema and guard', async () => {
+  const { rows, vad } = await runBench({
+    shapes: {}, hosts: ['node'], save: false, log: () => {},
+    vad: { chunks: 3, capMs: 20_000, recordingCapMs: 1_000, seconds: 2 },
+  });
+  expect(rows).toEqual([]); // shapes {}: the VAD rows alone
+  const got = (vad!.rows as Row[]);
+  expect(got.map((r) => vadRowKey(r)).sort()).toEqual(vad!.expected.map((e: { key: string }) => e.key).sort());
+  expect(got).toHaveLength(3 * 5);
+  for (const r of got) expect(vadSchemaProblems(r), JSON.stringify(r)).toEqual([]);
+  for (const r of got.filter((x) => x.test !== 'recording-one-pass')) {
+    expect(r.ms, `${vadRowKey(r)} skipped: ${r.skipped}`).toBeGreaterThan(0);
+    if (r.engine === 'webrnn') {
+      expect(r.check.against).toMatch(/^self/);
+      expect(r.adapter).not.toMatch(/CPU:/);
+      expect(Object.keys(r.speedup_vs)).toContain(r.test === 'chunk' ? 'onnxruntime-cpu' : 'onnxruntime-cpu chunk by chunk');
+    } else {
+      expect(r.check.ok, `${vadRowKey(r)}: ${JSON.stringify(r.check)}`).toBe(true);
+      expect(r.check.chunks).toBeGreaterThan(0);
+      expect(r.threads).toBe(1);
+    }
+  }
+  // One pass (OnnxModel.runStream): the whole recording, equal to webrnn's chunk by chunk where both ran.
+  for (const r of got.filter((x) => x.test === 'recording-one-pass')) {
+    expect(r.ms, `${vadRowKey(r)} skipped: ${r.skipped}`).toBeGreaterThan(0);
+    expect(r.chunks).toBe(r.total_chunks);
+    expect(r.check.ok, JSON.stringify(r.check)).toBe(true);
+    expect(r.check.chunks).toBeGreaterThan(0);
+    expect(Object.keys(r.speedup_vs).sort()).toEqual(['onnxruntime-cpu chunk by chunk', 'webrnn chunk by chunk']);
+  }
+  expect(vad!.table).toMatch(/^\| model \| test \| engine \| host \| adapter \|/);
+}, 5 * 60_000);
+
+test('VAD guard and recording cap: a peer off by 2e-5 is a mismatch, 5e-6 is not; a capped recording reports its prefix', async () => {
+  const spec = VAD_MODELS[1]; // 512-sample frames
+  const audio = new Float32Array(spec.frame * 40);
+  for (let i = 0; i < audio.length; i++) audio[i] = Math.sin(i / 50);
+  // A fake engine: the probability is a function of the chunk and of how many chunks it has seen (its state).
+  const fake = (offset: number, msPerChunk = 0) => ({
+    adapter: 'fake',
+    make: async () => {
+      let seen = 0;
+      return {
+        chunk: async (x: Float32Array) => {
+          if (msPerChunk) await new Promise((r) => setTimeout(r, msPerChunk));
+          return 0.5 + 0.4 * Math.sin(x[0] + 0.1 * seen++) + offset;
+        },
+        reset: () => { seen = 0; },
+        dispose: () => {},
+      };
+    },
+  });
+  const rows: Row[] = [];
+  await runVadSuite({
+    models: [{ spec, bytes: new Uint8Array() }], audio, audioSource: 'sine', host: 'node', chunks: 3, capMs: 10_000, recordingCapMs: 150,
+    engines: { webrnn: fake(0, 10), 'onnxruntime-cpu': fake(2e-5), 'onnxruntime-web-wasm': fake(5e-6) }, emit: (r: Row) => rows.push(r),
+  });
+  const row = (engine: string, test: string) => rows.find((r) => r.engine === engine && r.test === test)!;
+  expect(row('onnxruntime-cpu', 'chunk').check).toMatchObject({ ok: false, against: 'webrnn chunk row' });
+  expect(row('onnxruntime-cpu', 'recording-chunked').check.ok).toBe(false);
+  expect(row('onnxruntime-web-wasm', 'chunk').check).toMatchObject({ ok: true, chunks: 5 });
+  expect(row('onnxruntime-web-wasm', 'recording-chunked').check.ok).toBe(true);
+  // webrnn's fake takes 10 ms a chunk under a 150 ms cap: a prefix, said so, not extrapolated
+  const rec = row('webrnn', 'recording-chunked');
+  expect(rec.chunks).toBeLessThan(rec.total_chunks);
+  expect(rec.prefix).toMatch(new RegExp(`first ${rec.chunks} of 40 chunks`));
+  // × real time = audio seconds / wall seconds (both rounded to 3 significant digits: within 2%)
+  expect(Math.abs(rec.realtime_x / ((rec.audio_s * 1000) / rec.wall_ms) - 1)).toBeLessThan(0.02);
+  expect(row('onnxruntime-web-wasm', 'recording-chunked').chunks).toBe(40);
+  expect(row('webrnn', 'recording-one-pass').skipped).toMatch(/no one-pass mode/);
+});
+
+test('VAD rows in Chromium: webrnn beside onnxruntime-web wasm and WebGPU (placement-checked) on silero v5', async () => {
+  const { vad } = await runBench({
+    shapes: {}, hosts: ['chromium'], save: false, log: () => {},
+    vad: { chunks: 2, capMs: 20_000, recordingCapMs: 1_000, seconds: 1, models: ['silero_vad_v5.onnx'] },
+  });
+  const got = (vad!.rows as Row[]);
+  expect(got.map((r) => vadRowKey(r)).sort()).toEqual(vad!.expected.map((e: { key: string }) => e.key).sort());
+  for (const r of got) expect(vadSchemaProblems(r), JSON.stringify(r)).toEqual([]);
+  for (const r of got.filter((x) => x.engine !== 'onnxruntime-web-webgpu' && x.test !== 'recording-one-pass')) {
+    expect(r.ms, `${vadRowKey(r)} skipped: ${r.skipped}`).toBeGreaterThan(0);
+    if (r.engine !== 'webrnn') expect(r.check.ok, JSON.stringify(r.check)).toBe(true);
+  }
+  // onnxruntime-web WebGPU: timed only with every LSTM node on WebGPU, and guarded either way (see bench/README.md
+  // for what its probabilities do on SwiftShader); refused rows say why.
+  for (const r of got.filter((x) => x.engine === 'onnxruntime-web-webgpu')) {
+    if (typeof r.ms !== 'number') { expect(r.skipped).toMatch(/refused|failed/); continue; }
+    expect(Object.values(r.placement).length).toBeGreaterThan(0);
+    expect(new Set(Object.values(r.placement))).toEqual(new Set(['WebGpuExecutionProvider']));
+    expect(typeof r.check.ok).toBe('boolean');
+  }
+}, 5 * 60_000);

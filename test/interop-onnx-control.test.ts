@@ -156,6 +156,48 @@ describe('conv2d_fwd (WGSL) through the executor', () => {
     expect(Array.from(two[0].data)).toEqual([-1, -1]);
     expect(Array.from(biased[0].data)).toEqual([9, 9]);
   });
+
+  // Conv → Relu → Conv → Relu (each Relu the only reader: fused, the tensors stay on the GPU, one read
+  // back for the output), and a Conv whose output is read by a Relu and by a graph output (not fused)
+  test('a Relu fused into its Conv, values kept on the GPU between Convs, agree with onnxruntime', async () => {
+    const r = new Rng(1802);
+    const x = floats(r, [2, 3, 9]);
+    const inits = { w1: floats(r, [4, 3, 3]), b1: floats(r, [4]), w2: floats(r, [5, 4, 2]) };
+    const chain = encodeOnnx({
+      opset: 17,
+      inputs: [{ name: 'x', type: 'float32', shape: [2, 3, 9] }],
+      outputs: [{ name: 'y', type: 'float32' }],
+      initializers: inits,
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: { pads: [1, 1] } },
+        { op: 'Relu', inputs: ['c1'], outputs: ['r1'] },
+        { op: 'Conv', inputs: ['r1', 'w2'], outputs: ['c2'], attrs: { strides: [2] } },
+        { op: 'Relu', inputs: ['c2'], outputs: ['y'] },
+      ],
+    });
+    const shared = encodeOnnx({
+      opset: 17,
+      inputs: [{ name: 'x', type: 'float32', shape: [2, 3, 9] }],
+      outputs: [{ name: 'y', type: 'float32' }, { name: 'c1', type: 'float32' }],
+      initializers: inits,
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c1'] },
+        { op: 'Relu', inputs: ['c1'], outputs: ['y'] },
+      ],
+    });
+    const reads = { n: 0 };
+    const read = engine.readBuffer.bind(engine);
+    engine.readBuffer = (...a) => (reads.n++, read(...a));
+    try {
+      note('Conv', await compareWithOrt(engine, chain, { x }, 'Conv+Relu chain', TOL));
+      expect(reads.n, 'read backs of the fused chain: the output only').toBe(1);
+      reads.n = 0;
+      note('Conv', await compareWithOrt(engine, shared, { x }, 'Conv read by Relu and an output', TOL));
+      expect(reads.n, 'the Conv output is read back once for the Relu and the output').toBe(1);
+    } finally {
+      engine.readBuffer = read;
+    }
+  });
 });
 
 // ------------------------------------------------------------------------------------------------

@@ -68,9 +68,12 @@ async function isolate(page) {
 }
 
 /**
- * @param {{ shapes: Record<string, any>, cells?: string[], engines: string[], reps: number, capMs: number, skip?: Record<string, string>,
+ * @param {{ shapes?: Record<string, any>, cells?: string[], engines?: string[], reps?: number, capMs?: number, skip?: Record<string, string>,
  *   variants?: boolean, adapter?: keyof typeof ADAPTER_ARGS, gemmSizes?: any[], timeoutMs: number,
- *   log: (l: string) => void, onRow: (r: any) => void, onGemm: (g: any) => void, onNote?: (n: string) => void }} o
+ *   log: (l: string) => void, onRow: (r: any) => void, onGemm: (g: any) => void, onNote?: (n: string) => void,
+ *   entry?: string, job?: Record<string, unknown>, prepare?: (dir: string) => void }} o
+ *   entry, job, prepare: another page of this folder (default entry.mjs), its job.json (default the
+ *   suite's fields above), and files to put beside it (the VAD page, bench/lib/vad-run.mjs)
  */
 export async function runChromium(o) {
   if (!existsSync(chromiumPath)) throw new Error(`chromium missing at ${chromiumPath} (npm run setup installs Debian's chromium)`);
@@ -82,7 +85,7 @@ export async function runChromium(o) {
   let browser;
   try {
     await build({
-      entryPoints: [join(here, 'entry.mjs')],
+      entryPoints: [join(here, o.entry ?? 'entry.mjs')],
       outfile: join(dir, 'entry.js'),
       bundle: true,
       format: 'esm',
@@ -94,7 +97,8 @@ export async function runChromium(o) {
     copyFileSync(join(here, 'index.html'), join(dir, 'index.html'));
     mkdirSync(join(dir, 'vendor'));
     for (const [route, folder] of Object.entries(VENDOR)) symlinkSync(join(root, folder), join(dir, 'vendor', route), 'dir');
-    writeFileSync(join(dir, 'job.json'), JSON.stringify({ shapes: o.shapes, cells: o.cells, engines: o.engines, reps: o.reps, capMs: o.capMs, skip: o.skip, variants: o.variants, gemmSizes: o.gemmSizes }));
+    writeFileSync(join(dir, 'job.json'), JSON.stringify(o.job ?? { shapes: o.shapes, cells: o.cells, engines: o.engines, reps: o.reps, capMs: o.capMs, skip: o.skip, variants: o.variants, gemmSizes: o.gemmSizes }));
+    o.prepare?.(dir);
     server = await serveStatic(dir);
     const args = ADAPTER_ARGS[o.adapter ?? 'swiftshader'];
     browser = await puppeteer.launch({ executablePath: chromiumPath, headless: true, args, userDataDir, env: hostEnv(), protocolTimeout: o.timeoutMs + 60_000 });

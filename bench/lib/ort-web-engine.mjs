@@ -73,7 +73,7 @@ function collectConsole() {
 }
 
 /** Runs `fn` with console output collected into `lines` (and still printed). */
-async function withConsoleCollected(/** @type {string[]} */ lines, /** @type {() => Promise<any>} */ fn) {
+export async function withConsoleCollected(/** @type {string[]} */ lines, /** @type {() => Promise<any>} */ fn) {
   collected = lines;
   try {
     return await fn();

@@ -3,12 +3,13 @@
 // Included by shared/onnx_gates.wgsl (so by lstm_step_fwd, gru_step_fwd), gru_reset_gate_fwd and
 // rnn_step_fwd.
 //!include "shared/tanh_clamped.wgsl"
+//!include "shared/exp_accurate.wgsl"
 
 // id = index in ACTIVATION_NAMES (src/config.ts); each case's comment is that name
 // (test/interop-kernels.test.ts checks the order).
 fn activate(id: u32, x: f32, alpha: f32, beta: f32) -> f32 {
   switch id {
-    case 0u: { return 1.0 / (1.0 + exp(-x)); }                         // Sigmoid
+    case 0u: { return 1.0 / (1.0 + exp_accurate(-x)); }                // Sigmoid
     case 1u: { return tanh_clamped(x); }                               // Tanh
     case 2u: { return max(x, 0.0); }                                   // Relu
     case 3u: { return alpha * x + beta; }                              // Affine

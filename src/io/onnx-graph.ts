@@ -229,3 +229,20 @@ function decodeGraph(g: Partial<GraphProto>, source: string, path: string, depth
     nodes,
   };
 }
+
+/** The values (of the executor: OnnxValue; of a one-pass run: their views) one graph has written, over the values of the graphs that enclose it (outer scope). */
+export class Scope<T> {
+  private readonly local: Map<string, T>;
+  constructor(
+    private readonly parent: Scope<T> | undefined,
+    initial: ReadonlyMap<string, T>,
+  ) {
+    this.local = new Map(initial);
+  }
+  get(name: string): T | undefined {
+    return this.local.get(name) ?? this.parent?.get(name);
+  }
+  set(name: string, v: T): void {
+    this.local.set(name, v);
+  }
+}

@@ -8,12 +8,15 @@
  */
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import { parseOnnx, type OnnxGraph, type OnnxIo, type OnnxNode, type OnnxSubgraph } from './onnx-graph.js';
+import { parseOnnx, Scope, type OnnxGraph, type OnnxIo, type OnnxNode, type OnnxSubgraph } from './onnx-graph.js';
 import { CPU_OPS } from './onnx-ops.js';
-import { ConvNodeRunner } from './onnx-conv-gpu.js';
+import { aliasRunner, ConvNodeRunner, toHost, type Held } from './onnx-conv-gpu.js';
 import { RECURRENT_OPS, RecurrentNodeRunner, recurrentAttrs } from './onnx-recurrent.js';
 import { knownKeys } from '../layers/checks.js';
 import { maxElementsOption, withElementCap, type OnnxValue } from './onnx-value.js';
+import { refuse, streamForm, streamWindow, type OnnxStreamForm, type StreamHost } from './onnx-stream.js';
+
+export type { OnnxStreamForm } from './onnx-stream.js';
 
 /** Operators that run subgraphs: the executor itself runs them. */
 const CONTROL_OPS = ['If'] as const;
@@ -30,6 +33,27 @@ export const SUPPORTED_ONNX_OPS: readonly string[] = [...RECURRENT_OPS, ...CONTR
 export interface OnnxOptions {
   maxElements?: number;
 }
+
+/**
+ * Options of {@link OnnxModel.runStream}: `windowChunks`, the most chunks one pass holds at once (default:
+ * as many as keep the largest tensor of a window within 2²² elements, 16 MiB of float32, and within the
+ * element cap and the device's largest storage binding); more chunks run window after window, the
+ * state carried between them.
+ */
+export interface OnnxStreamOptions extends OnnxOptions {
+  windowChunks?: number;
+}
+
+/** What {@link OnnxModel.runStream} returns. */
+export interface OnnxStreamResult {
+  /** per chunk, the graph's outputs other than the state outputs (silero: `output`) */
+  outputs: Record<string, OnnxValue>[];
+  /** the final state, keyed by the state INPUT names (silero legacy: h, c; v5/v6: state), ready to feed back */
+  state: Record<string, OnnxValue>;
+}
+
+/** Default window: its largest tensor at most this many elements. */
+const WINDOW_ELEMENTS = 2 ** 22;
 
 /**
  * An ONNX model ready to run.
@@ -55,6 +79,35 @@ export class OnnxModel {
     if (unsupported.size) {
       const list = [...unsupported].map(([op, nodes]) => `${op} (${nodes.slice(0, 3).map((s) => `"${s}"`).join(', ')}${nodes.length > 3 ? `, … ${nodes.length} nodes` : ''})`);
       throw new WebRnnError('BAD_FILE', `unsupported ONNX operator${unsupported.size > 1 ? 's' : ''}: ${list.join('; ')}. Supported: ${SUPPORTED_ONNX_OPS.join(', ')}`);
+    }
+    this.fuseConvRelu();
+  }
+
+  /**
+   * A Relu whose input is a Conv's output that nothing else reads (no other node in any graph, no
+   * graph output) runs inside that Conv (conv2d_fwd's relu variant); the Relu node hands its input on.
+   */
+  private fuseConvRelu(): void {
+    const readers = new Map<string, { node: OnnxNode; graph: OnnxSubgraph }[]>();
+    const outputs = new Set<string>();
+    const walk = (g: OnnxSubgraph) => {
+      for (const o of g.outputs) outputs.add(o.name);
+      for (const n of g.nodes) {
+        for (const i of n.inputs) if (i !== '') readers.set(i, [...(readers.get(i) ?? []), { node: n, graph: g }]);
+        for (const a of n.attrs.values()) {
+          if (a.kind === 'graph') walk(a.value);
+          if (a.kind === 'graphs') a.value.forEach(walk);
+        }
+      }
+    };
+    walk(this.graph);
+    for (const [n, runner] of this.runners) {
+      if (!(runner instanceof ConvNodeRunner) || outputs.has(n.outputs[0])) continue;
+      const r = readers.get(n.outputs[0]) ?? [];
+      const relu = r[0]?.node;
+      if (r.length !== 1 || relu.opType !== 'Relu' || relu.inputs.length !== 1 || !r[0].graph.nodes.includes(n)) continue;
+      runner.relu = true;
+      this.runners.set(relu, aliasRunner);
     }
   }
 
@@ -136,20 +189,92 @@ export class OnnxModel {
   async run(engine: Engine, feeds: Record<string, OnnxValue>, options?: OnnxOptions): Promise<Record<string, OnnxValue>> {
     const cap = capOf(options, 'OnnxModel.run options') ?? this.maxElements;
     this.checkFeeds(feeds);
+    this.bind(engine);
+    const scope = new Scope<Held>(undefined, this.graph.initializers);
+    for (const [k, v] of Object.entries(feeds)) scope.set(k, v);
+    await this.runGraph(this.graph, scope, engine, cap);
+    const result: Record<string, OnnxValue> = {};
+    for (const o of this.graph.outputs) result[o.name] = await toHost(scope.get(o.name)!);
+    return result;
+  }
+
+  /** The GPU runners belong to one engine at a time. */
+  private bind(engine: Engine): void {
     if (this.engine !== engine) {
       for (const r of this.runners.values()) r.dispose();
       this.engine = engine;
     }
-    const scope = new Scope(undefined, this.graph.initializers);
-    for (const [k, v] of Object.entries(feeds)) scope.set(k, v);
-    await this.runGraph(this.graph, scope, engine, cap);
-    const result: Record<string, OnnxValue> = {};
-    for (const o of this.graph.outputs) result[o.name] = scope.get(o.name)!;
-    return result;
+  }
+
+  private get streamHost(): StreamHost {
+    return { opset: this.graph.opset, runner: (n) => this.runners.get(n) };
+  }
+
+  /**
+   * Whether (and how) the model runs a stream of chunks in one pass ({@link OnnxModel.runStream}): it
+   * does when the state reaches the next call only through recurrent nodes' initial_h / initial_c and
+   * Y_h / Y_c (reshaped, sliced, concatenated, inside If branches or not), and the branches taken and
+   * the weights do not depend on the chunk's data. `chunk` holds one call's non-state inputs, `state`
+   * the state inputs (their values do not matter: the check runs one chunk on the CPU with the
+   * recurrent nodes as identities). Throws WebRnnError('BAD_CONFIG') naming what breaks the form.
+   *
+   * @example
+   * const form = await model.streamForm({ input, sr }, { state });
+   * // { state: { state: 'stateN' }, outputs: ['output'], constant: ['sr'], recurrent: [...], chunkElements: 1032 }
+   */
+  async streamForm(chunk: Record<string, OnnxValue>, state: Record<string, OnnxValue>, options?: OnnxOptions): Promise<OnnxStreamForm> {
+    const cap = capOf(options, 'OnnxModel.streamForm options') ?? this.maxElements;
+    for (const k of Object.keys(state)) if (k in chunk) throw new WebRnnError('BAD_CONFIG', `streamForm: "${k}" is given both as a chunk input and as a state input`);
+    this.checkFeeds({ ...chunk, ...state }, 'chunk 0 and the state');
+    return streamForm(this.streamHost, this.graph, chunk, state, cap);
+  }
+
+  /**
+   * Runs a whole stream of chunks in one pass — what a caller would get by calling {@link run} on each
+   * chunk in turn with the state outputs of the previous call fed back, but with each window of chunks
+   * run as one batch through the layers before and after the recurrent nodes and as one sweep through
+   * each recurrent node (see {@link streamForm} for the condition; the chunks' constant inputs, such
+   * as silero's `sr`, must be equal in all chunks). `chunks[i]`: call i's non-state inputs, all chunks
+   * of equal shapes; `state`: the initial state inputs.
+   *
+   * @example
+   * // silero VAD v5: 512 samples a chunk, state [2, 1, 128]
+   * const chunks = frames.map((f) => ({ input: { type: 'float32', shape: [1, 512], data: f }, sr }));
+   * const { outputs, state } = await model.runStream(engine, chunks, { state: zeros });
+   * const probs = outputs.map((o) => o.output.data[0]);
+   */
+  async runStream(engine: Engine, chunks: Record<string, OnnxValue>[], state: Record<string, OnnxValue>, options?: OnnxStreamOptions): Promise<OnnxStreamResult> {
+    if (options !== undefined) knownKeys('OnnxModel.runStream options', options, ['maxElements', 'windowChunks']);
+    const cap = capOf(options && { maxElements: options.maxElements }, 'OnnxModel.runStream options') ?? this.maxElements;
+    const w = options?.windowChunks;
+    if (w !== undefined && !(Number.isSafeInteger(w) && w >= 1)) throw new WebRnnError('BAD_CONFIG', `OnnxModel.runStream options: windowChunks must be a positive integer, got ${JSON.stringify(w)}`);
+    if (!Array.isArray(chunks) || chunks.length === 0) throw new WebRnnError('BAD_VALUE', 'runStream: chunks must be a non-empty array of per-call inputs');
+    const form = await this.streamForm(chunks[0], state, { maxElements: cap });
+    const first = chunks[0];
+    chunks.forEach((c, i) => {
+      this.checkFeeds({ ...c, ...state }, `chunk ${i} and the state`);
+      for (const k of Object.keys(first)) {
+        if (c[k].shape.join() !== first[k].shape.join()) refuse(`input "${k}" has shape [${c[k].shape.join(', ')}] in chunk ${i}, [${first[k].shape.join(', ')}] in chunk 0; every chunk must have the same shapes`);
+        if (form.constant.includes(k) && c[k].data.some((v, j) => v !== first[k].data[j])) refuse(`input "${k}" differs between chunk 0 and chunk ${i}; it decides a branch or a weight of the graph, so it must be equal in every chunk (run such chunks separately)`);
+      }
+    });
+    const per = Math.max(1, form.chunkElements);
+    const binding = Math.floor(engine.limits.maxStorageBufferBindingSize / 4 / per);
+    const window = Math.min(w ?? Math.max(1, Math.floor(WINDOW_ELEMENTS / per)), Math.floor(cap / per), binding);
+    if (window < 1) throw new WebRnnError('DEVICE_LIMIT', `runStream: one chunk needs a tensor of ${per} elements, more than the element cap (${cap}) or the device's largest storage binding allows`);
+    this.bind(engine);
+    const outputs: Record<string, OnnxValue>[] = [];
+    let carried = state;
+    for (let a = 0; a < chunks.length; a += window) {
+      const r = await streamWindow(this.streamHost, engine, this.graph, form, chunks.slice(a, a + window), carried, cap);
+      outputs.push(...r.outputs);
+      carried = r.state;
+    }
+    return { outputs, state: carried };
   }
 
   /** Runs the nodes of `g` in order, writing their outputs into `scope` (the graph's own). */
-  private async runGraph(g: OnnxSubgraph, scope: Scope, engine: Engine, cap: number): Promise<void> {
+  private async runGraph(g: OnnxSubgraph, scope: Scope<Held>, engine: Engine, cap: number): Promise<void> {
     const { opset } = this.graph;
     for (const n of g.nodes) {
       const inputs = n.inputs.map((name) => {
@@ -158,12 +283,18 @@ export class OnnxModel {
         if (!v) throw new WebRnnError('BAD_FILE', `ONNX node "${n.name}" (${n.opType}) reads "${name}", which no earlier node, input or initializer provides`);
         return v;
       });
-      let outs: OnnxValue[];
+      let outs: Held[];
       try {
         const runner = this.runners.get(n);
-        if (runner) outs = await runner.run(engine, inputs, cap);
-        else if (n.opType === 'If') outs = await this.runIf(n, inputs, scope, engine, cap);
-        else outs = withElementCap(cap, () => CPU_OPS[n.opType](n, inputs, opset));
+        // GPU operators that take GPU values get them as they are; everything else reads them back
+        const host = () => Promise.all(inputs.map((v) => v && toHost(v)));
+        if (runner?.runHeld) outs = await runner.runHeld(engine, inputs, cap);
+        else if (runner) outs = await runner.run(engine, await host(), cap);
+        else if (n.opType === 'If') outs = await this.runIf(n, await host(), scope, engine, cap);
+        else {
+          const x = await host();
+          outs = withElementCap(cap, () => CPU_OPS[n.opType](n, x, opset));
+        }
       } catch (e) {
         if (e instanceof WebRnnError && !e.message.startsWith('ONNX node')) throw new WebRnnError(e.code, `ONNX node "${n.name}" (${n.opType}): ${e.message}`);
         throw e;
@@ -177,14 +308,14 @@ export class OnnxModel {
   }
 
   /** ONNX If: the condition (one element) picks a branch, which runs in a scope that sees `outer`. */
-  private async runIf(n: OnnxNode, inputs: (OnnxValue | undefined)[], outer: Scope, engine: Engine, cap: number): Promise<OnnxValue[]> {
+  private async runIf(n: OnnxNode, inputs: (OnnxValue | undefined)[], outer: Scope<Held>, engine: Engine, cap: number): Promise<Held[]> {
     const cond = inputs[0];
     if (!cond) throw new WebRnnError('BAD_FILE', 'missing input 0 (cond)');
     if (cond.data.length !== 1) throw new WebRnnError('BAD_VALUE', `the condition must hold one element, got shape [${cond.shape.join(', ')}]`);
     const attr = n.attrs.get(cond.data[0] ? 'then_branch' : 'else_branch');
     if (attr?.kind !== 'graph') throw new WebRnnError('BAD_FILE', 'has no branch graph');
     const branch = attr.value;
-    const scope = new Scope(outer, branch.initializers);
+    const scope = new Scope<Held>(outer, branch.initializers);
     await this.runGraph(branch, scope, engine, cap);
     return branch.outputs.map((o) => {
       const v = scope.get(o.name);
@@ -200,27 +331,14 @@ export class OnnxModel {
   }
 }
 
-/** A node that runs on the GPU (recurrent layers, Conv), built once and reused across runs. */
+/**
+ * A node that runs on the GPU (recurrent layers, Conv, a Relu fused into its Conv), built once and
+ * reused across runs; `runHeld`, where present, takes and gives values left on the GPU.
+ */
 interface NodeRunner {
   run(engine: Engine, x: (OnnxValue | undefined)[], cap: number): Promise<OnnxValue[]>;
+  runHeld?(engine: Engine, x: (Held | undefined)[], cap: number): Promise<Held[]>;
   dispose(): void;
-}
-
-/** The values one graph has written, over the values of the graphs that enclose it (outer scope). */
-class Scope {
-  private readonly local: Map<string, OnnxValue>;
-  constructor(
-    private readonly parent: Scope | undefined,
-    initial: ReadonlyMap<string, OnnxValue>,
-  ) {
-    this.local = new Map(initial);
-  }
-  get(name: string): OnnxValue | undefined {
-    return this.local.get(name) ?? this.parent?.get(name);
-  }
-  set(name: string, v: OnnxValue): void {
-    this.local.set(name, v);
-  }
 }
 
 function capOf(options: OnnxOptions | undefined, what: string): number | undefined {

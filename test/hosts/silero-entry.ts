@@ -1,13 +1,14 @@
 // Bundled by test/hosts/bundle.mjs like entry.ts, for test/interop-silero-vad.test.ts: streams the
 // recording through the three silero VAD models and compares every frame with onnxruntime-node's
-// stream, which the Node test wrote beside the models: audio.f32, and per model <file>,
+// stream, chunk by chunk and in one pass (runStream, the final state compared), which the Node test
+// wrote beside the models: audio.f32, and per model <file>,
 // <file>.probs.f32, <file>.states.f32 (float32, little-endian). Deno reads them from
-// $WEBRNN_SILERO_DIR; a browser fetches them from the page's directory. One case per model. The state
+// $WEBRNN_SILERO_DIR; a browser fetches them from the page's directory. Two cases per model. The state
 // tolerance (of its largest magnitude) is 1e-5 unless $WEBRNN_SILERO_STATE_TOL or the page's
 // ?stateTol= says otherwise; probabilities are held to 1e-5 absolute.
 import type { CaseResult } from './cases-under-test.js';
 import { deno, log, runHost } from './host-side.js';
-import { describeAgreement, SILERO_MODELS, streamSilero } from './silero-stream.js';
+import { describeAgreement, onePassSilero, SILERO_MODELS, streamSilero } from './silero-stream.js';
 
 async function read(name: string): Promise<Uint8Array> {
   if (deno) return deno.readFile(`${deno.env.get('WEBRNN_SILERO_DIR')}/${name}`);
@@ -31,6 +32,10 @@ await runHost('silero run', async (engine) => {
     const line = a.failure ? `${spec.file}: ${a.failure}` : describeAgreement(spec, a);
     log(line);
     cases.push({ name: spec.file, pass: !a.failure, detail: line });
+    const o = await onePassSilero(engine, await read(spec.file), spec, audio, ref, 1e-5, stateTol());
+    const oline = o.failure ? `${spec.file}: ${o.failure}` : `one pass: ${describeAgreement(spec, o)}`;
+    log(oline);
+    cases.push({ name: `${spec.file} one pass`, pass: !o.failure, detail: oline });
   }
   return cases;
 });

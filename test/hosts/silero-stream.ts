@@ -91,6 +91,40 @@ export async function streamSilero(engine: Engine, bytes: Uint8Array, spec: Sile
   return out;
 }
 
+/**
+ * The whole recording in one pass (OnnxModel.runStream), compared with `ref` like the stream: every
+ * frame's probability within `probTol`, the final state within `stateTol` of its largest magnitude.
+ */
+export async function onePassSilero(engine: Engine, bytes: Uint8Array, spec: SileroSpec, audio: Float32Array, ref: SileroReference, probTol = 1e-5, stateTol = 1e-5): Promise<SileroAgreement> {
+  const model = await OnnxModel.load(bytes, spec.file);
+  const { carry, shape } = sileroCarry(spec);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const sr = makeValue('int64', [1], [SILERO_RATE]);
+  const frames = Math.floor(audio.length / spec.frame);
+  const chunks = Array.from({ length: frames }, (_, f) => ({ input: makeValue('float32', [1, spec.frame], audio.subarray(f * spec.frame, (f + 1) * spec.frame)), sr }));
+  const out: SileroAgreement = { frames, probDiff: 0, stateErr: 0, msPerFrame: 0 };
+  const t0 = performance.now();
+  try {
+    const got = await model.runStream(engine, chunks, Object.fromEntries(carry.map(([i]) => [i, makeValue('float32', shape)])));
+    out.msPerFrame = (performance.now() - t0) / frames;
+    got.outputs.forEach((o, f) => {
+      const d = Math.abs(o.output.data[0] - ref.probs[f]);
+      out.probDiff = Math.max(out.probDiff, d);
+      if (!(d <= probTol)) out.failure ??= `one pass, frame ${f}: speech probability ${o.output.data[0]}, reference ${ref.probs[f]}`;
+    });
+    carry.forEach(([i], k) => {
+      const want = ref.states.subarray(((frames - 1) * carry.length + k) * size, ((frames - 1) * carry.length + k + 1) * size);
+      const scale = Math.max(...Array.from(want, Math.abs)) || 1;
+      const err = Math.max(...Array.from(got.state[i].data, (v, j) => Math.abs(v - want[j]))) / scale;
+      out.stateErr = Math.max(out.stateErr, err);
+      if (!(err <= stateTol)) out.failure ??= `one pass: final ${i} differs by ${err.toExponential(2)} of its largest magnitude`;
+    });
+  } finally {
+    model.dispose();
+  }
+  return out;
+}
+
 /** One line: frames, worst probability and state differences, time per frame. */
 export function describeAgreement(spec: SileroSpec, a: SileroAgreement): string {
   return `${spec.file}: ${a.frames} frames of ${spec.frame}, max |Δprob| ${a.probDiff.toExponential(2)}, max state diff / max |state| ${a.stateErr.toExponential(2)}, ${a.msPerFrame.toFixed(1)} ms/frame`;
