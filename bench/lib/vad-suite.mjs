@@ -30,7 +30,7 @@ export const VAD_MODELS = [
 /** @typedef {typeof VAD_MODELS[number]} VadSpec */
 
 /** The key of a VAD row (one per host, engine, model file, test). */
-export const vadRowKey = (/** @type {{ host: string, engine: string, model: string, test: string }} */ r) => `${r.host}|vad|${r.engine}|${r.model}|${r.test}`;
+export const vadRowKey = (/** @type {Record<string, any>} row with host, engine, model, test */ r) => `${r.host}|vad|${r.engine}|${r.model}|${r.test}`;
 export function parseVadKey(/** @type {string} */ k) {
   const [host, , engine, model, test] = k.split('|');
   return { kind: 'vad', host, engine, model, test };
