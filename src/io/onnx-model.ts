@@ -220,7 +220,7 @@ export class OnnxModel {
    *
    * @example
    * const form = await model.streamForm({ input, sr }, { state });
-   * // { state: { state: 'stateN' }, outputs: ['output'], constant: ['sr'], recurrent: [...], chunkElements: 1032 }
+   * // { state: { state: 'stateN' }, outputs: ['output'], constant: ['sr'], recurrent: [...], chunkElements: 774 }
    */
   async streamForm(chunk: Record<string, OnnxValue>, state: Record<string, OnnxValue>, options?: OnnxOptions): Promise<OnnxStreamForm> {
     const cap = capOf(options, 'OnnxModel.streamForm options') ?? this.maxElements;
