@@ -274,30 +274,21 @@ export async function sileroRun(engine, model, spec, frames, state = sileroIniti
     context = input.slice(input.length - spec.contextSamples);
     chunks.push({ input: makeValue('float32', [1, input.length], input), sr });
   }
-  // The loop below is the one place to switch to the one-pass mode when OnnxModel gains it
-  // (`const { outputs, state: tensors } = await model.runStream(engine, chunks, state.tensors)`).
-  const { outputs, tensors } = await runChunkByChunk(engine, model, spec, chunks, state.tensors, onFrame);
+  // One pass (OnnxModel.runStream: the encoder batched over many frames, one recurrent sweep, bit for
+  // bit the chunk-by-chunk loop), a slice of frames per call so that progress can be reported.
+  const outputs = [];
+  let tensors = state.tensors;
+  for (let s = 0; s < chunks.length; s += ONE_PASS_FRAMES) {
+    const r = await model.runStream(engine, chunks.slice(s, s + ONE_PASS_FRAMES), tensors);
+    outputs.push(...r.outputs);
+    tensors = r.state;
+    onFrame?.(outputs.length, chunks.length);
+  }
   return { probs: Float32Array.from(outputs, (o) => o.output.data[0]), state: { tensors, context } };
 }
 
-/**
- * @param {Engine} engine
- * @param {OnnxModel} model
- * @param {SileroSpec} spec
- * @param {Record<string, OnnxValue>[]} chunks
- * @param {Record<string, OnnxValue>} tensors
- * @param {((done: number, total: number) => void) | undefined} onFrame
- */
-async function runChunkByChunk(engine, model, spec, chunks, tensors, onFrame) {
-  const outputs = [];
-  for (const chunk of chunks) {
-    const out = await model.run(engine, { ...chunk, ...tensors });
-    tensors = Object.fromEntries(spec.carry.map(([i, o]) => [i, out[o]]));
-    outputs.push(out);
-    onFrame?.(outputs.length, chunks.length);
-  }
-  return { outputs, tensors };
-}
+/** Frames per runStream call in {@link sileroRun} (progress is reported between calls). */
+const ONE_PASS_FRAMES = 512;
 
 // ---------------------------------------------------------------------------------------- segments
 
