@@ -219,7 +219,11 @@ export class OnnxModel {
    * recurrent nodes as identities). Throws WebRnnError('BAD_CONFIG') naming what breaks the form.
    *
    * @example
-   * const form = await model.streamForm({ input, sr }, { state });
+   * const vad = await OnnxModel.load(readFileSync('silero_vad_v5.onnx'));
+   * const input: OnnxValue = { type: 'float32', shape: [1, 512], data: new Float32Array(512) };
+   * const sr = makeValue('int64', [1], [16000]);
+   * const state: OnnxValue = { type: 'float32', shape: [2, 1, 128], data: new Float32Array(256) };
+   * const form = await vad.streamForm({ input, sr }, { state });
    * // { state: { state: 'stateN' }, outputs: ['output'], constant: ['sr'], recurrent: [...], chunkElements: 774 }
    */
   async streamForm(chunk: Record<string, OnnxValue>, state: Record<string, OnnxValue>, options?: OnnxOptions): Promise<OnnxStreamForm> {
@@ -238,10 +242,14 @@ export class OnnxModel {
    * of equal shapes; `state`: the initial state inputs.
    *
    * @example
-   * // silero VAD v5: 512 samples a chunk, state [2, 1, 128]
-   * const chunks = frames.map((f) => ({ input: { type: 'float32', shape: [1, 512], data: f }, sr }));
-   * const { outputs, state } = await model.runStream(engine, chunks, { state: zeros });
-   * const probs = outputs.map((o) => o.output.data[0]);
+   * // silero VAD v5: 512 samples a chunk, state [2, 1, 128]; frames: Float32Array(512)[] of 16 kHz audio
+   * const vad = await OnnxModel.load(readFileSync('silero_vad_v5.onnx'));
+   * const frames = [new Float32Array(512), new Float32Array(512)];
+   * const sr = makeValue('int64', [1], [16000]);
+   * const chunks = frames.map((f): Record<string, OnnxValue> => ({ input: { type: 'float32', shape: [1, 512], data: f }, sr }));
+   * const zeros: OnnxValue = { type: 'float32', shape: [2, 1, 128], data: new Float32Array(256) };
+   * const { outputs, state } = await vad.runStream(engine, chunks, { state: zeros });
+   * const probs = outputs.map((o) => o.output.data[0]);       // state.state: feed it to the next call
    */
   async runStream(engine: Engine, chunks: Record<string, OnnxValue>[], state: Record<string, OnnxValue>, options?: OnnxStreamOptions): Promise<OnnxStreamResult> {
     if (options !== undefined) knownKeys('OnnxModel.runStream options', options, ['maxElements', 'windowChunks']);

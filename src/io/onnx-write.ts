@@ -106,7 +106,11 @@ function ioProto(io: IoInput): MessageInitShape<typeof ValueInfoProtoSchema> {
  * @example
  * const bytes = encodeOnnx({
  *   inputs: [{ name: 'x', type: 'float32', shape: ['T', 'B', 3] }], outputs: [{ name: 'y', type: 'float32', shape: ['T', 1, 'B', 4] }],
- *   initializers: { W, R }, nodes: [{ op: 'GRU', inputs: ['x', 'W', 'R'], outputs: ['y'], attrs: { hidden_size: 4 } }],
+ *   initializers: {
+ *     W: { type: 'float32', shape: [1, 12, 3], data: new Float32Array(36) },   // (D, 3H, I)
+ *     R: { type: 'float32', shape: [1, 12, 4], data: new Float32Array(48) },   // (D, 3H, H)
+ *   },
+ *   nodes: [{ op: 'GRU', inputs: ['x', 'W', 'R'], outputs: ['y'], attrs: { hidden_size: 4 } }],
  * });
  */
 export function encodeOnnx(m: ModelInput): Uint8Array {

@@ -231,7 +231,7 @@ export function writeTorchStateDict(weights: Record<string, Float32Array>, from:
  *
  * @example
  * const { model, torch } = loadTorchModel(engine, readFileSync('model.safetensors'), { target: 'last_step' });
- * const logits = await model.predict({ B, T, tokens }).read();
+ * const logits = await model.predict({ B: 2, T: 3, tokens: Int32Array.of(1, 2, 3, 4, 5, 6) }).read(); // (B, T) ids
  * writeFileSync('trained.safetensors', await exportTorchModel(model, torch)); // PyTorch's names and dtypes
  */
 export function loadTorchModel(engine: Engine, file: Uint8Array | Map<string, SafeTensor>, opts: TorchImportOptions = {}): { model: SequenceModel; torch: TorchStateDict } {

@@ -121,6 +121,8 @@ const TARGETS: readonly SequenceTarget[] = ['all_steps', 'last_step'];
  *   loss: 'cross_entropy', target: 'all_steps',
  * }, { seed: 1 });
  * const opt = new Adam(engine, model.blocks(), { lr: 1e-2 });
+ * const tokens = Int32Array.of(1, 2, 3, 4, 5, 6, 7, 0);  // (B=2, T=4) ids, batch-first
+ * const targets = Int32Array.of(2, 3, 4, 5, 6, 7, 8, 0); // the next token of each
  * for (let i = 1; i <= 100; i++) {
  *   const loss = model.lossAndGrad({ B: 2, T: 4, tokens, targets, lengths: [4, 3] });
  *   await opt.stepChecked(i);
@@ -301,7 +303,8 @@ export class SequenceModel {
    * A zero state for batches of B rows, for {@link SequenceStepOptions.state}.
    *
    * @example
-   * const st = model.createState(32);
+   * const st = model.createState(2);
+   * const windows = [0, 1, 2].map(() => ({ B: 2, T: 4, tokens: new Int32Array(8), targets: new Int32Array(8) }));
    * for (const w of windows) model.lossAndGrad(w, { state: st }); // each window continues the last
    */
   createState(B: number): RecurrentState {

@@ -95,7 +95,8 @@ export function checkExamples(root: string, all: readonly TsdocExample[]): { che
   const publicNames = new Set(imports.flatMap((l) => /\{ (.*) \}/.exec(l)![1].split(', ')));
   // Only what a user can reach: examples of public names, not of internal helpers.
   const examples = all.filter((e) => !e.internal && e.owner !== undefined && publicNames.has(e.owner));
-  const prelude = `${imports.join('\n')}\n${GIVEN}\n`;
+  // Node examples read and write files with node:fs, as users do.
+  const prelude = `${imports.join('\n')}\nimport { readFileSync, writeFileSync } from 'node:fs';\n${GIVEN}\n`;
   const files = new Map<string, string>();
   examples.forEach((e, k) => files.set(join(root, `__tsdoc_example_${k}.mts`), `${prelude}export async function example${k}() {\n${e.code}\n}\n`));
   const host = ts.createCompilerHost(options);
