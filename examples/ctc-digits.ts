@@ -6,7 +6,7 @@
 //
 //   node examples/run.mjs ctc-digits            # 600 steps
 //   node examples/run.mjs ctc-digits --quick    # a few steps (CI)
-import { Adam, createEngine, ctcGreedyDecode, CtcLoss, ctcPrefixBeamSearch, Dense, type Engine, Rng } from 'webrnn';
+import { Adam, createEngine, ctcGreedyDecode, CtcLoss, ctcPrefixBeamSearch, Dense, type Engine, Recurrent, Rng } from 'webrnn';
 import { num, parseOptions, Progress } from './_shared.js';
 
 export interface CtcDigitsOptions {
@@ -69,7 +69,7 @@ function editDistance(a: readonly number[], b: readonly number[]): number {
 export async function run(engine: Engine, o: CtcDigitsOptions, log: (s: string) => void = console.log): Promise<CtcDigitsResult> {
   const rng = new Rng(o.seed);
   const prototypes = Array.from({ length: 10 }, () => rng.normalArray(I));
-  const rnn = engine.recurrent({ mode: 'GRU', input_size: I, hidden_size: o.hidden, bidirectional: true }, { seed: o.seed });
+  const rnn = new Recurrent(engine, { mode: 'GRU', input_size: I, hidden_size: o.hidden, bidirectional: true }, { seed: o.seed });
   const head = new Dense(engine, { in_features: 2 * o.hidden, out_features: C }, { seed: o.seed + 1 });
   const ctc = new CtcLoss(engine, { blank: 0 });
   const opt = new Adam(engine, [rnn.store, head.store], { lr: o.lr, clip_norm: 5 });

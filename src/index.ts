@@ -10,7 +10,7 @@
  * @example
  * import { createEngine } from 'webrnn';
  * const engine = await createEngine();
- * const gru = engine.recurrent({ mode: 'GRU', input_size: 4, hidden_size: 8 });
+ * const gru = new Recurrent(engine, { mode: 'GRU', input_size: 4, hidden_size: 8 });
  * const { output, h_n } = gru.forward(engine.tensor(new Float32Array(3 * 2 * 4), [3, 2, 4]));
  * console.log(await h_n.read());
  *
@@ -28,7 +28,7 @@ export type { TuningRecord, TuningReport } from './gpu/tuner.js';
 export { Tensor } from './gpu/tensor.js';
 
 // Recurrent layers (PyTorch's nn.RNN / nn.GRU / nn.LSTM)
-export { ACTIVATION_NAMES, parameterSpecs, type Activation, type ActivationName, type ParamSpec, type RecurrentConfig, type RecurrentMode, type ResolvedConfig } from './config.js';
+export { ACTIVATION_NAMES, parameterSpecs, type Activation, type ActivationName, type ParamSpec, type RecurrentConfig, type RecurrentMode, type ResolvedConfig } from './layers/recurrent-config.js';
 export type { NamedShape, ParameterBlock } from './layers/parameter-store.js';
 export { ParameterLayer, type StateDictValues } from './layers/layer.js';
 export {

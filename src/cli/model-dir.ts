@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { RecurrentMode } from '../config.js';
+import type { RecurrentMode } from '../layers/recurrent-config.js';
 import { lowerChars } from '../data/tokenizer.js';
 import { Vocab } from '../data/vocab.js';
 import { WebRnnError } from '../errors.js';

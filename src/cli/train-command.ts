@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RecurrentMode } from '../config.js';
+import type { RecurrentMode } from '../layers/recurrent-config.js';
 import { brownText, readBrown } from '../data/brown.node.js';
 import { Vocab } from '../data/vocab.js';
 import { WebRnnError } from '../errors.js';

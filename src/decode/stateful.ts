@@ -1,4 +1,4 @@
-import { hiddenStateSize } from '../config.js';
+import { hiddenStateSize } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';

@@ -3,8 +3,6 @@ import { acquireDevice, type DeviceOptions, type Host, type LimitOverrides } fro
 import { Kernel, type KernelName } from './kernel.js';
 import { Tensor } from './tensor.js';
 import type { EncodeTarget, Program } from './program.js';
-import { Recurrent, type RecurrentOptions } from '../layers/recurrent.js';
-import type { RecurrentConfig } from '../config.js';
 import { checkKernelChoices, checkKernelVariants, type KernelChoices } from './kernel-variants.js';
 import { KernelTuner, type TuningReport } from './tuner.js';
 
@@ -209,18 +207,6 @@ export class Engine {
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i])) throw new WebRnnError('BAD_VALUE', `${what}[${i}] is ${data[i]}; expected finite values (engine.checkFinite is on)`);
     }
-  }
-
-  /**
-   * A recurrent layer stack (nn.RNN / nn.GRU / nn.LSTM semantics) on this engine's device, initialised
-   * like PyTorch from a seed.
-   *
-   * @example
-   * const lstm = engine.recurrent({ mode: 'LSTM', input_size: 32, hidden_size: 64, num_layers: 2 }, { seed: 1 });
-   */
-  recurrent(config: RecurrentConfig, opts?: RecurrentOptions): Recurrent {
-    this.checkAlive();
-    return new Recurrent(this, config, opts);
   }
 
   /** A new zero-filled tensor. */

@@ -76,7 +76,7 @@ const MAX_PLANS = 4;
  * Results are views of the layer's workspace, valid until its next call.
  *
  * @example
- * const encoder = engine.recurrent({ mode: 'GRU', input_size: 8, hidden_size: 16, bidirectional: true });
+ * const encoder = new Recurrent(engine, { mode: 'GRU', input_size: 8, hidden_size: 16, bidirectional: true });
  * const source = engine.tensor(new Float32Array(7 * 2 * 8), [7, 2, 8]);             // (Tx=7, B=2, 8)
  * const annotations = encoder.forward(source, { lengths: [7, 4] }).output;           // (7, 2, 32)
  * const dec = new AttentionDecoder(engine, { input_size: 8, annotation_size: 32, hidden_size: 24, attention_size: 16 }, { seed: 1 });

@@ -1,4 +1,4 @@
-import { hiddenStateSize, parameterSpecs, resolveConfig, type RecurrentConfig } from '../config.js';
+import { hiddenStateSize, parameterSpecs, resolveConfig, type RecurrentConfig } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';

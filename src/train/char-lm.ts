@@ -1,4 +1,4 @@
-import type { RecurrentMode } from '../config.js';
+import type { RecurrentMode } from '../layers/recurrent-config.js';
 import { bpttLayout, bpttWindowSteps, windowFromColumns, type BpttLayout, type BpttWindow } from '../data/batching.js';
 import { Vocab } from '../data/vocab.js';
 import { Generator } from '../decode/generate.js';

@@ -1,4 +1,4 @@
-import { WebRnnError } from './errors.js';
+import { WebRnnError } from '../errors.js';
 
 /** The recurrent cell, named as PyTorch's `nn.RNNBase` names its `mode`. */
 export type RecurrentMode = 'LSTM' | 'GRU' | 'RNN_TANH' | 'RNN_RELU';
