@@ -75,7 +75,7 @@ export async function run(engine: Engine, o: CtcDigitsOptions, log: (s: string) 
   const opt = new Adam(engine, [rnn.store, head.store], { lr: o.lr, clip_norm: 5 });
   const x = engine.empty([T, o.batch, I]);
   const forward = (batch: ReturnType<typeof digitFrames>) => {
-    engine.device.queue.writeBuffer(x.buffer, 0, batch.input);
+    x.write(batch.input);
     return head.forward(rnn.forward(x, { lengths: batch.lengths }).output); // (T, B, C)
   };
   log(`CTC digits on ${engine.adapterName}: ${T} frames × ${I} features, BiGRU ${o.hidden}, noise ${o.noise}, ${o.steps} steps of ${o.batch}`);

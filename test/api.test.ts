@@ -161,7 +161,7 @@ describe('device limits', () => {
   test('a grid beyond maxComputeWorkgroupsPerDimension is a DEVICE_LIMIT error that frees what it built', () => {
     const before = engine.memory();
     const rnn = new Recurrent(engine, { mode: 'RNN_TANH', input_size: 1, hidden_size: 1 });
-    const B = 4 * engine.device.limits.maxComputeWorkgroupsPerDimension + 4; // step grid y = ceil(B / 4)
+    const B = 4 * engine.limits.maxComputeWorkgroupsPerDimension + 4; // step grid y = ceil(B / 4)
     const x = engine.tensor(new Float32Array(B), [1, B, 1]);
     expect(() => rnn.forward(x)).toThrow(/maxComputeWorkgroupsPerDimension/);
     expect(code(() => rnn.forward(x))).toBe('DEVICE_LIMIT');

@@ -335,7 +335,7 @@ describe('a small CTC model learns', () => {
     const opt = new Adam(engine, [rnn.store, head.store], { lr: 1e-2, clip_norm: 5 });
     const x = engine.empty([T, B, I]);
     const step = (batch: ReturnType<typeof digitFrames>, train: boolean) => {
-      engine.device.queue.writeBuffer(x.buffer, 0, batch.input);
+      x.write(batch.input);
       const out = rnn.forward(x, { lengths: batch.lengths }).output;
       const logits = head.forward(out);
       if (!train) return { logits };

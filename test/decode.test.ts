@@ -312,12 +312,12 @@ describe('Embedding.forwardIds', () => {
       const ids = [4, 0, 12, 7, 7, 1];
       const want = await emb.forward(ids, [3, 2]).read();
       const buf = engine.createBuffer(64, 'test ids');
-      engine.device.queue.writeBuffer(buf, 8, Uint32Array.from(ids));
+      engine.writeBuffer(buf, 8, Uint32Array.from(ids));
       const y = emb.forwardIds({ buffer: buf, byteOffset: 8 }, [3, 2]);
       expect(y.shape).toEqual([3, 2, E]);
       expect([...(await y.read())]).toEqual([...want]);
       // Out of range: 13, 2^32 − 1 → row 12.
-      engine.device.queue.writeBuffer(buf, 0, Uint32Array.of(13, 0xffffffff, 2));
+      engine.writeBuffer(buf, 0, Uint32Array.of(13, 0xffffffff, 2));
       const w = (await emb.stateDict()).weight;
       const got = await emb.forwardIds(buf, [3]).read();
       expect([...got]).toEqual([...w.subarray(12 * E, 13 * E), ...w.subarray(12 * E, 13 * E), ...w.subarray(2 * E, 3 * E)]);

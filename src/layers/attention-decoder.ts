@@ -120,8 +120,8 @@ export class AttentionDecoder extends ParameterLayer {
     const lx = checkRowLengths(opts.source_lengths, Tx, B, 'source_lengths');
     const ly = checkRowLengths(opts.lengths, Ty, B, 'lengths');
     const plan = this.planFor(Tx, Ty, B);
-    this.engine.device.queue.writeBuffer(plan.sourceLengths, 0, lx);
-    this.engine.device.queue.writeBuffer(plan.lengths, 0, ly);
+    this.engine.writeBuffer(plan.sourceLengths, 0, lx);
+    this.engine.writeBuffer(plan.lengths, 0, ly);
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded program stays fixed.
     const pre = new Program();
     pre.copy(input.buffer, input.byteOffset, plan.x, 0, input.size * F32);
@@ -187,8 +187,8 @@ export class AttentionDecoder extends ParameterLayer {
     const lx = checkRowLengths(opts.source_lengths, Tx, B, 'source_lengths');
     const plan = this.planFor(Tx, steps, B);
     this.last = undefined;
-    this.engine.device.queue.writeBuffer(plan.sourceLengths, 0, lx);
-    this.engine.device.queue.writeBuffer(plan.lengths, 0, new Uint32Array(B).fill(steps));
+    this.engine.writeBuffer(plan.sourceLengths, 0, lx);
+    this.engine.writeBuffer(plan.lengths, 0, new Uint32Array(B).fill(steps));
     const progs = plan.decoding();
     const pre = new Program();
     pre.copy(annotations.buffer, annotations.byteOffset, plan.ann, 0, annotations.size * F32);

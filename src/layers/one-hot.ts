@@ -62,7 +62,7 @@ export class OneHot {
         throw e;
       }
     }
-    this.engine.device.queue.writeBuffer(this.plan.tokens, 0, ids);
+    this.engine.writeBuffer(this.plan.tokens, 0, ids);
     this.engine.run(this.plan.prog);
     return new Tensor(this.engine, this.plan.out, [...shape, V], 0, false);
   }

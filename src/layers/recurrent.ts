@@ -181,10 +181,10 @@ export class Recurrent extends ParameterLayer {
     const lengths = checkLengths(opts.lengths, T, B);
 
     const plan = this.planFor(T, B);
-    this.engine.device.queue.writeBuffer(plan.lengths, 0, lengths);
+    this.engine.writeBuffer(plan.lengths, 0, lengths);
     if (plan.dropoutCall) {
       // A fresh mask per forward; the backward reuses it (the buffer is not rewritten until the next forward).
-      this.engine.device.queue.writeBuffer(plan.dropoutCall, 0, this.engine.kernel('dropout').packUniform('C', { seed: this.seed, call: ++this.calls, enabled: this.training ? 1 : 0 }));
+      this.engine.writeBuffer(plan.dropoutCall, 0, this.engine.kernel('dropout').packUniform('C', { seed: this.seed, call: ++this.calls, enabled: this.training ? 1 : 0 }));
     }
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded programs stay fixed.
     const pre = new Program();
