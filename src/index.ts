@@ -77,7 +77,7 @@ export type { AdagradOptions, AdamOptions, ClipOptions, SGDOptions } from './tra
 // Models
 export { SequenceModel, RecurrentState, type SequenceBatch, type SequenceLoss, type SequenceModelConfig, type SequenceStepOptions, type SequenceTarget } from './model/sequence-model.js';
 export { Seq2Seq, type Seq2SeqBatch, type Seq2SeqConfig, type Seq2SeqSource } from './model/seq2seq.js';
-export { CharLm, type CharLmPosition, type CharLmSettings } from './train/char-lm.js';
+export { CharLm, type CharLmPosition, type CharLmSettings } from './tasks/char-lm.js';
 
 // Checkpoints and safetensors, in memory (webrnn/node reads and writes them as files)
 export { checkpointBytes, parseCheckpoint, restoreCheckpoint, type Checkpoint, type TrainingPosition } from './io/checkpoint.js';

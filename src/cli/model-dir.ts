@@ -12,7 +12,7 @@ import { Vocab } from '../data/vocab.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { parseCheckpoint, type Checkpoint } from '../io/checkpoint.js';
-import { CHAR_LM_DEFAULTS, CharLm, checkCharLmSettings, type CharLmSettings } from '../train/char-lm.js';
+import { CHAR_LM_DEFAULTS, CharLm, checkCharLmSettings, type CharLmSettings } from '../tasks/char-lm.js';
 import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';
 import { readText } from './files.js';
 

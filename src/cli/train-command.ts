@@ -15,7 +15,7 @@ import { createEngine, type Engine } from '../gpu/engine.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { MAX_TEXT_BYTES, readSafetensorsFile } from '../io/file-read.js';
 import { fsError } from '../io/fs-error.js';
-import { CHAR_LM_DEFAULTS, CharLm, checkCharLmSettings, type CharLmSettings } from '../train/char-lm.js';
+import { CHAR_LM_DEFAULTS, CharLm, checkCharLmSettings, type CharLmSettings } from '../tasks/char-lm.js';
 import { readText } from './files.js';
 import { CHECKPOINT_FILE, MODEL_FILE, readRunSettings, VOCAB_FILE } from './model-dir.js';
 import { ProgressBar } from './progress-bar.js';

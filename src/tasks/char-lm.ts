@@ -6,8 +6,8 @@ import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { parseCheckpoint, restoreCheckpoint, checkpointBytes } from '../io/checkpoint.js';
 import { RecurrentState, SequenceModel, sequenceModelSpecs, type SequenceModelConfig } from '../model/sequence-model.js';
-import { Adam } from './adam.js';
-import { resolveAdamOptions } from './options.js';
+import { Adam } from '../train/adam.js';
+import { resolveAdamOptions } from '../train/options.js';
 
 /** Settings of a character-level language model and its training (all have defaults). */
 export interface CharLmSettings {
