@@ -5,7 +5,7 @@
 //
 // FLOPs counted: the matrix products only, 2·T·B·G·H·(I_l + H) per layer and direction for the forward;
 // the backward does twice that (dX and dW_ih from the input product, dh and dW_hh from the recurrent one).
-import { createEngine } from '../dist/src/index.js';
+import { createEngine, Recurrent } from '../dist/src/index.js';
 
 const SHAPES = {
   S1: { B: 1, T: 100, I: 32, H: 64, L: 1, bidirectional: false },
@@ -31,7 +31,7 @@ for (const shape of only) {
     const D = s.bidirectional ? 2 : 1;
     let flops = 0;
     for (let l = 0; l < s.L; l++) flops += 2 * s.T * s.B * G * s.H * ((l === 0 ? s.I : D * s.H) + s.H) * D;
-    const rnn = engine.recurrent({ mode, input_size: s.I, hidden_size: s.H, num_layers: s.L, bidirectional: s.bidirectional }, { schedule });
+    const rnn = new Recurrent(engine, { mode, input_size: s.I, hidden_size: s.H, num_layers: s.L, bidirectional: s.bidirectional }, { schedule });
     const x = engine.tensor(new Float32Array(s.T * s.B * s.I).map((_, i) => Math.sin(i)), [s.T, s.B, s.I]);
     const go = engine.tensor(new Float32Array(s.T * s.B * D * s.H).fill(1e-3), [s.T, s.B, D * s.H]);
     const fwd = async () => { await rnn.forward(x).h_n.read(); };

@@ -6,7 +6,7 @@
 //
 //   node examples/run.mjs ctc-digits            # 600 steps
 //   node examples/run.mjs ctc-digits --quick    # a few steps (CI)
-import { Adam, createEngine, ctcGreedyDecode, CtcLoss, ctcPrefixBeamSearch, Dense, type Engine, Rng } from 'webrnn';
+import { Adam, createEngine, ctcGreedyDecode, CtcLoss, ctcPrefixBeamSearch, Dense, type Engine, Recurrent, Rng } from 'webrnn';
 import { num, parseOptions, Progress } from './_shared.js';
 
 export interface CtcDigitsOptions {
@@ -69,13 +69,13 @@ function editDistance(a: readonly number[], b: readonly number[]): number {
 export async function run(engine: Engine, o: CtcDigitsOptions, log: (s: string) => void = console.log): Promise<CtcDigitsResult> {
   const rng = new Rng(o.seed);
   const prototypes = Array.from({ length: 10 }, () => rng.normalArray(I));
-  const rnn = engine.recurrent({ mode: 'GRU', input_size: I, hidden_size: o.hidden, bidirectional: true }, { seed: o.seed });
+  const rnn = new Recurrent(engine, { mode: 'GRU', input_size: I, hidden_size: o.hidden, bidirectional: true }, { seed: o.seed });
   const head = new Dense(engine, { in_features: 2 * o.hidden, out_features: C }, { seed: o.seed + 1 });
   const ctc = new CtcLoss(engine, { blank: 0 });
   const opt = new Adam(engine, [rnn.store, head.store], { lr: o.lr, clip_norm: 5 });
   const x = engine.empty([T, o.batch, I]);
   const forward = (batch: ReturnType<typeof digitFrames>) => {
-    engine.device.queue.writeBuffer(x.buffer, 0, batch.input);
+    x.write(batch.input);
     return head.forward(rnn.forward(x, { lengths: batch.lengths }).output); // (T, B, C)
   };
   log(`CTC digits on ${engine.adapterName}: ${T} frames × ${I} features, BiGRU ${o.hidden}, noise ${o.noise}, ${o.steps} steps of ${o.batch}`);

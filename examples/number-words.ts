@@ -7,7 +7,7 @@
 //
 //   node examples/run.mjs number-words                 # about 1500 steps
 //   node examples/run.mjs number-words --quick         # a few steps, a few sentences (CI)
-import { Adam, BeamSearch, corpusBleu, createEngine, CrossEntropyLoss, Dense, Embedding, type Engine, type Recurrent, Rng } from 'webrnn';
+import { Adam, BeamSearch, corpusBleu, createEngine, CrossEntropyLoss, Dense, Embedding, type Engine, Recurrent, Rng } from 'webrnn';
 import { num, parseOptions, Progress } from './_shared.js';
 
 const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
@@ -69,9 +69,9 @@ export async function run(engine: Engine, o: NumberWordsOptions, log: (s: string
   const E = 32, H = o.hidden;
   const m: Model = {
     srcEmb: new Embedding(engine, { num_embeddings: SRC_V, embedding_dim: E, padding_idx: 0 }, { seed: o.seed }),
-    enc: engine.recurrent({ mode: 'LSTM', input_size: E, hidden_size: H }, { seed: o.seed + 1 }),
+    enc: new Recurrent(engine, { mode: 'LSTM', input_size: E, hidden_size: H }, { seed: o.seed + 1 }),
     tgtEmb: new Embedding(engine, { num_embeddings: TGT_V, embedding_dim: E, padding_idx: 0 }, { seed: o.seed + 2 }),
-    dec: engine.recurrent({ mode: 'LSTM', input_size: E, hidden_size: H }, { seed: o.seed + 3 }),
+    dec: new Recurrent(engine, { mode: 'LSTM', input_size: E, hidden_size: H }, { seed: o.seed + 3 }),
     out: new Dense(engine, { in_features: H, out_features: TGT_V }, { seed: o.seed + 4 }),
   };
   const ce = new CrossEntropyLoss(engine);

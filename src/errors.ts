@@ -4,7 +4,7 @@
  * the message says what was expected and what was given.
  *
  * @example
- * try { engine.recurrent({ mode: 'LSTM', input_size: 0, hidden_size: 8 }); }
+ * try { new Recurrent(engine, { mode: 'LSTM', input_size: 0, hidden_size: 8 }); }
  * catch (e) { if (e instanceof WebRnnError && e.code === 'BAD_CONFIG') console.error(e.message); }
  */
 export type WebRnnErrorCode =

@@ -10,7 +10,7 @@
  * @example
  * import { createEngine } from 'webrnn';
  * const engine = await createEngine();
- * const gru = engine.recurrent({ mode: 'GRU', input_size: 4, hidden_size: 8 });
+ * const gru = new Recurrent(engine, { mode: 'GRU', input_size: 4, hidden_size: 8 });
  * const { output, h_n } = gru.forward(engine.tensor(new Float32Array(3 * 2 * 4), [3, 2, 4]));
  * console.log(await h_n.read());
  *
@@ -28,7 +28,7 @@ export type { TuningRecord, TuningReport } from './gpu/tuner.js';
 export { Tensor } from './gpu/tensor.js';
 
 // Recurrent layers (PyTorch's nn.RNN / nn.GRU / nn.LSTM)
-export { ACTIVATION_NAMES, parameterSpecs, type Activation, type ActivationName, type ParamSpec, type RecurrentConfig, type RecurrentMode, type ResolvedConfig } from './config.js';
+export { ACTIVATION_NAMES, parameterSpecs, type Activation, type ActivationName, type ParamSpec, type RecurrentConfig, type RecurrentMode, type ResolvedConfig } from './layers/recurrent-config.js';
 export type { NamedShape, ParameterBlock } from './layers/parameter-store.js';
 export { ParameterLayer, type StateDictValues } from './layers/layer.js';
 export {
@@ -77,7 +77,7 @@ export type { AdagradOptions, AdamOptions, ClipOptions, SGDOptions } from './tra
 // Models
 export { SequenceModel, RecurrentState, type SequenceBatch, type SequenceLoss, type SequenceModelConfig, type SequenceStepOptions, type SequenceTarget } from './model/sequence-model.js';
 export { Seq2Seq, type Seq2SeqBatch, type Seq2SeqConfig, type Seq2SeqSource } from './model/seq2seq.js';
-export { CharLm, type CharLmPosition, type CharLmSettings } from './train/char-lm.js';
+export { CharLm, type CharLmPosition, type CharLmSettings } from './tasks/char-lm.js';
 
 // Checkpoints and safetensors, in memory (webrnn/node reads and writes them as files)
 export { checkpointBytes, parseCheckpoint, restoreCheckpoint, type Checkpoint, type TrainingPosition } from './io/checkpoint.js';

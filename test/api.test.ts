@@ -1,7 +1,7 @@
 // The public API's contract beyond numerics: validation before GPU work, typed errors, views and
 // their lifetime, re-planning on new shapes, determinism, and memory released by dispose().
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createEngine, type Engine } from '../src/index.js';
+import { createEngine, Recurrent, type Engine } from '../src/index.js';
 import { refRecurrentForward } from '../src/ref/recurrent.js';
 import { randomParams, Rng } from '../src/ref/random.js';
 import { code } from './helpers/gpu-test.js';
@@ -14,20 +14,20 @@ afterAll(() => engine?.dispose());
 
 describe('validation', () => {
   test('bad configs throw BAD_CONFIG naming the field', () => {
-    expect(code(() => engine.recurrent({ mode: 'LSTM', input_size: 0, hidden_size: 4 }))).toBe('BAD_CONFIG');
-    expect(code(() => engine.recurrent({ mode: 'XLSTM' as never, input_size: 2, hidden_size: 4 }))).toBe('BAD_CONFIG');
-    expect(code(() => engine.recurrent({ mode: 'GRU', input_size: 2, hidden_size: 4, peephole: true }))).toBe('BAD_CONFIG');
-    expect(code(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: 4, reset_after: false }))).toBe('BAD_CONFIG');
-    expect(code(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: 4, num_layers: 1.5 }))).toBe('BAD_CONFIG');
-    expect(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: 4, proj_size: 4 })).toThrow(/proj_size must be smaller than hidden_size = 4 \(as PyTorch\), got 4/);
-    expect(() => engine.recurrent({ mode: 'GRU', input_size: 2, hidden_size: 4, proj_size: 2 })).toThrow(/proj_size applies to LSTM only, mode is GRU/);
-    expect(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: 4, proj_size: 1.5 })).toThrow(/proj_size must be an integer ≥ 0, got 1.5/);
-    expect(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: 4, proj_size: 2 }, { schedule: 'persistent' })).toThrow(/schedule 'persistent' does not run a projected LSTM \(proj_size 2\)/);
-    expect(() => engine.recurrent({ mode: 'LSTM', input_size: 2, hidden_size: -3 })).toThrow(/hidden_size must be a positive integer, got -3/);
+    expect(code(() => new Recurrent(engine, { mode: 'LSTM', input_size: 0, hidden_size: 4 }))).toBe('BAD_CONFIG');
+    expect(code(() => new Recurrent(engine, { mode: 'XLSTM' as never, input_size: 2, hidden_size: 4 }))).toBe('BAD_CONFIG');
+    expect(code(() => new Recurrent(engine, { mode: 'GRU', input_size: 2, hidden_size: 4, peephole: true }))).toBe('BAD_CONFIG');
+    expect(code(() => new Recurrent(engine, { mode: 'LSTM', input_size: 2, hidden_size: 4, reset_after: false }))).toBe('BAD_CONFIG');
+    expect(code(() => new Recurrent(engine, { mode: 'LSTM', input_size: 2, hidden_size: 4, num_layers: 1.5 }))).toBe('BAD_CONFIG');
+    expect(() => new Recurrent(engine, { mode: 'LSTM', input_size: 2, hidden_size: 4, proj_size: 4 })).toThrow(/proj_size must be smaller than hidden_size = 4 \(as PyTorch\), got 4/);
+    expect(() => new Recurrent(engine, { mode: 'GRU', input_size: 2, hidden_size: 4, proj_size: 2 })).toThrow(/proj_size applies to LSTM only, mode is GRU/);
+    expect(() => new Recurrent(engine, { mode: 'LSTM', input_size: 2, hidden_size: 4, proj_size: 1.5 })).toThrow(/proj_size must be an integer ≥ 0, got 1.5/);
+    expect(() => new Recurrent(engine, { mode: 'LSTM', input_size: 2, hidden_size: 4, proj_size: 2 }, { schedule: 'persistent' })).toThrow(/schedule 'persistent' does not run a projected LSTM \(proj_size 2\)/);
+    expect(() => new Recurrent(engine, { mode: 'LSTM', input_size: 2, hidden_size: -3 })).toThrow(/hidden_size must be a positive integer, got -3/);
   });
 
   test('a projected LSTM (proj_size) checks h0, c0 and upstream gradients at their own widths', () => {
-    const rnn = engine.recurrent({ mode: 'LSTM', input_size: 3, hidden_size: 4, proj_size: 2, bidirectional: true });
+    const rnn = new Recurrent(engine, { mode: 'LSTM', input_size: 3, hidden_size: 4, proj_size: 2, bidirectional: true });
     const x = engine.tensor(new Float32Array(5 * 2 * 3), [5, 2, 3]);
     expect(() => rnn.forward(x, { h0: engine.tensor(new Float32Array(16), [2, 2, 4]) })).toThrow(/h0 must have shape \[2, 2, 2\], got \[2, 2, 4\]/);
     expect(() => rnn.forward(x, { c0: engine.tensor(new Float32Array(8), [2, 2, 2]) })).toThrow(/c0 must have shape \[2, 2, 4\], got \[2, 2, 2\]/);
@@ -40,7 +40,7 @@ describe('validation', () => {
   });
 
   test('bad shapes, lengths and states are rejected before any GPU work', () => {
-    const rnn = engine.recurrent({ mode: 'LSTM', input_size: 3, hidden_size: 4, num_layers: 2 });
+    const rnn = new Recurrent(engine, { mode: 'LSTM', input_size: 3, hidden_size: 4, num_layers: 2 });
     const x = engine.tensor(new Float32Array(5 * 2 * 3), [5, 2, 3]);
     expect(code(() => rnn.forward(engine.tensor(new Float32Array(10), [5, 2])))).toBe('BAD_SHAPE');
     expect(code(() => rnn.forward(engine.tensor(new Float32Array(40), [5, 2, 4])))).toBe('BAD_SHAPE');
@@ -54,7 +54,7 @@ describe('validation', () => {
     expect(code(() => engine.tensor(new Float32Array(5), [2, 3]))).toBe('BAD_SHAPE');
     rnn.forward(x);
     expect(code(() => rnn.backward({ grad_output: engine.tensor(new Float32Array(5 * 2 * 3), [5, 2, 3]) }))).toBe('BAD_SHAPE');
-    const gru = engine.recurrent({ mode: 'GRU', input_size: 3, hidden_size: 4 });
+    const gru = new Recurrent(engine, { mode: 'GRU', input_size: 3, hidden_size: 4 });
     expect(code(() => gru.forward(x, { c0: engine.tensor(new Float32Array(8), [1, 2, 4]) }))).toBe('BAD_SHAPE');
     expect(code(() => rnn.loadStateDict({ weight_ih_l0: new Float32Array(3) }))).toBe('BAD_SHAPE');
     expect(code(() => rnn.loadStateDict({ nope: new Float32Array(3) }))).toBe('BAD_SHAPE');
@@ -69,7 +69,7 @@ describe('validation', () => {
 describe('behaviour', () => {
   test('a new (T, B) re-plans; results match the reference at each shape', async () => {
     const cfg = { mode: 'GRU' as const, input_size: 2, hidden_size: 3, bidirectional: true };
-    const rnn = engine.recurrent(cfg, { seed: 3 });
+    const rnn = new Recurrent(engine, cfg, { seed: 3 });
     const params: Record<string, Float64Array> = {};
     for (const [k, v] of Object.entries(await rnn.stateDict())) params[k] = Float64Array.from(v);
     const rng = new Rng(9);
@@ -85,9 +85,9 @@ describe('behaviour', () => {
   });
 
   test('initialisation is seeded and PyTorch-shaped: U(-1/sqrt(H), 1/sqrt(H))', async () => {
-    const a = await engine.recurrent({ mode: 'LSTM', input_size: 3, hidden_size: 16 }, { seed: 5 }).stateDict();
-    const b = await engine.recurrent({ mode: 'LSTM', input_size: 3, hidden_size: 16 }, { seed: 5 }).stateDict();
-    const c = await engine.recurrent({ mode: 'LSTM', input_size: 3, hidden_size: 16 }, { seed: 6 }).stateDict();
+    const a = await new Recurrent(engine, { mode: 'LSTM', input_size: 3, hidden_size: 16 }, { seed: 5 }).stateDict();
+    const b = await new Recurrent(engine, { mode: 'LSTM', input_size: 3, hidden_size: 16 }, { seed: 5 }).stateDict();
+    const c = await new Recurrent(engine, { mode: 'LSTM', input_size: 3, hidden_size: 16 }, { seed: 6 }).stateDict();
     expect(Object.keys(a)).toEqual(['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']);
     expect(a.weight_hh_l0.length).toBe(64 * 16);
     expect(a.weight_hh_l0).toEqual(b.weight_hh_l0);
@@ -96,7 +96,7 @@ describe('behaviour', () => {
   });
 
   test('backward is deterministic: two runs give bit-identical gradients', async () => {
-    const rnn = engine.recurrent({ mode: 'LSTM', input_size: 5, hidden_size: 9, num_layers: 2, bidirectional: true }, { seed: 1 });
+    const rnn = new Recurrent(engine, { mode: 'LSTM', input_size: 5, hidden_size: 9, num_layers: 2, bidirectional: true }, { seed: 1 });
     const rng = new Rng(2);
     const x = engine.tensor(Float32Array.from(rng.uniformArray(6 * 4 * 5, -1, 1)), [6, 4, 5]);
     const go = engine.tensor(Float32Array.from(rng.uniformArray(6 * 4 * 18, -1, 1)), [6, 4, 18]);
@@ -118,31 +118,31 @@ describe('behaviour', () => {
     const [forward1, backward1] = [2 * 51, 2 * (51 + 2 + 1 + 1 + 2)];
     const [forwardP, backwardP] = [2 * 2, 2 * (1 + 2 + 1 + 1 + 2)];
     for (const [schedule, forward, backward] of [['per-step', forward1, backward1], ['persistent', forwardP, backwardP], ['auto', forwardP, backwardP]] as const) {
-      const rnn = engine.recurrent(config, { schedule });
+      const rnn = new Recurrent(engine, config, { schedule });
       rnn.forward(engine.tensor(new Float32Array(50 * 2 * 8), [50, 2, 8]));
       rnn.backward({});
       expect(rnn.dispatchCounts(), schedule).toEqual({ forward, backward });
       rnn.dispose();
     }
     // 'auto' keeps the per-step sweep where its grid is large (⌈H/64⌉·⌈B/4⌉·D > 2)
-    const wide = engine.recurrent({ ...config, hidden_size: 65, num_layers: 1 });
+    const wide = new Recurrent(engine, { ...config, hidden_size: 65, num_layers: 1 });
     wide.forward(engine.tensor(new Float32Array(5 * 8 * 8), [5, 8, 8]));
     expect(wide.dispatchCounts()?.forward).toBe(1 + 5);
     wide.dispose();
     // a projected LSTM runs per step under 'auto', two dispatches per step each way: forward L·(1 + 2T);
     // backward L·((T + 1) projection + T steps + D + 1 + 1 + 1 (dW_hr) + 2)
-    const proj = engine.recurrent({ ...config, proj_size: 3 });
+    const proj = new Recurrent(engine, { ...config, proj_size: 3 });
     proj.forward(engine.tensor(new Float32Array(50 * 2 * 8), [50, 2, 8]));
     proj.backward({});
     expect(proj.dispatchCounts()).toEqual({ forward: 2 * (1 + 100), backward: 2 * (51 + 50 + 2 + 1 + 1 + 1 + 2) });
     proj.dispose();
-    expect(() => engine.recurrent(config, { schedule: 'fast' as never })).toThrow(/schedule must be 'auto', 'per-step' or 'persistent', got "fast"/);
+    expect(() => new Recurrent(engine, config, { schedule: 'fast' as never })).toThrow(/schedule must be 'auto', 'per-step' or 'persistent', got "fast"/);
   });
 
   test('dispose releases every buffer: memory returns to where it was', async () => {
     const before = engine.memory();
     for (let i = 0; i < 3; i++) {
-      const rnn = engine.recurrent({ mode: 'GRU', input_size: 4, hidden_size: 6, reset_after: false, bidirectional: true });
+      const rnn = new Recurrent(engine, { mode: 'GRU', input_size: 4, hidden_size: 6, reset_after: false, bidirectional: true });
       const x = engine.tensor(new Float32Array(3 * 2 * 4), [3, 2, 4]);
       rnn.forward(x);
       rnn.backward({});
@@ -160,8 +160,8 @@ describe('behaviour', () => {
 describe('device limits', () => {
   test('a grid beyond maxComputeWorkgroupsPerDimension is a DEVICE_LIMIT error that frees what it built', () => {
     const before = engine.memory();
-    const rnn = engine.recurrent({ mode: 'RNN_TANH', input_size: 1, hidden_size: 1 });
-    const B = 4 * engine.device.limits.maxComputeWorkgroupsPerDimension + 4; // step grid y = ceil(B / 4)
+    const rnn = new Recurrent(engine, { mode: 'RNN_TANH', input_size: 1, hidden_size: 1 });
+    const B = 4 * engine.limits.maxComputeWorkgroupsPerDimension + 4; // step grid y = ceil(B / 4)
     const x = engine.tensor(new Float32Array(B), [1, B, 1]);
     expect(() => rnn.forward(x)).toThrow(/maxComputeWorkgroupsPerDimension/);
     expect(code(() => rnn.forward(x))).toBe('DEVICE_LIMIT');
@@ -176,7 +176,7 @@ describe('device limits', () => {
     // gx is (T, B, 4H) floats: pick T so that it alone exceeds the limit, with a tiny input.
     const H = 256;
     const T = Math.ceil(lim / (4 * H * 4)) + 1;
-    const rnn = engine.recurrent({ mode: 'LSTM', input_size: 1, hidden_size: H });
+    const rnn = new Recurrent(engine, { mode: 'LSTM', input_size: 1, hidden_size: H });
     const x = engine.tensor(new Float32Array(T), [T, 1, 1]);
     expect(() => rnn.forward(x)).toThrow(/maxStorageBufferBindingSize/);
     x.dispose();

@@ -14,6 +14,7 @@ import { describe, expect, test } from 'vitest';
 import { CtcLoss } from '../src/ctc/ctc-loss.js';
 import { ctcCollapse, ctcGreedyDecode, ctcPrefixBeamSearch } from '../src/ctc/decode.js';
 import { Dense } from '../src/layers/dense.js';
+import { Recurrent } from '../src/layers/recurrent.js';
 import { parseSafetensors, toFloat32, toFloat64, toInt32 } from '../src/io/safetensors.js';
 import { Rng } from '../src/random.js';
 import { ctcFeasible, refCtcLoss, refLogSoftmax } from '../src/ref/ctc.js';
@@ -328,13 +329,13 @@ describe('a small CTC model learns', () => {
     const NOISE = 0.5;
     const T = 26, B = 32, I = 12, H = 32, C = 11;
     const prototypes = Array.from({ length: 10 }, () => rng.normalArray(I));
-    const rnn = engine.recurrent({ mode: 'GRU', input_size: I, hidden_size: H, bidirectional: true }, { seed: 1 });
+    const rnn = new Recurrent(engine, { mode: 'GRU', input_size: I, hidden_size: H, bidirectional: true }, { seed: 1 });
     const head = new Dense(engine, { in_features: 2 * H, out_features: C }, { seed: 2 });
     const ctc = new CtcLoss(engine);
     const opt = new Adam(engine, [rnn.store, head.store], { lr: 1e-2, clip_norm: 5 });
     const x = engine.empty([T, B, I]);
     const step = (batch: ReturnType<typeof digitFrames>, train: boolean) => {
-      engine.device.queue.writeBuffer(x.buffer, 0, batch.input);
+      x.write(batch.input);
       const out = rnn.forward(x, { lengths: batch.lengths }).output;
       const logits = head.forward(out);
       if (!train) return { logits };

@@ -11,7 +11,7 @@
 // Beam scores vs the float64 reference: 1e-4 absolute. Greedy and beam token sequences: exact.
 // Every GPU check runs inside validation and out-of-memory error scopes and fails on any error.
 import { afterAll, describe, expect, test } from 'vitest';
-import { Adam, Dense, Embedding, SequenceModel, type RecurrentConfig, type Recurrent, type SequenceModelConfig } from '../src/index.js';
+import { Adam, Dense, Embedding, SequenceModel, Recurrent, type RecurrentConfig, type SequenceModelConfig } from '../src/index.js';
 import { BeamSearch, beamSearch } from '../src/decode/beam.js';
 import { type DecoderModel } from '../src/decode/decoder-step.js';
 import { Generator } from '../src/decode/generate.js';
@@ -125,7 +125,7 @@ function chainModel(): { model: DecoderModel; weights: RefDecoderWeights; dispos
   const head_weight = new Float64Array(V * V);
   for (let cur = 0; cur < V; cur++) for (let next = 0; next < V; next++) head_weight[next * V + cur] = logOr(CHAIN[cur][next]) / Math.tanh(12);
   const head_bias = new Float64Array(V);
-  const recurrent = engine.recurrent(config);
+  const recurrent = new Recurrent(engine, config);
   recurrent.loadStateDict(params);
   const head = new Dense(engine, { in_features: V, out_features: V });
   head.loadStateDict({ weight: head_weight, bias: head_bias });
@@ -141,7 +141,7 @@ function chainModel(): { model: DecoderModel; weights: RefDecoderWeights; dispos
 
 /** A random embedding → recurrent → dense model and its float64 copy (weights read back from the GPU). */
 async function randomModel(config: RecurrentConfig, Vin: number, V: number, seed: number, withEmbedding = true) {
-  const recurrent = engine.recurrent(config, { seed });
+  const recurrent = new Recurrent(engine, config, { seed });
   const head = new Dense(engine, { in_features: config.hidden_size, out_features: V }, { seed: seed + 1 });
   const embedding = withEmbedding ? new Embedding(engine, { num_embeddings: Vin, embedding_dim: config.input_size }, { seed: seed + 2 }) : undefined;
   const f64 = (sd: Record<string, Float32Array>) => Object.fromEntries(Object.entries(sd).map(([k, v]) => [k, Float64Array.from(v)]));
@@ -312,12 +312,12 @@ describe('Embedding.forwardIds', () => {
       const ids = [4, 0, 12, 7, 7, 1];
       const want = await emb.forward(ids, [3, 2]).read();
       const buf = engine.createBuffer(64, 'test ids');
-      engine.device.queue.writeBuffer(buf, 8, Uint32Array.from(ids));
+      engine.writeBuffer(buf, 8, Uint32Array.from(ids));
       const y = emb.forwardIds({ buffer: buf, byteOffset: 8 }, [3, 2]);
       expect(y.shape).toEqual([3, 2, E]);
       expect([...(await y.read())]).toEqual([...want]);
       // Out of range: 13, 2^32 − 1 → row 12.
-      engine.device.queue.writeBuffer(buf, 0, Uint32Array.of(13, 0xffffffff, 2));
+      engine.writeBuffer(buf, 0, Uint32Array.of(13, 0xffffffff, 2));
       const w = (await emb.stateDict()).weight;
       const got = await emb.forwardIds(buf, [3]).read();
       expect([...got]).toEqual([...w.subarray(12 * E, 13 * E), ...w.subarray(12 * E, 13 * E), ...w.subarray(2 * E, 3 * E)]);
@@ -360,7 +360,7 @@ describe('generation', () => {
       // GRU gates r, z, n: z closed (bias −20) makes h = n = tanh(4·x) ≈ onehot(id) for the identity
       // embedding; the head maps the unit of id t to logit 4 for t + 1 mod V.
       const config: RecurrentConfig = { mode: 'GRU', input_size: V, hidden_size: V };
-      const recurrent = engine.recurrent(config, { seed: 1 });
+      const recurrent = new Recurrent(engine, config, { seed: 1 });
       const G = 3 * V;
       const w_ih = new Float64Array(G * V);
       const w_hh = new Float64Array(G * V);
@@ -469,15 +469,15 @@ describe('generation', () => {
   });
 
   test('model checks: bidirectional, mismatched sizes, disposed layers', async () => {
-    const rec = engine.recurrent({ mode: 'GRU', input_size: 4, hidden_size: 8, bidirectional: true });
+    const rec = new Recurrent(engine, { mode: 'GRU', input_size: 4, hidden_size: 8, bidirectional: true });
     const head = new Dense(engine, { in_features: 8, out_features: 4 });
     expect(code(() => new Generator(engine, { recurrent: rec, head }))).toBe('BAD_CONFIG');
-    const uni = engine.recurrent({ mode: 'GRU', input_size: 4, hidden_size: 8 });
+    const uni = new Recurrent(engine, { mode: 'GRU', input_size: 4, hidden_size: 8 });
     const wide = new Dense(engine, { in_features: 8, out_features: 9 });
     expect(code(() => new Generator(engine, { recurrent: uni, head: wide }))).toBe('BAD_CONFIG');
     const emb = new Embedding(engine, { num_embeddings: 4, embedding_dim: 5 });
     expect(code(() => new Generator(engine, { recurrent: uni, head, embedding: emb }))).toBe('BAD_CONFIG');
-    const projected = engine.recurrent({ mode: 'LSTM', input_size: 4, hidden_size: 8, proj_size: 3 });
+    const projected = new Recurrent(engine, { mode: 'LSTM', input_size: 4, hidden_size: 8, proj_size: 3 });
     const narrow = new Dense(engine, { in_features: 3, out_features: 4 });
     expect(() => new Generator(engine, { recurrent: projected, head: narrow })).toThrow(/decoding does not run a projected LSTM \(proj_size 3\)/);
     projected.dispose();
@@ -503,7 +503,7 @@ describe('stateful chunked inference', () => {
         const Bn = 3;
         const I = 5;
         const config: RecurrentConfig = { mode, input_size: I, hidden_size: 9, num_layers: 2, ...(proj ? { proj_size: proj } : {}) };
-        const layer: Recurrent = engine.recurrent(config, { seed: 5 });
+        const layer: Recurrent = new Recurrent(engine, config, { seed: 5 });
         const rng = new Rng(6);
         const x = Float32Array.from({ length: T * Bn * I }, () => rng.normal());
         const full = layer.forward(engine.tensor(x, [T, Bn, I]));

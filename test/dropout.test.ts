@@ -4,7 +4,7 @@
 // backward; the composed result is checked against the float64 reference run layer by layer.
 // Tolerances as in test/gpu/cases.ts: 2e-5 (forward), 1e-4 (gradients) relative to max |ref|.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createEngine, type Engine, type RecurrentConfig } from '../src/index.js';
+import { createEngine, Recurrent, type Engine, type RecurrentConfig } from '../src/index.js';
 import { refRecurrentBackward, refRecurrentForward } from '../src/ref/recurrent.js';
 import { randomParams, Rng } from '../src/ref/random.js';
 import { dropoutMask as mask } from './gpu/dropout-mask.js';
@@ -55,7 +55,7 @@ describe('dropout between layers', () => {
     const g1 = refRecurrentBackward(l1.c, l1.ps, in1, f1, { grad_output: gOut });
     const g0 = refRecurrentBackward(l0.c, l0.ps, in0, f0, { grad_output: g1.grad_input.map((v, i) => v * m[i]) });
 
-    const rnn = engine.recurrent(cfg, { seed });
+    const rnn = new Recurrent(engine, cfg, { seed });
     const sd: Record<string, Float32Array> = {};
     for (const [k, v] of Object.entries(params)) sd[k] = Float32Array.from(v);
     rnn.loadStateDict(sd);
@@ -83,6 +83,6 @@ describe('dropout between layers', () => {
   });
 
   test('dropout must be in [0, 1)', () => {
-    expect(() => engine.recurrent({ mode: 'GRU', input_size: 2, hidden_size: 2, dropout: 1 })).toThrow(/dropout must be a number in \[0, 1\)/);
+    expect(() => new Recurrent(engine, { mode: 'GRU', input_size: 2, hidden_size: 2, dropout: 1 })).toThrow(/dropout must be a number in \[0, 1\)/);
   });
 });

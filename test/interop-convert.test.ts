@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createEngine, type Engine } from '../src/index.js';
+import { createEngine, Recurrent, type Engine } from '../src/index.js';
 import { portableToOnnx } from '../src/io/onnx-export.js';
 import { parseSafetensors, toFloat64, toInt32, type SafeTensor } from '../src/io/safetensors.js';
 import { portableToTfjs, tfjsToPortable } from '../src/io/tfjs-export.js';
@@ -130,7 +130,7 @@ describe('webrnn\'s own options → ONNX (onnxruntime vs webrnn\'s layer on the 
       const x = Float32Array.from(rng.uniformArray(B * T * I, -1.5, 1.5));
       const s = await ort.InferenceSession.create(bytes);
       const y = (await s.run({ input: new ort.Tensor('float32', x, [B, T, I]), lengths: new ort.Tensor('int32', Int32Array.from(lengths), [B]) })).output;
-      const layer = engine.recurrent({ ...rnn, batch_first: true });
+      const layer = new Recurrent(engine, { ...rnn, batch_first: true });
       try {
         layer.loadStateDict(Object.fromEntries(Object.entries(params).map(([k, v]) => [k, Float32Array.from(v)])));
         const input = engine.tensor(x, [B, T, I]);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ACTIVATION_NAMES, forwardOnlyOption, resolveConfig } from '../src/config.js';
+import { ACTIVATION_NAMES, forwardOnlyOption, resolveConfig } from '../src/layers/recurrent-config.js';
 import { WebRnnError } from '../src/index.js';
 import { activate } from '../src/ref/activations.js';
 import { refRecurrentBackward, refRecurrentForward } from '../src/ref/recurrent.js';

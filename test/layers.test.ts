@@ -10,7 +10,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { Dense, Embedding, OneHot } from '../src/index.js';
+import { AttentionDecoder, Dense, Embedding, OneHot, ParameterLayer, parameterSpecs, Recurrent, WebRnnError } from '../src/index.js';
 import { parseSafetensors, toFloat32, toFloat64, type SafeTensor } from '../src/io/safetensors.js';
 import { Rng } from '../src/random.js';
 import { refDenseBackward, refDenseForward } from '../src/ref/dense.js';
@@ -437,5 +437,38 @@ describe('memory', () => {
       for (const l of [dense, emb, oh]) l.dispose();
     }
     expect(engine.memory()).toEqual(before);
+  });
+});
+
+describe('one layer contract', () => {
+  test('Recurrent, Dense, Embedding and AttentionDecoder are ParameterLayers; Recurrent keeps its typed ParamSpecs; dispose ends every call', async () => {
+    await scoped(async () => {
+      const config = { mode: 'LSTM' as const, input_size: 3, hidden_size: 4, num_layers: 2, bidirectional: true };
+      const lstm = new Recurrent(engine, config, { seed: 2 });
+      const layers = [lstm, new Dense(engine, { in_features: 3, out_features: 2 }), new Embedding(engine, { num_embeddings: 5, embedding_dim: 3 }), new AttentionDecoder(engine, { input_size: 3, annotation_size: 6, hidden_size: 4, attention_size: 5 })];
+      for (const layer of layers) expect(layer).toBeInstanceOf(ParameterLayer);
+      // the specs carry layer, direction and kind, as parameterSpecs (the config's own table) lists them
+      expect(lstm.specs).toEqual(parameterSpecs(config));
+      expect(lstm.specs.find((s) => s.name === 'weight_hh_l1_reverse')).toMatchObject({ layer: 1, direction: 1, kind: 'weight_hh', shape: [16, 4] });
+      const sd = await lstm.stateDict();
+      expect(Object.keys(sd)).toEqual(lstm.specs.map((s) => s.name));
+      expect(lstm.parameterCount).toBe(lstm.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0));
+      const x = engine.tensor(new Float32Array(2 * 1 * 3).fill(0.5), [2, 1, 3]);
+      lstm.forward(x);
+      for (const layer of layers) layer.dispose();
+      lstm.dispose(); // idempotent
+      for (const call of [() => lstm.forward(x), () => lstm.blocks(), () => lstm.parameters(), () => lstm.loadStateDict(sd)]) {
+        let err: unknown;
+        try {
+          call();
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(WebRnnError);
+        expect((err as WebRnnError).code).toBe('DISPOSED');
+      }
+      await expect(lstm.stateDict()).rejects.toMatchObject({ code: 'DISPOSED' });
+      x.dispose();
+    });
   });
 });

@@ -41,7 +41,7 @@ function makeBlocks(sizes: readonly number[], init: (n: number, i: number) => Fl
 }
 
 const writeGrads = (blocks: readonly ParameterStore[], grads: readonly Float32Array<ArrayBuffer>[]) =>
-  blocks.forEach((b, i) => engine.device.queue.writeBuffer(b.grads, 0, grads[i]));
+  blocks.forEach((b, i) => engine.writeBuffer(b.grads, 0, grads[i]));
 const readParams = (blocks: readonly ParameterStore[]) => Promise.all(blocks.map((b) => engine.readBuffer(b.params, 0, b.parameterCount)));
 const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
 

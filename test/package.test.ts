@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parameterSpecs } from '../src/config.js';
+import { parameterSpecs } from '../src/layers/recurrent-config.js';
 import { refRecurrentForward } from '../src/ref/recurrent.js';
 import { relErr } from './gpu/check.js';
 import { chromiumArgs, chromiumPath } from './hosts/run-chromium.mjs';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadRunJob } from '../src/cli/run-job.js';
-import { parameterSpecs } from '../src/config.js';
+import { parameterSpecs } from '../src/layers/recurrent-config.js';
 import { parseSafetensors, toFloat64 } from '../src/io/safetensors.js';
 import { refRecurrentBackward, refRecurrentForward } from '../src/ref/recurrent.js';
 import { readFileSync } from 'node:fs';

@@ -5,7 +5,7 @@
 // float64 reference are test/gpu/matmul-cases.ts and variant-cases.ts (every host).
 import { afterAll, describe, expect, test } from 'vitest';
 import { createEngine, WebRnnError, type Engine, type RecurrentConfig } from '../src/index.js';
-import { persistentWins } from '../src/layers/recurrent.js';
+import { persistentWins, Recurrent } from '../src/layers/recurrent.js';
 import { failsWithOneLine, ROOT, webrnn } from './helpers/cli-run.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,7 @@ const X = Float32Array.from({ length: T * B * 8 }, (_, i) => Math.sin(i * 0.37))
 
 /** One forward and backward of the README's first example; the output and one gradient read back. */
 async function example(engine: Engine) {
-  const lstm = engine.recurrent(CONFIG, { seed: 1 });
+  const lstm = new Recurrent(engine, CONFIG, { seed: 1 });
   const x = engine.tensor(X, [T, B, 8]);
   const output = await lstm.forward(x, { lengths: [5, 2, 4] }).output.read();
   const g = lstm.backward({ grad_output: engine.tensor(new Float32Array(T * B * 32).fill(1), [T, B, 32]) });
@@ -92,7 +92,7 @@ describe('auto', () => {
 
   test('an engine disposed while it measures ends cleanly: tuned() resolves, no error reaches the page', async () => {
     const engine = await createEngine();
-    const lstm = engine.recurrent(CONFIG, { seed: 1 });
+    const lstm = new Recurrent(engine, CONFIG, { seed: 1 });
     lstm.forward(engine.tensor(X, [T, B, 8]));
     engine.dispose();
     const report = await engine.tuned();

@@ -46,7 +46,7 @@ const ENGINE_OPTIONS = {
 export async function webrnnCase(W, engine, s, c, config, sd, data, forced) {
   const D = s.bidirectional ? 2 : 1;
   const tuning0 = engine.tuningReport().ms;
-  const rnn = engine.recurrent(config, { seed: 1 });
+  const rnn = new W.Recurrent(engine, config, { seed: 1 });
   rnn.loadStateDict(sd);
   rnn.eval(); // no dropout is configured; eval() says the forward rows are inference
   const x = engine.tensor(data.x, [s.T, s.B, s.I]);

@@ -46,7 +46,7 @@ sys.dont_write_bytecode = True  # no __pycache__ left in the checkout by the hel
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
 
-# CharLm's defaults (src/train/char-lm.ts), so a model trained here continues there unchanged.
+# CharLm's defaults (src/tasks/char-lm.ts), so a model trained here continues there unchanged.
 DEFAULTS = {'cell': 'LSTM', 'hidden': 128, 'layers': 1, 'embedding': 32, 'dropout': 0, 'batch': 32,
             'bptt': 32, 'lr': 4e-3, 'clip': 5, 'seed': 1}
 SHAPE_SETTINGS = ('hidden', 'layers', 'embedding', 'batch', 'bptt')

@@ -5,7 +5,7 @@
 import { WebRnnError } from '../errors.js';
 import { parseSafetensors, toInt32, type SafeTensor } from '../io/safetensors.js';
 import { sequenceModelSpecs, type SequenceBatch, type SequenceModelConfig } from '../model/sequence-model.js';
-import { resolveConfig } from '../config.js';
+import { resolveConfig } from '../layers/recurrent-config.js';
 import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';
 import { checkOutputPath, floatTensor, fmt, readText, sameShape } from './files.js';
 

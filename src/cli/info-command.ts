@@ -55,12 +55,13 @@ export interface KernelsReport {
 async function collectKernels(): Promise<KernelsReport> {
   const { createEngine } = await import('../gpu/engine.js');
   const { KERNEL_VARIANTS } = await import('../gpu/kernel-variants.js');
+  const { Recurrent } = await import('../layers/recurrent.js');
   const engine = await createEngine({ tuning: 'auto' });
   try {
     // the layers live until the tuner is done: a measurement of a disposed layer's schedule is dropped
     const x = engine.tensor(new Float32Array(5 * 3 * 8).fill(0.5), [5, 3, 8]);
     for (const mode of ['LSTM', 'GRU', 'RNN_TANH'] as const) {
-      const rnn = engine.recurrent({ mode, input_size: 8, hidden_size: 16, num_layers: 2, bidirectional: true }, { seed: 1 });
+      const rnn = new Recurrent(engine, { mode, input_size: 8, hidden_size: 16, num_layers: 2, bidirectional: true }, { seed: 1 });
       await rnn.forward(x).output.read();
       await rnn.backward().grad_input.read();
     }

@@ -6,13 +6,13 @@
  */
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { RecurrentMode } from '../config.js';
+import type { RecurrentMode } from '../layers/recurrent-config.js';
 import { lowerChars } from '../data/tokenizer.js';
 import { Vocab } from '../data/vocab.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { parseCheckpoint, type Checkpoint } from '../io/checkpoint.js';
-import { CHAR_LM_DEFAULTS, CharLm, checkCharLmSettings, type CharLmSettings } from '../train/char-lm.js';
+import { CHAR_LM_DEFAULTS, CharLm, checkCharLmSettings, type CharLmSettings } from '../tasks/char-lm.js';
 import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';
 import { readText } from './files.js';
 

@@ -3,9 +3,9 @@
  * validated RunJob. Imported lazily by run-command.ts so that validation errors never wait for, or
  * depend on, a WebGPU adapter.
  */
-import { createEngine, type DeviceOptions, type Tensor } from '../index.js';
+import { createEngine, Recurrent, type DeviceOptions, type Tensor } from '../index.js';
 import { WebRnnError } from '../errors.js';
-import { parameterSpecs } from '../config.js';
+import { parameterSpecs } from '../layers/recurrent-config.js';
 import type { SafeTensor } from '../io/safetensors.js';
 import type { HostTensor, RunJob } from './run-job.js';
 
@@ -30,7 +30,7 @@ export async function executeRunJob(job: RunJob, engineOptions: DeviceOptions = 
   };
 
   try {
-    const rnn = engine.recurrent(job.config);
+    const rnn = new Recurrent(engine, job.config);
     try {
       rnn.loadStateDict(job.weights);
       const out = rnn.forward(upload(job.input)!, { h0: upload(job.h0), c0: upload(job.c0), lengths: job.lengths });

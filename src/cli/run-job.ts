@@ -3,7 +3,7 @@
  * and checks every name, dtype and shape against the config, so a bad file fails fast with a message
  * naming the file, the tensor and what was expected.
  */
-import { hiddenStateSize, parameterSpecs, resolveConfig, type RecurrentConfig, type ResolvedConfig } from '../config.js';
+import { hiddenStateSize, parameterSpecs, resolveConfig, type RecurrentConfig, type ResolvedConfig } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import { parseSafetensors, toInt32, type SafeTensor } from '../io/safetensors.js';
 import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';

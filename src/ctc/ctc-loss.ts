@@ -96,9 +96,8 @@ export class CtcLoss {
     for (let b = 0; b < B; b++) weights[b] = this.reduction === 'sum' ? 1 : 1 / (Math.max(1, info[b * 4 + 1]) * B);
 
     const plan = this.planFor(T, B, C, Lmax, info.length);
-    const q = this.engine.device.queue;
-    q.writeBuffer(plan.info, 0, info);
-    q.writeBuffer(plan.weights, 0, weights);
+    this.engine.writeBuffer(plan.info, 0, info);
+    this.engine.writeBuffer(plan.weights, 0, weights);
     const pre = new Program();
     pre.copy(logits.buffer, logits.byteOffset, plan.logits, 0, logits.size * F32);
     this.engine.run(pre, plan.prog);

@@ -151,7 +151,6 @@ export class BeamSearch {
     this.step.checkAlive();
 
     // Initial state, broadcast to the K rows.
-    const q = this.engine.device.queue;
     const init = new Program();
     const row = H * F32;
     for (const [given, buf] of [[opts.h0, this.step.h], [opts.c0, this.step.c]] as const) {
@@ -160,10 +159,10 @@ export class BeamSearch {
       else for (let l = 0; l < L; l++) for (let k = 0; k < K; k++) init.copy(given.buffer, given.byteOffset + l * row, buf, (l * K + k) * row, row);
     }
     const identity = Uint32Array.from({ length: K }, (_, k) => k);
-    q.writeBuffer(this.parents, 0, identity);
+    this.engine.writeBuffer(this.parents, 0, identity);
     this.engine.run(init);
     const feed = (tokens: Uint32Array<ArrayBuffer>, programs: Program[]) => {
-      q.writeBuffer(this.beamTokens, 0, tokens);
+      this.engine.writeBuffer(this.beamTokens, 0, tokens);
       this.engine.run(this.reorder, this.input, ...programs, this.step.stateOut);
     };
     // Prime tokens only move the state (no head, no scores); every row holds the same.
@@ -176,7 +175,7 @@ export class BeamSearch {
     scores[0] = 0;
     let tokens = new Uint32Array(K).fill(prime[prime.length - 1]);
     for (let len = 1; len <= maxLen; len++) {
-      q.writeBuffer(this.scores, 0, scores);
+      this.engine.writeBuffer(this.scores, 0, scores);
       feed(tokens, [this.step.forward, this.score]);
       const raw = await this.engine.readBuffer(this.best, 0, 2 * M);
       const bits = new Uint32Array(raw.buffer, raw.byteOffset, 2 * M);
@@ -209,7 +208,7 @@ export class BeamSearch {
         tokens[k] = b.token;
         scores[k] = b.logp;
       });
-      q.writeBuffer(this.parents, 0, parents);
+      this.engine.writeBuffer(this.parents, 0, parents);
     }
     // Stable sort: equal scores keep the order they were found in.
     return finished.sort((a, b) => b.score - a.score).slice(0, K);

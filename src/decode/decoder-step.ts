@@ -120,7 +120,7 @@ export class DecoderStep {
     try {
       const r = model.recurrent;
       this.plan = new RecurrentPlan(engine, cfg, r.layout, r.store.params, r.store.grads, 1, B);
-      engine.device.queue.writeBuffer(this.plan.lengths, 0, new Uint32Array(B).fill(1));
+      engine.writeBuffer(this.plan.lengths, 0, new Uint32Array(B).fill(1));
       this.h = this.plan.hn;
       this.c = this.plan.cn;
       this.input = cfg.batch_first ? this.plan.xbf! : this.plan.x0;

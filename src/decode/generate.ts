@@ -152,9 +152,8 @@ export class Generator {
     const P = prime ? prime.length / B : 1;
     const rows = P + N;
     this.ensureCapacity(rows);
-    const q = this.engine.device.queue;
     const first = new Program();
-    if (prime) q.writeBuffer(this.tokens, 0, prime);
+    if (prime) this.engine.writeBuffer(this.tokens, 0, prime);
     else first.copy(this.pending, 0, this.tokens, 0, B * U32);
     this.sampler.setOptions(sampling);
 
@@ -177,7 +176,7 @@ export class Generator {
         prog.append(this.step.stateOut);
       }
       if (c0 + CHUNK >= S) prog.copy(this.tokens, (rows - 1) * B * U32, this.pending, 0, B * U32);
-      if (n > 0) q.writeBuffer(this.steps, 0, stepSlots(slots));
+      if (n > 0) this.engine.writeBuffer(this.steps, 0, stepSlots(slots));
       this.engine.run(prog);
     }
     this.hasPending = true;

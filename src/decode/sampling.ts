@@ -118,7 +118,7 @@ export class SampleBinding {
   /** Writes the sampling options; they apply to every dispatch submitted after this call. */
   setOptions(s: ResolvedSampling): void {
     const data = this.k.packUniform('S', { seed: s.seed, greedy: s.greedy ? 1 : 0, top_k: s.top_k, temperature: s.temperature, top_p: s.top_p });
-    this.engine.device.queue.writeBuffer(this.sampling, 0, data);
+    this.engine.writeBuffer(this.sampling, 0, data);
   }
 
   record(prog: Program, slot: number): void {
@@ -179,7 +179,7 @@ export class Sampler {
     const R = logits.size / V;
     const plan = this.planFor(R, V);
     plan.bind.setOptions(s);
-    this.engine.device.queue.writeBuffer(plan.steps, 0, stepSlots([{ t: 0, draw }]));
+    this.engine.writeBuffer(plan.steps, 0, stepSlots([{ t: 0, draw }]));
     const pre = new Program();
     pre.copy(logits.buffer, logits.byteOffset, plan.logits, 0, logits.size * 4);
     this.engine.run(pre, plan.prog);

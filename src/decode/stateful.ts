@@ -1,4 +1,4 @@
-import { hiddenStateSize } from '../config.js';
+import { hiddenStateSize } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -72,9 +72,7 @@ export class StatefulRecurrent {
         expectShape(given, name, own.shape);
         this.engine.copy(given.buffer, given.byteOffset, own.buffer, 0, bytes);
       } else {
-        const enc = this.engine.device.createCommandEncoder();
-        enc.clearBuffer(own.buffer, 0, bytes);
-        this.engine.device.queue.submit([enc.finish()]);
+        this.engine.clear(own.buffer, 0, bytes);
       }
     }
   }

@@ -190,7 +190,7 @@ class GlovePlan {
     }
     this.byRow.fill(host, host.subarray(0, N), host.subarray(N, 2 * N), this.scratch);
     this.byCol.fill(host, host.subarray(N, 2 * N), host.subarray(0, N), this.scratch);
-    engine.device.queue.writeBuffer(this.index, 0, host);
-    engine.device.queue.writeBuffer(this.x, 0, this.xs);
+    engine.writeBuffer(this.index, 0, host);
+    engine.writeBuffer(this.x, 0, this.xs);
   }
 }

@@ -199,6 +199,6 @@ class SkipGramPlan {
     this.byContext.fill(host, this.ctxOfEntry, host.subarray(N, N + N * K1), this.scratch);
     // d θ_t: entries grouped by target, each adding coef · e_context
     this.byTarget.fill(host, host.subarray(N, N + N * K1), this.ctxOfEntry, this.scratch);
-    engine.device.queue.writeBuffer(this.index, 0, host);
+    engine.writeBuffer(this.index, 0, host);
   }
 }

@@ -3,8 +3,6 @@ import { acquireDevice, type DeviceOptions, type Host, type LimitOverrides } fro
 import { Kernel, type KernelName } from './kernel.js';
 import { Tensor } from './tensor.js';
 import type { EncodeTarget, Program } from './program.js';
-import { Recurrent, type RecurrentOptions } from '../layers/recurrent.js';
-import type { RecurrentConfig } from '../config.js';
 import { checkKernelChoices, checkKernelVariants, type KernelChoices } from './kernel-variants.js';
 import { KernelTuner, type TuningReport } from './tuner.js';
 
@@ -170,7 +168,7 @@ export class Engine {
   /** @internal a uniform buffer holding `data`, written once. */
   uniform(data: ArrayBuffer, label: string): GPUBuffer {
     const b = this.createBuffer(data.byteLength, label, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    this.device.queue.writeBuffer(b, 0, data);
+    this.writeBuffer(b, 0, data);
     return b;
   }
 
@@ -181,6 +179,17 @@ export class Engine {
    * const x = engine.tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [3, 1, 2]); // (T, B, I)
    */
   tensor(data: Float32Array | readonly number[], shape: readonly number[]): Tensor {
+    const f = this.tensorData(data, shape);
+    const t = this.empty(shape);
+    if (f.length > 0) this.writeBuffer(t.buffer, 0, f.buffer, f.byteOffset, f.byteLength);
+    return t;
+  }
+
+  /**
+   * @internal `data` checked as the values of a tensor of `shape` (BAD_VALUE, BAD_SHAPE; non-finite
+   * values with checkFinite on) and as a Float32Array, before any GPU work.
+   */
+  tensorData(data: Float32Array | readonly number[], shape: readonly number[]): Float32Array {
     this.checkAlive();
     if (!(data instanceof Float32Array) && !Array.isArray(data)) {
       throw new WebRnnError('BAD_VALUE', `tensor data must be a Float32Array or an array of numbers, got ${describeValue(data)}`);
@@ -194,10 +203,7 @@ export class Engine {
       }
     }
     if (this.checkFinite) this.assertFinite(data, 'tensor data');
-    const t = this.empty(shape);
-    const f = data instanceof Float32Array ? data : Float32Array.from(data);
-    if (n > 0) this.device.queue.writeBuffer(t.buffer, 0, f.buffer, f.byteOffset, f.byteLength);
-    return t;
+    return data instanceof Float32Array ? data : Float32Array.from(data);
   }
 
   /**
@@ -211,24 +217,28 @@ export class Engine {
     }
   }
 
-  /**
-   * A recurrent layer stack (nn.RNN / nn.GRU / nn.LSTM semantics) on this engine's device, initialised
-   * like PyTorch from a seed.
-   *
-   * @example
-   * const lstm = engine.recurrent({ mode: 'LSTM', input_size: 32, hidden_size: 64, num_layers: 2 }, { seed: 1 });
-   */
-  recurrent(config: RecurrentConfig, opts?: RecurrentOptions): Recurrent {
-    this.checkAlive();
-    return new Recurrent(this, config, opts);
-  }
-
   /** A new zero-filled tensor. */
   empty(shape: readonly number[]): Tensor {
     checkShape(shape);
     const n = shape.reduce((a, b) => a * b, 1);
     // Tensors are only copied (never bound whole), so one may exceed a single binding.
     return new Tensor(this, this.createBuffer(n * 4, `tensor[${shape.join(',')}]`, USAGE_STORAGE(), { windowed: true }), shape, 0, true);
+  }
+
+  /**
+   * @internal writes CPU data into `buffer` at `offset` bytes (the queue's writeBuffer: ordered before
+   * any later submission). `dataOffset` and `size` count elements of a typed array, bytes of an ArrayBuffer.
+   */
+  writeBuffer(buffer: GPUBuffer, offset: number, data: GPUAllowSharedBufferSource, dataOffset?: number, size?: number): void {
+    this.device.queue.writeBuffer(buffer, offset, data, dataOffset, size);
+  }
+
+  /** @internal zeroes `size` bytes of `buffer` from `offset` now (own submission). */
+  clear(buffer: GPUBuffer, offset: number, size: number): void {
+    this.checkAlive();
+    const enc = this.device.createCommandEncoder();
+    enc.clearBuffer(buffer, offset, size);
+    this.device.queue.submit([enc.finish()]);
   }
 
   /** @internal copies bytes between buffers now (own submission). */

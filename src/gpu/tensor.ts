@@ -36,6 +36,23 @@ export class Tensor {
   }
 
   /**
+   * Overwrites the tensor's values with `data` (as many values as the tensor has, checked like
+   * engine.tensor's), e.g. to feed each batch into the same input tensor.
+   *
+   * @example
+   * const x = engine.empty([5, 2, 8]);                 // (T, B, I), allocated once
+   * for (let step = 0; step < 3; step++) {
+   *   x.write(new Float32Array(5 * 2 * 8).fill(step));   // this step's batch
+   *   lstm.forward(x);
+   * }
+   */
+  write(data: Float32Array | readonly number[]): void {
+    this.check();
+    const f = this.engine.tensorData(data, this.shape);
+    if (f.length > 0) this.engine.writeBuffer(this.buffer, this.byteOffset, f.buffer, f.byteOffset, f.byteLength);
+  }
+
+  /**
    * The same memory under another shape with the same number of elements (a view: it owns nothing
    * and lives as long as this tensor's memory).
    *

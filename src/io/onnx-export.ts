@@ -8,7 +8,7 @@
  * Gates are reordered to ONNX's (LSTM i, o, f, c; GRU z, r, h; P i, o, f); a PyTorch/reset-after GRU is
  * linear_before_reset = 1; activations, clip and input_forget become the node's attributes.
  */
-import { resolveConfig, type ResolvedActivation } from '../config.js';
+import { resolveConfig, type ResolvedActivation } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import { encodeOnnx, floatsAttr, type AttrInput, type IoInput, type NodeInput } from './onnx-write.js';
 import { makeValue, type OnnxValue } from './onnx-value.js';

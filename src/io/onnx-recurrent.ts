@@ -10,10 +10,10 @@
  * bidirectional layer, or a forward and a reversed layer when the directions' activations differ.
  * sequence_lens entries of 0 give zero outputs and states, as onnxruntime does.
  */
-import { ACTIVATION_NAMES, type ActivationName, type RecurrentConfig, type ResolvedActivation } from '../config.js';
+import { ACTIVATION_NAMES, type ActivationName, type RecurrentConfig, type ResolvedActivation } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import type { Recurrent } from '../layers/recurrent.js';
+import { Recurrent } from '../layers/recurrent.js';
 import type { OnnxAttr, OnnxNode } from './onnx-graph.js';
 import { makeValue, type OnnxValue } from './onnx-value.js';
 
@@ -259,7 +259,7 @@ export class RecurrentNodeRunner {
           ...(isRelu ? {} : { activations: acts }),
           ...(a.clip > 0 ? { clip: a.clip } : {}),
         };
-        this.units.push({ ...g, config, layer: engine.recurrent(config) });
+        this.units.push({ ...g, config, layer: new Recurrent(engine, config) });
       }
       this.key = key;
       this.weightsFrom = [];

@@ -14,8 +14,8 @@
  * all returning sequences but possibly the last) → [Dense [→ Activation]], Dropout anywhere.
  */
 import { WebRnnError } from '../errors.js';
-import type { Activation } from '../config.js';
-import { resolveConfig } from '../config.js';
+import type { Activation } from '../layers/recurrent-config.js';
+import { resolveConfig } from '../layers/recurrent-config.js';
 import { activationName, kerasRecurrent, kerasWeightsToWebrnn, recurrentConfigOf, webrnnWeightsToKeras, type KerasRecurrent, type RecurrentClass } from './tfjs-layers.js';
 import type { TfjsArtifacts, TfjsModel } from './tfjs-model.js';
 import type { PortableModel } from './torch-portable.js';

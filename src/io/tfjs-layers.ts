@@ -8,7 +8,7 @@
  *   weight_ih = kernelᵀ, weight_hh = recurrent_kernelᵀ, bias_ih = input bias, bias_hh = recurrent bias or 0.
  * Activations: the cell's recurrent_activation → f, activation → g (and h for LSTM).
  */
-import type { Activation, RecurrentConfig } from '../config.js';
+import type { Activation, RecurrentConfig } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 
 /** Keras activation names (tfjs writes snake_case) → webrnn's cell activations; undefined: not a cell activation. */

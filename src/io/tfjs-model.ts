@@ -13,7 +13,7 @@
  */
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import type { Recurrent } from '../layers/recurrent.js';
+import { Recurrent } from '../layers/recurrent.js';
 import type { SafeTensor } from './safetensors.js';
 import { toFloat32 } from './safetensors.js';
 import { weightSpecSize } from './tfjs-manifest.js';
@@ -125,7 +125,7 @@ class RecurrentRunner {
     if (!this.layer || this.engine !== engine || this.inputSize !== I) {
       this.dispose();
       const config = recurrentConfigOf(k, I, this.bidirectional);
-      this.layer = engine.recurrent(config);
+      this.layer = new Recurrent(engine, config);
       const sd: Record<string, Float32Array> = {};
       this.weights.forEach((w, d) => Object.assign(sd, kerasWeightsToWebrnn(k, w, I, d === 0 ? '_l0' : '_l0_reverse')));
       this.layer.loadStateDict(sd);

@@ -4,7 +4,7 @@
  * row's last step. Weights sit under webrnn's SequenceModel names (PyTorch's for a module with children
  * embedding, rnn, linear) in webrnn's gate order, so each format only maps to and from this.
  */
-import { forwardOnlyOption, parameterSpecs, resolveConfig, type RecurrentConfig } from '../config.js';
+import { forwardOnlyOption, parameterSpecs, resolveConfig, type RecurrentConfig } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { SafeTensor } from './safetensors.js';
 import type { TorchStateDict } from './torch.js';

@@ -9,7 +9,7 @@
  * size, the linear head as the `<name>.weight` (+ `.bias`) whose width is the RNN's output width D·H.
  * What names and shapes cannot say (tanh or relu RNN, loss, target) comes from options.
  */
-import { gateCount, parameterSpecs, resolveConfig, type RecurrentConfig, type RecurrentMode } from '../config.js';
+import { gateCount, parameterSpecs, resolveConfig, type RecurrentConfig, type RecurrentMode } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { SequenceModel, sequenceModelSpecs, type SequenceLoss, type SequenceModelConfig, type SequenceTarget } from '../model/sequence-model.js';
@@ -236,7 +236,7 @@ export function writeTorchStateDict(weights: Record<string, Float32Array>, from:
  */
 export function loadTorchModel(engine: Engine, file: Uint8Array | Map<string, SafeTensor>, opts: TorchImportOptions = {}): { model: SequenceModel; torch: TorchStateDict } {
   const torch = readTorchStateDict(file, opts);
-  if (!torch.model) throw new WebRnnError('BAD_FILE', `state_dict: a bare ${torch.rnn.mode} without a linear head; load it with engine.recurrent(config).loadStateDict(weights)`);
+  if (!torch.model) throw new WebRnnError('BAD_FILE', `state_dict: a bare ${torch.rnn.mode} without a linear head; load it with new Recurrent(engine, config).loadStateDict(weights)`);
   const model = new SequenceModel(engine, torch.model);
   try {
     model.loadStateDict(torch.weights);

@@ -76,7 +76,7 @@ const MAX_PLANS = 4;
  * Results are views of the layer's workspace, valid until its next call.
  *
  * @example
- * const encoder = engine.recurrent({ mode: 'GRU', input_size: 8, hidden_size: 16, bidirectional: true });
+ * const encoder = new Recurrent(engine, { mode: 'GRU', input_size: 8, hidden_size: 16, bidirectional: true });
  * const source = engine.tensor(new Float32Array(7 * 2 * 8), [7, 2, 8]);             // (Tx=7, B=2, 8)
  * const annotations = encoder.forward(source, { lengths: [7, 4] }).output;           // (7, 2, 32)
  * const dec = new AttentionDecoder(engine, { input_size: 8, annotation_size: 32, hidden_size: 24, attention_size: 16 }, { seed: 1 });
@@ -120,8 +120,8 @@ export class AttentionDecoder extends ParameterLayer {
     const lx = checkRowLengths(opts.source_lengths, Tx, B, 'source_lengths');
     const ly = checkRowLengths(opts.lengths, Ty, B, 'lengths');
     const plan = this.planFor(Tx, Ty, B);
-    this.engine.device.queue.writeBuffer(plan.sourceLengths, 0, lx);
-    this.engine.device.queue.writeBuffer(plan.lengths, 0, ly);
+    this.engine.writeBuffer(plan.sourceLengths, 0, lx);
+    this.engine.writeBuffer(plan.lengths, 0, ly);
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded program stays fixed.
     const pre = new Program();
     pre.copy(input.buffer, input.byteOffset, plan.x, 0, input.size * F32);
@@ -187,8 +187,8 @@ export class AttentionDecoder extends ParameterLayer {
     const lx = checkRowLengths(opts.source_lengths, Tx, B, 'source_lengths');
     const plan = this.planFor(Tx, steps, B);
     this.last = undefined;
-    this.engine.device.queue.writeBuffer(plan.sourceLengths, 0, lx);
-    this.engine.device.queue.writeBuffer(plan.lengths, 0, new Uint32Array(B).fill(steps));
+    this.engine.writeBuffer(plan.sourceLengths, 0, lx);
+    this.engine.writeBuffer(plan.lengths, 0, new Uint32Array(B).fill(steps));
     const progs = plan.decoding();
     const pre = new Program();
     pre.copy(annotations.buffer, annotations.byteOffset, plan.ann, 0, annotations.size * F32);

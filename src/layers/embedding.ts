@@ -105,7 +105,7 @@ export class Embedding extends ParameterLayer {
     this.check();
     const ids = checkTokens(tokens, shape, this.num_embeddings, 'Embedding');
     const plan = this.planFor(ids.length);
-    this.engine.device.queue.writeBuffer(plan.index, 0, ids);
+    this.engine.writeBuffer(plan.index, 0, ids);
     this.engine.run(plan.forward);
     this.last = { shape: [...shape], tokens: ids, grouped: false };
     return new Tensor(this.engine, plan.y, [...shape, this.embedding_dim], 0, false);
@@ -253,7 +253,7 @@ class EmbeddingPlan {
     tail.set(g.offsets, N);
     tail.fill(NO_ID, N + Umax + 1 + g.ids.length);
     tail.set(g.ids, N + Umax + 1);
-    engine.device.queue.writeBuffer(this.index, N * 4, tail);
+    engine.writeBuffer(this.index, N * 4, tail);
   }
 
   backwardProgram(accumulate: boolean): Program {

@@ -9,7 +9,7 @@ import type { Engine } from '../gpu/engine.js';
  * foldedGrid(engine, Math.ceil((N * E) / 64)); // [x, y, 1] for embedding_gather
  */
 export function foldedGrid(engine: Engine, workgroups: number): [number, number, number] {
-  const lim = engine.device.limits.maxComputeWorkgroupsPerDimension;
+  const lim = engine.limits.maxComputeWorkgroupsPerDimension;
   if (workgroups <= lim) return [workgroups, 1, 1];
   const x = lim;
   return [x, Math.ceil(workgroups / x), 1];

@@ -82,6 +82,11 @@ export abstract class ParameterLayer {
   /** Frees what the layer allocated besides its parameters (plans, workspaces); called once by dispose(). */
   protected releaseWorkspace(): void {}
 
+  /** Whether dispose() has run (for work that finishes later, e.g. a background measurement). */
+  protected get isDisposed(): boolean {
+    return this.disposed;
+  }
+
   /** Throws DISPOSED after dispose(). */
   protected check(): void {
     if (this.disposed) throw new WebRnnError('DISPOSED', `this ${this.kind} was disposed`);

@@ -21,7 +21,7 @@ export interface OneHotConfig {
  * @example
  * const oh = new OneHot(engine, { num_classes: 27 });
  * const x = oh.forward([3, 0, 26, 1], [2, 2]); // (T=2, B=2) -> (2, 2, 27)
- * const lstm = engine.recurrent({ mode: 'LSTM', input_size: 27, hidden_size: 64 });
+ * const lstm = new Recurrent(engine, { mode: 'LSTM', input_size: 27, hidden_size: 64 });
  * lstm.forward(x);
  */
 export class OneHot {
@@ -62,7 +62,7 @@ export class OneHot {
         throw e;
       }
     }
-    this.engine.device.queue.writeBuffer(this.plan.tokens, 0, ids);
+    this.engine.writeBuffer(this.plan.tokens, 0, ids);
     this.engine.run(this.plan.prog);
     return new Tensor(this.engine, this.plan.out, [...shape, V], 0, false);
   }

@@ -66,7 +66,7 @@ export class ParameterStore implements ParameterBlock {
       const o = this.offsets.get(s.name)!;
       for (let i = 0; i < size(s.shape); i++) init[o + i] = rng.uniform(-bound, bound);
     }
-    this.engine.device.queue.writeBuffer(this.params, 0, init);
+    this.engine.writeBuffer(this.params, 0, init);
   }
 
   /**
@@ -81,7 +81,7 @@ export class ParameterStore implements ParameterBlock {
       const v = sd[s.name];
       flat.set(v instanceof Float32Array ? v : Float32Array.from(v), this.offsets.get(s.name)!);
     }
-    this.engine.device.queue.writeBuffer(this.params, 0, flat);
+    this.engine.writeBuffer(this.params, 0, flat);
   }
 
   /** Throws what {@link load} would throw for `sd`, touching nothing. */

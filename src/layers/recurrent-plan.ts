@@ -1,4 +1,4 @@
-import { ACTIVATION_NAMES, gateCount, hiddenStateSize, type ResolvedConfig } from '../config.js';
+import { ACTIVATION_NAMES, gateCount, hiddenStateSize, type ResolvedConfig } from './recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { STEP_STRIDE, type Kernel } from '../gpu/kernel.js';

@@ -1,5 +1,5 @@
-import { forwardOnlyOption, type ResolvedConfig } from '../config.js';
 import { WebRnnError } from '../errors.js';
+import { forwardOnlyOption, type ResolvedConfig } from './recurrent-config.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Candidate } from '../gpu/tuner.js';
 import type { ParameterStore } from './parameter-store.js';

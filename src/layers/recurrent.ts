@@ -1,10 +1,10 @@
-import { forwardOnlyOption, hiddenStateSize, parameterCount, parameterSpecs, resolveConfig, type ParamSpec, type RecurrentConfig, type ResolvedConfig } from '../config.js';
+import { forwardOnlyOption, hiddenStateSize, parameterCount, parameterSpecs, resolveConfig, type ParamSpec, type RecurrentConfig, type ResolvedConfig } from './recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Tensor } from '../gpu/tensor.js';
 import { expectShape, knownKeys, liveTensor, optionsOf, seedOf } from './checks.js';
-import { ParameterStore, type ParameterBlock } from './parameter-store.js';
+import { ParameterLayer } from './layer.js';
 import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
 import { tunedPersistent } from './recurrent-schedule.js';
 
@@ -73,19 +73,16 @@ export interface RecurrentOptions {
  *
  * @example
  * const engine = await createEngine();
- * const lstm = engine.recurrent({ mode: 'LSTM', input_size: 8, hidden_size: 16, bidirectional: true });
+ * const lstm = new Recurrent(engine, { mode: 'LSTM', input_size: 8, hidden_size: 16, bidirectional: true });
  * const x = engine.tensor(new Float32Array(5 * 2 * 8), [5, 2, 8]);   // (T, B, I)
  * const { output, h_n } = lstm.forward(x, { lengths: [5, 3] });
  * console.log(output.shape, await h_n.read());                       // [5, 2, 32]
  * const g = lstm.backward({ grad_output: engine.tensor(new Float32Array(5 * 2 * 32).fill(1), [5, 2, 32]) });
  * console.log(await g.grads.weight_hh_l0.read());
  */
-export class Recurrent {
+export class Recurrent extends ParameterLayer {
   readonly config: ResolvedConfig;
-  readonly specs: readonly ParamSpec[];
-  /** The flat parameter and gradient buffers (what optimizers update). */
-  readonly store: ParameterStore;
-  private readonly engine: Engine;
+  private readonly paramSpecs: readonly ParamSpec[];
   private readonly layers: LayerOffsets[] = [];
   /**
    * Training mode (PyTorch's `module.training`, default true): dropout between layers is applied only
@@ -97,26 +94,35 @@ export class Recurrent {
   private calls = 0;
   private plan: RecurrentPlan | undefined;
   private last: { T: number; B: number; x: Tensor; hasH0: boolean; hasC0: boolean } | undefined;
-  private disposed = false;
 
-  /** @internal use engine.recurrent(config) */
+  /**
+   * A recurrent layer stack on `engine`'s device, initialised like PyTorch from `opts.seed`. A bad
+   * config or option throws BAD_CONFIG (a size beyond the device's limits DEVICE_LIMIT) before any
+   * GPU work.
+   *
+   * @example
+   * const lstm = new Recurrent(engine, { mode: 'LSTM', input_size: 32, hidden_size: 64, num_layers: 2 }, { seed: 1 });
+   */
   constructor(engine: Engine, config: RecurrentConfig, opts: RecurrentOptions = {}) {
+    engine.checkAlive();
     knownKeys('recurrent options', opts, ['seed', 'schedule']);
     if (opts.schedule !== undefined && !['auto', 'per-step', 'persistent'].includes(opts.schedule)) {
       throw new WebRnnError('BAD_CONFIG', `recurrent options: schedule must be 'auto', 'per-step' or 'persistent', got ${JSON.stringify(opts.schedule)}`);
     }
-    this.schedule = opts.schedule ?? 'auto';
     // The seed is also the dropout masks' u32 seed: checked here, not at the first forward.
-    this.seed = seedOf('recurrent options', opts.seed);
-    this.engine = engine;
-    this.config = resolveConfig(config);
-    if (this.schedule === 'persistent' && this.config.proj_size > 0) {
-      throw new WebRnnError('BAD_CONFIG', `recurrent options: schedule 'persistent' does not run a projected LSTM (proj_size ${this.config.proj_size}): each step's projection needs every unit of the step before it; use 'per-step' or 'auto'`);
+    const seed = seedOf('recurrent options', opts.seed);
+    const resolved = resolveConfig(config);
+    if (opts.schedule === 'persistent' && resolved.proj_size > 0) {
+      throw new WebRnnError('BAD_CONFIG', `recurrent options: schedule 'persistent' does not run a projected LSTM (proj_size ${resolved.proj_size}): each step's projection needs every unit of the step before it; use 'per-step' or 'auto'`);
     }
     // From the config alone, before any per-layer object is made: the flat parameter buffer is bound whole.
-    engine.checkBufferSize(parameterCount(this.config) * 4, 'recurrent parameters (from input_size, hidden_size, num_layers, bidirectional)');
-    this.specs = parameterSpecs(this.config);
-    this.store = new ParameterStore(engine, this.specs, this.config.mode);
+    engine.checkBufferSize(parameterCount(resolved) * 4, 'recurrent parameters (from input_size, hidden_size, num_layers, bidirectional)');
+    const specs = parameterSpecs(resolved);
+    super(engine, specs, resolved.mode);
+    this.paramSpecs = specs;
+    this.schedule = opts.schedule ?? 'auto';
+    this.seed = seed;
+    this.config = resolved;
     const D = this.config.bidirectional ? 2 : 1;
     const has = new Set(this.specs.map((s) => s.name));
     const off = (kind: string, l: number, d = 0) => {
@@ -138,41 +144,14 @@ export class Recurrent {
     this.store.initUniform(this.seed, 1 / Math.sqrt(this.config.hidden_size));
   }
 
+  /** Names and shapes of the parameters in state_dict order, each with its layer, direction and kind. */
+  override get specs(): readonly ParamSpec[] {
+    return this.paramSpecs;
+  }
+
   /** @internal where each layer's parameters sit in the flat buffers (what plans are built from) */
   get layout(): readonly LayerOffsets[] {
     return this.layers;
-  }
-
-  /** Total number of parameters. */
-  get parameterCount(): number {
-    return this.store.parameterCount;
-  }
-
-  /**
-   * Loads PyTorch-named weights (e.g. from `torch.save(rnn.state_dict())` converted to safetensors).
-   * Every parameter must be present with its exact size; unknown names are an error.
-   */
-  loadStateDict(sd: Record<string, Float32Array | Float64Array | readonly number[]>): void {
-    this.check();
-    this.store.load(sd, this.config.mode);
-  }
-
-  /** The parameters, by PyTorch state_dict name, read back to the CPU. */
-  async stateDict(): Promise<Record<string, Float32Array>> {
-    this.check();
-    return this.store.read('params');
-  }
-
-  /** The parameter blocks an optimizer or gradient clipping updates: `new Adam(engine, lstm.blocks())`. */
-  blocks(): ParameterBlock[] {
-    this.check();
-    return [this.store];
-  }
-
-  /** The parameters as tensors (views of the flat parameter buffer), by state_dict name. */
-  parameters(): Record<string, Tensor> {
-    this.check();
-    return this.store.views('params');
   }
 
   /**
@@ -202,10 +181,10 @@ export class Recurrent {
     const lengths = checkLengths(opts.lengths, T, B);
 
     const plan = this.planFor(T, B);
-    this.engine.device.queue.writeBuffer(plan.lengths, 0, lengths);
+    this.engine.writeBuffer(plan.lengths, 0, lengths);
     if (plan.dropoutCall) {
       // A fresh mask per forward; the backward reuses it (the buffer is not rewritten until the next forward).
-      this.engine.device.queue.writeBuffer(plan.dropoutCall, 0, this.engine.kernel('dropout').packUniform('C', { seed: this.seed, call: ++this.calls, enabled: this.training ? 1 : 0 }));
+      this.engine.writeBuffer(plan.dropoutCall, 0, this.engine.kernel('dropout').packUniform('C', { seed: this.seed, call: ++this.calls, enabled: this.training ? 1 : 0 }));
     }
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded programs stay fixed.
     const pre = new Program();
@@ -330,12 +309,9 @@ export class Recurrent {
     };
   }
 
-  /** Frees the parameters, gradients and workspaces. */
-  dispose(): void {
-    if (this.disposed) return;
+  /** Frees the workspaces (recorded plans); the base class then frees parameters and gradients. */
+  protected override releaseWorkspace(): void {
     this.plan?.dispose();
-    this.store.dispose();
-    this.disposed = true;
   }
 
   private planFor(T: number, B: number): RecurrentPlan {
@@ -355,11 +331,7 @@ export class Recurrent {
   private persistentFor(T: number, B: number): boolean {
     if (this.schedule !== 'auto') return this.schedule === 'persistent';
     if (this.config.proj_size > 0) return false; // the persistent sweep has no projection
-    return tunedPersistent(this.engine, this.config, this.layers, this.store, T, B, () => !this.disposed);
-  }
-
-  private check(): void {
-    if (this.disposed) throw new WebRnnError('DISPOSED', 'this layer was disposed');
+    return tunedPersistent(this.engine, this.config, this.layers, this.store, T, B, () => !this.isDisposed);
   }
 }
 

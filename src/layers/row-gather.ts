@@ -61,7 +61,7 @@ export class RowGather {
     index.set(g.positions, N);
     index.set(g.offsets, 2 * N);
     index.set(g.ids, 2 * N + Umax + 1);
-    this.engine.device.queue.writeBuffer(plan.index, 0, index);
+    this.engine.writeBuffer(plan.index, 0, index);
     const pre = new Program();
     pre.copy(table.buffer, table.byteOffset, plan.table, 0, table.size * F32);
     this.engine.run(pre, plan.forward);

@@ -118,8 +118,8 @@ export class CrossEntropyLoss {
     for (let n = 0; n < N; n++) w[n] *= scale;
 
     const plan = this.planFor(N, C);
-    this.engine.device.queue.writeBuffer(plan.targets, 0, t);
-    this.engine.device.queue.writeBuffer(plan.weights, 0, w);
+    this.engine.writeBuffer(plan.targets, 0, t);
+    this.engine.writeBuffer(plan.weights, 0, w);
     const pre = new Program();
     pre.copy(logits.buffer, logits.byteOffset, plan.logits, 0, logits.size * F32);
     this.engine.run(pre, plan.prog);

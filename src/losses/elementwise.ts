@@ -85,10 +85,9 @@ abstract class ElementwiseLoss {
     new Uint32Array(call, 4, 1)[0] = mask === undefined ? MASK_NONE : mask.kind === 'row' ? MASK_ROW : MASK_ELEMENT;
 
     const plan = this.planFor(n, F);
-    const q = this.engine.device.queue;
-    q.writeBuffer(plan.call, 0, call);
-    if (mask) q.writeBuffer(plan.mask, 0, mask.values);
-    if (targetValues) q.writeBuffer(plan.y, 0, targetValues.buffer, targetValues.byteOffset, targetValues.byteLength);
+    this.engine.writeBuffer(plan.call, 0, call);
+    if (mask) this.engine.writeBuffer(plan.mask, 0, mask.values);
+    if (targetValues) this.engine.writeBuffer(plan.y, 0, targetValues.buffer, targetValues.byteOffset, targetValues.byteLength);
     const pre = new Program();
     pre.copy(input.buffer, input.byteOffset, plan.x, 0, n * F32);
     if (target instanceof Tensor) pre.copy(target.buffer, target.byteOffset, plan.y, 0, n * F32);
@@ -141,7 +140,7 @@ class ElementwisePlan {
       this.call = rec.buffer(8, 'call');
       this.grad = rec.buffer(n * F32, 'grad');
       this.loss = rec.buffer(F32, 'loss');
-      const chunk = reduceChunk(n, engine.device.limits.maxComputeWorkgroupsPerDimension);
+      const chunk = reduceChunk(n, engine.limits.maxComputeWorkgroupsPerDimension);
       const groups = reduceGroups(n, chunk);
       const partial = groups === 1 ? this.loss : rec.buffer(groups * F32, 'partials');
       const k = engine.kernel(kernelName);

@@ -34,7 +34,7 @@ export function recordSum(rec: Recorder, prog: Program, src: GPUBuffer, n: numbe
   let cur = src;
   let count = n;
   for (let level = 0; ; level++) {
-    const chunk = reduceChunk(count, rec.engine.device.limits.maxComputeWorkgroupsPerDimension);
+    const chunk = reduceChunk(count, rec.engine.limits.maxComputeWorkgroupsPerDimension);
     const groups = reduceGroups(count, chunk);
     const out = groups === 1 ? dst : rec.buffer(groups * 4, `${label}:partials${level}`);
     prog.dispatch(k, [rec.bind(k, { n: count, chunk }, { a: cur, out }, `${label}:sum${level}`)], [groups, 1, 1]);

@@ -1,4 +1,4 @@
-import { hiddenStateSize, parameterSpecs, resolveConfig, type RecurrentConfig } from '../config.js';
+import { hiddenStateSize, parameterSpecs, resolveConfig, type RecurrentConfig } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';
@@ -83,9 +83,7 @@ export class RecurrentState {
   reset(): void {
     if (this.isDisposed) throw new WebRnnError('DISPOSED', 'this recurrent state was disposed');
     this.engine.checkAlive();
-    const enc = this.engine.device.createCommandEncoder();
-    for (const t of [this.h, this.c]) if (t) enc.clearBuffer(t.buffer, t.byteOffset, t.size * 4);
-    this.engine.device.queue.submit([enc.finish()]);
+    for (const t of [this.h, this.c]) if (t) this.engine.clear(t.buffer, t.byteOffset, t.size * 4);
   }
 
   /** True after dispose() (or when its memory went with its engine). */
@@ -327,7 +325,7 @@ export class SequenceModel {
         this.input?.dispose();
         this.input = this.engine.empty([T, B, I]);
       }
-      this.engine.device.queue.writeBuffer(this.input.buffer, 0, data);
+      this.engine.writeBuffer(this.input.buffer, 0, data);
       x = this.input.view([T, B, I]);
     }
     if (state && state.B !== B) throw new WebRnnError('BAD_SHAPE', `the state was made for B = ${state.B} rows, the batch has ${B}`);

@@ -4,7 +4,7 @@
  * step function for an embedding (or one-hot) → recurrent stack → dense head model built from the
  * other references, so GPU decoding can be checked against a float64 run of the same model.
  */
-import { resolveConfig, type RecurrentConfig } from '../config.js';
+import { resolveConfig, type RecurrentConfig } from '../layers/recurrent-config.js';
 import { refDenseForward } from './dense.js';
 import { refRecurrentForward } from './recurrent.js';
 

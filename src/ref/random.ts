@@ -1,5 +1,5 @@
-import type { RecurrentConfig } from '../config.js';
-import { parameterSpecs } from '../config.js';
+import type { RecurrentConfig } from '../layers/recurrent-config.js';
+import { parameterSpecs } from '../layers/recurrent-config.js';
 import { Rng } from '../random.js';
 
 export { Rng, mulberry32 } from '../random.js';

@@ -1,5 +1,5 @@
-import type { ParamSpec, RecurrentConfig, ResolvedConfig } from '../config.js';
-import { forwardOnlyOption, gateCount, hiddenStateSize, parameterSpecs, resolveConfig } from '../config.js';
+import type { ParamSpec, RecurrentConfig, ResolvedConfig } from '../layers/recurrent-config.js';
+import { forwardOnlyOption, gateCount, hiddenStateSize, parameterSpecs, resolveConfig } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { CellParams, CellStep, RefCell } from './cell.js';
 import { gruCell } from './gru.js';

@@ -75,7 +75,7 @@ export class GradNorm {
     try {
       const ks = engine.kernel('grad_sumsq');
       const kn = engine.kernel('grad_norm');
-      const cap = Math.max(1, Math.min(maxGroups, engine.device.limits.maxComputeWorkgroupsPerDimension));
+      const cap = Math.max(1, Math.min(maxGroups, engine.limits.maxComputeWorkgroupsPerDimension));
       let parts = 0;
       const plan = blocks.map((b) => {
         const groups = Math.min(Math.ceil(b.parameterCount / SUMSQ_CHUNK), cap);

@@ -94,11 +94,11 @@ export abstract class Optimizer {
       for (const s of update.slots) {
         if (!s.used) continue;
         const bufs = blocks.map((b, i) => this.rec.buffer(b.parameterCount * 4, `${s.name}[${i}]`));
-        if (s.init) bufs.forEach((buf, i) => engine.device.queue.writeBuffer(buf, 0, new Float32Array(blocks[i].parameterCount).fill(s.init!)));
+        if (s.init) bufs.forEach((buf, i) => engine.writeBuffer(buf, 0, new Float32Array(blocks[i].parameterCount).fill(s.init!)));
         this.slotBuffers.set(s.name, bufs);
       }
       gn.record(this.program);
-      const cap = Math.max(1, Math.min(grid.update ?? Infinity, engine.device.limits.maxComputeWorkgroupsPerDimension));
+      const cap = Math.max(1, Math.min(grid.update ?? Infinity, engine.limits.maxComputeWorkgroupsPerDimension));
       blocks.forEach((b, i) => {
         const bufs: Record<string, GPUBuffer> = { S: this.stepUniform.buffer, norm: this.norm, grads: b.grads, params: b.params };
         for (const s of update.slots) bufs[s.binding] = this.slotBuffers.get(s.name)?.[i] ?? placeholder;
@@ -204,7 +204,7 @@ export abstract class Optimizer {
     const lr = this.validateState(s);
     for (const name of this.slotBuffers.keys()) {
       s.slots[name].forEach((a, i) => {
-        if (a.length > 0) this.engine.device.queue.writeBuffer(this.slotBuffers.get(name)![i], 0, a.buffer, a.byteOffset, a.byteLength);
+        if (a.length > 0) this.engine.writeBuffer(this.slotBuffers.get(name)![i], 0, a.buffer, a.byteOffset, a.byteLength);
       });
     }
     this.t = s.step;

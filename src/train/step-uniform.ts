@@ -25,6 +25,6 @@ export class StepUniform {
   /** Packs every member (all must be given, no others) and queues the write. */
   write(values: Record<string, number>): void {
     this.kernel.packUniform(this.variable, values, this.bytes);
-    this.rec.engine.device.queue.writeBuffer(this.buffer, 0, this.bytes);
+    this.rec.engine.writeBuffer(this.buffer, 0, this.bytes);
   }
 }

@@ -5,7 +5,7 @@
 import { Vocab } from '../data/vocab.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import { CharLm, type CharLmSettings } from '../train/char-lm.js';
+import { CharLm, type CharLmSettings } from '../tasks/char-lm.js';
 import type { TrainingJob, TrainingRun } from './training-job.js';
 
 /** What the page sends to start a character language model. */

@@ -2,8 +2,9 @@
 // with the same masks (re-implemented from shaders/dropout.wgsl in dropout-mask.ts): forward and
 // backward at two successive training-mode forwards (fresh masks per call), then in eval() mode (no
 // dropout: the plain stacked reference). Tolerances in check.ts.
-import type { RecurrentConfig } from '../../src/config.js';
+import type { RecurrentConfig } from '../../src/layers/recurrent-config.js';
 import type { Engine } from '../../src/gpu/engine.js';
+import { Recurrent } from '../../src/layers/recurrent.js';
 import { Rng } from '../../src/random.js';
 import { randomParams } from '../../src/ref/random.js';
 import { refRecurrentBackward, refRecurrentForward, type RefGradients } from '../../src/ref/recurrent.js';
@@ -133,7 +134,7 @@ export function runDropoutCase(engine: Engine, c: DropoutCase): Promise<CaseResu
     const toGpuLayout = (a: Float64Array, F: number) => (bf ? swap01(a, T, B, F) : a);
     const tensor = (a: Float64Array, shape: number[]) => t.own(engine.tensor(f32(a), shape));
 
-    const rnn = t.own(engine.recurrent(config, { seed: c.seed }));
+    const rnn = t.own(new Recurrent(engine, config, { seed: c.seed }));
     const sd: Record<string, Float32Array> = {};
     for (const [k, v] of Object.entries(params)) sd[k] = f32(v);
     rnn.loadStateDict(sd);

@@ -82,7 +82,7 @@ export async function runMatmulCase(engine: Engine, c: MatmulCase): Promise<Case
         const rec = t.own(new Recorder(engine, `test:${variant}`));
         const buf = (data: Float32Array<ArrayBuffer>, label: string) => {
           const g = rec.buffer(data.length * 4, label);
-          engine.device.queue.writeBuffer(g, 0, data);
+          engine.writeBuffer(g, 0, data);
           return g;
         };
         const ga = buf(a, 'a'), gb = buf(b, 'b'), gbias = buf(bias, 'bias'), gc = buf(c0, 'c');

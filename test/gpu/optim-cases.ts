@@ -93,7 +93,7 @@ export function runOptimCase(engine: Engine, c: OptimCase): Promise<CaseResult> 
       const grads = SIZES.map((n) => f32(rng.uniformArray(n, -SCALES[s - 1], SCALES[s - 1])));
       if (s === c.nonFinite?.nan) grads[2][5] = Number.NaN;
       if (s === c.nonFinite?.inf) grads[3][4000] = Number.POSITIVE_INFINITY;
-      blocks.forEach((b, i) => engine.device.queue.writeBuffer(b.grads, 0, grads[i]));
+      blocks.forEach((b, i) => engine.writeBuffer(b.grads, 0, grads[i]));
       const h = opt.step();
       const refNorm = ref.step(grads);
       const norm = await h.readNorm();

@@ -1,8 +1,8 @@
 // Recurrent layer stacks (RNN, GRU, LSTM and their variants) on the GPU vs the float64 reference
 // (src/ref/recurrent.ts): fixed cases per mode and seeded random configurations. Tolerances in check.ts.
-import type { Activation, RecurrentConfig } from '../../src/config.js';
+import type { Activation, RecurrentConfig } from '../../src/layers/recurrent-config.js';
 import type { Engine } from '../../src/gpu/engine.js';
-import type { RecurrentSchedule } from '../../src/layers/recurrent.js';
+import { Recurrent, type RecurrentSchedule } from '../../src/layers/recurrent.js';
 import { refRecurrentBackward, refRecurrentForward } from '../../src/ref/recurrent.js';
 import { randomParams, Rng } from '../../src/ref/random.js';
 import { f32, runCase, type CaseResult } from './check.js';
@@ -210,7 +210,7 @@ export function runRecurrentCase(engine: Engine, c: RecurrentCase): Promise<Case
     const tensor = (a: Float64Array | undefined, shape: number[]) => (a ? t.own(engine.tensor(f32(a), shape)) : undefined);
     /** Forward (and backward unless forward-only) under one schedule: every result, read back, by name. */
     const run = async (schedule: RecurrentSchedule | undefined) => {
-      const rnn = t.own(engine.recurrent(config, { schedule }));
+      const rnn = t.own(new Recurrent(engine, config, { schedule }));
       rnn.loadStateDict(sd);
       const out = rnn.forward(tensor(x, config.batch_first ? [B, T, I] : [T, B, I])!, { h0: tensor(h0, stShape), c0: tensor(c0, cShape), lengths: c.lengths });
       const got: Record<string, Float32Array> = { output: await out.output.read(), h_n: await out.h_n.read() };

@@ -5,10 +5,11 @@
 // - step 1: the loss (TOL_FORWARD) and every parameter gradient (TOL_GRAD);
 // - every step: the loss within TOL_TRAJECTORY (relative) of the reference run's loss at that step;
 // - at the end: every loss finite, the last below LOSS_FRACTION of the first, the padding row still 0.
-import { parameterSpecs, type RecurrentConfig } from '../../src/config.js';
+import { parameterSpecs, type RecurrentConfig } from '../../src/layers/recurrent-config.js';
 import type { Engine } from '../../src/gpu/engine.js';
 import { Dense } from '../../src/layers/dense.js';
 import { Embedding } from '../../src/layers/embedding.js';
+import { Recurrent } from '../../src/layers/recurrent.js';
 import { CrossEntropyLoss } from '../../src/losses/cross-entropy.js';
 import { sequenceMask } from '../../src/losses/mask.js';
 import { Rng } from '../../src/random.js';
@@ -154,7 +155,7 @@ export function runTrainCase(engine: Engine, c: TrainCase): Promise<CaseResult> 
 
     const emb = t.own(new Embedding(engine, { num_embeddings: V, embedding_dim: E, padding_idx: PAD }));
     emb.loadStateDict({ weight: ref.embedding });
-    const lstm = t.own(engine.recurrent(lstmCfg));
+    const lstm = t.own(new Recurrent(engine, lstmCfg));
     lstm.loadStateDict(ref.lstm());
     const dense = t.own(new Dense(engine, { in_features: H, out_features: V }));
     dense.loadStateDict({ weight: ref.denseWeight, bias: ref.denseBias });

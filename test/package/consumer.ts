@@ -1,13 +1,13 @@
 // A TypeScript project that installed webrnn: compiled with `tsc --strict --noEmit` and no
 // skipLibCheck, so every .d.ts the package ships must type-check as a user's compiler sees it.
-import { Adam, createEngine, parameterSpecs, SequenceModel, WebRnnError, type Engine, type ForwardResult, type RecurrentConfig, type SequenceModelConfig, type Tensor } from 'webrnn';
+import { Adam, createEngine, parameterSpecs, Recurrent, SequenceModel, WebRnnError, type Engine, type ForwardResult, type RecurrentConfig, type SequenceModelConfig, type Tensor } from 'webrnn';
 import { loadTorchModel, OnnxModel, TfjsModel } from 'webrnn/interop';
 import { loadCheckpoint, readTextChunks, saveCheckpoint } from 'webrnn/node';
 
 const config: RecurrentConfig = { mode: 'LSTM', input_size: 8, hidden_size: 16, num_layers: 2, bidirectional: true };
 
 export async function forward(engine: Engine, x: Float32Array): Promise<Float32Array> {
-  const lstm = engine.recurrent(config);
+  const lstm = new Recurrent(engine, config);
   const r: ForwardResult = lstm.forward(engine.tensor(x, [5, 3, 8]), { lengths: [5, 2, 4] });
   const out: Tensor = r.output;
   return out.read();

@@ -17,10 +17,10 @@ export function caseWeights(specs) {
 export const caseInput = () => wave(T * B * config.input_size, 0.3, 0.5);
 
 /** Runs the case with the package's public API: what a user's page or script would write. */
-export async function runLstmCase({ createEngine, parameterSpecs }) {
+export async function runLstmCase({ createEngine, parameterSpecs, Recurrent }) {
   const engine = await createEngine();
   try {
-    const lstm = engine.recurrent(config, { seed: 1 });
+    const lstm = new Recurrent(engine, config, { seed: 1 });
     lstm.loadStateDict(caseWeights(parameterSpecs(config)));
     const { output, h_n, c_n } = lstm.forward(engine.tensor(caseInput(), [T, B, config.input_size]), { lengths });
     return { adapter: engine.adapterName, output: Array.from(await output.read()), h_n: Array.from(await h_n.read()), c_n: Array.from(await c_n.read()) };

@@ -4,17 +4,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Adam, createEngine, parameterSpecs, restoreCheckpoint, SequenceModel } from 'webrnn';
+import { Adam, createEngine, parameterSpecs, Recurrent, restoreCheckpoint, SequenceModel } from 'webrnn';
 import { loadCheckpoint, saveCheckpoint } from 'webrnn/node';
 import { runLstmCase } from './lstm-case.mjs';
 
-const result = { lstm: await runLstmCase({ createEngine, parameterSpecs }) };
+const result = { lstm: await runLstmCase({ createEngine, parameterSpecs, Recurrent }) };
 
 const engine = await createEngine();
 const dir = mkdtempSync(join(tmpdir(), 'webrnn-consumer-'));
 try {
   // Backward of the README's layer: gradients exist and have PyTorch's names.
-  const gru = engine.recurrent({ mode: 'GRU', input_size: 4, hidden_size: 6, bidirectional: true }, { seed: 3 });
+  const gru = new Recurrent(engine, { mode: 'GRU', input_size: 4, hidden_size: 6, bidirectional: true }, { seed: 3 });
   gru.forward(engine.tensor(new Float32Array(5 * 2 * 4).fill(0.5), [5, 2, 4]), { lengths: [5, 3] });
   const g = gru.backward({ grad_output: engine.tensor(new Float32Array(5 * 2 * 12).fill(1), [5, 2, 12]) });
   result.gradNames = Object.keys(g.grads).sort();

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   Adam,
   createEngine,
+  Recurrent,
   CrossEntropyLoss,
   Dense,
   Embedding,
@@ -147,7 +148,7 @@ describe('Dense splits rows that exceed one binding', () => {
 
 describe('a failed re-plan', () => {
   test('leaves the layer consistent: backward is BAD_STATE (not a crash), a fitting shape works again', async () => {
-    const rnn = small.recurrent({ mode: 'GRU', input_size: 1, hidden_size: 32 });
+    const rnn = new Recurrent(small, { mode: 'GRU', input_size: 1, hidden_size: 32 });
     const fits = small.empty([4, 2, 1]);
     const tooBig = small.empty([200, 10, 1]);
     rnn.forward(fits);
@@ -168,7 +169,7 @@ describe('workloads that cannot be split are DEVICE_LIMIT errors naming the limi
     const pick = new RowGather(small);
     const ce = new CrossEntropyLoss(small);
     const mse = new MSELoss(small);
-    const rnn = small.recurrent({ mode: 'LSTM', input_size: 1, hidden_size: 32 });
+    const rnn = new Recurrent(small, { mode: 'LSTM', input_size: 1, hidden_size: 32 });
     const seq = small.empty([20, 10, 1]);
     const big = small.empty([300, 100]); // 120 000 bytes: a tensor may exceed a binding
     const N = 300;

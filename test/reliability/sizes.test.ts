@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Adam, AdamW, createEngine, Dense, Embedding, SGD, WebRnnError, type Engine } from '../../src/index.js';
-import { MAX_LAYERS, parameterCount, parameterSpecs, resolveConfig } from '../../src/config.js';
+import { Adam, AdamW, createEngine, Dense, Embedding, Recurrent, SGD, WebRnnError, type Engine } from '../../src/index.js';
+import { MAX_LAYERS, parameterCount, parameterSpecs, resolveConfig } from '../../src/layers/recurrent-config.js';
 import { shapeSize } from '../../src/layers/checks.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -58,11 +58,11 @@ function oneLine(r: { status: number | null; stderr: string }, message: RegExp):
 describe('recurrent sizes are checked from the config, before any per-layer object', () => {
   test('num_layers beyond MAX_LAYERS (up to 2³¹ − 1) is BAD_CONFIG naming the field and the bound', () => {
     for (const L of [MAX_LAYERS + 1, 1e7, 2 ** 31 - 1]) {
-      const e = thrown(() => engine.recurrent({ mode: 'LSTM', input_size: 1, hidden_size: 1, num_layers: L }));
+      const e = thrown(() => new Recurrent(engine, { mode: 'LSTM', input_size: 1, hidden_size: 1, num_layers: L }));
       expect(e.code).toBe('BAD_CONFIG');
       expect(e.message).toContain(`num_layers must be at most ${MAX_LAYERS}, got ${L}`);
     }
-    expect(engine.recurrent({ mode: 'RNN_TANH', input_size: 1, hidden_size: 1, num_layers: MAX_LAYERS }).parameterCount).toBe(4 * MAX_LAYERS);
+    expect(new Recurrent(engine, { mode: 'RNN_TANH', input_size: 1, hidden_size: 1, num_layers: MAX_LAYERS }).parameterCount).toBe(4 * MAX_LAYERS);
   });
 
   test('parameter counts beyond 32-bit offsets are BAD_CONFIG; beyond the device binding DEVICE_LIMIT', () => {
@@ -71,12 +71,12 @@ describe('recurrent sizes are checked from the config, before any per-layer obje
       { input_size: 8, hidden_size: 40_000 },
       { input_size: 8, hidden_size: 4096, num_layers: 1000 },
     ]) {
-      const e = thrown(() => engine.recurrent({ mode: 'LSTM', ...cfg }));
+      const e = thrown(() => new Recurrent(engine, { mode: 'LSTM', ...cfg }));
       expect(e.code).toBe('BAD_CONFIG');
       expect(e.message).toMatch(/parameters; a recurrent layer holds at most 2³² − 1/);
     }
     const before = small.memory();
-    const e = thrown(() => small.recurrent({ mode: 'GRU', input_size: 8, hidden_size: 256, bidirectional: true }));
+    const e = thrown(() => new Recurrent(small, { mode: 'GRU', input_size: 8, hidden_size: 256, bidirectional: true }));
     expect(e.code).toBe('DEVICE_LIMIT');
     expect(e.message).toMatch(/recurrent parameters .*needs 1634304 bytes.*maxStorageBufferBindingSize = 1048576/);
     expect(small.memory()).toEqual(before);
@@ -103,7 +103,7 @@ describe('recurrent sizes are checked from the config, before any per-layer obje
   });
 
   test('optimizer hyper-parameters whose derived step overflows float32 are BAD_CONFIG', () => {
-    const rnn = engine.recurrent({ mode: 'GRU', input_size: 2, hidden_size: 3 });
+    const rnn = new Recurrent(engine, { mode: 'GRU', input_size: 2, hidden_size: 3 });
     try {
       const blocks = [rnn.store];
       for (const [make, msg] of [
@@ -125,7 +125,7 @@ describe('recurrent sizes are checked from the config, before any per-layer obje
 
 describe('long sequences', () => {
   test('a forward too long for the device is DEVICE_LIMIT before any workspace or host array is made', () => {
-    const rnn = engine.recurrent({ mode: 'LSTM', input_size: 1, hidden_size: 2 }, { schedule: 'persistent' });
+    const rnn = new Recurrent(engine, { mode: 'LSTM', input_size: 1, hidden_size: 2 }, { schedule: 'persistent' });
     const T = 3_000_000;
     const x = engine.empty([T, 1, 1]);
     try {
@@ -146,13 +146,13 @@ describe('long sequences', () => {
   test('per-step sweeps of T = 200,000 (over 2¹⁶ dynamic-offset dispatches) run, bit-identical to the persistent sweep — in a child, so a driver crash fails the test', () => {
     const script = join(dir, 'long.mjs');
     writeFileSync(script, `
-      import { createEngine } from ${JSON.stringify(join(ROOT, 'dist/src/index.js'))};
+      import { createEngine, Recurrent } from ${JSON.stringify(join(ROOT, 'dist/src/index.js'))};
       const engine = await createEngine();
       const [T, B, I, H] = [200_000, 1, 1, 2];
       const x = engine.tensor(Float32Array.from({ length: T * B * I }, (_, i) => Math.sin(i * 0.37)), [T, B, I]);
       const g = engine.tensor(Float32Array.from({ length: T * B * H }, (_, i) => Math.cos(i * 0.11)), [T, B, H]);
       const runOf = async (schedule) => {
-        const rnn = engine.recurrent({ mode: 'LSTM', input_size: I, hidden_size: H }, { seed: 4, schedule });
+        const rnn = new Recurrent(engine, { mode: 'LSTM', input_size: I, hidden_size: H }, { seed: 4, schedule });
         try {
           const r = rnn.forward(x);
           const y = await r.output.read();

@@ -15,6 +15,7 @@ import {
   Adam,
   AdamW,
   createEngine,
+  Recurrent,
   CrossEntropyLoss,
   Dense,
   OneHot,
@@ -89,7 +90,7 @@ function parts(e: Engine): Part[] {
 
   // raw layers: one-hot → recurrent (batch_first) → dense → cross-entropy, backward by hand
   const oh = new OneHot(e, { num_classes: 7 });
-  const rnn = e.recurrent({ mode: 'RNN_TANH', input_size: 7, hidden_size: 5, batch_first: true }, { seed: 4 });
+  const rnn = new Recurrent(e, { mode: 'RNN_TANH', input_size: 7, hidden_size: 5, batch_first: true }, { seed: 4 });
   const head = new Dense(e, { in_features: 5, out_features: 7 }, { seed: 5 });
   const ce = new CrossEntropyLoss(e);
   const o4 = new SGD(e, [rnn.store, head.store], { lr: 0.1 });

@@ -6,6 +6,7 @@ import {
   Adam,
   BCEWithLogitsLoss,
   createEngine,
+  Recurrent,
   CrossEntropyLoss,
   Dense,
   Embedding,
@@ -56,8 +57,8 @@ type Case = [name: string, code: string, fn: () => unknown, message?: RegExp];
 
 describe('every entry point rejects bad values before any GPU work', () => {
   test('engine, tensors, recurrent layers', async () => {
-    const rnn = engine.recurrent({ mode: 'LSTM', input_size: 3, hidden_size: 4, num_layers: 2 });
-    const gru = engine.recurrent({ mode: 'GRU', input_size: 3, hidden_size: 4 });
+    const rnn = new Recurrent(engine, { mode: 'LSTM', input_size: 3, hidden_size: 4, num_layers: 2 });
+    const gru = new Recurrent(engine, { mode: 'GRU', input_size: 3, hidden_size: 4 });
     const x = engine.tensor(new Float32Array(5 * 2 * 3), [5, 2, 3]);
     const h0 = engine.tensor(new Float32Array(2 * 2 * 4), [2, 2, 4]);
     const foreign = other.tensor(new Float32Array(5 * 2 * 3), [5, 2, 3]);
@@ -77,11 +78,11 @@ describe('every entry point rejects bad values before any GPU work', () => {
       ['view: wrong size', 'BAD_SHAPE', () => x.view([7, 3])],
       ['view of a disposed tensor', 'DISPOSED', () => gone.view([6])],
       ['read of a disposed tensor', 'DISPOSED', () => gone.read()],
-      ['recurrent: hidden_size 0', 'BAD_CONFIG', () => engine.recurrent({ mode: 'LSTM', input_size: 3, hidden_size: 0 }), /hidden_size must be a positive integer, got 0/],
-      ['recurrent: unknown mode', 'BAD_CONFIG', () => engine.recurrent({ mode: 'LSTMX' as never, input_size: 3, hidden_size: 4 })],
-      ['recurrent: dropout 1', 'BAD_CONFIG', () => engine.recurrent({ mode: 'GRU', input_size: 3, hidden_size: 4, num_layers: 2, dropout: 1 })],
-      ['recurrent: negative seed', 'BAD_CONFIG', () => engine.recurrent({ mode: 'GRU', input_size: 3, hidden_size: 4 }, { seed: -1 }), /seed must be an integer/],
-      ['recurrent: unknown option', 'BAD_CONFIG', () => engine.recurrent({ mode: 'GRU', input_size: 3, hidden_size: 4 }, { sead: 1 } as never)],
+      ['recurrent: hidden_size 0', 'BAD_CONFIG', () => new Recurrent(engine, { mode: 'LSTM', input_size: 3, hidden_size: 0 }), /hidden_size must be a positive integer, got 0/],
+      ['recurrent: unknown mode', 'BAD_CONFIG', () => new Recurrent(engine, { mode: 'LSTMX' as never, input_size: 3, hidden_size: 4 })],
+      ['recurrent: dropout 1', 'BAD_CONFIG', () => new Recurrent(engine, { mode: 'GRU', input_size: 3, hidden_size: 4, num_layers: 2, dropout: 1 })],
+      ['recurrent: negative seed', 'BAD_CONFIG', () => new Recurrent(engine, { mode: 'GRU', input_size: 3, hidden_size: 4 }, { seed: -1 }), /seed must be an integer/],
+      ['recurrent: unknown option', 'BAD_CONFIG', () => new Recurrent(engine, { mode: 'GRU', input_size: 3, hidden_size: 4 }, { sead: 1 } as never)],
       ['forward: not a tensor', 'BAD_SHAPE', () => rnn.forward(new Float32Array(30) as never)],
       ['forward: 2-D input', 'BAD_SHAPE', () => rnn.forward(x.view([10, 3])), /3-D/],
       ['forward: wrong input_size', 'BAD_SHAPE', () => rnn.forward(x.view([5, 3, 2])), /input_size = 3/],
@@ -285,7 +286,7 @@ describe('every entry point rejects bad values before any GPU work', () => {
     const e = await createEngine();
     const t = e.tensor([1], [1]);
     e.dispose();
-    for (const fn of [() => t.read(), () => e.tensor([1], [1]), () => e.recurrent({ mode: 'GRU', input_size: 1, hidden_size: 1 })]) {
+    for (const fn of [() => t.read(), () => e.tensor([1], [1]), () => new Recurrent(e, { mode: 'GRU', input_size: 1, hidden_size: 1 })]) {
       const err = await (async () => fn())().then(() => undefined, (x: unknown) => x);
       expect(err).toBeInstanceOf(WebRnnError);
       expect((err as WebRnnError).code).toBe('DISPOSED');

@@ -1,8 +1,8 @@
 // A vite app that installs webrnn from npm and runs one LSTM forward on the page's WebGPU adapter.
-import { createEngine, parameterSpecs } from 'webrnn';
+import { createEngine, parameterSpecs, Recurrent } from 'webrnn';
 import { runLstmCase } from './lstm-case.mjs';
 
-runLstmCase({ createEngine, parameterSpecs }).then(
+runLstmCase({ createEngine, parameterSpecs, Recurrent }).then(
   (r) => { window.__result = r; document.getElementById('status').textContent = 'done'; },
   (e) => { window.__result = { error: `${e.name}: ${e.message}` }; document.getElementById('status').textContent = 'failed'; },
 );

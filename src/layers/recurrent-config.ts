@@ -1,4 +1,5 @@
-import { WebRnnError } from './errors.js';
+import { WebRnnError } from '../errors.js';
+import type { NamedShape } from './parameter-store.js';
 
 /** The recurrent cell, named as PyTorch's `nn.RNNBase` names its `mode`. */
 export type RecurrentMode = 'LSTM' | 'GRU' | 'RNN_TANH' | 'RNN_RELU';
@@ -264,7 +265,7 @@ function checkConfigSize(c: ResolvedConfig): void {
 }
 
 /** One learnable tensor of a recurrent layer, with PyTorch's state_dict name and shape. */
-export interface ParamSpec {
+export interface ParamSpec extends NamedShape {
   name: string;
   shape: number[];
   layer: number;

@@ -1,4 +1,4 @@
-import type { RecurrentMode } from '../config.js';
+import type { RecurrentMode } from '../layers/recurrent-config.js';
 import { bpttLayout, bpttWindowSteps, windowFromColumns, type BpttLayout, type BpttWindow } from '../data/batching.js';
 import { Vocab } from '../data/vocab.js';
 import { Generator } from '../decode/generate.js';
@@ -6,8 +6,8 @@ import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { parseCheckpoint, restoreCheckpoint, checkpointBytes } from '../io/checkpoint.js';
 import { RecurrentState, SequenceModel, sequenceModelSpecs, type SequenceModelConfig } from '../model/sequence-model.js';
-import { Adam } from './adam.js';
-import { resolveAdamOptions } from './options.js';
+import { Adam } from '../train/adam.js';
+import { resolveAdamOptions } from '../train/options.js';
 
 /** Settings of a character-level language model and its training (all have defaults). */
 export interface CharLmSettings {
