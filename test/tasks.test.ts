@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../src/io/atomic-write.js';
 import { GENRE_LETTERS, GenreClassifier, genrePassages } from '../src/tasks/brown-genre.js';
 import { splitBrown } from '../src/tasks/brown-split.js';
 import { capitalisationBaseline, isNameTag, nameMetrics, NameTagger, nameSentences } from '../src/tasks/brown-tagger.js';
-import { CHECKPOINT_FILE } from '../src/tasks/task-cli.node.js';
+import { CHECKPOINT_FILE } from '../src/cli/model-dir.js';
 import { WordFeatures, wordKey, wordShape } from '../src/tasks/word-features.js';
 import { markSpans, splitWords } from '../src/tasks/word-spans.js';
 

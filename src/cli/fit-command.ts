@@ -1,9 +1,9 @@
 /** `webrnn fit`: argument parsing, validation, GPU training steps, atomic write of the result. */
-import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { serializeSafetensors } from '../io/safetensors.js';
 import { loadFitJob, resolveFitArgs } from './fit-job.js';
 import { kernelsFlag } from './kernels-flag.js';
+import { parseFlags, requireFlags } from './flags.js';
 import { UsageError } from './usage-error.js';
 
 export const FIT_HELP = `Usage: webrnn fit --config model.json --weights init.safetensors --data batch.safetensors --out trained.safetensors
@@ -36,41 +36,30 @@ Options:
   -h, --help       Show this help.
 `;
 
+const FIT_FLAGS = {
+  config: { type: 'string' },
+  weights: { type: 'string' },
+  data: { type: 'string' },
+  out: { type: 'string' },
+  optimizer: { type: 'string' },
+  lr: { type: 'string' },
+  momentum: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  'clip-norm': { type: 'string' },
+  steps: { type: 'string' },
+  kernels: { type: 'string' },
+} as const;
+
 /** Runs `webrnn fit` with the arguments after the command name; returns the exit status. */
 export async function fitCommand(args: string[], out: (s: string) => void): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        config: { type: 'string' },
-        weights: { type: 'string' },
-        data: { type: 'string' },
-        out: { type: 'string' },
-        optimizer: { type: 'string' },
-        lr: { type: 'string' },
-        momentum: { type: 'string' },
-        'weight-decay': { type: 'string' },
-        'clip-norm': { type: 'string' },
-        steps: { type: 'string' },
-        kernels: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        debug: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`fit: ${(e as Error).message} (see webrnn fit --help)`);
-  }
+  const { values } = parseFlags('fit', args, FIT_FLAGS);
   if (values.help) {
     out(FIT_HELP);
     return 0;
   }
-  const str = (k: string) => values[k] as string | undefined;
+  const str = (k: keyof typeof FIT_FLAGS) => values[k];
   const engineOptions = { kernels: kernelsFlag('fit', str('kernels')) };
-  const missing = ['config', 'weights', 'data', 'out', 'optimizer', 'lr', 'steps'].filter((k) => !str(k));
-  if (missing.length) throw new UsageError(`fit: missing ${missing.map((k) => `--${k}`).join(', ')} (see webrnn fit --help)`);
+  requireFlags('fit', values, ['config', 'weights', 'data', 'out', 'optimizer', 'lr', 'steps']);
   let fitArgs: ReturnType<typeof resolveFitArgs>;
   try {
     fitArgs = resolveFitArgs({

@@ -8,6 +8,7 @@ import { sequenceModelSpecs, type SequenceBatch, type SequenceModelConfig } from
 import { resolveConfig } from '../config.js';
 import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';
 import { checkOutputPath, floatTensor, fmt, readText, sameShape } from './files.js';
+import { checkNumber, nonNegativeNumber, positiveInt, positiveNumber, type Bounds } from './flags.js';
 
 export type FitOptimizer = 'sgd' | 'adam' | 'adamw';
 
@@ -145,22 +146,17 @@ export function checkBatch(tensors: Map<string, SafeTensor>, model: SequenceMode
 
 /** Resolves the optimizer flags (PyTorch's defaults where absent). */
 export function resolveFitArgs(a: { optimizer?: string; lr?: string; momentum?: string; weight_decay?: string; clip_norm?: string; steps?: string }): FitArgs {
-  const num = (name: string, v: string | undefined, ok: (x: number) => boolean, need: string): number | undefined => {
-    if (v === undefined) return undefined;
-    const x = Number(v);
-    if (v.trim() === '' || !Number.isFinite(x) || !ok(x)) throw new WebRnnError('BAD_VALUE', `--${name} must be ${need}, got ${JSON.stringify(v)}`);
-    return x;
-  };
+  const num = (name: string, v: string | undefined, bounds: Bounds): number | undefined => (v === undefined ? undefined : checkNumber(name, v, bounds));
   const optimizer = a.optimizer;
   if (optimizer !== 'sgd' && optimizer !== 'adam' && optimizer !== 'adamw') throw new WebRnnError('BAD_VALUE', `--optimizer must be sgd, adam or adamw, got ${JSON.stringify(optimizer)}`);
-  const lr = num('lr', a.lr, (x) => x > 0, 'a positive number');
+  const lr = num('lr', a.lr, positiveNumber);
   if (lr === undefined) throw new WebRnnError('BAD_VALUE', '--lr is required');
-  const steps = num('steps', a.steps, (x) => Number.isInteger(x) && x >= 1, 'a positive integer');
+  const steps = num('steps', a.steps, positiveInt);
   if (steps === undefined) throw new WebRnnError('BAD_VALUE', '--steps is required');
-  const momentum = num('momentum', a.momentum, (x) => x >= 0, 'a non-negative number');
+  const momentum = num('momentum', a.momentum, nonNegativeNumber);
   if (momentum !== undefined && optimizer !== 'sgd') throw new WebRnnError('BAD_VALUE', `--momentum applies to sgd only (use adam's betas), optimizer is ${optimizer}`);
-  const weight_decay = num('weight-decay', a.weight_decay, (x) => x >= 0, 'a non-negative number') ?? (optimizer === 'adamw' ? 0.01 : 0);
-  const clip_norm = num('clip-norm', a.clip_norm, (x) => x > 0, 'a positive number');
+  const weight_decay = num('weight-decay', a.weight_decay, nonNegativeNumber) ?? (optimizer === 'adamw' ? 0.01 : 0);
+  const clip_norm = num('clip-norm', a.clip_norm, positiveNumber);
   return { optimizer, lr, momentum: momentum ?? 0, weight_decay, steps, ...(clip_norm !== undefined ? { clip_norm } : {}) };
 }
 
