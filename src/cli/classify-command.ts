@@ -2,12 +2,12 @@
  * `webrnn classify train` trains the Brown genre classifier (many-to-one GRU over a passage);
  * `webrnn classify "TEXT"` prints the most probable genres of a text.
  */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createEngine } from '../gpu/engine.js';
 import { GENRE_DEFAULTS, GENRE_LETTERS, GENRES, GenreClassifier, type GenreMetrics, type GenreSettings } from '../tasks/brown-genre.js';
 import { fraction, intIn, parseFlags, positiveInt, positiveNumber, refuseFlags, type FlagValues } from './flags.js';
 import { CHECKPOINT_FILE } from './model-dir.js';
-import { readModelFolder, settingsFromFlags, TASK_TRAIN_FLAGS, trainTask } from './task-folder.js';
+import { readTaskInput, settingsFromFlags, TASK_TRAIN_FLAGS, trainTask } from './task-folder.js';
 import { UsageError } from './usage-error.js';
 
 const DEFAULT_DIR = join('runs', 'brown-genre');
@@ -88,11 +88,7 @@ export async function classifyCommand(args: string[], out: (s: string) => void):
     return train(values, out);
   }
   refuseFlags('classify', given, Object.keys(TRAIN_FLAGS), 'is an option of classify train');
-  if (positionals.length === 0) throw new UsageError('classify: missing text: webrnn classify "TEXT", or webrnn classify train (see webrnn classify --help)');
-  const text = positionals.join(' ');
-  if (text.trim() === '') throw new UsageError('classify: the text is empty');
-  const dir = resolve(values.model ?? DEFAULT_DIR);
-  const checkpoint = await readModelFolder(dir, 'genre classifier', values.model === undefined ? 'webrnn classify train' : `webrnn classify train --out ${values.model}`);
+  const { text, checkpoint } = await readTaskInput('classify', positionals, 'webrnn classify "TEXT", or webrnn classify train', values.model, DEFAULT_DIR, 'genre classifier', 'webrnn classify train');
   const engine = await createEngine();
   let clf: GenreClassifier | undefined;
   try {

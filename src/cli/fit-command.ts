@@ -3,7 +3,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { serializeSafetensors } from '../io/safetensors.js';
 import { loadFitJob, resolveFitArgs } from './fit-job.js';
 import { kernelsFlag } from './kernels-flag.js';
-import { parseFlags, requireFlags } from './flags.js';
+import { nonNegativeNumber, parseFlags, positiveInt, positiveNumber, requireFlags } from './flags.js';
 import { UsageError } from './usage-error.js';
 
 export const FIT_HELP = `Usage: webrnn fit --config model.json --weights init.safetensors --data batch.safetensors --out trained.safetensors
@@ -42,11 +42,11 @@ const FIT_FLAGS = {
   data: { type: 'string' },
   out: { type: 'string' },
   optimizer: { type: 'string' },
-  lr: { type: 'string' },
-  momentum: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  'clip-norm': { type: 'string' },
-  steps: { type: 'string' },
+  lr: { type: 'number', bounds: positiveNumber },
+  momentum: { type: 'number', bounds: nonNegativeNumber },
+  'weight-decay': { type: 'number', bounds: nonNegativeNumber },
+  'clip-norm': { type: 'number', bounds: positiveNumber },
+  steps: { type: 'number', bounds: positiveInt },
   kernels: { type: 'string' },
 } as const;
 
@@ -57,24 +57,16 @@ export async function fitCommand(args: string[], out: (s: string) => void): Prom
     out(FIT_HELP);
     return 0;
   }
-  const str = (k: keyof typeof FIT_FLAGS) => values[k];
-  const engineOptions = { kernels: kernelsFlag('fit', str('kernels')) };
-  requireFlags('fit', values, ['config', 'weights', 'data', 'out', 'optimizer', 'lr', 'steps']);
+  const engineOptions = { kernels: kernelsFlag('fit', values.kernels) };
+  const { config, weights, data, out: outPath, optimizer, lr, steps } = requireFlags('fit', values, ['config', 'weights', 'data', 'out', 'optimizer', 'lr', 'steps']);
   let fitArgs: ReturnType<typeof resolveFitArgs>;
   try {
-    fitArgs = resolveFitArgs({
-      optimizer: str('optimizer'),
-      lr: str('lr'),
-      momentum: str('momentum'),
-      weight_decay: str('weight-decay'),
-      clip_norm: str('clip-norm'),
-      steps: str('steps'),
-    });
+    fitArgs = resolveFitArgs({ optimizer, lr, momentum: values.momentum, weight_decay: values['weight-decay'], clip_norm: values['clip-norm'], steps });
   } catch (e) {
-    // a bad flag value is a mistake in the command line (status 2, as for every command), not in a file
+    // a bad combination of flags is a mistake in the command line (status 2, as for every command), not in a file
     throw new UsageError(`fit: ${(e as Error).message} (see webrnn fit --help)`);
   }
-  const job = await loadFitJob({ config: str('config')!, weights: str('weights')!, data: str('data')!, out: str('out')! }, fitArgs);
+  const job = await loadFitJob({ config, weights, data, out: outPath }, fitArgs);
   const { executeFitJob } = await import('./fit-engine.js');
   const result = await executeFitJob(job, engineOptions);
   await writeFileAtomic(job.outPath, serializeSafetensors(result, { producer: 'webrnn fit' }));

@@ -118,8 +118,12 @@ export function refuseFlags(command: string, given: Set<string>, names: readonly
   for (const k of names) if (given.has(k)) throw new UsageError(`${command}: --${k} ${why}`);
 }
 
-/** A UsageError naming the missing required flags: `<command>: missing --a, --b (see webrnn <command> --help)`. */
-export function requireFlags(command: string, values: Record<string, unknown>, names: readonly string[]): void {
+/**
+ * Returns `values` with the required flags `names` known to be there; a UsageError names the missing
+ * ones (absent or empty): `<command>: missing --a, --b (see webrnn <command> --help)`.
+ */
+export function requireFlags<V extends object, K extends keyof V & string>(command: string, values: V, names: readonly K[]): V & { [P in K]-?: NonNullable<V[P]> } {
   const missing = names.filter((k) => values[k] === undefined || values[k] === '');
   if (missing.length) throw new UsageError(`${command}: missing ${missing.map((k) => `--${k}`).join(', ')} (see webrnn ${command} --help)`);
+  return values as V & { [P in K]-?: NonNullable<V[P]> };
 }

@@ -25,7 +25,7 @@ Commands:
   sample   Generate text with a trained language model (temperature, top-k, top-p, greedy)
   eval     Bits per character and perplexity of a trained language model on a text file
   info     The WebGPU adapter, device limits and features webrnn runs on (--json)
-  tagger   Train the name tagger on the Brown corpus: webrnn tagger train
+  tagger   Train the name tagger on the Brown corpus (webrnn tagger train), or run it (webrnn tagger run "TEXT")
   tag      Mark the names in a sentence: webrnn tag "Yesterday, Harry Potter met Hermione Granger."
   classify Genre of a text (webrnn classify "TEXT"), or train the classifier (webrnn classify train)
   fit      Optimizer steps on one batch of an embedding → RNN → linear model (checks against PyTorch)

@@ -83,15 +83,15 @@ export async function runCommand(args: string[], out: (s: string) => void): Prom
   if (maxElements !== undefined && !values.model?.endsWith('.onnx')) throw new UsageError('run: --max-elements applies to ONNX models (--model model.onnx)');
   if (values.model !== undefined) {
     if (values.config !== undefined || values.weights !== undefined) throw new UsageError('run: --model replaces --config and --weights; give one form (see webrnn run --help)');
-    requireFlags('run', values, ['input', 'out']);
+    const { model, input, out: outPath } = requireFlags('run', values, ['model', 'input', 'out']);
     const { loadModelJob } = await import('./run-model.js');
-    const job = await loadModelJob({ model: values.model, input: values.input!, out: values.out! }, { maxElements });
+    const job = await loadModelJob({ model, input, out: outPath }, { maxElements });
     try {
       const { createEngine } = await import('../gpu/engine.js');
       const engine = await createEngine(engineOptions);
       try {
         const result = await job.run(engine);
-        await writeFileAtomic(values.out!, serializeSafetensors(result, { producer: 'webrnn run' }));
+        await writeFileAtomic(outPath, serializeSafetensors(result, { producer: 'webrnn run' }));
       } finally {
         engine.dispose();
       }
@@ -100,9 +100,8 @@ export async function runCommand(args: string[], out: (s: string) => void): Prom
     }
     return 0;
   }
-  requireFlags('run', values, ['config', 'weights', 'input', 'out']);
-
-  const job = await loadRunJob({ config: values.config!, weights: values.weights!, input: values.input!, out: values.out! });
+  const { config, weights, input, out: outPath } = requireFlags('run', values, ['config', 'weights', 'input', 'out']);
+  const job = await loadRunJob({ config, weights, input, out: outPath });
   const { executeRunJob } = await loadEngineStep();
   const result = await executeRunJob(job, engineOptions);
   await writeFileAtomic(job.outPath, serializeSafetensors(result, { producer: 'webrnn run' }));

@@ -2,13 +2,13 @@
  * `webrnn tagger train` trains the Brown name tagger (a bidirectional LSTM marking proper nouns);
  * `webrnn tag "TEXT"` marks the names in a sentence with it.
  */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createEngine } from '../gpu/engine.js';
 import { capitalisationBaseline, NameTagger, TAGGER_DEFAULTS, type NameMetrics, type TaggerSettings } from '../tasks/brown-tagger.js';
 import { markSpans } from '../tasks/word-spans.js';
 import { fraction, intIn, parseFlags, positiveInt, positiveNumber, type FlagValues } from './flags.js';
 import { CHECKPOINT_FILE } from './model-dir.js';
-import { readModelFolder, settingsFromFlags, TASK_TRAIN_FLAGS, trainTask } from './task-folder.js';
+import { readTaskInput, settingsFromFlags, TASK_TRAIN_FLAGS, trainTask } from './task-folder.js';
 import { UsageError } from './usage-error.js';
 
 const DEFAULT_DIR = join('runs', 'brown-tagger');
@@ -16,6 +16,7 @@ const EXAMPLE = 'Yesterday, Harry Potter met Hermione Granger.';
 const d = TAGGER_DEFAULTS;
 
 export const TAGGER_HELP = `Usage: webrnn tagger train [options]
+       webrnn tagger run "TEXT" [--model DIR] [--probabilities]   (the same as webrnn tag "TEXT")
 
 Trains the name tagger: a bidirectional LSTM that labels each word of a sentence 1 when it is a
 proper noun (Brown tags np…, titles and possessives included), else 0. It reads one embedding per
@@ -43,7 +44,8 @@ resumes. The model folder is locked while training; --out must be new, empty or 
 Then: webrnn tag "${EXAMPLE}"
 `;
 
-export const TAG_HELP = `Usage: webrnn tag "TEXT" [--model DIR]
+export const TAG_HELP = `Usage: webrnn tag "TEXT" [--model DIR] [--probabilities]
+       webrnn tagger run "TEXT" [--model DIR] [--probabilities]   (the same)
 
 Prints TEXT with the names the tagger finds in square brackets:
   webrnn tag "${EXAMPLE}"
@@ -83,13 +85,15 @@ export function metricLines(m: NameMetrics, baselineF1: number, noNames: number)
 
 /** Runs `webrnn tagger …`; returns the exit status. */
 export async function taggerCommand(args: string[], out: (s: string) => void): Promise<number> {
+  // `webrnn tagger run "TEXT"`: the task's own verb for `webrnn tag "TEXT"` (train | run, as `webrnn run`)
+  if (args[0] === 'run') return tagCommand(args.slice(1), out);
   const { values, positionals } = parseFlags('tagger', args, TAGGER_FLAGS, { positionals: true, valueCommand: () => 'tagger train' });
   if (values.help) {
     out(TAGGER_HELP);
     return 0;
   }
   if (positionals[0] !== 'train' || positionals.length > 1) {
-    throw new UsageError(positionals.length === 0 ? 'tagger: missing subcommand: webrnn tagger train (see webrnn tagger --help)' : `tagger: unknown subcommand "${positionals.join(' ')}" (the only one is train; to tag text: webrnn tag "TEXT")`);
+    throw new UsageError(positionals.length === 0 ? 'tagger: missing subcommand: webrnn tagger train, or webrnn tagger run "TEXT" (see webrnn tagger --help)' : `tagger: unknown subcommand "${positionals.join(' ')}" (the subcommands are train and run; to tag text: webrnn tagger run "TEXT", or webrnn tag "TEXT")`);
   }
   return trainTagger(values, out);
 }
@@ -130,11 +134,7 @@ export async function tagCommand(args: string[], out: (s: string) => void): Prom
     out(TAG_HELP);
     return 0;
   }
-  if (positionals.length === 0) throw new UsageError('tag: missing text: webrnn tag "TEXT" (see webrnn tag --help)');
-  const text = positionals.join(' ');
-  if (text.trim() === '') throw new UsageError('tag: the text is empty');
-  const dir = resolve(flags.model ?? DEFAULT_DIR);
-  const checkpoint = await readModelFolder(dir, 'name tagger', flags.model === undefined ? 'webrnn tagger train' : `webrnn tagger train --out ${flags.model}`);
+  const { text, checkpoint } = await readTaskInput('tag', positionals, 'webrnn tag "TEXT"', flags.model, DEFAULT_DIR, 'name tagger', 'webrnn tagger train');
   const engine = await createEngine();
   let tagger: NameTagger | undefined;
   try {

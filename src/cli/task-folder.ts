@@ -30,6 +30,19 @@ export async function readModelFolder(dir: string, what: string, trainCommand: s
 }
 
 /**
+ * What `webrnn tag "TEXT"` / `webrnn classify "TEXT"` apply their model to: the text (the positionals
+ * joined; none or a blank one is a UsageError) and the checkpoint of the --model folder (default
+ * `defaultDir`; a missing one says how to train it with `trainCommand`).
+ */
+export async function readTaskInput(command: string, positionals: string[], missing: string, model: string | undefined, defaultDir: string, what: string, trainCommand: string): Promise<{ text: string; checkpoint: Checkpoint }> {
+  if (positionals.length === 0) throw new UsageError(`${command}: missing text: ${missing} (see webrnn ${command} --help)`);
+  const text = positionals.join(' ');
+  if (text.trim() === '') throw new UsageError(`${command}: the text is empty`);
+  const checkpoint = await readModelFolder(resolve(model ?? defaultDir), what, model === undefined ? trainCommand : `${trainCommand} --out ${model}`);
+  return { text, checkpoint };
+}
+
+/**
  * Refuses an --out folder that is not a model folder of this task (`kind`, as its checkpoint's
  * position records it): an unrelated folder would have its checkpoint.safetensors overwritten.
  */
