@@ -2,7 +2,7 @@
 // through it, so its messages and exit status are the CLI contract for bad command lines (status 2).
 import { describe, expect, test } from 'vitest';
 import { checkNumber, fraction, intIn, parseFlags, positiveInt, positiveNumber, refuseFlags, requireFlags } from '../src/cli/flags.js';
-import { main } from '../src/cli/main.js';
+import { COMMANDS, main } from '../src/cli/main.js';
 import { loopFlags } from '../src/cli/training-loop.js';
 import { UsageError } from '../src/cli/usage-error.js';
 import { WebRnnError } from '../src/errors.js';
@@ -116,5 +116,22 @@ describe('every command: a bad command line exits 2 with one line', () => {
     expect(r.err).toMatch(message);
     expect(r.out).toBe('');
     expect(r.status).toBe(2);
+  });
+});
+
+describe('--help lists exactly the flags the parser declares', () => {
+  test.each(Object.keys(COMMANDS))('webrnn %s --help', async (command) => {
+    const { help, flags } = COMMANDS[command]!;
+    // flags of another command the help refers to (`webrnn run --model`) are not this command's
+    const own = help.replace(new RegExp(`webrnn (?!${command}\\b)[a-z]+( --[a-z-]+)+`, 'g'), '');
+    const inHelp = new Set([...own.matchAll(/(?<![\w-])--([a-z][a-z-]*)/g)].map((m) => m[1]!));
+    const declared = new Set([...Object.keys(flags), 'help', 'debug']);
+    // the tagger's help names `webrnn tagger run`'s flags (those of `webrnn tag`) in its usage line
+    if (command === 'tagger') for (const k of Object.keys(COMMANDS.tag!.flags)) declared.add(k);
+    expect([...inHelp].filter((k) => !declared.has(k)), 'in the help, not declared').toEqual([]);
+    expect([...declared].filter((k) => !inHelp.has(k)), 'declared, not in the help').toEqual([]);
+    let out = '';
+    expect(await main([command, '--help'], { out: (s) => (out += s), err: () => {} })).toBe(0);
+    expect(out).toBe(help);
   });
 });

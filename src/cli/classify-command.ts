@@ -62,7 +62,7 @@ const CLASSIFY_FLAGS = {
   model: { type: 'string' },
   top: { type: 'number', bounds: intIn(1, GENRE_LETTERS.length), default: 3 },
 } as const;
-const FLAGS = { ...CLASSIFY_FLAGS, ...TRAIN_FLAGS } as const;
+export const FLAGS = { ...CLASSIFY_FLAGS, ...TRAIN_FLAGS } as const;
 
 /** The lines `webrnn classify train` ends with. */
 export function accuracyLines(m: GenreMetrics, passageWords: number): string {

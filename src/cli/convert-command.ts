@@ -44,9 +44,11 @@ function formatOf(path: string, what: string): Format {
 
 const NAMES: Record<Format, string> = { torch: 'PyTorch', onnx: 'ONNX', tfjs: 'TensorFlow.js' };
 
+export const CONVERT_FLAGS = { nonlinearity: { type: 'string' }, target: { type: 'string' }, names: { type: 'string' } } as const;
+
 /** Runs `webrnn convert`; returns the exit status. */
 export async function convertCommand(args: string[], out: (s: string) => void): Promise<number> {
-  const { values, positionals } = parseFlags('convert', args, { nonlinearity: { type: 'string' }, target: { type: 'string' }, names: { type: 'string' } }, { positionals: true });
+  const { values, positionals } = parseFlags('convert', args, CONVERT_FLAGS, { positionals: true });
   if (values.help) {
     out(CONVERT_HELP);
     return 0;

@@ -33,9 +33,11 @@ function scoredCharacters(n: number, batch: number, bptt: number): number {
   return B * (Math.floor(n / B) - 1);
 }
 
+export const EVAL_FLAGS = { model: { type: 'string' }, data: { type: 'string' } } as const;
+
 /** Runs `webrnn eval`; returns the exit status. */
 export async function evalCommand(args: string[], out: (s: string) => void): Promise<number> {
-  const { values } = parseFlags('eval', args, { model: { type: 'string' }, data: { type: 'string' } });
+  const { values } = parseFlags('eval', args, EVAL_FLAGS);
   if (values.help) {
     out(EVAL_HELP);
     return 0;

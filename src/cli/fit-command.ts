@@ -36,7 +36,7 @@ Options:
   -h, --help       Show this help.
 `;
 
-const FIT_FLAGS = {
+export const FIT_FLAGS = {
   config: { type: 'string' },
   weights: { type: 'string' },
   data: { type: 'string' },

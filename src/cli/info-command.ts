@@ -158,9 +158,11 @@ function text(r: InfoReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+export const INFO_FLAGS = { json: { type: 'boolean' }, kernels: { type: 'boolean' } } as const;
+
 /** Runs `webrnn info`; returns the exit status. */
 export async function infoCommand(args: string[], out: (s: string) => void): Promise<number> {
-  const { values } = parseFlags('info', args, { json: { type: 'boolean' }, kernels: { type: 'boolean' } });
+  const { values } = parseFlags('info', args, INFO_FLAGS);
   if (values.help) {
     out(INFO_HELP);
     return 0;

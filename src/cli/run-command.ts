@@ -63,17 +63,19 @@ async function loadEngineStep(): Promise<typeof import('./run-engine.js')> {
   }
 }
 
+export const RUN_FLAGS = {
+  config: { type: 'string' },
+  weights: { type: 'string' },
+  model: { type: 'string' },
+  input: { type: 'string' },
+  out: { type: 'string' },
+  'max-elements': { type: 'number', bounds: intIn(1, MAX_ELEMENTS_LIMIT, `an integer in [1, ${MAX_ELEMENTS_LIMIT}]`) },
+  kernels: { type: 'string' },
+} as const;
+
 /** Runs `webrnn run` with the arguments after the command name; returns the exit status. */
 export async function runCommand(args: string[], out: (s: string) => void): Promise<number> {
-  const { values } = parseFlags('run', args, {
-    config: { type: 'string' },
-    weights: { type: 'string' },
-    model: { type: 'string' },
-    input: { type: 'string' },
-    out: { type: 'string' },
-    'max-elements': { type: 'number', bounds: intIn(1, MAX_ELEMENTS_LIMIT, `an integer in [1, ${MAX_ELEMENTS_LIMIT}]`) },
-    kernels: { type: 'string' },
-  });
+  const { values } = parseFlags('run', args, RUN_FLAGS);
   if (values.help) {
     out(RUN_HELP);
     return 0;

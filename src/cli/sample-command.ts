@@ -39,7 +39,7 @@ prints it. Each character is drawn on the GPU and fed back without a round trip 
 Example: webrnn sample --model runs/brown-char --prime "The " --length 300 --temperature 0.6 --seed 1
 `;
 
-const SAMPLE_FLAGS = {
+export const SAMPLE_FLAGS = {
   model: { type: 'string' },
   prime: { type: 'string' },
   greedy: { type: 'boolean' },

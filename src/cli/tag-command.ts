@@ -60,7 +60,7 @@ Options:
 
 const SETTING_FLAGS: Record<string, keyof TaggerSettings> = { hidden: 'hidden', embedding: 'embedding', batch: 'batch', lr: 'lr', seed: 'seed', 'word-dropout': 'word_dropout', 'max-words': 'max_keys' };
 
-const TAGGER_FLAGS = {
+export const TAGGER_FLAGS = {
   ...TASK_TRAIN_FLAGS,
   hidden: { type: 'number', bounds: positiveInt },
   embedding: { type: 'number', bounds: positiveInt },
@@ -71,7 +71,7 @@ const TAGGER_FLAGS = {
   'max-words': { type: 'number', bounds: positiveInt },
 } as const;
 
-const TAG_FLAGS = { model: { type: 'string' }, probabilities: { type: 'boolean' } } as const;
+export const TAG_FLAGS = { model: { type: 'string' }, probabilities: { type: 'boolean' } } as const;
 
 const pct = (x: number) => x.toFixed(4);
 

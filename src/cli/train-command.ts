@@ -76,7 +76,7 @@ async function loadData(data: string | undefined, val: string | undefined): Prom
   return { name, train: text.slice(0, cut), val: text.slice(cut) };
 }
 
-const TRAIN_FLAGS = {
+export const TRAIN_FLAGS = {
   data: { type: 'string' },
   val: { type: 'string' },
   out: { type: 'string' },
