@@ -2,8 +2,8 @@
 // (LSTM, many-to-one). Tokenizer and vocabulary rules are checked on their own (no GPU); then each model
 // is trained briefly from a fixed seed and must beat a trivial baseline on held-out files it never saw,
 // and the commands are run as a user runs them (`node bin/webrnn.js`, needs `npm run build`).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +11,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readBrown, type BrownDocument } from '../src/data/brown.node.js';
 import { createEngine, type Engine } from '../src/gpu/engine.js';
 import { writeFileAtomic } from '../src/io/atomic-write.js';
+import { parseCheckpoint } from '../src/io/checkpoint.js';
 import { GENRE_LETTERS, GenreClassifier, genrePassages } from '../src/tasks/brown-genre.js';
 import { splitBrown } from '../src/tasks/brown-split.js';
 import { capitalisationBaseline, isNameTag, nameMetrics, NameTagger, nameSentences } from '../src/tasks/brown-tagger.js';
-import { CHECKPOINT_FILE } from '../src/tasks/task-cli.node.js';
+import { CHECKPOINT_FILE } from '../src/cli/model-dir.js';
 import { WordFeatures, wordKey, wordShape } from '../src/tasks/word-features.js';
 import { markSpans, splitWords } from '../src/tasks/word-spans.js';
 
@@ -132,6 +133,9 @@ describe('the commands refuse bad input with one line (no GPU needed)', () => {
     fails(webrnn(['classify']), /classify: missing text/, 2);
     fails(webrnn(['tagger']), /tagger: missing subcommand/, 2);
     fails(webrnn(['tagger', 'fit']), /unknown subcommand "fit"/, 2);
+    fails(webrnn(['tagger', 'run']), /tag: missing text/, 2);
+    fails(webrnn(['tagger', 'run', EXAMPLE, '--minutes', '3']), /tag: Unknown option '--minutes'/, 2);
+    fails(webrnn(['classify', 'train', '--steps', '-1']), /classify train: --steps must be a positive integer, got "-1"/, 2);
     fails(webrnn(['tagger', 'train', '--hidden', 'many']), /--hidden must be a positive integer, got "many"/, 2);
     fails(webrnn(['classify', 'train', '--top', '3']), /--top is for classifying text/, 2);
     fails(webrnn(['classify', 'some text', '--minutes', '3']), /--minutes is an option of classify train/, 2);
@@ -184,6 +188,10 @@ describe.skipIf(process.env.WEBRNN_SKIP_GPU === '1')('trained briefly, the model
       const r = webrnn(['tag', EXAMPLE, '--model', dir]);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toBe('Yesterday, [Harry Potter] met [Hermione Granger].\n');
+      // the task's own verb, `tagger run`, is the same command
+      const v = webrnn(['tagger', 'run', EXAMPLE, '--model', dir, '--probabilities']);
+      expect(v.status, v.stderr).toBe(0);
+      expect(v.stdout).toBe(webrnn(['tag', EXAMPLE, '--model', dir, '--probabilities']).stdout);
     } finally {
       tagger.dispose();
     }
@@ -237,5 +245,36 @@ describe.skipIf(process.env.WEBRNN_SKIP_GPU === '1')('trained briefly, the model
     expect(r.stdout).toMatch(/^majority-class baseline: [01]\.\d{4} \(always "[a-r]", .+\)$/m);
     expect(r.stdout).toMatch(/^held-out files: [01]\.\d{4} of \d+ files right .* \(majority class: [01]\.\d{4}\)$/m);
     expect(existsSync(join(cdir, CHECKPOINT_FILE))).toBe(true);
+  }, 300_000);
+
+  // The shared training loop (src/cli/training-loop.ts) in the task commands: a stop signal saves the
+  // checkpoint at the step reached and exits 128 + the signal's number; the same command resumes
+  // (`webrnn train` with Ctrl-C: test/cli-lm.test.ts and test/cli-terminal.test.ts).
+  test.each([
+    ['tagger train', 'SIGTERM', 143],
+    ['classify train', 'SIGHUP', 129],
+  ] as const)('`%s` stopped by %s: checkpoint saved at that step, status %d, resumes', async (command, sig, status) => {
+    const dir = mkdtempSync(join(tmpdir(), 'webrnn-task-stop-'));
+    const args = [...command.split(' '), '--subset', '10', '--eval-every', '1000', '--checkpoint-every', '2', '--out', dir];
+    const child = spawn(process.execPath, [BIN, ...args, '--steps', '100000'], { cwd: tmpdir(), env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    const ckpt = join(dir, CHECKPOINT_FILE);
+    const deadline = Date.now() + 120_000;
+    while (!existsSync(ckpt) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect(existsSync(ckpt), `no checkpoint appeared\nstdout:\n${stdout}\nstderr:\n${stderr}`).toBe(true);
+    child.kill(sig);
+    expect(await exited, `stdout:\n${stdout}\nstderr:\n${stderr}`).toBe(status);
+    const m = /^stopped at step (\d+); checkpoint saved to .*checkpoint\.safetensors — run the same command to resume$/m.exec(stdout);
+    expect(m, stdout).not.toBeNull();
+    const step = Number(m![1]);
+    expect((parseCheckpoint(readFileSync(ckpt)).position.task as { position: { step: number } }).position.step).toBe(step);
+    const r = webrnn([...args, '--steps', String(step + 1)]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^resuming from step ${step} `, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^trained ${step + 1} steps `, 'm'));
   }, 300_000);
 });

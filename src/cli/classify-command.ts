@@ -2,15 +2,12 @@
  * `webrnn classify train` trains the Brown genre classifier (many-to-one GRU over a passage);
  * `webrnn classify "TEXT"` prints the most probable genres of a text.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { readBrown } from '../data/brown.node.js';
-import { createEngine, type Engine } from '../gpu/engine.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { join } from 'node:path';
+import { createEngine } from '../gpu/engine.js';
 import { GENRE_DEFAULTS, GENRE_LETTERS, GENRES, GenreClassifier, type GenreMetrics, type GenreSettings } from '../tasks/brown-genre.js';
-import { splitBrown } from '../tasks/brown-split.js';
-import { CHECKPOINT_FILE, checkTaskFolder, numberFlag, parseFlags, positiveInt, readModelFolder, resumeLine, runTraining, sameSettings, trainedLine, type Flags } from '../tasks/task-cli.node.js';
-import { claimRunFolder } from './run-folder.js';
+import { fraction, intIn, parseFlags, positiveInt, positiveNumber, refuseFlags, type FlagValues } from './flags.js';
+import { CHECKPOINT_FILE } from './model-dir.js';
+import { readTaskInput, settingsFromFlags, TASK_TRAIN_FLAGS, trainTask } from './task-folder.js';
 import { UsageError } from './usage-error.js';
 
 const DEFAULT_DIR = join('runs', 'brown-genre');
@@ -48,24 +45,24 @@ resumes. The model folder is locked while training; --out must be new, empty or 
 To classify the single word "train": webrnn classify -- train
 `;
 
-function settingsFrom(flags: Flags): Partial<GenreSettings> {
-  const c = 'classify train';
-  const s: Partial<GenreSettings> = {};
-  const set = <K extends keyof GenreSettings>(k: K, v: GenreSettings[K] | undefined) => v !== undefined && (s[k] = v);
-  const cell = flags.cell;
-  if (cell !== undefined) {
-    if (cell !== 'gru' && cell !== 'lstm') throw new UsageError(`classify train: --cell must be gru or lstm, got ${JSON.stringify(cell)}`);
-    s.cell = cell === 'gru' ? 'GRU' : 'LSTM';
-  }
-  set('hidden', numberFlag(c, flags, 'hidden', positiveInt, 'a positive integer'));
-  set('embedding', numberFlag(c, flags, 'embedding', positiveInt, 'a positive integer'));
-  set('batch', numberFlag(c, flags, 'batch', positiveInt, 'a positive integer'));
-  set('lr', numberFlag(c, flags, 'lr', (x) => x > 0, 'a positive number'));
-  set('seed', numberFlag(c, flags, 'seed', (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0'));
-  set('passage_tokens', numberFlag(c, flags, 'passage-words', (x) => positiveInt(x) && x <= d.max_len, `an integer in 1..${d.max_len}`));
-  set('word_dropout', numberFlag(c, flags, 'word-dropout', (x) => x >= 0 && x < 1, 'a number in [0, 1)'));
-  return s;
-}
+const SETTING_FLAGS: Record<string, keyof GenreSettings> = { hidden: 'hidden', embedding: 'embedding', batch: 'batch', lr: 'lr', seed: 'seed', 'passage-words': 'passage_tokens', 'word-dropout': 'word_dropout' };
+
+const TRAIN_FLAGS = {
+  ...TASK_TRAIN_FLAGS,
+  cell: { type: 'string' },
+  hidden: { type: 'number', bounds: positiveInt },
+  embedding: { type: 'number', bounds: positiveInt },
+  batch: { type: 'number', bounds: positiveInt },
+  lr: { type: 'number', bounds: positiveNumber },
+  seed: { type: 'number', bounds: intIn(0, Number.MAX_SAFE_INTEGER, 'an integer ≥ 0') },
+  'passage-words': { type: 'number', bounds: intIn(1, d.max_len) },
+  'word-dropout': { type: 'number', bounds: fraction },
+} as const;
+const CLASSIFY_FLAGS = {
+  model: { type: 'string' },
+  top: { type: 'number', bounds: intIn(1, GENRE_LETTERS.length), default: 3 },
+} as const;
+export const FLAGS = { ...CLASSIFY_FLAGS, ...TRAIN_FLAGS } as const;
 
 /** The lines `webrnn classify train` ends with. */
 export function accuracyLines(m: GenreMetrics, passageWords: number): string {
@@ -79,37 +76,25 @@ export function accuracyLines(m: GenreMetrics, passageWords: number): string {
 /** Runs `webrnn classify …`; returns the exit status. */
 export async function classifyCommand(args: string[], out: (s: string) => void): Promise<number> {
   const dashes = args.indexOf('--');
-  const { flags, positionals } = parseFlags(
-    'classify',
-    args,
-    ['model', 'top', 'out', 'minutes', 'steps', 'subset', 'eval-every', 'checkpoint-every', 'cell', 'hidden', 'embedding', 'batch', 'lr', 'seed', 'passage-words', 'word-dropout'],
-    ['fresh'],
-  );
-  if (flags.help) {
+  const isTrainArg = (positionals: string[]) => positionals[0] === 'train' && (dashes < 0 || args.indexOf('train') < dashes);
+  const { values, positionals, given } = parseFlags('classify', args, FLAGS, { positionals: true, valueCommand: (p) => (isTrainArg(p) ? 'classify train' : 'classify') });
+  if (values.help) {
     out(CLASSIFY_HELP);
     return 0;
   }
-  const isTrain = positionals[0] === 'train' && (dashes < 0 || args.indexOf('train') < dashes);
-  if (isTrain) {
+  if (isTrainArg(positionals)) {
     if (positionals.length > 1) throw new UsageError(`classify train: unexpected argument "${positionals[1]}" (see webrnn classify --help)`);
-    for (const k of ['model', 'top']) if (flags[k] !== undefined) throw new UsageError(`classify train: --${k} is for classifying text; the model folder of training is --out`);
-    return train(flags, out);
+    refuseFlags('classify train', given, Object.keys(CLASSIFY_FLAGS), 'is for classifying text; the model folder of training is --out');
+    return train(values, out);
   }
-  for (const k of ['out', 'minutes', 'steps', 'subset', 'eval-every', 'checkpoint-every', 'cell', 'hidden', 'embedding', 'batch', 'lr', 'seed', 'passage-words', 'word-dropout', 'fresh']) {
-    if (flags[k] !== undefined) throw new UsageError(`classify: --${k} is an option of classify train`);
-  }
-  if (positionals.length === 0) throw new UsageError('classify: missing text: webrnn classify "TEXT", or webrnn classify train (see webrnn classify --help)');
-  const text = positionals.join(' ');
-  if (text.trim() === '') throw new UsageError('classify: the text is empty');
-  const top = numberFlag('classify', flags, 'top', (x) => positiveInt(x) && x <= GENRE_LETTERS.length, `an integer in 1..${GENRE_LETTERS.length}`) ?? 3;
-  const dir = resolve((flags.model as string | undefined) ?? DEFAULT_DIR);
-  const checkpoint = await readModelFolder(dir, 'genre classifier', flags.model === undefined ? 'webrnn classify train' : `webrnn classify train --out ${flags.model as string}`);
+  refuseFlags('classify', given, Object.keys(TRAIN_FLAGS), 'is an option of classify train');
+  const { text, checkpoint } = await readTaskInput('classify', positionals, 'webrnn classify "TEXT", or webrnn classify train', values.model, DEFAULT_DIR, 'genre classifier', 'webrnn classify train');
   const engine = await createEngine();
   let clf: GenreClassifier | undefined;
   try {
     clf = GenreClassifier.fromCheckpoint(engine, checkpoint);
     const genres = await clf.classify(text);
-    for (const g of genres.slice(0, top)) out(`${g.genre} ${g.name.padEnd(20)} ${g.probability.toFixed(3)}\n`);
+    for (const g of genres.slice(0, values.top)) out(`${g.genre} ${g.name.padEnd(20)} ${g.probability.toFixed(3)}\n`);
     return 0;
   } finally {
     clf?.dispose();
@@ -117,60 +102,33 @@ export async function classifyCommand(args: string[], out: (s: string) => void):
   }
 }
 
-async function train(flags: Flags, out: (s: string) => void): Promise<number> {
-  const c = 'classify train';
-  const minutes = numberFlag(c, flags, 'minutes', (x) => x > 0, 'a positive number') ?? 4;
-  const maxSteps = numberFlag(c, flags, 'steps', positiveInt, 'a positive integer') ?? Infinity;
-  const subset = numberFlag(c, flags, 'subset', positiveInt, 'a positive integer') ?? 1;
-  const evalEvery = numberFlag(c, flags, 'eval-every', positiveInt, 'a positive integer') ?? 200;
-  const checkpointEvery = numberFlag(c, flags, 'checkpoint-every', positiveInt, 'a positive integer') ?? 200;
-  const given = settingsFrom(flags);
-  const dir = resolve((flags.out as string | undefined) ?? DEFAULT_DIR);
-  const ckptPath = join(dir, CHECKPOINT_FILE);
-  await checkTaskFolder(dir, c, 'brown-genre');
-  const folder = await claimRunFolder(dir, c); // locked before the checkpoint is read: one trainer per folder
-  let engine: Engine | undefined;
-  let clf: GenreClassifier | undefined;
-  try {
-    const checkpoint = existsSync(ckptPath) && !flags.fresh ? await readModelFolder(dir, 'genre classifier', 'webrnn classify train') : undefined;
-    if (checkpoint) sameSettings('classify train', dir, checkpoint.position.settings, given);
-    const { train: trainDocs, heldOut } = splitBrown(readBrown(), { subset });
-    engine = await createEngine();
-    clf = checkpoint ? GenreClassifier.fromCheckpoint(engine, checkpoint, trainDocs) : GenreClassifier.create(engine, trainDocs, given);
-    const m = clf;
-    const s = m.settings;
-    out(
-      `webrnn classify train: ${m.task.examples.toLocaleString('en-US')} training passages of ≥ ${s.passage_tokens} words (${trainDocs.length} files), ${heldOut.length} held-out files\n` +
-        `model: ${m.vocab.size.toLocaleString('en-US')} words × ${s.embedding} → ${s.cell} ${s.hidden} → 15 genres (last step), ${m.task.parameterCount.toLocaleString('en-US')} parameters; ` +
-        `batch ${s.batch}, Adam lr ${s.lr}, word dropout ${s.word_dropout}\n` +
-        `adapter: ${engine.adapterName}; model folder: ${dir}\n` +
-        resumeLine(m.task, Boolean(checkpoint)),
-    );
-    // every k-th held-out file's first passages: a quick estimate across genres
-    const quick = heldOut.map((doc) => ({ ...doc, sentences: doc.sentences.slice(0, Math.ceil(600 / heldOut.length)) }));
-    const stopped = await runTraining({
-      task: m.task,
-      trainStep: () => m.trainStep(),
-      checkpointPath: ckptPath,
-      save: async () => writeFileAtomic(ckptPath, await m.checkpoint()),
-      quickEval: async () => (await m.evaluate(quick)).accuracy.toFixed(3),
+function train(values: FlagValues<typeof FLAGS>, out: (s: string) => void): Promise<number> {
+  const cell = values.cell;
+  if (cell !== undefined && cell !== 'gru' && cell !== 'lstm') throw new UsageError(`classify train: --cell must be gru or lstm, got ${JSON.stringify(cell)}`);
+  const given: Partial<GenreSettings> = { ...(cell ? { cell: cell === 'gru' ? 'GRU' : 'LSTM' } : {}), ...settingsFromFlags<GenreSettings>(values, SETTING_FLAGS) };
+  return trainTask<GenreClassifier, GenreMetrics>(
+    {
+      command: 'classify train',
+      kind: 'brown-genre',
+      what: 'genre classifier',
+      defaultDir: DEFAULT_DIR,
+      given,
+      create: (engine, train, checkpoint) => (checkpoint ? GenreClassifier.fromCheckpoint(engine, checkpoint, train) : GenreClassifier.create(engine, train, given)),
+      header: (m, train, heldOut) => {
+        const s = m.settings;
+        return (
+          `webrnn classify train: ${m.task.examples.toLocaleString('en-US')} training passages of ≥ ${s.passage_tokens} words (${train.length} files), ${heldOut.length} held-out files\n` +
+          `model: ${m.vocab.size.toLocaleString('en-US')} words × ${s.embedding} → ${s.cell} ${s.hidden} → 15 genres (last step), ${m.task.parameterCount.toLocaleString('en-US')} parameters; ` +
+          `batch ${s.batch}, Adam lr ${s.lr}, word dropout ${s.word_dropout}\n`
+        );
+      },
+      quickSentences: 600,
+      quickMetric: (m) => m.accuracy.toFixed(3),
       metricName: 'held-out acc',
       unit: 'passages',
-      minutes,
-      maxSteps,
-      evalEvery,
-      checkpointEvery,
-      out,
-    });
-    if (stopped) return stopped;
-    const metrics = await m.evaluate(heldOut);
-    await writeFileAtomic(ckptPath, await m.checkpoint(metrics));
-    out(trainedLine(m.task, ckptPath));
-    out(accuracyLines(metrics, s.passage_tokens));
-    return 0;
-  } finally {
-    clf?.dispose();
-    engine?.dispose();
-    await folder.release();
-  }
+      summary: async (m, metrics) => accuracyLines(metrics, m.settings.passage_tokens),
+    },
+    values,
+    out,
+  );
 }

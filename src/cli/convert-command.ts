@@ -1,10 +1,10 @@
 /** `webrnn convert IN OUT`: a model between PyTorch state_dicts, ONNX and TensorFlow.js, where the semantics allow. */
-import { parseArgs } from 'node:util';
 import { WebRnnError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { serializeSafetensors } from '../io/safetensors.js';
 import { readSafetensorsFile } from '../io/file-read.js';
 import { checkOutputPath } from './files.js';
+import { parseFlags } from './flags.js';
 import { UsageError } from './usage-error.js';
 
 export const CONVERT_HELP = `Usage: webrnn convert IN OUT [--nonlinearity tanh|relu] [--target all_steps|last_step]
@@ -44,26 +44,11 @@ function formatOf(path: string, what: string): Format {
 
 const NAMES: Record<Format, string> = { torch: 'PyTorch', onnx: 'ONNX', tfjs: 'TensorFlow.js' };
 
+export const CONVERT_FLAGS = { nonlinearity: { type: 'string' }, target: { type: 'string' }, names: { type: 'string' } } as const;
+
 /** Runs `webrnn convert`; returns the exit status. */
 export async function convertCommand(args: string[], out: (s: string) => void): Promise<number> {
-  let values: { nonlinearity?: string; target?: string; names?: string; help?: boolean };
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      options: {
-        nonlinearity: { type: 'string' },
-        target: { type: 'string' },
-        names: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        debug: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: true,
-    }));
-  } catch (e) {
-    throw new UsageError(`convert: ${(e as Error).message} (see webrnn convert --help)`);
-  }
+  const { values, positionals } = parseFlags('convert', args, CONVERT_FLAGS, { positionals: true });
   if (values.help) {
     out(CONVERT_HELP);
     return 0;

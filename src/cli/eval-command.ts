@@ -3,12 +3,12 @@
  * `webrnn train` on a text file, computed on the GPU exactly as the trainer's validation
  * (CharLm.evaluate: parallel streams, the state carried from window to window).
  */
-import { parseArgs } from 'node:util';
 import { createEngine } from '../gpu/engine.js';
 import { WebRnnError } from '../errors.js';
 import { MAX_TEXT_BYTES } from '../io/file-read.js';
 import { readText } from './files.js';
 import { openCharLm, quoteChars, readRunFolder, unknownCharacters } from './model-dir.js';
+import { parseFlags } from './flags.js';
 import { UsageError } from './usage-error.js';
 
 export const EVAL_HELP = `Usage: webrnn eval --model DIR --data FILE.txt
@@ -33,25 +33,17 @@ function scoredCharacters(n: number, batch: number, bptt: number): number {
   return B * (Math.floor(n / B) - 1);
 }
 
+export const EVAL_FLAGS = { model: { type: 'string' }, data: { type: 'string' } } as const;
+
 /** Runs `webrnn eval`; returns the exit status. */
 export async function evalCommand(args: string[], out: (s: string) => void): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { model: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`eval: ${(e as Error).message} (see webrnn eval --help)`);
-  }
+  const { values } = parseFlags('eval', args, EVAL_FLAGS);
   if (values.help) {
     out(EVAL_HELP);
     return 0;
   }
-  const modelDir = values.model as string | undefined;
-  const data = values.data as string | undefined;
+  const modelDir = values.model;
+  const data = values.data;
   if (modelDir === undefined) throw new UsageError('eval: --model DIR is required: the run folder of webrnn train, e.g. runs/brown-char (see webrnn eval --help)');
   if (data === undefined) throw new UsageError('eval: --data FILE.txt is required: the text to score (see webrnn eval --help)');
 

@@ -52,3 +52,15 @@ export function floatTensor(t: SafeTensor, what: string): Float32Array {
     throw e;
   }
 }
+
+/** Parses a JSON file's text that must hold an object; `like` shows one in the message (BAD_CONFIG). */
+export function parseJsonObject(text: string, file: string, like: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new WebRnnError('BAD_CONFIG', `${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new WebRnnError('BAD_CONFIG', `${file}: must be a JSON object ${like}`);
+  return raw as Record<string, unknown>;
+}

@@ -1,9 +1,9 @@
 /** `webrnn fit`: argument parsing, validation, GPU training steps, atomic write of the result. */
-import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { serializeSafetensors } from '../io/safetensors.js';
 import { loadFitJob, resolveFitArgs } from './fit-job.js';
 import { kernelsFlag } from './kernels-flag.js';
+import { nonNegativeNumber, parseFlags, positiveInt, positiveNumber, requireFlags } from './flags.js';
 import { UsageError } from './usage-error.js';
 
 export const FIT_HELP = `Usage: webrnn fit --config model.json --weights init.safetensors --data batch.safetensors --out trained.safetensors
@@ -36,56 +36,37 @@ Options:
   -h, --help       Show this help.
 `;
 
+export const FIT_FLAGS = {
+  config: { type: 'string' },
+  weights: { type: 'string' },
+  data: { type: 'string' },
+  out: { type: 'string' },
+  optimizer: { type: 'string' },
+  lr: { type: 'number', bounds: positiveNumber },
+  momentum: { type: 'number', bounds: nonNegativeNumber },
+  'weight-decay': { type: 'number', bounds: nonNegativeNumber },
+  'clip-norm': { type: 'number', bounds: positiveNumber },
+  steps: { type: 'number', bounds: positiveInt },
+  kernels: { type: 'string' },
+} as const;
+
 /** Runs `webrnn fit` with the arguments after the command name; returns the exit status. */
 export async function fitCommand(args: string[], out: (s: string) => void): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        config: { type: 'string' },
-        weights: { type: 'string' },
-        data: { type: 'string' },
-        out: { type: 'string' },
-        optimizer: { type: 'string' },
-        lr: { type: 'string' },
-        momentum: { type: 'string' },
-        'weight-decay': { type: 'string' },
-        'clip-norm': { type: 'string' },
-        steps: { type: 'string' },
-        kernels: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        debug: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`fit: ${(e as Error).message} (see webrnn fit --help)`);
-  }
+  const { values } = parseFlags('fit', args, FIT_FLAGS);
   if (values.help) {
     out(FIT_HELP);
     return 0;
   }
-  const str = (k: string) => values[k] as string | undefined;
-  const engineOptions = { kernels: kernelsFlag('fit', str('kernels')) };
-  const missing = ['config', 'weights', 'data', 'out', 'optimizer', 'lr', 'steps'].filter((k) => !str(k));
-  if (missing.length) throw new UsageError(`fit: missing ${missing.map((k) => `--${k}`).join(', ')} (see webrnn fit --help)`);
+  const engineOptions = { kernels: kernelsFlag('fit', values.kernels) };
+  const { config, weights, data, out: outPath, optimizer, lr, steps } = requireFlags('fit', values, ['config', 'weights', 'data', 'out', 'optimizer', 'lr', 'steps']);
   let fitArgs: ReturnType<typeof resolveFitArgs>;
   try {
-    fitArgs = resolveFitArgs({
-      optimizer: str('optimizer'),
-      lr: str('lr'),
-      momentum: str('momentum'),
-      weight_decay: str('weight-decay'),
-      clip_norm: str('clip-norm'),
-      steps: str('steps'),
-    });
+    fitArgs = resolveFitArgs({ optimizer, lr, momentum: values.momentum, weight_decay: values['weight-decay'], clip_norm: values['clip-norm'], steps });
   } catch (e) {
-    // a bad flag value is a mistake in the command line (status 2, as for every command), not in a file
+    // a bad combination of flags is a mistake in the command line (status 2, as for every command), not in a file
     throw new UsageError(`fit: ${(e as Error).message} (see webrnn fit --help)`);
   }
-  const job = await loadFitJob({ config: str('config')!, weights: str('weights')!, data: str('data')!, out: str('out')! }, fitArgs);
+  const job = await loadFitJob({ config, weights, data, out: outPath }, fitArgs);
   const { executeFitJob } = await import('./fit-engine.js');
   const result = await executeFitJob(job, engineOptions);
   await writeFileAtomic(job.outPath, serializeSafetensors(result, { producer: 'webrnn fit' }));

@@ -7,7 +7,7 @@ import { parseSafetensors, toInt32, type SafeTensor } from '../io/safetensors.js
 import { sequenceModelSpecs, type SequenceBatch, type SequenceModelConfig } from '../model/sequence-model.js';
 import { resolveConfig } from '../layers/recurrent-config.js';
 import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';
-import { checkOutputPath, floatTensor, fmt, readText, sameShape } from './files.js';
+import { checkOutputPath, floatTensor, fmt, parseJsonObject, readText, sameShape } from './files.js';
 
 export type FitOptimizer = 'sgd' | 'adam' | 'adamw';
 
@@ -38,16 +38,7 @@ export interface FitPaths {
 
 /** Parses model.json; `file` names it in messages. */
 export function parseModelConfig(text: string, file: string): SequenceModelConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new WebRnnError('BAD_CONFIG', `${file}: not valid JSON (${(e as Error).message})`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new WebRnnError('BAD_CONFIG', `${file}: must be a JSON object {"embedding", "rnn", "linear", "loss", "target"}`);
-  }
-  const config = raw as SequenceModelConfig;
+  const config = parseJsonObject(text, file, '{"embedding", "rnn", "linear", "loss", "target"}') as unknown as SequenceModelConfig;
   try {
     sequenceModelSpecs(config);
   } catch (e) {
@@ -143,24 +134,12 @@ export function checkBatch(tensors: Map<string, SafeTensor>, model: SequenceMode
   return { ...batch, B, T } as SequenceBatch;
 }
 
-/** Resolves the optimizer flags (PyTorch's defaults where absent). */
-export function resolveFitArgs(a: { optimizer?: string; lr?: string; momentum?: string; weight_decay?: string; clip_norm?: string; steps?: string }): FitArgs {
-  const num = (name: string, v: string | undefined, ok: (x: number) => boolean, need: string): number | undefined => {
-    if (v === undefined) return undefined;
-    const x = Number(v);
-    if (v.trim() === '' || !Number.isFinite(x) || !ok(x)) throw new WebRnnError('BAD_VALUE', `--${name} must be ${need}, got ${JSON.stringify(v)}`);
-    return x;
-  };
-  const optimizer = a.optimizer;
+/** Resolves the optimizer flags (their numbers already checked by the flag parser; PyTorch's defaults where absent). */
+export function resolveFitArgs(a: { optimizer: string; lr: number; momentum?: number; weight_decay?: number; clip_norm?: number; steps: number }): FitArgs {
+  const { optimizer, lr, steps, momentum, clip_norm } = a;
   if (optimizer !== 'sgd' && optimizer !== 'adam' && optimizer !== 'adamw') throw new WebRnnError('BAD_VALUE', `--optimizer must be sgd, adam or adamw, got ${JSON.stringify(optimizer)}`);
-  const lr = num('lr', a.lr, (x) => x > 0, 'a positive number');
-  if (lr === undefined) throw new WebRnnError('BAD_VALUE', '--lr is required');
-  const steps = num('steps', a.steps, (x) => Number.isInteger(x) && x >= 1, 'a positive integer');
-  if (steps === undefined) throw new WebRnnError('BAD_VALUE', '--steps is required');
-  const momentum = num('momentum', a.momentum, (x) => x >= 0, 'a non-negative number');
   if (momentum !== undefined && optimizer !== 'sgd') throw new WebRnnError('BAD_VALUE', `--momentum applies to sgd only (use adam's betas), optimizer is ${optimizer}`);
-  const weight_decay = num('weight-decay', a.weight_decay, (x) => x >= 0, 'a non-negative number') ?? (optimizer === 'adamw' ? 0.01 : 0);
-  const clip_norm = num('clip-norm', a.clip_norm, (x) => x > 0, 'a positive number');
+  const weight_decay = a.weight_decay ?? (optimizer === 'adamw' ? 0.01 : 0);
   return { optimizer, lr, momentum: momentum ?? 0, weight_decay, steps, ...(clip_norm !== undefined ? { clip_norm } : {}) };
 }
 

@@ -6,9 +6,8 @@ import { readFileSync } from 'node:fs';
 import { arch, cpus, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { acquireDevice } from '../gpu/device.js';
-import { UsageError } from './usage-error.js';
+import { parseFlags } from './flags.js';
 
 /** The workload `webrnn info --kernels` tunes for: the README's first example, in each cell. */
 const KERNELS_WORKLOAD = 'the README example: LSTM, GRU and RNN, input 8, hidden 16, 2 layers, bidirectional, T 5, B 3, forward + backward';
@@ -160,14 +159,11 @@ function text(r: InfoReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+export const INFO_FLAGS = { json: { type: 'boolean' }, kernels: { type: 'boolean' } } as const;
+
 /** Runs `webrnn info`; returns the exit status. */
 export async function infoCommand(args: string[], out: (s: string) => void): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args, options: { json: { type: 'boolean' }, kernels: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } }, strict: true, allowPositionals: false }));
-  } catch (e) {
-    throw new UsageError(`info: ${(e as Error).message} (see webrnn info --help)`);
-  }
+  const { values } = parseFlags('info', args, INFO_FLAGS);
   if (values.help) {
     out(INFO_HELP);
     return 0;

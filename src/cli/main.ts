@@ -4,15 +4,16 @@
  * --debug) and exits non-zero: 2 for a bad command line, 1 for everything else.
  */
 import { WebRnnError } from '../errors.js';
-import { CLASSIFY_HELP, classifyCommand } from './classify-command.js';
-import { CONVERT_HELP, convertCommand } from './convert-command.js';
-import { EVAL_HELP, evalCommand } from './eval-command.js';
-import { FIT_HELP, fitCommand } from './fit-command.js';
-import { INFO_HELP, infoCommand } from './info-command.js';
-import { RUN_HELP, runCommand } from './run-command.js';
-import { SAMPLE_HELP, sampleCommand } from './sample-command.js';
-import { TAG_HELP, TAGGER_HELP, tagCommand, taggerCommand } from './tag-command.js';
-import { TRAIN_HELP, trainCommand } from './train-command.js';
+import { CLASSIFY_HELP, classifyCommand, FLAGS as CLASSIFY_FLAGS } from './classify-command.js';
+import { CONVERT_FLAGS, CONVERT_HELP, convertCommand } from './convert-command.js';
+import { EVAL_FLAGS, EVAL_HELP, evalCommand } from './eval-command.js';
+import { FIT_FLAGS, FIT_HELP, fitCommand } from './fit-command.js';
+import { INFO_FLAGS, INFO_HELP, infoCommand } from './info-command.js';
+import { RUN_FLAGS, RUN_HELP, runCommand } from './run-command.js';
+import { SAMPLE_FLAGS, SAMPLE_HELP, sampleCommand } from './sample-command.js';
+import { TAG_FLAGS, TAG_HELP, TAGGER_FLAGS, TAGGER_HELP, tagCommand, taggerCommand } from './tag-command.js';
+import { TRAIN_FLAGS, TRAIN_HELP, trainCommand } from './train-command.js';
+import type { FlagSpecs } from './flags.js';
 import { UsageError } from './usage-error.js';
 
 export const MAIN_HELP = `Usage: webrnn <command> [options]
@@ -25,7 +26,7 @@ Commands:
   sample   Generate text with a trained language model (temperature, top-k, top-p, greedy)
   eval     Bits per character and perplexity of a trained language model on a text file
   info     The WebGPU adapter, device limits and features webrnn runs on (--json)
-  tagger   Train the name tagger on the Brown corpus: webrnn tagger train
+  tagger   Train the name tagger on the Brown corpus (webrnn tagger train), or run it (webrnn tagger run "TEXT")
   tag      Mark the names in a sentence: webrnn tag "Yesterday, Harry Potter met Hermione Granger."
   classify Genre of a text (webrnn classify "TEXT"), or train the classifier (webrnn classify train)
   fit      Optimizer steps on one batch of an embedding → RNN → linear model (checks against PyTorch)
@@ -37,17 +38,18 @@ Options:
   -h, --help   Show this help
 `;
 
-const COMMANDS: Record<string, { help: string; run: (args: string[], out: (s: string) => void) => Promise<number> }> = {
-  run: { help: RUN_HELP, run: runCommand },
-  convert: { help: CONVERT_HELP, run: convertCommand },
-  fit: { help: FIT_HELP, run: fitCommand },
-  train: { help: TRAIN_HELP, run: trainCommand },
-  sample: { help: SAMPLE_HELP, run: sampleCommand },
-  eval: { help: EVAL_HELP, run: evalCommand },
-  info: { help: INFO_HELP, run: infoCommand },
-  tagger: { help: TAGGER_HELP, run: taggerCommand },
-  tag: { help: TAG_HELP, run: tagCommand },
-  classify: { help: CLASSIFY_HELP, run: classifyCommand },
+/** The commands: their help, their flags (as the parser declares them; the help lists each) and what runs them. */
+export const COMMANDS: Record<string, { help: string; flags: FlagSpecs; run: (args: string[], out: (s: string) => void) => Promise<number> }> = {
+  run: { help: RUN_HELP, flags: RUN_FLAGS, run: runCommand },
+  convert: { help: CONVERT_HELP, flags: CONVERT_FLAGS, run: convertCommand },
+  fit: { help: FIT_HELP, flags: FIT_FLAGS, run: fitCommand },
+  train: { help: TRAIN_HELP, flags: TRAIN_FLAGS, run: trainCommand },
+  sample: { help: SAMPLE_HELP, flags: SAMPLE_FLAGS, run: sampleCommand },
+  eval: { help: EVAL_HELP, flags: EVAL_FLAGS, run: evalCommand },
+  info: { help: INFO_HELP, flags: INFO_FLAGS, run: infoCommand },
+  tagger: { help: TAGGER_HELP, flags: TAGGER_FLAGS, run: taggerCommand },
+  tag: { help: TAG_HELP, flags: TAG_FLAGS, run: tagCommand },
+  classify: { help: CLASSIFY_HELP, flags: CLASSIFY_FLAGS, run: classifyCommand },
 };
 
 export interface Io {

@@ -1,11 +1,11 @@
 /** `webrnn run`: argument parsing, validation, GPU execution, atomic write of the result. */
-import { parseArgs } from 'node:util';
 import { WebRnnError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { MAX_ELEMENTS_LIMIT } from '../io/onnx-value.js';
 import { serializeSafetensors } from '../io/safetensors.js';
 import { loadRunJob } from './run-job.js';
 import { kernelsFlag } from './kernels-flag.js';
+import { intIn, parseFlags, requireFlags } from './flags.js';
 import { UsageError } from './usage-error.js';
 
 export const RUN_HELP = `Usage: webrnn run --config config.json --weights weights.safetensors --input inputs.safetensors --out result.safetensors
@@ -63,51 +63,37 @@ async function loadEngineStep(): Promise<typeof import('./run-engine.js')> {
   }
 }
 
+export const RUN_FLAGS = {
+  config: { type: 'string' },
+  weights: { type: 'string' },
+  model: { type: 'string' },
+  input: { type: 'string' },
+  out: { type: 'string' },
+  'max-elements': { type: 'number', bounds: intIn(1, MAX_ELEMENTS_LIMIT, `an integer in [1, ${MAX_ELEMENTS_LIMIT}]`) },
+  kernels: { type: 'string' },
+} as const;
+
 /** Runs `webrnn run` with the arguments after the command name; returns the exit status. */
 export async function runCommand(args: string[], out: (s: string) => void): Promise<number> {
-  let values: { config?: string; weights?: string; model?: string; input?: string; out?: string; help?: boolean; 'max-elements'?: string; kernels?: string };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        config: { type: 'string' },
-        weights: { type: 'string' },
-        model: { type: 'string' },
-        input: { type: 'string' },
-        out: { type: 'string' },
-        'max-elements': { type: 'string' },
-        kernels: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-        debug: { type: 'boolean' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`run: ${(e as Error).message} (see webrnn run --help)`);
-  }
+  const { values } = parseFlags('run', args, RUN_FLAGS);
   if (values.help) {
     out(RUN_HELP);
     return 0;
   }
   const engineOptions = { kernels: kernelsFlag('run', values.kernels) };
-  const maxElements = values['max-elements'] === undefined ? undefined : Number(values['max-elements']);
-  if (maxElements !== undefined && (!Number.isInteger(maxElements) || maxElements < 1 || maxElements > MAX_ELEMENTS_LIMIT)) {
-    throw new UsageError(`run: --max-elements must be an integer in [1, ${MAX_ELEMENTS_LIMIT}], got ${JSON.stringify(values['max-elements'])}`);
-  }
+  const maxElements = values['max-elements'];
   if (maxElements !== undefined && !values.model?.endsWith('.onnx')) throw new UsageError('run: --max-elements applies to ONNX models (--model model.onnx)');
   if (values.model !== undefined) {
     if (values.config !== undefined || values.weights !== undefined) throw new UsageError('run: --model replaces --config and --weights; give one form (see webrnn run --help)');
-    const missingM = (['input', 'out'] as const).filter((k) => !values[k]);
-    if (missingM.length) throw new UsageError(`run: missing ${missingM.map((k) => `--${k}`).join(', ')} (see webrnn run --help)`);
+    const { model, input, out: outPath } = requireFlags('run', values, ['model', 'input', 'out']);
     const { loadModelJob } = await import('./run-model.js');
-    const job = await loadModelJob({ model: values.model, input: values.input!, out: values.out! }, { maxElements });
+    const job = await loadModelJob({ model, input, out: outPath }, { maxElements });
     try {
       const { createEngine } = await import('../gpu/engine.js');
       const engine = await createEngine(engineOptions);
       try {
         const result = await job.run(engine);
-        await writeFileAtomic(values.out!, serializeSafetensors(result, { producer: 'webrnn run' }));
+        await writeFileAtomic(outPath, serializeSafetensors(result, { producer: 'webrnn run' }));
       } finally {
         engine.dispose();
       }
@@ -116,10 +102,8 @@ export async function runCommand(args: string[], out: (s: string) => void): Prom
     }
     return 0;
   }
-  const missing = (['config', 'weights', 'input', 'out'] as const).filter((k) => !values[k]);
-  if (missing.length) throw new UsageError(`run: missing ${missing.map((k) => `--${k}`).join(', ')} (see webrnn run --help)`);
-
-  const job = await loadRunJob({ config: values.config!, weights: values.weights!, input: values.input!, out: values.out! });
+  const { config, weights, input, out: outPath } = requireFlags('run', values, ['config', 'weights', 'input', 'out']);
+  const job = await loadRunJob({ config, weights, input, out: outPath });
   const { executeRunJob } = await loadEngineStep();
   const result = await executeRunJob(job, engineOptions);
   await writeFileAtomic(job.outPath, serializeSafetensors(result, { producer: 'webrnn run' }));

@@ -7,7 +7,7 @@ import { hiddenStateSize, parameterSpecs, resolveConfig, type RecurrentConfig, t
 import { WebRnnError } from '../errors.js';
 import { parseSafetensors, toInt32, type SafeTensor } from '../io/safetensors.js';
 import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';
-import { checkOutputPath, floatTensor, fmt, readInput, sameShape } from './files.js';
+import { checkOutputPath, floatTensor, fmt, parseJsonObject, readInput, sameShape } from './files.js';
 
 /** A float32 tensor on the host. */
 export interface HostTensor {
@@ -52,16 +52,8 @@ const NEUTRAL_TORCH_KEYS: Record<string, unknown> = { dropout: 0 };
 
 /** Parses and resolves config.json; `file` names it in messages. */
 export function parseConfigText(text: string, file: string): { config: RecurrentConfig; resolved: ResolvedConfig } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new WebRnnError('BAD_CONFIG', `${file}: not valid JSON (${(e as Error).message})`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new WebRnnError('BAD_CONFIG', `${file}: must be a JSON object like {"mode": "LSTM", "input_size": 8, "hidden_size": 16}`);
-  }
-  const config: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  const raw = parseJsonObject(text, file, 'like {"mode": "LSTM", "input_size": 8, "hidden_size": 16}');
+  const config: Record<string, unknown> = { ...raw };
   for (const [k, neutral] of Object.entries(NEUTRAL_TORCH_KEYS)) {
     if (!(k in config)) continue;
     if (config[k] !== neutral) throw new WebRnnError('BAD_CONFIG', `${file}: ${k} must be ${neutral} for \`webrnn run\`, got ${JSON.stringify(config[k])}`);

@@ -2,11 +2,11 @@
  * `webrnn sample`: generates text with a character language model trained by `webrnn train`, on the
  * GPU (temperature, top-k, top-p or greedy; one seeded draw per character, no readback until the end).
  */
-import { parseArgs } from 'node:util';
 import { Generator } from '../decode/generate.js';
 import { WebRnnError } from '../errors.js';
 import { createEngine } from '../gpu/engine.js';
 import { openCharLm, quoteChars, readRunFolder, unknownCharacters } from './model-dir.js';
+import { intIn, parseFlags, type FlagSpecs } from './flags.js';
 import { UsageError } from './usage-error.js';
 
 export const SAMPLE_DEFAULTS = { temperature: 0.8, length: 500, prime: '\n', count: 1 } as const;
@@ -39,63 +39,35 @@ prints it. Each character is drawn on the GPU and fed back without a round trip 
 Example: webrnn sample --model runs/brown-char --prime "The " --length 300 --temperature 0.6 --seed 1
 `;
 
-type Values = Record<string, string | boolean | undefined>;
-const NUMERIC = ['temperature', 'top-k', 'top-p', 'length', 'seed', 'count'] as const;
-
-function parse(args: string[]): Values {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
-    greedy: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-    debug: { type: 'boolean' },
-  };
-  for (const k of ['model', 'prime', ...NUMERIC]) options[k] = { type: 'string' };
-  // parseArgs takes "-1" after a flag for another flag; a numeric flag's negative value is its value,
-  // so the range check can say what is wrong with it.
-  const joined: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i].slice(2);
-    if (args[i].startsWith('--') && (NUMERIC as readonly string[]).includes(flag) && /^-[\d.]/.test(args[i + 1] ?? '')) joined.push(`${args[i]}=${args[++i]}`);
-    else joined.push(args[i]);
-  }
-  try {
-    return parseArgs({ args: joined, options, strict: true, allowPositionals: false }).values as Values;
-  } catch (e) {
-    throw new UsageError(`sample: ${(e as Error).message} (see webrnn sample --help)`);
-  }
-}
-
-/** A numeric flag: undefined when absent, a UsageError naming the flag when out of range. */
-function num(values: Values, name: string, ok: (x: number) => boolean, need: string): number | undefined {
-  const v = values[name] as string | undefined;
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x) || !ok(x)) throw new UsageError(`sample: --${name} must be ${need}, got ${JSON.stringify(v)}`);
-  return x;
-}
-
-const intIn = (lo: number, hi: number) => (x: number) => Number.isInteger(x) && x >= lo && x <= hi;
+export const SAMPLE_FLAGS = {
+  model: { type: 'string' },
+  prime: { type: 'string' },
+  greedy: { type: 'boolean' },
+  temperature: { type: 'number', bounds: { ok: (x) => x > 0, need: 'a number > 0 (use --greedy for the most likely character)' } },
+  'top-k': { type: 'number', bounds: intIn(0, 0xffffffff, 'an integer ≥ 0 (0 = off)') },
+  'top-p': { type: 'number', bounds: { ok: (x) => x > 0 && x <= 1, need: 'a number in (0, 1] (1 = off)' } },
+  length: { type: 'number', bounds: intIn(1, MAX_LENGTH, `an integer in [1, ${MAX_LENGTH.toLocaleString('en-US')}]`), default: SAMPLE_DEFAULTS.length },
+  count: { type: 'number', bounds: intIn(1, MAX_COUNT, `an integer in [1, ${MAX_COUNT}]`), default: SAMPLE_DEFAULTS.count },
+  seed: { type: 'number', bounds: intIn(0, 0xffffffff, 'an integer in [0, 2^32)') },
+} as const satisfies FlagSpecs;
 
 /** Runs `webrnn sample`; returns the exit status. */
 export async function sampleCommand(args: string[], out: (s: string) => void): Promise<number> {
-  const values = parse(args);
+  const { values, given } = parseFlags('sample', args, SAMPLE_FLAGS);
   if (values.help) {
     out(SAMPLE_HELP);
     return 0;
   }
-  const modelDir = values.model as string | undefined;
+  const modelDir = values.model;
   if (modelDir === undefined) throw new UsageError('sample: --model DIR is required: the run folder of webrnn train, e.g. runs/brown-char (see webrnn sample --help)');
   const greedy = values.greedy === true;
-  const temperature = num(values, 'temperature', (x) => x > 0, 'a number > 0 (use --greedy for the most likely character)');
-  const top_k = num(values, 'top-k', intIn(0, 0xffffffff), 'an integer ≥ 0 (0 = off)');
-  const top_p = num(values, 'top-p', (x) => x > 0 && x <= 1, 'a number in (0, 1] (1 = off)');
+  const { temperature, 'top-k': top_k, 'top-p': top_p, length, count } = values;
   if (greedy) {
-    const clash = (['temperature', 'top-k', 'top-p'] as const).filter((k) => values[k] !== undefined);
+    const clash = ['temperature', 'top-k', 'top-p'].filter((k) => given.has(k));
     if (clash.length) throw new UsageError(`sample: --greedy takes the most likely character; it cannot be combined with ${clash.map((k) => `--${k}`).join(', ')}`);
   }
-  const length = num(values, 'length', intIn(1, MAX_LENGTH), `an integer in [1, ${MAX_LENGTH.toLocaleString('en-US')}]`) ?? SAMPLE_DEFAULTS.length;
-  const count = num(values, 'count', intIn(1, MAX_COUNT), `an integer in [1, ${MAX_COUNT}]`) ?? SAMPLE_DEFAULTS.count;
-  const seed = num(values, 'seed', intIn(0, 0xffffffff), 'an integer in [0, 2^32)') ?? crypto.getRandomValues(new Uint32Array(1))[0];
-  const primeFlag = values.prime as string | undefined;
+  const seed = values.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
+  const primeFlag = values.prime;
   if (primeFlag === '') throw new UsageError('sample: --prime must not be empty (leave it out to start from a newline)');
 
   // Everything about the folder and the prime is checked before the GPU is touched.

@@ -2,16 +2,13 @@
  * `webrnn tagger train` trains the Brown name tagger (a bidirectional LSTM marking proper nouns);
  * `webrnn tag "TEXT"` marks the names in a sentence with it.
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { readBrown } from '../data/brown.node.js';
-import { createEngine, type Engine } from '../gpu/engine.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
-import { splitBrown } from '../tasks/brown-split.js';
+import { join } from 'node:path';
+import { createEngine } from '../gpu/engine.js';
 import { capitalisationBaseline, NameTagger, TAGGER_DEFAULTS, type NameMetrics, type TaggerSettings } from '../tasks/brown-tagger.js';
-import { CHECKPOINT_FILE, checkTaskFolder, numberFlag, parseFlags, positiveInt, readModelFolder, resumeLine, runTraining, sameSettings, trainedLine, type Flags } from '../tasks/task-cli.node.js';
 import { markSpans } from '../tasks/word-spans.js';
-import { claimRunFolder } from './run-folder.js';
+import { fraction, intIn, parseFlags, positiveInt, positiveNumber, type FlagValues } from './flags.js';
+import { CHECKPOINT_FILE } from './model-dir.js';
+import { readTaskInput, settingsFromFlags, TASK_TRAIN_FLAGS, trainTask } from './task-folder.js';
 import { UsageError } from './usage-error.js';
 
 const DEFAULT_DIR = join('runs', 'brown-tagger');
@@ -19,6 +16,7 @@ const EXAMPLE = 'Yesterday, Harry Potter met Hermione Granger.';
 const d = TAGGER_DEFAULTS;
 
 export const TAGGER_HELP = `Usage: webrnn tagger train [options]
+       webrnn tagger run "TEXT" [--model DIR] [--probabilities]   (the same as webrnn tag "TEXT")
 
 Trains the name tagger: a bidirectional LSTM that labels each word of a sentence 1 when it is a
 proper noun (Brown tags np…, titles and possessives included), else 0. It reads one embedding per
@@ -46,7 +44,8 @@ resumes. The model folder is locked while training; --out must be new, empty or 
 Then: webrnn tag "${EXAMPLE}"
 `;
 
-export const TAG_HELP = `Usage: webrnn tag "TEXT" [--model DIR]
+export const TAG_HELP = `Usage: webrnn tag "TEXT" [--model DIR] [--probabilities]
+       webrnn tagger run "TEXT" [--model DIR] [--probabilities]   (the same)
 
 Prints TEXT with the names the tagger finds in square brackets:
   webrnn tag "${EXAMPLE}"
@@ -61,19 +60,18 @@ Options:
 
 const SETTING_FLAGS: Record<string, keyof TaggerSettings> = { hidden: 'hidden', embedding: 'embedding', batch: 'batch', lr: 'lr', seed: 'seed', 'word-dropout': 'word_dropout', 'max-words': 'max_keys' };
 
-function settingsFrom(flags: Flags): Partial<TaggerSettings> {
-  const c = 'tagger train';
-  const s: Partial<TaggerSettings> = {};
-  const set = <K extends keyof TaggerSettings>(k: K, v: TaggerSettings[K] | undefined) => v !== undefined && (s[k] = v);
-  set('hidden', numberFlag(c, flags, 'hidden', positiveInt, 'a positive integer'));
-  set('embedding', numberFlag(c, flags, 'embedding', positiveInt, 'a positive integer'));
-  set('batch', numberFlag(c, flags, 'batch', positiveInt, 'a positive integer'));
-  set('lr', numberFlag(c, flags, 'lr', (x) => x > 0, 'a positive number'));
-  set('seed', numberFlag(c, flags, 'seed', (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0'));
-  set('word_dropout', numberFlag(c, flags, 'word-dropout', (x) => x >= 0 && x < 1, 'a number in [0, 1)'));
-  set('max_keys', numberFlag(c, flags, 'max-words', positiveInt, 'a positive integer'));
-  return s;
-}
+export const TAGGER_FLAGS = {
+  ...TASK_TRAIN_FLAGS,
+  hidden: { type: 'number', bounds: positiveInt },
+  embedding: { type: 'number', bounds: positiveInt },
+  batch: { type: 'number', bounds: positiveInt },
+  lr: { type: 'number', bounds: positiveNumber },
+  seed: { type: 'number', bounds: intIn(0, Number.MAX_SAFE_INTEGER, 'an integer ≥ 0') },
+  'word-dropout': { type: 'number', bounds: fraction },
+  'max-words': { type: 'number', bounds: positiveInt },
+} as const;
+
+export const TAG_FLAGS = { model: { type: 'string' }, probabilities: { type: 'boolean' } } as const;
 
 const pct = (x: number) => x.toFixed(4);
 
@@ -87,84 +85,56 @@ export function metricLines(m: NameMetrics, baselineF1: number, noNames: number)
 
 /** Runs `webrnn tagger …`; returns the exit status. */
 export async function taggerCommand(args: string[], out: (s: string) => void): Promise<number> {
-  const { flags, positionals } = parseFlags('tagger', args, ['out', 'minutes', 'steps', 'subset', 'eval-every', 'checkpoint-every', ...Object.keys(SETTING_FLAGS)], ['fresh']);
-  if (flags.help) {
+  // `webrnn tagger run "TEXT"`: the task's own verb for `webrnn tag "TEXT"` (train | run, as `webrnn run`)
+  if (args[0] === 'run') return tagCommand(args.slice(1), out);
+  const { values, positionals } = parseFlags('tagger', args, TAGGER_FLAGS, { positionals: true, valueCommand: () => 'tagger train' });
+  if (values.help) {
     out(TAGGER_HELP);
     return 0;
   }
   if (positionals[0] !== 'train' || positionals.length > 1) {
-    throw new UsageError(positionals.length === 0 ? 'tagger: missing subcommand: webrnn tagger train (see webrnn tagger --help)' : `tagger: unknown subcommand "${positionals.join(' ')}" (the only one is train; to tag text: webrnn tag "TEXT")`);
+    throw new UsageError(positionals.length === 0 ? 'tagger: missing subcommand: webrnn tagger train, or webrnn tagger run "TEXT" (see webrnn tagger --help)' : `tagger: unknown subcommand "${positionals.join(' ')}" (the subcommands are train and run; to tag text: webrnn tagger run "TEXT", or webrnn tag "TEXT")`);
   }
-  const c = 'tagger train';
-  const minutes = numberFlag(c, flags, 'minutes', (x) => x > 0, 'a positive number') ?? 4;
-  const maxSteps = numberFlag(c, flags, 'steps', positiveInt, 'a positive integer') ?? Infinity;
-  const subset = numberFlag(c, flags, 'subset', positiveInt, 'a positive integer') ?? 1;
-  const evalEvery = numberFlag(c, flags, 'eval-every', positiveInt, 'a positive integer') ?? 200;
-  const checkpointEvery = numberFlag(c, flags, 'checkpoint-every', positiveInt, 'a positive integer') ?? 200;
-  const given = settingsFrom(flags);
-  const dir = resolve((flags.out as string | undefined) ?? DEFAULT_DIR);
-  const ckptPath = join(dir, CHECKPOINT_FILE);
-  await checkTaskFolder(dir, c, 'brown-tagger');
-  const folder = await claimRunFolder(dir, c); // locked before the checkpoint is read: one trainer per folder
-  let engine: Engine | undefined;
-  let tagger: NameTagger | undefined;
-  try {
-    const resume = existsSync(ckptPath) && !flags.fresh;
-    const checkpoint = resume ? await readModelFolder(dir, 'name tagger', 'webrnn tagger train') : undefined;
-    if (checkpoint) sameSettings('tagger train', dir, checkpoint.position.settings, given);
-    const { train, heldOut } = splitBrown(readBrown(), { subset });
-    engine = await createEngine();
-    tagger = checkpoint ? NameTagger.fromCheckpoint(engine, checkpoint, train) : NameTagger.create(engine, train, given);
-    const t = tagger;
-    const s = t.settings;
-    out(
-      `webrnn tagger train: ${t.task.examples.toLocaleString('en-US')} training sentences (${train.length} files), ${heldOut.length} held-out files\n` +
-        `model: ${t.features.size.toLocaleString('en-US')} word ids × ${s.embedding} → bidirectional LSTM 2×${s.hidden} → 2 classes, ${t.task.parameterCount.toLocaleString('en-US')} parameters; ` +
-        `batch ${s.batch}, Adam lr ${s.lr}, word dropout ${s.word_dropout}\n` +
-        `adapter: ${engine.adapterName}; model folder: ${dir}\n` +
-        resumeLine(t.task, Boolean(checkpoint)),
-    );
-    const quick = heldOut.map((doc) => ({ ...doc, sentences: doc.sentences.slice(0, Math.ceil(300 / heldOut.length)) }));
-    const stopped = await runTraining({
-      task: t.task,
-      trainStep: () => t.trainStep(),
-      checkpointPath: ckptPath,
-      save: async () => writeFileAtomic(ckptPath, await t.checkpoint()),
-      quickEval: async () => (await t.evaluate(quick)).f1.toFixed(3),
+  return trainTagger(values, out);
+}
+
+function trainTagger(values: FlagValues<typeof TAGGER_FLAGS>, out: (s: string) => void): Promise<number> {
+  const given = settingsFromFlags<TaggerSettings>(values, SETTING_FLAGS);
+  return trainTask<NameTagger, NameMetrics>(
+    {
+      command: 'tagger train',
+      kind: 'brown-tagger',
+      what: 'name tagger',
+      defaultDir: DEFAULT_DIR,
+      given,
+      create: (engine, train, checkpoint) => (checkpoint ? NameTagger.fromCheckpoint(engine, checkpoint, train) : NameTagger.create(engine, train, given)),
+      header: (t, train, heldOut) => {
+        const s = t.settings;
+        return (
+          `webrnn tagger train: ${t.task.examples.toLocaleString('en-US')} training sentences (${train.length} files), ${heldOut.length} held-out files\n` +
+          `model: ${t.features.size.toLocaleString('en-US')} word ids × ${s.embedding} → bidirectional LSTM 2×${s.hidden} → 2 classes, ${t.task.parameterCount.toLocaleString('en-US')} parameters; ` +
+          `batch ${s.batch}, Adam lr ${s.lr}, word dropout ${s.word_dropout}\n`
+        );
+      },
+      quickSentences: 300,
+      quickMetric: (m) => m.f1.toFixed(3),
       metricName: 'held-out F1',
       unit: 'sentences',
-      minutes,
-      maxSteps,
-      evalEvery,
-      checkpointEvery,
-      out,
-    });
-    if (stopped) return stopped;
-    const m = await t.evaluate(heldOut);
-    await writeFileAtomic(ckptPath, await t.checkpoint(m));
-    out(trainedLine(t.task, ckptPath));
-    out(`example: ${await t.mark(EXAMPLE)}\n`);
-    out(metricLines(m, capitalisationBaseline(heldOut).f1, 1 - (m.tp + m.fn) / m.tokens));
-    return 0;
-  } finally {
-    tagger?.dispose();
-    engine?.dispose();
-    await folder.release();
-  }
+      summary: async (t, m, heldOut) => `example: ${await t.mark(EXAMPLE)}\n${metricLines(m, capitalisationBaseline(heldOut).f1, 1 - (m.tp + m.fn) / m.tokens)}`,
+    },
+    values,
+    out,
+  );
 }
 
 /** Runs `webrnn tag "TEXT"`; returns the exit status. */
 export async function tagCommand(args: string[], out: (s: string) => void): Promise<number> {
-  const { flags, positionals } = parseFlags('tag', args, ['model'], ['probabilities']);
+  const { values: flags, positionals } = parseFlags('tag', args, TAG_FLAGS, { positionals: true });
   if (flags.help) {
     out(TAG_HELP);
     return 0;
   }
-  if (positionals.length === 0) throw new UsageError('tag: missing text: webrnn tag "TEXT" (see webrnn tag --help)');
-  const text = positionals.join(' ');
-  if (text.trim() === '') throw new UsageError('tag: the text is empty');
-  const dir = resolve((flags.model as string | undefined) ?? DEFAULT_DIR);
-  const checkpoint = await readModelFolder(dir, 'name tagger', flags.model === undefined ? 'webrnn tagger train' : `webrnn tagger train --out ${flags.model as string}`);
+  const { text, checkpoint } = await readTaskInput('tag', positionals, 'webrnn tag "TEXT"', flags.model, DEFAULT_DIR, 'name tagger', 'webrnn tagger train');
   const engine = await createEngine();
   let tagger: NameTagger | undefined;
   try {

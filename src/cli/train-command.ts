@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { RecurrentMode } from '../layers/recurrent-config.js';
 import { brownText, readBrown } from '../data/brown.node.js';
 import { Vocab } from '../data/vocab.js';
@@ -18,9 +17,9 @@ import { fsError } from '../io/fs-error.js';
 import { CHAR_LM_DEFAULTS, CharLm, checkCharLmSettings, type CharLmSettings } from '../tasks/char-lm.js';
 import { readText } from './files.js';
 import { CHECKPOINT_FILE, MODEL_FILE, readRunSettings, VOCAB_FILE } from './model-dir.js';
-import { ProgressBar } from './progress-bar.js';
+import { fraction, intIn, parseFlags, positiveInt, positiveNumber } from './flags.js';
 import { checkRunFolderKind, claimRunFolder } from './run-folder.js';
-import { StopSignals } from './stop-signals.js';
+import { loopFlags, resumeLine, runTraining } from './training-loop.js';
 import { UsageError } from './usage-error.js';
 
 export const TRAIN_HELP = `Usage: webrnn train [--data FILE.txt] [options]
@@ -77,59 +76,55 @@ async function loadData(data: string | undefined, val: string | undefined): Prom
   return { name, train: text.slice(0, cut), val: text.slice(cut) };
 }
 
-function num(values: Record<string, unknown>, name: string, ok: (x: number) => boolean, need: string): number | undefined {
-  const v = values[name] as string | undefined;
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isFinite(x) || !ok(x)) throw new UsageError(`train: --${name} must be ${need}, got ${JSON.stringify(v)}`);
-  return x;
-}
-
-const posInt = (x: number) => Number.isInteger(x) && x >= 1;
+export const TRAIN_FLAGS = {
+  data: { type: 'string' },
+  val: { type: 'string' },
+  out: { type: 'string' },
+  fresh: { type: 'boolean' },
+  cell: { type: 'string' },
+  hidden: { type: 'number', bounds: positiveInt },
+  layers: { type: 'number', bounds: positiveInt },
+  embedding: { type: 'number', bounds: positiveInt },
+  dropout: { type: 'number', bounds: fraction },
+  batch: { type: 'number', bounds: positiveInt },
+  bptt: { type: 'number', bounds: positiveInt },
+  lr: { type: 'number', bounds: positiveNumber },
+  clip: { type: 'number', bounds: positiveNumber },
+  seed: { type: 'number', bounds: intIn(0, 2 ** 32 - 4, 'an integer in [0, 4294967293)') },
+  ...loopFlags(6),
+  'sample-every': { type: 'number', bounds: positiveInt, default: 400 },
+  temperature: { type: 'number', bounds: positiveNumber, default: 0.8 },
+} as const;
 
 /** Runs `webrnn train`; returns the exit status (130 after Ctrl-C, as shells expect). */
 export async function trainCommand(args: string[], out: (s: string) => void): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { fresh: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } };
-  for (const k of ['data', 'val', 'out', 'cell', 'hidden', 'layers', 'embedding', 'dropout', 'batch', 'bptt', 'lr', 'clip', 'seed', 'minutes', 'steps', 'eval-every', 'sample-every', 'checkpoint-every', 'temperature']) {
-    options[k] = { type: 'string' };
-  }
-  try {
-    ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
-  } catch (e) {
-    throw new UsageError(`train: ${(e as Error).message} (see webrnn train --help)`);
-  }
+  const { values } = parseFlags('train', args, TRAIN_FLAGS);
   if (values.help) {
     out(TRAIN_HELP);
     return 0;
   }
-  const cellFlag = (values.cell as string | undefined) ?? 'lstm';
+  const cellFlag = values.cell ?? 'lstm';
   if (!(cellFlag in CELLS)) throw new UsageError(`train: --cell must be lstm, gru or rnn, got ${JSON.stringify(cellFlag)}`);
   const settings: CharLmSettings = {
     ...CHAR_LM_DEFAULTS,
     cell: CELLS[cellFlag],
     ...defined({
-      hidden: num(values, 'hidden', posInt, 'a positive integer'),
-      layers: num(values, 'layers', posInt, 'a positive integer'),
-      embedding: num(values, 'embedding', posInt, 'a positive integer'),
-      dropout: num(values, 'dropout', (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
-      batch: num(values, 'batch', posInt, 'a positive integer'),
-      bptt: num(values, 'bptt', posInt, 'a positive integer'),
-      lr: num(values, 'lr', (x) => x > 0, 'a positive number'),
-      clip: num(values, 'clip', (x) => x > 0, 'a positive number'),
-      seed: num(values, 'seed', (x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32 - 3, 'an integer in [0, 4294967293)'),
+      hidden: values.hidden,
+      layers: values.layers,
+      embedding: values.embedding,
+      dropout: values.dropout,
+      batch: values.batch,
+      bptt: values.bptt,
+      lr: values.lr,
+      clip: values.clip,
+      seed: values.seed,
     }),
   };
-  const minutes = num(values, 'minutes', (x) => x > 0, 'a positive number') ?? 6;
-  const maxSteps = num(values, 'steps', posInt, 'a positive integer') ?? Infinity;
-  const evalEvery = num(values, 'eval-every', posInt, 'a positive integer') ?? 200;
-  const sampleEvery = num(values, 'sample-every', posInt, 'a positive integer') ?? 400;
-  const ckptEvery = num(values, 'checkpoint-every', posInt, 'a positive integer') ?? 200;
-  const temperature = num(values, 'temperature', (x) => x > 0, 'a positive number') ?? 0.8;
+  const { temperature } = values;
 
-  const data = await loadData(values.data as string | undefined, values.val as string | undefined);
-  const dir = resolve((values.out as string | undefined) ?? join('runs', data.name));
-  const ckptPath = join(dir, 'checkpoint.safetensors');
+  const data = await loadData(values.data, values.val);
+  const dir = resolve(values.out ?? join('runs', data.name));
+  const ckptPath = join(dir, CHECKPOINT_FILE);
 
   const vocab = Vocab.fromText(data.train + data.val, { level: 'char' });
   const trainIds = vocab.encode(data.train);
@@ -167,53 +162,26 @@ export async function trainCommand(args: string[], out: (s: string) => void): Pr
         `model: ${settings.cell} ${settings.layers}×${settings.hidden}, embedding ${settings.embedding}, ${lm.model.blocks().reduce((n, b) => n + b.parameterCount, 0).toLocaleString('en-US')} parameters; ` +
         `batch ${settings.batch} × ${settings.bptt} characters, Adam lr ${settings.lr}, clip ${settings.clip}\n` +
         `adapter: ${engine.adapterName}; run folder: ${dir}\n` +
-        (resumed ? `resuming from step ${p.step} (epoch ${p.epoch}, ${p.seconds.toFixed(0)} s trained); --fresh starts over\n` : ''),
+        resumeLine(p, resumed),
     );
-
-    const stop = new StopSignals();
-    const budget = minutes * 60;
-    const tty = process.stderr.isTTY === true;
-    const useSteps = Number.isFinite(maxSteps);
-    const bar = new ProgressBar({
-      format: 'step {step} | epoch {epoch} | loss {loss} | val bpc {bpc} | {cps} chars/s',
-      total: useSteps ? maxSteps : Math.round(budget),
-    });
-    bar.start(useSteps ? p.step : Math.min(p.seconds, budget), { step: p.step, epoch: p.epoch, loss: '-', bpc: '-', cps: '-' });
-    const log = (s: string) => (tty ? bar.log(s.endsWith('\n') ? s : `${s}\n`) : out(s.endsWith('\n') ? s : `${s}\n`));
-    const save = async () => writeFileAtomic(ckptPath, await lm.checkpoint());
-
-    let lastBpc = '-';
-    let smooth = NaN;
-    const chars = settings.batch * settings.bptt;
-    try {
-      while (!stop.signal && p.step < maxSteps && p.seconds < budget) {
-        const t0 = performance.now();
-        const loss = await lm.trainStep();
-        p.seconds += (performance.now() - t0) / 1000;
-        smooth = Number.isNaN(smooth) ? loss : 0.95 * smooth + 0.05 * loss;
-        if (p.step % evalEvery === 0) {
-          lastBpc = (await lm.evaluate(valIds, 16)).toFixed(3);
-          if (!tty) log(`step ${p.step} | epoch ${p.epoch} | loss ${smooth.toFixed(3)} | val bpc ${lastBpc} (16 windows) | ${(p.step * chars / p.seconds).toFixed(0)} chars/s`);
-        }
-        if (p.step % sampleEvery === 0) log(`--- sample at step ${p.step} ---\n${await lm.sample({ length: 300, temperature })}\n---`);
-        if (p.step % ckptEvery === 0) await save();
-        bar.update(useSteps ? p.step : Math.min(Math.round(p.seconds), Math.round(budget)), {
-          step: p.step,
-          epoch: p.epoch,
-          loss: smooth.toFixed(3),
-          bpc: lastBpc,
-          cps: (p.step * chars / Math.max(p.seconds, 1e-9)).toFixed(0),
-        });
-      }
-      await save();
-    } finally {
-      bar.stop();
-      stop.dispose();
-    }
-    if (stop.signal) {
-      out(`stopped at step ${p.step}; checkpoint saved to ${ckptPath} — run the same command to resume\n`);
-      return stop.exitStatus;
-    }
+    const stopped = await runTraining(
+      {
+        position: p,
+        trainStep: () => lm.trainStep(),
+        save: async () => writeFileAtomic(ckptPath, await lm.checkpoint()),
+        quickEval: async () => (await lm.evaluate(valIds, 16)).toFixed(3),
+        metricName: 'val bpc',
+        unit: 'chars',
+        examplesPerStep: settings.batch * settings.bptt,
+        afterStep: async (log) => {
+          if (p.step % values['sample-every'] === 0) log(`--- sample at step ${p.step} ---\n${await lm.sample({ length: 300, temperature })}\n---`);
+        },
+      },
+      values,
+      ckptPath,
+      out,
+    );
+    if (stopped) return stopped;
     out(`trained ${p.step} steps (${p.epoch} epochs + ${p.window}/${lm.windowsPerEpoch} windows) in ${p.seconds.toFixed(0)} s; checkpoint: ${ckptPath}\n`);
     out(`--- final sample (temperature ${temperature}) ---\n${await lm.sample({ length: 500, temperature, seed: 7 })}\n---\n`);
     const bpc = await lm.evaluate(valIds);
