@@ -98,7 +98,21 @@ export function checkExamples(root: string, all: readonly TsdocExample[]): { che
   // Node examples read and write files with node:fs, as users do.
   const prelude = `${imports.join('\n')}\nimport { readFileSync, writeFileSync } from 'node:fs';\n${GIVEN}\n`;
   const files = new Map<string, string>();
-  examples.forEach((e, k) => files.set(join(root, `__tsdoc_example_${k}.mts`), `${prelude}export async function example${k}() {\n${e.code}\n}\n`));
+  // An example's own import lines: those of the entry points are the prelude's already; others go
+  // to the top of the file (a line stays in place so diagnostics keep their line numbers).
+  const split = (code: string) => {
+    const top: string[] = [];
+    const body = code.split('\n').map((l) => {
+      if (!/^import\s/.test(l)) return l;
+      if (!/from\s+['"]webrnn(\/[a-z]+)?['"]/.test(l)) top.push(l);
+      return '';
+    });
+    return { top: top.join(' '), body: body.join('\n') };
+  };
+  examples.forEach((e, k) => {
+    const { top, body } = split(e.code);
+    files.set(join(root, `__tsdoc_example_${k}.mts`), `${prelude.replace(/\n$/, ` ${top}\n`)}export async function example${k}() {\n${body}\n}\n`);
+  });
   const host = ts.createCompilerHost(options);
   const read = host.readFile.bind(host);
   host.readFile = (f) => files.get(f) ?? read(f);
