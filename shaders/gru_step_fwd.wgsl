@@ -14,7 +14,8 @@
 // Step/slot conventions as in lstm_step_fwd. Grid: x = ceil(H / 64), y = ceil(B / 4), z = D.
 // Variants (pipeline constants): PERSISTENT, the whole sweep in one dispatch (shared/step_sweep_fwd.wgsl);
 // COALESCED, W_hh read from its transpose wt (D, H, 3H), h<t-1> (and rh, reset-before) staged in
-// workgroup memory (shared/step_coalesced_fwd.wgsl). Otherwise wt is not read (any buffer may be bound).
+// workgroup memory (shared/step_coalesced_fwd.wgsl); SPLIT_K, grid [H, ceil(B / 4), D], a workgroup per unit splitting the
+// product over k (shared/step_split_k_fwd.wgsl). Only COALESCED reads wt (otherwise any buffer is bound).
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
@@ -51,10 +52,17 @@ const SRC1_GATE = 2u;
 // dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_fwd.wgsl.
 //!include "shared/step_sweep_fwd.wgsl"
 //!include "shared/step_coalesced_fwd.wgsl"
+//!include "shared/step_split_k_fwd.wgsl"
 
 @compute @workgroup_size(STEP_WG, 1, 1)
 fn gru_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  if (COALESCED) { step_coalesced_fwd(wg, lid, P.H); } else { step_sweep_fwd(wg, lid); }
+  if (COALESCED) {
+    step_coalesced_fwd(wg, lid, P.H);
+  } else if (SPLIT_K) {
+    step_split_k_fwd(wg, lid, P.H);
+  } else {
+    step_sweep_fwd(wg, lid);
+  }
 }
 
 // Column k for rows b0 .. b0 + 3 of h<t-1> (n = 0, and n = 1 with reset_after) or of rh, act's 4th

@@ -20,7 +20,8 @@
 // load), z = D. The step index s comes from a dynamic-offset uniform, set per dispatch.
 // Variants (pipeline constants): PERSISTENT, the whole sweep in one dispatch (shared/step_sweep_fwd.wgsl);
 // COALESCED, W_hh read from its transpose wt (D, R, 4H) and h<t-1> staged in workgroup memory
-// (shared/step_coalesced_fwd.wgsl). Otherwise wt is not read (any buffer may be bound).
+// (shared/step_coalesced_fwd.wgsl); SPLIT_K, grid [H, ceil(B / 4), D], a workgroup per unit splitting the
+// product over k (shared/step_split_k_fwd.wgsl). Only COALESCED reads wt (otherwise any buffer is bound).
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
@@ -63,10 +64,17 @@ fn b_hh(bd: u32, i: u32) -> f32 { return select(0.0, w[bd + i], P.bias == 1u); }
 // dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_fwd.wgsl.
 //!include "shared/step_sweep_fwd.wgsl"
 //!include "shared/step_coalesced_fwd.wgsl"
+//!include "shared/step_split_k_fwd.wgsl"
 
 @compute @workgroup_size(STEP_WG, 1, 1)
 fn lstm_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  if (COALESCED) { step_coalesced_fwd(wg, lid, P.R); } else { step_sweep_fwd(wg, lid); }
+  if (COALESCED) {
+    step_coalesced_fwd(wg, lid, P.R);
+  } else if (SPLIT_K) {
+    step_split_k_fwd(wg, lid, P.R);
+  } else {
+    step_sweep_fwd(wg, lid);
+  }
 }
 
 // h<t-1> at column k for batch rows b0 .. b0 + 3 (n = 0, the only source).

@@ -9,7 +9,8 @@
 // Grid: x = ceil(H / 64), y = ceil(B / 4), z = D. Step index from a dynamic-offset uniform.
 // Variants (pipeline constants): PERSISTENT, the whole sweep in one dispatch (shared/step_sweep_fwd.wgsl);
 // COALESCED, W_hh read from its transpose wt (D, H, H), h<t-1> staged in workgroup memory
-// (shared/step_coalesced_fwd.wgsl). Otherwise wt is not read (any buffer may be bound).
+// (shared/step_coalesced_fwd.wgsl); SPLIT_K, grid [H, ceil(B / 4), D], a workgroup per unit splitting the
+// product over k (shared/step_split_k_fwd.wgsl). Only COALESCED reads wt (otherwise any buffer is bound).
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
@@ -44,10 +45,17 @@ const SRC1_GATE = NG;
 // dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_fwd.wgsl.
 //!include "shared/step_sweep_fwd.wgsl"
 //!include "shared/step_coalesced_fwd.wgsl"
+//!include "shared/step_split_k_fwd.wgsl"
 
 @compute @workgroup_size(STEP_WG, 1, 1)
 fn rnn_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  if (COALESCED) { step_coalesced_fwd(wg, lid, P.H); } else { step_sweep_fwd(wg, lid); }
+  if (COALESCED) {
+    step_coalesced_fwd(wg, lid, P.H);
+  } else if (SPLIT_K) {
+    step_split_k_fwd(wg, lid, P.H);
+  } else {
+    step_sweep_fwd(wg, lid);
+  }
 }
 
 // h<t-1> at column k for batch rows b0 .. b0 + 3 (n = 0, the only source).

@@ -18,7 +18,7 @@
 // blocks in W_hh), const NSRC (staged sources, 1 or 2) and SRC1_GATE (the gate block that multiplies
 // source 1; NG or more: none), the binding `wt`, the dynamic-offset uniform `step` with s,
 // fn src_rows(n, b0, d, s, k) -> vec4<f32> (source n < NSRC at column k for rows b0 .. b0 + 3, rows past
-// B clamped to B − 1 with rows4), and fn step_gates(j, b0, d, s, acc) (the rest of the step for unit
+// B clamped to B − 1 with rows4 of shared/step_sweep_fwd.wgsl), and fn step_gates(j, b0, d, s, acc) (the rest of the step for unit
 // j < H, given the recurrent products acc[q]).
 //!include "shared/step_persistent.wgsl"
 
@@ -55,6 +55,3 @@ fn step_coalesced_fwd(wg: vec3<u32>, lid: vec3<u32>, K: u32) {
   }
   if (j < H) { step_gates(j, b0, d, s, acc); }
 }
-
-// Batch rows b0 .. b0 + 3, those past B clamped to B − 1 (their lanes are computed and discarded).
-fn rows4(b0: u32) -> vec4<u32> { return min(vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.B - 1u)); }

@@ -12,14 +12,17 @@ import { WebRnnError } from '../errors.js';
  *   dispatched — `per-step` (one dispatch per step), `persistent` (one dispatch per sweep; not for a
  *   projected LSTM nor reset-before GRU) or `coalesced` (one dispatch per step reading W_hhᵀ, laid out
  *   once per forward, so neighbouring invocations read neighbouring addresses, with h<t-1> staged in
- *   workgroup memory: shared/step_coalesced_fwd.wgsl); the choice covers the forward sweep and the
- *   matching BPTT sweep (`*_step_bwd`, per step for `coalesced`) of that layer.
+ *   workgroup memory: shared/step_coalesced_fwd.wgsl) or `split-k` (one dispatch per step, a
+ *   workgroup per hidden unit whose invocations split the product over k and add their partial sums
+ *   in workgroup memory: shared/step_split_k_fwd.wgsl; only for small grids, B ≤ 16 and H ≤ 512); the
+ *   choice covers the forward sweep and the matching BPTT sweep (`*_step_bwd`, per step for
+ *   `coalesced` and `split-k`) of that layer.
  */
 export const KERNEL_VARIANTS = {
   matmul: ['register-blocked', 'tiled'],
-  lstm_step_fwd: ['per-step', 'persistent', 'coalesced'],
-  gru_step_fwd: ['per-step', 'persistent', 'coalesced'],
-  rnn_step_fwd: ['per-step', 'persistent', 'coalesced'],
+  lstm_step_fwd: ['per-step', 'persistent', 'coalesced', 'split-k'],
+  gru_step_fwd: ['per-step', 'persistent', 'coalesced', 'split-k'],
+  rnn_step_fwd: ['per-step', 'persistent', 'coalesced', 'split-k'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** A variant of the recurrent step kernels (how a layer's sweeps run). */

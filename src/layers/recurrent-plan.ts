@@ -102,7 +102,8 @@ export class RecurrentPlan {
      * how the sweeps run (src/gpu/kernel-variants.ts): 'persistent' runs each layer's forward and
      * reverse sweeps in one dispatch each (not a projected LSTM; reset-before GRU then runs per step:
      * two kernels a step); 'coalesced' runs the forward steps from W_hhᵀ (wt), laid out at the start of
-     * each forward program, and the reverse per step.
+     * each forward program, and 'split-k' a workgroup per unit splitting each step's product over k;
+     * both run the reverse per step.
      */
     readonly variant: StepVariant = 'per-step',
   ) {
@@ -223,6 +224,9 @@ export class RecurrentPlan {
       const common = { T, B, H, w_off: o.w_hh, dir_stride: o.dirStride };
       // wt: W_hhᵀ for the coalesced variant; the others do not read it (any buffer is bound)
       const coalesced = this.variant === 'coalesced';
+      const variantConstants: Record<string, number> | undefined = coalesced ? { COALESCED: 1 } : this.variant === 'split-k' ? { SPLIT_K: 1 } : undefined;
+      // split-k: a workgroup per (unit, 4 batch rows, direction)
+      const mainGrid: [number, number, number] = this.variant === 'split-k' ? [H, ceil(B, 4), D] : stepGrid;
       const bufs = { lengths: this.lengths, w: this.params, gx: this.gx[l], hs: this.hs[l], wt: coalesced ? this.wt[l] : this.params };
       if (coalesced) {
         // W_hh (G·H, R) of each direction → W_hhᵀ (R, G·H): once per forward, i.e. per weight update
@@ -242,7 +246,7 @@ export class RecurrentPlan {
         const k = this.engine.kernel('lstm_step_fwd');
         // With a projection the step writes m<t> (to ms), and lstm_projection_fwd h<t> = W_hr·m<t>.
         const g0 = this.bind(k, { ...common, D, R, proj: +proj, bhh_off: o.b_hh, ph_off: o.w_ph, bias: +cfg.bias, peephole: +cfg.peephole, ...acts, input_forget: +cfg.input_forget }, { ...bufs, cs: this.cs[l], act: this.act[l], y: proj ? this.ms[l] : this.y[l] }, `l${l}`);
-        steps = [{ k, g: [g0, this.stepGroup(k)], constants: coalesced ? { COALESCED: 1 } : undefined }];
+        steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
         if (proj) {
           const kp = this.engine.kernel('lstm_projection_fwd');
           const gp = this.bind(kp, { T, B, H, R, D, w_off: o.w_hr, dir_stride: o.dirStride }, { lengths: this.lengths, w: this.params, m: this.ms[l], hs: this.hs[l], y: this.y[l] }, `l${l}`);
@@ -251,7 +255,7 @@ export class RecurrentPlan {
       } else if (cfg.mode === 'GRU') {
         const k = this.engine.kernel('gru_step_fwd');
         const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, reset_after: +cfg.reset_after, ...acts }, { ...bufs, act: this.act[l], y: this.y[l] }, `l${l}`);
-        steps = [{ k, g: [g0, this.stepGroup(k)], constants: coalesced ? { COALESCED: 1 } : undefined }];
+        steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
         if (!cfg.reset_after) {
           const kr = this.engine.kernel('gru_reset_gate_fwd');
           const { wt: _, ...rbufs } = bufs;
@@ -261,13 +265,13 @@ export class RecurrentPlan {
       } else {
         const k = this.engine.kernel('rnn_step_fwd');
         const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...bufs, y: this.y[l] }, `l${l}`);
-        steps = [{ k, g: [g0, this.stepGroup(k)], constants: coalesced ? { COALESCED: 1 } : undefined }];
+        steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
       }
       if (this.persistent && steps.length === 1) {
         // the whole sequence in one dispatch: a workgroup per (4 batch rows, direction) loops over the steps
         prog.dispatch(steps[0].k, steps[0].g, [1, ceil(B, 4), D], 0, { PERSISTENT: 1 });
       } else {
-        for (let s = 0; s < T; s++) for (const st of steps) prog.dispatch(st.k, st.g, st.grid ?? stepGrid, s, st.constants);
+        for (let s = 0; s < T; s++) for (const st of steps) prog.dispatch(st.k, st.g, st.grid ?? (st.constants ? mainGrid : stepGrid), s, st.constants);
       }
       if (l < L - 1) this.dropout(prog, this.y[l], l);
     }

@@ -12,8 +12,14 @@ export function stepKernelOf(c: ResolvedConfig): 'lstm_step_fwd' | 'gru_step_fwd
   return c.mode === 'LSTM' ? 'lstm_step_fwd' : c.mode === 'GRU' ? 'gru_step_fwd' : 'rnn_step_fwd';
 }
 
-/** Why a step variant cannot run a config, or undefined when it can. */
-export function stepVariantRefusal(c: ResolvedConfig, v: StepVariant): string | undefined {
+/** The largest batch and hidden size the split-K step variant runs (a grid too small to fill a GPU). */
+export const SPLIT_K_MAX = { B: 16, H: 512 };
+
+/** Why a step variant cannot run a config at batch B, or undefined when it can. */
+export function stepVariantRefusal(c: ResolvedConfig, v: StepVariant, B: number): string | undefined {
+  if (v === 'split-k') {
+    return B > SPLIT_K_MAX.B || c.hidden_size > SPLIT_K_MAX.H ? `split-k is for small grids (B ≤ ${SPLIT_K_MAX.B}, hidden_size ≤ ${SPLIT_K_MAX.H}); this one is B = ${B}, hidden_size ${c.hidden_size}` : undefined;
+  }
   if (v !== 'persistent') return undefined;
   if (c.proj_size > 0) return `a projected LSTM (proj_size ${c.proj_size}) runs per step only: each step's projection needs every unit of the step before it`;
   if (c.mode === 'GRU' && !c.reset_after) return 'reset-before GRU (reset_after false) runs per step only: each step is two dispatches';
@@ -32,10 +38,10 @@ export function tunedStepVariant(engine: Engine, c: ResolvedConfig, layers: read
   const D = c.bidirectional ? 2 : 1;
   const kernel = stepKernelOf(c);
   const forced = engine.tuner.forcedVariant(kernel) as StepVariant | undefined;
-  const refusal = forced && stepVariantRefusal(c, forced);
+  const refusal = forced && stepVariantRefusal(c, forced, B);
   if (refusal) throw new WebRnnError('BAD_CONFIG', `kernels: ${kernel}=${forced} does not apply here: ${refusal}; force 'per-step' or 'coalesced', or leave ${kernel} to the tuner`);
-  const rule: StepVariant = persistentWins(c.hidden_size, B, D) && !stepVariantRefusal(c, 'persistent') ? 'persistent' : 'per-step';
-  const applicable = (['per-step', 'persistent', 'coalesced'] as const).filter((v) => !stepVariantRefusal(c, v));
+  const rule: StepVariant = persistentWins(c.hidden_size, B, D) && !stepVariantRefusal(c, 'persistent', B) ? 'persistent' : 'per-step';
+  const applicable = (['per-step', 'persistent', 'coalesced', 'split-k'] as const).filter((v) => !stepVariantRefusal(c, v, B));
   const candidates = () => {
     const Tt = Math.min(T, 64);
     const backward = forwardOnlyOption(c) === undefined;
@@ -67,5 +73,5 @@ export function tunedStepVariant(engine: Engine, c: ResolvedConfig, layers: read
   };
   const shape = `H${c.hidden_size} B${B} D${D}${c.proj_size > 0 ? ` R${c.proj_size}` : ''}`;
   const v = engine.tuner.cell(kernel, shape, rule, applicable.length > 1 ? candidates : undefined).value as StepVariant;
-  return stepVariantRefusal(c, v) ? rule : v;
+  return stepVariantRefusal(c, v, B) ? rule : v;
 }

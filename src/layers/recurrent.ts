@@ -355,7 +355,7 @@ export class Recurrent {
   /** The schedule: the one given in the options, else the engine tuner's (src/layers/recurrent-schedule.ts). */
   private variantFor(T: number, B: number): StepVariant {
     // reset-before GRU runs 'persistent' per step (two dispatches a step), as it always has
-    if (this.schedule !== 'auto') return this.schedule === 'persistent' && !stepVariantRefusal(this.config, 'persistent') ? 'persistent' : 'per-step';
+    if (this.schedule !== 'auto') return this.schedule === 'persistent' && !stepVariantRefusal(this.config, 'persistent', B) ? 'persistent' : 'per-step';
     return tunedStepVariant(this.engine, this.config, this.layers, this.store, T, B, () => !this.disposed);
   }
 

@@ -6,7 +6,8 @@
 // - each step kernel's schedules (lstm_step_fwd, gru_step_fwd, rnn_step_fwd = per-step | persistent):
 //   the "2-layer bidirectional, lengths, h0" case of each mode that kernel serves, and the training run
 //   (LSTM) under both lstm_step_fwd schedules;
-// - the coalesced step variant (W_hhᵀ, h<t-1> staged in workgroup memory): those cases and reset-before
+// - the coalesced (W_hhᵀ, h<t-1> staged in workgroup memory) and split-k (a workgroup per unit adding
+//   partial sums over k in workgroup memory) step variants: those cases and reset-before
 //   GRU's, LSTM's "H=67 B=9" (past a workgroup of units and a tile of k), the projected LSTM's
 //   bidirectional cases (R ≠ H, peephole, R = 65 past a tile of k) and the training run, each run twice
 //   and compared bit for bit (deterministic for a fixed variant).
@@ -56,8 +57,10 @@ export function variantCases(base: readonly { kind: string; name: string }[]): V
     }
   }
   for (const [kernel, modes] of COALESCED) {
-    for (const c of recurrent) if (modes.test(c.name)) add({ [kernel]: 'coalesced' }, { ...c, twice: true });
-    if (kernel === 'lstm_step_fwd') for (const c of train) add({ [kernel]: 'coalesced' }, c);
+    for (const variant of ['coalesced', 'split-k'] as const) {
+      for (const c of recurrent) if (modes.test(c.name)) add({ [kernel]: variant }, { ...c, twice: true });
+      if (kernel === 'lstm_step_fwd') for (const c of train) add({ [kernel]: variant }, c);
+    }
   }
   return out;
 }
