@@ -49,20 +49,12 @@ const SRC1_GATE = 2u;
 //!include "shared/onnx_gates.wgsl"
 
 // Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
-// dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_fwd.wgsl.
-//!include "shared/step_sweep_fwd.wgsl"
-//!include "shared/step_coalesced_fwd.wgsl"
-//!include "shared/step_split_k_fwd.wgsl"
+// dispatch (grid [1, ceil(B / 4), D]); COALESCED, SPLIT_K: see shared/step_variants_fwd.wgsl.
+//!include "shared/step_variants_fwd.wgsl"
 
 @compute @workgroup_size(STEP_WG, 1, 1)
 fn gru_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  if (COALESCED) {
-    step_coalesced_fwd(wg, lid, P.H);
-  } else if (SPLIT_K) {
-    step_split_k_fwd(wg, lid, P.H);
-  } else {
-    step_sweep_fwd(wg, lid);
-  }
+  step_fwd(wg, lid, P.H);
 }
 
 // Column k for rows b0 .. b0 + 3 of h<t-1> (n = 0, and n = 1 with reset_after) or of rh, act's 4th

@@ -61,20 +61,12 @@ const SRC1_GATE = NG;
 fn b_hh(bd: u32, i: u32) -> f32 { return select(0.0, w[bd + i], P.bias == 1u); }
 
 // Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
-// dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_fwd.wgsl.
-//!include "shared/step_sweep_fwd.wgsl"
-//!include "shared/step_coalesced_fwd.wgsl"
-//!include "shared/step_split_k_fwd.wgsl"
+// dispatch (grid [1, ceil(B / 4), D]); COALESCED, SPLIT_K: see shared/step_variants_fwd.wgsl.
+//!include "shared/step_variants_fwd.wgsl"
 
 @compute @workgroup_size(STEP_WG, 1, 1)
 fn lstm_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  if (COALESCED) {
-    step_coalesced_fwd(wg, lid, P.R);
-  } else if (SPLIT_K) {
-    step_split_k_fwd(wg, lid, P.R);
-  } else {
-    step_sweep_fwd(wg, lid);
-  }
+  step_fwd(wg, lid, P.R);
 }
 
 // h<t-1> at column k for batch rows b0 .. b0 + 3 (n = 0, the only source).

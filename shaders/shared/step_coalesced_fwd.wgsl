@@ -1,6 +1,6 @@
 // step_coalesced_fwd: the coalesced form of a forward step kernel, selected by the pipeline constant
-// COALESCED = true. Included by lstm_step_fwd, gru_step_fwd and rnn_step_fwd, whose entry point calls
-// step_coalesced_fwd(wg, lid, K) when COALESCED (K: the width of h), else step_sweep_fwd(wg, lid).
+// COALESCED = true. Included by shared/step_variants_fwd.wgsl (for lstm_step_fwd, gru_step_fwd and
+// rnn_step_fwd), which calls step_coalesced_fwd(wg, lid, K) when COALESCED (K: the width of h).
 //
 //   acc[q][i] = Σ_k W_hh[q·H + j, k] · src_n[b0 + i, k]      q < NG, i < BT, k < K,
 //   n = 1 for gate block q = SRC1_GATE, else 0

@@ -1,6 +1,7 @@
 // step_split_k_fwd: the split-K form of a forward step kernel, for grids too small to fill a GPU (small
-// B·H), selected by the pipeline constant SPLIT_K = true. Included by lstm_step_fwd, gru_step_fwd and
-// rnn_step_fwd, whose entry point calls step_split_k_fwd(wg, lid, K) when SPLIT_K (K: the width of h).
+// B·H), selected by the pipeline constant SPLIT_K = true. Included by shared/step_variants_fwd.wgsl
+// (for lstm_step_fwd, gru_step_fwd and rnn_step_fwd), which calls step_split_k_fwd(wg, lid, K) when
+// SPLIT_K (K: the width of h).
 //
 //   acc[q][i] = Σ_k W_hh[q·H + j, k] · src_n[b0 + i, k]      q < NG, i < BT, k < K,
 //   n = 1 for gate block q = SRC1_GATE, else 0 (as shared/step_coalesced_fwd.wgsl)

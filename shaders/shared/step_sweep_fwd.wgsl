@@ -1,6 +1,7 @@
 // step_sweep_fwd: what the entry point of a forward step kernel does, one step per dispatch or the whole
-// sequence in one. Included by lstm_step_fwd, gru_step_fwd and rnn_step_fwd, whose entry point
-// `@compute @workgroup_size(STEP_WG, 1, 1) fn <kernel>(wg, lid)` calls step_sweep_fwd(wg, lid).
+// sequence in one. Included by shared/step_variants_fwd.wgsl (for lstm_step_fwd, gru_step_fwd and
+// rnn_step_fwd, whose entry point `@compute @workgroup_size(STEP_WG, 1, 1) fn <kernel>(wg, lid)` calls
+// step_fwd), which calls step_sweep_fwd(wg, lid).
 // Also fn rows4, the clamped batch rows of a vec4 of rows (the variants' fn src_rows use it).
 // Needs from the kernel: Params P with T, B and H, const BT (batch rows per invocation), the
 // dynamic-offset uniform `step` with s, and fn step_unit(j, b0, d, s): processing step s of direction
