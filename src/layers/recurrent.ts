@@ -58,8 +58,9 @@ export interface RecurrentOptions {
    * batch rows and direction looping over the steps (fewer dispatches, less parallelism; reset-before
    * GRU always runs per step; a projected LSTM only per step, and 'persistent' with proj_size > 0 is a
    * BAD_CONFIG error); 'auto' (default): the engine tuner's choice for this cell's step kernel
-   * at (H, B, D), timed on this adapter (createEngine's `tuning`), and until it is measured or with
-   * tuning 'off', persistent when the per-step grid is small (see {@link persistentWins}).
+   * at (H, B, D) — which may also be one of the per-step variants 'coalesced' or 'split-k'
+   * (createEngine's `kernels`) —, timed on this adapter (createEngine's `tuning`), and until it is
+   * measured or with tuning 'off', persistent when the per-step grid is small (see {@link persistentWins}).
    */
   schedule?: RecurrentSchedule;
 }
