@@ -102,8 +102,8 @@ export class RecurrentPlan {
      * how the sweeps run (src/gpu/kernel-variants.ts): 'persistent' runs each layer's forward and
      * reverse sweeps in one dispatch each (not a projected LSTM; reset-before GRU then runs per step:
      * two kernels a step); 'coalesced' runs the forward steps from W_hhᵀ (wt), laid out at the start of
-     * each forward program, and 'split-k' a workgroup per unit splitting each step's product over k;
-     * both run the reverse per step.
+     * each forward program, and its reverse steps stage the gate gradients in workgroup memory;
+     * 'split-k' a workgroup per unit splitting each forward step's product over k (reverse per step).
      */
     readonly variant: StepVariant = 'per-step',
   ) {
@@ -324,6 +324,8 @@ export class RecurrentPlan {
     // The reverse step kernels compute 4 units × 4 batch rows per invocation; gru_reset_gate_bwd 1 × 4.
     const stepGrid: [number, number, number] = [ceil(H, 256), ceil(B, 4), D];
     const unitGrid: [number, number, number] = [ceil(H, 64), ceil(B, 4), D];
+    // coalesced: the step kernels stage the gate gradients' rows in workgroup memory (shared/step_coalesced_bwd.wgsl)
+    const bwdConstants = this.variant === 'coalesced' ? { COALESCED: 1 } : undefined;
     if (cfg.batch_first) this.rec.transpose(prog, 'grad_output', B, T, D * R, this.dybf!, this.dy[L - 1]);
     for (let l = L - 1; l >= 0; l--) {
       const o = this.offsets[l];
@@ -366,11 +368,11 @@ export class RecurrentPlan {
         // the last dispatch (s = -1) only finalises dL/dh0, which lstm_projection_bwd does
         for (let i = 0; i <= T; i++) {
           prog.dispatch(projection.k, projection.g, [ceil(R, 64), ceil(B, 4), D], i);
-          if (i < T) prog.dispatch(step.k, step.g, stepGrid, i);
+          if (i < T) prog.dispatch(step.k, step.g, stepGrid, i, bwdConstants);
         }
       } else {
         for (let i = 0; i <= T; i++) {
-          prog.dispatch(step.k, step.g, stepGrid, i);
+          prog.dispatch(step.k, step.g, stepGrid, i, bwdConstants);
           if (resetGate && i < T) prog.dispatch(resetGate.k, resetGate.g, unitGrid, i);
         }
       }
