@@ -36,12 +36,26 @@ const BT = 4u;  // batch rows per invocation
 const JT = 4u;  // hidden units per invocation: 4×4 register blocks, 8 loads per 16 multiply-adds
 
 // Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
-// dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_bwd.wgsl.
-//!include "shared/step_sweep_bwd.wgsl"
+// dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_bwd.wgsl; with COALESCED (the coalesced
+// step variant's reverse) per step, the recurrent term's source rows staged in workgroup memory and
+// W read by consecutive units, see shared/step_coalesced_bwd.wgsl.
+//!include "shared/step_coalesced_bwd.wgsl"
 
 @compute @workgroup_size(STEP_WG, 1, 1)
 fn gru_step_bwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  step_sweep_bwd(wg, lid);
+  step_bwd(wg, lid);
+}
+
+// The recurrent term's rows (COALESCED): dG_h<s+1> (3H wide) through W_hh's r, z (and, reset_after,
+// n) rows; none at the last step.
+fn rec_term(d: u32, s: i32) -> vec2<u32> {
+  let rows = select(2u * P.H, 3u * P.H, P.reset_after == 1u);
+  return vec2<u32>(select(0u, rows, s + 1 < i32(P.T)), P.w_off + d * P.dir_stride);
+}
+fn rec_src(b0: u32, d: u32, s: i32, m: u32) -> vec4<f32> {
+  let tn = select(u32(i32(P.T) - 2 - s), u32(s + 1), d == 0u);
+  let r = ((d * P.T + tn) * P.B + min(vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.B - 1u))) * 3u * P.H + m;
+  return vec4<f32>(dgh[r.x], dgh[r.y], dgh[r.z], dgh[r.w]);
 }
 
 // Dispatch index n (processing step s = T − 1 − n) for units j0 .. j0 + 3 and batch rows b0 .. b0 + 3.
@@ -70,15 +84,7 @@ fn step_units(j0: u32, b0: u32, d: u32, n: u32) {
       rec[3] += dgh[rb[3] + m] * wv;
     }
   }
-  for (var i = 0u; i < BT; i++) {
-    let b = b0 + i;
-    if (b >= B) { break; }
-    for (var k = 0u; k < JT; k++) {
-      let j = j0 + k;
-      if (j >= H) { break; }
-      unit(d, b, j, s, rec[i][k]);
-    }
-  }
+  finish_units(j0, b0, d, s, rec);
 }
 
 // The rest of step s for one (direction, batch row, unit), given its recurrent term.

@@ -12,6 +12,10 @@
 //
 // gx = X·W_ihᵀ + b_ih (matmul). act keeps what BPTT needs: r, z, n and hn (reset_after) or rh.
 // Step/slot conventions as in lstm_step_fwd. Grid: x = ceil(H / 64), y = ceil(B / 4), z = D.
+// Variants (pipeline constants): PERSISTENT, the whole sweep in one dispatch (shared/step_sweep_fwd.wgsl);
+// COALESCED, W_hh read from its transpose wt (D, H, 3H), h<t-1> (and rh, reset-before) staged in
+// workgroup memory (shared/step_coalesced_fwd.wgsl); SPLIT_K, grid [H, ceil(B / 4), D], a workgroup per unit splitting the
+// product over k (shared/step_split_k_fwd.wgsl). Only COALESCED reads wt (otherwise any buffer is bound).
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
@@ -33,20 +37,36 @@ struct Step { s: u32 }
 @group(0) @binding(4) var<storage, read_write> hs: array<f32>;    // (D, T+1, B, H) hidden states
 @group(0) @binding(5) var<storage, read_write> act: array<f32>;   // (D, T, B, 4H) r, z, n, hn | rh
 @group(0) @binding(6) var<storage, read_write> y: array<f32>;     // (T, B, D·H) layer output
+@group(0) @binding(7) var<storage, read> wt: array<f32>;          // (D, H, 3H) W_hhᵀ (COALESCED only)
 @group(1) @binding(0) var<uniform> step: Step;
 
 const BT = 4u;
+const NG = 3u;    // gate blocks of W_hh (COALESCED)
+const NSRC = 2u;  // the products' sources: h<t-1>, and what n multiplies: h<t-1> or rh (COALESCED)
+const SRC1_GATE = 2u;
 
 // fn gate_f, gate_g (the gates' and the candidate's nonlinearities, after the clip) and fn activate.
 //!include "shared/onnx_gates.wgsl"
 
 // Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
-// dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_fwd.wgsl.
-//!include "shared/step_sweep_fwd.wgsl"
+// dispatch (grid [1, ceil(B / 4), D]); COALESCED, SPLIT_K: see shared/step_variants_fwd.wgsl.
+//!include "shared/step_variants_fwd.wgsl"
 
 @compute @workgroup_size(STEP_WG, 1, 1)
 fn gru_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  step_sweep_fwd(wg, lid);
+  step_fwd(wg, lid, P.H);
+}
+
+// Column k for rows b0 .. b0 + 3 of h<t-1> (n = 0, and n = 1 with reset_after) or of rh, act's 4th
+// block (n = 1, reset-before).
+fn src_rows(n: u32, b0: u32, d: u32, s: u32, k: u32) -> vec4<f32> {
+  let t = select(P.T - 1u - s, s, d == 0u);
+  if (n == 0u || P.reset_after == 1u) {
+    let r = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * P.B * P.H + k + rows4(b0) * P.H;
+    return vec4<f32>(hs[r.x], hs[r.y], hs[r.z], hs[r.w]);
+  }
+  let r = (d * P.T + t) * P.B * 4u * P.H + 3u * P.H + k + rows4(b0) * 4u * P.H;
+  return vec4<f32>(act[r.x], act[r.y], act[r.z], act[r.w]);
 }
 
 // Step s of direction d for hidden unit j and batch rows b0 .. b0 + 3.
@@ -56,7 +76,6 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
   if (j >= H || b0 >= B) { return; }
   let t = select(P.T - 1u - s, s, d == 0u);
   let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * H;
-  let hout = (d * (P.T + 1u) + select(t, t + 1u, d == 0u)) * B * H;
   let a0 = (d * P.T + t) * B * 4u * H;  // act row of batch row 0 at step t
 
   // Recurrent products; vec4 lanes are 4 batch rows. The n gate multiplies h<t-1> (reset_after)
@@ -81,6 +100,17 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
     acc_z += w[wd + (H + j) * H + k] * hv;
     acc_n += w[wd + (2u * H + j) * H + k] * nv;
   }
+  step_gates(j, b0, d, s, array<vec4<f32>, 4>(acc_r, acc_z, acc_n, vec4<f32>()));
+}
+
+// The rest of step s for unit j < H and rows b0 .. b0 + 3, given the recurrent products acc[q][i] (r, z, n).
+fn step_gates(j: u32, b0: u32, d: u32, s: u32, acc: array<vec4<f32>, 4>) {
+  let H = P.H;
+  let B = P.B;
+  let t = select(P.T - 1u - s, s, d == 0u);
+  let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * H;
+  let hout = (d * (P.T + 1u) + select(t, t + 1u, d == 0u)) * B * H;
+  let a0 = (d * P.T + t) * B * 4u * H;  // act row of batch row 0 at step t
 
   let bd = P.bhh_off + d * P.dir_stride;
   let has_b = P.bias == 1u;
@@ -99,17 +129,17 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
     }
     let g3 = ((d * P.T + t) * B + b) * 3u * H;
     let ab = a0 + b * 4u * H;
-    let z = gate_f(gx[g3 + H + j] + b_z + acc_z[i]);
+    let z = gate_f(gx[g3 + H + j] + b_z + acc[1][i]);
     var r: f32;
     var n: f32;
     if (P.reset_after == 1u) {
-      r = gate_f(gx[g3 + j] + b_r + acc_r[i]);
-      let hn = acc_n[i] + b_n;
+      r = gate_f(gx[g3 + j] + b_r + acc[0][i]);
+      let hn = acc[2][i] + b_n;
       n = gate_g(gx[g3 + 2u * H + j] + r * hn);
       act[ab + j] = r;
       act[ab + 3u * H + j] = hn;
     } else {
-      n = gate_g(gx[g3 + 2u * H + j] + acc_n[i] + b_n);
+      n = gate_g(gx[g3 + 2u * H + j] + acc[2][i] + b_n);
     }
     act[ab + H + j] = z;
     act[ab + 2u * H + j] = n;

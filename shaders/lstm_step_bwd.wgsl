@@ -51,12 +51,33 @@ fn rec_source(i: u32) -> f32 {
 }
 
 // Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
-// dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_bwd.wgsl.
-//!include "shared/step_sweep_bwd.wgsl"
+// dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_bwd.wgsl; with COALESCED (the coalesced
+// step variant's reverse) per step, the recurrent term's source rows staged in workgroup memory and
+// W read by consecutive units, see shared/step_coalesced_bwd.wgsl.
+//!include "shared/step_coalesced_bwd.wgsl"
 
 @compute @workgroup_size(STEP_WG, 1, 1)
 fn lstm_step_bwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  step_sweep_bwd(wg, lid);
+  step_bwd(wg, lid);
+}
+
+// The recurrent term's rows (COALESCED): dG<s+1> (4H wide) through W_hh (none at the last step), or with
+// a projection dL/dh<s> (R wide, in dy) through W_hr (none at s = -1).
+fn rec_term(d: u32, s: i32) -> vec2<u32> {
+  if (P.proj == 1u) { return vec2<u32>(select(0u, P.R, s >= 0), P.hr_off + d * P.dir_stride); }
+  return vec2<u32>(select(0u, 4u * P.H, s + 1 < i32(P.T)), P.w_off + d * P.dir_stride);
+}
+fn rec_src(b0: u32, d: u32, s: i32, m: u32) -> vec4<f32> {
+  let rows = min(vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.B - 1u));
+  var r: vec4<u32>;
+  if (P.proj == 1u) {
+    let t = select(P.T - 1u - u32(s), u32(s), d == 0u);
+    r = (t * P.B + rows) * P.D * P.R + d * P.R + m;
+  } else {
+    let tn = select(u32(i32(P.T) - 2 - s), u32(s + 1), d == 0u);
+    r = ((d * P.T + tn) * P.B + rows) * 4u * P.H + m;
+  }
+  return vec4<f32>(rec_source(r.x), rec_source(r.y), rec_source(r.z), rec_source(r.w));
 }
 
 // Dispatch index n (processing step s = T − 1 − n) for units j0 .. j0 + 3 and batch rows b0 .. b0 + 3.
@@ -97,15 +118,7 @@ fn step_units(j0: u32, b0: u32, d: u32, n: u32) {
     rec[2] += rec_source(rb[2] + m) * wv;
     rec[3] += rec_source(rb[3] + m) * wv;
   }
-  for (var i = 0u; i < BT; i++) {
-    let b = b0 + i;
-    if (b >= B) { break; }
-    for (var k = 0u; k < JT; k++) {
-      let j = j0 + k;
-      if (j >= H) { break; }
-      unit(d, b, j, s, rec[i][k]);
-    }
-  }
+  finish_units(j0, b0, d, s, rec);
 }
 
 // The rest of step s for one (direction, batch row, unit), given its recurrent term.

@@ -18,6 +18,10 @@
 // slot 0 (forward) / T (reverse) holds h0.
 // Grid: x = ceil(H / 64) (unit j), y = ceil(B / 4) (4 batch rows per invocation share each weight
 // load), z = D. The step index s comes from a dynamic-offset uniform, set per dispatch.
+// Variants (pipeline constants): PERSISTENT, the whole sweep in one dispatch (shared/step_sweep_fwd.wgsl);
+// COALESCED, W_hh read from its transpose wt (D, R, 4H) and h<t-1> staged in workgroup memory
+// (shared/step_coalesced_fwd.wgsl); SPLIT_K, grid [H, ceil(B / 4), D], a workgroup per unit splitting the
+// product over k (shared/step_split_k_fwd.wgsl). Only COALESCED reads wt (otherwise any buffer is bound).
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
@@ -44,21 +48,32 @@ struct Step { s: u32 }
 @group(0) @binding(5) var<storage, read_write> cs: array<f32>;    // (D, T+1, B, H) cell states
 @group(0) @binding(6) var<storage, read_write> act: array<f32>;   // (D, T, B, 4H) i, f, g, o after activation
 @group(0) @binding(7) var<storage, read_write> y: array<f32>;     // (T, B, D·H) layer output, or m<t> when proj = 1
+@group(0) @binding(8) var<storage, read> wt: array<f32>;          // (D, R, 4H) W_hhᵀ (COALESCED only)
 @group(1) @binding(0) var<uniform> step: Step;
 
 const BT = 4u;
+const NG = 4u;    // gate blocks of W_hh (COALESCED)
+const NSRC = 1u;  // the product's source: h<t-1> (COALESCED)
+const SRC1_GATE = NG;
 
 // fn gate_f, gate_g (the gates' and the candidate's nonlinearities, after the clip) and fn activate.
 //!include "shared/onnx_gates.wgsl"
 fn b_hh(bd: u32, i: u32) -> f32 { return select(0.0, w[bd + i], P.bias == 1u); }
 
 // Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
-// dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_fwd.wgsl.
-//!include "shared/step_sweep_fwd.wgsl"
+// dispatch (grid [1, ceil(B / 4), D]); COALESCED, SPLIT_K: see shared/step_variants_fwd.wgsl.
+//!include "shared/step_variants_fwd.wgsl"
 
 @compute @workgroup_size(STEP_WG, 1, 1)
 fn lstm_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  step_sweep_fwd(wg, lid);
+  step_fwd(wg, lid, P.R);
+}
+
+// h<t-1> at column k for batch rows b0 .. b0 + 3 (n = 0, the only source).
+fn src_rows(n: u32, b0: u32, d: u32, s: u32, k: u32) -> vec4<f32> {
+  let t = select(P.T - 1u - s, s, d == 0u);
+  let r = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * P.B * P.R + k + rows4(b0) * P.R;
+  return vec4<f32>(hs[r.x], hs[r.y], hs[r.z], hs[r.w]);
 }
 
 // Step s of direction d for hidden unit j and batch rows b0 .. b0 + 3.
@@ -68,11 +83,7 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
   let B = P.B;
   if (j >= H || b0 >= B) { return; }
   let t = select(P.T - 1u - s, s, d == 0u);
-  let prev = select(t + 1u, t, d == 0u);
-  let outs = select(t, t + 1u, d == 0u);
-  let cprevs = (d * (P.T + 1u) + prev) * B * H;
-  let couts = (d * (P.T + 1u) + outs) * B * H;
-  let hprev = (d * (P.T + 1u) + prev) * B * R;
+  let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * R;
 
   // Recurrent product for 4 gates × 4 batch rows: vec4 lanes are batch rows.
   var rb: array<u32, 4>;
@@ -85,6 +96,18 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
       acc[q] += w[wd + (q * H + j) * R + k] * hv;
     }
   }
+  step_gates(j, b0, d, s, acc);
+}
+
+// The rest of step s for unit j < H and rows b0 .. b0 + 3, given the recurrent products acc[q][i].
+fn step_gates(j: u32, b0: u32, d: u32, s: u32, acc: array<vec4<f32>, 4>) {
+  let H = P.H;
+  let B = P.B;
+  let t = select(P.T - 1u - s, s, d == 0u);
+  let prev = select(t + 1u, t, d == 0u);
+  let outs = select(t, t + 1u, d == 0u);
+  let cprevs = (d * (P.T + 1u) + prev) * B * H;
+  let couts = (d * (P.T + 1u) + outs) * B * H;
 
   let bd = P.bhh_off + d * P.dir_stride;
   let pd = P.ph_off + d * P.dir_stride;

@@ -7,6 +7,10 @@
 // gx already holds X·W_ihᵀ + b_ih (matmul). Step/slot conventions as in lstm_step_fwd: processing step s
 // is t = s forward, t = T-1-s reverse; h<t-1> in slot t / t+1, h<t> in slot t+1 / t.
 // Grid: x = ceil(H / 64), y = ceil(B / 4), z = D. Step index from a dynamic-offset uniform.
+// Variants (pipeline constants): PERSISTENT, the whole sweep in one dispatch (shared/step_sweep_fwd.wgsl);
+// COALESCED, W_hh read from its transpose wt (D, H, H), h<t-1> staged in workgroup memory
+// (shared/step_coalesced_fwd.wgsl); SPLIT_K, grid [H, ceil(B / 4), D], a workgroup per unit splitting the
+// product over k (shared/step_split_k_fwd.wgsl). Only COALESCED reads wt (otherwise any buffer is bound).
 
 struct Params {
   T: u32, B: u32, H: u32, D: u32,
@@ -26,20 +30,31 @@ struct Step { s: u32 }
 @group(0) @binding(3) var<storage, read> gx: array<f32>;          // (D, T, B, H) input projections
 @group(0) @binding(4) var<storage, read_write> hs: array<f32>;    // (D, T+1, B, H) hidden states
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;     // (T, B, D·H) layer output
+@group(0) @binding(6) var<storage, read> wt: array<f32>;          // (D, H, H) W_hhᵀ (COALESCED only)
 @group(1) @binding(0) var<uniform> step: Step;
 
 const BT = 4u;
+const NG = 1u;    // gate blocks of W_hh (COALESCED)
+const NSRC = 1u;  // the product's source: h<t-1> (COALESCED)
+const SRC1_GATE = NG;
 
 // fn activate (ONNX's activations, by id) and fn clip_pre (ONNX's cell clip).
 //!include "shared/onnx_activations.wgsl"
 
 // Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
-// dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_fwd.wgsl.
-//!include "shared/step_sweep_fwd.wgsl"
+// dispatch (grid [1, ceil(B / 4), D]); COALESCED, SPLIT_K: see shared/step_variants_fwd.wgsl.
+//!include "shared/step_variants_fwd.wgsl"
 
 @compute @workgroup_size(STEP_WG, 1, 1)
 fn rnn_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  step_sweep_fwd(wg, lid);
+  step_fwd(wg, lid, P.H);
+}
+
+// h<t-1> at column k for batch rows b0 .. b0 + 3 (n = 0, the only source).
+fn src_rows(n: u32, b0: u32, d: u32, s: u32, k: u32) -> vec4<f32> {
+  let t = select(P.T - 1u - s, s, d == 0u);
+  let r = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * P.B * P.H + k + rows4(b0) * P.H;
+  return vec4<f32>(hs[r.x], hs[r.y], hs[r.z], hs[r.w]);
 }
 
 // Step s of direction d for hidden unit j and batch rows b0 .. b0 + 3.
@@ -49,7 +64,6 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
   if (j >= H || b0 >= B) { return; }
   let t = select(P.T - 1u - s, s, d == 0u);
   let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * H;
-  let hout = (d * (P.T + 1u) + select(t, t + 1u, d == 0u)) * B * H;
 
   var rb: array<u32, 4>;
   for (var i = 0u; i < BT; i++) { rb[i] = hprev + min(b0 + i, B - 1u) * H; }
@@ -58,6 +72,16 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
   for (var k = 0u; k < H; k++) {
     acc += w[wr + k] * vec4<f32>(hs[rb[0] + k], hs[rb[1] + k], hs[rb[2] + k], hs[rb[3] + k]);
   }
+  step_gates(j, b0, d, s, array<vec4<f32>, 4>(acc, vec4<f32>(), vec4<f32>(), vec4<f32>()));
+}
+
+// The rest of step s for unit j < H and rows b0 .. b0 + 3, given the recurrent product acc[0][i].
+fn step_gates(j: u32, b0: u32, d: u32, s: u32, acc: array<vec4<f32>, 4>) {
+  let H = P.H;
+  let B = P.B;
+  let t = select(P.T - 1u - s, s, d == 0u);
+  let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * H;
+  let hout = (d * (P.T + 1u) + select(t, t + 1u, d == 0u)) * B * H;
   let bh = select(0.0, w[P.bhh_off + d * P.dir_stride + j], P.bias == 1u);
   for (var i = 0u; i < BT; i++) {
     let b = b0 + i;
@@ -68,7 +92,7 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
       y[yo] = 0.0;
       continue;
     }
-    let pre = gx[((d * P.T + t) * B + b) * H + j] + bh + acc[i];
+    let pre = gx[((d * P.T + t) * B + b) * H + j] + bh + acc[0][i];
     let h = activate(P.act_f, clip_pre(pre, P.clip), P.alpha_f, P.beta_f);
     hs[hout + b * H + j] = h;
     y[yo] = h;

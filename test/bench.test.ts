@@ -114,9 +114,9 @@ test('Chromium: the browser peers run beside webrnn, guarded; onnxruntime-web We
   expect(keys.sort()).toEqual(expected.map((e: { key: string }) => e.key).sort());
   for (const r of rows as Row[]) expect(schemaProblems(r), JSON.stringify(r)).toEqual([]);
   // webrnn tuned, and in each forced variant (on an engine of its own); the reset-before GRU has no
-  // persistent sweep and says so.
+  // persistent sweep: forcing it is refused, and the row says so.
   for (const r of (rows as Row[]).filter((x) => x.engine === 'webrnn')) {
-    if (r.variant === 'reset_before' && r.forced_variant === 'persistent') expect(r.skipped).toMatch(/persistent was forced, but this cell ran per-step/);
+    if (r.variant === 'reset_before' && r.forced_variant === 'persistent') expect(r.skipped).toMatch(/gru_step_fwd=persistent does not apply here: reset-before GRU/);
     else {
       expect(r.ms, `webrnn ${r.forced_variant} skipped: ${r.skipped}`).toBeGreaterThan(0);
       if (r.forced_variant) expect(r.variants_run).toContain(r.forced_variant);

@@ -78,7 +78,7 @@ describe('auto', () => {
     expect(report.measured[0]).toMatchObject({ kernel: 'lstm_step_fwd', shapeClass: 'H16 B3 D2' });
     expect(report.measured.length + report.skipped).toBeGreaterThan(1);
     for (const r of report.measured) {
-      expect(Object.keys(r.ms).sort(), `${r.kernel} ${r.shapeClass}`).toEqual(r.kernel === 'matmul' ? ['register-blocked', 'tiled'] : ['per-step', 'persistent']);
+      expect(Object.keys(r.ms).sort(), `${r.kernel} ${r.shapeClass}`).toEqual(r.kernel === 'matmul' ? ['register-blocked', 'tiled'] : ['coalesced', 'per-step', 'persistent', 'split-k']);
       // the winner is never slower than the other by more than the noise margin (10%)
       expect(r.ms[r.chosen]).toBeLessThanOrEqual(Math.min(...Object.values(r.ms)) / 0.9 + 1e-9);
     }
@@ -135,6 +135,31 @@ describe('forced variants', () => {
     }
     expectSame(outs[0].output, outs[1].output, 1e-6);
     expectSame(outs[0].grad, outs[1].grad, 1e-5);
+  });
+
+  test('coalesced and split-k step variants, forced: run (coalesced: one W_hh transpose per layer and forward), equal to per-step; a variant that does not apply is BAD_CONFIG', async () => {
+    const perStep = await example(await engineWith({ kernels: { lstm_step_fwd: 'per-step' } }));
+    const co = await example(await engineWith({ kernels: { lstm_step_fwd: 'coalesced' } }));
+    expect(co.lstm.kernelVariants()?.schedule).toBe('coalesced');
+    // one transpose_2d per layer (both directions in its grid) on top of the per-step dispatches
+    expect(co.counts.forward).toBe(perStep.counts.forward + CONFIG.num_layers!);
+    expect(co.counts.backward).toBe(perStep.counts.backward);
+    expectSame(co.output, perStep.output, 1e-6);
+    expectSame(co.grad, perStep.grad, 1e-5);
+    const sk = await example(await engineWith({ kernels: { lstm_step_fwd: 'split-k' } }));
+    expect(sk.lstm.kernelVariants()?.schedule).toBe('split-k');
+    expect(sk.counts).toEqual(perStep.counts);
+    expectSame(sk.output, perStep.output, 1e-6);
+    expectSame(sk.grad, perStep.grad, 1e-5);
+    const skEngine = await engineWith({ kernels: { rnn_step_fwd: 'split-k' } });
+    const big = new Recurrent(skEngine, { mode: 'RNN_TANH', input_size: 1, hidden_size: 4 });
+    expect(() => big.forward(skEngine.tensor(new Float32Array(17), [1, 17, 1]))).toThrow(/rnn_step_fwd=split-k does not apply here: split-k is for small grids \(B ≤ 16, hidden_size ≤ 512\); this one is B = 17/);
+    const engine = await engineWith({ kernels: { lstm_step_fwd: 'persistent', gru_step_fwd: 'persistent' } });
+    const x = engine.tensor(X, [T, B, 8]);
+    const proj = new Recurrent(engine, { ...CONFIG, proj_size: 4 });
+    expect(() => proj.forward(x)).toThrow(/kernels: lstm_step_fwd=persistent does not apply here: a projected LSTM \(proj_size 4\) runs per step only/);
+    const gru = new Recurrent(engine, { ...CONFIG, mode: 'GRU', reset_after: false });
+    expect(() => gru.forward(x)).toThrow(/gru_step_fwd=persistent does not apply here: reset-before GRU/);
   });
 
   test('webrnn run --kernels runs the forced variants and matches PyTorch as without them', () => {

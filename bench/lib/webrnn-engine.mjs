@@ -3,23 +3,25 @@
 // over every parameter) that ends by reading the loss. Host-agnostic: the caller passes webrnn's module
 // (dist/src/index.js in Node, the same file bundled in the page) and an engine.
 //
-// Kernel variants: each row records what ran — kernel_variant, the layer's schedule ('per-step': one
-// dispatch per time step; 'persistent': one per layer and sweep) and matmul_variant, the GEMMs'
+// Kernel variants: each row records what ran — kernel_variant, the layer's step variant ('per-step': one
+// dispatch per time step; 'persistent': one per layer and sweep; 'coalesced': per step from W_hhᵀ with
+// h<t-1> in workgroup memory; 'split-k': per step, a workgroup per unit splitting the product over k)
+// and matmul_variant, the GEMMs'
 // variant ('register-blocked', 'tiled', or 'mixed' when the layer's GEMMs differ), both read from the
 // layer's recorded programs after the calls — plus the engine's tuning mode and the tuning time this
 // case caused. By default the engine tunes ('auto': the variants are timed on first use, and the
 // webrnn case waits for that before its rows are timed); --variants adds one row per forced variant,
 // each on its own engine: 'off' (today's fixed choices: register-blocked GEMMs and the persistentWins
-// rule), 'per-step' / 'persistent' (every step kernel's schedule) and 'register-blocked' / 'tiled'
+// rule), 'per-step' / 'persistent' / 'coalesced' / 'split-k' (every step kernel's variant) and 'register-blocked' / 'tiled'
 // (every GEMM).
 
 import { rnnConfig } from './weights.mjs';
 
 /** Schedules a row's kernel_variant can name. */
-export const STEP_SCHEDULES = /** @type {const} */ (['per-step', 'persistent']);
+export const STEP_SCHEDULES = /** @type {const} */ (['per-step', 'persistent', 'coalesced', 'split-k']);
 
 /** The kernel variants the benchmark can force (--variants), each a createEngine option set. */
-export const KERNEL_VARIANTS = /** @type {const} */ (['off', 'per-step', 'persistent', 'register-blocked', 'tiled']);
+export const KERNEL_VARIANTS = /** @type {const} */ (['off', 'per-step', 'persistent', 'coalesced', 'split-k', 'register-blocked', 'tiled']);
 
 const STEP = ['lstm_step_fwd', 'gru_step_fwd', 'rnn_step_fwd'];
 /** @type {Record<typeof KERNEL_VARIANTS[number], Record<string, unknown>>} */
@@ -27,6 +29,8 @@ const ENGINE_OPTIONS = {
   off: { tuning: 'off' },
   'per-step': { kernels: Object.fromEntries(STEP.map((k) => [k, 'per-step'])) },
   persistent: { kernels: Object.fromEntries(STEP.map((k) => [k, 'persistent'])) },
+  coalesced: { kernels: Object.fromEntries(STEP.map((k) => [k, 'coalesced'])) },
+  'split-k': { kernels: Object.fromEntries(STEP.map((k) => [k, 'split-k'])) },
   'register-blocked': { kernels: { matmul: 'register-blocked' } },
   tiled: { kernels: { matmul: 'tiled' } },
 };

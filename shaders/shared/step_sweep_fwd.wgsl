@@ -1,7 +1,9 @@
 // step_sweep_fwd: what the entry point of a forward step kernel does, one step per dispatch or the whole
-// sequence in one. Included by lstm_step_fwd, gru_step_fwd and rnn_step_fwd, whose entry point
-// `@compute @workgroup_size(STEP_WG, 1, 1) fn <kernel>(wg, lid)` calls step_sweep_fwd(wg, lid).
-// Needs from the kernel: Params P with T and H, const BT (batch rows per invocation), the
+// sequence in one. Included by shared/step_variants_fwd.wgsl (for lstm_step_fwd, gru_step_fwd and
+// rnn_step_fwd, whose entry point `@compute @workgroup_size(STEP_WG, 1, 1) fn <kernel>(wg, lid)` calls
+// step_fwd), which calls step_sweep_fwd(wg, lid).
+// Also fn rows4, the clamped batch rows of a vec4 of rows (the variants' fn src_rows use it).
+// Needs from the kernel: Params P with T, B and H, const BT (batch rows per invocation), the
 // dynamic-offset uniform `step` with s, and fn step_unit(j, b0, d, s): processing step s of direction
 // d for hidden unit j and batch rows b0 .. b0 + BT − 1 (returning at once when j ≥ H or b0 ≥ B).
 //
@@ -19,3 +21,6 @@ fn step_sweep_fwd(wg: vec3<u32>, lid: vec3<u32>) {
     storageBarrier();
   }
 }
+
+// Batch rows b0 .. b0 + 3, those past B clamped to B − 1 (their lanes are computed and discarded).
+fn rows4(b0: u32) -> vec4<u32> { return min(vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.B - 1u)); }

@@ -9,15 +9,25 @@ import { WebRnnError } from '../errors.js';
  *   `tiled` (shaders/matmul_tiled.wgsl: 64×64 tiles per 256-invocation workgroup staged through
  *   workgroup memory). Applies to every GEMM of the library (Recorder.matmul).
  * - `lstm_step_fwd`, `gru_step_fwd`, `rnn_step_fwd`: how a recurrent layer's sweeps over time are
- *   dispatched — `per-step` (one dispatch per step) or `persistent` (one dispatch per sweep); the
- *   choice covers the forward sweep and the matching BPTT sweep (`*_step_bwd`) of that layer.
+ *   dispatched — `per-step` (one dispatch per step), `persistent` (one dispatch per sweep; not for a
+ *   projected LSTM nor reset-before GRU), `coalesced` (one dispatch per step reading W_hhᵀ, laid out
+ *   once per forward, so neighbouring invocations read neighbouring addresses, with h<t-1> staged in
+ *   workgroup memory: shared/step_coalesced_fwd.wgsl) or `split-k` (one dispatch per step, a
+ *   workgroup per hidden unit whose invocations split the product over k and add their partial sums
+ *   in workgroup memory: shared/step_split_k_fwd.wgsl; only for small grids, B ≤ 16 and H ≤ 512); the
+ *   choice covers the forward sweep and the matching BPTT sweep (`*_step_bwd`: per step for
+ *   `split-k`; for `coalesced` per step with the gate-gradient rows staged in workgroup memory and
+ *   W_hh rows read by consecutive units, shared/step_coalesced_bwd.wgsl) of that layer.
  */
 export const KERNEL_VARIANTS = {
   matmul: ['register-blocked', 'tiled'],
-  lstm_step_fwd: ['per-step', 'persistent'],
-  gru_step_fwd: ['per-step', 'persistent'],
-  rnn_step_fwd: ['per-step', 'persistent'],
+  lstm_step_fwd: ['per-step', 'persistent', 'coalesced', 'split-k'],
+  gru_step_fwd: ['per-step', 'persistent', 'coalesced', 'split-k'],
+  rnn_step_fwd: ['per-step', 'persistent', 'coalesced', 'split-k'],
 } as const satisfies Record<string, readonly string[]>;
+
+/** A variant of the recurrent step kernels (how a layer's sweeps run). */
+export type StepVariant = (typeof KERNEL_VARIANTS)['lstm_step_fwd'][number];
 
 /** A kernel entry point with variants. */
 export type VariantKernel = keyof typeof KERNEL_VARIANTS;

@@ -114,6 +114,11 @@ export class KernelTuner {
    * or measured one; else `fallback` (today's choice), and with tuning 'auto' and `candidates` given, a
    * measurement of them is queued and the cell takes the fastest when it ends.
    */
+  /** The variant of `kernel` forced by name (createEngine's `kernels`, or withForced), if any. */
+  forcedVariant(kernel: string): string | undefined {
+    return (this.forced as Record<string, string>)[kernel];
+  }
+
   cell(kernel: string, shapeClass: string, fallback: string, candidates?: () => Record<string, Candidate>): ChoiceCell {
     const forced = (this.forced as Record<string, string>)[kernel];
     if (forced) return new ChoiceCell(forced, false);

@@ -2,6 +2,7 @@ import { ACTIVATION_NAMES, gateCount, hiddenStateSize, type ResolvedConfig } fro
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { STEP_STRIDE, type Kernel } from '../gpu/kernel.js';
+import type { StepVariant } from '../gpu/kernel-variants.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 
@@ -58,6 +59,8 @@ export class RecurrentPlan {
   readonly act: GPUBuffer[] = [];
   readonly y: GPUBuffer[] = [];
   readonly ms: GPUBuffer[] = [];
+  /** W_hhᵀ (D, R, G·H) per layer, for the coalesced step variant */
+  readonly wt: GPUBuffer[] = [];
 
   // backward workspace (allocated on first backward)
   dgx: GPUBuffer[] = [];
@@ -82,6 +85,11 @@ export class RecurrentPlan {
   private readonly R: number;
   private readonly L: number;
 
+  /** whether the sweeps run persistent (one dispatch per sweep) */
+  get persistent(): boolean {
+    return this.variant === 'persistent';
+  }
+
   constructor(
     private readonly engine: Engine,
     private readonly cfg: ResolvedConfig,
@@ -90,8 +98,14 @@ export class RecurrentPlan {
     private readonly grads: GPUBuffer,
     T: number,
     B: number,
-    /** run each layer's forward and reverse sweeps in one dispatch each (not for reset-before GRU: two kernels per step) */
-    readonly persistent = false,
+    /**
+     * how the sweeps run (src/gpu/kernel-variants.ts): 'persistent' runs each layer's forward and
+     * reverse sweeps in one dispatch each (not a projected LSTM; reset-before GRU then runs per step:
+     * two kernels a step); 'coalesced' runs the forward steps from W_hhᵀ (wt), laid out at the start of
+     * each forward program, and its reverse steps stage the gate gradients in workgroup memory;
+     * 'split-k' a workgroup per unit splitting each forward step's product over k (reverse per step).
+     */
+    readonly variant: StepVariant = 'per-step',
   ) {
     this.T = T;
     this.B = B;
@@ -105,6 +119,7 @@ export class RecurrentPlan {
     const saveGates = cfg.mode !== 'RNN_TANH' && cfg.mode !== 'RNN_RELU';
 
     // Recurrent's constructor refuses the combination with a BAD_CONFIG naming the schedule.
+    const persistent = variant === 'persistent';
     if (persistent && cfg.proj_size > 0) throw new WebRnnError('BAD_STATE', 'RecurrentPlan: a projected LSTM runs per step only');
     this.rec = new Recorder(engine, cfg.mode);
     // Persistent sweeps read only slot 0 (t is computed in the shader); per-step dispatches one slot per step.
@@ -131,6 +146,7 @@ export class RecurrentPlan {
         if (saveGates) this.act.push(this.buf(D * T * B * 4 * H * F32, `act${l}`));
         this.y.push(this.buf(T * B * D * R * F32, `y${l}`));
         if (cfg.proj_size > 0) this.ms.push(this.buf(T * B * D * H * F32, `ms${l}`));
+        if (variant === 'coalesced') this.wt.push(this.buf(D * R * G * H * F32, `w_hh_t${l}`));
       }
       this.recordForward();
     } catch (e) {
@@ -157,9 +173,10 @@ export class RecurrentPlan {
     if (cfg.mode !== 'RNN_TANH' && cfg.mode !== 'RNN_RELU') x('act0', D * T * B * 4 * H);
     x('y0', T * B * D * R);
     if (cfg.proj_size > 0) x('ms0', T * B * D * H);
+    if (this.variant === 'coalesced') x('w_hh_t0', D * R * G * H);
     engine.checkBufferSize(slots * STEP_STRIDE, `${cfg.mode}:steps (T = ${T})`, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     const max = engine.kernel('matmul').maxWorkgroups;
-    for (const [what, n] of [['T·B', ceil(T * B, 32)], ['T·B (batch_first transposes)', cfg.batch_first ? Math.max(T, B) : 0], ['G·H', ceil(G * H, 32)]] as const) {
+    for (const [what, n] of [['T·B', ceil(T * B, 32)], ['T·B (batch_first transposes)', cfg.batch_first ? Math.max(T, B) : 0], ['G·H', ceil(G * H, 32)], ['R (W_hh transpose)', this.variant === 'coalesced' ? R : 0]] as const) {
       if (n > max) throw new WebRnnError('DEVICE_LIMIT', `${cfg.mode}: ${what} of T = ${T}, B = ${B} needs ${n} workgroups in one grid dimension; this adapter allows ${max} (maxComputeWorkgroupsPerDimension): use a smaller batch or shorter sequences`);
     }
   }
@@ -205,7 +222,18 @@ export class RecurrentPlan {
         bias_off: o.b_ih, bias_zs: o.dirStride,
       }, x, this.params, this.gx[l], D, cfg.bias ? this.params : undefined);
       const common = { T, B, H, w_off: o.w_hh, dir_stride: o.dirStride };
-      const bufs = { lengths: this.lengths, w: this.params, gx: this.gx[l], hs: this.hs[l] };
+      // wt: W_hhᵀ for the coalesced variant; the others do not read it (any buffer is bound)
+      const coalesced = this.variant === 'coalesced';
+      const variantConstants: Record<string, number> | undefined = coalesced ? { COALESCED: 1 } : this.variant === 'split-k' ? { SPLIT_K: 1 } : undefined;
+      // split-k: a workgroup per (unit, 4 batch rows, direction)
+      const mainGrid: [number, number, number] = this.variant === 'split-k' ? [H, ceil(B, 4), D] : stepGrid;
+      const bufs = { lengths: this.lengths, w: this.params, gx: this.gx[l], hs: this.hs[l], wt: coalesced ? this.wt[l] : this.params };
+      if (coalesced) {
+        // W_hh (G·H, R) of each direction → W_hhᵀ (R, G·H): once per forward, i.e. per weight update
+        const kt = this.engine.kernel('transpose_2d');
+        const gt = this.bind(kt, { Rows: G * H, C: R, a_off: o.w_hh, a_zs: o.dirStride }, { a: this.params, out: this.wt[l] }, `W_hhᵀ l${l}`);
+        prog.dispatch(kt, [gt], [ceil(G * H, 64), R, D]);
+      }
       // ONNX's activation ids with α, β (f, g, h as the cell has them) and clip; PyTorch's cells by default.
       const acts: Record<string, number> = { clip: cfg.clip };
       cfg.activations.forEach((a, i) => {
@@ -213,12 +241,12 @@ export class RecurrentPlan {
         Object.assign(acts, { [`act_${k}`]: ACTIVATION_NAMES.indexOf(a.name), [`alpha_${k}`]: a.alpha, [`beta_${k}`]: a.beta });
       });
       const actsF = { act_f: acts.act_f, alpha_f: acts.alpha_f, beta_f: acts.beta_f, clip: cfg.clip };
-      let steps: { k: Kernel; g: GPUBindGroup[]; grid?: [number, number, number] }[];
+      let steps: { k: Kernel; g: GPUBindGroup[]; grid?: [number, number, number]; constants?: Record<string, number> }[];
       if (cfg.mode === 'LSTM') {
         const k = this.engine.kernel('lstm_step_fwd');
         // With a projection the step writes m<t> (to ms), and lstm_projection_fwd h<t> = W_hr·m<t>.
         const g0 = this.bind(k, { ...common, D, R, proj: +proj, bhh_off: o.b_hh, ph_off: o.w_ph, bias: +cfg.bias, peephole: +cfg.peephole, ...acts, input_forget: +cfg.input_forget }, { ...bufs, cs: this.cs[l], act: this.act[l], y: proj ? this.ms[l] : this.y[l] }, `l${l}`);
-        steps = [{ k, g: [g0, this.stepGroup(k)] }];
+        steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
         if (proj) {
           const kp = this.engine.kernel('lstm_projection_fwd');
           const gp = this.bind(kp, { T, B, H, R, D, w_off: o.w_hr, dir_stride: o.dirStride }, { lengths: this.lengths, w: this.params, m: this.ms[l], hs: this.hs[l], y: this.y[l] }, `l${l}`);
@@ -227,22 +255,23 @@ export class RecurrentPlan {
       } else if (cfg.mode === 'GRU') {
         const k = this.engine.kernel('gru_step_fwd');
         const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, reset_after: +cfg.reset_after, ...acts }, { ...bufs, act: this.act[l], y: this.y[l] }, `l${l}`);
-        steps = [{ k, g: [g0, this.stepGroup(k)] }];
+        steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
         if (!cfg.reset_after) {
           const kr = this.engine.kernel('gru_reset_gate_fwd');
-          const gr = this.bind(kr, { ...common, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...bufs, act: this.act[l] }, `l${l}`);
+          const { wt: _, ...rbufs } = bufs;
+          const gr = this.bind(kr, { ...common, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...rbufs, act: this.act[l] }, `l${l}`);
           steps.unshift({ k: kr, g: [gr, this.stepGroup(kr)] });
         }
       } else {
         const k = this.engine.kernel('rnn_step_fwd');
         const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...bufs, y: this.y[l] }, `l${l}`);
-        steps = [{ k, g: [g0, this.stepGroup(k)] }];
+        steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
       }
       if (this.persistent && steps.length === 1) {
         // the whole sequence in one dispatch: a workgroup per (4 batch rows, direction) loops over the steps
         prog.dispatch(steps[0].k, steps[0].g, [1, ceil(B, 4), D], 0, { PERSISTENT: 1 });
       } else {
-        for (let s = 0; s < T; s++) for (const st of steps) prog.dispatch(st.k, st.g, st.grid ?? stepGrid, s);
+        for (let s = 0; s < T; s++) for (const st of steps) prog.dispatch(st.k, st.g, st.grid ?? (st.constants ? mainGrid : stepGrid), s, st.constants);
       }
       if (l < L - 1) this.dropout(prog, this.y[l], l);
     }
@@ -295,6 +324,8 @@ export class RecurrentPlan {
     // The reverse step kernels compute 4 units × 4 batch rows per invocation; gru_reset_gate_bwd 1 × 4.
     const stepGrid: [number, number, number] = [ceil(H, 256), ceil(B, 4), D];
     const unitGrid: [number, number, number] = [ceil(H, 64), ceil(B, 4), D];
+    // coalesced: the step kernels stage the gate gradients' rows in workgroup memory (shared/step_coalesced_bwd.wgsl)
+    const bwdConstants = this.variant === 'coalesced' ? { COALESCED: 1 } : undefined;
     if (cfg.batch_first) this.rec.transpose(prog, 'grad_output', B, T, D * R, this.dybf!, this.dy[L - 1]);
     for (let l = L - 1; l >= 0; l--) {
       const o = this.offsets[l];
@@ -337,11 +368,11 @@ export class RecurrentPlan {
         // the last dispatch (s = -1) only finalises dL/dh0, which lstm_projection_bwd does
         for (let i = 0; i <= T; i++) {
           prog.dispatch(projection.k, projection.g, [ceil(R, 64), ceil(B, 4), D], i);
-          if (i < T) prog.dispatch(step.k, step.g, stepGrid, i);
+          if (i < T) prog.dispatch(step.k, step.g, stepGrid, i, bwdConstants);
         }
       } else {
         for (let i = 0; i <= T; i++) {
-          prog.dispatch(step.k, step.g, stepGrid, i);
+          prog.dispatch(step.k, step.g, stepGrid, i, bwdConstants);
           if (resetGate && i < T) prog.dispatch(resetGate.k, resetGate.g, unitGrid, i);
         }
       }

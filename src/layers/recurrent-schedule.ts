@@ -1,6 +1,7 @@
 import { WebRnnError } from '../errors.js';
 import { forwardOnlyOption, type ResolvedConfig } from './recurrent-config.js';
 import type { Engine } from '../gpu/engine.js';
+import type { StepVariant } from '../gpu/kernel-variants.js';
 import type { Candidate } from '../gpu/tuner.js';
 import type { ParameterStore } from './parameter-store.js';
 import { persistentWins } from './recurrent.js';
@@ -11,25 +12,51 @@ export function stepKernelOf(c: ResolvedConfig): 'lstm_step_fwd' | 'gru_step_fwd
   return c.mode === 'LSTM' ? 'lstm_step_fwd' : c.mode === 'GRU' ? 'gru_step_fwd' : 'rnn_step_fwd';
 }
 
+/** The largest batch and hidden size the split-K step variant runs (a grid too small to fill a GPU). */
+export const SPLIT_K_MAX = { B: 16, H: 512 };
+
+/** Why a step variant cannot run a config at batch B, or undefined when it can. */
+export function stepVariantRefusal(c: ResolvedConfig, v: StepVariant, B: number): string | undefined {
+  if (v === 'split-k') {
+    return B > SPLIT_K_MAX.B || c.hidden_size > SPLIT_K_MAX.H ? `split-k is for small grids (B ≤ ${SPLIT_K_MAX.B}, hidden_size ≤ ${SPLIT_K_MAX.H}); this one is B = ${B}, hidden_size ${c.hidden_size}` : undefined;
+  }
+  if (v !== 'persistent') return undefined;
+  if (c.proj_size > 0) return `a projected LSTM (proj_size ${c.proj_size}) runs per step only: each step's projection needs every unit of the step before it`;
+  if (c.mode === 'GRU' && !c.reset_after) return 'reset-before GRU (reset_after false) runs per step only: each step is two dispatches';
+  return undefined;
+}
+
 /**
- * Whether a layer's sweeps run persistent, as the engine's tuner says for its step kernel at (H, B, D):
- * forced, restored or measured — both schedules timed on a forward and BPTT of min(T, 64) steps, the
- * choice covering both sweeps, weight gradients going to a scratch buffer — or, until measured and with
- * tuning 'off', the {@link persistentWins} rule. Reset-before GRU always runs per step: nothing is timed.
+ * The step variant a layer's sweeps run, as the engine's tuner says for its step kernel at (H, B, D)
+ * (and R of a projected LSTM): forced — a forced variant that cannot run the config is a BAD_CONFIG
+ * error —, restored or measured — every applicable variant timed on a forward and BPTT of min(T, 64)
+ * steps, the choice covering both sweeps, weight gradients going to a scratch buffer — or, until
+ * measured and with tuning 'off', the {@link persistentWins} rule between 'per-step' and 'persistent'.
+ * A restored choice that cannot run the config gives way to the rule.
  */
-export function tunedPersistent(engine: Engine, c: ResolvedConfig, layers: readonly LayerOffsets[], store: ParameterStore, T: number, B: number, alive: () => boolean): boolean {
+export function tunedStepVariant(engine: Engine, c: ResolvedConfig, layers: readonly LayerOffsets[], store: ParameterStore, T: number, B: number, alive: () => boolean): StepVariant {
   const D = c.bidirectional ? 2 : 1;
-  const rule = persistentWins(c.hidden_size, B, D) ? 'persistent' : 'per-step';
-  const canPersist = c.mode !== 'GRU' || c.reset_after;
+  const kernel = stepKernelOf(c);
+  const forced = engine.tuner.forcedVariant(kernel) as StepVariant | undefined;
+  const refusal = forced && stepVariantRefusal(c, forced, B);
+  if (refusal) throw new WebRnnError('BAD_CONFIG', `kernels: ${kernel}=${forced} does not apply here: ${refusal}; force 'per-step' or 'coalesced', or leave ${kernel} to the tuner`);
+  const rule: StepVariant = persistentWins(c.hidden_size, B, D) && !stepVariantRefusal(c, 'persistent', B) ? 'persistent' : 'per-step';
+  const applicable = (['per-step', 'persistent', 'coalesced', 'split-k'] as const).filter((v) => !stepVariantRefusal(c, v, B));
   const candidates = () => {
     // Measurements run later, in the background: by then the layer may be gone, and a bind group of its
     // freed parameters is an error on some implementations (wgpu) even if never submitted.
     if (!alive()) throw new WebRnnError('DISPOSED', 'the layer was disposed before its schedules were timed');
     const Tt = Math.min(T, 64);
     const backward = forwardOnlyOption(c) === undefined;
-    const plan = (persistent: boolean): Candidate => {
+    const plan = (variant: StepVariant): Candidate => {
       const grads = engine.createBuffer(store.grads.size, 'tuner:grads');
-      const s = new RecurrentPlan(engine, c, layers, store.params, grads, Tt, B, persistent);
+      let s: RecurrentPlan;
+      try {
+        s = new RecurrentPlan(engine, c, layers, store.params, grads, Tt, B, variant);
+      } catch (e) {
+        engine.releaseBuffer(grads);
+        throw e;
+      }
       engine.device.queue.writeBuffer(s.lengths, 0, new Uint32Array(B).fill(Tt));
       if (backward) s.ensureBackward();
       const dispose = () => {
@@ -38,13 +65,16 @@ export function tunedPersistent(engine: Engine, c: ResolvedConfig, layers: reado
       };
       return { programs: backward ? [s.forward, s.backward!] : [s.forward], alive, dispose };
     };
-    const perStep = plan(false);
+    const built: Record<string, Candidate> = {};
     try {
-      return { 'per-step': perStep, persistent: plan(true) };
+      for (const v of applicable) built[v] = plan(v);
+      return built;
     } catch (e) {
-      perStep.dispose(); // e.g. a DEVICE_LIMIT: what was built is freed, the measurement dropped
+      for (const p of Object.values(built)) p.dispose(); // e.g. a DEVICE_LIMIT: what was built is freed, the measurement dropped
       throw e;
     }
   };
-  return engine.tuner.cell(stepKernelOf(c), `H${c.hidden_size} B${B} D${D}`, rule, canPersist ? candidates : undefined).value === 'persistent';
+  const shape = `H${c.hidden_size} B${B} D${D}${c.proj_size > 0 ? ` R${c.proj_size}` : ''}`;
+  const v = engine.tuner.cell(kernel, shape, rule, applicable.length > 1 ? candidates : undefined).value as StepVariant;
+  return stepVariantRefusal(c, v, B) ? rule : v;
 }

@@ -6,7 +6,8 @@ import { Tensor } from '../gpu/tensor.js';
 import { expectShape, knownKeys, liveTensor, optionsOf, seedOf } from './checks.js';
 import { ParameterLayer } from './layer.js';
 import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
-import { tunedPersistent } from './recurrent-schedule.js';
+import { stepVariantRefusal, tunedStepVariant } from './recurrent-schedule.js';
+import type { StepVariant } from '../gpu/kernel-variants.js';
 
 /** Optional inputs of {@link Recurrent.forward}, as PyTorch's `rnn(input, h0)` plus packed lengths. */
 export interface ForwardOptions {
@@ -57,8 +58,9 @@ export interface RecurrentOptions {
    * batch rows and direction looping over the steps (fewer dispatches, less parallelism; reset-before
    * GRU always runs per step; a projected LSTM only per step, and 'persistent' with proj_size > 0 is a
    * BAD_CONFIG error); 'auto' (default): the engine tuner's choice for this cell's step kernel
-   * at (H, B, D), timed on this adapter (createEngine's `tuning`), and until it is measured or with
-   * tuning 'off', persistent when the per-step grid is small (see {@link persistentWins}).
+   * at (H, B, D) — which may also be one of the per-step variants 'coalesced' or 'split-k'
+   * (createEngine's `kernels`) —, timed on this adapter (createEngine's `tuning`), and until it is
+   * measured or with tuning 'off', persistent when the per-step grid is small (see {@link persistentWins}).
    */
   schedule?: RecurrentSchedule;
 }
@@ -298,13 +300,13 @@ export class Recurrent extends ParameterLayer {
    * @internal the variants the current plan runs (as its programs would be encoded now): the sweeps'
    * schedule and the GEMMs' variant ('mixed' when they differ); undefined before a forward.
    */
-  kernelVariants(): { schedule: 'per-step' | 'persistent'; matmul: 'register-blocked' | 'tiled' | 'mixed' } | undefined {
+  kernelVariants(): { schedule: StepVariant; matmul: 'register-blocked' | 'tiled' | 'mixed' } | undefined {
     const p = this.plan;
     if (!p) return undefined;
     const c = this.config;
     const gemms = new Set([p.forward, ...(p.backward ? [p.backward] : [])].flatMap((q) => q.kernelNames).filter((k) => k === 'matmul' || k === 'matmul_tiled'));
     return {
-      schedule: p.persistent && (c.mode !== 'GRU' || c.reset_after) ? 'persistent' : 'per-step',
+      schedule: p.variant,
       matmul: gemms.size > 1 ? 'mixed' : gemms.has('matmul_tiled') ? 'tiled' : 'register-blocked',
     };
   }
@@ -315,23 +317,23 @@ export class Recurrent extends ParameterLayer {
   }
 
   private planFor(T: number, B: number): RecurrentPlan {
-    const persistent = this.persistentFor(T, B);
+    const variant = this.variantFor(T, B);
     // A schedule measured since the plan was recorded replaces it once (the next forward).
-    if (this.plan && this.plan.T === T && this.plan.B === B && this.plan.persistent === persistent) return this.plan;
+    if (this.plan && this.plan.T === T && this.plan.B === B && this.plan.variant === variant) return this.plan;
     this.plan?.dispose();
     this.plan = undefined;
     // The last forward's workspace is gone: a backward now must fail as BAD_STATE, even if planning fails.
     this.last = undefined;
     const c = this.config;
-    this.plan = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, T, B, persistent);
+    this.plan = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, T, B, variant);
     return this.plan;
   }
 
   /** The schedule: the one given in the options, else the engine tuner's (src/layers/recurrent-schedule.ts). */
-  private persistentFor(T: number, B: number): boolean {
-    if (this.schedule !== 'auto') return this.schedule === 'persistent';
-    if (this.config.proj_size > 0) return false; // the persistent sweep has no projection
-    return tunedPersistent(this.engine, this.config, this.layers, this.store, T, B, () => !this.isDisposed);
+  private variantFor(T: number, B: number): StepVariant {
+    // reset-before GRU runs 'persistent' per step (two dispatches a step), as it always has
+    if (this.schedule !== 'auto') return this.schedule === 'persistent' && !stepVariantRefusal(this.config, 'persistent', B) ? 'persistent' : 'per-step';
+    return tunedStepVariant(this.engine, this.config, this.layers, this.store, T, B, () => !this.isDisposed);
   }
 }
 

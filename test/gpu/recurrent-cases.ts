@@ -23,6 +23,8 @@ export interface RecurrentCase {
   /** the forward sweep's schedule (default 'auto'); 'persistent' cases also run 'per-step' and must agree bit for bit */
   schedule?: RecurrentSchedule;
   seed: number;
+  /** run twice and require bit-identical results (a fixed variant is deterministic) */
+  twice?: boolean;
 }
 
 const ALL_UP = { output: true, h_n: true, c_n: true };
@@ -233,6 +235,10 @@ export function runRecurrentCase(engine: Engine, c: RecurrentCase): Promise<Case
       return got;
     };
     const got = await run(c.schedule);
+    if (c.twice) {
+      const again = await run(c.schedule);
+      for (const k of Object.keys(again)) t.expect(got[k].length === again[k].length && got[k].every((v, i) => Object.is(v, again[k][i])), `${k}: two runs are not bit-identical`);
+    }
     if (c.schedule === 'persistent') {
       const perStep = await run('per-step');
       for (const k of Object.keys(perStep)) {

@@ -5,7 +5,12 @@
 //   training run;
 // - each step kernel's schedules (lstm_step_fwd, gru_step_fwd, rnn_step_fwd = per-step | persistent):
 //   the "2-layer bidirectional, lengths, h0" case of each mode that kernel serves, and the training run
-//   (LSTM) under both lstm_step_fwd schedules.
+//   (LSTM) under both lstm_step_fwd schedules;
+// - the coalesced (W_hhᵀ, h<t-1> staged in workgroup memory) and split-k (a workgroup per unit adding
+//   partial sums over k in workgroup memory) step variants: those cases and reset-before
+//   GRU's, LSTM's "H=67 B=9" (past a workgroup of units and a tile of k), the projected LSTM's
+//   bidirectional cases (R ≠ H, peephole, R = 65 past a tile of k) and the training run, each run twice
+//   and compared bit for bit (deterministic for a fixed variant).
 // The register-blocked matmul is what the unforced cases run on lavapipe and SwiftShader (the tuner
 // keeps it there) and every GEMM variant runs all flag/stride combinations in matmul-cases.ts.
 import type { KernelVariants } from '../../src/gpu/kernel-variants.js';
@@ -28,6 +33,12 @@ const STEP_KERNELS: [keyof KernelVariants, RegExp][] = [
   ['rnn_step_fwd', /^rnn-(tanh|relu) 2-layer bidirectional, lengths, h0$/],
 ];
 
+const COALESCED: [keyof KernelVariants, RegExp][] = [
+  ['lstm_step_fwd', /^lstm(-peephole)? 2-layer bidirectional, lengths, h0$|^lstm H=67 B=9 |^lstm-proj (2-layer bidirectional|H=67 R=65)/],
+  ['gru_step_fwd', /^gru(-reset-before)? 2-layer bidirectional, lengths, h0$/],
+  ['rnn_step_fwd', /^rnn-(tanh|relu) 2-layer bidirectional, lengths, h0$/],
+];
+
 export function variantCases(base: readonly { kind: string; name: string }[]): VariantCase[] {
   const out: VariantCase[] = [];
   const add = (kernels: KernelVariants, inner: Inner) => {
@@ -43,6 +54,12 @@ export function variantCases(base: readonly { kind: string; name: string }[]): V
     for (const schedule of ['per-step', 'persistent'] as const) {
       for (const c of recurrent) if (modes.test(c.name)) add({ [kernel]: schedule }, c);
       if (kernel === 'lstm_step_fwd') for (const c of train) add({ [kernel]: schedule }, c);
+    }
+  }
+  for (const [kernel, modes] of COALESCED) {
+    for (const variant of ['coalesced', 'split-k'] as const) {
+      for (const c of recurrent) if (modes.test(c.name)) add({ [kernel]: variant }, { ...c, twice: true });
+      if (kernel === 'lstm_step_fwd') for (const c of train) add({ [kernel]: variant }, c);
     }
   }
   return out;

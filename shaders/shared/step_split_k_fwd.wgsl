@@ -1,0 +1,48 @@
+// step_split_k_fwd: the split-K form of a forward step kernel, for grids too small to fill a GPU (small
+// B·H), selected by the pipeline constant SPLIT_K = true. Included by shared/step_variants_fwd.wgsl
+// (for lstm_step_fwd, gru_step_fwd and rnn_step_fwd), which calls step_split_k_fwd(wg, lid, K) when
+// SPLIT_K (K: the width of h).
+//
+//   acc[q][i] = Σ_k W_hh[q·H + j, k] · src_n[b0 + i, k]      q < NG, i < BT, k < K,
+//   n = 1 for gate block q = SRC1_GATE, else 0 (as shared/step_coalesced_fwd.wgsl)
+//
+// One step per dispatch, grid [H, ceil(B / BT), D]: a workgroup per (unit j = wg.x, batch rows
+// b0 = wg.y·BT, direction d = wg.z). Its STEP_WG invocations split the K reduction: invocation l sums
+// k = l, l + STEP_WG, … — so consecutive invocations read consecutive addresses of W_hh's natural row
+// (G·H, K) and of h<t-1>, no transpose needed — and the STEP_WG partial sums of each gate are then
+// added in workgroup memory by a fixed tree (halving strides, workgroupBarrier between levels; a fixed
+// order, so deterministic run to run). Invocation 0 finishes the step with the sums.
+// Needs from the kernel: Params P with H, w_off and dir_stride (W_hh (NG·H, K) of direction 0 and the
+// offset to direction 1's in w), the binding `w`, consts BT (= 4), NG, NSRC, SRC1_GATE, the dynamic-offset
+// uniform `step` with s, fn src_rows(n, b0, d, s, k) and fn step_gates(j, b0, d, s, acc), as
+// shared/step_coalesced_fwd.wgsl describes them.
+//!include "shared/step_persistent.wgsl"
+
+override SPLIT_K: bool = false;
+
+var<workgroup> partial: array<array<vec4<f32>, STEP_WG>, 4>;
+
+fn step_split_k_fwd(wg: vec3<u32>, lid: vec3<u32>, K: u32) {
+  let H = P.H;
+  let j = wg.x;
+  let b0 = wg.y * BT;
+  let d = wg.z;
+  let s = step.s;
+  let wd = P.w_off + d * P.dir_stride + j * K;
+  var acc: array<vec4<f32>, 4>;
+  for (var k = lid.x; k < K; k += STEP_WG) {
+    let v0 = src_rows(0u, b0, d, s, k);
+    var v1 = v0;
+    if (NSRC > 1u) { v1 = src_rows(1u, b0, d, s, k); }
+    for (var q = 0u; q < NG; q++) { acc[q] += w[wd + q * H * K + k] * select(v0, v1, q == SRC1_GATE); }
+  }
+  for (var q = 0u; q < NG; q++) { partial[q][lid.x] = acc[q]; }
+  workgroupBarrier();
+  for (var m = STEP_WG / 2u; m > 0u; m >>= 1u) {
+    if (lid.x < m) {
+      for (var q = 0u; q < NG; q++) { partial[q][lid.x] += partial[q][lid.x + m]; }
+    }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { step_gates(j, b0, d, s, array<vec4<f32>, 4>(partial[0][0], partial[1][0], partial[2][0], partial[3][0])); }
+}
