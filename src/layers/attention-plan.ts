@@ -171,7 +171,8 @@ export class AttentionPlan {
       // PyTorch's LSTM cell: σ, tanh, tanh, no clip (the step kernel's ONNX options off)
       act_f: 0, act_g: 1, act_h: 1, alpha_f: 0, beta_f: 0, alpha_g: 0, beta_g: 0, alpha_h: 0, beta_h: 0, clip: 0, input_forget: 0,
     }, {
-      lengths: this.lengths, w: this.params, gx: this.gx, hs: this.hs, cs: this.cs, act: this.act, y: this.y,
+      // wt (W_hhᵀ) is read by the coalesced step variant only; the decoder runs the per-step form
+      lengths: this.lengths, w: this.params, gx: this.gx, hs: this.hs, cs: this.cs, act: this.act, y: this.y, wt: this.params,
     }, 'cell');
     const attention = [ga, this.stepGroup(ka)];
     const cell = [gl, this.stepGroup(kl)];

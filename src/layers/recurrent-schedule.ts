@@ -29,7 +29,7 @@ export function stepVariantRefusal(c: ResolvedConfig, v: StepVariant, B: number)
 /**
  * The step variant a layer's sweeps run, as the engine's tuner says for its step kernel at (H, B, D)
  * (and R of a projected LSTM): forced — a forced variant that cannot run the config is a BAD_CONFIG
- * error —, restored or measured — every applicable variant timed on a forward and BPTT of min(T, 64)
+ * error —, restored or measured — per-step and persistent (where they apply) timed on a forward and BPTT of min(T, 64)
  * steps, the choice covering both sweeps, weight gradients going to a scratch buffer — or, until
  * measured and with tuning 'off', the {@link persistentWins} rule between 'per-step' and 'persistent'.
  * A restored choice that cannot run the config gives way to the rule.
@@ -41,7 +41,11 @@ export function tunedStepVariant(engine: Engine, c: ResolvedConfig, layers: read
   const refusal = forced && stepVariantRefusal(c, forced, B);
   if (refusal) throw new WebRnnError('BAD_CONFIG', `kernels: ${kernel}=${forced} does not apply here: ${refusal}; force 'per-step' or 'coalesced', or leave ${kernel} to the tuner`);
   const rule: StepVariant = persistentWins(c.hidden_size, B, D) && !stepVariantRefusal(c, 'persistent', B) ? 'persistent' : 'per-step';
-  const applicable = (['per-step', 'persistent', 'coalesced', 'split-k'] as const).filter((v) => !stepVariantRefusal(c, v, B));
+  // What the tuner times on its own: per-step and persistent. coalesced and split-k run when forced
+  // (API, --kernels) or restored: timing four variants took 3–4.5 s per class on lavapipe and stalled a
+  // short training run on SwiftShader for seconds (the demo's frame-gap test saw no step in 5 s), and
+  // neither wins on a CPU adapter; they join the timed set once measured on a GPU (issue 13).
+  const applicable = (['per-step', 'persistent'] as const).filter((v) => !stepVariantRefusal(c, v, B));
   const candidates = () => {
     // Measurements run later, in the background: by then the layer may be gone, and a bind group of its
     // freed parameters is an error on some implementations (wgpu) even if never submitted.
