@@ -40,6 +40,13 @@ const DIST = join(dirname(createRequire(import.meta.url).resolve('@ricky0123/vad
 const bytesOf = (spec: SileroSpec) => new Uint8Array(readFileSync(join(DIST, spec.file)));
 const SECONDS = Number(process.env.WEBRNN_STREAM_SECONDS ?? 600);
 /**
+ * Seconds of the recording each file runs: v5 (vad-web's default model in this repo's example, and the
+ * largest state difference) the whole ten minutes; legacy and v6 two minutes unless WEBRNN_STREAM_ALL=1
+ * — ten minutes of all three took 3.5 of a 2-core CI machine's minutes. Measured over ten minutes
+ * (WEBRNN_STREAM_ALL=1): the figures in the header comments below.
+ */
+const secondsOf = (spec: SileroSpec) => (spec.file === 'silero_vad_v5.onnx' || process.env.WEBRNN_STREAM_ALL ? SECONDS : Math.min(SECONDS, 120));
+/**
  * The issue asks 1e-5 for probabilities; over ten minutes one frame of v6 (frame 1208, 38.7 s in:
  * 1.02e-5) exceeds it — a single frame of webrnn's float32 arithmetic against onnxruntime's (one pass
  * equals webrnn's chunk loop bit for bit, below), not drift: the worst difference per minute stays flat
@@ -64,7 +71,7 @@ beforeAll(async () => {
   stats.push(`recording: ${SECONDS} s made in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   for (const spec of SILERO_MODELS) {
     const t = performance.now();
-    const ref = await ortStream(bytesOf(spec), spec, audio);
+    const ref = await ortStream(bytesOf(spec), spec, audio.subarray(0, secondsOf(spec) * RATE));
     refs.set(spec.file, { ref, ms: performance.now() - t });
   }
 }, 300_000);
@@ -81,12 +88,12 @@ function chunksOf(spec: SileroSpec, frames: number): { chunks: Record<string, On
   return { chunks, state: Object.fromEntries(carry.map(([i]) => [i, makeValue('float32', shape)])) };
 }
 
-describe('silero VAD: ten minutes in one pass equal onnxruntime chunk by chunk', () => {
+describe('silero VAD: a long recording (v5 ten minutes) in one pass equals onnxruntime chunk by chunk', () => {
   for (const spec of SILERO_MODELS) {
     test(`${spec.file} (Node)`, async () => {
       const { ref, ms: ortMs } = refs.get(spec.file)!;
       const frames = ref.probs.length;
-      expect(frames).toBe(Math.floor((SECONDS * RATE) / spec.frame));
+      expect(frames).toBe(Math.floor((secondsOf(spec) * RATE) / spec.frame));
       // the recording crosses vad-web's thresholds both ways
       expect(Math.max(...ref.probs)).toBeGreaterThan(0.3);
       expect(Math.min(...ref.probs)).toBeLessThan(0.25);
@@ -105,7 +112,7 @@ describe('silero VAD: ten minutes in one pass equal onnxruntime chunk by chunk',
         expect(got.outputs.length).toBe(frames);
         let probDiff = 0;
         let first = -1;
-        const perMinute = new Array<number>(Math.ceil(SECONDS / 60)).fill(0);
+        const perMinute = new Array<number>(Math.ceil(secondsOf(spec) / 60)).fill(0);
         got.outputs.forEach((o, f) => {
           const d = Math.abs(o.output.data[0] - ref.probs[f]);
           probDiff = Math.max(probDiff, d);
@@ -128,7 +135,7 @@ describe('silero VAD: ten minutes in one pass equal onnxruntime chunk by chunk',
         });
         const windows = Math.ceil(frames / Math.max(1, Math.floor(2 ** 22 / form.chunkElements)));
         stats.push(`${spec.file}: ${frames} chunks in ${windows} windows, max |Δprob| ${probDiff.toExponential(2)}, final state diff / max over the recording ${stateErr.toExponential(2)} (/ max of the final frame ${finalFrameErr.toExponential(2)}); ` +
-          `one pass ${(ms / 1000).toFixed(1)} s (${(ms / frames).toFixed(2)} ms/chunk, ${((SECONDS * 1000) / ms).toFixed(1)}× real time) vs onnxruntime-node's loop ${(ortMs / frames).toFixed(2)} ms/chunk`);
+          `one pass ${(ms / 1000).toFixed(1)} s (${(ms / frames).toFixed(2)} ms/chunk, ${((secondsOf(spec) * 1000) / ms).toFixed(1)}× real time) vs onnxruntime-node's loop ${(ortMs / frames).toFixed(2)} ms/chunk`);
         expect(first, first >= 0 ? `frame ${first}: ${got.outputs[first].output.data[0]}, onnxruntime ${ref.probs[first]}` : '').toBe(-1);
         expect(stateErr, 'final state: max difference / largest |onnxruntime state| over the recording').toBeLessThanOrEqual(STATE_TOL);
       } finally {
