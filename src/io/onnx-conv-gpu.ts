@@ -114,13 +114,12 @@ export class ConvNodeRunner {
       prog.dispatch(k, [rec.bind(k, params, { x: xb, w: wb, bias: bb ?? wb, y: yb }, 'conv')], [gx, Math.ceil(groups / gx), g.N]);
       p = this.plan = { key, rec, prog, x: xb, w: wb, b: bb, y: yb, count };
     }
-    const q = engine.device.queue;
-    if (p.wFrom !== W) q.writeBuffer(p.w, 0, f32(W));
-    if (B && p.b && p.bFrom !== B) q.writeBuffer(p.b, 0, f32(B));
+    if (p.wFrom !== W) engine.writeBuffer(p.w, 0, f32(W));
+    if (B && p.b && p.bFrom !== B) engine.writeBuffer(p.b, 0, f32(B));
     p.wFrom = W;
     p.bFrom = B;
     if (onDevice(X)) engine.copy(X.buffer, 0, p.x, 0, 4 * sizeOf(X.shape));
-    else q.writeBuffer(p.x, 0, f32(X));
+    else engine.writeBuffer(p.x, 0, f32(X));
     engine.run(p.prog);
     return [{ type: 'float32', shape: g.outShape, buffer: p.y, engine }];
   }

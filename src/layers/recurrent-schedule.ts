@@ -61,7 +61,7 @@ export function tunedStepVariant(engine: Engine, c: ResolvedConfig, layers: read
         engine.releaseBuffer(grads);
         throw e;
       }
-      engine.device.queue.writeBuffer(s.lengths, 0, new Uint32Array(B).fill(Tt));
+      engine.writeBuffer(s.lengths, 0, new Uint32Array(B).fill(Tt));
       if (backward) s.ensureBackward();
       const dispose = () => {
         s.dispose();
