@@ -25,7 +25,7 @@ export { Engine, createEngine, type MemoryReport, type EngineLimits } from './gp
 export type { DeviceOptions, Host, LimitOverrides } from './gpu/device.js';
 export { KERNEL_VARIANTS, type KernelChoices, type KernelVariants, type TuningMode, type VariantKernel } from './gpu/kernel-variants.js';
 export type { TuningRecord, TuningReport } from './gpu/tuner.js';
-export { Tensor } from './gpu/tensor.js';
+export { Tensor, type DType, type DTypeArray, type TokenDType } from './gpu/tensor.js';
 
 // Recurrent layers (PyTorch's nn.RNN / nn.GRU / nn.LSTM)
 export { ACTIVATION_NAMES, parameterSpecs, type Activation, type ActivationName, type ParamSpec, type RecurrentConfig, type RecurrentMode, type ResolvedConfig } from './layers/recurrent-config.js';
@@ -43,7 +43,7 @@ export {
 
 // Other layers
 export { Dense, type DenseBackwardOptions, type DenseBackwardResult, type DenseConfig, type DenseGrads, type DenseOptions } from './layers/dense.js';
-export { Embedding, type EmbeddingBackwardOptions, type EmbeddingBackwardResult, type EmbeddingConfig, type EmbeddingOptions, type GpuTokenIds } from './layers/embedding.js';
+export { Embedding, type EmbeddingBackwardOptions, type EmbeddingBackwardResult, type EmbeddingConfig, type EmbeddingOptions } from './layers/embedding.js';
 export { OneHot, type OneHotConfig } from './layers/one-hot.js';
 export { RowGather } from './layers/row-gather.js';
 export type { TokenIds } from './layers/tokens.js';
@@ -85,7 +85,6 @@ export { parseSafetensors, serializeSafetensors, toFloat32, toFloat64, toInt32, 
 
 // Decoding
 export { Sampler, type SamplingOptions } from './decode/sampling.js';
-export { TokenTensor } from './decode/token-tensor.js';
 export type { DecoderModel } from './decode/decoder-step.js';
 export { Generator, type GenerateOptions, type GeneratorOptions } from './decode/generate.js';
 export { StatefulRecurrent } from './decode/stateful.js';

@@ -16,6 +16,7 @@ import { BeamSearch, beamSearch } from '../src/decode/beam.js';
 import { type DecoderModel } from '../src/decode/decoder-step.js';
 import { Generator } from '../src/decode/generate.js';
 import { Sampler } from '../src/decode/sampling.js';
+import { Tensor } from '../src/gpu/tensor.js';
 import { StatefulRecurrent } from '../src/decode/stateful.js';
 import {
   refBeamSearch,
@@ -304,37 +305,47 @@ describe('sampling on the GPU', () => {
 });
 
 describe('Embedding.forwardIds', () => {
-  test('equals forward() for the same ids, reads sampler output directly, clamps ids ≥ V to V − 1', async () => {
+  test('equals forward() for the same ids (uint32 and int32 tensors, views), reads sampler output directly, clamps ids ≥ V and negative int32 ids to V − 1', async () => {
     await scoped(async () => {
       const V = 13;
       const E = 5;
       const emb = new Embedding(engine, { num_embeddings: V, embedding_dim: E }, { seed: 3 });
       const ids = [4, 0, 12, 7, 7, 1];
       const want = await emb.forward(ids, [3, 2]).read();
-      const buf = engine.createBuffer(64, 'test ids');
-      engine.writeBuffer(buf, 8, Uint32Array.from(ids));
-      const y = emb.forwardIds({ buffer: buf, byteOffset: 8 }, [3, 2]);
+      const u = engine.tensor(Uint32Array.of(9, 9, ...ids), [8]); // the ids from element 2: a view at byte 8
+      const y = emb.forwardIds(engine.tensor(Uint32Array.from(ids), [3, 2]));
       expect(y.shape).toEqual([3, 2, E]);
       expect([...(await y.read())]).toEqual([...want]);
-      // Out of range: 13, 2^32 − 1 → row 12.
-      engine.writeBuffer(buf, 0, Uint32Array.of(13, 0xffffffff, 2));
+      const i32 = engine.tensor(Int32Array.from(ids), [3, 2]);
+      expect(i32.dtype).toBe('int32');
+      expect([...(await emb.forwardIds(i32).read())]).toEqual([...want]);
+      const tail = new Tensor(engine, u.buffer, [3, 2], 8, false, 'uint32');
+      expect([...(await emb.forwardIds(tail).read())]).toEqual([...want]);
+      // Out of range: 13, 2^32 − 1 → row 12; an int32 −1 is the same bits as 2^32 − 1.
       const w = (await emb.stateDict()).weight;
-      const got = await emb.forwardIds(buf, [3]).read();
-      expect([...got]).toEqual([...w.subarray(12 * E, 13 * E), ...w.subarray(12 * E, 13 * E), ...w.subarray(2 * E, 3 * E)]);
-      // Straight from a sampler's ids.
+      const row = (r: number) => [...w.subarray(r * E, (r + 1) * E)];
+      const got = await emb.forwardIds(engine.tensor(Uint32Array.of(13, 0xffffffff, 2), [3])).read();
+      expect([...got]).toEqual([...row(12), ...row(12), ...row(2)]);
+      const neg = await emb.forwardIds(engine.tensor(Int32Array.of(-1, 2), [2])).read();
+      expect([...neg]).toEqual([...row(12), ...row(2)]);
+      // Straight from a sampler's ids (a uint32 tensor (B)), and as a (1, B) view.
       const logits = engine.tensor(Float32Array.from({ length: 4 * V }, (_, i) => (i % V === (i * 7) % 5 ? 5 : 0)), [4, V]);
       const s = new Sampler(engine);
       const sampled = s.sample(logits, { greedy: true });
-      const fromIds = await emb.forwardIds(sampled, [4]).read();
+      expect(sampled.dtype).toBe('uint32');
+      expect(sampled.shape).toEqual([4]);
+      const fromIds = emb.forwardIds(sampled.view([1, 4]));
+      expect(fromIds.shape).toEqual([1, 4, E]);
       const ref = await emb.forward(Array.from(await sampled.read()), [4]).read();
-      expect([...fromIds]).toEqual([...ref]);
-      expect(code(() => emb.forwardIds(buf, [17]))).toBe('BAD_SHAPE');
-      expect(code(() => emb.forwardIds({ buffer: buf, byteOffset: 2 }, [1]))).toBe('BAD_SHAPE');
-      emb.forwardIds(buf, [3]);
+      expect([...(await emb.forwardIds(sampled).read())]).toEqual([...ref]);
+      // A float tensor is not ids: refused before any GPU work.
+      expect(code(() => emb.forwardIds(logits as never))).toBe('BAD_VALUE');
+      emb.forwardIds(sampled);
       expect(code(() => emb.backward(engine.empty([3, E])))).toBe('BAD_STATE');
       s.dispose();
+      expect(code(() => emb.forwardIds(sampled))).toBe('DISPOSED'); // the sampler's workspace is gone
       logits.dispose();
-      engine.releaseBuffer(buf);
+      u.dispose();
       emb.dispose();
     });
   });

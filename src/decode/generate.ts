@@ -8,7 +8,6 @@ import { checkTokens, type TokenIds } from '../layers/tokens.js';
 import type { SequenceModel } from '../model/sequence-model.js';
 import { DecoderStep, type DecoderModel, type InputBinding } from './decoder-step.js';
 import { resolveSampling, SampleBinding, SAMPLING_KEYS, stepSlots, type SamplingOptions } from './sampling.js';
-import { TokenTensor } from './token-tensor.js';
 
 export interface GeneratorOptions {
   /** Rows generated side by side, each with its own state and draws (default 1). */
@@ -129,9 +128,10 @@ export class Generator {
 
   /**
    * Encodes and submits a generation without reading anything back.
-   * @returns a view (steps, B) of the generated ids on the GPU, valid until the next call
+   * @returns a view (steps, B) of the generated ids on the GPU (a uint32 Tensor), valid until the next
+   *   call (or dispose())
    */
-  run(opts: GenerateOptions): TokenTensor {
+  run(opts: GenerateOptions): Tensor<'uint32'> {
     this.check();
     knownKeys('generate options', opts, ['steps', 'prime', ...SAMPLING_KEYS], 'BAD_VALUE');
     const B = this.batch;
@@ -181,7 +181,7 @@ export class Generator {
     }
     this.hasPending = true;
     this.draws += N;
-    return new TokenTensor(this.engine, this.tokens, [N, B], P * B * U32, () => !this.disposed);
+    return new Tensor(this.engine, this.tokens, [N, B], P * B * U32, false, 'uint32');
   }
 
   /** Dispatches one generated token costs (the recurrent stack, the head, the sampler, the input). */

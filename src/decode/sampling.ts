@@ -6,7 +6,6 @@ import { Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
 import { knownKeys, liveTensor } from '../layers/checks.js';
 import { foldedGrid } from '../layers/grid.js';
-import { TokenTensor } from './token-tensor.js';
 
 /**
  * How a token is chosen from a row of logits, as Hugging Face's generate() does it: temperature, then
@@ -163,9 +162,9 @@ export class Sampler {
    * One id per row of `logits` (…, V).
    * @param opts sampling options, plus `draw`: the RNG counter (default 0) — the same (seed, draw) gives
    *   the same ids; a generator passes its step number
-   * @returns a view (…) of u32 ids, valid until the next sample()
+   * @returns a view (…) of the ids, a uint32 Tensor, valid until the next sample() (or dispose())
    */
-  sample(logits: Tensor, opts: SamplingOptions & { draw?: number } = {}): TokenTensor {
+  sample(logits: Tensor, opts: SamplingOptions & { draw?: number } = {}): Tensor<'uint32'> {
     if (this.disposed) throw new WebRnnError('DISPOSED', 'this Sampler was disposed');
     knownKeys('sample options', opts, [...SAMPLING_KEYS, 'draw'], 'BAD_VALUE');
     liveTensor(logits, 'logits');
@@ -183,7 +182,7 @@ export class Sampler {
     const pre = new Program();
     pre.copy(logits.buffer, logits.byteOffset, plan.logits, 0, logits.size * 4);
     this.engine.run(pre, plan.prog);
-    return new TokenTensor(this.engine, plan.ids, logits.shape.slice(0, -1), 0, () => !this.disposed && this.plan === plan);
+    return new Tensor(this.engine, plan.ids, logits.shape.slice(0, -1), 0, false, 'uint32');
   }
 
   /** Frees the workspace. */

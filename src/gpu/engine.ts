@@ -1,7 +1,7 @@
 import { WebRnnError } from '../errors.js';
 import { acquireDevice, type DeviceOptions, type Host, type LimitOverrides } from './device.js';
 import { Kernel, type KernelName } from './kernel.js';
-import { Tensor } from './tensor.js';
+import { DTYPES, Tensor, type DType, type DTypeArray } from './tensor.js';
 import type { EncodeTarget, Program } from './program.js';
 import { checkKernelChoices, checkKernelVariants, type KernelChoices } from './kernel-variants.js';
 import { KernelTuner, type TuningReport } from './tuner.js';
@@ -173,37 +173,55 @@ export class Engine {
   }
 
   /**
-   * Uploads data to a new tensor on the GPU.
+   * Uploads data to a new tensor on the GPU. The dtype comes from the array — Float32Array or an
+   * array of numbers: float32; Int32Array: int32; Uint32Array: uint32 (token ids) — or is given; an
+   * explicit dtype takes its own typed array or an array of numbers (integers in the dtype's range for
+   * int32 / uint32).
    *
    * @example
-   * const x = engine.tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [3, 1, 2]); // (T, B, I)
+   * const x = engine.tensor(new Float32Array([1, 2, 3, 4, 5, 6]), [3, 1, 2]); // (T, B, I), float32
+   * const ids = engine.tensor(Uint32Array.of(5, 7, 0, 5), [2, 2]);           // (T, B), uint32
+   * const same = engine.tensor([5, 7, 0, 5], [2, 2], 'uint32');
    */
-  tensor(data: Float32Array | readonly number[], shape: readonly number[]): Tensor {
-    const f = this.tensorData(data, shape);
-    const t = this.empty(shape);
+  tensor(data: Float32Array | readonly number[], shape: readonly number[]): Tensor;
+  tensor(data: Int32Array, shape: readonly number[]): Tensor<'int32'>;
+  tensor(data: Uint32Array, shape: readonly number[]): Tensor<'uint32'>;
+  tensor<D extends DType>(data: DTypeArray[D] | readonly number[], shape: readonly number[], dtype: D): Tensor<D>;
+  tensor(data: Float32Array | Int32Array | Uint32Array | readonly number[], shape: readonly number[], dtype?: DType): Tensor<DType> {
+    const d = dtype ?? (data instanceof Int32Array ? 'int32' : data instanceof Uint32Array ? 'uint32' : 'float32');
+    checkDType(d);
+    const f = this.tensorData(data, shape, d);
+    const t = this.empty(shape, d);
     if (f.length > 0) this.writeBuffer(t.buffer, 0, f.buffer, f.byteOffset, f.byteLength);
     return t;
   }
 
   /**
-   * @internal `data` checked as the values of a tensor of `shape` (BAD_VALUE, BAD_SHAPE; non-finite
-   * values with checkFinite on) and as a Float32Array, before any GPU work.
+   * @internal `data` checked as the values of a tensor of `shape` and `dtype` (BAD_VALUE, BAD_SHAPE;
+   * non-finite float values with checkFinite on; integers out of the dtype's range) and as its typed
+   * array, before any GPU work.
    */
-  tensorData(data: Float32Array | readonly number[], shape: readonly number[]): Float32Array {
+  tensorData(data: unknown, shape: readonly number[], dtype: DType = 'float32'): Float32Array | Int32Array | Uint32Array {
     this.checkAlive();
-    if (!(data instanceof Float32Array) && !Array.isArray(data)) {
-      throw new WebRnnError('BAD_VALUE', `tensor data must be a Float32Array or an array of numbers, got ${describeValue(data)}`);
+    const Typed = dtype === 'int32' ? Int32Array : dtype === 'uint32' ? Uint32Array : Float32Array;
+    if (!(data instanceof Typed) && !Array.isArray(data)) {
+      throw new WebRnnError('BAD_VALUE', `${dtype} tensor data must be ${Typed === Int32Array ? 'an' : 'a'} ${Typed.name} or an array of numbers, got ${describeValue(data)}`);
     }
     checkShape(shape);
     const n = shape.reduce((a, b) => a * b, 1);
     if (data.length !== n) throw new WebRnnError('BAD_SHAPE', `tensor data has ${data.length} values, shape [${shape.join(', ')}] needs ${n}`);
-    if (!(data instanceof Float32Array)) {
+    if (Array.isArray(data)) {
+      const [lo, hi] = dtype === 'int32' ? [-(2 ** 31), 2 ** 31] : [0, 2 ** 32];
       for (let i = 0; i < data.length; i++) {
-        if (typeof data[i] !== 'number') throw new WebRnnError('BAD_VALUE', `tensor data[${i}] is ${describeValue(data[i])}, not a number`);
+        const v: unknown = data[i];
+        if (typeof v !== 'number') throw new WebRnnError('BAD_VALUE', `tensor data[${i}] is ${describeValue(v)}, not a number`);
+        if (dtype !== 'float32' && (!Number.isInteger(v) || v < lo || v >= hi)) {
+          throw new WebRnnError('BAD_VALUE', `${dtype} tensor data[${i}] is ${v}; expected an integer in [${lo}, ${hi})`);
+        }
       }
     }
-    if (this.checkFinite) this.assertFinite(data, 'tensor data');
-    return data instanceof Float32Array ? data : Float32Array.from(data);
+    if (dtype === 'float32') this.assertFinite(data as ArrayLike<number>, 'tensor data');
+    return data instanceof Typed ? data : Typed.from(data as readonly number[]);
   }
 
   /**
@@ -217,12 +235,20 @@ export class Engine {
     }
   }
 
-  /** A new zero-filled tensor. */
-  empty(shape: readonly number[]): Tensor {
+  /**
+   * A new zero-filled tensor, float32 unless `dtype` says otherwise.
+   *
+   * @example
+   * const ids = engine.empty([4, 2], 'uint32'); // room for (T, B) token ids
+   */
+  empty(shape: readonly number[]): Tensor;
+  empty<D extends DType>(shape: readonly number[], dtype: D): Tensor<D>;
+  empty(shape: readonly number[], dtype: DType = 'float32'): Tensor<DType> {
     checkShape(shape);
+    checkDType(dtype);
     const n = shape.reduce((a, b) => a * b, 1);
     // Tensors are only copied (never bound whole), so one may exceed a single binding.
-    return new Tensor(this, this.createBuffer(n * 4, `tensor[${shape.join(',')}]`, USAGE_STORAGE(), { windowed: true }), shape, 0, true);
+    return new Tensor(this, this.createBuffer(n * 4, `tensor[${shape.join(',')}]`, USAGE_STORAGE(), { windowed: true }), shape, 0, true, dtype);
   }
 
   /**
@@ -392,6 +418,10 @@ function checkShape(shape: readonly number[]): void {
 }
 
 /** A short description of any value for error messages (JSON.stringify fails on BigInt and cycles). */
+function checkDType(d: unknown): asserts d is DType {
+  if (!DTYPES.includes(d as DType)) throw new WebRnnError('BAD_VALUE', `dtype must be one of ${DTYPES.map((t) => `'${t}'`).join(', ')}, got ${describeValue(d)}`);
+}
+
 function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (v === null || typeof v !== 'object') return String(v);

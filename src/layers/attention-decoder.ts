@@ -172,7 +172,7 @@ export class AttentionDecoder extends ParameterLayer {
    * let x = emb.forward(Int32Array.of(1, 1), [2]);                      // <BOS> for both rows: (B, E)
    * for (let t = 0; t < 20; t++) {
    *   const logits = out.forward(run.step(x).output);                  // (B, 100)
-   *   x = emb.forwardIds(sampler.sample(logits, { seed: 1, draw: t }), [2]);
+   *   x = emb.forwardIds(sampler.sample(logits, { seed: 1, draw: t })); // (B) ids -> (B, E)
    * }
    */
   startDecoding(annotations: Tensor, opts: { source_lengths?: ArrayLike<number>; max_steps: number }): AttentionDecoding {

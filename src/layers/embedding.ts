@@ -2,9 +2,9 @@ import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
-import { Tensor } from '../gpu/tensor.js';
+import { Tensor, type TokenDType } from '../gpu/tensor.js';
 import { Rng } from '../random.js';
-import { checkShape, expectShape, flag, knownKeys, optionsOf, positiveInt, seedOf, shapeSize } from './checks.js';
+import { expectShape, flag, knownKeys, optionsOf, positiveInt, seedOf, tokenTensor } from './checks.js';
 import { foldedGrid } from './grid.js';
 import { ParameterLayer } from './layer.js';
 import type { ParameterStore } from './parameter-store.js';
@@ -40,15 +40,6 @@ export interface EmbeddingBackwardResult {
 
 const F32 = 4;
 const NO_ID = 0xffffffff;
-
-/**
- * Token ids already on the GPU: u32 ids at `byteOffset` (default 0) of `buffer`, row-major — e.g. the
- * ids a sampler wrote (src/decode), fed back with no CPU round trip.
- */
-export interface GpuTokenIds {
-  readonly buffer: GPUBuffer;
-  readonly byteOffset?: number;
-}
 
 /**
  * A lookup table with PyTorch nn.Embedding semantics: token ids of any shape → their rows of W (V, E).
@@ -112,45 +103,31 @@ export class Embedding extends ParameterLayer {
   }
 
   /**
-   * Looks up the rows of token ids that are already on the GPU (u32, row-major over `shape`), e.g. ids
-   * sampled by a generator, with no CPU round trip. Only the shape and the buffer's extent are checked
-   * on the CPU: the ids themselves are not, so an id ≥ V is clamped to V − 1 in the shader
-   * (embedding_gather_ids) and never reads outside W. Forward only: a following backward() fails with
-   * BAD_STATE (its deterministic gradient groups the ids on the CPU; use forward() for training).
+   * Looks up the rows of token ids that are already on the GPU — a uint32 or int32 {@link Tensor}, e.g.
+   * the ids a sampler or a generator returned — with no CPU round trip. Only the tensor (live, of this
+   * engine, an id dtype) is checked on the CPU: the ids themselves are not, so an id ≥ V is clamped to
+   * V − 1 in the shader (embedding_gather_ids) and never reads outside W; a negative int32 id is read
+   * as its u32 bits (≥ 2³¹), so it is clamped to V − 1 too. Forward only: a following backward() fails
+   * with BAD_STATE (its deterministic gradient groups the ids on the CPU; use forward() for training).
    *
    * @example
    * const sampler = new Sampler(engine);
-   * const logits = head.forward(h);                     // (B, V)
-   * const ids = sampler.sample(logits, { seed: 1 });     // TokenTensor (B) on the GPU
-   * const x = emb.forwardIds(ids, [1, logits.shape[0]]); // (1, B, E)
-   * @param ids a GPUBuffer (ids from byte 0) or { buffer, byteOffset } (e.g. a TokenTensor); the buffer
-   *   needs COPY_SRC usage, as every buffer webrnn makes has
-   * @param shape e.g. (T, B)
-   * @returns a view (…shape, E)
+   * const logits = head.forward(h);                      // (B, V)
+   * const ids = sampler.sample(logits, { seed: 1 });      // uint32 Tensor (B) on the GPU
+   * const x = emb.forwardIds(ids.view([1, ids.size]));    // (1, B, E)
+   * @param ids token ids of any shape, dtype uint32 or int32 (view() gives them another shape)
+   * @returns a view (…ids.shape, E)
    */
-  forwardIds(ids: GPUBuffer | GpuTokenIds, shape: readonly number[]): Tensor {
+  forwardIds(ids: Tensor<TokenDType>): Tensor {
     this.check();
-    checkShape(shape, 'Embedding forwardIds: shape');
-    const N = shapeSize(shape);
-    if (ids === null || typeof ids !== 'object') throw new WebRnnError('BAD_VALUE', 'Embedding forwardIds: ids must be a GPUBuffer or { buffer, byteOffset }');
-    const src = 'buffer' in ids ? ids : { buffer: ids, byteOffset: 0 };
-    const off = src.byteOffset ?? 0;
-    if (src.buffer === null || typeof src.buffer !== 'object' || typeof src.buffer.size !== 'number') {
-      throw new WebRnnError('BAD_VALUE', 'Embedding forwardIds: ids must be a GPUBuffer or { buffer, byteOffset }');
-    }
-    // Only buffers of this engine are on this device (and only live ones can be copied from).
-    if (!this.engine.isLive(src.buffer)) {
-      throw new WebRnnError('BAD_VALUE', 'Embedding forwardIds: the ids buffer is not a live buffer of this engine (made by another engine, or freed)');
-    }
-    if (!Number.isInteger(off) || off < 0 || off % 4 !== 0 || off + N * 4 > src.buffer.size) {
-      throw new WebRnnError('BAD_SHAPE', `Embedding forwardIds: ${N} ids (shape [${shape.join(', ')}]) at byte ${off} do not fit the ${src.buffer.size}-byte buffer (byteOffset must be a multiple of 4)`);
-    }
+    tokenTensor(ids, 'Embedding forwardIds: ids', this.engine);
+    const N = ids.size;
     const plan = this.planFor(N);
     const pre = new Program();
-    pre.copy(src.buffer, off, plan.index, 0, N * 4);
+    pre.copy(ids.buffer, ids.byteOffset, plan.index, 0, N * 4);
     this.engine.run(pre, plan.idsForward());
     this.last = undefined;
-    return new Tensor(this.engine, plan.y, [...shape, this.embedding_dim], 0, false);
+    return new Tensor(this.engine, plan.y, [...ids.shape, this.embedding_dim], 0, false);
   }
 
   /**

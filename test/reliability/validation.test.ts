@@ -136,6 +136,11 @@ describe('every entry point rejects bad values before any GPU work', () => {
     const x = engine.tensor(new Float32Array(12), [4, 3]);
     const logits = engine.tensor(new Float32Array(12), [2, 2, 3]);
     const foreign = other.tensor(new Float32Array(12), [4, 3]);
+    const foreignIds = other.tensor(Uint32Array.of(1, 2), [2]);
+    const goneIds = engine.tensor(Uint32Array.of(1, 2), [2]);
+    goneIds.dispose();
+    const ids34 = engine.empty([4, 3], 'uint32');
+    const intLogits = engine.tensor(new Int32Array(12), [2, 2, 3]);
     const wide = engine.empty([4, 2]);
     const scalar = engine.empty([]);
     const g42 = engine.empty([4, 2]);
@@ -156,10 +161,13 @@ describe('every entry point rejects bad values before any GPU work', () => {
       ['Embedding forward: fractional id', 'BAD_VALUE', () => emb.forward([1.5], [1])],
       ['Embedding forward: count vs shape', 'BAD_SHAPE', () => emb.forward([1, 2, 3], [2, 2])],
       ['Embedding forward: bad shape', 'BAD_SHAPE', () => emb.forward([1, 2], [2, -1] as never)],
-      ['Embedding forwardIds: not a buffer', 'BAD_VALUE', () => emb.forwardIds(42 as never, [1])],
-      ['Embedding forwardIds: foreign buffer', 'BAD_VALUE', () => emb.forwardIds(foreign.buffer, [2])],
-      ['Embedding forwardIds: misaligned offset', 'BAD_SHAPE', () => emb.forwardIds({ buffer: x.buffer, byteOffset: 2 }, [2])],
-      ['Embedding forwardIds: past the end', 'BAD_SHAPE', () => emb.forwardIds({ buffer: x.buffer, byteOffset: 0 }, [100])],
+      ['Embedding forwardIds: not a tensor', 'BAD_SHAPE', () => emb.forwardIds(42 as never)],
+      ['Embedding forwardIds: ids of another engine', 'BAD_VALUE', () => emb.forwardIds(foreignIds), /another engine/],
+      ['Embedding forwardIds: a float32 tensor', 'BAD_VALUE', () => emb.forwardIds(x as never), /must be a uint32 or int32 tensor of token ids, got a float32 tensor/],
+      ['Embedding forwardIds: disposed ids', 'DISPOSED', () => emb.forwardIds(goneIds)],
+      ['Dense forward: a uint32 tensor', 'BAD_VALUE', () => dense.forward(ids34 as never), /must be a float32 tensor, got a uint32 tensor/],
+      ['CrossEntropy: int32 logits', 'BAD_VALUE', () => ce.forward(intLogits as never, [0, 1, 2, 0]), /float32/],
+      ['MSE: uint32 target tensor', 'BAD_VALUE', () => mse.forward(x, ids34 as never), /float32/],
       ['Embedding backward before forward', 'BAD_STATE', () => emb.backward(g24)],
       ['OneHot: id out of range', 'BAD_VALUE', () => oh.forward([0, 5], [2])],
       ['OneHot: num_classes 0', 'BAD_CONFIG', () => new OneHot(engine, { num_classes: 0 })],
@@ -180,7 +188,7 @@ describe('every entry point rejects bad values before any GPU work', () => {
       ['sequenceMask: length > T', 'BAD_LENGTHS', () => sequenceMask([3, 5], 4)],
     ];
     for (const [name, code, fn, msg] of cases) await expectRejectedBeforeGpu(engine, name, code, fn, msg);
-    for (const d of [dense, emb, oh, pick, ce, mse, bce, x, logits, foreign, wide, scalar, g42, g24, t34]) d.dispose();
+    for (const d of [dense, emb, oh, pick, ce, mse, bce, x, logits, foreign, foreignIds, ids34, intLogits, wide, scalar, g42, g24, t34]) d.dispose();
   });
 
   test('models, optimizers, checkpoints, files', async () => {
