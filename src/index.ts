@@ -25,7 +25,7 @@ export { Engine, createEngine, type MemoryReport, type EngineLimits } from './gp
 export type { DeviceOptions, Host, LimitOverrides } from './gpu/device.js';
 export { KERNEL_VARIANTS, type KernelChoices, type KernelVariants, type TuningMode, type VariantKernel } from './gpu/kernel-variants.js';
 export type { TuningRecord, TuningReport } from './gpu/tuner.js';
-export { Tensor, type DType, type DTypeArray, type TokenDType } from './gpu/tensor.js';
+export { Tensor, type TensorDType, type TensorDTypeArray, type TokenDType } from './gpu/tensor.js';
 
 // Recurrent layers (PyTorch's nn.RNN / nn.GRU / nn.LSTM)
 export { ACTIVATION_NAMES, parameterSpecs, type Activation, type ActivationName, type ParamSpec, type RecurrentConfig, type RecurrentMode, type ResolvedConfig } from './layers/recurrent-config.js';

@@ -2,7 +2,7 @@
 // CPU data itself: every dtype is 4 bytes, so a round trip must give back exactly the values written
 // (tolerance 0, also for float32). Refusals are typed WebRnnErrors raised before any GPU work.
 import { describe, expect, expectTypeOf, test } from 'vitest';
-import { Dense, Embedding, Recurrent, Sampler, type Tensor } from '../src/index.js';
+import { Dense, Embedding, OneHot, Recurrent, Sampler, type Tensor } from '../src/index.js';
 import { expectRejectedBeforeGpu } from './reliability/gpu-watch.js';
 import { code, engine, scoped, useEngine } from './helpers/gpu-test.js';
 
@@ -94,5 +94,27 @@ describe('Tensor dtype', () => {
       expect(code(() => rnn.forward(x))).toBeUndefined();
     });
     for (const d of [rnn, dense, emb, sampler, ids, x, h0]) d.dispose();
+  });
+
+  test('OneHot reads ids from a uint32 / int32 tensor as from the CPU; ids outside [0, V) on the GPU give zero rows', async () => {
+    await scoped(async () => {
+      const V = 5;
+      const oh = new OneHot(engine, { num_classes: V });
+      const ids = [3, 0, 4, 1, 2, 2];
+      const want = new Float32Array(ids.length * V);
+      ids.forEach((id, n) => (want[n * V + id] = 1)); // F.one_hot by hand
+      const fromCpu = await oh.forward(ids, [3, 2]).read();
+      expect([...fromCpu]).toEqual([...want]);
+      const u = engine.tensor(Uint32Array.from(ids), [3, 2]);
+      const y = oh.forward(u);
+      expect(y.shape).toEqual([3, 2, V]);
+      expect([...(await y.read())]).toEqual([...want]);
+      const i = engine.tensor(Int32Array.of(-1, 5, 2), [3]);
+      const z = await oh.forward(i).read();
+      expect([...z]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
+      const f = engine.tensor(new Float32Array(2), [2]);
+      await expectRejectedBeforeGpu(engine, 'OneHot: float32 ids', 'BAD_VALUE', () => oh.forward(f as never), /OneHot ids must be a uint32 or int32 tensor/);
+      for (const d of [oh, u, i, f]) d.dispose();
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { WebRnnError } from '../errors.js';
 import { acquireDevice, type DeviceOptions, type Host, type LimitOverrides } from './device.js';
 import { Kernel, type KernelName } from './kernel.js';
-import { DTYPES, Tensor, type DType, type DTypeArray } from './tensor.js';
+import { DTYPES, Tensor, type TensorDType, type TensorDTypeArray } from './tensor.js';
 import type { EncodeTarget, Program } from './program.js';
 import { checkKernelChoices, checkKernelVariants, type KernelChoices } from './kernel-variants.js';
 import { KernelTuner, type TuningReport } from './tuner.js';
@@ -184,10 +184,13 @@ export class Engine {
    * const same = engine.tensor([5, 7, 0, 5], [2, 2], 'uint32');
    */
   tensor(data: Float32Array | readonly number[], shape: readonly number[]): Tensor;
+  /** Uploads int32 data (e.g. token ids) to a new tensor of dtype 'int32'. */
   tensor(data: Int32Array, shape: readonly number[]): Tensor<'int32'>;
+  /** Uploads uint32 data (e.g. token ids) to a new tensor of dtype 'uint32'. */
   tensor(data: Uint32Array, shape: readonly number[]): Tensor<'uint32'>;
-  tensor<D extends DType>(data: DTypeArray[D] | readonly number[], shape: readonly number[], dtype: D): Tensor<D>;
-  tensor(data: Float32Array | Int32Array | Uint32Array | readonly number[], shape: readonly number[], dtype?: DType): Tensor<DType> {
+  /** Uploads data to a new tensor of the given dtype: its typed array, or numbers that fit it. */
+  tensor<D extends TensorDType>(data: TensorDTypeArray[D] | readonly number[], shape: readonly number[], dtype: D): Tensor<D>;
+  tensor(data: Float32Array | Int32Array | Uint32Array | readonly number[], shape: readonly number[], dtype?: TensorDType): Tensor<TensorDType> {
     const d = dtype ?? (data instanceof Int32Array ? 'int32' : data instanceof Uint32Array ? 'uint32' : 'float32');
     checkDType(d);
     const f = this.tensorData(data, shape, d);
@@ -201,7 +204,7 @@ export class Engine {
    * non-finite float values with checkFinite on; integers out of the dtype's range) and as its typed
    * array, before any GPU work.
    */
-  tensorData(data: unknown, shape: readonly number[], dtype: DType = 'float32'): Float32Array | Int32Array | Uint32Array {
+  tensorData(data: unknown, shape: readonly number[], dtype: TensorDType = 'float32'): Float32Array | Int32Array | Uint32Array {
     this.checkAlive();
     const Typed = dtype === 'int32' ? Int32Array : dtype === 'uint32' ? Uint32Array : Float32Array;
     if (!(data instanceof Typed) && !Array.isArray(data)) {
@@ -242,8 +245,9 @@ export class Engine {
    * const ids = engine.empty([4, 2], 'uint32'); // room for (T, B) token ids
    */
   empty(shape: readonly number[]): Tensor;
-  empty<D extends DType>(shape: readonly number[], dtype: D): Tensor<D>;
-  empty(shape: readonly number[], dtype: DType = 'float32'): Tensor<DType> {
+  /** A new zero-filled tensor of the given dtype. */
+  empty<D extends TensorDType>(shape: readonly number[], dtype: D): Tensor<D>;
+  empty(shape: readonly number[], dtype: TensorDType = 'float32'): Tensor<TensorDType> {
     checkShape(shape);
     checkDType(dtype);
     const n = shape.reduce((a, b) => a * b, 1);
@@ -418,8 +422,8 @@ function checkShape(shape: readonly number[]): void {
 }
 
 /** A short description of any value for error messages (JSON.stringify fails on BigInt and cycles). */
-function checkDType(d: unknown): asserts d is DType {
-  if (!DTYPES.includes(d as DType)) throw new WebRnnError('BAD_VALUE', `dtype must be one of ${DTYPES.map((t) => `'${t}'`).join(', ')}, got ${describeValue(d)}`);
+function checkDType(d: unknown): asserts d is TensorDType {
+  if (!DTYPES.includes(d as TensorDType)) throw new WebRnnError('BAD_VALUE', `dtype must be one of ${DTYPES.map((t) => `'${t}'`).join(', ')}, got ${describeValue(d)}`);
 }
 
 function describeValue(v: unknown): string {

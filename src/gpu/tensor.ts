@@ -2,20 +2,23 @@ import { WebRnnError } from '../errors.js';
 import type { Engine } from './engine.js';
 
 /** The element type of a {@link Tensor}: float32 values, or int32 / uint32 integers (token ids). */
-export type DType = 'float32' | 'int32' | 'uint32';
+export type TensorDType = 'float32' | 'int32' | 'uint32';
 
 /** The dtypes token ids may have on the GPU (what samplers return and Embedding.forwardIds reads). */
 export type TokenDType = 'int32' | 'uint32';
 
 /** The typed array that holds a tensor's values on the CPU, by dtype. */
-export interface DTypeArray {
+export interface TensorDTypeArray {
+  /** float32 values. */
   float32: Float32Array;
+  /** int32 integers. */
   int32: Int32Array;
+  /** uint32 integers. */
   uint32: Uint32Array;
 }
 
 /** @internal every dtype, for checks and messages. */
-export const DTYPES: readonly DType[] = ['float32', 'int32', 'uint32'];
+export const DTYPES: readonly TensorDType[] = ['float32', 'int32', 'uint32'];
 
 /**
  * An array on the GPU with a shape (row-major) and a dtype: float32 (the default, what layers compute
@@ -33,7 +36,7 @@ export const DTYPES: readonly DType[] = ['float32', 'int32', 'uint32'];
  * console.log(ids.dtype, await ids.read());              // uint32 Uint32Array(3)
  * ids.dispose();
  */
-export class Tensor<D extends DType = 'float32'> {
+export class Tensor<D extends TensorDType = 'float32'> {
   readonly shape: readonly number[];
   readonly size: number;
   private disposed = false;
@@ -52,12 +55,12 @@ export class Tensor<D extends DType = 'float32'> {
   }
 
   /** Copies the data to the CPU, as the typed array of the dtype (Float32Array for float32). */
-  async read(): Promise<DTypeArray[D]> {
+  async read(): Promise<TensorDTypeArray[D]> {
     this.check();
     const f = await this.engine.readBuffer(this.buffer, this.byteOffset, this.size);
-    if (this.dtype === 'int32') return new Int32Array(f.buffer, f.byteOffset, f.length) as DTypeArray[D];
-    if (this.dtype === 'uint32') return new Uint32Array(f.buffer, f.byteOffset, f.length) as DTypeArray[D];
-    return f as DTypeArray[D];
+    if (this.dtype === 'int32') return new Int32Array(f.buffer, f.byteOffset, f.length) as TensorDTypeArray[D];
+    if (this.dtype === 'uint32') return new Uint32Array(f.buffer, f.byteOffset, f.length) as TensorDTypeArray[D];
+    return f as TensorDTypeArray[D];
   }
 
   /**
@@ -72,7 +75,7 @@ export class Tensor<D extends DType = 'float32'> {
    *   lstm.forward(x);
    * }
    */
-  write(data: DTypeArray[D] | readonly number[]): void {
+  write(data: TensorDTypeArray[D] | readonly number[]): void {
     this.check();
     const f = this.engine.tensorData(data, this.shape, this.dtype);
     if (f.length > 0) this.engine.writeBuffer(this.buffer, this.byteOffset, f.buffer, f.byteOffset, f.byteLength);

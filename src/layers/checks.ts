@@ -4,7 +4,7 @@
  */
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import { Tensor, type DType, type TokenDType } from '../gpu/tensor.js';
+import { Tensor, type TensorDType, type TokenDType } from '../gpu/tensor.js';
 
 /** Number of elements of a shape (1 for the scalar shape []). @example shapeSize([2, 3]) // 6 */
 export function shapeSize(shape: readonly number[]): number {
@@ -53,11 +53,11 @@ export function tokenTensor(t: unknown, name: string, engine?: Engine): asserts 
   liveTensorOf(t, name, engine, ['uint32', 'int32'], ' of token ids', ' (make ids with engine.tensor(Uint32Array.of(…), shape), or pass a sampler\'s output)');
 }
 
-function liveTensorOf(t: unknown, name: string, engine: Engine | undefined, dtypes: readonly DType[], what: string, hint: string): void {
+function liveTensorOf(t: unknown, name: string, engine: Engine | undefined, dtypes: readonly TensorDType[], what: string, hint: string): void {
   if (!(t instanceof Tensor)) throw new WebRnnError('BAD_SHAPE', `${name} must be a Tensor (engine.tensor(data, shape))`);
   if (t.isDisposed) throw new WebRnnError('DISPOSED', `${name} was disposed (or is a view of a layer's workspace that was re-planned or disposed)`);
   if (engine && t.engine !== engine) throw new WebRnnError('BAD_VALUE', `${name} belongs to another engine (another GPU device); make it with this layer's engine`);
-  const dtype = (t as Tensor<DType>).dtype;
+  const dtype = (t as Tensor<TensorDType>).dtype;
   if (!dtypes.includes(dtype)) {
     throw new WebRnnError('BAD_VALUE', `${name} must be a ${dtypes.join(' or ')} tensor${what}, got ${dtype === 'int32' ? 'an' : 'a'} ${dtype} tensor${hint}`);
   }

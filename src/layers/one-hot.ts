@@ -2,8 +2,8 @@ import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
-import { Tensor } from '../gpu/tensor.js';
-import { knownKeys, positiveInt } from './checks.js';
+import { Tensor, type TokenDType } from '../gpu/tensor.js';
+import { knownKeys, positiveInt, tokenTensor } from './checks.js';
 import { foldedGrid } from './grid.js';
 import { checkTokens, type TokenIds } from './tokens.js';
 
@@ -15,12 +15,15 @@ export interface OneHotConfig {
 
 /**
  * Token ids → float one-hot rows, `F.one_hot(tokens, V).float()`: the course's input encoding before
- * embeddings (x<t> is a V-vector with a single 1). No parameters and no backward. Ids are checked on
- * the CPU (each in [0, V)) before any GPU work. The result is a view, valid until the next forward.
+ * embeddings (x<t> is a V-vector with a single 1). No parameters and no backward. Ids on the CPU are
+ * checked (each in [0, V)) before any GPU work; ids already on the GPU (a uint32 / int32 Tensor, e.g. a
+ * sampler's output) are not: an id outside [0, V) — a negative int32 id included — gives a row of
+ * zeros. The result is a view, valid until the next forward.
  *
  * @example
  * const oh = new OneHot(engine, { num_classes: 27 });
  * const x = oh.forward([3, 0, 26, 1], [2, 2]); // (T=2, B=2) -> (2, 2, 27)
+ * const same = oh.forward(engine.tensor(Uint32Array.of(3, 0, 26, 1), [2, 2])); // ids on the GPU
  * const lstm = new Recurrent(engine, { mode: 'LSTM', input_size: 27, hidden_size: 64 });
  * lstm.forward(x);
  */
@@ -40,31 +43,28 @@ export class OneHot {
    * @param tokens one id per element of `shape`, row-major, each in [0, num_classes)
    * @returns a view (…shape, num_classes) of 0s and 1s
    */
-  forward(tokens: TokenIds, shape: readonly number[]): Tensor {
+  forward(tokens: TokenIds, shape: readonly number[]): Tensor;
+  /**
+   * @param ids token ids on the GPU (uint32 or int32), of any shape
+   * @returns a view (…ids.shape, num_classes) of 0s and 1s
+   */
+  forward(ids: Tensor<TokenDType>): Tensor;
+  forward(tokens: TokenIds | Tensor<TokenDType>, shape?: readonly number[]): Tensor {
     if (this.disposed) throw new WebRnnError('DISPOSED', 'this OneHot layer was disposed');
     const V = this.num_classes;
-    const ids = checkTokens(tokens, shape, V, 'OneHot');
-    const N = ids.length;
-    if (this.plan?.N !== N) {
-      this.plan?.rec.dispose();
-      this.plan = undefined;
-      const rec = new Recorder(this.engine, 'OneHot');
-      // Anything built before a failure (e.g. a DEVICE_LIMIT error) is freed, not leaked.
-      try {
-        const t = rec.buffer(N * 4, 'tokens');
-        const out = rec.buffer(N * V * 4, 'out');
-        const k = this.engine.kernel('one_hot');
-        const prog = new Program();
-        prog.dispatch(k, [rec.bind(k, { N, V }, { tokens: t, out }, 'one_hot')], foldedGrid(this.engine, Math.ceil((N * V) / 64)));
-        this.plan = { N, rec, tokens: t, out, prog };
-      } catch (e) {
-        rec.dispose();
-        throw e;
-      }
-    }
-    this.engine.writeBuffer(this.plan.tokens, 0, ids);
-    this.engine.run(this.plan.prog);
-    return new Tensor(this.engine, this.plan.out, [...shape, V], 0, false);
+    let ids: Tensor<TokenDType> | Uint32Array<ArrayBuffer>;
+    let outShape: readonly number[];
+    if (tokens instanceof Tensor) {
+      tokenTensor(tokens, 'OneHot ids', this.engine);
+      [ids, outShape] = [tokens, tokens.shape];
+    } else [ids, outShape] = [checkTokens(tokens, shape as readonly number[], V, 'OneHot'), shape as readonly number[]];
+    const N = ids instanceof Tensor ? ids.size : ids.length;
+    const plan = this.planFor(N);
+    const pre = new Program();
+    if (ids instanceof Tensor) pre.copy(ids.buffer, ids.byteOffset, plan.tokens, 0, N * 4);
+    else this.engine.writeBuffer(plan.tokens, 0, ids);
+    this.engine.run(pre, plan.prog);
+    return new Tensor(this.engine, plan.out, [...outShape, V], 0, false);
   }
 
   /** Frees the workspace. */
@@ -72,5 +72,26 @@ export class OneHot {
     this.plan?.rec.dispose();
     this.plan = undefined;
     this.disposed = true;
+  }
+
+  private planFor(N: number): { tokens: GPUBuffer; out: GPUBuffer; prog: Program } {
+    if (this.plan?.N === N) return this.plan;
+    const V = this.num_classes;
+    this.plan?.rec.dispose();
+    this.plan = undefined;
+    const rec = new Recorder(this.engine, 'OneHot');
+    // Anything built before a failure (e.g. a DEVICE_LIMIT error) is freed, not leaked.
+    try {
+      const t = rec.buffer(N * 4, 'tokens');
+      const out = rec.buffer(N * V * 4, 'out');
+      const k = this.engine.kernel('one_hot');
+      const prog = new Program();
+      prog.dispatch(k, [rec.bind(k, { N, V }, { tokens: t, out }, 'one_hot')], foldedGrid(this.engine, Math.ceil((N * V) / 64)));
+      this.plan = { N, rec, tokens: t, out, prog };
+    } catch (e) {
+      rec.dispose();
+      throw e;
+    }
+    return this.plan;
   }
 }
