@@ -2,8 +2,7 @@
 //
 //   out[n, v] = 1 if tokens[n] == v else 0        n < N, v < V
 //
-// Token ids from the CPU were checked to lie in [0, V); ids copied from a GPU tensor were not: an id
-// outside [0, V) (a negative int32 id reads as u32 ≥ 2³¹) matches no v and gives a row of zeros.
+// Token ids were checked on the CPU to lie in [0, V).
 // Grid: linear over N·V invocations, 64 per workgroup, folded into (x, y) as in embedding_gather.
 
 struct Params { N: u32, V: u32 }

@@ -96,7 +96,7 @@ describe('Tensor dtype', () => {
     for (const d of [rnn, dense, emb, sampler, ids, x, h0]) d.dispose();
   });
 
-  test('OneHot reads ids from a uint32 / int32 tensor as from the CPU; ids outside [0, V) on the GPU give zero rows', async () => {
+  test('OneHot reads ids from a uint32 / int32 tensor as from the CPU; ids ≥ V on the GPU (negative int32 ids too) are clamped to V − 1, as Embedding.forwardIds does', async () => {
     await scoped(async () => {
       const V = 5;
       const oh = new OneHot(engine, { num_classes: V });
@@ -111,7 +111,9 @@ describe('Tensor dtype', () => {
       expect([...(await y.read())]).toEqual([...want]);
       const i = engine.tensor(Int32Array.of(-1, 5, 2), [3]);
       const z = await oh.forward(i).read();
-      expect([...z]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
+      expect([...z]).toEqual([0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0]);
+      // The CPU path again after the GPU one (the plan serves both).
+      expect([...(await oh.forward([4, 0, 1], [3]).read())]).toEqual([0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
       const f = engine.tensor(new Float32Array(2), [2]);
       await expectRejectedBeforeGpu(engine, 'OneHot: float32 ids', 'BAD_VALUE', () => oh.forward(f as never), /OneHot ids must be a uint32 or int32 tensor/);
       for (const d of [oh, u, i, f]) d.dispose();

@@ -17,8 +17,9 @@ export interface OneHotConfig {
  * Token ids → float one-hot rows, `F.one_hot(tokens, V).float()`: the course's input encoding before
  * embeddings (x<t> is a V-vector with a single 1). No parameters and no backward. Ids on the CPU are
  * checked (each in [0, V)) before any GPU work; ids already on the GPU (a uint32 / int32 Tensor, e.g. a
- * sampler's output) are not: an id outside [0, V) — a negative int32 id included — gives a row of
- * zeros. The result is a view, valid until the next forward.
+ * sampler's output) are not: as in {@link Embedding.forwardIds}, an id ≥ V (a negative int32 id, read
+ * as its u32 bits, included) is clamped to V − 1 in the shader (one_hot_ids). The result is a view,
+ * valid until the next forward.
  *
  * @example
  * const oh = new OneHot(engine, { num_classes: 27 });
@@ -30,7 +31,7 @@ export interface OneHotConfig {
 export class OneHot {
   readonly num_classes: number;
   private readonly engine: Engine;
-  private plan: { N: number; rec: Recorder; tokens: GPUBuffer; out: GPUBuffer; prog: Program } | undefined;
+  private plan: { N: number; rec: Recorder; tokens: GPUBuffer; out: GPUBuffer; prog: Program; idsProg?: Program } | undefined;
   private disposed = false;
 
   constructor(engine: Engine, config: OneHotConfig) {
@@ -60,10 +61,14 @@ export class OneHot {
     } else [ids, outShape] = [checkTokens(tokens, shape as readonly number[], V, 'OneHot'), shape as readonly number[]];
     const N = ids instanceof Tensor ? ids.size : ids.length;
     const plan = this.planFor(N);
-    const pre = new Program();
-    if (ids instanceof Tensor) pre.copy(ids.buffer, ids.byteOffset, plan.tokens, 0, N * 4);
-    else this.engine.writeBuffer(plan.tokens, 0, ids);
-    this.engine.run(pre, plan.prog);
+    if (ids instanceof Tensor) {
+      const pre = new Program();
+      pre.copy(ids.buffer, ids.byteOffset, plan.tokens, 0, N * 4);
+      this.engine.run(pre, this.idsProgram(plan));
+    } else {
+      this.engine.writeBuffer(plan.tokens, 0, ids);
+      this.engine.run(plan.prog);
+    }
     return new Tensor(this.engine, plan.out, [...outShape, V], 0, false);
   }
 
@@ -74,7 +79,21 @@ export class OneHot {
     this.disposed = true;
   }
 
-  private planFor(N: number): { tokens: GPUBuffer; out: GPUBuffer; prog: Program } {
+  /** The one-hot of unchecked GPU ids (clamped in-shader), read from the plan's tokens; built on first use. */
+  private idsProgram(plan: NonNullable<OneHot['plan']>): Program {
+    if (plan.idsProg) return plan.idsProg;
+    const { N, rec } = plan;
+    const V = this.num_classes;
+    const k = this.engine.kernel('one_hot_ids');
+    const g = rec.bind(k, { N, V, ids_off: 0 }, { ids: plan.tokens, out: plan.out }, 'one_hot_ids');
+    const step = k.bindGroup(1, { step: rec.uniform(new Uint32Array(4), 'one_hot_ids:step') }, 'step 0');
+    const prog = new Program();
+    prog.dispatch(k, [g, step], foldedGrid(this.engine, Math.ceil((N * V) / 64)), 0);
+    plan.idsProg = prog;
+    return prog;
+  }
+
+  private planFor(N: number): NonNullable<OneHot['plan']> {
     if (this.plan?.N === N) return this.plan;
     const V = this.num_classes;
     this.plan?.rec.dispose();

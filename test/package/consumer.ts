@@ -1,6 +1,6 @@
 // A TypeScript project that installed webrnn: compiled with `tsc --strict --noEmit` and no
 // skipLibCheck, so every .d.ts the package ships must type-check as a user's compiler sees it.
-import { Adam, createEngine, parameterSpecs, Recurrent, SequenceModel, WebRnnError, type Engine, type ForwardResult, type RecurrentConfig, type SequenceModelConfig, type Tensor } from 'webrnn';
+import { Adam, createEngine, Embedding, parameterSpecs, Recurrent, Sampler, SequenceModel, WebRnnError, type Engine, type ForwardResult, type RecurrentConfig, type SequenceModelConfig, type Tensor, type TensorDType, type TokenDType } from 'webrnn';
 import { loadTorchModel, OnnxModel, TfjsModel } from 'webrnn/interop';
 import { loadCheckpoint, readTextChunks, saveCheckpoint } from 'webrnn/node';
 
@@ -11,6 +11,15 @@ export async function forward(engine: Engine, x: Float32Array): Promise<Float32A
   const r: ForwardResult = lstm.forward(engine.tensor(x, [5, 3, 8]), { lengths: [5, 2, 4] });
   const out: Tensor = r.output;
   return out.read();
+}
+
+// Token ids on the GPU are a Tensor with an id dtype; read() gives the matching typed array.
+export async function tokens(engine: Engine, logits: Tensor): Promise<[Uint32Array, Int32Array, Float32Array, TensorDType]> {
+  const ids: Tensor<'uint32'> = new Sampler(engine).sample(logits, { seed: 1 });
+  const given: Tensor<TokenDType> = engine.tensor(Int32Array.of(1, 2), [2]);
+  const x: Tensor = new Embedding(engine, { num_embeddings: 4, embedding_dim: 2 }).forwardIds(given);
+  const empty = engine.empty([2], 'int32');
+  return [await ids.read(), await empty.read(), await x.read(), given.dtype];
 }
 
 export async function train(path: string): Promise<number> {
