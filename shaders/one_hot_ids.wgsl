@@ -1,5 +1,6 @@
 // one_hot_ids: one-hot rows for token ids that are already on the GPU (a generator's input when the
-// model has no embedding: x<t> is a V-vector with a single 1, as in the course's character models).
+// model has no embedding: x<t> is a V-vector with a single 1, as in the course's character models;
+// OneHot.forward of a uint32 / int32 tensor).
 //
 //   out[n, v] = 1 if min(ids[ids_off + t·N + n], V − 1) == v else 0        n < N, v < V;  t = step.t
 //

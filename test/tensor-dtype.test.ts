@@ -2,9 +2,10 @@
 // CPU data itself: every dtype is 4 bytes, so a round trip must give back exactly the values written
 // (tolerance 0, also for float32). Refusals are typed WebRnnErrors raised before any GPU work.
 import { describe, expect, expectTypeOf, test } from 'vitest';
-import { Dense, Embedding, OneHot, Recurrent, Sampler, type Tensor } from '../src/index.js';
+import { CrossEntropyLoss, Dense, Embedding, OneHot, Recurrent, Sampler, type Tensor } from '../src/index.js';
+import { Rng } from '../src/random.js';
 import { expectRejectedBeforeGpu } from './reliability/gpu-watch.js';
-import { code, engine, scoped, useEngine } from './helpers/gpu-test.js';
+import { code, engine, expectClose, scoped, useEngine } from './helpers/gpu-test.js';
 
 useEngine();
 
@@ -118,5 +119,58 @@ describe('Tensor dtype', () => {
       await expectRejectedBeforeGpu(engine, 'OneHot: float32 ids', 'BAD_VALUE', () => oh.forward(f as never), /OneHot ids must be a uint32 or int32 tensor/);
       for (const d of [oh, u, i, f]) d.dispose();
     });
+  });
+
+  // The reference is the CPU-targets path (checked against PyTorch in losses.test.ts) fed the same ids,
+  // with out-of-range ids replaced by C − 1 as the GPU path clamps them. Tolerance 1e-6 (relative): the
+  // shader's 1 / count may differ from the CPU's in the last bits (WGSL division is within 2.5 ULP).
+  test('CrossEntropyLoss with targets on the GPU (uint32 / int32 tensors) equals the CPU-targets path: mean and sum, ignore_index, mask, clamped ids, both variants, N > 256', async () => {
+    await scoped(async () => {
+      const rng = new Rng(11);
+      for (const variant of ['row', 'workgroup'] as const) {
+        for (const [N, C] of [[6, 5], [700, 40]]) {
+          const ce = new CrossEntropyLoss(engine, { variant });
+          const logits = engine.tensor(Float32Array.from({ length: N * C }, () => rng.normal() * 3), [N, C]);
+          const ids = Int32Array.from({ length: N }, (_, n) => (n % 7 === 3 ? -100 : n % 11 === 5 ? C + 4 : Math.floor(rng.uniform() * C)));
+          const clamped = Array.from(ids, (v) => (v >= C ? C - 1 : v));
+          const mask = Array.from({ length: N }, (_, n) => (n % 5 === 1 ? 0 : 1));
+          const asU32 = engine.tensor(Uint32Array.from(ids), [N]);
+          const asI32 = engine.tensor(ids, [N, 1]);
+          const cases = [
+            { reduction: 'mean' as const },
+            { reduction: 'sum' as const },
+            { reduction: 'mean' as const, mask },
+            { reduction: 'mean' as const, ignore_index: 2 },
+          ];
+          for (const opts of cases) {
+            const cpuIds = opts.ignore_index === 2 ? clamped.map((v) => (v === -100 ? 0 : v)) : clamped;
+            const gpuIds = opts.ignore_index === 2 ? engine.tensor(Int32Array.from(cpuIds), [N]) : asI32;
+            const ref = ce.forward(logits, cpuIds, opts);
+            const [wantLoss, wantGrad] = [await ref.loss.read(), await ref.grad_input.read()];
+            for (const t of opts.ignore_index === 2 ? [gpuIds] : [asI32, asU32]) {
+              const got = ce.forward(logits, t, opts);
+              const what = `${variant} N=${N} ${JSON.stringify({ ...opts, mask: opts.mask ? 'yes' : undefined })} ${t.dtype}`;
+              expectClose(`${what} loss`, await got.loss.read(), wantLoss, 1e-6);
+              expectClose(`${what} grad`, await got.grad_input.read(), wantGrad, 1e-6);
+            }
+            if (gpuIds !== asI32) gpuIds.dispose();
+          }
+          // Every row ignored: the mean is 0, as on the CPU (no division by zero).
+          const none = engine.tensor(new Int32Array(N).fill(-100), [N]);
+          expect([...(await ce.forward(logits, none).loss.read())]).toEqual([0]);
+          for (const d of [ce, logits, asU32, asI32, none]) d.dispose();
+        }
+      }
+    });
+    const ce = new CrossEntropyLoss(engine);
+    const logits = engine.tensor(new Float32Array(12), [4, 3]);
+    const floats = engine.tensor(new Float32Array(4), [4]);
+    const three = engine.tensor(Uint32Array.of(0, 1, 2), [3]);
+    const four = engine.tensor(Uint32Array.of(0, 1, 2, 0), [4]);
+    await expectRejectedBeforeGpu(engine, 'CE: float32 targets tensor', 'BAD_VALUE', () => ce.forward(logits, floats as never), /CrossEntropyLoss targets must be a uint32 or int32 tensor/);
+    await expectRejectedBeforeGpu(engine, 'CE: targets tensor size', 'BAD_SHAPE', () => ce.forward(logits, three), /holds 3 ids, logits \[4, 3\] have 4 rows/);
+    await expectRejectedBeforeGpu(engine, 'CE: mask length with GPU targets', 'BAD_SHAPE', () => ce.forward(logits, four, { mask: [1, 0] }));
+    await expectRejectedBeforeGpu(engine, 'CE: ignore_index beyond 32 bits', 'BAD_VALUE', () => ce.forward(logits, four, { ignore_index: 2 ** 40 }));
+    for (const d of [ce, logits, floats, three, four]) d.dispose();
   });
 });

@@ -1,9 +1,10 @@
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
+import type { Kernel } from '../gpu/kernel.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
-import { Tensor } from '../gpu/tensor.js';
-import { knownKeys, liveTensor, multiIndex } from '../layers/checks.js';
+import { Tensor, type TokenDType } from '../gpu/tensor.js';
+import { knownKeys, liveTensor, multiIndex, tokenTensor } from '../layers/checks.js';
 import { foldedGrid } from '../layers/grid.js';
 import type { TokenIds } from '../layers/tokens.js';
 import { reductionOf, reductionScale, type LossResult, type Reduction } from './loss.js';
@@ -45,9 +46,11 @@ const CPU_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe/i;
  * `F.cross_entropy(logits.reshape(-1, C), targets.reshape(-1), ignore_index, reduction)` — returning the
  * loss and dloss/dlogits from one fused pass (max-subtracted log-sum-exp; no overflow for large
  * logits). Rows whose target is ignore_index or whose mask is 0 contribute nothing; 'mean' divides by
- * the number of counted rows, as PyTorch's mean with ignore_index does. Targets are checked on the CPU
- * (each in [0, C) or ignore_index) before any GPU work. The sum over rows is a fixed-order tree, so
- * the loss and gradient are bit-identical on every run.
+ * the number of counted rows, as PyTorch's mean with ignore_index does. Targets on the CPU are checked
+ * (each in [0, C) or ignore_index) before any GPU work; targets already on the GPU (a uint32 / int32
+ * Tensor, e.g. a sampler's output) are not: an id ≥ C (a negative int32 id other than ignore_index
+ * too) is clamped to C − 1 in the shader (cross_entropy_target_weights), as Embedding.forwardIds clamps
+ * ids. The sum over rows is a fixed-order tree, so the loss and gradient are bit-identical on every run.
  *
  * Note the class axis is the last one ((T, B, C) from a time-distributed Dense), unlike PyTorch's
  * (N, C, d…) for K-dimensional inputs. Two kernels compute the rows (see {@link CrossEntropyLossOptions}).
@@ -61,6 +64,8 @@ const CPU_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe/i;
  * const { loss, grad_input } = ce.forward(logits, targets, { mask: sequenceMask(lengths, 4) });
  * console.log((await loss.read())[0]);
  * head.backward(grad_input);
+ * const onGpu = engine.tensor(targets, [4, 2]);                     // the same targets as an int32 Tensor
+ * ce.forward(logits, onGpu, { mask: sequenceMask(lengths, 4) });     // the same loss, no CPU check
  */
 export class CrossEntropyLoss {
   readonly variant: CrossEntropyVariant;
@@ -80,9 +85,10 @@ export class CrossEntropyLoss {
 
   /**
    * @param logits (…, C), at least 1-D; C ≥ 1
-   * @param targets one class id per row (the product of the leading axes), row-major
+   * @param targets one class id per row (the product of the leading axes), row-major: on the CPU, or a
+   *   uint32 / int32 Tensor of that many ids (any shape)
    */
-  forward(logits: Tensor, targets: TokenIds, opts: CrossEntropyOptions = {}): LossResult {
+  forward(logits: Tensor, targets: TokenIds | Tensor<TokenDType>, opts: CrossEntropyOptions = {}): LossResult {
     if (this.disposed) throw new WebRnnError('DISPOSED', 'this CrossEntropyLoss was disposed');
     liveTensor(logits, 'CrossEntropyLoss logits', this.engine);
     knownKeys('CrossEntropyLoss options', opts, ['reduction', 'ignore_index', 'mask'], 'BAD_VALUE');
@@ -94,6 +100,7 @@ export class CrossEntropyLoss {
     if (shape.length < 1 || !(C >= 1)) throw new WebRnnError('BAD_SHAPE', `CrossEntropyLoss logits must be (…, C) with C ≥ 1, got shape [${shape.join(', ')}]`);
     const rowShape = shape.slice(0, -1);
     const N = logits.size / C;
+    if (targets instanceof Tensor) return this.forwardGpuTargets(logits, targets, opts, { reduction, ignore, N, C });
     if (!(targets instanceof Int32Array || targets instanceof Uint32Array || Array.isArray(targets))) {
       throw new WebRnnError('BAD_VALUE', 'CrossEntropyLoss: targets must be an Int32Array, Uint32Array or array of integers');
     }
@@ -120,12 +127,32 @@ export class CrossEntropyLoss {
     const plan = this.planFor(N, C);
     this.engine.writeBuffer(plan.targets, 0, t);
     this.engine.writeBuffer(plan.weights, 0, w);
+    return this.run(plan, logits);
+  }
+
+  /** forward() with the targets on the GPU: rows' targets and weights come from the ids in-shader. */
+  private forwardGpuTargets(logits: Tensor, targets: Tensor<TokenDType>, opts: CrossEntropyOptions, checked: { reduction: Reduction; ignore: number; N: number; C: number }): LossResult {
+    const { reduction, ignore, N, C } = checked;
+    tokenTensor(targets, 'CrossEntropyLoss targets', this.engine);
+    if (targets.size !== N) throw new WebRnnError('BAD_SHAPE', `CrossEntropyLoss: a targets tensor of shape [${targets.shape.join(', ')}] holds ${targets.size} ids, logits [${logits.shape.join(', ')}] have ${N} rows`);
+    if (ignore < -(2 ** 31) || ignore >= 2 ** 32) throw new WebRnnError('BAD_VALUE', `CrossEntropyLoss: with targets on the GPU, ignore_index must fit 32 bits ([-2^31, 2^32)), got ${ignore}`);
+    const mask = opts.mask === undefined ? undefined : checkMask('CrossEntropyLoss', opts.mask, N, N).values;
+    const plan = this.planFor(N, C);
+    const ids = plan.idsTargets(this.engine);
+    this.engine.writeBuffer(ids.params, 0, ids.kernel.packParams({ N, C, ignore: ignore >>> 0, mean: reduction === 'mean' ? 1 : 0 }));
+    this.engine.writeBuffer(ids.mask, 0, mask ? Float32Array.from(mask) : new Float32Array(N).fill(1));
     const pre = new Program();
+    pre.copy(targets.buffer, targets.byteOffset, ids.ids, 0, N * 4);
+    pre.append(ids.prog);
+    return this.run(plan, logits, pre);
+  }
+
+  private run(plan: CrossEntropyPlan, logits: Tensor, pre = new Program()): LossResult {
     pre.copy(logits.buffer, logits.byteOffset, plan.logits, 0, logits.size * F32);
     this.engine.run(pre, plan.prog);
     return {
       loss: new Tensor(this.engine, plan.loss, [], 0, false),
-      grad_input: new Tensor(this.engine, plan.grad, shape, 0, false),
+      grad_input: new Tensor(this.engine, plan.grad, logits.shape, 0, false),
     };
   }
 
@@ -157,6 +184,7 @@ class CrossEntropyPlan {
   readonly weights: GPUBuffer;
   readonly grad: GPUBuffer;
   readonly loss: GPUBuffer;
+  private ids: ReturnType<CrossEntropyPlan['idsTargets']> | undefined;
 
   constructor(
     engine: Engine,
@@ -181,5 +209,21 @@ class CrossEntropyPlan {
       rec.dispose();
       throw e;
     }
+  }
+
+  /** The workspaces and dispatch that turn GPU ids (N) and a mask (N) into targets and weights; built on first use. */
+  idsTargets(engine: Engine): { ids: GPUBuffer; mask: GPUBuffer; params: GPUBuffer; kernel: Kernel; prog: Program } {
+    if (this.ids) return this.ids;
+    const { rec, N, C } = this;
+    const kernel = engine.kernel('cross_entropy_target_weights');
+    const ids = rec.buffer(N * 4, 'ids');
+    const mask = rec.buffer(N * F32, 'mask');
+    // Rewritten by each forward (ignore_index and the reduction are per call).
+    const params = rec.uniform(kernel.packParams({ N, C, ignore: 0, mean: 1 }), 'target_weights:params');
+    const g = kernel.bindGroup(0, { [kernel.params!.variable]: params, ids, mask, targets: this.targets, weights: this.weights }, 'CrossEntropyLoss:target_weights');
+    const prog = new Program();
+    prog.dispatch(kernel, [g], [1, 1, 1]);
+    this.ids = { ids, mask, params, kernel, prog };
+    return this.ids;
   }
 }
