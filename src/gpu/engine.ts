@@ -421,11 +421,12 @@ function checkShape(shape: readonly number[]): void {
   }
 }
 
-/** A short description of any value for error messages (JSON.stringify fails on BigInt and cycles). */
+/** A dtype argument: one of DTYPES (BAD_VALUE naming them otherwise). */
 function checkDType(d: unknown): asserts d is TensorDType {
   if (!DTYPES.includes(d as TensorDType)) throw new WebRnnError('BAD_VALUE', `dtype must be one of ${DTYPES.map((t) => `'${t}'`).join(', ')}, got ${describeValue(d)}`);
 }
 
+/** A short description of any value for error messages (JSON.stringify fails on BigInt and cycles). */
 function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (v === null || typeof v !== 'object') return String(v);

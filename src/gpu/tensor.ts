@@ -4,7 +4,7 @@ import type { Engine } from './engine.js';
 /** The element type of a {@link Tensor}: float32 values, or int32 / uint32 integers (token ids). */
 export type TensorDType = 'float32' | 'int32' | 'uint32';
 
-/** The dtypes token ids may have on the GPU (what samplers return and Embedding.forwardIds reads). */
+/** The dtypes token ids may have on the GPU (what samplers return; what Embedding.forwardIds, OneHot and CrossEntropyLoss targets read). */
 export type TokenDType = 'int32' | 'uint32';
 
 /** The typed array that holds a tensor's values on the CPU, by dtype. */
@@ -23,10 +23,11 @@ export const DTYPES: readonly TensorDType[] = ['float32', 'int32', 'uint32'];
 /**
  * An array on the GPU with a shape (row-major) and a dtype: float32 (the default, what layers compute
  * on) or int32 / uint32 (token ids: what samplers and generators return, what
- * {@link Embedding.forwardIds} reads). Every dtype has 4-byte elements. Tensors made by
- * `engine.tensor()` own their buffer and are freed by `dispose()`. Tensors returned by a layer's forward/backward are views of the
- * layer's workspace: they stay valid until the layer's next forward/backward (or its dispose) — copy
- * with `clone()` to keep one longer.
+ * {@link Embedding.forwardIds}, {@link OneHot.forward} and {@link CrossEntropyLoss.forward}'s targets
+ * read). Every dtype has 4-byte elements. Tensors made by `engine.tensor()` own their buffer and are
+ * freed by `dispose()`. Tensors returned by a layer's forward/backward are views of the layer's
+ * workspace: they stay valid until the layer's next forward/backward (or its dispose) — copy with
+ * `clone()` to keep one longer.
  *
  * @example
  * const x = engine.tensor(new Float32Array(6), [3, 2, 1]);
