@@ -23,7 +23,7 @@ export const DTYPES: readonly TensorDType[] = ['float32', 'int32', 'uint32'];
 /**
  * An array on the GPU with a shape (row-major) and a dtype: float32 (the default, what layers compute
  * on) or int32 / uint32 (token ids: what samplers and generators return, what
- * {@link Embedding.forwardIds}, {@link OneHot.forward} and {@link CrossEntropyLoss.forward}'s targets
+ * {@link Embedding.forwardIds}, {@link OneHot} and {@link CrossEntropyLoss} (as targets)
  * read). Every dtype has 4-byte elements. Tensors made by `engine.tensor()` own their buffer and are
  * freed by `dispose()`. Tensors returned by a layer's forward/backward are views of the layer's
  * workspace: they stay valid until the layer's next forward/backward (or its dispose) — copy with
