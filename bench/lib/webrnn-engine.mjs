@@ -88,8 +88,8 @@ export async function webrnnCase(W, engine, s, c, config, sd, data, forced) {
     info() {
       const v = rnn.kernelVariants();
       if (!v) return {};
-      const ran = [v.schedule, v.matmul, ...(engine.tuningReport().mode === 'off' ? ['off'] : [])];
-      return { kernel_variant: v.schedule, matmul_variant: v.matmul, tuning: engine.tuningReport().mode, tuning_ms: Math.round(tuningMs), variants_run: ran, ...(forced ? { forced } : {}) };
+      const ran = [v.schedule, ...(v.reduction ? [`${v.reduction} sums`] : []), v.matmul, ...(engine.tuningReport().mode === 'off' ? ['off'] : [])];
+      return { kernel_variant: v.schedule, ...(v.reduction ? { split_k_reduction: v.reduction } : {}), matmul_variant: v.matmul, tuning: engine.tuningReport().mode, tuning_ms: Math.round(tuningMs), variants_run: ran, ...(forced ? { forced } : {}) };
     },
     dispose() {
       opt?.dispose();

@@ -10,7 +10,11 @@
 //   partial sums over k in workgroup memory) step variants: those cases and reset-before
 //   GRU's, LSTM's "H=67 B=9" (past a workgroup of units and a tile of k), the projected LSTM's
 //   bidirectional cases (R ≠ H, peephole, R = 65 past a tile of k) and the training run, each run twice
-//   and compared bit for bit (deterministic for a fixed variant).
+//   and compared bit for bit (deterministic for a fixed variant). split-k runs them on the engine's
+//   reduction (subgroupAdd where the device has `subgroups`, shared/split_k_sum.subgroups.wgsl) and again
+//   with engine.subgroups = false (the tree in workgroup memory, shared/split_k_sum.wgsl); each result
+//   says which reduction ran. Its reverse sweep is split-K too (shared/step_split_k_bwd.wgsl), so the
+//   gradient checks cover it.
 // The register-blocked matmul is what the unforced cases run on lavapipe and SwiftShader (the tuner
 // keeps it there) and every GEMM variant runs all flag/stride combinations in matmul-cases.ts.
 import type { KernelVariants } from '../../src/gpu/kernel-variants.js';
@@ -24,6 +28,8 @@ export interface VariantCase {
   kind: 'variant';
   name: string;
   kernels: KernelVariants;
+  /** false: run with engine.subgroups off (split-k's workgroup-memory sums on a device with subgroups) */
+  subgroups?: false;
   inner: Inner;
 }
 
@@ -41,9 +47,10 @@ const COALESCED: [keyof KernelVariants, RegExp][] = [
 
 export function variantCases(base: readonly { kind: string; name: string }[]): VariantCase[] {
   const out: VariantCase[] = [];
-  const add = (kernels: KernelVariants, inner: Inner) => {
+  const add = (kernels: KernelVariants, inner: Inner, subgroups?: false) => {
     const forced = Object.entries(kernels).map(([k, v]) => `${k}=${v}`).join(',');
-    out.push({ kind: 'variant', name: `variant ${forced}: ${inner.name}`, kernels, inner });
+    const sums = subgroups === false ? ' (workgroup sums)' : '';
+    out.push({ kind: 'variant', name: `variant ${forced}${sums}: ${inner.name}`, kernels, inner, ...(subgroups === false ? { subgroups } : {}) });
   };
   const recurrent = base.filter((c): c is RecurrentCase => c.kind === 'recurrent');
   const train = base.filter((c): c is TrainCase => c.kind === 'train');
@@ -57,9 +64,9 @@ export function variantCases(base: readonly { kind: string; name: string }[]): V
     }
   }
   for (const [kernel, modes] of COALESCED) {
-    for (const variant of ['coalesced', 'split-k'] as const) {
-      for (const c of recurrent) if (modes.test(c.name)) add({ [kernel]: variant }, { ...c, twice: true });
-      if (kernel === 'lstm_step_fwd') for (const c of train) add({ [kernel]: variant }, c);
+    for (const [variant, subgroups] of [['coalesced'], ['split-k'], ['split-k', false]] as const) {
+      for (const c of recurrent) if (modes.test(c.name)) add({ [kernel]: variant }, { ...c, twice: true }, subgroups);
+      if (kernel === 'lstm_step_fwd') for (const c of train) add({ [kernel]: variant }, c, subgroups);
     }
   }
   return out;
