@@ -119,8 +119,8 @@ export class Engine {
    * a device without the feature is a BAD_CONFIG error.
    *
    * @example
-   * const engine = await createEngine();
-   * engine.subgroups = false; // split-k layers planned from now on reduce in workgroup memory
+   * console.log(engine.subgroups); // true on an adapter with `subgroups` (e.g. lavapipe through Dawn)
+   * engine.subgroups = false;      // split-k layers planned from now on add their sums in workgroup memory
    */
   get subgroups(): boolean {
     return this.useSubgroups;
