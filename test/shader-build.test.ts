@@ -142,7 +142,7 @@ describe('the generator', () => {
       'k.wgsl': kernel('k', '//!include "shared/sum.wgsl"\nfn f(x: f32) -> f32 { return sum(x); }'),
       'plain.wgsl': kernel('plain', 'fn f(x: f32) -> f32 { return x; }'),
     });
-    const [k, plain] = buildKernels(d);
+    const [k, plain] = buildKernels(d) as { code: string; codeSubgroups?: string }[];
     expect(k.code).toContain('fn sum(x: f32) -> f32 { return x; }');
     expect(k.codeSubgroups).toBe(k.code.replace('return x;', 'return subgroupAdd(x);').replace(/^/, 'enable subgroups;\n'));
     expect(plain.codeSubgroups).toBeUndefined();
