@@ -11,9 +11,9 @@
 //   GRU's, LSTM's "H=67 B=9" (past a workgroup of units and a tile of k), the projected LSTM's
 //   bidirectional cases (R ≠ H, peephole, R = 65 past a tile of k) and the training run, each run twice
 //   and compared bit for bit (deterministic for a fixed variant). split-k runs them on the engine's
-//   reduction (subgroupAdd where the device has `subgroups`, shared/split_k_sum.subgroups.wgsl) and again
-//   with engine.subgroups = false (the tree in workgroup memory, shared/split_k_sum.wgsl); each result
-//   says which reduction ran. Its reverse sweep is split-K too (shared/step_split_k_bwd.wgsl), so the
+//   reduction (subgroupAdd where the device has `subgroups`, shared/split_k_sum.subgroups.wgsl) and a
+//   subset of them (peephole, projection, both GRU forms, RNN, training) again with engine.subgroups =
+//   false (the tree in workgroup memory, shared/split_k_sum.wgsl); each result says which sums ran. Its reverse sweep is split-K too (shared/step_split_k_bwd.wgsl), so the
 //   gradient checks cover it.
 // The register-blocked matmul is what the unforced cases run on lavapipe and SwiftShader (the tuner
 // keeps it there) and every GEMM variant runs all flag/stride combinations in matmul-cases.ts.
@@ -45,6 +45,9 @@ const COALESCED: [keyof KernelVariants, RegExp][] = [
   ['rnn_step_fwd', /^rnn-(tanh|relu) 2-layer bidirectional, lengths, h0$/],
 ];
 
+/** split-k cases run again with engine.subgroups = false (peephole, projection past tiles, both GRU forms, RNN). */
+const WORKGROUP_SUMS = /^lstm-peephole 2-layer|^lstm-proj H=67 R=65|^gru|^rnn-relu/;
+
 export function variantCases(base: readonly { kind: string; name: string }[]): VariantCase[] {
   const out: VariantCase[] = [];
   const add = (kernels: KernelVariants, inner: Inner, subgroups?: false) => {
@@ -64,10 +67,13 @@ export function variantCases(base: readonly { kind: string; name: string }[]): V
     }
   }
   for (const [kernel, modes] of COALESCED) {
-    for (const [variant, subgroups] of [['coalesced'], ['split-k'], ['split-k', false]] as const) {
-      for (const c of recurrent) if (modes.test(c.name)) add({ [kernel]: variant }, { ...c, twice: true }, subgroups);
-      if (kernel === 'lstm_step_fwd') for (const c of train) add({ [kernel]: variant }, c, subgroups);
+    for (const variant of ['coalesced', 'split-k'] as const) {
+      for (const c of recurrent) if (modes.test(c.name)) add({ [kernel]: variant }, { ...c, twice: true });
+      if (kernel === 'lstm_step_fwd') for (const c of train) add({ [kernel]: variant }, c);
     }
+    // the workgroup-memory sums where the engine would use subgroupAdd: a case per kernel and form
+    for (const c of recurrent) if (modes.test(c.name) && WORKGROUP_SUMS.test(c.name)) add({ [kernel]: 'split-k' }, { ...c, twice: true }, false);
+    if (kernel === 'lstm_step_fwd') for (const c of train) add({ [kernel]: 'split-k' }, c, false);
   }
   return out;
 }
