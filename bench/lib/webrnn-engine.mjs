@@ -101,7 +101,9 @@ export async function webrnnCase(W, engine, s, c, config, sd, data, forced) {
     info() {
       const v = rnn.kernelVariants();
       if (!v) return {};
-      const ran = [v.schedule, ...(v.reduction ? [`${v.reduction} sums`] : []), v.matmul, ...(engine.tuningReport().mode === 'off' ? ['off'] : [])];
+      // split-k's sums by the workgroup-memory tree: what --variants forces as 'split-k-workgroup'
+      const sums = v.reduction === 'workgroup' ? ['split-k-workgroup'] : v.reduction === 'subgroup' ? ['split-k-subgroup'] : [];
+      const ran = [v.schedule, ...sums, v.matmul, ...(engine.tuningReport().mode === 'off' ? ['off'] : [])];
       return { kernel_variant: v.schedule, ...(v.reduction ? { split_k_reduction: v.reduction } : {}), matmul_variant: v.matmul, tuning: engine.tuningReport().mode, tuning_ms: Math.round(tuningMs), variants_run: ran, ...(forced ? { forced } : {}) };
     },
     dispose() {
