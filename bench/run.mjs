@@ -14,7 +14,7 @@
 //            --vad-seconds N (recording length, 600)  --vad-models silero_vad_v5.onnx,...  --vad-ort-threads N (1)
 //   options: --shapes S1,S2  --cells lstm,gru  --engines webrnn,tfjs-webgpu,...  --reps N  --cap-s N
 //            --hosts node,chromium  --out FILE  --no-save  --torch-threads N (default: torch's own)
-//            --variants                 webrnn once per kernel variant (forced), each its own row
+//            --variants [off,split-k,…]  webrnn once per kernel variant (forced; all, or those listed), each its own row
 //            --chromium-adapter hardware  Chromium on the machine's GPU instead of SwiftShader (bench/README.md)
 //
 // The row cap (bench/lib/timing.mjs): timing stops when the next call would end past it; a warm call
@@ -29,7 +29,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CELLS, CHROMIUM_ENGINES, ENGINES, FLOP_FORMULA, MODES, NODE_ENGINES, SHAPES, cellLabel, engineRuns, flopsOf } from './lib/shapes.mjs';
-import { KERNEL_VARIANTS } from './lib/webrnn-engine.mjs';
+import { forcedVariants } from './lib/webrnn-engine.mjs';
 import { makeData, makeStateDict, rnnConfig } from './lib/weights.mjs';
 import { rowKey } from './lib/suite.mjs';
 import { annotate, markdown, sortRows } from './lib/report.mjs';
@@ -45,7 +45,7 @@ export const PYTHON = process.env.WEBRNN_PYTHON || '/usr/bin/python3';
  * @typedef {Record<string, any>} Row
  * @typedef {{
  *   shapes?: Record<string, Shape>, cells?: string[], engines?: string[], hosts?: ('node' | 'chromium')[],
- *   reps?: number, capMs?: number, save?: boolean, out?: string, torchThreads?: number, variants?: boolean,
+ *   reps?: number, capMs?: number, save?: boolean, out?: string, torchThreads?: number, variants?: boolean | string[],
  *   chromiumAdapter?: 'swiftshader' | 'hardware',
  *   gemmSizes?: { M: number, N: number, K: number }[], log?: (line: string) => void, command?: string,
  *   vad?: false | Omit<import('./lib/vad-run.mjs').VadOptions, 'hosts' | 'log' | 'onNote' | 'chromiumAdapter' | 'runWorker'>, vadOut?: string,
@@ -56,11 +56,11 @@ export const PYTHON = process.env.WEBRNN_PYTHON || '/usr/bin/python3';
  */
 
 /** The rows a run should produce (each appears in the output timed or with a skip reason). */
-export function expectedRows(/** @type {Required<Pick<BenchOptions, 'shapes' | 'engines' | 'hosts'>> & { cells?: string[], variants?: boolean }} */ o) {
+export function expectedRows(/** @type {Required<Pick<BenchOptions, 'shapes' | 'engines' | 'hosts'>> & { cells?: string[], variants?: boolean | string[] }} */ o) {
   /** @type {{ key: string, shape: string, cell: string, variant: string | null, mode: string, engine: string, host: string, forced_variant?: string }[]} */
   const out = [];
   // --variants: webrnn once per forced kernel variant
-  const forcings = (/** @type {string} */ engine) => (engine === 'webrnn' && o.variants ? [{}, ...KERNEL_VARIANTS.map((v) => ({ forced_variant: v }))] : [{}]);
+  const forcings = (/** @type {string} */ engine) => (engine === 'webrnn' && o.variants ? [{}, ...forcedVariants(o.variants).map((v) => ({ forced_variant: v }))] : [{}]);
   for (const host of o.hosts) {
     const engines = o.engines.filter((e) => (host === 'node' ? NODE_ENGINES : CHROMIUM_ENGINES).includes(e));
     for (const shape of Object.keys(o.shapes)) {
@@ -389,7 +389,11 @@ function parseArgs(/** @type {string[]} */ argv) {
     else if (a === '--out') o.out = val(i++);
     else if (a === '--no-save') o.save = false;
     else if (a === '--torch-threads') o.torchThreads = Number(val(i++));
-    else if (a === '--variants') o.variants = true;
+    else if (a === '--variants') {
+      // an optional list: only those variants
+      const next = argv[i + 1];
+      o.variants = next !== undefined && !next.startsWith('--') ? forcedVariants(val(i++).split(',')) : true;
+    }
     else if (a === '--no-vad') o.vad = false;
     else if (a === '--vad-only') o.shapes = {};
     else if (a === '--vad-chunks') vad.chunks = Number(val(i++));

@@ -8,6 +8,11 @@
 //      reached again (directly or through another snippet) is left out: each is in a kernel at most
 //      once. An unknown or cyclic include, any other `//!` directive, or a snippet that no kernel
 //      includes fails the build with the file and line. (shaders/README.md says how to write snippets.)
+//      A snippet `shared/<x>.wgsl` may have a twin `shared/<x>.subgroups.wgsl` (same functions, written
+//      with the `subgroups` feature's builtins; never included by name): a kernel that includes such a
+//      snippet also gets `codeSubgroups`, the same expansion with each twin in place of its snippet and
+//      `enable subgroups;` first, which the engine compiles instead on a device with that feature
+//      (WGSL allows `enable subgroups;` only there). Its layout is the same code's.
 //   2. strips `//` and (nested) `/* */` comments, trailing spaces and blank lines (WGSL has no string
 //      literals, so every `//` and `/*` outside a comment starts one);
 //   3. reflects the result with wgsl_reflect: workgroup size, bindings (uniform / storage /
@@ -25,6 +30,7 @@ import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 
 const INCLUDE = /^\s*\/\/!include "([^"]+)"\s*$/;
 const SHARED = 'shared';
+const TWIN = '.subgroups.wgsl';
 
 /** A build error: its message names the file (and line) at fault. */
 export class ShaderBuildError extends Error {
@@ -35,7 +41,7 @@ export class ShaderBuildError extends Error {
  * `file`'s text with its includes resolved (see the header). `stack` holds the files being expanded
  * (for cycles), `seen` the snippets already in this kernel, `used` every snippet any kernel includes.
  */
-function expand(shadersDir, file, stack, seen, used) {
+function expand(shadersDir, file, stack, seen, used, twins = { use: false, found: false }) {
   const rel = relative(shadersDir, file).split(sep).join('/');
   const lines = readFileSync(file, 'utf8').split('\n');
   const out = [];
@@ -50,6 +56,7 @@ function expand(shadersDir, file, stack, seen, used) {
       throw new ShaderBuildError(`${at}: include "${m[1]}" is not a .wgsl snippet in shaders/${SHARED}/`);
     }
     if (!existsSync(target)) throw new ShaderBuildError(`${at}: include "${m[1]}" not found (no shaders/${targetRel})`);
+    if (targetRel.endsWith(TWIN)) throw new ShaderBuildError(`${at}: include "${m[1]}" names a subgroups twin; include its snippet ${targetRel.slice(0, -TWIN.length)}.wgsl, the build puts the twin in place where the device has subgroups`);
     if (stack.includes(target)) {
       const chain = [...stack, target].map((f) => relative(shadersDir, f).split(sep).join('/'));
       throw new ShaderBuildError(`${at}: cyclic include ${chain.join(' -> ')}`);
@@ -57,7 +64,13 @@ function expand(shadersDir, file, stack, seen, used) {
     used.add(targetRel);
     if (seen.has(target)) return; // already in this kernel
     seen.add(target);
-    out.push(expand(shadersDir, target, [...stack, target], seen, used));
+    const twin = target.slice(0, -'.wgsl'.length) + TWIN;
+    const hasTwin = existsSync(twin);
+    if (hasTwin) {
+      twins.found = true;
+      used.add(targetRel.slice(0, -'.wgsl'.length) + TWIN);
+    }
+    out.push(expand(shadersDir, hasTwin && twins.use ? twin : target, [...stack, target], seen, used, twins));
   });
   return out.join('\n');
 }
@@ -144,8 +157,14 @@ export function buildKernels(shadersDir) {
   const used = new Set();
   const kernels = names.map((name) => {
     const file = join(shadersDir, `${name}.wgsl`);
-    const code = stripComments(expand(shadersDir, file, [file], new Set(), used), `shaders/${name}.wgsl`);
-    return { name, code, ...reflectKernel(name, code) };
+    const twins = { use: false, found: false };
+    const code = stripComments(expand(shadersDir, file, [file], new Set(), used, twins), `shaders/${name}.wgsl`);
+    const kernel = { name, code, ...reflectKernel(name, code) };
+    if (twins.found) {
+      const sub = expand(shadersDir, file, [file], new Set(), new Set(), { use: true, found: false });
+      kernel.codeSubgroups = stripComments(`enable subgroups;\n${sub}`, `shaders/${name}.wgsl`);
+    }
+    return kernel;
   });
   const sharedDir = join(shadersDir, SHARED);
   const snippets = existsSync(sharedDir) ? readdirSync(sharedDir).filter((f) => f.endsWith('.wgsl')).sort() : [];
@@ -179,6 +198,7 @@ export function renderModule(kernels) {
     }
     text += '    },\n';
     text += `    code: ${q(k.code)},\n`;
+    if (k.codeSubgroups) text += `    codeSubgroups: ${q(k.codeSubgroups)},\n`;
     text += '  },\n';
   }
   text += '};\n';

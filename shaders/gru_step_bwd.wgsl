@@ -38,7 +38,9 @@ const JT = 4u;  // hidden units per invocation: 4×4 register blocks, 8 loads pe
 // Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
 // dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_bwd.wgsl; with COALESCED (the coalesced
 // step variant's reverse) per step, the recurrent term's source rows staged in workgroup memory and
-// W read by consecutive units, see shared/step_coalesced_bwd.wgsl.
+// W read by consecutive units, see shared/step_coalesced_bwd.wgsl; with SPLIT_K (the split-k variant's
+// reverse) per step, grid [ceil(H / 4), ceil(B / 4), D], a workgroup per 4 units × 4 rows whose
+// invocations split the sum over the recurrent rows, see shared/step_split_k_bwd.wgsl.
 //!include "shared/step_coalesced_bwd.wgsl"
 
 @compute @workgroup_size(STEP_WG, 1, 1)
@@ -46,7 +48,7 @@ fn gru_step_bwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   step_bwd(wg, lid);
 }
 
-// The recurrent term's rows (COALESCED): dG_h<s+1> (3H wide) through W_hh's r, z (and, reset_after,
+// The recurrent term's rows (COALESCED, SPLIT_K): dG_h<s+1> (3H wide) through W_hh's r, z (and, reset_after,
 // n) rows; none at the last step.
 fn rec_term(d: u32, s: i32) -> vec2<u32> {
   let rows = select(2u * P.H, 3u * P.H, P.reset_after == 1u);

@@ -53,7 +53,9 @@ fn rec_source(i: u32) -> f32 {
 // Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
 // dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_bwd.wgsl; with COALESCED (the coalesced
 // step variant's reverse) per step, the recurrent term's source rows staged in workgroup memory and
-// W read by consecutive units, see shared/step_coalesced_bwd.wgsl.
+// W read by consecutive units, see shared/step_coalesced_bwd.wgsl; with SPLIT_K (the split-k variant's
+// reverse) per step, grid [ceil(H / 4), ceil(B / 4), D], a workgroup per 4 units × 4 rows whose
+// invocations split the sum over the recurrent rows, see shared/step_split_k_bwd.wgsl.
 //!include "shared/step_coalesced_bwd.wgsl"
 
 @compute @workgroup_size(STEP_WG, 1, 1)
@@ -61,7 +63,7 @@ fn lstm_step_bwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
   step_bwd(wg, lid);
 }
 
-// The recurrent term's rows (COALESCED): dG<s+1> (4H wide) through W_hh (none at the last step), or with
+// The recurrent term's rows (COALESCED, SPLIT_K): dG<s+1> (4H wide) through W_hh (none at the last step), or with
 // a projection dL/dh<s> (R wide, in dy) through W_hr (none at s = -1).
 fn rec_term(d: u32, s: i32) -> vec2<u32> {
   if (P.proj == 1u) { return vec2<u32>(select(0u, P.R, s >= 0), P.hr_off + d * P.dir_stride); }

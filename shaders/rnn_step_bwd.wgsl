@@ -31,7 +31,9 @@ const JT = 4u;  // hidden units per invocation: 4×4 register blocks, 8 loads pe
 // Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
 // dispatch (grid [1, ceil(B / 4), D]), see shared/step_sweep_bwd.wgsl; with COALESCED (the coalesced
 // step variant's reverse) per step, the recurrent term's source rows staged in workgroup memory and
-// W read by consecutive units, see shared/step_coalesced_bwd.wgsl.
+// W read by consecutive units, see shared/step_coalesced_bwd.wgsl; with SPLIT_K (the split-k variant's
+// reverse) per step, grid [ceil(H / 4), ceil(B / 4), D], a workgroup per 4 units × 4 rows whose
+// invocations split the sum over the recurrent rows, see shared/step_split_k_bwd.wgsl.
 //!include "shared/step_coalesced_bwd.wgsl"
 
 @compute @workgroup_size(STEP_WG, 1, 1)
@@ -39,7 +41,7 @@ fn rnn_step_bwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   step_bwd(wg, lid);
 }
 
-// The recurrent term's rows (COALESCED): dG<s+1> (H wide) through W_hh (H, H); none at the last step.
+// The recurrent term's rows (COALESCED, SPLIT_K): dG<s+1> (H wide) through W_hh (H, H); none at the last step.
 fn rec_term(d: u32, s: i32) -> vec2<u32> { return vec2<u32>(select(0u, P.H, s + 1 < i32(P.T)), P.w_off + d * P.dir_stride); }
 fn rec_src(b0: u32, d: u32, s: i32, m: u32) -> vec4<f32> {
   let tn = select(u32(i32(P.T) - 2 - s), u32(s + 1), d == 0u);

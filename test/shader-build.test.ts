@@ -135,6 +135,22 @@ describe('the generator', () => {
     expect(k.uniforms).toEqual({ P: { size: 16, members: [['n', 0, 'u32'], ['x', 4, 'f32']] } });
   });
 
+  test("a snippet's subgroups twin gives its includers a second code, with `enable subgroups;` and the twin in place", () => {
+    const d = tree({
+      'shared/sum.wgsl': '// sum: plain\nfn sum(x: f32) -> f32 { return x; }\n',
+      'shared/sum.subgroups.wgsl': '// sum.subgroups: its twin\nfn sum(x: f32) -> f32 { return subgroupAdd(x); }\n',
+      'k.wgsl': kernel('k', '//!include "shared/sum.wgsl"\nfn f(x: f32) -> f32 { return sum(x); }'),
+      'plain.wgsl': kernel('plain', 'fn f(x: f32) -> f32 { return x; }'),
+    });
+    const [k, plain] = buildKernels(d) as { code: string; codeSubgroups?: string }[];
+    expect(k.code).toContain('fn sum(x: f32) -> f32 { return x; }');
+    expect(k.codeSubgroups).toBe(k.code.replace('return x;', 'return subgroupAdd(x);').replace(/^/, 'enable subgroups;\n'));
+    expect(plain.codeSubgroups).toBeUndefined();
+    expect(() => buildKernels(tree({ 'shared/s.wgsl': 'fn s() {}\n', 'shared/s.subgroups.wgsl': 'fn s() {}\n', 'k.wgsl': kernel('k', '//!include "shared/s.subgroups.wgsl"\nfn f(x: f32) -> f32 { return x; }') }))).toThrow(/shaders\/k\.wgsl:5: include "shared\/s\.subgroups\.wgsl" names a subgroups twin/);
+    // the step kernels that sum split-K partials have one; the rest do not
+    expect(Object.entries(kernels).filter(([, r]) => r.codeSubgroups).map(([n]) => n).sort()).toEqual(['gru_step_bwd', 'gru_step_fwd', 'lstm_step_bwd', 'lstm_step_fwd', 'rnn_step_bwd', 'rnn_step_fwd']);
+  });
+
   test('a bad include, directive, entry point or uniform fails with the file (and line)', () => {
     const fails = (files: Record<string, string>, re: RegExp) => expect(() => buildKernels(tree(files))).toThrow(re);
     fails({ 'k.wgsl': kernel('k', '//!include "shared/nope.wgsl"\nfn f(x: f32) -> f32 { return x; }') }, /shaders\/k\.wgsl:5: include "shared\/nope\.wgsl" not found/);

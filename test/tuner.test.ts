@@ -162,6 +162,34 @@ describe('forced variants', () => {
     expect(() => gru.forward(x)).toThrow(/gru_step_fwd=persistent does not apply here: reset-before GRU/);
   });
 
+  test('split-k adds its partial sums with subgroupAdd where the device has subgroups, else (engine.subgroups = false, createEngine({ subgroups: false })) in workgroup memory: recorded, equal, bit-identical run to run', async () => {
+    await rejectsWith(createEngine({ subgroups: 'yes' as never }), 'BAD_CONFIG', /subgroups must be true or false/);
+    const kernels = { lstm_step_fwd: 'split-k' } as const;
+    // tuning 'off': the matmuls keep today's variant, so nothing is timed in the background
+    const engine = await engineWith({ kernels, tuning: 'off' });
+    // lavapipe through Dawn offers subgroups: the subgroupAdd path is what runs by default here
+    expect(engine.subgroups).toBe(engine.device.features.has('subgroups'));
+    const runs: Record<string, Awaited<ReturnType<typeof example>>> = {};
+    for (const sums of [engine.subgroups ? 'subgroup' : undefined, 'workgroup'].filter((x) => x !== undefined)) {
+      engine.subgroups = sums === 'subgroup';
+      const one = await example(engine);
+      const two = await example(engine);
+      expect(one.lstm.kernelVariants()).toMatchObject({ schedule: 'split-k', reduction: sums });
+      expect([...two.output], `${sums} sums: output bit-identical`).toEqual([...one.output]);
+      expect([...two.grad], `${sums} sums: gradient bit-identical`).toEqual([...one.grad]);
+      runs[sums] = one;
+    }
+    if (runs.subgroup) {
+      expectSame(runs.subgroup.output, runs.workgroup.output, 1e-6);
+      expectSame(runs.subgroup.grad, runs.workgroup.grad, 1e-5);
+    }
+    const off = await engineWith({ kernels, tuning: 'off', subgroups: false });
+    expect(off.subgroups).toBe(false);
+    expect((await example(off)).lstm.kernelVariants()?.reduction).toBe('workgroup');
+    // not requested, so the device lacks the feature: it cannot be switched on later
+    expect(() => (off.subgroups = true)).toThrow(/engine.subgroups: this device has no `subgroups` feature/);
+  });
+
   test('webrnn run --kernels runs the forced variants and matches PyTorch as without them', () => {
     const base = join(ROOT, 'test', 'fixtures', 'lstm_lengths_grad'); // LSTM I=4 H=8 T=8 B=4, lengths, all grads
     const dir = mkdtempSync(join(tmpdir(), 'webrnn-kernels-'));

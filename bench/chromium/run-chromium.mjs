@@ -69,7 +69,7 @@ async function isolate(page) {
 
 /**
  * @param {{ shapes?: Record<string, any>, cells?: string[], engines?: string[], reps?: number, capMs?: number, skip?: Record<string, string>,
- *   variants?: boolean, adapter?: keyof typeof ADAPTER_ARGS, gemmSizes?: any[], timeoutMs: number,
+ *   variants?: boolean | string[], adapter?: keyof typeof ADAPTER_ARGS, gemmSizes?: any[], timeoutMs: number,
  *   log: (l: string) => void, onRow: (r: any) => void, onGemm: (g: any) => void, onNote?: (n: string) => void,
  *   entry?: string, job?: Record<string, unknown>, prepare?: (dir: string) => void }} o
  *   entry, job, prepare: another page of this folder (default entry.mjs), its job.json (default the

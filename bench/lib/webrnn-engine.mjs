@@ -5,15 +5,17 @@
 //
 // Kernel variants: each row records what ran — kernel_variant, the layer's step variant ('per-step': one
 // dispatch per time step; 'persistent': one per layer and sweep; 'coalesced': per step from W_hhᵀ with
-// h<t-1> in workgroup memory; 'split-k': per step, a workgroup per unit splitting the product over k)
+// h<t-1> in workgroup memory; 'split-k': per step, a workgroup per unit splitting the product over k,
+// with split_k_reduction 'subgroup' (subgroupAdd, where the adapter has subgroups) or 'workgroup')
 // and matmul_variant, the GEMMs'
 // variant ('register-blocked', 'tiled', or 'mixed' when the layer's GEMMs differ), both read from the
 // layer's recorded programs after the calls — plus the engine's tuning mode and the tuning time this
 // case caused. By default the engine tunes ('auto': the variants are timed on first use, and the
 // webrnn case waits for that before its rows are timed); --variants adds one row per forced variant,
 // each on its own engine: 'off' (today's fixed choices: register-blocked GEMMs and the persistentWins
-// rule), 'per-step' / 'persistent' / 'coalesced' / 'split-k' (every step kernel's variant) and 'register-blocked' / 'tiled'
-// (every GEMM).
+// rule), 'per-step' / 'persistent' / 'coalesced' / 'split-k' (every step kernel's variant; split-k with
+// subgroupAdd sums where the adapter has subgroups) / 'split-k-workgroup' (split-k with the workgroup-
+// memory sums: createEngine({ subgroups: false })) and 'register-blocked' / 'tiled' (every GEMM).
 
 import { rnnConfig } from './weights.mjs';
 
@@ -21,7 +23,7 @@ import { rnnConfig } from './weights.mjs';
 export const STEP_SCHEDULES = /** @type {const} */ (['per-step', 'persistent', 'coalesced', 'split-k']);
 
 /** The kernel variants the benchmark can force (--variants), each a createEngine option set. */
-export const KERNEL_VARIANTS = /** @type {const} */ (['off', 'per-step', 'persistent', 'coalesced', 'split-k', 'register-blocked', 'tiled']);
+export const KERNEL_VARIANTS = /** @type {const} */ (['off', 'per-step', 'persistent', 'coalesced', 'split-k', 'split-k-workgroup', 'register-blocked', 'tiled']);
 
 const STEP = ['lstm_step_fwd', 'gru_step_fwd', 'rnn_step_fwd'];
 /** @type {Record<typeof KERNEL_VARIANTS[number], Record<string, unknown>>} */
@@ -31,9 +33,20 @@ const ENGINE_OPTIONS = {
   persistent: { kernels: Object.fromEntries(STEP.map((k) => [k, 'persistent'])) },
   coalesced: { kernels: Object.fromEntries(STEP.map((k) => [k, 'coalesced'])) },
   'split-k': { kernels: Object.fromEntries(STEP.map((k) => [k, 'split-k'])) },
+  'split-k-workgroup': { kernels: Object.fromEntries(STEP.map((k) => [k, 'split-k'])), subgroups: false },
   'register-blocked': { kernels: { matmul: 'register-blocked' } },
   tiled: { kernels: { matmul: 'tiled' } },
 };
+
+/**
+ * The variants `--variants` forces: all of KERNEL_VARIANTS (true) or those listed, each checked.
+ * @param {boolean | string[] | undefined} v @returns {(typeof KERNEL_VARIANTS[number])[]}
+ */
+export function forcedVariants(v) {
+  if (!Array.isArray(v)) return v ? [...KERNEL_VARIANTS] : [];
+  for (const x of v) if (!KERNEL_VARIANTS.includes(/** @type {any} */ (x))) throw new Error(`--variants: unknown variant ${x} (known: ${KERNEL_VARIANTS.join(', ')})`);
+  return /** @type {any} */ (v);
+}
 
 /** @typedef {import('./shapes.mjs').Shape} Shape */
 /** @typedef {import('./shapes.mjs').CellVariant} CellVariant */
@@ -88,8 +101,10 @@ export async function webrnnCase(W, engine, s, c, config, sd, data, forced) {
     info() {
       const v = rnn.kernelVariants();
       if (!v) return {};
-      const ran = [v.schedule, v.matmul, ...(engine.tuningReport().mode === 'off' ? ['off'] : [])];
-      return { kernel_variant: v.schedule, matmul_variant: v.matmul, tuning: engine.tuningReport().mode, tuning_ms: Math.round(tuningMs), variants_run: ran, ...(forced ? { forced } : {}) };
+      // split-k's sums by the workgroup-memory tree: what --variants forces as 'split-k-workgroup'
+      const sums = v.reduction === 'workgroup' ? ['split-k-workgroup'] : v.reduction === 'subgroup' ? ['split-k-subgroup'] : [];
+      const ran = [v.schedule, ...sums, v.matmul, ...(engine.tuningReport().mode === 'off' ? ['off'] : [])];
+      return { kernel_variant: v.schedule, ...(v.reduction ? { split_k_reduction: v.reduction } : {}), matmul_variant: v.matmul, tuning: engine.tuningReport().mode, tuning_ms: Math.round(tuningMs), variants_run: ran, ...(forced ? { forced } : {}) };
     },
     dispose() {
       opt?.dispose();
@@ -105,7 +120,7 @@ export async function webrnnCase(W, engine, s, c, config, sd, data, forced) {
  * webrnn's factories for runSuite, the same in every host: 'webrnn' (the given engine, tuning on), and
  * with `variants` also one per forced kernel variant ("webrnn[tiled]", …) on an engine of its own,
  * each row recording the variants that ran.
- * @param {any} W @param {any} engine @param {string} adapter @param {boolean} [variants]
+ * @param {any} W @param {any} engine @param {string} adapter @param {boolean | string[]} [variants] all forced variants, or those listed
  * @returns {Record<string, import('./suite.mjs').EngineFactory>}
  */
 export function webrnnFactories(W, engine, adapter, variants = false) {
@@ -120,5 +135,5 @@ export function webrnnFactories(W, engine, adapter, variants = false) {
     },
   });
   if (!variants) return { webrnn: factory('auto') };
-  return { webrnn: factory('auto'), ...Object.fromEntries(KERNEL_VARIANTS.map((v) => [`webrnn[${v}]`, factory(v)])) };
+  return { webrnn: factory('auto'), ...Object.fromEntries(forcedVariants(variants).map((v) => [`webrnn[${v}]`, factory(v)])) };
 }

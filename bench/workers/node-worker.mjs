@@ -4,7 +4,7 @@
 //   node bench/workers/node-worker.mjs JOB.json
 // JOB: { engines: string[], shapes: Record<name, Shape>, cells?: string[], reps, capMs,
 //        skip?: Record<rowKey, reason>, omit?: rowKey[], refDir: string, gemm?: boolean, gemmSizes?,
-//        variants?: boolean (webrnn once per forced kernel variant) }
+//        variants?: boolean | string[] (webrnn once per forced kernel variant: all, or those listed) }
 // Before each row it prints "@@start KEY" (the orchestrator's watchdog knows which row hung).
 // refDir holds webrnn's forward outputs and first two training losses (written by the webrnn worker, read by the
 // others for the correctness guard).

@@ -1,6 +1,7 @@
 // step_coalesced_bwd: the entry point's body of a reverse (BPTT) step kernel, fn step_bwd(wg, lid): with
-// the pipeline constant COALESCED = true the coalesced form below, else shared/step_sweep_bwd.wgsl (per
-// step, or the whole sweep with PERSISTENT). Included by lstm_step_bwd, gru_step_bwd and rnn_step_bwd.
+// the pipeline constant COALESCED = true the coalesced form below, with SPLIT_K = true the split-K form
+// (shared/step_split_k_bwd.wgsl), else shared/step_sweep_bwd.wgsl (per step, or the whole sweep with
+// PERSISTENT). Included by lstm_step_bwd, gru_step_bwd and rnn_step_bwd.
 //
 //   rec[i][k] = Σ_m src[b0 + i, m] · W[m, j0 + k]      i < BT rows, k < JT units, m < M
 //
@@ -16,12 +17,17 @@
 // offset of W's row 0 in w), fn rec_src(b0, d, s, m) -> vec4<f32> (src at m for rows b0 .. b0 + 3,
 // rows past B clamped) and fn finish_units(j0, b0, d, s, rec) (shared/step_sweep_bwd.wgsl).
 //!include "shared/step_sweep_bwd.wgsl"
+//!include "shared/step_split_k_bwd.wgsl"
 
 override COALESCED: bool = false;
 
 var<workgroup> src_tile: array<vec4<f32>, STEP_WG>;
 
 fn step_bwd(wg: vec3<u32>, lid: vec3<u32>) {
+  if (SPLIT_K) {
+    step_split_k_bwd(wg, lid);
+    return;
+  }
   if (!COALESCED) {
     step_sweep_bwd(wg, lid);
     return;

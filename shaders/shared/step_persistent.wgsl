@@ -1,6 +1,7 @@
 // step_persistent: the choice between one dispatch per time step and one per sweep, common to the
 // recurrent step kernels. Included by shared/step_sweep_fwd.wgsl, shared/step_sweep_bwd.wgsl,
-// shared/step_coalesced_fwd.wgsl and shared/step_split_k_fwd.wgsl (for STEP_WG).
+// shared/step_coalesced_fwd.wgsl, shared/step_split_k_fwd.wgsl and shared/step_split_k_bwd.wgsl (for
+// STEP_WG).
 //
 // PERSISTENT (a pipeline constant) = true: a whole sweep (forward sequence or reverse BPTT) in one
 // dispatch. One workgroup per (batch rows, direction) runs the steps in order, its STEP_WG invocations

@@ -10,17 +10,16 @@
 // b0 = wg.y·BT, direction d = wg.z). Its STEP_WG invocations split the K reduction: invocation l sums
 // k = l, l + STEP_WG, … — so consecutive invocations read consecutive addresses of W_hh's natural row
 // (G·H, K) and of h<t-1>, no transpose needed — and the STEP_WG partial sums of each gate are then
-// added in workgroup memory by a fixed tree (halving strides, workgroupBarrier between levels; a fixed
-// order, so deterministic run to run). Invocation 0 finishes the step with the sums.
+// added by shared/split_k_sum.wgsl: a fixed tree in workgroup memory, or on a device with `subgroups`
+// subgroupAdd and then across subgroups in workgroup memory (its twin). Invocation 0 finishes the step.
 // Needs from the kernel: Params P with H, w_off and dir_stride (W_hh (NG·H, K) of direction 0 and the
 // offset to direction 1's in w), the binding `w`, consts BT (= 4), NG, NSRC, SRC1_GATE, the dynamic-offset
 // uniform `step` with s, fn src_rows(n, b0, d, s, k) and fn step_gates(j, b0, d, s, acc), as
 // shared/step_coalesced_fwd.wgsl describes them.
 //!include "shared/step_persistent.wgsl"
+//!include "shared/split_k_sum.wgsl"
 
 override SPLIT_K: bool = false;
-
-var<workgroup> partial: array<array<vec4<f32>, STEP_WG>, 4>;
 
 fn step_split_k_fwd(wg: vec3<u32>, lid: vec3<u32>, K: u32) {
   let H = P.H;
@@ -36,13 +35,6 @@ fn step_split_k_fwd(wg: vec3<u32>, lid: vec3<u32>, K: u32) {
     if (NSRC > 1u) { v1 = src_rows(1u, b0, d, s, k); }
     for (var q = 0u; q < NG; q++) { acc[q] += w[wd + q * H * K + k] * select(v0, v1, q == SRC1_GATE); }
   }
-  for (var q = 0u; q < NG; q++) { partial[q][lid.x] = acc[q]; }
-  workgroupBarrier();
-  for (var m = STEP_WG / 2u; m > 0u; m >>= 1u) {
-    if (lid.x < m) {
-      for (var q = 0u; q < NG; q++) { partial[q][lid.x] += partial[q][lid.x + m]; }
-    }
-    workgroupBarrier();
-  }
-  if (lid.x == 0u) { step_gates(j, b0, d, s, array<vec4<f32>, 4>(partial[0][0], partial[1][0], partial[2][0], partial[3][0])); }
+  let sums = split_k_sum(acc, lid.x);
+  if (lid.x == 0u) { step_gates(j, b0, d, s, sums); }
 }

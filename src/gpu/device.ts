@@ -45,6 +45,12 @@ export interface DeviceOptions {
   kernels?: KernelVariants;
   /** Choices saved from engine.kernelChoices() (on this adapter) to reuse instead of timing again. */
   kernelChoices?: KernelChoices;
+  /**
+   * Use the adapter's `subgroups` feature where it has it (default true): the split-k step variant then
+   * adds its partial sums with subgroupAdd. false: never request it (workgroup-memory sums only); can be
+   * switched later with engine.subgroups.
+   */
+  subgroups?: boolean;
 }
 
 const NO_ADAPTER_HELP =
@@ -108,6 +114,8 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
   for (const k of want) requiredLimits[k] = adapter.limits[k];
   // GPU timestamps let the tuner time kernel variants without the CPU's round trip (src/gpu/tuner.ts).
   const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  // subgroups: the split-k step variant's sums (shaders/shared/split_k_sum.subgroups.wgsl)
+  if (opts.subgroups !== false && adapter.features.has('subgroups' as GPUFeatureName)) requiredFeatures.push('subgroups' as GPUFeatureName);
   const device = await adapter.requestDevice({ label: 'webrnn', requiredLimits, requiredFeatures });
   return { device, adapter, host, keepAlive: keepAlive ?? gpu };
 }

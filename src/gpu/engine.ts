@@ -1,6 +1,6 @@
 import { WebRnnError } from '../errors.js';
 import { acquireDevice, type DeviceOptions, type Host, type LimitOverrides } from './device.js';
-import { Kernel, type KernelName } from './kernel.js';
+import { Kernel, kernelHasSubgroups, type KernelName } from './kernel.js';
 import { DTYPES, Tensor, type TensorDType, type TensorDTypeArray } from './tensor.js';
 import type { EncodeTarget, Program } from './program.js';
 import { checkKernelChoices, checkKernelVariants, type KernelChoices } from './kernel-variants.js';
@@ -90,6 +90,7 @@ export class Engine {
       device: info?.device ?? '',
       description: info?.description ?? '',
     };
+    this.useSubgroups = device.features.has('subgroups');
     this.tuner = new KernelTuner(this, tuning.tuning ?? 'auto', tuning.kernels ?? {}, tuning.kernelChoices);
     this.lostSignal = device.lost.then((l) => {
       this.lostReason = l.message || String(l.reason);
@@ -110,13 +111,39 @@ export class Engine {
     return i.description || [i.vendor, i.architecture, i.device].filter(Boolean).join(' ') || 'unknown adapter';
   }
 
-  /** @internal a kernel by file name, compiled on first use. */
-  kernel(name: KernelName): Kernel {
+  /**
+   * Whether kernels with a `subgroups` form use it: the split-k step variant then adds its partial
+   * sums with subgroupAdd (else by a tree in workgroup memory). True when the device has the
+   * `subgroups` feature and createEngine's `subgroups` option was not false. Set it to false to run
+   * the workgroup-memory sums on such a device (layers planned afterwards follow it); setting true on
+   * a device without the feature is a BAD_CONFIG error.
+   *
+   * @example
+   * console.log(engine.subgroups); // true on an adapter with `subgroups` (e.g. lavapipe through Dawn)
+   * engine.subgroups = false;      // split-k layers planned from now on add their sums in workgroup memory
+   */
+  get subgroups(): boolean {
+    return this.useSubgroups;
+  }
+  set subgroups(on: boolean) {
+    if (typeof on !== 'boolean') throw new WebRnnError('BAD_CONFIG', `engine.subgroups must be true or false, got ${describeValue(on)}`);
+    if (on && !this.device.features.has('subgroups')) throw new WebRnnError('BAD_CONFIG', `engine.subgroups: this device has no \`subgroups\` feature (${this.adapterName}${this.device.features.size ? `; it has ${[...this.device.features].join(', ')}` : ''}), so only the workgroup-memory sums run`);
+    this.useSubgroups = on;
+  }
+  private useSubgroups: boolean;
+
+  /**
+   * @internal a kernel by file name, compiled on first use; `subgroups`: its form for the `subgroups`
+   * feature (when engine.subgroups is on and the kernel has one; else the plain form).
+   */
+  kernel(name: KernelName, subgroups = false): Kernel {
     this.checkAlive();
-    let k = this.kernels.get(name);
+    const sub = subgroups && this.useSubgroups && kernelHasSubgroups(name);
+    const key = sub ? `${name}+subgroups` : name;
+    let k = this.kernels.get(key);
     if (!k) {
-      k = new Kernel(this.device, name, this.limits);
-      this.kernels.set(name, k);
+      k = new Kernel(this.device, name, this.limits, sub);
+      this.kernels.set(key, k);
     }
     return k;
   }
@@ -467,9 +494,10 @@ function effectiveLimits(device: GPUSupportedLimits, o: LimitOverrides): EngineL
  */
 export async function createEngine(opts: DeviceOptions = {}): Promise<Engine> {
   if (opts === null || typeof opts !== 'object') throw new WebRnnError('BAD_CONFIG', `createEngine options must be an object, got ${describeValue(opts)}`);
-  const known = ['device', 'powerPreference', 'limits', 'checkFinite', 'tuning', 'kernels', 'kernelChoices'];
+  const known = ['device', 'powerPreference', 'limits', 'checkFinite', 'tuning', 'kernels', 'kernelChoices', 'subgroups'];
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw new WebRnnError('BAD_CONFIG', `createEngine: unknown option "${k}" (known: ${known.join(', ')})`);
   if (opts.checkFinite !== undefined && typeof opts.checkFinite !== 'boolean') throw new WebRnnError('BAD_CONFIG', `createEngine: checkFinite must be true or false, got ${describeValue(opts.checkFinite)}`);
+  if (opts.subgroups !== undefined && typeof opts.subgroups !== 'boolean') throw new WebRnnError('BAD_CONFIG', `createEngine: subgroups must be true or false, got ${describeValue(opts.subgroups)}`);
   if (opts.tuning !== undefined && opts.tuning !== 'auto' && opts.tuning !== 'off') throw new WebRnnError('BAD_CONFIG', `createEngine: tuning must be 'auto' or 'off', got ${describeValue(opts.tuning)}`);
   const kernels = checkKernelVariants('createEngine', opts.kernels);
   const kernelChoices = checkKernelChoices('createEngine', opts.kernelChoices);
@@ -482,5 +510,7 @@ export async function createEngine(opts: DeviceOptions = {}): Promise<Engine> {
     throw e;
   }
   engine.checkFinite = opts.checkFinite ?? false;
+  // a device given by the caller may have the feature; subgroups: false still keeps it unused
+  if (opts.subgroups === false) engine.subgroups = false;
   return engine;
 }

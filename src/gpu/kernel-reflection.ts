@@ -25,4 +25,9 @@ export interface ReflectedKernel {
   /** Every uniform struct variable: byte size (rounded up to 16) and [member, byte offset, type]. */
   readonly uniforms: Readonly<Record<string, { readonly size: number; readonly members: readonly (readonly [string, number, UniformScalar])[] }>>;
   readonly code: string;
+  /**
+   * The code for a device with the `subgroups` feature (`enable subgroups;`, shared snippets' subgroups
+   * twins in place), for kernels that include a snippet with such a twin (scripts/gen-shaders.mjs).
+   */
+  readonly codeSubgroups?: string;
 }

@@ -13,11 +13,22 @@ import { WebRnnError } from '../errors.js';
  *   projected LSTM nor reset-before GRU), `coalesced` (one dispatch per step reading W_hhᵀ, laid out
  *   once per forward, so neighbouring invocations read neighbouring addresses, with h<t-1> staged in
  *   workgroup memory: shared/step_coalesced_fwd.wgsl) or `split-k` (one dispatch per step, a
- *   workgroup per hidden unit whose invocations split the product over k and add their partial sums
- *   in workgroup memory: shared/step_split_k_fwd.wgsl; only for small grids, B ≤ 16 and H ≤ 512); the
- *   choice covers the forward sweep and the matching BPTT sweep (`*_step_bwd`: per step for
- *   `split-k`; for `coalesced` per step with the gate-gradient rows staged in workgroup memory and
- *   W_hh rows read by consecutive units, shared/step_coalesced_bwd.wgsl) of that layer.
+ *   workgroup per hidden unit whose invocations split the product over k: shared/step_split_k_fwd.wgsl;
+ *   only for small grids, B ≤ 16 and H ≤ 512); the choice covers the forward sweep and the matching
+ *   BPTT sweep (`*_step_bwd`) of that layer: for `coalesced` per step with the gate-gradient rows
+ *   staged in workgroup memory and W_hh rows read by consecutive units (shared/step_coalesced_bwd.wgsl);
+ *   for `split-k` per step, a workgroup per 4 units × 4 batch rows whose invocations split
+ *   dh<t-1> = Σ_m dG<t>[m]·W_hh[m, j] over the G·H gate rows (W_hr's R rows for a projected LSTM;
+ *   shared/step_split_k_bwd.wgsl). split-k's partial sums are added with `subgroupAdd` and then across
+ *   subgroups in workgroup memory where the device has the `subgroups` feature (which the engine
+ *   requests), else by a fixed tree in workgroup memory (shared/split_k_sum.wgsl and its subgroups
+ *   twin); `engine.subgroups = false` or `createEngine({ subgroups: false })` forces the tree. The
+ *   layer records which ran (reduction 'subgroup' | 'workgroup'); either is bit-identical run to run
+ *   on a fixed adapter (checked on lavapipe).
+ *
+ * @example
+ * // forward and BPTT of every LSTM split-K, its sums by the workgroup-memory tree even where subgroups exist
+ * const treeSums = await createEngine({ kernels: { lstm_step_fwd: 'split-k' }, subgroups: false });
  */
 export const KERNEL_VARIANTS = {
   matmul: ['register-blocked', 'tiled'],

@@ -22,6 +22,11 @@ export interface UniformLayout {
   members: Map<string, { offset: number; type: UniformScalar }>;
 }
 
+/** Whether kernel `name` has a form for devices with the `subgroups` feature (ReflectedKernel.codeSubgroups). */
+export function kernelHasSubgroups(name: KernelName): boolean {
+  return Object.hasOwn(kernels, name) && kernels[name].codeSubgroups !== undefined;
+}
+
 /** Bytes between per-step uniform slots (WebGPU's minUniformBufferOffsetAlignment is at most 256). */
 export const STEP_STRIDE = 256;
 
@@ -46,7 +51,14 @@ export class Kernel {
   private readonly limits: BindingLimits;
   private bindGroups = 0;
 
-  constructor(device: GPUDevice, name: KernelName, limits: BindingLimits = device.limits) {
+  /** Whether this kernel runs its `subgroups` code (ReflectedKernel.codeSubgroups). */
+  readonly subgroups: boolean;
+
+  /**
+   * `subgroups`: compile the kernel's code for a device with the `subgroups` feature (its shared
+   * snippets' subgroups twins), which must exist (kernelHasSubgroups) and the device must have.
+   */
+  constructor(device: GPUDevice, name: KernelName, limits: BindingLimits = device.limits, subgroups = false) {
     // Object.hasOwn: a name from untyped code ('constructor', …) must not find the prototype's members.
     const reflected = Object.hasOwn(kernels, name) ? kernels[name] : undefined;
     if (reflected === undefined) throw new WebRnnError('BAD_STATE', `no kernel named ${name} in shaders/`);
@@ -58,7 +70,10 @@ export class Kernel {
     this.bindings = reflected.bindings;
     const P = this.bindings.find((b) => b.kind === 'uniform' && b.typeName === 'Params');
     this.params = P ? this.uniformLayout(P.name) : undefined;
-    this.module = device.createShaderModule({ label: name, code: reflected.code });
+    const code = subgroups ? reflected.codeSubgroups : reflected.code;
+    if (code === undefined) throw new WebRnnError('BAD_STATE', `kernel ${name} has no subgroups form`);
+    this.subgroups = subgroups;
+    this.module = device.createShaderModule({ label: subgroups ? `${name} (subgroups)` : name, code });
     const groups = Math.max(...this.bindings.map((b) => b.group)) + 1;
     this.groupLayouts = [];
     for (let g = 0; g < groups; g++) {

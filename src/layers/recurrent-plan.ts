@@ -85,6 +85,13 @@ export class RecurrentPlan {
   private readonly R: number;
   private readonly L: number;
 
+  /**
+   * How the split-k variant's step kernels add their partial sums: 'subgroup' (subgroupAdd, then
+   * across subgroups in workgroup memory) where engine.subgroups is on when the plan is made, else
+   * 'workgroup' (a tree in workgroup memory); undefined for the other variants.
+   */
+  readonly reduction: 'subgroup' | 'workgroup' | undefined;
+
   /** whether the sweeps run persistent (one dispatch per sweep) */
   get persistent(): boolean {
     return this.variant === 'persistent';
@@ -103,12 +110,14 @@ export class RecurrentPlan {
      * reverse sweeps in one dispatch each (not a projected LSTM; reset-before GRU then runs per step:
      * two kernels a step); 'coalesced' runs the forward steps from W_hhᵀ (wt), laid out at the start of
      * each forward program, and its reverse steps stage the gate gradients in workgroup memory;
-     * 'split-k' a workgroup per unit splitting each forward step's product over k (reverse per step).
+     * 'split-k' a workgroup per unit (forward) or per 4 units (reverse) splitting each step's product
+     * over its reduction axis (see {@link reduction}).
      */
     readonly variant: StepVariant = 'per-step',
   ) {
     this.T = T;
     this.B = B;
+    this.reduction = variant === 'split-k' ? (engine.subgroups ? 'subgroup' : 'workgroup') : undefined;
     const H = (this.H = cfg.hidden_size);
     const R = (this.R = hiddenStateSize(cfg));
     const D = (this.D = cfg.bidirectional ? 2 : 1);
@@ -243,7 +252,7 @@ export class RecurrentPlan {
       const actsF = { act_f: acts.act_f, alpha_f: acts.alpha_f, beta_f: acts.beta_f, clip: cfg.clip };
       let steps: { k: Kernel; g: GPUBindGroup[]; grid?: [number, number, number]; constants?: Record<string, number> }[];
       if (cfg.mode === 'LSTM') {
-        const k = this.engine.kernel('lstm_step_fwd');
+        const k = this.engine.kernel('lstm_step_fwd', this.reduction === 'subgroup');
         // With a projection the step writes m<t> (to ms), and lstm_projection_fwd h<t> = W_hr·m<t>.
         const g0 = this.bind(k, { ...common, D, R, proj: +proj, bhh_off: o.b_hh, ph_off: o.w_ph, bias: +cfg.bias, peephole: +cfg.peephole, ...acts, input_forget: +cfg.input_forget }, { ...bufs, cs: this.cs[l], act: this.act[l], y: proj ? this.ms[l] : this.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
@@ -253,7 +262,7 @@ export class RecurrentPlan {
           steps.push({ k: kp, g: [gp, this.stepGroup(kp)], grid: [ceil(R, 64), ceil(B, 4), D] });
         }
       } else if (cfg.mode === 'GRU') {
-        const k = this.engine.kernel('gru_step_fwd');
+        const k = this.engine.kernel('gru_step_fwd', this.reduction === 'subgroup');
         const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, reset_after: +cfg.reset_after, ...acts }, { ...bufs, act: this.act[l], y: this.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
         if (!cfg.reset_after) {
@@ -263,7 +272,7 @@ export class RecurrentPlan {
           steps.unshift({ k: kr, g: [gr, this.stepGroup(kr)] });
         }
       } else {
-        const k = this.engine.kernel('rnn_step_fwd');
+        const k = this.engine.kernel('rnn_step_fwd', this.reduction === 'subgroup');
         const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...bufs, y: this.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
       }
@@ -322,10 +331,12 @@ export class RecurrentPlan {
     const prog = new Program();
     const out = new Program();
     // The reverse step kernels compute 4 units × 4 batch rows per invocation; gru_reset_gate_bwd 1 × 4.
-    const stepGrid: [number, number, number] = [ceil(H, 256), ceil(B, 4), D];
     const unitGrid: [number, number, number] = [ceil(H, 64), ceil(B, 4), D];
-    // coalesced: the step kernels stage the gate gradients' rows in workgroup memory (shared/step_coalesced_bwd.wgsl)
-    const bwdConstants = this.variant === 'coalesced' ? { COALESCED: 1 } : undefined;
+    // coalesced: the step kernels stage the gate gradients' rows in workgroup memory (shared/step_coalesced_bwd.wgsl);
+    // split-k: a workgroup per (4 units, 4 batch rows, direction) splits the sum over gate rows (shared/step_split_k_bwd.wgsl)
+    const splitK = this.variant === 'split-k';
+    const bwdConstants: Record<string, number> | undefined = this.variant === 'coalesced' ? { COALESCED: 1 } : splitK ? { SPLIT_K: 1 } : undefined;
+    const stepGrid: [number, number, number] = splitK ? [ceil(H, 4), ceil(B, 4), D] : [ceil(H, 256), ceil(B, 4), D];
     if (cfg.batch_first) this.rec.transpose(prog, 'grad_output', B, T, D * R, this.dybf!, this.dy[L - 1]);
     for (let l = L - 1; l >= 0; l--) {
       const o = this.offsets[l];
@@ -337,7 +348,7 @@ export class RecurrentPlan {
       let resetGate: { k: Kernel; g: GPUBindGroup[] } | undefined;
       let projection: { k: Kernel; g: GPUBindGroup[] } | undefined;
       if (lstm) {
-        const k = this.engine.kernel('lstm_step_bwd');
+        const k = this.engine.kernel('lstm_step_bwd', this.reduction === 'subgroup');
         const g0 = this.bind(k, { ...common, D, R, proj: +proj, hr_off: o.w_hr, ph_off: o.w_ph, peephole: +cfg.peephole }, { ...bufs, act: this.act[l], cs: this.cs[l], dg: this.dgx[l], carry_c: this.carryC[l] }, `l${l}`);
         step = { k, g: [g0, this.stepGroup(k)] };
         if (proj) {
@@ -347,7 +358,7 @@ export class RecurrentPlan {
           projection = { k: kp, g: [gp, this.stepGroup(kp)] };
         }
       } else if (gru) {
-        const k = this.engine.kernel('gru_step_bwd');
+        const k = this.engine.kernel('gru_step_bwd', this.reduction === 'subgroup');
         const g0 = this.bind(k, { ...common, D, reset_after: +cfg.reset_after }, { ...bufs, act: this.act[l], hs: this.hs[l], dgx: this.dgx[l], dgh }, `l${l}`);
         step = { k, g: [g0, this.stepGroup(k)] };
         if (!cfg.reset_after) {
@@ -356,7 +367,7 @@ export class RecurrentPlan {
           resetGate = { k: kr, g: [gr, this.stepGroup(kr)] };
         }
       } else {
-        const k = this.engine.kernel('rnn_step_bwd');
+        const k = this.engine.kernel('rnn_step_bwd', this.reduction === 'subgroup');
         const g0 = this.bind(k, { ...common, D, relu: cfg.mode === 'RNN_RELU' ? 1 : 0 }, { ...bufs, hs: this.hs[l], dg: this.dgx[l] }, `l${l}`);
         step = { k, g: [g0, this.stepGroup(k)] };
       }

@@ -298,9 +298,10 @@ export class Recurrent extends ParameterLayer {
 
   /**
    * @internal the variants the current plan runs (as its programs would be encoded now): the sweeps'
-   * schedule and the GEMMs' variant ('mixed' when they differ); undefined before a forward.
+   * schedule, the GEMMs' variant ('mixed' when they differ) and, for split-k, how its partial sums are
+   * added ('subgroup' or 'workgroup'); undefined before a forward.
    */
-  kernelVariants(): { schedule: StepVariant; matmul: 'register-blocked' | 'tiled' | 'mixed' } | undefined {
+  kernelVariants(): { schedule: StepVariant; matmul: 'register-blocked' | 'tiled' | 'mixed'; reduction?: 'subgroup' | 'workgroup' } | undefined {
     const p = this.plan;
     if (!p) return undefined;
     const c = this.config;
@@ -308,6 +309,7 @@ export class Recurrent extends ParameterLayer {
     return {
       schedule: p.variant,
       matmul: gemms.size > 1 ? 'mixed' : gemms.has('matmul_tiled') ? 'tiled' : 'register-blocked',
+      ...(p.reduction ? { reduction: p.reduction } : {}),
     };
   }
 

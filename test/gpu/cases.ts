@@ -66,8 +66,16 @@ export async function runGpuCase(engine: Engine, c: GpuCase): Promise<CaseResult
       case 'matmul':
         return await runMatmulCase(engine, c);
       case 'variant': {
-        const r = await engine.tuner.withForced(c.kernels, () => runGpuCase(engine, c.inner));
-        return { ...r, name: c.name };
+        const was = engine.subgroups;
+        if (c.subgroups === false) engine.subgroups = false;
+        try {
+          const r = await engine.tuner.withForced(c.kernels, () => runGpuCase(engine, c.inner));
+          // which sums split-k ran: subgroupAdd needs the device's `subgroups` feature
+          const sums = Object.values(c.kernels).includes('split-k') ? ` [${engine.subgroups ? 'subgroup' : 'workgroup'} sums]` : '';
+          return { ...r, name: c.name, detail: `${r.detail}${sums}` };
+        } finally {
+          engine.subgroups = was;
+        }
       }
     }
   } catch (e) {

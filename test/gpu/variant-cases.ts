@@ -10,7 +10,11 @@
 //   partial sums over k in workgroup memory) step variants: those cases and reset-before
 //   GRU's, LSTM's "H=67 B=9" (past a workgroup of units and a tile of k), the projected LSTM's
 //   bidirectional cases (R ≠ H, peephole, R = 65 past a tile of k) and the training run, each run twice
-//   and compared bit for bit (deterministic for a fixed variant).
+//   and compared bit for bit (deterministic for a fixed variant). split-k runs them on the engine's
+//   reduction (subgroupAdd where the device has `subgroups`, shared/split_k_sum.subgroups.wgsl) and a
+//   subset of them (peephole, projection, both GRU forms, RNN, training) again with engine.subgroups =
+//   false (the tree in workgroup memory, shared/split_k_sum.wgsl); each result says which sums ran. Its reverse sweep is split-K too (shared/step_split_k_bwd.wgsl), so the
+//   gradient checks cover it.
 // The register-blocked matmul is what the unforced cases run on lavapipe and SwiftShader (the tuner
 // keeps it there) and every GEMM variant runs all flag/stride combinations in matmul-cases.ts.
 import type { KernelVariants } from '../../src/gpu/kernel-variants.js';
@@ -24,6 +28,8 @@ export interface VariantCase {
   kind: 'variant';
   name: string;
   kernels: KernelVariants;
+  /** false: run with engine.subgroups off (split-k's workgroup-memory sums on a device with subgroups) */
+  subgroups?: false;
   inner: Inner;
 }
 
@@ -39,11 +45,15 @@ const COALESCED: [keyof KernelVariants, RegExp][] = [
   ['rnn_step_fwd', /^rnn-(tanh|relu) 2-layer bidirectional, lengths, h0$/],
 ];
 
+/** split-k cases run again with engine.subgroups = false (peephole, projection past tiles, both GRU forms, RNN). */
+const WORKGROUP_SUMS = /^lstm-peephole 2-layer|^lstm-proj H=67 R=65|^gru|^rnn-relu/;
+
 export function variantCases(base: readonly { kind: string; name: string }[]): VariantCase[] {
   const out: VariantCase[] = [];
-  const add = (kernels: KernelVariants, inner: Inner) => {
+  const add = (kernels: KernelVariants, inner: Inner, subgroups?: false) => {
     const forced = Object.entries(kernels).map(([k, v]) => `${k}=${v}`).join(',');
-    out.push({ kind: 'variant', name: `variant ${forced}: ${inner.name}`, kernels, inner });
+    const sums = subgroups === false ? ' (workgroup sums)' : '';
+    out.push({ kind: 'variant', name: `variant ${forced}${sums}: ${inner.name}`, kernels, inner, ...(subgroups === false ? { subgroups } : {}) });
   };
   const recurrent = base.filter((c): c is RecurrentCase => c.kind === 'recurrent');
   const train = base.filter((c): c is TrainCase => c.kind === 'train');
@@ -61,6 +71,9 @@ export function variantCases(base: readonly { kind: string; name: string }[]): V
       for (const c of recurrent) if (modes.test(c.name)) add({ [kernel]: variant }, { ...c, twice: true });
       if (kernel === 'lstm_step_fwd') for (const c of train) add({ [kernel]: variant }, c);
     }
+    // the workgroup-memory sums where the engine would use subgroupAdd: a case per kernel and form
+    for (const c of recurrent) if (modes.test(c.name) && WORKGROUP_SUMS.test(c.name)) add({ [kernel]: 'split-k' }, { ...c, twice: true }, false);
+    if (kernel === 'lstm_step_fwd') for (const c of train) add({ [kernel]: 'split-k' }, c, false);
   }
   return out;
 }
