@@ -61,7 +61,7 @@ export function tunedStepVariant(engine: Engine, c: ResolvedConfig, layers: read
         engine.releaseBuffer(grads);
         throw e;
       }
-      engine.writeBuffer(s.lengths, 0, new Uint32Array(B).fill(Tt));
+      engine.writeBuffer(s.ws.lengths, 0, new Uint32Array(B).fill(Tt));
       if (backward) s.ensureBackward();
       const dispose = () => {
         s.dispose();

@@ -183,17 +183,17 @@ export class Recurrent extends ParameterLayer {
     const lengths = checkLengths(opts.lengths, T, B);
 
     const plan = this.planFor(T, B);
-    this.engine.writeBuffer(plan.lengths, 0, lengths);
+    this.engine.writeBuffer(plan.ws.lengths, 0, lengths);
     if (plan.dropoutCall) {
       // A fresh mask per forward; the backward reuses it (the buffer is not rewritten until the next forward).
       this.engine.writeBuffer(plan.dropoutCall, 0, this.engine.kernel('dropout').packUniform('C', { seed: this.seed, call: ++this.calls, enabled: this.training ? 1 : 0 }));
     }
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded programs stay fixed.
     const pre = new Program();
-    pre.copy(input.buffer, input.byteOffset, c.batch_first ? plan.xbf! : plan.x0, 0, input.size * 4);
+    pre.copy(input.buffer, input.byteOffset, c.batch_first ? plan.ws.xbf! : plan.ws.x0, 0, input.size * 4);
     for (let l = 0; l < L; l++) {
       for (let d = 0; d < D; d++) {
-        for (const [given, ws, state, width] of [[opts.h0, plan.hs[l], 'h', R], [opts.c0, plan.cs[l], 'c', H]] as const) {
+        for (const [given, ws, state, width] of [[opts.h0, plan.ws.hs[l], 'h', R], [opts.c0, plan.ws.cs[l], 'c', H]] as const) {
           if (!ws) continue;
           const bytes = B * width * 4;
           if (given) pre.copy(given.buffer, given.byteOffset + (l * D + d) * bytes, ws, plan.initialSlot(d, state), bytes);
@@ -203,11 +203,11 @@ export class Recurrent extends ParameterLayer {
     }
     this.engine.run(pre, plan.forward, plan.forwardOut);
     this.last = { T, B, x: input, hasH0: opts.h0 !== undefined, hasC0: opts.c0 !== undefined };
-    const out = c.batch_first ? plan.outbf! : plan.y[L - 1];
+    const out = c.batch_first ? plan.ws.outbf! : plan.ws.y[L - 1];
     return {
       output: new Tensor(this.engine, out, c.batch_first ? [B, T, D * R] : [T, B, D * R], 0, false),
-      h_n: new Tensor(this.engine, plan.hn, stateShape, 0, false),
-      ...(plan.cn ? { c_n: new Tensor(this.engine, plan.cn, cellShape, 0, false) } : {}),
+      h_n: new Tensor(this.engine, plan.ws.hn, stateShape, 0, false),
+      ...(plan.ws.cn ? { c_n: new Tensor(this.engine, plan.ws.cn, cellShape, 0, false) } : {}),
     };
   }
 
@@ -239,14 +239,14 @@ export class Recurrent extends ParameterLayer {
       if (c.mode !== 'LSTM') throw new WebRnnError('BAD_SHAPE', `grad_c_n is for LSTM only; this layer is ${c.mode}`);
       expectShape(up.grad_c_n, 'grad_c_n', cellShape, this.engine);
     }
-    plan.ensureBackward();
+    const bw = plan.ensureBackward();
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded programs stay fixed.
     const pre = new Program();
-    const dyTop = c.batch_first ? plan.dybf! : plan.dy[L - 1];
+    const dyTop = c.batch_first ? bw.dybf! : bw.dy[L - 1];
     if (up.grad_output) pre.copy(up.grad_output.buffer, up.grad_output.byteOffset, dyTop, 0, up.grad_output.size * 4);
     else pre.clear(dyTop, 0, T * B * D * R * 4);
     for (let l = 0; l < L; l++) {
-      for (const [given, carry, width] of [[up.grad_h_n, plan.carryH[l], R], [up.grad_c_n, plan.carryC[l], H]] as const) {
+      for (const [given, carry, width] of [[up.grad_h_n, bw.carryH[l], R], [up.grad_c_n, bw.carryC[l], H]] as const) {
         if (!carry) continue;
         const bytes = D * B * width * 4;
         if (given) pre.copy(given.buffer, given.byteOffset + l * bytes, carry, 0, bytes);
@@ -256,9 +256,9 @@ export class Recurrent extends ParameterLayer {
     this.engine.run(pre, plan.backward!, plan.backwardOut!);
     const inShape = last.x.shape;
     return {
-      grad_input: new Tensor(this.engine, c.batch_first ? plan.dxbf! : plan.dx0!, inShape, 0, false),
-      grad_h0: new Tensor(this.engine, plan.dh0!, stateShape, 0, false),
-      ...(plan.dc0 ? { grad_c0: new Tensor(this.engine, plan.dc0, cellShape, 0, false) } : {}),
+      grad_input: new Tensor(this.engine, c.batch_first ? bw.dxbf! : bw.dx0!, inShape, 0, false),
+      grad_h0: new Tensor(this.engine, bw.dh0!, stateShape, 0, false),
+      ...(bw.dc0 ? { grad_c0: new Tensor(this.engine, bw.dc0, cellShape, 0, false) } : {}),
       grads: this.store.views('grads'),
     };
   }
