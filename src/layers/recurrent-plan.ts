@@ -1,4 +1,4 @@
-import { ACTIVATION_NAMES, gateCount, hiddenStateSize, type ResolvedConfig } from './recurrent-config.js';
+import { ACTIVATION_NAMES, gateCount, hiddenStateSize, type ParamSpec, type ResolvedConfig } from './recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { STEP_STRIDE, type Kernel } from '../gpu/kernel.js';
@@ -19,6 +19,26 @@ export interface LayerOffsets {
   /** elements from a direction-0 parameter to its direction-1 twin (0 when unidirectional) */
   dirStride: number;
   inputSize: number;
+}
+
+/** The LayerOffsets field each parameter kind's offset goes to. */
+const OFFSET_OF = { weight_ih: 'w_ih', weight_hh: 'w_hh', bias_ih: 'b_ih', bias_hh: 'b_hh', weight_ph: 'w_ph', weight_hr: 'w_hr' } as const;
+
+/**
+ * Where each layer's parameters sit in the flat buffers, found by (layer, direction, kind) in the spec
+ * table: `at[i]` is the element offset of `specs[i]` (ParameterStore.specOffsets). A kind the config
+ * lacks stays 0; a layer's input size is its weight_ih's width.
+ */
+export function layerOffsets(specs: readonly ParamSpec[], at: readonly number[]): LayerOffsets[] {
+  const out: LayerOffsets[] = [];
+  specs.forEach((s, i) => {
+    const o = (out[s.layer] ??= { w_ih: 0, w_hh: 0, b_ih: 0, b_hh: 0, w_ph: 0, w_hr: 0, dirStride: 0, inputSize: 0 });
+    if (s.direction === 0) o[OFFSET_OF[s.kind]] = at[i];
+    if (s.kind !== 'weight_ih') return;
+    if (s.direction === 0) o.inputSize = s.shape[1];
+    else o.dirStride = at[i] - o.w_ih;
+  });
+  return out;
 }
 
 const F32 = 4;

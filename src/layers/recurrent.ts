@@ -5,7 +5,7 @@ import { Program } from '../gpu/program.js';
 import { Tensor } from '../gpu/tensor.js';
 import { expectShape, knownKeys, liveTensor, optionsOf, seedOf } from './checks.js';
 import { ParameterLayer } from './layer.js';
-import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
+import { layerOffsets, RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
 import { stepVariantRefusal, tunedStepVariant } from './recurrent-schedule.js';
 import type { StepVariant } from '../gpu/kernel-variants.js';
 
@@ -85,7 +85,7 @@ export interface RecurrentOptions {
 export class Recurrent extends ParameterLayer {
   readonly config: ResolvedConfig;
   private readonly paramSpecs: readonly ParamSpec[];
-  private readonly layers: LayerOffsets[] = [];
+  private readonly layers: readonly LayerOffsets[];
   /**
    * Training mode (PyTorch's `module.training`, default true): dropout between layers is applied only
    * in training mode. Set with train()/eval().
@@ -125,24 +125,7 @@ export class Recurrent extends ParameterLayer {
     this.schedule = opts.schedule ?? 'auto';
     this.seed = seed;
     this.config = resolved;
-    const D = this.config.bidirectional ? 2 : 1;
-    const has = new Set(this.specs.map((s) => s.name));
-    const off = (kind: string, l: number, d = 0) => {
-      const name = `${kind}_l${l}${d ? '_reverse' : ''}`;
-      return has.has(name) ? this.store.offset(name) : 0;
-    };
-    for (let l = 0; l < this.config.num_layers; l++) {
-      this.layers.push({
-        w_ih: off('weight_ih', l),
-        w_hh: off('weight_hh', l),
-        b_ih: off('bias_ih', l),
-        b_hh: off('bias_hh', l),
-        w_ph: off('weight_ph', l),
-        w_hr: off('weight_hr', l),
-        dirStride: D === 2 ? off('weight_ih', l, 1) - off('weight_ih', l) : 0,
-        inputSize: l === 0 ? this.config.input_size : D * hiddenStateSize(this.config),
-      });
-    }
+    this.layers = layerOffsets(specs, this.store.specOffsets);
     this.store.initUniform(this.seed, 1 / Math.sqrt(this.config.hidden_size));
   }
 
