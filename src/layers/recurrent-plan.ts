@@ -6,6 +6,7 @@ import type { StepVariant } from '../gpu/kernel-variants.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { WorkspaceTable } from '../gpu/workspace.js';
+import { sweepsPersistent } from './recurrent-schedule.js';
 
 /** Element offsets of one layer's parameters in the flat parameter (and gradient) buffer. */
 export interface LayerOffsets {
@@ -135,10 +136,8 @@ export class RecurrentPlan {
   private readonly R: number;
   private readonly L: number;
 
-  /** whether the sweeps run persistent (one dispatch per sweep) */
-  get persistent(): boolean {
-    return this.variant === 'persistent';
-  }
+  /** whether each layer's sweeps run as one persistent dispatch (recurrent-schedule.ts sweepsPersistent) */
+  private readonly persistent: boolean;
 
   constructor(
     private readonly engine: Engine,
@@ -166,11 +165,11 @@ export class RecurrentPlan {
     const L = (this.L = cfg.num_layers);
 
     // Recurrent's constructor refuses the combination with a BAD_CONFIG naming the schedule.
-    const persistent = variant === 'persistent';
-    if (persistent && cfg.proj_size > 0) throw new WebRnnError('BAD_STATE', 'RecurrentPlan: a projected LSTM runs per step only');
+    if (variant === 'persistent' && cfg.proj_size > 0) throw new WebRnnError('BAD_STATE', 'RecurrentPlan: a projected LSTM runs per step only');
+    const persistent = (this.persistent = sweepsPersistent(cfg, variant));
     this.rec = new Recorder(engine, cfg.mode);
     // Persistent sweeps read only slot 0 (t is computed in the shader); per-step dispatches one slot per step.
-    const slots = persistent && (cfg.mode !== 'GRU' || cfg.reset_after) ? 1 : T + 1;
+    const slots = persistent ? 1 : T + 1;
     const table = forwardWorkspace(cfg, T, B, variant);
     // Every size, from (T, B) and the config alone, checked against the device before anything is
     // allocated — host arrays included: a sequence too long for the device fails at once, not after
@@ -283,7 +282,7 @@ export class RecurrentPlan {
         const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...bufs, y: ws.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
       }
-      if (this.persistent && steps.length === 1) {
+      if (this.persistent) {
         // the whole sequence in one dispatch: a workgroup per (4 batch rows, direction) loops over the steps
         prog.dispatch(steps[0].k, steps[0].g, [1, ceil(B, 4), D], 0, { PERSISTENT: 1 });
       } else {
@@ -362,7 +361,7 @@ export class RecurrentPlan {
         step = { k, g: [g0, this.stepGroup(k)] };
       }
       if (l < L - 1) this.dropout(prog, bw.dy[l], l);
-      if (this.persistent && !resetGate) {
+      if (this.persistent) {
         // the whole reverse sweep in one dispatch, as the forward's
         prog.dispatch(step.k, step.g, [1, ceil(B, 4), D], 0, { PERSISTENT: 1 });
       } else if (projection) {

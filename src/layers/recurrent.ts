@@ -6,7 +6,9 @@ import { Tensor } from '../gpu/tensor.js';
 import { expectShape, knownKeys, liveTensor, optionsOf, seedOf } from './checks.js';
 import { ParameterLayer } from './layer.js';
 import { layerOffsets, RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
-import { stepVariantRefusal, tunedStepVariant } from './recurrent-schedule.js';
+import { checkSchedule, stepVariantFor, type RecurrentSchedule } from './recurrent-schedule.js';
+
+export type { RecurrentSchedule } from './recurrent-schedule.js';
 import type { StepVariant } from '../gpu/kernel-variants.js';
 
 /** Optional inputs of {@link Recurrent.forward}, as PyTorch's `rnn(input, h0)` plus packed lengths. */
@@ -45,9 +47,6 @@ export interface BackwardResult {
   /** dL/d(parameter) for every state_dict name. */
   grads: Record<string, Tensor>;
 }
-
-/** How a layer's sweeps over time are dispatched (results are identical, bit for bit). */
-export type RecurrentSchedule = 'auto' | 'per-step' | 'persistent';
 
 export interface RecurrentOptions {
   /** Seed of the PyTorch-style initialisation U(−1/√H, 1/√H) (default 0). */
@@ -114,9 +113,7 @@ export class Recurrent extends ParameterLayer {
     // The seed is also the dropout masks' u32 seed: checked here, not at the first forward.
     const seed = seedOf('recurrent options', opts.seed);
     const resolved = resolveConfig(config);
-    if (opts.schedule === 'persistent' && resolved.proj_size > 0) {
-      throw new WebRnnError('BAD_CONFIG', `recurrent options: schedule 'persistent' does not run a projected LSTM (proj_size ${resolved.proj_size}): each step's projection needs every unit of the step before it; use 'per-step' or 'auto'`);
-    }
+    checkSchedule(resolved, opts.schedule ?? 'auto');
     // From the config alone, before any per-layer object is made: the flat parameter buffer is bound whole.
     engine.checkBufferSize(parameterCount(resolved) * 4, 'recurrent parameters (from input_size, hidden_size, num_layers, bidirectional)');
     const specs = parameterSpecs(resolved);
@@ -300,7 +297,8 @@ export class Recurrent extends ParameterLayer {
   }
 
   private planFor(T: number, B: number): RecurrentPlan {
-    const variant = this.variantFor(T, B);
+    // the schedule given in the options, else the engine tuner's (src/layers/recurrent-schedule.ts)
+    const variant = stepVariantFor(this.schedule, this.engine, this.config, this.layers, this.store, T, B, () => !this.isDisposed);
     // A schedule measured since the plan was recorded replaces it once (the next forward).
     if (this.plan && this.plan.T === T && this.plan.B === B && this.plan.variant === variant) return this.plan;
     this.plan?.dispose();
@@ -311,23 +309,7 @@ export class Recurrent extends ParameterLayer {
     this.plan = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, T, B, variant);
     return this.plan;
   }
-
-  /** The schedule: the one given in the options, else the engine tuner's (src/layers/recurrent-schedule.ts). */
-  private variantFor(T: number, B: number): StepVariant {
-    // reset-before GRU runs 'persistent' per step (two dispatches a step), as it always has
-    if (this.schedule !== 'auto') return this.schedule === 'persistent' && !stepVariantRefusal(this.config, 'persistent', B) ? 'persistent' : 'per-step';
-    return tunedStepVariant(this.engine, this.config, this.layers, this.store, T, B, () => !this.isDisposed);
-  }
 }
-
-/**
- * The 'auto' schedule's choice: the persistent sweep when the per-step grid (⌈H/64⌉·⌈B/4⌉·D
- * workgroups of 64) is small, so that per-dispatch overhead outweighs the parallelism given up.
- */
-export function persistentWins(H: number, B: number, D: number): boolean {
-  return Math.ceil(H / 64) * Math.ceil(B / 4) * D <= PERSISTENT_MAX_GRID;
-}
-const PERSISTENT_MAX_GRID = 2;
 
 function checkLengths(lengths: ArrayLike<number> | undefined, T: number, B: number): Uint32Array<ArrayBuffer> {
   const out = new Uint32Array(B);
