@@ -7,9 +7,9 @@ import { expectShape, knownKeys, liveTensor, optionsOf, seedOf } from './checks.
 import { ParameterLayer } from './layer.js';
 import { layerOffsets, RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
 import { checkSchedule, stepVariantFor, type RecurrentSchedule } from './recurrent-schedule.js';
+import type { StepVariant } from '../gpu/kernel-variants.js';
 
 export type { RecurrentSchedule } from './recurrent-schedule.js';
-import type { StepVariant } from '../gpu/kernel-variants.js';
 
 /** Optional inputs of {@link Recurrent.forward}, as PyTorch's `rnn(input, h0)` plus packed lengths. */
 export interface ForwardOptions {
