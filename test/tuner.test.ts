@@ -5,7 +5,8 @@
 // float64 reference are test/gpu/matmul-cases.ts and variant-cases.ts (every host).
 import { afterAll, describe, expect, test } from 'vitest';
 import { createEngine, WebRnnError, type Engine, type RecurrentConfig } from '../src/index.js';
-import { persistentWins, Recurrent } from '../src/layers/recurrent.js';
+import { Recurrent } from '../src/layers/recurrent.js';
+import { persistentWins } from '../src/layers/recurrent-schedule.js';
 import { failsWithOneLine, ROOT, webrnn } from './helpers/cli-run.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

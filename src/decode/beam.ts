@@ -107,7 +107,7 @@ export class BeamSearch {
       const g = engine.kernel('gather_rows');
       const plan = this.step.plan;
       for (let l = 0; l < L; l++) {
-        for (const [src, dst, state] of [[this.step.h, plan.hs[l], 'h'], [this.step.c, plan.cs[l], 'c']] as const) {
+        for (const [src, dst, state] of [[this.step.h, plan.ws.hs[l], 'h'], [this.step.c, plan.ws.cs[l], 'c']] as const) {
           if (!src || !dst) continue;
           const p = { K, F: H, S: K, src_off: l * K * H, out_off: plan.initialSlot(0, state) / F32 };
           this.reorder.dispatch(g, [rec.bind(g, p, { idx: this.parents, src, out: dst }, `reorder l${l}`)], foldedGrid(engine, Math.ceil((K * H) / 64)));

@@ -120,16 +120,16 @@ export class DecoderStep {
     try {
       const r = model.recurrent;
       this.plan = new RecurrentPlan(engine, cfg, r.layout, r.store.params, r.store.grads, 1, B);
-      engine.writeBuffer(this.plan.lengths, 0, new Uint32Array(B).fill(1));
-      this.h = this.plan.hn;
-      this.c = this.plan.cn;
-      this.input = cfg.batch_first ? this.plan.xbf! : this.plan.x0;
-      const output = cfg.batch_first ? this.plan.outbf! : this.plan.y[d.L - 1];
+      engine.writeBuffer(this.plan.ws.lengths, 0, new Uint32Array(B).fill(1));
+      this.h = this.plan.ws.hn;
+      this.c = this.plan.ws.cn;
+      this.input = cfg.batch_first ? this.plan.ws.xbf! : this.plan.ws.x0;
+      const output = cfg.batch_first ? this.plan.ws.outbf! : this.plan.ws.y[d.L - 1];
       this.logits = this.rec.buffer(B * d.V * F32, 'logits');
       const BH = B * d.H * F32;
       for (let l = 0; l < d.L; l++) {
-        this.stateIn.copy(this.h, l * BH, this.plan.hs[l], this.plan.initialSlot(0), BH);
-        if (this.c) this.stateIn.copy(this.c, l * BH, this.plan.cs[l], this.plan.initialSlot(0, 'c'), BH);
+        this.stateIn.copy(this.h, l * BH, this.plan.ws.hs[l], this.plan.initialSlot(0), BH);
+        if (this.c) this.stateIn.copy(this.c, l * BH, this.plan.ws.cs[l], this.plan.initialSlot(0, 'c'), BH);
       }
       this.forward.append(this.plan.forward);
       const head = model.head;

@@ -3,7 +3,7 @@ import { WebRnnError } from '../errors.js';
 /**
  * Every kernel entry point that has variants (same math, different schedules), with its variants. The
  * first variant is today's fixed choice — what `tuning: 'off'` records (for the step kernels, 'off'
- * keeps the fixed grid rule of recurrent.ts `persistentWins` instead of one variant).
+ * keeps the fixed grid rule of recurrent-schedule.ts `persistentWins` instead of one variant).
  *
  * - `matmul`: `register-blocked` (shaders/matmul.wgsl: 4×4 per invocation, no workgroup memory) or
  *   `tiled` (shaders/matmul_tiled.wgsl: 64×64 tiles per 256-invocation workgroup staged through

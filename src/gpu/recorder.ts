@@ -90,6 +90,11 @@ export class Recorder {
     return b;
   }
 
+  /** The size {@link buffer} would allocate, or the DEVICE_LIMIT error it would throw, building nothing. */
+  checkBuffer(bytes: number, label: string, windowed = false): number {
+    return this.engine.checkBufferSize(bytes, `${this.prefix}:${label}`, undefined, { windowed });
+  }
+
   /** A uniform buffer written once with `data`, owned by this recorder. */
   uniform(data: ArrayBufferView<ArrayBuffer> | ArrayBuffer, label: string): GPUBuffer {
     const bytes = data instanceof ArrayBuffer ? data : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);

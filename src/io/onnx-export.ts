@@ -8,7 +8,7 @@
  * Gates are reordered to ONNX's (LSTM i, o, f, c; GRU z, r, h; P i, o, f); a PyTorch/reset-after GRU is
  * linear_before_reset = 1; activations, clip and input_forget become the node's attributes.
  */
-import { resolveConfig, type ResolvedActivation } from '../layers/recurrent-config.js';
+import { recurrentParamName, resolveConfig, type ResolvedActivation } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import { encodeOnnx, floatsAttr, type AttrInput, type IoInput, type NodeInput } from './onnx-write.js';
 import { makeValue, type OnnxValue } from './onnx-value.js';
@@ -90,22 +90,22 @@ export function portableToOnnx(p: PortableModel): Uint8Array {
       for (let d = 0; d < D; d++) out.set(pick(d), d * rows * cols);
       return out;
     };
-    const sfx = (d: number) => `_l${l}${d ? '_reverse' : ''}`;
+    const p = (kind: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh' | 'weight_ph', d: number) => w(`rnn.${recurrentParamName(kind, l, d)}`);
     const order = TO_ONNX[op];
-    init[`W${l}`] = makeValue('float32', [D, G * H, I], cat(G * H, I, (d) => reorder(w(`rnn.weight_ih${sfx(d)}`), H, I, order)));
-    init[`R${l}`] = makeValue('float32', [D, G * H, H], cat(G * H, H, (d) => reorder(w(`rnn.weight_hh${sfx(d)}`), H, H, order)));
+    init[`W${l}`] = makeValue('float32', [D, G * H, I], cat(G * H, I, (d) => reorder(p('weight_ih', d), H, I, order)));
+    init[`R${l}`] = makeValue('float32', [D, G * H, H], cat(G * H, H, (d) => reorder(p('weight_hh', d), H, H, order)));
     const ins = [x, `W${l}`, `R${l}`, '', 'lengths'];
     if (c.bias) {
       init[`B${l}`] = makeValue('float32', [D, 2 * G * H], cat(2, G * H, (d) => {
         const b = new Float32Array(2 * G * H);
-        b.set(reorder(w(`rnn.bias_ih${sfx(d)}`), H, 1, order));
-        b.set(reorder(w(`rnn.bias_hh${sfx(d)}`), H, 1, order), G * H);
+        b.set(reorder(p('bias_ih', d), H, 1, order));
+        b.set(reorder(p('bias_hh', d), H, 1, order), G * H);
         return b;
       }));
       ins[3] = `B${l}`;
     }
     if (c.peephole) {
-      init[`P${l}`] = makeValue('float32', [D, 3 * H], cat(3, H, (d) => reorder(w(`rnn.weight_ph${sfx(d)}`), H, 1, [0, 2, 1])));
+      init[`P${l}`] = makeValue('float32', [D, 3 * H], cat(3, H, (d) => reorder(p('weight_ph', d), H, 1, [0, 2, 1])));
       ins.push('', '', `P${l}`);
     }
     const attrs: Record<string, AttrInput> = { hidden_size: H, direction: D === 2 ? 'bidirectional' : 'forward', ...actAttrs };

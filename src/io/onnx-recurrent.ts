@@ -10,7 +10,7 @@
  * bidirectional layer, or a forward and a reversed layer when the directions' activations differ.
  * sequence_lens entries of 0 give zero outputs and states, as onnxruntime does.
  */
-import { ACTIVATION_NAMES, type ActivationName, type RecurrentConfig, type ResolvedActivation } from '../layers/recurrent-config.js';
+import { ACTIVATION_NAMES, recurrentParamName, type ActivationName, type RecurrentConfig, type ResolvedActivation } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { Recurrent } from '../layers/recurrent.js';
@@ -269,14 +269,13 @@ export class RecurrentNodeRunner {
     for (const u of this.units) {
       const sd: Record<string, Float32Array> = {};
       u.dirs.forEach((d, k) => {
-        const sfx = `_l0${k === 1 ? '_reverse' : ''}`;
-        sd[`weight_ih${sfx}`] = gateRows(W!.data, d, G, H, I, ORDER[a.op]);
-        sd[`weight_hh${sfx}`] = gateRows(R!.data, d, G, H, H, ORDER[a.op]);
+        sd[recurrentParamName('weight_ih', 0, k)] = gateRows(W!.data, d, G, H, I, ORDER[a.op]);
+        sd[recurrentParamName('weight_hh', 0, k)] = gateRows(R!.data, d, G, H, H, ORDER[a.op]);
         if (Bias) {
-          sd[`bias_ih${sfx}`] = gateRows(Bias.data, 2 * d, G, H, 1, ORDER[a.op]);
-          sd[`bias_hh${sfx}`] = gateRows(Bias.data, 2 * d + 1, G, H, 1, ORDER[a.op]);
+          sd[recurrentParamName('bias_ih', 0, k)] = gateRows(Bias.data, 2 * d, G, H, 1, ORDER[a.op]);
+          sd[recurrentParamName('bias_hh', 0, k)] = gateRows(Bias.data, 2 * d + 1, G, H, 1, ORDER[a.op]);
         }
-        if (P) sd[`weight_ph${sfx}`] = gateRows(P.data, d, 3, H, 1, [0, 2, 1]);
+        if (P) sd[recurrentParamName('weight_ph', 0, k)] = gateRows(P.data, d, 3, H, 1, [0, 2, 1]);
       });
       u.layer.loadStateDict(sd);
     }

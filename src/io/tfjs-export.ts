@@ -90,7 +90,7 @@ export function portableToTfjs(p: PortableModel): TfjsArtifacts {
     const cfg = cellConfig(name, l === c.num_layers - 1);
     const first = l === 0 && !p.embedding ? { batch_input_shape: [null, null, I], dtype: 'float32' } : {};
     const weightsOf = (d: number, scope: string) => {
-      const kw = webrnnWeightsToKeras(k, sd, I, `_l${l}${d ? '_reverse' : ''}`);
+      const kw = webrnnWeightsToKeras(k, sd, I, l, d);
       add(`${scope}/kernel`, [I, G * H], kw.kernel);
       add(`${scope}/recurrent_kernel`, [H, G * H], kw.recurrent_kernel);
       if (kw.bias) add(`${scope}/bias`, c.reset_after && cls === 'GRU' ? [2, G * H] : [G * H], kw.bias);
@@ -184,7 +184,7 @@ export function tfjsToPortable(m: TfjsModel): PortableModel {
       const kernel = scope ? get(scope, 'kernel') : undefined;
       const rec = scope ? get(scope, 'recurrent_kernel') : undefined;
       if (!kernel || !rec) throw new WebRnnError('BAD_FILE', `tfjs layer "${r.node.name}": missing weights`);
-      for (const [key, v] of Object.entries(kerasWeightsToWebrnn(r.k, { kernel, recurrent_kernel: rec, bias: get(scope!, 'bias') }, In, `_l${l}${d ? '_reverse' : ''}`))) weights[`rnn.${key}`] = v;
+      for (const [key, v] of Object.entries(kerasWeightsToWebrnn(r.k, { kernel, recurrent_kernel: rec, bias: get(scope!, 'bias') }, In, l, d))) weights[`rnn.${key}`] = v;
     }
   });
   const rnn = { ...recurrentConfigOf(k0, I, rnns[0].bi), num_layers: rnns.length, batch_first: false };

@@ -8,7 +8,7 @@
  *   weight_ih = kernelᵀ, weight_hh = recurrent_kernelᵀ, bias_ih = input bias, bias_hh = recurrent bias or 0.
  * Activations: the cell's recurrent_activation → f, activation → g (and h for LSTM).
  */
-import type { Activation, RecurrentConfig } from '../layers/recurrent-config.js';
+import { recurrentParamName, type Activation, type RecurrentConfig } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 
 /** Keras activation names (tfjs writes snake_case) → webrnn's cell activations; undefined: not a cell activation. */
@@ -118,10 +118,11 @@ function reorderBias(b: Float32Array, H: number, order: number[]): Float32Array 
 }
 
 /**
- * One direction's weights under webrnn names (suffix `_l0` or `_l0_reverse`).
+ * One direction's weights under webrnn's (PyTorch's) state_dict names for (layer, direction).
  * `w` holds the Keras tensors: kernel, recurrent_kernel, bias (optional).
  */
-export function kerasWeightsToWebrnn(k: KerasRecurrent, w: { kernel: Float32Array; recurrent_kernel: Float32Array; bias?: Float32Array }, inputSize: number, suffix: string): Record<string, Float32Array> {
+export function kerasWeightsToWebrnn(k: KerasRecurrent, w: { kernel: Float32Array; recurrent_kernel: Float32Array; bias?: Float32Array }, inputSize: number, layer: number, direction: number): Record<string, Float32Array> {
+  const name = (kind: 'weight_ih' | 'weight_hh' | 'bias_ih' | 'bias_hh') => recurrentParamName(kind, layer, direction);
   const H = k.units;
   const order = GATE_ORDER[k.cls];
   const G = order.length;
@@ -131,26 +132,26 @@ export function kerasWeightsToWebrnn(k: KerasRecurrent, w: { kernel: Float32Arra
   want('kernel', w.kernel.length, inputSize * G * H);
   want('recurrent_kernel', w.recurrent_kernel.length, H * G * H);
   const out: Record<string, Float32Array> = {
-    [`weight_ih${suffix}`]: transposeGates(w.kernel, inputSize, H, order),
-    [`weight_hh${suffix}`]: transposeGates(w.recurrent_kernel, H, H, order),
+    [name('weight_ih')]: transposeGates(w.kernel, inputSize, H, order),
+    [name('weight_hh')]: transposeGates(w.recurrent_kernel, H, H, order),
   };
   if (k.useBias) {
     if (!w.bias) bad(k.name, 'use_bias is true but there is no bias weight');
     if (k.resetAfter) {
       want('bias (reset_after: 2 × 3·units)', w.bias.length, 2 * G * H);
-      out[`bias_ih${suffix}`] = reorderBias(w.bias.subarray(0, G * H), H, order);
-      out[`bias_hh${suffix}`] = reorderBias(w.bias.subarray(G * H), H, order);
+      out[name('bias_ih')] = reorderBias(w.bias.subarray(0, G * H), H, order);
+      out[name('bias_hh')] = reorderBias(w.bias.subarray(G * H), H, order);
     } else {
       want('bias', w.bias.length, G * H);
-      out[`bias_ih${suffix}`] = reorderBias(w.bias, H, order);
-      out[`bias_hh${suffix}`] = new Float32Array(G * H);
+      out[name('bias_ih')] = reorderBias(w.bias, H, order);
+      out[name('bias_hh')] = new Float32Array(G * H);
     }
   }
   return out;
 }
 
 /** webrnn weights of one direction → Keras tensors (the inverse of {@link kerasWeightsToWebrnn}; recurrent biases fold into reset_after's second row or must be 0). */
-export function webrnnWeightsToKeras(k: KerasRecurrent, sd: Record<string, Float32Array>, inputSize: number, suffix: string): { kernel: Float32Array; recurrent_kernel: Float32Array; bias?: Float32Array } {
+export function webrnnWeightsToKeras(k: KerasRecurrent, sd: Record<string, Float32Array>, inputSize: number, layer: number, direction: number): { kernel: Float32Array; recurrent_kernel: Float32Array; bias?: Float32Array } {
   const H = k.units;
   const order = GATE_ORDER[k.cls];
   const G = order.length;
@@ -167,12 +168,12 @@ export function webrnnWeightsToKeras(k: KerasRecurrent, sd: Record<string, Float
     return out;
   };
   const res: { kernel: Float32Array; recurrent_kernel: Float32Array; bias?: Float32Array } = {
-    kernel: back(sd[`weight_ih${suffix}`], inputSize),
-    recurrent_kernel: back(sd[`weight_hh${suffix}`], H),
+    kernel: back(sd[recurrentParamName('weight_ih', layer, direction)], inputSize),
+    recurrent_kernel: back(sd[recurrentParamName('weight_hh', layer, direction)], H),
   };
   if (k.useBias) {
-    const bih = unorder(sd[`bias_ih${suffix}`]);
-    const bhh = unorder(sd[`bias_hh${suffix}`]);
+    const bih = unorder(sd[recurrentParamName('bias_ih', layer, direction)]);
+    const bhh = unorder(sd[recurrentParamName('bias_hh', layer, direction)]);
     if (k.resetAfter) {
       res.bias = new Float32Array(2 * G * H);
       res.bias.set(bih);

@@ -127,7 +127,7 @@ class RecurrentRunner {
       const config = recurrentConfigOf(k, I, this.bidirectional);
       this.layer = new Recurrent(engine, config);
       const sd: Record<string, Float32Array> = {};
-      this.weights.forEach((w, d) => Object.assign(sd, kerasWeightsToWebrnn(k, w, I, d === 0 ? '_l0' : '_l0_reverse')));
+      this.weights.forEach((w, d) => Object.assign(sd, kerasWeightsToWebrnn(k, w, I, 0, d)));
       this.layer.loadStateDict(sd);
       this.engine = engine;
       this.inputSize = I;

@@ -120,18 +120,18 @@ export class AttentionDecoder extends ParameterLayer {
     const lx = checkRowLengths(opts.source_lengths, Tx, B, 'source_lengths');
     const ly = checkRowLengths(opts.lengths, Ty, B, 'lengths');
     const plan = this.planFor(Tx, Ty, B);
-    this.engine.writeBuffer(plan.sourceLengths, 0, lx);
-    this.engine.writeBuffer(plan.lengths, 0, ly);
+    this.engine.writeBuffer(plan.ws.sourceLengths, 0, lx);
+    this.engine.writeBuffer(plan.ws.lengths, 0, ly);
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded program stays fixed.
     const pre = new Program();
-    pre.copy(input.buffer, input.byteOffset, plan.x, 0, input.size * F32);
-    pre.copy(annotations.buffer, annotations.byteOffset, plan.ann, 0, annotations.size * F32);
+    pre.copy(input.buffer, input.byteOffset, plan.ws.x, 0, input.size * F32);
+    pre.copy(annotations.buffer, annotations.byteOffset, plan.ws.ann, 0, annotations.size * F32);
     this.engine.run(pre, plan.forward);
     this.last = { plan };
     return {
-      output: new Tensor(this.engine, plan.y, [Ty, B, H], 0, false),
-      attention: new Tensor(this.engine, plan.alpha, [Ty, B, Tx], 0, false),
-      context: new Tensor(this.engine, plan.ctx, [Ty, B, A], 0, false),
+      output: new Tensor(this.engine, plan.ws.y, [Ty, B, H], 0, false),
+      attention: new Tensor(this.engine, plan.ws.alpha, [Ty, B, Tx], 0, false),
+      context: new Tensor(this.engine, plan.ws.ctx, [Ty, B, A], 0, false),
     };
   }
 
@@ -147,13 +147,13 @@ export class AttentionDecoder extends ParameterLayer {
     const { Tx, Ty, B } = plan;
     const { input_size: E, annotation_size: A, hidden_size: H } = this.config;
     expectShape(grad_output, 'AttentionDecoder grad_output', [Ty, B, H], this.engine);
-    plan.ensureBackward();
+    const bw = plan.ensureBackward();
     const pre = new Program();
-    pre.copy(grad_output.buffer, grad_output.byteOffset, plan.dy!, 0, grad_output.size * F32);
+    pre.copy(grad_output.buffer, grad_output.byteOffset, bw.dy, 0, grad_output.size * F32);
     this.engine.run(pre, plan.backward!);
     return {
-      grad_input: new Tensor(this.engine, plan.dx!, [Ty, B, E], 0, false),
-      grad_annotations: new Tensor(this.engine, plan.dann!, [Tx, B, A], 0, false),
+      grad_input: new Tensor(this.engine, bw.dx, [Ty, B, E], 0, false),
+      grad_annotations: new Tensor(this.engine, bw.dann, [Tx, B, A], 0, false),
       grads: this.store.views('grads'),
     };
   }
@@ -187,11 +187,11 @@ export class AttentionDecoder extends ParameterLayer {
     const lx = checkRowLengths(opts.source_lengths, Tx, B, 'source_lengths');
     const plan = this.planFor(Tx, steps, B);
     this.last = undefined;
-    this.engine.writeBuffer(plan.sourceLengths, 0, lx);
-    this.engine.writeBuffer(plan.lengths, 0, new Uint32Array(B).fill(steps));
+    this.engine.writeBuffer(plan.ws.sourceLengths, 0, lx);
+    this.engine.writeBuffer(plan.ws.lengths, 0, new Uint32Array(B).fill(steps));
     const progs = plan.decoding();
     const pre = new Program();
-    pre.copy(annotations.buffer, annotations.byteOffset, plan.ann, 0, annotations.size * F32);
+    pre.copy(annotations.buffer, annotations.byteOffset, plan.ws.ann, 0, annotations.size * F32);
     this.engine.run(pre, progs.start);
     return new AttentionDecoding(this.engine, plan, progs.steps, this.config, () => this.check());
   }
@@ -272,11 +272,11 @@ export class AttentionDecoding {
     expectShape(x, 'decoding input', shape, this.engine);
     const t = this.t++;
     const pre = new Program();
-    pre.copy(x.buffer, x.byteOffset, this.plan.x, t * B * E * F32, B * E * F32);
+    pre.copy(x.buffer, x.byteOffset, this.plan.ws.x, t * B * E * F32, B * E * F32);
     this.engine.run(pre, this.steps[t]);
     return {
-      output: new Tensor(this.engine, this.plan.y, [B, H], t * B * H * F32, false),
-      attention: new Tensor(this.engine, this.plan.alpha, [B, Tx], t * B * Tx * F32, false),
+      output: new Tensor(this.engine, this.plan.ws.y, [B, H], t * B * H * F32, false),
+      attention: new Tensor(this.engine, this.plan.ws.alpha, [B, Tx], t * B * Tx * F32, false),
     };
   }
 }

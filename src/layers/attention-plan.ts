@@ -2,6 +2,7 @@ import type { Engine } from '../gpu/engine.js';
 import { STEP_STRIDE, type Kernel } from '../gpu/kernel.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
+import { WorkspaceTable } from '../gpu/workspace.js';
 import type { AttentionDecoderConfig } from './attention-config.js';
 import type { ParameterStore } from './parameter-store.js';
 
@@ -35,19 +36,51 @@ export function attentionOffsets(store: ParameterStore): AttentionOffsets {
 }
 
 /**
+ * The decoder's forward workspace for (Tx, Ty, B) (float32 unless said, row-major; E input, A annotation,
+ * H hidden, N attention sizes).
+ */
+function attentionWorkspace(c: Readonly<AttentionDecoderConfig>, Tx: number, Ty: number, B: number) {
+  const { input_size: E, annotation_size: A, hidden_size: H, attention_size: N } = c;
+  return new WorkspaceTable({
+    lengths: { elements: B, dtype: 'u32' }, //                                  (B) target lengths
+    sourceLengths: { elements: B, dtype: 'u32', label: 'source_lengths' }, //   (B) source lengths
+    x: { elements: Ty * B * E }, //                                             (Ty, B, E) token inputs
+    ann: { elements: Tx * B * A, label: 'annotations' }, //                     (Tx, B, A) annotations
+    qk: { elements: (Ty + Tx) * B * N, label: 'queries|keys' }, //              queries (Ty, B, N) | keys (Tx, B, N)
+    gx: { elements: Ty * B * 4 * H }, //                                        (Ty, B, 4H) x·W_ihxᵀ + b_ih (+ c·W_ihcᵀ per step)
+    hs: { elements: (Ty + 1) * B * H }, //                                      (Ty+1, B, H) states, slot t = s<t−1> (slot 0 stays 0)
+    cs: { elements: (Ty + 1) * B * H }, //                                      (Ty+1, B, H) cell states, as hs
+    act: { elements: Ty * B * 4 * H }, //                                       (Ty, B, 4H) gates i, f, g, o
+    y: { elements: Ty * B * H }, //                                             (Ty, B, H) decoder output s<t> (0 when padded)
+    alpha: { elements: Ty * B * Tx }, //                                        (Ty, B, Tx) attention weights
+    ctx: { elements: Ty * B * A, label: 'context' }, //                         (Ty, B, A) contexts c<t>
+  });
+}
+
+/** The decoder's backward workspace, as {@link attentionWorkspace}'s. */
+function attentionBackwardWorkspace(c: Readonly<AttentionDecoderConfig>, Tx: number, Ty: number, B: number) {
+  const { input_size: E, annotation_size: A, hidden_size: H, attention_size: N } = c;
+  return new WorkspaceTable({
+    dy: { elements: Ty * B * H }, //                                            (Ty, B, H) dL/d(output)
+    dg: { elements: Ty * B * 4 * H }, //                                        (Ty, B, 4H) gate pre-activation gradients
+    carryH: { elements: B * H, label: 'carry_h' }, //                           (B, H)
+    carryC: { elements: B * H, label: 'carry_c' }, //                           (B, H)
+    dctx: { elements: Ty * B * A }, //                                          (Ty, B, A)
+    dscore: { elements: Ty * B * Tx }, //                                       (Ty, B, Tx)
+    dattn: { elements: (2 * Ty + Tx) * B * N, label: 'dq|dv_part|dk' }, //      dq (Ty, B, N) | dv_part (Ty, B, N) | dk (Tx, B, N)
+    dx: { elements: Ty * B * E }, //                                            (Ty, B, E)
+    dann: { elements: Tx * B * A }, //                                          (Tx, B, A)
+  });
+}
+
+export type AttentionWorkspace = ReturnType<ReturnType<typeof attentionWorkspace>['allocate']>;
+export type AttentionBackwardWorkspace = ReturnType<ReturnType<typeof attentionBackwardWorkspace>['allocate']>;
+
+/**
  * The GPU work of an attention decoder for one (Tx, Ty, B): every workspace buffer and the recorded
  * programs, with their pipelines, bind groups and Params uniforms, built once and replayed per call.
  *
- * Workspaces (float32, row-major; E input, A annotation, H hidden, N attention sizes):
- *   x    (Ty, B, E)   token inputs              ann   (Tx, B, A)   annotations
- *   qk   queries (Ty, B, N) | keys (Tx, B, N)   gx    (Ty, B, 4H)  x·W_ihxᵀ + b_ih (+ c·W_ihcᵀ per step)
- *   hs, cs (Ty+1, B, H)  states, slot t = s<t−1> (slot 0 stays 0: zero initial state)
- *   act  (Ty, B, 4H)  gates i, f, g, o         y     (Ty, B, H)   decoder output s<t> (0 when padded)
- *   alpha (Ty, B, Tx) attention weights        ctx   (Ty, B, A)   contexts c<t>
- * Backward:
- *   dy (Ty, B, H), dg (Ty, B, 4H) gate pre-activation gradients, carry_h / carry_c (B, H),
- *   dctx (Ty, B, A), dscore (Ty, B, Tx), dattn = dq (Ty, B, N) | dv_part (Ty, B, N) | dk (Tx, B, N),
- *   dx (Ty, B, E), dann (Tx, B, A).
+ * Workspaces: {@link attentionWorkspace} and {@link attentionBackwardWorkspace}.
  *
  * Dispatches per decoder step — forward: q = W_s s<t−1> (matmul; none at t = 0, where s<−1> = 0),
  * additive_attention_fwd, gx[t] += c<t>·W_ihcᵀ (matmul), lstm_step_fwd. Backward (reverse order):
@@ -59,22 +92,10 @@ export class AttentionPlan {
   readonly forward = new Program();
   backward: Program | undefined;
 
-  readonly lengths: GPUBuffer; // (B) target lengths, u32
-  readonly sourceLengths: GPUBuffer; // (B) source lengths, u32
-  readonly x: GPUBuffer;
-  readonly ann: GPUBuffer;
-  readonly y: GPUBuffer;
-  readonly alpha: GPUBuffer;
-  readonly ctx: GPUBuffer;
-  dy: GPUBuffer | undefined;
-  dx: GPUBuffer | undefined;
-  dann: GPUBuffer | undefined;
-
-  private readonly qk: GPUBuffer;
-  private readonly gx: GPUBuffer;
-  private readonly hs: GPUBuffer;
-  private readonly cs: GPUBuffer;
-  private readonly act: GPUBuffer;
+  /** the forward workspace ({@link attentionWorkspace}) */
+  readonly ws: AttentionWorkspace;
+  /** the backward workspace ({@link attentionBackwardWorkspace}), allocated on the first backward */
+  bws: AttentionBackwardWorkspace | undefined;
   private readonly steps: GPUBuffer;
   /** Per step: q, attention, gx accumulate, LSTM step (shared by the forward and the decoding programs). */
   private readonly stepOps: Program[] = [];
@@ -90,7 +111,7 @@ export class AttentionPlan {
 
   constructor(
     private readonly engine: Engine,
-    config: Readonly<AttentionDecoderConfig>,
+    private readonly config: Readonly<AttentionDecoderConfig>,
     private readonly o: AttentionOffsets,
     private readonly params: GPUBuffer,
     private readonly grads: GPUBuffer,
@@ -102,34 +123,21 @@ export class AttentionPlan {
     this.A = config.annotation_size;
     this.H = config.hidden_size;
     this.N = config.attention_size;
-    const { E, A, H, N } = this;
     this.rec = new Recorder(engine, 'AttentionDecoder');
+    const table = attentionWorkspace(config, Tx, Ty, B);
+    // the step-index uniform first, then every workspace buffer: checked before anything is built
+    engine.checkBufferSize(Ty * STEP_STRIDE, 'AttentionDecoder:steps', GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
+    table.check(this.rec);
     // Anything built before a failure (e.g. a DEVICE_LIMIT error) is freed, not leaked.
     try {
-      this.lengths = this.buf(B * 4, 'lengths');
-      this.sourceLengths = this.buf(B * 4, 'source_lengths');
-      const stepData = new Uint32Array((Ty * STEP_STRIDE) / 4);
-      for (let i = 0; i < Ty; i++) stepData[(i * STEP_STRIDE) / 4] = i;
-      this.steps = this.rec.uniform(stepData, 'steps');
-      this.x = this.buf(Ty * B * E * F32, 'x');
-      this.ann = this.buf(Tx * B * A * F32, 'annotations');
-      this.qk = this.buf((Ty + Tx) * B * N * F32, 'queries|keys');
-      this.gx = this.buf(Ty * B * 4 * H * F32, 'gx');
-      this.hs = this.buf((Ty + 1) * B * H * F32, 'hs');
-      this.cs = this.buf((Ty + 1) * B * H * F32, 'cs');
-      this.act = this.buf(Ty * B * 4 * H * F32, 'act');
-      this.y = this.buf(Ty * B * H * F32, 'y');
-      this.alpha = this.buf(Ty * B * Tx * F32, 'alpha');
-      this.ctx = this.buf(Ty * B * A * F32, 'context');
+      this.ws = table.allocate(this.rec);
+      // Step i's index sits at byte i·STEP_STRIDE (dynamic offsets), written in chunks.
+      this.steps = this.rec.steps(Ty, 'steps');
       this.recordForward();
     } catch (e) {
       this.rec.dispose();
       throw e;
     }
-  }
-
-  private buf(bytes: number, label: string): GPUBuffer {
-    return this.rec.buffer(bytes, label);
   }
 
   private stepGroup(k: Kernel): GPUBindGroup {
@@ -145,7 +153,7 @@ export class AttentionPlan {
       b_off: o.wih, b_rs: 1, b_cs: E + A,
       c_off: t0 * B * 4 * H, c_rs: 4 * H,
       bias_off: o.bih,
-    }, this.x, this.params, this.gx, 1, this.params);
+    }, this.ws.x, this.params, this.ws.gx, 1, this.params);
   }
 
   private recordForward(): void {
@@ -157,13 +165,13 @@ export class AttentionPlan {
       b_off: o.wk, b_rs: 1, b_cs: A,
       c_off: Ty * B * N, c_rs: N,
       bias_off: o.bk,
-    }, this.ann, this.params, this.qk, 1, this.params);
+    }, this.ws.ann, this.params, this.ws.qk, 1, this.params);
     const inputs = new Program();
     this.inputProjection(inputs, 0, Ty, 'gx = x·W_ihxᵀ + b_ih');
 
     const ka = this.engine.kernel('additive_attention_fwd');
     const ga = rec.bind(ka, { Tx, B, A, N, v_off: o.v, k_off: Ty * B * N }, {
-      lengths: this.sourceLengths, w: this.params, qk: this.qk, ann: this.ann, alpha: this.alpha, ctx: this.ctx,
+      lengths: this.ws.sourceLengths, w: this.params, qk: this.ws.qk, ann: this.ws.ann, alpha: this.ws.alpha, ctx: this.ws.ctx,
     }, 'attention');
     const kl = this.engine.kernel('lstm_step_fwd');
     const gl = rec.bind(kl, {
@@ -172,7 +180,7 @@ export class AttentionPlan {
       act_f: 0, act_g: 1, act_h: 1, alpha_f: 0, beta_f: 0, alpha_g: 0, beta_g: 0, alpha_h: 0, beta_h: 0, clip: 0, input_forget: 0,
     }, {
       // wt (W_hhᵀ) is read by the coalesced step variant only; the decoder runs the per-step form
-      lengths: this.lengths, w: this.params, gx: this.gx, hs: this.hs, cs: this.cs, act: this.act, y: this.y, wt: this.params,
+      lengths: this.ws.lengths, w: this.params, gx: this.ws.gx, hs: this.ws.hs, cs: this.ws.cs, act: this.ws.act, y: this.ws.y, wt: this.params,
     }, 'cell');
     const attention = [ga, this.stepGroup(ka)];
     const cell = [gl, this.stepGroup(kl)];
@@ -184,7 +192,7 @@ export class AttentionPlan {
           a_off: t * B * H, a_rs: H, a_cs: 1,
           b_off: o.wq, b_rs: 1, b_cs: H,
           c_off: t * B * N, c_rs: N,
-        }, this.hs, this.params, this.qk);
+        }, this.ws.hs, this.params, this.ws.qk);
       }
       p.dispatch(ka, attention, [B, 1, 1], t);
       rec.matmul(p, `gx<${t}> += c<${t}>·W_ihcᵀ`, {
@@ -192,7 +200,7 @@ export class AttentionPlan {
         a_off: t * B * A, a_rs: A, a_cs: 1,
         b_off: o.wih + E, b_rs: 1, b_cs: E + A,
         c_off: t * B * 4 * H, c_rs: 4 * H, accumulate: 1,
-      }, this.ctx, this.params, this.gx);
+      }, this.ws.ctx, this.params, this.ws.gx);
       p.dispatch(kl, cell, [ceil(H, 64), ceil(B, 4), 1], t);
       this.stepOps.push(p);
     }
@@ -217,35 +225,30 @@ export class AttentionPlan {
   }
 
   /** Allocates the backward workspace and records the backward program (once per plan). */
-  ensureBackward(): void {
-    if (this.backward) return;
+  ensureBackward(): AttentionBackwardWorkspace {
+    if (this.backward && this.bws) return this.bws;
     const { Tx, Ty, B, E, A, H, N, o, rec } = this;
     const G = 4 * H;
     const TB = Ty * B;
-    const dy = (this.dy = this.buf(TB * H * F32, 'dy'));
-    const dg = this.buf(TB * G * F32, 'dg');
-    const carryH = this.buf(B * H * F32, 'carry_h');
-    const carryC = this.buf(B * H * F32, 'carry_c');
-    const dctx = this.buf(TB * A * F32, 'dctx');
-    const dscore = this.buf(TB * Tx * F32, 'dscore');
+    const table = attentionBackwardWorkspace(this.config, Tx, Ty, B);
+    table.check(rec);
+    const bw = table.allocate(rec);
+    const { dy, dg, carryH, carryC, dctx, dscore, dattn, dx, dann } = bw;
     const dqOff = 0;
     const dvOff = TB * N;
     const dkOff = 2 * TB * N;
-    const dattn = this.buf((2 * TB + Tx * B) * N * F32, 'dq|dv_part|dk');
-    const dx = (this.dx = this.buf(TB * E * F32, 'dx'));
-    const dann = (this.dann = this.buf(Tx * B * A * F32, 'dann'));
 
     const prog = new Program();
-    prog.clear(carryH, 0, B * H * F32);
-    prog.clear(carryC, 0, B * H * F32);
+    prog.clear(carryH, 0, table.bytes.carryH);
+    prog.clear(carryC, 0, table.bytes.carryC);
     prog.clear(dattn, dkOff * F32, Tx * B * N * F32);
     const kl = this.engine.kernel('lstm_step_bwd');
     const gl = rec.bind(kl, { T: Ty, B, H, D: 1, R: H, proj: 0, w_off: o.whh, hr_off: 0, ph_off: 0, dir_stride: 0, peephole: 0 }, {
-      lengths: this.lengths, w: this.params, act: this.act, cs: this.cs, dy, dg, carry_h: carryH, carry_c: carryC,
+      lengths: this.ws.lengths, w: this.params, act: this.ws.act, cs: this.ws.cs, dy, dg, carry_h: carryH, carry_c: carryC,
     }, 'cell backward');
     const ka = this.engine.kernel('additive_attention_bwd');
     const ga = rec.bind(ka, { Tx, B, A, N, v_off: o.v, k_off: TB * N, dq_off: dqOff, dv_off: dvOff, dk_off: dkOff }, {
-      lengths: this.sourceLengths, w: this.params, qk: this.qk, ann: this.ann, alpha: this.alpha, dctx, dscore, dattn,
+      lengths: this.ws.sourceLengths, w: this.params, qk: this.ws.qk, ann: this.ws.ann, alpha: this.ws.alpha, dctx, dscore, dattn,
     }, 'attention backward');
     const cell = [gl, this.stepGroup(kl)];
     const attention = [ga, this.stepGroup(ka)];
@@ -273,21 +276,21 @@ export class AttentionPlan {
     // Weight gradients over all steps at once (masked steps have dG = 0 and add nothing).
     rec.matmul(prog, 'dW_ihx = dGᵀ·x', {
       M: G, N: E, K: TB, a_rs: 1, a_cs: G, b_rs: E, b_cs: 1, c_off: o.wih, c_rs: E + A,
-    }, dg, this.x, this.grads);
+    }, dg, this.ws.x, this.grads);
     rec.matmul(prog, 'dW_ihc = dGᵀ·c', {
       M: G, N: A, K: TB, a_rs: 1, a_cs: G, b_rs: A, b_cs: 1, c_off: o.wih + E, c_rs: E + A,
-    }, dg, this.ctx, this.grads);
+    }, dg, this.ws.ctx, this.grads);
     rec.matmul(prog, 'dW_hh = dGᵀ·s<t−1>', {
       M: G, N: H, K: TB, a_rs: 1, a_cs: G, b_rs: H, b_cs: 1, c_off: o.whh, c_rs: H,
-    }, dg, this.hs, this.grads);
+    }, dg, this.ws.hs, this.grads);
     rec.sumRows(prog, 'db_ih', { M: TB, N: G, a_rs: G, out_off: o.bih }, dg, this.grads);
     rec.sumRows(prog, 'db_hh', { M: TB, N: G, a_rs: G, out_off: o.bhh }, dg, this.grads);
     rec.matmul(prog, 'dW_s = dqᵀ·s<t−1>', {
       M: N, N: H, K: TB, a_off: dqOff, a_rs: 1, a_cs: N, b_rs: H, b_cs: 1, c_off: o.wq, c_rs: H,
-    }, dattn, this.hs, this.grads);
+    }, dattn, this.ws.hs, this.grads);
     rec.matmul(prog, 'dU_a = dkᵀ·a', {
       M: N, N: A, K: Tx * B, a_off: dkOff, a_rs: 1, a_cs: N, b_rs: A, b_cs: 1, c_off: o.wk, c_rs: A,
-    }, dattn, this.ann, this.grads);
+    }, dattn, this.ws.ann, this.grads);
     rec.sumRows(prog, 'db_a', { M: Tx * B, N, a_off: dkOff, a_rs: N, out_off: o.bk }, dattn, this.grads);
     rec.sumRows(prog, 'dv', { M: TB, N, a_off: dvOff, a_rs: N, out_off: o.v }, dattn, this.grads);
     // dA[t', b, :] = Σ_s α<s>[b, t'] · dc<s>[b, :] — per batch row b (grid z) a (Tx × Ty)·(Ty × A) product ...
@@ -296,7 +299,7 @@ export class AttentionPlan {
       a_rs: 1, a_cs: B * Tx, a_zs: Tx,
       b_rs: B * A, b_cs: 1, b_zs: A,
       c_rs: B * A, c_zs: A,
-    }, this.alpha, dctx, dann, B);
+    }, this.ws.alpha, dctx, dann, B);
     // ... plus the keys' path dk·U_a.
     rec.matmul(prog, 'dA += dk·U_a', {
       M: Tx * B, N: A, K: N, a_off: dkOff, a_rs: N, a_cs: 1, b_off: o.wk, b_rs: A, b_cs: 1, c_rs: A, accumulate: 1,
@@ -304,7 +307,9 @@ export class AttentionPlan {
     rec.matmul(prog, 'dx = dG·W_ihx', {
       M: TB, N: E, K: G, a_rs: G, a_cs: 1, b_off: o.wih, b_rs: E + A, b_cs: 1, c_rs: E,
     }, dg, this.params, dx);
+    this.bws = bw;
     this.backward = prog;
+    return bw;
   }
 
   dispose(): void {

@@ -32,6 +32,8 @@ export class ParameterStore implements ParameterBlock {
   readonly grads: GPUBuffer;
   readonly parameterCount: number;
   readonly specs: readonly NamedShape[];
+  /** Element offset of each spec in the flat buffers: specs[i] starts at specOffsets[i]. */
+  readonly specOffsets: readonly number[];
   private readonly offsets = new Map<string, number>();
 
   constructor(
@@ -41,10 +43,11 @@ export class ParameterStore implements ParameterBlock {
   ) {
     this.specs = specs;
     let n = 0;
-    for (const s of specs) {
+    this.specOffsets = specs.map((s) => {
       this.offsets.set(s.name, n);
       n += size(s.shape);
-    }
+      return n - size(s.shape);
+    });
     this.parameterCount = n;
     this.params = engine.createBuffer(n * 4, `${label}:params`);
     this.grads = engine.createBuffer(n * 4, `${label}:grads`);
@@ -61,11 +64,11 @@ export class ParameterStore implements ParameterBlock {
   initUniform(seed: number, k: number | ((spec: NamedShape) => number)): void {
     const rng = new Rng(seed);
     const init = new Float32Array(this.parameterCount);
-    for (const s of this.specs) {
+    this.specs.forEach((s, i) => {
       const bound = typeof k === 'number' ? k : k(s);
-      const o = this.offsets.get(s.name)!;
-      for (let i = 0; i < size(s.shape); i++) init[o + i] = rng.uniform(-bound, bound);
-    }
+      const o = this.specOffsets[i];
+      for (let j = 0; j < size(s.shape); j++) init[o + j] = rng.uniform(-bound, bound);
+    });
     this.engine.writeBuffer(this.params, 0, init);
   }
 
@@ -77,10 +80,10 @@ export class ParameterStore implements ParameterBlock {
   load(sd: Record<string, Float32Array | Float64Array | readonly number[]>, what: string): void {
     this.validate(sd, what);
     const flat = new Float32Array(this.parameterCount);
-    for (const s of this.specs) {
+    this.specs.forEach((s, i) => {
       const v = sd[s.name];
-      flat.set(v instanceof Float32Array ? v : Float32Array.from(v), this.offsets.get(s.name)!);
-    }
+      flat.set(v instanceof Float32Array ? v : Float32Array.from(v), this.specOffsets[i]);
+    });
     this.engine.writeBuffer(this.params, 0, flat);
   }
 
@@ -109,10 +112,10 @@ export class ParameterStore implements ParameterBlock {
   async read(which: 'params' | 'grads' = 'params'): Promise<Record<string, Float32Array>> {
     const flat = await this.engine.readBuffer(which === 'params' ? this.params : this.grads, 0, this.parameterCount);
     const out: Record<string, Float32Array> = {};
-    for (const s of this.specs) {
-      const o = this.offsets.get(s.name)!;
+    this.specs.forEach((s, i) => {
+      const o = this.specOffsets[i];
       out[s.name] = flat.slice(o, o + size(s.shape));
-    }
+    });
     return out;
   }
 
@@ -120,7 +123,7 @@ export class ParameterStore implements ParameterBlock {
   views(which: 'params' | 'grads' = 'params'): Record<string, Tensor> {
     const buffer = which === 'params' ? this.params : this.grads;
     const out: Record<string, Tensor> = {};
-    for (const s of this.specs) out[s.name] = new Tensor(this.engine, buffer, s.shape, this.offsets.get(s.name)! * 4, false);
+    this.specs.forEach((s, i) => (out[s.name] = new Tensor(this.engine, buffer, s.shape, this.specOffsets[i] * 4, false)));
     return out;
   }
 

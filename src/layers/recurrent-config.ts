@@ -274,6 +274,15 @@ export interface ParamSpec extends NamedShape {
 }
 
 /**
+ * PyTorch's state_dict name of a recurrent parameter (`weight_ih_l0`, `bias_hh_l1_reverse`, …), for
+ * state_dict import and export: the plans find parameters by (layer, direction, kind) in the spec table.
+ * @example recurrentParamName('weight_hh', 1, 1) // 'weight_hh_l1_reverse'
+ */
+export function recurrentParamName(kind: ParamSpec['kind'], layer: number, direction: number): string {
+  return `${kind}_l${layer}${direction === 1 ? '_reverse' : ''}`;
+}
+
+/**
  * The parameters of a recurrent layer in PyTorch's state_dict order:
  * weight_ih_l{k}[_reverse] (G·H, I_k), weight_hh (G·H, R), bias_ih (G·H), bias_hh (G·H), weight_hr
  * (R, H) for projected LSTMs, then webrnn's weight_ph (3H) for peephole LSTMs. R = proj_size or H
@@ -289,8 +298,7 @@ export function parameterSpecs(config: RecurrentConfig): ParamSpec[] {
   for (let layer = 0; layer < c.num_layers; layer++) {
     const I = layer === 0 ? c.input_size : D * R;
     for (let direction = 0; direction < D; direction++) {
-      const sfx = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
-      const add = (kind: ParamSpec['kind'], shape: number[]) => out.push({ name: kind + sfx, shape, layer, direction, kind });
+      const add = (kind: ParamSpec['kind'], shape: number[]) => out.push({ name: recurrentParamName(kind, layer, direction), shape, layer, direction, kind });
       add('weight_ih', [G * H, I]);
       add('weight_hh', [G * H, R]);
       if (c.bias) {

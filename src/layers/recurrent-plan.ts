@@ -1,10 +1,12 @@
-import { ACTIVATION_NAMES, gateCount, hiddenStateSize, type ResolvedConfig } from './recurrent-config.js';
+import { ACTIVATION_NAMES, gateCount, hiddenStateSize, type ParamSpec, type ResolvedConfig } from './recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { STEP_STRIDE, type Kernel } from '../gpu/kernel.js';
 import type { StepVariant } from '../gpu/kernel-variants.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
+import { WorkspaceTable } from '../gpu/workspace.js';
+import { sweepsPersistent } from './recurrent-schedule.js';
 
 /** Element offsets of one layer's parameters in the flat parameter (and gradient) buffer. */
 export interface LayerOffsets {
@@ -20,21 +22,93 @@ export interface LayerOffsets {
   inputSize: number;
 }
 
+/** The LayerOffsets field each parameter kind's offset goes to. */
+const OFFSET_OF = { weight_ih: 'w_ih', weight_hh: 'w_hh', bias_ih: 'b_ih', bias_hh: 'b_hh', weight_ph: 'w_ph', weight_hr: 'w_hr' } as const;
+
+/**
+ * Where each layer's parameters sit in the flat buffers, found by (layer, direction, kind) in the spec
+ * table: `at[i]` is the element offset of `specs[i]` (ParameterStore.specOffsets). A kind the config
+ * lacks stays 0; a layer's input size is its weight_ih's width.
+ */
+export function layerOffsets(specs: readonly ParamSpec[], at: readonly number[]): LayerOffsets[] {
+  const out: LayerOffsets[] = [];
+  specs.forEach((s, i) => {
+    const o = (out[s.layer] ??= { w_ih: 0, w_hh: 0, b_ih: 0, b_hh: 0, w_ph: 0, w_hr: 0, dirStride: 0, inputSize: 0 });
+    if (s.direction === 0) o[OFFSET_OF[s.kind]] = at[i];
+    if (s.kind !== 'weight_ih') return;
+    if (s.direction === 0) o.inputSize = s.shape[1];
+    else o.dirStride = at[i] - o.w_ih;
+  });
+  return out;
+}
+
 const F32 = 4;
 const ceil = (a: number, b: number) => Math.ceil(a / b);
 
 /**
- * The GPU work of a recurrent layer stack for one (T, B): every workspace buffer, and the recorded
- * forward and backward programs with their pipelines, bind groups and parameter uniforms, all built
- * once and replayed for each call of that shape.
+ * The forward workspace of a plan for (T, B): every buffer, its shape (float32 unless said, row-major)
+ * and when it exists, with R the width of h (H, or proj_size). Slots of hs/cs: forward h<t-1> is slot t
+ * and h<t> slot t+1; reverse h<t-1> is slot t+1 and h<t> slot t. Rows are checked in this order (c_n
+ * last: it fails only where no other does).
+ */
+function forwardWorkspace(cfg: ResolvedConfig, T: number, B: number, variant: StepVariant) {
+  const { H, R, D, G, L, I, lstm, proj } = dims(cfg);
+  return new WorkspaceTable({
+    lengths: { elements: B, dtype: 'u32' }, //                                     (B) valid steps per row
+    x0: { elements: T * B * I }, //                                                (T, B, I) layer 0's input
+    xbf: { elements: T * B * I, when: cfg.batch_first, label: 'x_batch_first' }, // (B, T, I) user layout
+    outbf: { elements: T * B * D * R, when: cfg.batch_first, label: 'output_batch_first' }, // (B, T, D·R)
+    hn: { elements: L * D * B * R, label: 'h_n' }, //                              (L·D, B, R)
+    gx: { elements: D * T * B * G * H, perLayer: L }, //                           (D, T, B, G·H) X·W_ihᵀ + b_ih
+    hs: { elements: D * (T + 1) * B * R, perLayer: L }, //                         (D, T+1, B, R) hidden states by slot
+    cs: { elements: D * (T + 1) * B * H, perLayer: L, when: lstm }, //             (D, T+1, B, H) cell states by slot
+    act: { elements: D * T * B * 4 * H, perLayer: L, when: cfg.mode === 'LSTM' || cfg.mode === 'GRU' }, // (D, T, B, 4H) saved gates
+    y: { elements: T * B * D * R, perLayer: L }, //                                (T, B, D·R) layer output
+    ms: { elements: T * B * D * H, perLayer: L, when: proj }, //                   (T, B, D·H) o ⊙ tanh(c), what W_hr multiplies
+    wt: { elements: D * R * G * H, perLayer: L, when: variant === 'coalesced', label: 'w_hh_t' }, // (D, R, G·H) W_hhᵀ
+    cn: { elements: L * D * B * H, when: lstm, label: 'c_n' }, //                  (L·D, B, H)
+  });
+}
+
+/** The backward workspace of a plan for (T, B), as {@link forwardWorkspace}'s. */
+function backwardWorkspace(cfg: ResolvedConfig, T: number, B: number) {
+  const { H, R, D, G, L, I, lstm } = dims(cfg);
+  return new WorkspaceTable({
+    dgx: { elements: D * T * B * G * H, perLayer: L }, //                          (D, T, B, G·H) gate-input gradients
+    dgh: { elements: D * T * B * G * H, perLayer: L, when: cfg.mode === 'GRU' }, // (D, T, B, G·H) recurrent-gate gradients (GRU)
+    carryH: { elements: D * B * R, perLayer: L, label: 'carry_h' }, //             (D, B, R) dL/dh carried between steps
+    carryC: { elements: D * B * H, perLayer: L, when: lstm, label: 'carry_c' }, // (D, B, H) dL/dc carried between steps
+    dy: { elements: T * B * D * R, perLayer: L }, //                               (T, B, D·R) dL/d(layer output)
+    dx0: { elements: T * B * I }, //                                               (T, B, I) dL/d(input)
+    dybf: { elements: T * B * D * R, when: cfg.batch_first, label: 'dy_batch_first' }, // (B, T, D·R)
+    dxbf: { elements: T * B * I, when: cfg.batch_first, label: 'dx_batch_first' }, // (B, T, I)
+    dh0: { elements: L * D * B * R, label: 'grad_h0' }, //                         (L·D, B, R)
+    dc0: { elements: L * D * B * H, when: lstm, label: 'grad_c0' }, //             (L·D, B, H)
+  });
+}
+
+/** The letters of the workspace shapes, from the config. */
+function dims(cfg: ResolvedConfig) {
+  return {
+    H: cfg.hidden_size,
+    R: hiddenStateSize(cfg),
+    D: cfg.bidirectional ? 2 : 1,
+    G: gateCount(cfg.mode),
+    L: cfg.num_layers,
+    I: cfg.input_size,
+    lstm: cfg.mode === 'LSTM',
+    proj: cfg.proj_size > 0,
+  };
+}
+
+export type ForwardWorkspace = ReturnType<ReturnType<typeof forwardWorkspace>['allocate']>;
+export type BackwardWorkspace = ReturnType<ReturnType<typeof backwardWorkspace>['allocate']>;
+
+/**
+ * The GPU work of a recurrent layer stack for one (T, B): every workspace buffer (the tables above), and
+ * the recorded forward and backward programs with their pipelines, bind groups and parameter uniforms,
+ * all built once and replayed for each call of that shape.
  *
- * Workspace layouts (float32, row-major), per layer l, with R the width of h (H, or proj_size):
- *   gx  (D, T, B, G·H)   X·W_ihᵀ + b_ih         hs (D, T+1, B, R)   hidden states by slot
- *   cs  (D, T+1, B, H)   cell states (LSTM)       act (D, T, B, 4H) saved gates (LSTM, GRU)
- *   y   (T, B, D·R)      layer output             dgx/dgh (D, T, B, G·H) gate-input gradients
- *   ms  (T, B, D·H)      o ⊙ tanh(c) (projected LSTM: what W_hr multiplies)
- *   carry_h (D, B, R), carry_c (D, B, H)          dy  (T, B, D·R) dL/d(layer output)
- * Slots: forward h<t-1> is slot t and h<t> slot t+1; reverse h<t-1> is slot t+1 and h<t> slot t.
  * A projected LSTM runs lstm_step_fwd then lstm_projection_fwd per step, and lstm_projection_bwd then
  * lstm_step_bwd per reverse step (per-step schedule only).
  */
@@ -46,33 +120,10 @@ export class RecurrentPlan {
   backward: Program | undefined;
   backwardOut: Program | undefined;
 
-  // inputs / outputs
-  readonly lengths: GPUBuffer;
-  readonly x0: GPUBuffer; // (T, B, I)
-  readonly xbf: GPUBuffer | undefined; // (B, T, I) user layout when batch_first
-  readonly outbf: GPUBuffer | undefined; // (B, T, D·H) when batch_first
-  readonly hn: GPUBuffer;
-  readonly cn: GPUBuffer | undefined;
-  readonly gx: GPUBuffer[] = [];
-  readonly hs: GPUBuffer[] = [];
-  readonly cs: GPUBuffer[] = [];
-  readonly act: GPUBuffer[] = [];
-  readonly y: GPUBuffer[] = [];
-  readonly ms: GPUBuffer[] = [];
-  /** W_hhᵀ (D, R, G·H) per layer, for the coalesced step variant */
-  readonly wt: GPUBuffer[] = [];
-
-  // backward workspace (allocated on first backward)
-  dgx: GPUBuffer[] = [];
-  dgh: GPUBuffer[] = [];
-  carryH: GPUBuffer[] = [];
-  carryC: GPUBuffer[] = [];
-  dy: GPUBuffer[] = [];
-  dybf: GPUBuffer | undefined;
-  dx0: GPUBuffer | undefined;
-  dxbf: GPUBuffer | undefined;
-  dh0: GPUBuffer | undefined;
-  dc0: GPUBuffer | undefined;
+  /** the forward workspace, allocated from {@link forwardWorkspace}'s table */
+  readonly ws: ForwardWorkspace;
+  /** the backward workspace ({@link backwardWorkspace}'s table), allocated on the first backward */
+  bws: BackwardWorkspace | undefined;
 
   private readonly rec: Recorder;
   private readonly steps: GPUBuffer;
@@ -92,10 +143,8 @@ export class RecurrentPlan {
    */
   readonly reduction: 'subgroup' | 'workgroup' | undefined;
 
-  /** whether the sweeps run persistent (one dispatch per sweep) */
-  get persistent(): boolean {
-    return this.variant === 'persistent';
-  }
+  /** whether each layer's sweeps run as one persistent dispatch (recurrent-schedule.ts sweepsPersistent) */
+  private readonly persistent: boolean;
 
   constructor(
     private readonly engine: Engine,
@@ -118,45 +167,30 @@ export class RecurrentPlan {
     this.T = T;
     this.B = B;
     this.reduction = variant === 'split-k' ? (engine.subgroups ? 'subgroup' : 'workgroup') : undefined;
-    const H = (this.H = cfg.hidden_size);
-    const R = (this.R = hiddenStateSize(cfg));
-    const D = (this.D = cfg.bidirectional ? 2 : 1);
-    const G = (this.G = gateCount(cfg.mode));
+    this.H = cfg.hidden_size;
+    this.R = hiddenStateSize(cfg);
+    this.D = cfg.bidirectional ? 2 : 1;
+    this.G = gateCount(cfg.mode);
     const L = (this.L = cfg.num_layers);
-    const I = cfg.input_size;
-    const lstm = cfg.mode === 'LSTM';
-    const saveGates = cfg.mode !== 'RNN_TANH' && cfg.mode !== 'RNN_RELU';
 
     // Recurrent's constructor refuses the combination with a BAD_CONFIG naming the schedule.
-    const persistent = variant === 'persistent';
-    if (persistent && cfg.proj_size > 0) throw new WebRnnError('BAD_STATE', 'RecurrentPlan: a projected LSTM runs per step only');
+    if (variant === 'persistent' && cfg.proj_size > 0) throw new WebRnnError('BAD_STATE', 'RecurrentPlan: a projected LSTM runs per step only');
+    const persistent = (this.persistent = sweepsPersistent(cfg, variant));
     this.rec = new Recorder(engine, cfg.mode);
     // Persistent sweeps read only slot 0 (t is computed in the shader); per-step dispatches one slot per step.
-    const slots = persistent && (cfg.mode !== 'GRU' || cfg.reset_after) ? 1 : T + 1;
-    this.checkSizes(slots);
+    const slots = persistent ? 1 : T + 1;
+    const table = forwardWorkspace(cfg, T, B, variant);
+    // Every size, from (T, B) and the config alone, checked against the device before anything is
+    // allocated — host arrays included: a sequence too long for the device fails at once, not after
+    // gigabytes of preparation.
+    table.check(this.rec);
+    this.checkGrids(slots);
     // Anything built before a failure (e.g. a DEVICE_LIMIT error) is freed, not leaked.
     try {
-      this.lengths = this.buf(B * 4, 'lengths');
+      this.ws = table.allocate(this.rec);
       // Step i's index sits at byte i·STEP_STRIDE; each per-step dispatch binds its slot by dynamic offset.
       this.steps = this.rec.steps(slots, 'steps');
       if (cfg.dropout > 0 && L > 1) this.dropoutCall = this.rec.uniform(new ArrayBuffer(engine.kernel('dropout').uniformLayout('C').size), 'dropout_call');
-
-      this.x0 = this.buf(T * B * I * F32, 'x0');
-      if (cfg.batch_first) {
-        this.xbf = this.buf(T * B * I * F32, 'x_batch_first');
-        this.outbf = this.buf(T * B * D * R * F32, 'output_batch_first');
-      }
-      this.hn = this.buf(L * D * B * R * F32, 'h_n');
-      if (lstm) this.cn = this.buf(L * D * B * H * F32, 'c_n');
-      for (let l = 0; l < L; l++) {
-        this.gx.push(this.buf(D * T * B * G * H * F32, `gx${l}`));
-        this.hs.push(this.buf(D * (T + 1) * B * R * F32, `hs${l}`));
-        if (lstm) this.cs.push(this.buf(D * (T + 1) * B * H * F32, `cs${l}`));
-        if (saveGates) this.act.push(this.buf(D * T * B * 4 * H * F32, `act${l}`));
-        this.y.push(this.buf(T * B * D * R * F32, `y${l}`));
-        if (cfg.proj_size > 0) this.ms.push(this.buf(T * B * D * H * F32, `ms${l}`));
-        if (variant === 'coalesced') this.wt.push(this.buf(D * R * G * H * F32, `w_hh_t${l}`));
-      }
       this.recordForward();
     } catch (e) {
       this.rec.dispose();
@@ -164,25 +198,9 @@ export class RecurrentPlan {
     }
   }
 
-  /**
-   * Every size of the forward workspace and of its dispatch grids, from (T, B) and the config alone,
-   * checked against the device before anything is allocated — host arrays included: a sequence too
-   * long for the device fails at once, not after gigabytes of preparation.
-   */
-  private checkSizes(slots: number): void {
-    const { T, B, H, R, D, G, L, cfg, engine } = this;
-    const I = cfg.input_size;
-    // labelled as the buffers they stand for (every layer's are the same size as layer 0's)
-    const x = (name: string, elements: number) => engine.checkBufferSize(elements * F32, `${cfg.mode}:${name}`);
-    x('x0', T * B * I);
-    if (cfg.batch_first) x('output_batch_first', T * B * D * R);
-    x('h_n', L * D * B * R);
-    x('gx0', D * T * B * G * H);
-    x('hs0', D * (T + 1) * B * R);
-    if (cfg.mode !== 'RNN_TANH' && cfg.mode !== 'RNN_RELU') x('act0', D * T * B * 4 * H);
-    x('y0', T * B * D * R);
-    if (cfg.proj_size > 0) x('ms0', T * B * D * H);
-    if (this.variant === 'coalesced') x('w_hh_t0', D * R * G * H);
+  /** The step-index uniform and the dispatch grids of (T, B), checked against the device. */
+  private checkGrids(slots: number): void {
+    const { T, B, H, R, G, cfg, engine } = this;
     engine.checkBufferSize(slots * STEP_STRIDE, `${cfg.mode}:steps (T = ${T})`, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     const max = engine.kernel('matmul').maxWorkgroups;
     for (const [what, n] of [['T·B', ceil(T * B, 32)], ['T·B (batch_first transposes)', cfg.batch_first ? Math.max(T, B) : 0], ['G·H', ceil(G * H, 32)], ['R (W_hh transpose)', this.variant === 'coalesced' ? R : 0]] as const) {
@@ -200,10 +218,6 @@ export class RecurrentPlan {
     return (d * (this.T + 1) + (d === 0 ? this.T : 0)) * this.B * (state === 'h' ? this.R : this.H) * F32;
   }
 
-  private buf(bytes: number, label: string): GPUBuffer {
-    return this.rec.buffer(bytes, label);
-  }
-
   private bind(k: Kernel, params: Record<string, number>, buffers: Record<string, GPUBuffer>, label: string): GPUBindGroup {
     return this.rec.bind(k, params, buffers, label);
   }
@@ -213,34 +227,35 @@ export class RecurrentPlan {
   }
 
   private recordForward(): void {
+    const ws = this.ws;
     const { T, B, H, R, D, G, L, cfg } = this;
     const proj = cfg.proj_size > 0;
     const prog = this.forward;
     const TB = T * B;
     const stepGrid: [number, number, number] = [ceil(H, 64), ceil(B, 4), D];
-    if (cfg.batch_first) this.rec.transpose(prog, 'input', B, T, cfg.input_size, this.xbf!, this.x0);
+    if (cfg.batch_first) this.rec.transpose(prog, 'input', B, T, cfg.input_size, ws.xbf!, ws.x0);
     for (let l = 0; l < L; l++) {
       const o = this.offsets[l];
       const I = o.inputSize;
-      const x = l === 0 ? this.x0 : this.y[l - 1];
+      const x = l === 0 ? ws.x0 : ws.y[l - 1];
       this.rec.matmul(prog, `x·W_ih l${l}`, {
         M: TB, N: G * H, K: I,
         a_rs: I, a_cs: 1,
         b_off: o.w_ih, b_rs: 1, b_cs: I, b_zs: o.dirStride,
         c_rs: G * H, c_zs: TB * G * H,
         bias_off: o.b_ih, bias_zs: o.dirStride,
-      }, x, this.params, this.gx[l], D, cfg.bias ? this.params : undefined);
+      }, x, this.params, ws.gx[l], D, cfg.bias ? this.params : undefined);
       const common = { T, B, H, w_off: o.w_hh, dir_stride: o.dirStride };
       // wt: W_hhᵀ for the coalesced variant; the others do not read it (any buffer is bound)
       const coalesced = this.variant === 'coalesced';
       const variantConstants: Record<string, number> | undefined = coalesced ? { COALESCED: 1 } : this.variant === 'split-k' ? { SPLIT_K: 1 } : undefined;
       // split-k: a workgroup per (unit, 4 batch rows, direction)
       const mainGrid: [number, number, number] = this.variant === 'split-k' ? [H, ceil(B, 4), D] : stepGrid;
-      const bufs = { lengths: this.lengths, w: this.params, gx: this.gx[l], hs: this.hs[l], wt: coalesced ? this.wt[l] : this.params };
+      const bufs = { lengths: ws.lengths, w: this.params, gx: ws.gx[l], hs: ws.hs[l], wt: coalesced ? ws.wt[l] : this.params };
       if (coalesced) {
         // W_hh (G·H, R) of each direction → W_hhᵀ (R, G·H): once per forward, i.e. per weight update
         const kt = this.engine.kernel('transpose_2d');
-        const gt = this.bind(kt, { Rows: G * H, C: R, a_off: o.w_hh, a_zs: o.dirStride }, { a: this.params, out: this.wt[l] }, `W_hhᵀ l${l}`);
+        const gt = this.bind(kt, { Rows: G * H, C: R, a_off: o.w_hh, a_zs: o.dirStride }, { a: this.params, out: ws.wt[l] }, `W_hhᵀ l${l}`);
         prog.dispatch(kt, [gt], [ceil(G * H, 64), R, D]);
       }
       // ONNX's activation ids with α, β (f, g, h as the cell has them) and clip; PyTorch's cells by default.
@@ -254,58 +269,57 @@ export class RecurrentPlan {
       if (cfg.mode === 'LSTM') {
         const k = this.engine.kernel('lstm_step_fwd', this.reduction === 'subgroup');
         // With a projection the step writes m<t> (to ms), and lstm_projection_fwd h<t> = W_hr·m<t>.
-        const g0 = this.bind(k, { ...common, D, R, proj: +proj, bhh_off: o.b_hh, ph_off: o.w_ph, bias: +cfg.bias, peephole: +cfg.peephole, ...acts, input_forget: +cfg.input_forget }, { ...bufs, cs: this.cs[l], act: this.act[l], y: proj ? this.ms[l] : this.y[l] }, `l${l}`);
+        const g0 = this.bind(k, { ...common, D, R, proj: +proj, bhh_off: o.b_hh, ph_off: o.w_ph, bias: +cfg.bias, peephole: +cfg.peephole, ...acts, input_forget: +cfg.input_forget }, { ...bufs, cs: ws.cs[l], act: ws.act[l], y: proj ? ws.ms[l] : ws.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
         if (proj) {
           const kp = this.engine.kernel('lstm_projection_fwd');
-          const gp = this.bind(kp, { T, B, H, R, D, w_off: o.w_hr, dir_stride: o.dirStride }, { lengths: this.lengths, w: this.params, m: this.ms[l], hs: this.hs[l], y: this.y[l] }, `l${l}`);
+          const gp = this.bind(kp, { T, B, H, R, D, w_off: o.w_hr, dir_stride: o.dirStride }, { lengths: ws.lengths, w: this.params, m: ws.ms[l], hs: ws.hs[l], y: ws.y[l] }, `l${l}`);
           steps.push({ k: kp, g: [gp, this.stepGroup(kp)], grid: [ceil(R, 64), ceil(B, 4), D] });
         }
       } else if (cfg.mode === 'GRU') {
         const k = this.engine.kernel('gru_step_fwd', this.reduction === 'subgroup');
-        const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, reset_after: +cfg.reset_after, ...acts }, { ...bufs, act: this.act[l], y: this.y[l] }, `l${l}`);
+        const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, reset_after: +cfg.reset_after, ...acts }, { ...bufs, act: ws.act[l], y: ws.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
         if (!cfg.reset_after) {
           const kr = this.engine.kernel('gru_reset_gate_fwd');
           const { wt: _, ...rbufs } = bufs;
-          const gr = this.bind(kr, { ...common, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...rbufs, act: this.act[l] }, `l${l}`);
+          const gr = this.bind(kr, { ...common, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...rbufs, act: ws.act[l] }, `l${l}`);
           steps.unshift({ k: kr, g: [gr, this.stepGroup(kr)] });
         }
       } else {
         const k = this.engine.kernel('rnn_step_fwd', this.reduction === 'subgroup');
-        const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...bufs, y: this.y[l] }, `l${l}`);
+        const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...bufs, y: ws.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
       }
-      if (this.persistent && steps.length === 1) {
+      if (this.persistent) {
         // the whole sequence in one dispatch: a workgroup per (4 batch rows, direction) loops over the steps
         prog.dispatch(steps[0].k, steps[0].g, [1, ceil(B, 4), D], 0, { PERSISTENT: 1 });
       } else {
         for (let s = 0; s < T; s++) for (const st of steps) prog.dispatch(st.k, st.g, st.grid ?? (st.constants ? mainGrid : stepGrid), s, st.constants);
       }
-      if (l < L - 1) this.dropout(prog, this.y[l], l);
+      if (l < L - 1) this.dropout(prog, ws.y[l], l);
     }
-    if (cfg.batch_first) this.rec.transpose(prog, 'output', T, B, D * R, this.y[L - 1], this.outbf!);
+    if (cfg.batch_first) this.rec.transpose(prog, 'output', T, B, D * R, ws.y[L - 1], ws.outbf!);
 
     const BH = B * H * F32;
     const BR = B * R * F32;
     for (let l = 0; l < L; l++) {
       for (let d = 0; d < D; d++) {
-        this.forwardOut.copy(this.hs[l], this.finalSlot(d), this.hn, (l * D + d) * BR, BR);
-        if (this.cn) this.forwardOut.copy(this.cs[l], this.finalSlot(d, 'c'), this.cn, (l * D + d) * BH, BH);
+        this.forwardOut.copy(ws.hs[l], this.finalSlot(d), ws.hn, (l * D + d) * BR, BR);
+        if (ws.cn) this.forwardOut.copy(ws.cs[l], this.finalSlot(d, 'c'), ws.cn, (l * D + d) * BH, BH);
       }
     }
   }
 
   /** Allocates the backward workspace and records the backward program (once per plan). */
-  ensureBackward(): void {
-    if (this.backward) return;
-    // A failed earlier attempt may have left part of the workspace: start over.
-    this.dgx = [];
-    this.dgh = [];
-    this.carryH = [];
-    this.carryC = [];
-    this.dy = [];
+  ensureBackward(): BackwardWorkspace {
+    if (this.backward && this.bws) return this.bws;
     const { T, B, H, R, D, G, L, cfg } = this;
+    const table = backwardWorkspace(cfg, T, B);
+    table.check(this.rec);
+    // A failed earlier attempt may have left part of a workspace (freed with the plan): start over.
+    const ws = this.ws;
+    const bw = table.allocate(this.rec);
     const TB = T * B;
     const GH = G * H;
     const lstm = cfg.mode === 'LSTM';
@@ -313,20 +327,6 @@ export class RecurrentPlan {
     const proj = cfg.proj_size > 0;
     const DBH = D * B * H * F32;
     const DBR = D * B * R * F32;
-    for (let l = 0; l < L; l++) {
-      this.dgx.push(this.buf(D * TB * GH * F32, `dgx${l}`));
-      if (gru) this.dgh.push(this.buf(D * TB * GH * F32, `dgh${l}`));
-      this.carryH.push(this.buf(DBR, `carry_h${l}`));
-      if (lstm) this.carryC.push(this.buf(DBH, `carry_c${l}`));
-      this.dy.push(this.buf(TB * D * R * F32, `dy${l}`));
-    }
-    this.dx0 = this.buf(TB * cfg.input_size * F32, 'dx0');
-    if (cfg.batch_first) {
-      this.dybf = this.buf(TB * D * R * F32, 'dy_batch_first');
-      this.dxbf = this.buf(TB * cfg.input_size * F32, 'dx_batch_first');
-    }
-    this.dh0 = this.buf(L * DBR, 'grad_h0');
-    if (lstm) this.dc0 = this.buf(L * DBH, 'grad_c0');
 
     const prog = new Program();
     const out = new Program();
@@ -337,42 +337,42 @@ export class RecurrentPlan {
     const splitK = this.variant === 'split-k';
     const bwdConstants: Record<string, number> | undefined = this.variant === 'coalesced' ? { COALESCED: 1 } : splitK ? { SPLIT_K: 1 } : undefined;
     const stepGrid: [number, number, number] = splitK ? [ceil(H, 4), ceil(B, 4), D] : [ceil(H, 256), ceil(B, 4), D];
-    if (cfg.batch_first) this.rec.transpose(prog, 'grad_output', B, T, D * R, this.dybf!, this.dy[L - 1]);
+    if (cfg.batch_first) this.rec.transpose(prog, 'grad_output', B, T, D * R, bw.dybf!, bw.dy[L - 1]);
     for (let l = L - 1; l >= 0; l--) {
       const o = this.offsets[l];
       const I = o.inputSize;
       const common = { T, B, H, w_off: o.w_hh, dir_stride: o.dirStride };
-      const bufs = { lengths: this.lengths, w: this.params, dy: this.dy[l], carry_h: this.carryH[l] };
-      const dgh = gru ? this.dgh[l] : this.dgx[l];
+      const bufs = { lengths: ws.lengths, w: this.params, dy: bw.dy[l], carry_h: bw.carryH[l] };
+      const dgh = gru ? bw.dgh[l] : bw.dgx[l];
       let step: { k: Kernel; g: GPUBindGroup[] };
       let resetGate: { k: Kernel; g: GPUBindGroup[] } | undefined;
       let projection: { k: Kernel; g: GPUBindGroup[] } | undefined;
       if (lstm) {
         const k = this.engine.kernel('lstm_step_bwd', this.reduction === 'subgroup');
-        const g0 = this.bind(k, { ...common, D, R, proj: +proj, hr_off: o.w_hr, ph_off: o.w_ph, peephole: +cfg.peephole }, { ...bufs, act: this.act[l], cs: this.cs[l], dg: this.dgx[l], carry_c: this.carryC[l] }, `l${l}`);
+        const g0 = this.bind(k, { ...common, D, R, proj: +proj, hr_off: o.w_hr, ph_off: o.w_ph, peephole: +cfg.peephole }, { ...bufs, act: ws.act[l], cs: ws.cs[l], dg: bw.dgx[l], carry_c: bw.carryC[l] }, `l${l}`);
         step = { k, g: [g0, this.stepGroup(k)] };
         if (proj) {
           // dL/dh<t> (R wide) first, in place in dy; lstm_step_bwd then takes it through W_hr.
           const kp = this.engine.kernel('lstm_projection_bwd');
-          const gp = this.bind(kp, { T, B, H, R, D, w_off: o.w_hh, dir_stride: o.dirStride }, { lengths: this.lengths, w: this.params, dg: this.dgx[l], dy: this.dy[l], carry_h: this.carryH[l] }, `l${l}`);
+          const gp = this.bind(kp, { T, B, H, R, D, w_off: o.w_hh, dir_stride: o.dirStride }, { lengths: ws.lengths, w: this.params, dg: bw.dgx[l], dy: bw.dy[l], carry_h: bw.carryH[l] }, `l${l}`);
           projection = { k: kp, g: [gp, this.stepGroup(kp)] };
         }
       } else if (gru) {
         const k = this.engine.kernel('gru_step_bwd', this.reduction === 'subgroup');
-        const g0 = this.bind(k, { ...common, D, reset_after: +cfg.reset_after }, { ...bufs, act: this.act[l], hs: this.hs[l], dgx: this.dgx[l], dgh }, `l${l}`);
+        const g0 = this.bind(k, { ...common, D, reset_after: +cfg.reset_after }, { ...bufs, act: ws.act[l], hs: ws.hs[l], dgx: bw.dgx[l], dgh }, `l${l}`);
         step = { k, g: [g0, this.stepGroup(k)] };
         if (!cfg.reset_after) {
           const kr = this.engine.kernel('gru_reset_gate_bwd');
-          const gr = this.bind(kr, common, { lengths: this.lengths, w: this.params, act: this.act[l], hs: this.hs[l], dgx: this.dgx[l], dgh, carry_h: this.carryH[l] }, `l${l}`);
+          const gr = this.bind(kr, common, { lengths: ws.lengths, w: this.params, act: ws.act[l], hs: ws.hs[l], dgx: bw.dgx[l], dgh, carry_h: bw.carryH[l] }, `l${l}`);
           resetGate = { k: kr, g: [gr, this.stepGroup(kr)] };
         }
       } else {
         const k = this.engine.kernel('rnn_step_bwd', this.reduction === 'subgroup');
-        const g0 = this.bind(k, { ...common, D, relu: cfg.mode === 'RNN_RELU' ? 1 : 0 }, { ...bufs, hs: this.hs[l], dg: this.dgx[l] }, `l${l}`);
+        const g0 = this.bind(k, { ...common, D, relu: cfg.mode === 'RNN_RELU' ? 1 : 0 }, { ...bufs, hs: ws.hs[l], dg: bw.dgx[l] }, `l${l}`);
         step = { k, g: [g0, this.stepGroup(k)] };
       }
-      if (l < L - 1) this.dropout(prog, this.dy[l], l);
-      if (this.persistent && !resetGate) {
+      if (l < L - 1) this.dropout(prog, bw.dy[l], l);
+      if (this.persistent) {
         // the whole reverse sweep in one dispatch, as the forward's
         prog.dispatch(step.k, step.g, [1, ceil(B, 4), D], 0, { PERSISTENT: 1 });
       } else if (projection) {
@@ -389,23 +389,23 @@ export class RecurrentPlan {
       }
 
       // dX = Σ_d dG_x[d] · W_ih[d]: the next layer down's dL/d(output), or dL/d(input).
-      const dx = l > 0 ? this.dy[l - 1] : this.dx0;
+      const dx = l > 0 ? bw.dy[l - 1] : bw.dx0;
       for (let d = 0; d < D; d++) {
         this.rec.matmul(prog, `dX l${l} d${d}`, {
           M: TB, N: I, K: GH,
           a_off: d * TB * GH, a_rs: GH, a_cs: 1,
           b_off: o.w_ih + d * o.dirStride, b_rs: I, b_cs: 1,
           c_rs: I, accumulate: d > 0 ? 1 : 0,
-        }, this.dgx[l], this.params, dx, 1);
+        }, bw.dgx[l], this.params, dx, 1);
       }
       // dW_ih[d] = dG_x[d]ᵀ · X
-      const x = l === 0 ? this.x0 : this.y[l - 1];
+      const x = l === 0 ? ws.x0 : ws.y[l - 1];
       this.rec.matmul(prog, `dW_ih l${l}`, {
         M: GH, N: I, K: TB,
         a_rs: 1, a_cs: GH, a_zs: TB * GH,
         b_rs: I, b_cs: 1,
         c_off: o.w_ih, c_rs: I, c_zs: o.dirStride,
-      }, this.dgx[l], x, this.grads, D);
+      }, bw.dgx[l], x, this.grads, D);
       // dW_hh[d] = dG_h[d]ᵀ · H_prev[d]; forward h<t-1> rows start at slot 0, reverse at slot 1 of
       // direction 1, i.e. (T+2)·B·R elements after direction 0's.
       const recRows = gru && !cfg.reset_after ? 2 * H : GH;
@@ -414,7 +414,7 @@ export class RecurrentPlan {
         a_rs: 1, a_cs: GH, a_zs: TB * GH,
         b_rs: R, b_cs: 1, b_zs: (T + 2) * B * R,
         c_off: o.w_hh, c_rs: R, c_zs: o.dirStride,
-      }, dgh, this.hs[l], this.grads, D);
+      }, dgh, ws.hs[l], this.grads, D);
       if (proj) {
         // dW_hr[d] = Σ_t dh<t>ᵀ · m<t>: dy now holds dL/dh<t> (0 at padded steps), ms holds m<t>.
         this.rec.matmul(prog, `dW_hr l${l}`, {
@@ -422,7 +422,7 @@ export class RecurrentPlan {
           a_rs: 1, a_cs: D * R, a_zs: R,
           b_rs: D * H, b_cs: 1, b_zs: H,
           c_off: o.w_hr, c_rs: H, c_zs: o.dirStride,
-        }, this.dy[l], this.ms[l], this.grads, D);
+        }, bw.dy[l], ws.ms[l], this.grads, D);
       }
       if (recRows < GH) {
         // reset-before GRU: dW_hn = dpre_nᵀ · (r ⊙ h<t-1>), with rh saved in act's 4th block.
@@ -431,24 +431,26 @@ export class RecurrentPlan {
           a_off: 2 * H, a_rs: 1, a_cs: GH, a_zs: TB * GH,
           b_off: 3 * H, b_rs: 4 * H, b_cs: 1, b_zs: TB * 4 * H,
           c_off: o.w_hh + 2 * H * H, c_rs: H, c_zs: o.dirStride,
-        }, dgh, this.act[l], this.grads, D);
+        }, dgh, ws.act[l], this.grads, D);
       }
       if (cfg.bias) {
-        for (const [src, off, name] of [[this.dgx[l], o.b_ih, 'db_ih'], [dgh, o.b_hh, 'db_hh']] as const) {
+        for (const [src, off, name] of [[bw.dgx[l], o.b_ih, 'db_ih'], [dgh, o.b_hh, 'db_hh']] as const) {
           this.rec.sumRows(prog, `${name} l${l}`, { M: TB, N: GH, a_rs: GH, a_zs: TB * GH, out_off: off, out_zs: o.dirStride }, src, this.grads, D);
         }
       }
       if (cfg.peephole) {
         const k = this.engine.kernel('lstm_peephole_grad');
-        const g = this.bind(k, { T, B, H, out_off: o.w_ph, dir_stride: o.dirStride }, { dg: this.dgx[l], cs: this.cs[l], grads: this.grads }, `l${l}`);
+        const g = this.bind(k, { T, B, H, out_off: o.w_ph, dir_stride: o.dirStride }, { dg: bw.dgx[l], cs: ws.cs[l], grads: this.grads }, `l${l}`);
         prog.dispatch(k, [g], [ceil(H, 64), D, 1]);
       }
-      out.copy(this.carryH[l], 0, this.dh0, l * DBR, DBR);
-      if (lstm) out.copy(this.carryC[l], 0, this.dc0!, l * DBH, DBH);
+      out.copy(bw.carryH[l], 0, bw.dh0, l * DBR, DBR);
+      if (lstm) out.copy(bw.carryC[l], 0, bw.dc0!, l * DBH, DBH);
     }
-    if (cfg.batch_first) this.rec.transpose(prog, 'grad_input', T, B, cfg.input_size, this.dx0, this.dxbf!);
+    if (cfg.batch_first) this.rec.transpose(prog, 'grad_input', T, B, cfg.input_size, bw.dx0, bw.dxbf!);
+    this.bws = bw;
     this.backward = prog;
     this.backwardOut = out;
+    return bw;
   }
 
   /** Dropout on layer l's output (or, in the backward, on its gradient: the same mask). */

@@ -4,8 +4,19 @@ import type { Engine } from '../gpu/engine.js';
 import type { StepVariant } from '../gpu/kernel-variants.js';
 import type { Candidate } from '../gpu/tuner.js';
 import type { ParameterStore } from './parameter-store.js';
-import { persistentWins } from './recurrent.js';
 import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
+
+/** How a layer's sweeps over time are dispatched (results are identical, bit for bit). */
+export type RecurrentSchedule = 'auto' | 'per-step' | 'persistent';
+
+/**
+ * The 'auto' schedule's choice: the persistent sweep when the per-step grid (⌈H/64⌉·⌈B/4⌉·D
+ * workgroups of 64) is small, so that per-dispatch overhead outweighs the parallelism given up.
+ */
+export function persistentWins(H: number, B: number, D: number): boolean {
+  return Math.ceil(H / 64) * Math.ceil(B / 4) * D <= PERSISTENT_MAX_GRID;
+}
+const PERSISTENT_MAX_GRID = 2;
 
 /** The step kernel whose variants are a recurrent layer's schedules (src/gpu/kernel-variants.ts). */
 export function stepKernelOf(c: ResolvedConfig): 'lstm_step_fwd' | 'gru_step_fwd' | 'rnn_step_fwd' {
@@ -24,6 +35,34 @@ export function stepVariantRefusal(c: ResolvedConfig, v: StepVariant, B: number)
   if (c.proj_size > 0) return `a projected LSTM (proj_size ${c.proj_size}) runs per step only: each step's projection needs every unit of the step before it`;
   if (c.mode === 'GRU' && !c.reset_after) return 'reset-before GRU (reset_after false) runs per step only: each step is two dispatches';
   return undefined;
+}
+
+/**
+ * Throws the BAD_CONFIG of a schedule given in the options that can never run this config (checked
+ * when the layer is made; a schedule that only some batch sizes refuse falls back in {@link stepVariantFor}).
+ */
+export function checkSchedule(c: ResolvedConfig, schedule: RecurrentSchedule): void {
+  if (schedule === 'persistent' && c.proj_size > 0) {
+    throw new WebRnnError('BAD_CONFIG', `recurrent options: schedule 'persistent' does not run a projected LSTM (proj_size ${c.proj_size}): each step's projection needs every unit of the step before it; use 'per-step' or 'auto'`);
+  }
+}
+
+/**
+ * Whether a plan of variant `v` runs each layer's sweeps as one persistent dispatch: reset-before GRU
+ * runs per step whatever the variant (two kernels a step); a projected LSTM never gets 'persistent'.
+ */
+export function sweepsPersistent(c: ResolvedConfig, v: StepVariant): boolean {
+  return v === 'persistent' && !(c.mode === 'GRU' && !c.reset_after);
+}
+
+/**
+ * The one decision of which step variant a layer's sweeps run at (T, B), consulted by Recurrent.forward:
+ * a schedule given in the options ('per-step'; 'persistent' where the config allows it, else
+ * 'per-step'), or for 'auto' the engine tuner's choice ({@link tunedStepVariant}).
+ */
+export function stepVariantFor(schedule: RecurrentSchedule, engine: Engine, c: ResolvedConfig, layers: readonly LayerOffsets[], store: ParameterStore, T: number, B: number, alive: () => boolean): StepVariant {
+  if (schedule !== 'auto') return schedule === 'persistent' && !stepVariantRefusal(c, 'persistent', B) ? 'persistent' : 'per-step';
+  return tunedStepVariant(engine, c, layers, store, T, B, alive);
 }
 
 /**
@@ -61,7 +100,7 @@ export function tunedStepVariant(engine: Engine, c: ResolvedConfig, layers: read
         engine.releaseBuffer(grads);
         throw e;
       }
-      engine.writeBuffer(s.lengths, 0, new Uint32Array(B).fill(Tt));
+      engine.writeBuffer(s.ws.lengths, 0, new Uint32Array(B).fill(Tt));
       if (backward) s.ensureBackward();
       const dispose = () => {
         s.dispose();

@@ -5,9 +5,11 @@ import { Program } from '../gpu/program.js';
 import { Tensor } from '../gpu/tensor.js';
 import { expectShape, knownKeys, liveTensor, optionsOf, seedOf } from './checks.js';
 import { ParameterLayer } from './layer.js';
-import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
-import { stepVariantRefusal, tunedStepVariant } from './recurrent-schedule.js';
+import { layerOffsets, RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
+import { checkSchedule, stepVariantFor, type RecurrentSchedule } from './recurrent-schedule.js';
 import type { StepVariant } from '../gpu/kernel-variants.js';
+
+export type { RecurrentSchedule } from './recurrent-schedule.js';
 
 /** Optional inputs of {@link Recurrent.forward}, as PyTorch's `rnn(input, h0)` plus packed lengths. */
 export interface ForwardOptions {
@@ -46,9 +48,6 @@ export interface BackwardResult {
   grads: Record<string, Tensor>;
 }
 
-/** How a layer's sweeps over time are dispatched (results are identical, bit for bit). */
-export type RecurrentSchedule = 'auto' | 'per-step' | 'persistent';
-
 export interface RecurrentOptions {
   /** Seed of the PyTorch-style initialisation U(−1/√H, 1/√H) (default 0). */
   seed?: number;
@@ -85,7 +84,7 @@ export interface RecurrentOptions {
 export class Recurrent extends ParameterLayer {
   readonly config: ResolvedConfig;
   private readonly paramSpecs: readonly ParamSpec[];
-  private readonly layers: LayerOffsets[] = [];
+  private readonly layers: readonly LayerOffsets[];
   /**
    * Training mode (PyTorch's `module.training`, default true): dropout between layers is applied only
    * in training mode. Set with train()/eval().
@@ -114,9 +113,7 @@ export class Recurrent extends ParameterLayer {
     // The seed is also the dropout masks' u32 seed: checked here, not at the first forward.
     const seed = seedOf('recurrent options', opts.seed);
     const resolved = resolveConfig(config);
-    if (opts.schedule === 'persistent' && resolved.proj_size > 0) {
-      throw new WebRnnError('BAD_CONFIG', `recurrent options: schedule 'persistent' does not run a projected LSTM (proj_size ${resolved.proj_size}): each step's projection needs every unit of the step before it; use 'per-step' or 'auto'`);
-    }
+    checkSchedule(resolved, opts.schedule ?? 'auto');
     // From the config alone, before any per-layer object is made: the flat parameter buffer is bound whole.
     engine.checkBufferSize(parameterCount(resolved) * 4, 'recurrent parameters (from input_size, hidden_size, num_layers, bidirectional)');
     const specs = parameterSpecs(resolved);
@@ -125,24 +122,7 @@ export class Recurrent extends ParameterLayer {
     this.schedule = opts.schedule ?? 'auto';
     this.seed = seed;
     this.config = resolved;
-    const D = this.config.bidirectional ? 2 : 1;
-    const has = new Set(this.specs.map((s) => s.name));
-    const off = (kind: string, l: number, d = 0) => {
-      const name = `${kind}_l${l}${d ? '_reverse' : ''}`;
-      return has.has(name) ? this.store.offset(name) : 0;
-    };
-    for (let l = 0; l < this.config.num_layers; l++) {
-      this.layers.push({
-        w_ih: off('weight_ih', l),
-        w_hh: off('weight_hh', l),
-        b_ih: off('bias_ih', l),
-        b_hh: off('bias_hh', l),
-        w_ph: off('weight_ph', l),
-        w_hr: off('weight_hr', l),
-        dirStride: D === 2 ? off('weight_ih', l, 1) - off('weight_ih', l) : 0,
-        inputSize: l === 0 ? this.config.input_size : D * hiddenStateSize(this.config),
-      });
-    }
+    this.layers = layerOffsets(specs, this.store.specOffsets);
     this.store.initUniform(this.seed, 1 / Math.sqrt(this.config.hidden_size));
   }
 
@@ -183,17 +163,17 @@ export class Recurrent extends ParameterLayer {
     const lengths = checkLengths(opts.lengths, T, B);
 
     const plan = this.planFor(T, B);
-    this.engine.writeBuffer(plan.lengths, 0, lengths);
+    this.engine.writeBuffer(plan.ws.lengths, 0, lengths);
     if (plan.dropoutCall) {
       // A fresh mask per forward; the backward reuses it (the buffer is not rewritten until the next forward).
       this.engine.writeBuffer(plan.dropoutCall, 0, this.engine.kernel('dropout').packUniform('C', { seed: this.seed, call: ++this.calls, enabled: this.training ? 1 : 0 }));
     }
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded programs stay fixed.
     const pre = new Program();
-    pre.copy(input.buffer, input.byteOffset, c.batch_first ? plan.xbf! : plan.x0, 0, input.size * 4);
+    pre.copy(input.buffer, input.byteOffset, c.batch_first ? plan.ws.xbf! : plan.ws.x0, 0, input.size * 4);
     for (let l = 0; l < L; l++) {
       for (let d = 0; d < D; d++) {
-        for (const [given, ws, state, width] of [[opts.h0, plan.hs[l], 'h', R], [opts.c0, plan.cs[l], 'c', H]] as const) {
+        for (const [given, ws, state, width] of [[opts.h0, plan.ws.hs[l], 'h', R], [opts.c0, plan.ws.cs[l], 'c', H]] as const) {
           if (!ws) continue;
           const bytes = B * width * 4;
           if (given) pre.copy(given.buffer, given.byteOffset + (l * D + d) * bytes, ws, plan.initialSlot(d, state), bytes);
@@ -203,11 +183,11 @@ export class Recurrent extends ParameterLayer {
     }
     this.engine.run(pre, plan.forward, plan.forwardOut);
     this.last = { T, B, x: input, hasH0: opts.h0 !== undefined, hasC0: opts.c0 !== undefined };
-    const out = c.batch_first ? plan.outbf! : plan.y[L - 1];
+    const out = c.batch_first ? plan.ws.outbf! : plan.ws.y[L - 1];
     return {
       output: new Tensor(this.engine, out, c.batch_first ? [B, T, D * R] : [T, B, D * R], 0, false),
-      h_n: new Tensor(this.engine, plan.hn, stateShape, 0, false),
-      ...(plan.cn ? { c_n: new Tensor(this.engine, plan.cn, cellShape, 0, false) } : {}),
+      h_n: new Tensor(this.engine, plan.ws.hn, stateShape, 0, false),
+      ...(plan.ws.cn ? { c_n: new Tensor(this.engine, plan.ws.cn, cellShape, 0, false) } : {}),
     };
   }
 
@@ -239,14 +219,14 @@ export class Recurrent extends ParameterLayer {
       if (c.mode !== 'LSTM') throw new WebRnnError('BAD_SHAPE', `grad_c_n is for LSTM only; this layer is ${c.mode}`);
       expectShape(up.grad_c_n, 'grad_c_n', cellShape, this.engine);
     }
-    plan.ensureBackward();
+    const bw = plan.ensureBackward();
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded programs stay fixed.
     const pre = new Program();
-    const dyTop = c.batch_first ? plan.dybf! : plan.dy[L - 1];
+    const dyTop = c.batch_first ? bw.dybf! : bw.dy[L - 1];
     if (up.grad_output) pre.copy(up.grad_output.buffer, up.grad_output.byteOffset, dyTop, 0, up.grad_output.size * 4);
     else pre.clear(dyTop, 0, T * B * D * R * 4);
     for (let l = 0; l < L; l++) {
-      for (const [given, carry, width] of [[up.grad_h_n, plan.carryH[l], R], [up.grad_c_n, plan.carryC[l], H]] as const) {
+      for (const [given, carry, width] of [[up.grad_h_n, bw.carryH[l], R], [up.grad_c_n, bw.carryC[l], H]] as const) {
         if (!carry) continue;
         const bytes = D * B * width * 4;
         if (given) pre.copy(given.buffer, given.byteOffset + l * bytes, carry, 0, bytes);
@@ -256,9 +236,9 @@ export class Recurrent extends ParameterLayer {
     this.engine.run(pre, plan.backward!, plan.backwardOut!);
     const inShape = last.x.shape;
     return {
-      grad_input: new Tensor(this.engine, c.batch_first ? plan.dxbf! : plan.dx0!, inShape, 0, false),
-      grad_h0: new Tensor(this.engine, plan.dh0!, stateShape, 0, false),
-      ...(plan.dc0 ? { grad_c0: new Tensor(this.engine, plan.dc0, cellShape, 0, false) } : {}),
+      grad_input: new Tensor(this.engine, c.batch_first ? bw.dxbf! : bw.dx0!, inShape, 0, false),
+      grad_h0: new Tensor(this.engine, bw.dh0!, stateShape, 0, false),
+      ...(bw.dc0 ? { grad_c0: new Tensor(this.engine, bw.dc0, cellShape, 0, false) } : {}),
       grads: this.store.views('grads'),
     };
   }
@@ -319,7 +299,8 @@ export class Recurrent extends ParameterLayer {
   }
 
   private planFor(T: number, B: number): RecurrentPlan {
-    const variant = this.variantFor(T, B);
+    // the schedule given in the options, else the engine tuner's (src/layers/recurrent-schedule.ts)
+    const variant = stepVariantFor(this.schedule, this.engine, this.config, this.layers, this.store, T, B, () => !this.isDisposed);
     // A schedule measured since the plan was recorded replaces it once (the next forward).
     if (this.plan && this.plan.T === T && this.plan.B === B && this.plan.variant === variant) return this.plan;
     this.plan?.dispose();
@@ -330,23 +311,7 @@ export class Recurrent extends ParameterLayer {
     this.plan = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, T, B, variant);
     return this.plan;
   }
-
-  /** The schedule: the one given in the options, else the engine tuner's (src/layers/recurrent-schedule.ts). */
-  private variantFor(T: number, B: number): StepVariant {
-    // reset-before GRU runs 'persistent' per step (two dispatches a step), as it always has
-    if (this.schedule !== 'auto') return this.schedule === 'persistent' && !stepVariantRefusal(this.config, 'persistent', B) ? 'persistent' : 'per-step';
-    return tunedStepVariant(this.engine, this.config, this.layers, this.store, T, B, () => !this.isDisposed);
-  }
 }
-
-/**
- * The 'auto' schedule's choice: the persistent sweep when the per-step grid (⌈H/64⌉·⌈B/4⌉·D
- * workgroups of 64) is small, so that per-dispatch overhead outweighs the parallelism given up.
- */
-export function persistentWins(H: number, B: number, D: number): boolean {
-  return Math.ceil(H / 64) * Math.ceil(B / 4) * D <= PERSISTENT_MAX_GRID;
-}
-const PERSISTENT_MAX_GRID = 2;
 
 function checkLengths(lengths: ArrayLike<number> | undefined, T: number, B: number): Uint32Array<ArrayBuffer> {
   const out = new Uint32Array(B);
