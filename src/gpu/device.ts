@@ -106,8 +106,9 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
   const want = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX'] as const;
   const requiredLimits: Record<string, number> = {};
   for (const k of want) requiredLimits[k] = adapter.limits[k];
-  // GPU timestamps let the tuner time kernel variants without the CPU's round trip (src/gpu/tuner.ts).
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  // GPU timestamps let the tuner time kernel variants without the CPU's round trip (src/gpu/tuner.ts);
+  // shader-f16 lets a recurrent layer run precision 'f16-weights' (shaders/pack_f16.wgsl).
+  const requiredFeatures = (['timestamp-query', 'shader-f16'] as const).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ label: 'webrnn', requiredLimits, requiredFeatures });
   return { device, adapter, host, keepAlive: keepAlive ?? gpu };
 }

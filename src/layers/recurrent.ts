@@ -7,7 +7,7 @@ import { expectShape, knownKeys, liveTensor, optionsOf, seedOf } from './checks.
 import { ParameterLayer } from './layer.js';
 import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
 import { stepVariantRefusal, tunedStepVariant } from './recurrent-schedule.js';
-import type { StepVariant } from '../gpu/kernel-variants.js';
+import { PRECISIONS, type Precision, type StepVariant } from '../gpu/kernel-variants.js';
 
 /** Optional inputs of {@link Recurrent.forward}, as PyTorch's `rnn(input, h0)` plus packed lengths. */
 export interface ForwardOptions {
@@ -63,6 +63,19 @@ export interface RecurrentOptions {
    * measured or with tuning 'off', persistent when the per-step grid is small (see {@link persistentWins}).
    */
   schedule?: RecurrentSchedule;
+  /**
+   * How the kernels read the weights (default 'f32'). 'f16-weights': once per forward one dispatch
+   * writes an f16 copy of the parameters, and the input-projection GEMM and the step kernels (forward
+   * and BPTT) read every weight and bias from it, accumulating in f32; the parameters,
+   * state_dict, gradients and optimizer stay f32. Outputs then differ from f32 by about 1e-3 relative
+   * (the weights' rounding; README "Precision"). Needs the adapter feature shader-f16
+   * (engine.precisions), else BAD_CONFIG; runs the per-step and persistent schedules only (forcing
+   * the step variant 'coalesced' or 'split-k' with it is BAD_CONFIG).
+   *
+   * @example
+   * const lstm = new Recurrent(engine, { mode: 'LSTM', input_size: 64, hidden_size: 128 }, { precision: 'f16-weights' });
+   */
+  precision?: Precision;
 }
 
 /**
@@ -93,6 +106,8 @@ export class Recurrent extends ParameterLayer {
   training = true;
   private seed: number;
   private readonly schedule: RecurrentSchedule;
+  /** How the kernels read the weights (RecurrentOptions.precision). */
+  readonly precision: Precision;
   private calls = 0;
   private plan: RecurrentPlan | undefined;
   private last: { T: number; B: number; x: Tensor; hasH0: boolean; hasC0: boolean } | undefined;
@@ -107,7 +122,8 @@ export class Recurrent extends ParameterLayer {
    */
   constructor(engine: Engine, config: RecurrentConfig, opts: RecurrentOptions = {}) {
     engine.checkAlive();
-    knownKeys('recurrent options', opts, ['seed', 'schedule']);
+    knownKeys('recurrent options', opts, ['seed', 'schedule', 'precision']);
+    const precision = checkPrecision(engine, 'recurrent options', opts.precision);
     if (opts.schedule !== undefined && !['auto', 'per-step', 'persistent'].includes(opts.schedule)) {
       throw new WebRnnError('BAD_CONFIG', `recurrent options: schedule must be 'auto', 'per-step' or 'persistent', got ${JSON.stringify(opts.schedule)}`);
     }
@@ -123,6 +139,7 @@ export class Recurrent extends ParameterLayer {
     super(engine, specs, resolved.mode);
     this.paramSpecs = specs;
     this.schedule = opts.schedule ?? 'auto';
+    this.precision = precision;
     this.seed = seed;
     this.config = resolved;
     const D = this.config.bidirectional ? 2 : 1;
@@ -325,7 +342,7 @@ export class Recurrent extends ParameterLayer {
     // The last forward's workspace is gone: a backward now must fail as BAD_STATE, even if planning fails.
     this.last = undefined;
     const c = this.config;
-    this.plan = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, T, B, variant);
+    this.plan = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, T, B, variant, this.precision);
     return this.plan;
   }
 
@@ -333,8 +350,21 @@ export class Recurrent extends ParameterLayer {
   private variantFor(T: number, B: number): StepVariant {
     // reset-before GRU runs 'persistent' per step (two dispatches a step), as it always has
     if (this.schedule !== 'auto') return this.schedule === 'persistent' && !stepVariantRefusal(this.config, 'persistent', B) ? 'persistent' : 'per-step';
-    return tunedStepVariant(this.engine, this.config, this.layers, this.store, T, B, () => !this.isDisposed);
+    return tunedStepVariant(this.engine, this.config, this.layers, this.store, T, B, () => !this.isDisposed, this.precision);
   }
+}
+
+/**
+ * A `precision` option checked: one of PRECISIONS (default 'f32'), and 'f16-weights' only on an engine
+ * whose device has shader-f16 — a BAD_CONFIG before any GPU work otherwise.
+ */
+export function checkPrecision(engine: Engine, where: string, p: unknown): Precision {
+  if (p === undefined) return 'f32';
+  if (!PRECISIONS.includes(p as Precision)) throw new WebRnnError('BAD_CONFIG', `${where}: precision must be ${PRECISIONS.map((x) => `'${x}'`).join(' or ')}, got ${JSON.stringify(p)}`);
+  if (p === 'f16-weights' && !engine.precisions.includes(p)) {
+    throw new WebRnnError('BAD_CONFIG', `${where}: precision 'f16-weights' needs the WebGPU feature shader-f16, which this adapter (${engine.adapterName}) lacks (\`webrnn info\` lists its features); use precision 'f32'`);
+  }
+  return p as Precision;
 }
 
 /**
