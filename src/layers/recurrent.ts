@@ -6,7 +6,7 @@ import { Tensor } from '../gpu/tensor.js';
 import { expectShape, knownKeys, liveTensor, optionsOf, seedOf } from './checks.js';
 import { ParameterLayer } from './layer.js';
 import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
-import { stepVariantRefusal, tunedStepVariant } from './recurrent-schedule.js';
+import { stepKernelOf, stepVariantRefusal, tunedStepVariant } from './recurrent-schedule.js';
 import { PRECISIONS, type Precision, type StepVariant } from '../gpu/kernel-variants.js';
 
 /** Optional inputs of {@link Recurrent.forward}, as PyTorch's `rnn(input, h0)` plus packed lengths. */
@@ -130,6 +130,10 @@ export class Recurrent extends ParameterLayer {
     // The seed is also the dropout masks' u32 seed: checked here, not at the first forward.
     const seed = seedOf('recurrent options', opts.seed);
     const resolved = resolveConfig(config);
+    const forced = precision === 'f32' ? undefined : engine.tuner.forcedVariant(stepKernelOf(resolved));
+    if (forced === 'coalesced' || forced === 'split-k') {
+      throw new WebRnnError('BAD_CONFIG', `recurrent options: precision '${precision}' runs the per-step and persistent variants only, and the engine forces ${stepKernelOf(resolved)}=${forced}; force 'per-step' or 'persistent', or leave it to the tuner`);
+    }
     if (opts.schedule === 'persistent' && resolved.proj_size > 0) {
       throw new WebRnnError('BAD_CONFIG', `recurrent options: schedule 'persistent' does not run a projected LSTM (proj_size ${resolved.proj_size}): each step's projection needs every unit of the step before it; use 'per-step' or 'auto'`);
     }

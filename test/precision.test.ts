@@ -1,0 +1,108 @@
+// Precision 'f16-weights' (RecurrentOptions.precision) in Node: what the engine reports, the options'
+// errors (before any GPU work), the variants it refuses when forced and the ones the tuner times, the
+// state_dict and gradients staying f32, SequenceModel and the CLI flag. Its numbers against the float64
+// reference are test/gpu/f16-cases.ts (every host; a host without shader-f16 checks the refusal there).
+import { afterAll, describe, expect, test } from 'vitest';
+import { createEngine, SequenceModel, SGD, WebRnnError, type Engine, type RecurrentConfig } from '../src/index.js';
+import { Recurrent } from '../src/layers/recurrent.js';
+import { precisionFlag } from '../src/cli/kernels-flag.js';
+import { UsageError } from '../src/cli/usage-error.js';
+
+const engines: Engine[] = [];
+afterAll(() => engines.forEach((e) => e.dispose()));
+async function engineWith(opts: Parameters<typeof createEngine>[0] = {}): Promise<Engine> {
+  const e = await createEngine(opts);
+  engines.push(e);
+  return e;
+}
+
+const CONFIG: RecurrentConfig = { mode: 'GRU', input_size: 4, hidden_size: 8, bidirectional: true };
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof WebRnnError ? `${e.code}: ${e.message}` : `other: ${e}`;
+  }
+  return 'no error';
+}
+
+describe("precision 'f16-weights'", () => {
+  test('the device has shader-f16 on lavapipe, and the engine says so', async () => {
+    const engine = await engineWith();
+    expect(engine.device.features.has('shader-f16')).toBe(true);
+    expect(engine.precisions).toEqual(['f32', 'f16-weights']);
+  });
+
+  test('a bad precision is BAD_CONFIG naming the choices; an unknown option still fails', async () => {
+    const engine = await engineWith();
+    expect(codeOf(() => new Recurrent(engine, CONFIG, { precision: 'f16' as never }))).toMatch(/^BAD_CONFIG: .*precision must be 'f32' or 'f16-weights', got "f16"/);
+    expect(codeOf(() => new Recurrent(engine, CONFIG, { precison: 'f32' } as never))).toMatch(/^BAD_CONFIG/);
+  });
+
+  test('forcing coalesced or split-k with f16-weights is BAD_CONFIG at construction; per-step and persistent run', async () => {
+    for (const v of ['coalesced', 'split-k'] as const) {
+      const engine = await engineWith({ kernels: { gru_step_fwd: v } });
+      expect(codeOf(() => new Recurrent(engine, CONFIG, { precision: 'f16-weights' }))).toMatch(new RegExp(`^BAD_CONFIG: .*f16-weights.*gru_step_fwd=${v}`));
+    }
+    for (const v of ['per-step', 'persistent'] as const) {
+      const engine = await engineWith({ kernels: { gru_step_fwd: v } });
+      const rnn = new Recurrent(engine, CONFIG, { precision: 'f16-weights', seed: 3 });
+      await rnn.forward(engine.tensor(new Float32Array(3 * 2 * 4).fill(0.5), [3, 2, 4])).output.read();
+      expect(rnn.kernelVariants()!.schedule).toBe(v);
+      rnn.dispose();
+    }
+  });
+
+  test('the tuner times only per-step and persistent, under a shape class of its own; a restored coalesced choice gives way', async () => {
+    const engine = await engineWith({ tuning: 'auto' });
+    const rnn = new Recurrent(engine, CONFIG, { precision: 'f16-weights' });
+    const x = engine.tensor(new Float32Array(3 * 2 * 4).fill(0.25), [3, 2, 4]);
+    rnn.forward(x);
+    await engine.tuned();
+    await rnn.forward(x).output.read();
+    const classes = engine.kernelChoices().choices.gru_step_fwd ?? {};
+    const f16 = Object.entries(classes).filter(([k]) => k.endsWith(' f16-weights'));
+    expect(f16.length).toBe(1);
+    expect(['per-step', 'persistent']).toContain(f16[0][1]);
+    const restored = await engineWith({ kernelChoices: { adapter: engine.adapterName, choices: { gru_step_fwd: { [f16[0][0]]: 'coalesced' } } } });
+    const again = new Recurrent(restored, CONFIG, { precision: 'f16-weights' });
+    await again.forward(restored.tensor(new Float32Array(3 * 2 * 4).fill(0.25), [3, 2, 4])).output.read();
+    expect(['per-step', 'persistent']).toContain(again.kernelVariants()!.schedule);
+  });
+
+  test('the master weights stay f32: a forward leaves them unrounded, and an SGD step below f16 spacing still moves them', async () => {
+    const engine = await engineWith();
+    const rnn = new Recurrent(engine, CONFIG, { precision: 'f16-weights', seed: 5 });
+    expect(rnn.precision).toBe('f16-weights');
+    const before = await rnn.stateDict();
+    const x = engine.tensor(Float32Array.from({ length: 3 * 2 * 4 }, (_, i) => Math.cos(i)), [3, 2, 4]);
+    rnn.forward(x);
+    rnn.backward({ grad_output: engine.tensor(new Float32Array(3 * 2 * 16).fill(1), [3, 2, 16]) });
+    const after = await rnn.stateDict();
+    for (const k of Object.keys(before)) expect(after[k], k).toEqual(before[k]);
+    // the initial weights are not f16 values (so an f16 master would have rounded them)
+    const f16ulp = (v: number) => 2 ** (Math.floor(Math.log2(Math.abs(v))) - 10);
+    expect(before.weight_hh_l0.some((v) => v !== 0 && Math.abs(v / f16ulp(v) - Math.round(v / f16ulp(v))) > 1e-3)).toBe(true);
+    const sgd = new SGD(engine, [rnn.store], { lr: 1e-6 });
+    sgd.step();
+    const stepped = await rnn.stateDict();
+    expect(stepped.weight_hh_l0.some((v, i) => v !== before.weight_hh_l0[i] && Math.abs(v - before.weight_hh_l0[i]) < f16ulp(v) / 4)).toBe(true);
+    sgd.dispose();
+    rnn.dispose();
+  });
+
+  test('SequenceModel passes precision to its recurrent layer', async () => {
+    const engine = await engineWith();
+    const model = new SequenceModel(engine, { embedding: null, rnn: { mode: 'LSTM', input_size: 3, hidden_size: 4 }, linear: { in_features: 4, out_features: 2 }, loss: 'mse', target: 'last_step' }, { precision: 'f16-weights' });
+    expect(model.rnn.precision).toBe('f16-weights');
+    model.dispose();
+  });
+
+  test('--precision: f32 or f16-weights, anything else a usage error', () => {
+    expect(precisionFlag('run', undefined)).toBeUndefined();
+    expect(precisionFlag('fit', 'f16-weights')).toBe('f16-weights');
+    expect(() => precisionFlag('fit', 'half')).toThrow(UsageError);
+    expect(() => precisionFlag('fit', 'half')).toThrow(/--precision must be f32 or f16-weights, got "half"/);
+  });
+});
