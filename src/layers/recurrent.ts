@@ -325,7 +325,8 @@ export class Recurrent extends ParameterLayer {
     const p = this.plan;
     if (!p) return undefined;
     const c = this.config;
-    const gemms = new Set([p.forward, ...(p.backward ? [p.backward] : [])].flatMap((q) => q.kernelNames).filter((k) => k === 'matmul' || k === 'matmul_tiled'));
+    // an f16 twin (matmul_f16, matmul_tiled_f16: precision 'f16-weights') counts as its variant
+    const gemms = new Set([p.forward, ...(p.backward ? [p.backward] : [])].flatMap((q) => q.kernelNames).map((k) => k.replace(/_f16$/, '')).filter((k) => k === 'matmul' || k === 'matmul_tiled'));
     return {
       schedule: p.variant,
       matmul: gemms.size > 1 ? 'mixed' : gemms.has('matmul_tiled') ? 'tiled' : 'register-blocked',
