@@ -7,6 +7,13 @@ import { createEngine, SequenceModel, SGD, WebRnnError, type Engine, type Recurr
 import { Recurrent } from '../src/layers/recurrent.js';
 import { precisionFlag } from '../src/cli/kernels-flag.js';
 import { UsageError } from '../src/cli/usage-error.js';
+import { failsWithOneLine, ROOT, webrnn } from './helpers/cli-run.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseSafetensors, toFloat32 } from '../src/io/safetensors.js';
+import { relErr } from './gpu/check.js';
+import { TOL_F16_FORWARD, TOL_F16_GRAD } from './gpu/f16-cases.js';
 
 const engines: Engine[] = [];
 afterAll(() => engines.forEach((e) => e.dispose()));
@@ -105,4 +112,19 @@ describe("precision 'f16-weights'", () => {
     expect(() => precisionFlag('fit', 'half')).toThrow(UsageError);
     expect(() => precisionFlag('fit', 'half')).toThrow(/--precision must be f32 or f16-weights, got "half"/);
   });
+
+  test('webrnn run --precision f16-weights matches PyTorch (float64, unrounded weights) within the f16 tolerances; a bad value is a usage error', () => {
+    const base = join(ROOT, 'test', 'fixtures', 'lstm_lengths_grad'); // LSTM I=4 H=8 T=8 B=4, lengths, all grads
+    const out = join(mkdtempSync(join(tmpdir(), 'webrnn-f16-')), 'out.safetensors');
+    const r = webrnn(['run', '--config', join(base, 'config.json'), '--weights', join(base, 'weights.safetensors'), '--input', join(base, 'inputs.safetensors'), '--out', out, '--precision', 'f16-weights']);
+    expect(r.status, r.stderr).toBe(0);
+    const got = parseSafetensors(new Uint8Array(readFileSync(out)));
+    const want = parseSafetensors(new Uint8Array(readFileSync(join(base, 'expected.safetensors'))));
+    for (const name of ['output', 'h_n', 'c_n', 'grad.input', 'grad.weight_hh_l0', 'grad.weight_ih_l0']) {
+      const { err } = relErr(toFloat32(got.tensors.get(name)!), toFloat32(want.tensors.get(name)!));
+      expect(err, name).toBeLessThanOrEqual(name.startsWith('grad') ? TOL_F16_GRAD : TOL_F16_FORWARD);
+      expect(err, `${name}: f16 weights change the result`).toBeGreaterThan(1e-6);
+    }
+    failsWithOneLine(webrnn(['fit', '--precision', 'f8']), /fit: --precision must be f32 or f16-weights, got "f8"/, 2);
+  }, 60_000);
 });
