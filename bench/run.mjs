@@ -15,6 +15,7 @@
 //   options: --shapes S1,S2  --cells lstm,gru  --engines webrnn,tfjs-webgpu,...  --reps N  --cap-s N
 //            --hosts node,chromium  --out FILE  --no-save  --torch-threads N (default: torch's own)
 //            --variants [off,split-k,…]  webrnn once per kernel variant (forced; all, or those listed), each its own row
+//            --precision f16-weights    webrnn's layers with f16 weights (f32 accumulation); rows record it
 //            --chromium-adapter hardware  Chromium on the machine's GPU instead of SwiftShader (bench/README.md)
 //
 // The row cap (bench/lib/timing.mjs): timing stops when the next call would end past it; a warm call
@@ -46,6 +47,7 @@ export const PYTHON = process.env.WEBRNN_PYTHON || '/usr/bin/python3';
  * @typedef {{
  *   shapes?: Record<string, Shape>, cells?: string[], engines?: string[], hosts?: ('node' | 'chromium')[],
  *   reps?: number, capMs?: number, save?: boolean, out?: string, torchThreads?: number, variants?: boolean | string[],
+ *   precision?: 'f32' | 'f16-weights',
  *   chromiumAdapter?: 'swiftshader' | 'hardware',
  *   gemmSizes?: { M: number, N: number, K: number }[], log?: (line: string) => void, command?: string,
  *   vad?: false | Omit<import('./lib/vad-run.mjs').VadOptions, 'hosts' | 'log' | 'onNote' | 'chromiumAdapter' | 'runWorker'>, vadOut?: string,
@@ -115,7 +117,7 @@ export async function runBench(opts = {}) {
       for (const [shapeName, s] of Object.entries(shapes)) {
         const one = { [shapeName]: s };
         const skip = estimateSkips(expected.filter((e) => e.shape === shapeName && e.host === 'node'), [...got.values()], shapes, capMs);
-        const common = { shapes: one, cells: opts.cells, reps, capMs, skip, refDir, variants };
+        const common = { shapes: one, cells: opts.cells, reps, capMs, skip, refDir, variants, precision: opts.precision ?? 'f32' };
         const gpu = engines.filter((e) => e === 'webrnn' || e === 'tfjs-webgpu').map(String);
         if (gpu.length) {
           await runWorker({
@@ -183,6 +185,7 @@ export async function runBench(opts = {}) {
     reps,
     cap_s: capMs / 1000,
     variants,
+    precision: opts.precision ?? 'f32',
     ...(hosts.includes('chromium') ? { chromium_adapter: opts.chromiumAdapter ?? 'swiftshader' } : {}),
     load_average: { start: loadBefore, end: loadAfter },
     flops: FLOP_FORMULA,
@@ -393,6 +396,11 @@ function parseArgs(/** @type {string[]} */ argv) {
       // an optional list: only those variants
       const next = argv[i + 1];
       o.variants = next !== undefined && !next.startsWith('--') ? forcedVariants(val(i++).split(',')) : true;
+    }
+    else if (a === '--precision') {
+      const v = val(i++);
+      if (v !== 'f32' && v !== 'f16-weights') throw new Error(`--precision is f32 or f16-weights, got ${v}`);
+      o.precision = v;
     }
     else if (a === '--no-vad') o.vad = false;
     else if (a === '--vad-only') o.shapes = {};

@@ -19,6 +19,7 @@
 //      read-only-storage; the uniform named `step` takes a dynamic offset) and the layout of every
 //      uniform struct variable (size rounded up to 16; members must be u32, i32 or f32, the types
 //      Kernel.packUniform writes, else the build fails naming the member).
+// A kernel that includes shared/weight_type.wgsl also gets its f16 twin `<name>_f16` (see f16Twin).
 // It also emits `KernelName`, the union of kernel names, so engine.kernel('no_such') does not compile.
 // The output is deterministic and rewritten only when its content changes (tsc and vite watchers stay
 // quiet). Run as a script (npm run build / typecheck; scripts/setup.sh rebuilds when this file or
@@ -145,6 +146,27 @@ export function reflectKernel(name, code) {
   return { workgroupSize, bindings, uniforms };
 }
 
+const WEIGHT_F32 = 'alias weight = f32;';
+
+/**
+ * The f16 twin of kernel `name` (final code `code`), when it includes shared/weight_type.wgsl: named
+ * `<name>_f16`, with `enable f16;` first, f16 as its `weight` type and its entry point renamed. Every read
+ * of a binding typed array<weight> must be wrapped in f32(…), so both kernels accumulate in f32 (and the
+ * twin type-checks): a bare read fails the build, naming the kernel and the binding.
+ */
+export function f16Twin(name, code) {
+  if (!code.split('\n').includes(WEIGHT_F32)) return undefined;
+  const file = `shaders/${name}.wgsl`;
+  for (const m of code.matchAll(/var<storage,\s*read>\s+(\w+)\s*:\s*array<weight>/g)) {
+    const bare = code.match(new RegExp(`(?<![\\w.])(?<!f32\\()${m[1]}\\[`));
+    if (bare) throw new ShaderBuildError(`${file}: binding ${m[1]} has type array<weight>, read without f32(…) at "${code.slice(bare.index, bare.index + 40).split('\n')[0]}" (the f16 twin needs every read of it converted: f32(${m[1]}[i]))`);
+  }
+  const entry = new RegExp(`\\bfn ${name}\\(`);
+  if (!entry.test(code)) throw new ShaderBuildError(`${file} has no fn ${name}( to rename in its f16 twin`);
+  const twin = `${name}_f16`;
+  return { name: twin, code: `enable f16;\n${code.replace(WEIGHT_F32, 'alias weight = f16;').replace(entry, `fn ${twin}(`)}` };
+}
+
 /**
  * Every kernel in `shadersDir` (*.wgsl directly inside it, sorted by name): its final code and its
  * reflection. Throws ShaderBuildError on a bad include, a missing entry point or an unpackable uniform.
@@ -155,7 +177,7 @@ export function buildKernels(shadersDir) {
     .sort()
     .map((f) => f.slice(0, -5));
   const used = new Set();
-  const kernels = names.map((name) => {
+  const kernels = names.flatMap((name) => {
     const file = join(shadersDir, `${name}.wgsl`);
     const twins = { use: false, found: false };
     const code = stripComments(expand(shadersDir, file, [file], new Set(), used, twins), `shaders/${name}.wgsl`);
@@ -164,8 +186,13 @@ export function buildKernels(shadersDir) {
       const sub = expand(shadersDir, file, [file], new Set(), new Set(), { use: true, found: false });
       kernel.codeSubgroups = stripComments(`enable subgroups;\n${sub}`, `shaders/${name}.wgsl`);
     }
-    return kernel;
+    // the f16 twin reads weights as f16 (precision 'f16-weights'); it never runs split-k, so it has no subgroups code
+    const twin = f16Twin(name, code);
+    return twin ? [kernel, { name: twin.name, code: twin.code, ...reflectKernel(twin.name, twin.code) }] : [kernel];
   });
+  kernels.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const twice = kernels.find((k, i) => i > 0 && kernels[i - 1].name === k.name);
+  if (twice) throw new ShaderBuildError(`shaders/${twice.name}.wgsl: the name is taken by the f16 twin of shaders/${twice.name.slice(0, -4)}.wgsl`);
   const sharedDir = join(shadersDir, SHARED);
   const snippets = existsSync(sharedDir) ? readdirSync(sharedDir).filter((f) => f.endsWith('.wgsl')).sort() : [];
   for (const f of snippets) {

@@ -17,7 +17,8 @@ struct Step { s: u32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
-@group(0) @binding(2) var<storage, read> w: array<f32>;             // flat parameters
+//!include "shared/weight_type.wgsl"
+@group(0) @binding(2) var<storage, read> w: array<weight>;          // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> act: array<f32>;           // (D, T, B, 4H) r, z, n, rh
 @group(0) @binding(4) var<storage, read> hs: array<f32>;            // (D, T+1, B, H) hidden states
 @group(0) @binding(5) var<storage, read_write> dgx: array<f32>;     // (D, T, B, 3H)
@@ -45,7 +46,7 @@ fn gru_reset_gate_bwd(@builtin(global_invocation_id) gid: vec3<u32>) {
   let wc = P.w_off + d * P.dir_stride + 2u * H * H + k;
   var drh = vec4<f32>();
   for (var j = 0u; j < H; j++) {
-    drh += w[wc + j * H] * vec4<f32>(dgx[rb[0] + j], dgx[rb[1] + j], dgx[rb[2] + j], dgx[rb[3] + j]);
+    drh += f32(w[wc + j * H]) * vec4<f32>(dgx[rb[0] + j], dgx[rb[1] + j], dgx[rb[2] + j], dgx[rb[3] + j]);
   }
   for (var i = 0u; i < BT; i++) {
     let b = b0 + i;

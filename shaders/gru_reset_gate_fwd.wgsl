@@ -23,7 +23,8 @@ struct Step { s: u32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;     // (B)
-@group(0) @binding(2) var<storage, read> w: array<f32>;           // flat parameters
+//!include "shared/weight_type.wgsl"
+@group(0) @binding(2) var<storage, read> w: array<weight>;        // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> gx: array<f32>;          // (D, T, B, 3H) input projections
 @group(0) @binding(4) var<storage, read> hs: array<f32>;          // (D, T+1, B, H) hidden states
 @group(0) @binding(5) var<storage, read_write> act: array<f32>;   // (D, T, B, 4H) r, z, n, rh
@@ -51,9 +52,9 @@ fn gru_reset_gate_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
   let wr = P.w_off + d * P.dir_stride + j * H;
   var acc = vec4<f32>();
   for (var k = 0u; k < H; k++) {
-    acc += w[wr + k] * vec4<f32>(hs[rb[0] + k], hs[rb[1] + k], hs[rb[2] + k], hs[rb[3] + k]);
+    acc += f32(w[wr + k]) * vec4<f32>(hs[rb[0] + k], hs[rb[1] + k], hs[rb[2] + k], hs[rb[3] + k]);
   }
-  let b_r = select(0.0, w[P.bhh_off + d * P.dir_stride + j], P.bias == 1u);
+  let b_r = select(0.0, f32(w[P.bhh_off + d * P.dir_stride + j]), P.bias == 1u);
   for (var i = 0u; i < BT; i++) {
     let b = b0 + i;
     if (b >= B) { break; }

@@ -22,7 +22,8 @@ struct Step { s: u32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
-@group(0) @binding(2) var<storage, read> w: array<f32>;             // flat parameters
+//!include "shared/weight_type.wgsl"
+@group(0) @binding(2) var<storage, read> w: array<weight>;          // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> act: array<f32>;           // (D, T, B, 4H) r, z, n, hn | rh
 @group(0) @binding(4) var<storage, read> hs: array<f32>;            // (D, T+1, B, H) hidden states
 @group(0) @binding(5) var<storage, read> dy: array<f32>;            // (T, B, D·H) dL/d(layer output)
@@ -79,7 +80,7 @@ fn step_units(j0: u32, b0: u32, d: u32, n: u32) {
     let rows = select(2u * H, G, P.reset_after == 1u);
     for (var m = 0u; m < rows; m++) {
       let wm = wc + m * H;
-      let wv = vec4<f32>(w[wm + jc.x], w[wm + jc.y], w[wm + jc.z], w[wm + jc.w]);
+      let wv = vec4<f32>(f32(w[wm + jc.x]), f32(w[wm + jc.y]), f32(w[wm + jc.z]), f32(w[wm + jc.w]));
       rec[0] += dgh[rb[0] + m] * wv;
       rec[1] += dgh[rb[1] + m] * wv;
       rec[2] += dgh[rb[2] + m] * wv;

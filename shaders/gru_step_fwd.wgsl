@@ -32,7 +32,8 @@ struct Step { s: u32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;     // (B)
-@group(0) @binding(2) var<storage, read> w: array<f32>;           // flat parameters
+//!include "shared/weight_type.wgsl"
+@group(0) @binding(2) var<storage, read> w: array<weight>;        // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> gx: array<f32>;          // (D, T, B, 3H) input projections
 @group(0) @binding(4) var<storage, read_write> hs: array<f32>;    // (D, T+1, B, H) hidden states
 @group(0) @binding(5) var<storage, read_write> act: array<f32>;   // (D, T, B, 4H) r, z, n, hn | rh
@@ -96,9 +97,9 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
     let hv = vec4<f32>(hs[rb[0] + k], hs[rb[1] + k], hs[rb[2] + k], hs[rb[3] + k]);
     var nv = hv;
     if (nsrc_is_act) { nv = vec4<f32>(act[nb[0] + k], act[nb[1] + k], act[nb[2] + k], act[nb[3] + k]); }
-    acc_r += w[wd + j * H + k] * hv;
-    acc_z += w[wd + (H + j) * H + k] * hv;
-    acc_n += w[wd + (2u * H + j) * H + k] * nv;
+    acc_r += f32(w[wd + j * H + k]) * hv;
+    acc_z += f32(w[wd + (H + j) * H + k]) * hv;
+    acc_n += f32(w[wd + (2u * H + j) * H + k]) * nv;
   }
   step_gates(j, b0, d, s, array<vec4<f32>, 4>(acc_r, acc_z, acc_n, vec4<f32>()));
 }
@@ -114,9 +115,9 @@ fn step_gates(j: u32, b0: u32, d: u32, s: u32, acc: array<vec4<f32>, 4>) {
 
   let bd = P.bhh_off + d * P.dir_stride;
   let has_b = P.bias == 1u;
-  let b_r = select(0.0, w[bd + j], has_b);
-  let b_z = select(0.0, w[bd + H + j], has_b);
-  let b_n = select(0.0, w[bd + 2u * H + j], has_b);
+  let b_r = select(0.0, f32(w[bd + j]), has_b);
+  let b_z = select(0.0, f32(w[bd + H + j]), has_b);
+  let b_n = select(0.0, f32(w[bd + 2u * H + j]), has_b);
   for (var i = 0u; i < BT; i++) {
     let b = b0 + i;
     if (b >= B) { break; }

@@ -20,7 +20,8 @@ struct Step { s: u32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
-@group(0) @binding(2) var<storage, read> w: array<f32>;             // flat parameters
+//!include "shared/weight_type.wgsl"
+@group(0) @binding(2) var<storage, read> w: array<weight>;          // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> dg: array<f32>;            // (D, T, B, 4H) dL/d(gate pre-activations)
 @group(0) @binding(4) var<storage, read_write> dy: array<f32>;      // (T, B, D·R) dL/d(output) in, dL/dh<t> out
 @group(0) @binding(5) var<storage, read_write> carry_h: array<f32>; // (D, B, R)
@@ -48,7 +49,7 @@ fn lstm_projection_bwd(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
     let wc = P.w_off + d * P.dir_stride + r;
     for (var q = 0u; q < G; q++) {
-      rec += w[wc + q * R] * vec4<f32>(dg[rb[0] + q], dg[rb[1] + q], dg[rb[2] + q], dg[rb[3] + q]);
+      rec += f32(w[wc + q * R]) * vec4<f32>(dg[rb[0] + q], dg[rb[1] + q], dg[rb[2] + q], dg[rb[3] + q]);
     }
   }
   for (var i = 0u; i < BT; i++) {

@@ -19,7 +19,8 @@ struct Step { s: u32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;   // (B)
-@group(0) @binding(2) var<storage, read> w: array<f32>;         // flat parameters of the layer stack
+//!include "shared/weight_type.wgsl"
+@group(0) @binding(2) var<storage, read> w: array<weight>;      // flat parameters of the layer stack (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> m: array<f32>;         // (T, B, D·H) o ⊙ tanh(c) by step
 @group(0) @binding(4) var<storage, read_write> hs: array<f32>;  // (D, T+1, B, R) hidden states
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;   // (T, B, D·R) layer output
@@ -47,7 +48,7 @@ fn lstm_projection_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
   let wr = P.w_off + d * P.dir_stride + r * H;
   var acc = vec4<f32>();
   for (var j = 0u; j < H; j++) {
-    acc += w[wr + j] * vec4<f32>(m[mb[0] + j], m[mb[1] + j], m[mb[2] + j], m[mb[3] + j]);
+    acc += f32(w[wr + j]) * vec4<f32>(m[mb[0] + j], m[mb[1] + j], m[mb[2] + j], m[mb[3] + j]);
   }
   for (var i = 0u; i < BT; i++) {
     let b = b0 + i;

@@ -30,7 +30,8 @@ struct Step { s: u32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
-@group(0) @binding(2) var<storage, read> w: array<f32>;             // flat parameters
+//!include "shared/weight_type.wgsl"
+@group(0) @binding(2) var<storage, read> w: array<weight>;          // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> act: array<f32>;           // (D, T, B, 4H) i, f, g, o
 @group(0) @binding(4) var<storage, read> cs: array<f32>;            // (D, T+1, B, H) cell states
 @group(0) @binding(5) var<storage, read> dy: array<f32>;            // (T, B, D·H) dL/d(layer output); (T, B, D·R) dL/dh when proj = 1
@@ -114,7 +115,7 @@ fn step_units(j0: u32, b0: u32, d: u32, n: u32) {
   let jc = vec4<u32>(j0, min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
   for (var m = 0u; m < rows; m++) {
     let wm = wc + m * H;
-    let wv = vec4<f32>(w[wm + jc.x], w[wm + jc.y], w[wm + jc.z], w[wm + jc.w]);
+    let wv = vec4<f32>(f32(w[wm + jc.x]), f32(w[wm + jc.y]), f32(w[wm + jc.z]), f32(w[wm + jc.w]));
     rec[0] += rec_source(rb[0] + m) * wv;
     rec[1] += rec_source(rb[1] + m) * wv;
     rec[2] += rec_source(rb[2] + m) * wv;
@@ -155,12 +156,12 @@ fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
   let tc = tanh_clamped(c);
   let dpo = dh * tc * og * (1.0 - og);
   var dc = carry_c[ci] + dh * og * (1.0 - tc * tc);
-  if (P.peephole == 1u) { dc += w[pd + 2u * H + j] * dpo; }
+  if (P.peephole == 1u) { dc += f32(w[pd + 2u * H + j]) * dpo; }
   let dpi = dc * gg * ig * (1.0 - ig);
   let dpf = dc * cprev * fg * (1.0 - fg);
   let dpg = dc * ig * (1.0 - gg * gg);
   var cc = dc * fg;
-  if (P.peephole == 1u) { cc += w[pd + j] * dpi + w[pd + H + j] * dpf; }
+  if (P.peephole == 1u) { cc += f32(w[pd + j]) * dpi + f32(w[pd + H + j]) * dpf; }
   carry_c[ci] = cc;
   if (own) { carry_h[ci] = 0.0; }
   dg[base + j] = dpi;

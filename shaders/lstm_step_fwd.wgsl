@@ -42,7 +42,8 @@ struct Step { s: u32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;     // (B)
-@group(0) @binding(2) var<storage, read> w: array<f32>;           // flat parameters of the layer stack
+//!include "shared/weight_type.wgsl"
+@group(0) @binding(2) var<storage, read> w: array<weight>;        // flat parameters of the layer stack (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> gx: array<f32>;          // (D, T, B, 4H) input projections
 @group(0) @binding(4) var<storage, read_write> hs: array<f32>;    // (D, T+1, B, R) hidden states
 @group(0) @binding(5) var<storage, read_write> cs: array<f32>;    // (D, T+1, B, H) cell states
@@ -58,7 +59,7 @@ const SRC1_GATE = NG;
 
 // fn gate_f, gate_g (the gates' and the candidate's nonlinearities, after the clip) and fn activate.
 //!include "shared/onnx_gates.wgsl"
-fn b_hh(bd: u32, i: u32) -> f32 { return select(0.0, w[bd + i], P.bias == 1u); }
+fn b_hh(bd: u32, i: u32) -> f32 { return select(0.0, f32(w[bd + i]), P.bias == 1u); }
 
 // Entry point: one step per dispatch; with the pipeline constant PERSISTENT the whole sweep in one
 // dispatch (grid [1, ceil(B / 4), D]); COALESCED, SPLIT_K: see shared/step_variants_fwd.wgsl.
@@ -93,7 +94,7 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
   for (var k = 0u; k < R; k++) {
     let hv = vec4<f32>(hs[rb[0] + k], hs[rb[1] + k], hs[rb[2] + k], hs[rb[3] + k]);
     for (var q = 0u; q < 4u; q++) {
-      acc[q] += w[wd + (q * H + j) * R + k] * hv;
+      acc[q] += f32(w[wd + (q * H + j) * R + k]) * hv;
     }
   }
   step_gates(j, b0, d, s, acc);
@@ -131,14 +132,14 @@ fn step_gates(j: u32, b0: u32, d: u32, s: u32, acc: array<vec4<f32>, 4>) {
     let pg = gx[g4 + 2u * H + j] + b_hh(bd, 2u * H + j) + acc[2][i];
     var po = gx[g4 + 3u * H + j] + b_hh(bd, 3u * H + j) + acc[3][i];
     if (P.peephole == 1u) {
-      pi += w[pd + j] * cprev;
-      pf += w[pd + H + j] * cprev;
+      pi += f32(w[pd + j]) * cprev;
+      pf += f32(w[pd + H + j]) * cprev;
     }
     let ig = gate_f(pi);
     let fg = select(gate_f(pf), 1.0 - ig, P.input_forget == 1u);
     let gg = gate_g(pg);
     let c = fg * cprev + ig * gg;
-    if (P.peephole == 1u) { po += w[pd + 2u * H + j] * c; }
+    if (P.peephole == 1u) { po += f32(w[pd + 2u * H + j]) * c; }
     let og = gate_f(po);
     let h = og * activate(P.act_h, c, P.alpha_h, P.beta_h);
     if (P.proj == 0u) { hs[ho] = h; }

@@ -34,7 +34,7 @@ fn matmul(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var k = 0u; k < P.K; k++) {
     let ak = k * P.a_cs;
     let bk = k * P.b_rs;
-    let bv = vec4<f32>(b[bc[0] + bk], b[bc[1] + bk], b[bc[2] + bk], b[bc[3] + bk]);
+    let bv = vec4<f32>(f32(b[bc[0] + bk]), f32(b[bc[1] + bk]), f32(b[bc[2] + bk]), f32(b[bc[3] + bk]));
     acc[0] += a[ar[0] + ak] * bv;
     acc[1] += a[ar[1] + ak] * bv;
     acc[2] += a[ar[2] + ak] * bv;

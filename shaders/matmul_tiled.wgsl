@@ -57,7 +57,7 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
       let n = n0 + nn;
       let kg = k0 + kb;
       var w = 0.0;
-      if (n < P.N && kg < P.K) { w = b[bbase + kg * P.b_rs + n * P.b_cs]; }
+      if (n < P.N && kg < P.K) { w = f32(b[bbase + kg * P.b_rs + n * P.b_cs]); }
       Bs[kb * 16u + nn / 4u][nn % 4u] = w;
     }
     workgroupBarrier();

@@ -26,7 +26,8 @@ struct Step { s: u32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;     // (B)
-@group(0) @binding(2) var<storage, read> w: array<f32>;           // flat parameters
+//!include "shared/weight_type.wgsl"
+@group(0) @binding(2) var<storage, read> w: array<weight>;        // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> gx: array<f32>;          // (D, T, B, H) input projections
 @group(0) @binding(4) var<storage, read_write> hs: array<f32>;    // (D, T+1, B, H) hidden states
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;     // (T, B, D·H) layer output
@@ -70,7 +71,7 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
   let wr = P.w_off + d * P.dir_stride + j * H;
   var acc = vec4<f32>();
   for (var k = 0u; k < H; k++) {
-    acc += w[wr + k] * vec4<f32>(hs[rb[0] + k], hs[rb[1] + k], hs[rb[2] + k], hs[rb[3] + k]);
+    acc += f32(w[wr + k]) * vec4<f32>(hs[rb[0] + k], hs[rb[1] + k], hs[rb[2] + k], hs[rb[3] + k]);
   }
   step_gates(j, b0, d, s, array<vec4<f32>, 4>(acc, vec4<f32>(), vec4<f32>(), vec4<f32>()));
 }
@@ -82,7 +83,7 @@ fn step_gates(j: u32, b0: u32, d: u32, s: u32, acc: array<vec4<f32>, 4>) {
   let t = select(P.T - 1u - s, s, d == 0u);
   let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * H;
   let hout = (d * (P.T + 1u) + select(t, t + 1u, d == 0u)) * B * H;
-  let bh = select(0.0, w[P.bhh_off + d * P.dir_stride + j], P.bias == 1u);
+  let bh = select(0.0, f32(w[P.bhh_off + d * P.dir_stride + j]), P.bias == 1u);
   for (var i = 0u; i < BT; i++) {
     let b = b0 + i;
     if (b >= B) { break; }

@@ -23,7 +23,7 @@ export { WebRnnError, type WebRnnErrorCode } from './errors.js';
 // Engine and tensors
 export { Engine, createEngine, type MemoryReport, type EngineLimits } from './gpu/engine.js';
 export type { DeviceOptions, Host, LimitOverrides } from './gpu/device.js';
-export { KERNEL_VARIANTS, type KernelChoices, type KernelVariants, type TuningMode, type VariantKernel } from './gpu/kernel-variants.js';
+export { KERNEL_VARIANTS, PRECISIONS, type KernelChoices, type KernelVariants, type Precision, type TuningMode, type VariantKernel } from './gpu/kernel-variants.js';
 export type { TuningRecord, TuningReport } from './gpu/tuner.js';
 export { Tensor, type TensorDType, type TensorDTypeArray, type TokenDType } from './gpu/tensor.js';
 

@@ -18,9 +18,18 @@ const shadersDir = join(root, 'shaders');
 describe('the generated kernel tables', () => {
   const names = Object.keys(kernels) as (keyof typeof kernels)[];
 
-  test('one entry per shaders/*.wgsl, and the module is what the generator makes now', () => {
+  test('one entry per shaders/*.wgsl plus an f16 twin of each that includes shared/weight_type.wgsl, and the module is what the generator makes now', () => {
     const files = readdirSync(shadersDir).filter((f) => f.endsWith('.wgsl')).map((f) => f.slice(0, -5)).sort();
-    expect(names).toEqual(files);
+    const twins = files.filter((f) => kernels[f as KernelName].code.split('\n').includes('alias weight = f32;')).map((f) => `${f}_f16`);
+    expect(twins).toContain('lstm_step_fwd_f16');
+    expect(twins).toContain('matmul_f16');
+    expect(names).toEqual([...files, ...twins].sort());
+    // a twin is its kernel with f16 weights: the same code but for three lines
+    for (const t of twins) {
+      const base = kernels[t.slice(0, -4) as KernelName].code;
+      const name = t.slice(0, -4);
+      expect(kernels[t as KernelName].code, t).toBe(`enable f16;\n${base.replace('alias weight = f32;', 'alias weight = f16;').replace(`fn ${name}(`, `fn ${t}(`)}`);
+    }
     // a stale generated file (shaders edited, build not rerun) would test old code below
     const fresh = readFileSync(join(root, 'src', 'gpu', 'shader-sources.gen.ts'), 'utf8') === buildShaderModule(shadersDir);
     expect(fresh, 'src/gpu/shader-sources.gen.ts is not what shaders/ builds now: run npm run build').toBe(true);
@@ -168,6 +177,20 @@ describe('the generator', () => {
     fails({ 'k.wgsl': kernel('other', 'fn f(x: f32) -> f32 { return x; }') }, /shaders\/k\.wgsl has no @compute fn k/);
     fails({ 'k.wgsl': kernel('k', 'fn f(x: f32) -> f32 { return x; }', 'struct Params { n: u32, x: vec2<f32> }').replace('f(P.x)', 'f(P.x.x)') }, /shaders\/k\.wgsl: P\.x has type vec2; only u32\/i32\/f32 are packed/);
     fails({ 'k.wgsl': kernel('k', '/* open /* nested */ fn f(x: f32) -> f32 { return x; }') }, /shaders\/k\.wgsl: unterminated \/\* comment/);
+  });
+
+  test('shared/weight_type.wgsl makes an f16 twin; a weight read without f32(…) or a name taken by a twin fails the build', () => {
+    const weights = '// weight_type: test\nalias weight = f32;\n';
+    const body = (read: string) => `//!include "shared/weight_type.wgsl"\n@group(0) @binding(2) var<storage, read> w: array<weight>;\nfn f(x: f32) -> f32 { return x * ${read}; }`;
+    const ks = buildKernels(tree({ 'shared/weight_type.wgsl': weights, 'k.wgsl': kernel('k', body('f32(w[0])')) }));
+    expect(ks.map((k: { name: string }) => k.name)).toEqual(['k', 'k_f16']);
+    expect(ks[1].code.startsWith('enable f16;\nstruct Params')).toBe(true);
+    expect(ks[1].code).toContain('alias weight = f16;');
+    expect(ks[1].code).toContain('fn k_f16(@builtin');
+    expect(ks[1].bindings).toEqual(ks[0].bindings);
+    const fails = (files: Record<string, string>, re: RegExp) => expect(() => buildKernels(tree(files))).toThrow(re);
+    fails({ 'shared/weight_type.wgsl': weights, 'k.wgsl': kernel('k', body('w[0]')) }, /shaders\/k\.wgsl: binding w has type array<weight>, read without f32\(…\)/);
+    fails({ 'shared/weight_type.wgsl': weights, 'k.wgsl': kernel('k', body('f32(w[0])')), 'k_f16.wgsl': kernel('k_f16', 'fn f(x: f32) -> f32 { return x; }') }, /shaders\/k_f16\.wgsl: the name is taken by the f16 twin of shaders\/k\.wgsl/);
   });
 
   test('comments: line, nested block, spanning lines; tokens around a block comment stay apart', () => {

@@ -56,7 +56,7 @@ export function sortRows(/** @type {Row[]} */ rows) {
 /** The table's variant column: webrnn's kernel variant (forced or chosen), a wasm engine's thread count. */
 function variantOf(/** @type {Row} */ r) {
   if (r.engine === 'webrnn') {
-    const ran = r.kernel_variant ? `${r.kernel_variant}${r.split_k_reduction ? ` (${r.split_k_reduction} sums)` : ''} · ${r.matmul_variant}` : '';
+    const ran = r.kernel_variant ? `${r.kernel_variant}${r.split_k_reduction ? ` (${r.split_k_reduction} sums)` : ''} · ${r.matmul_variant}${r.precision ? ` · ${r.precision}` : ''}` : '';
     return r.forced_variant ? `${r.forced_variant} (forced)${ran ? `: ${ran}` : ''}` : `${ran}${r.tuning === 'auto' ? ` (tuned${r.tuning_ms ? ` in ${r.tuning_ms} ms` : ''})` : ''}`;
   }
   if (typeof r.threads === 'number') return `${r.threads} thread${r.threads > 1 ? 's' : ''}`;

@@ -16,6 +16,8 @@
 // rule), 'per-step' / 'persistent' / 'coalesced' / 'split-k' (every step kernel's variant; split-k with
 // subgroupAdd sums where the adapter has subgroups) / 'split-k-workgroup' (split-k with the workgroup-
 // memory sums: createEngine({ subgroups: false })) and 'register-blocked' / 'tiled' (every GEMM).
+// --precision f16-weights builds every webrnn layer with that precision (an f16 copy of the weights
+// read with f32 accumulation); its rows record `precision`.
 
 import { rnnConfig } from './weights.mjs';
 
@@ -59,11 +61,12 @@ export function forcedVariants(v) {
  * @param {Record<string, Float32Array>} sd weights by PyTorch name
  * @param {{ x: Float32Array, target: Float32Array }} data time-major
  * @param {string} [forced] the forced variant of this row's engine, if any
+ * @param {'f32' | 'f16-weights'} [precision] the layer's (RecurrentOptions.precision; default f32)
  */
-export async function webrnnCase(W, engine, s, c, config, sd, data, forced) {
+export async function webrnnCase(W, engine, s, c, config, sd, data, forced, precision = 'f32') {
   const D = s.bidirectional ? 2 : 1;
   const tuning0 = engine.tuningReport().ms;
-  const rnn = new W.Recurrent(engine, config, { seed: 1 });
+  const rnn = new W.Recurrent(engine, config, { seed: 1, precision });
   rnn.loadStateDict(sd);
   rnn.eval(); // no dropout is configured; eval() says the forward rows are inference
   const x = engine.tensor(data.x, [s.T, s.B, s.I]);
@@ -104,7 +107,7 @@ export async function webrnnCase(W, engine, s, c, config, sd, data, forced) {
       // split-k's sums by the workgroup-memory tree: what --variants forces as 'split-k-workgroup'
       const sums = v.reduction === 'workgroup' ? ['split-k-workgroup'] : v.reduction === 'subgroup' ? ['split-k-subgroup'] : [];
       const ran = [v.schedule, ...sums, v.matmul, ...(engine.tuningReport().mode === 'off' ? ['off'] : [])];
-      return { kernel_variant: v.schedule, ...(v.reduction ? { split_k_reduction: v.reduction } : {}), matmul_variant: v.matmul, tuning: engine.tuningReport().mode, tuning_ms: Math.round(tuningMs), variants_run: ran, ...(forced ? { forced } : {}) };
+      return { kernel_variant: v.schedule, ...(v.reduction ? { split_k_reduction: v.reduction } : {}), matmul_variant: v.matmul, tuning: engine.tuningReport().mode, tuning_ms: Math.round(tuningMs), variants_run: ran, ...(forced ? { forced } : {}), ...(precision === 'f32' ? {} : { precision }) };
     },
     dispose() {
       opt?.dispose();
@@ -121,9 +124,10 @@ export async function webrnnCase(W, engine, s, c, config, sd, data, forced) {
  * with `variants` also one per forced kernel variant ("webrnn[tiled]", …) on an engine of its own,
  * each row recording the variants that ran.
  * @param {any} W @param {any} engine @param {string} adapter @param {boolean | string[]} [variants] all forced variants, or those listed
+ * @param {'f32' | 'f16-weights'} [precision] every layer's (RecurrentOptions.precision)
  * @returns {Record<string, import('./suite.mjs').EngineFactory>}
  */
-export function webrnnFactories(W, engine, adapter, variants = false) {
+export function webrnnFactories(W, engine, adapter, variants = false, precision = 'f32') {
   /** @type {Record<string, Promise<any>>} */
   const engines = {};
   const factory = (/** @type {'auto' | typeof KERNEL_VARIANTS[number]} */ v) => ({
@@ -131,7 +135,7 @@ export function webrnnFactories(W, engine, adapter, variants = false) {
     ...(v === 'auto' ? {} : { rowInfo: { forced_variant: v } }),
     make: async (/** @type {any} */ s, /** @type {any} */ c, /** @type {any} */ sd, /** @type {any} */ data) => {
       const e = v === 'auto' ? engine : await (engines[v] ??= W.createEngine(ENGINE_OPTIONS[v]));
-      return { ...(await webrnnCase(W, e, s, c, rnnConfig(s, c), sd, data, v === 'auto' ? undefined : v)), liveBytes: () => e.memory().bytes };
+      return { ...(await webrnnCase(W, e, s, c, rnnConfig(s, c), sd, data, v === 'auto' ? undefined : v, precision)), liveBytes: () => e.memory().bytes };
     },
   });
   if (!variants) return { webrnn: factory('auto') };

@@ -4,7 +4,8 @@
 //   node bench/workers/node-worker.mjs JOB.json
 // JOB: { engines: string[], shapes: Record<name, Shape>, cells?: string[], reps, capMs,
 //        skip?: Record<rowKey, reason>, omit?: rowKey[], refDir: string, gemm?: boolean, gemmSizes?,
-//        variants?: boolean | string[] (webrnn once per forced kernel variant: all, or those listed) }
+//        variants?: boolean | string[] (webrnn once per forced kernel variant: all, or those listed),
+//        precision?: 'f32' | 'f16-weights' (webrnn's layers) }
 // Before each row it prints "@@start KEY" (the orchestrator's watchdog knows which row hung).
 // refDir holds webrnn's forward outputs and first two training losses (written by the webrnn worker, read by the
 // others for the correctness guard).
@@ -64,7 +65,7 @@ if (engines.some((e) => e.startsWith('tfjs'))) {
 const factories = {};
 for (const e of engines) {
   if (e === 'webrnn') {
-    Object.assign(factories, webrnnFactories(W, engine, gpuAdapter, job.variants));
+    Object.assign(factories, webrnnFactories(W, engine, gpuAdapter, job.variants, job.precision));
   } else if (e === 'tfjs-webgpu' || e === 'tfjs-cpu') {
     factories[e] = {
       adapter: e === 'tfjs-webgpu' ? gpuAdapter : `${cpuName()} (tfjs cpu backend: 1 JS thread)`,

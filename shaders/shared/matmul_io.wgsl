@@ -15,8 +15,9 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;        // A operand, see header
-@group(0) @binding(2) var<storage, read> b: array<f32>;        // B operand, see header
-@group(0) @binding(3) var<storage, read> bias: array<f32>;     // (N) per z, read when has_bias = 1
+//!include "shared/weight_type.wgsl"
+@group(0) @binding(2) var<storage, read> b: array<weight>;     // B operand, see header (f16 twins: W_ih's f16 copy, as bias)
+@group(0) @binding(3) var<storage, read> bias: array<weight>;  // (N) per z, read when has_bias = 1
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;  // (M, N) per z, row stride c_rs
 
 // Stores the 4×4 block acc (acc[i][j] = Σ_k A[m0 + i, k]·B[k, n0 + j]) of batch z: + bias, + C when
@@ -29,7 +30,7 @@ fn store_block(z: u32, m0: u32, n0: u32, acc: array<vec4<f32>, 4>) {
       let n = n0 + j;
       if (n >= P.N) { break; }
       var v = acc[i][j];
-      if (P.has_bias == 1u) { v += bias[P.bias_off + z * P.bias_zs + n]; }
+      if (P.has_bias == 1u) { v += f32(bias[P.bias_off + z * P.bias_zs + n]); }
       let ci = P.c_off + z * P.c_zs + m * P.c_rs + n;
       if (P.accumulate == 1u) { v += c[ci]; }
       c[ci] = v;

@@ -52,7 +52,7 @@ fn step_bwd(wg: vec3<u32>, lid: vec3<u32>) {
       let mn = min(STEP_WG, M - m0);
       for (var mm = 0u; mm < mn; mm++) {
         let wm = wc + (m0 + mm) * H;
-        let wv = vec4<f32>(w[wm + jc.x], w[wm + jc.y], w[wm + jc.z], w[wm + jc.w]);
+        let wv = vec4<f32>(f32(w[wm + jc.x]), f32(w[wm + jc.y]), f32(w[wm + jc.z]), f32(w[wm + jc.w]));
         let g = src_tile[mm];
         rec[0] += g.x * wv;
         rec[1] += g.y * wv;

@@ -32,7 +32,7 @@ fn step_split_k_bwd(wg: vec3<u32>, lid: vec3<u32>) {
   var acc: array<vec4<f32>, 4>;
   for (var m = lid.x; m < term.x; m += STEP_WG) {
     let wm = term.y + m * H;
-    let wv = vec4<f32>(w[wm + jc.x], w[wm + jc.y], w[wm + jc.z], w[wm + jc.w]);
+    let wv = vec4<f32>(f32(w[wm + jc.x]), f32(w[wm + jc.y]), f32(w[wm + jc.z]), f32(w[wm + jc.w]));
     let g = rec_src(b0, d, s, m);
     acc[0] += g.x * wv;
     acc[1] += g.y * wv;

@@ -33,7 +33,7 @@ fn step_split_k_fwd(wg: vec3<u32>, lid: vec3<u32>, K: u32) {
     let v0 = src_rows(0u, b0, d, s, k);
     var v1 = v0;
     if (NSRC > 1u) { v1 = src_rows(1u, b0, d, s, k); }
-    for (var q = 0u; q < NG; q++) { acc[q] += w[wd + q * H * K + k] * select(v0, v1, q == SRC1_GATE); }
+    for (var q = 0u; q < NG; q++) { acc[q] += f32(w[wd + q * H * K + k]) * select(v0, v1, q == SRC1_GATE); }
   }
   let sums = split_k_sum(acc, lid.x);
   if (lid.x == 0u) { step_gates(j, b0, d, s, sums); }

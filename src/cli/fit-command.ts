@@ -2,7 +2,7 @@
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { serializeSafetensors } from '../io/safetensors.js';
 import { loadFitJob, resolveFitArgs } from './fit-job.js';
-import { kernelsFlag } from './kernels-flag.js';
+import { kernelsFlag, precisionFlag } from './kernels-flag.js';
 import { nonNegativeNumber, parseFlags, positiveInt, positiveNumber, requireFlags } from './flags.js';
 import { UsageError } from './usage-error.js';
 
@@ -32,6 +32,8 @@ Options:
   --steps N        number of optimizer steps
   --kernels LIST   force kernel variants, e.g. matmul=tiled,lstm_step_fwd=persistent (the
                    kernels and their variants: webrnn info --kernels); others are chosen by timing
+  --precision P    the recurrent layer's weights: f32 (default) or f16-weights (an f16 copy read
+                   with f32 accumulation; needs shader-f16: webrnn info)
   --debug          Show stack traces on errors.
   -h, --help       Show this help.
 `;
@@ -48,6 +50,7 @@ export const FIT_FLAGS = {
   'clip-norm': { type: 'number', bounds: positiveNumber },
   steps: { type: 'number', bounds: positiveInt },
   kernels: { type: 'string' },
+  precision: { type: 'string' },
 } as const;
 
 /** Runs `webrnn fit` with the arguments after the command name; returns the exit status. */
@@ -58,6 +61,7 @@ export async function fitCommand(args: string[], out: (s: string) => void): Prom
     return 0;
   }
   const engineOptions = { kernels: kernelsFlag('fit', values.kernels) };
+  const precision = precisionFlag('fit', values.precision);
   const { config, weights, data, out: outPath, optimizer, lr, steps } = requireFlags('fit', values, ['config', 'weights', 'data', 'out', 'optimizer', 'lr', 'steps']);
   let fitArgs: ReturnType<typeof resolveFitArgs>;
   try {
@@ -68,7 +72,7 @@ export async function fitCommand(args: string[], out: (s: string) => void): Prom
   }
   const job = await loadFitJob({ config, weights, data, out: outPath }, fitArgs);
   const { executeFitJob } = await import('./fit-engine.js');
-  const result = await executeFitJob(job, engineOptions);
+  const result = await executeFitJob(job, engineOptions, precision);
   await writeFileAtomic(job.outPath, serializeSafetensors(result, { producer: 'webrnn fit' }));
   return 0;
 }

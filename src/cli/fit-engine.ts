@@ -4,6 +4,7 @@
  */
 import { createEngine } from '../gpu/engine.js';
 import type { DeviceOptions } from '../gpu/device.js';
+import type { Precision } from '../gpu/kernel-variants.js';
 import { SequenceModel, sequenceModelSpecs } from '../model/sequence-model.js';
 import { Adam, AdamW } from '../train/adam.js';
 import { SGD } from '../train/sgd.js';
@@ -12,10 +13,10 @@ import type { SafeTensor } from '../io/safetensors.js';
 import type { FitJob } from './fit-job.js';
 
 /** Runs the job; returns the trained parameters (prefixed PyTorch names) and `loss` (steps,). */
-export async function executeFitJob(job: FitJob, engineOptions: DeviceOptions = {}): Promise<Record<string, SafeTensor>> {
+export async function executeFitJob(job: FitJob, engineOptions: DeviceOptions = {}, precision?: Precision): Promise<Record<string, SafeTensor>> {
   const engine = await createEngine(engineOptions);
   try {
-    const model = new SequenceModel(engine, job.model);
+    const model = new SequenceModel(engine, job.model, precision ? { precision } : {});
     model.loadStateDict(job.weights);
     const a = job.args;
     const clip = a.clip_norm !== undefined ? { clip_norm: a.clip_norm } : {};

@@ -16,7 +16,8 @@ export const INFO_HELP = `Usage: webrnn info [--json] [--kernels]
 
 Shows the WebGPU adapter webrnn uses here (name, vendor, architecture, description), the host, the
 device limits that bound model and batch sizes, the adapter's optional features (shader-f16,
-timestamp-query, subgroups, …) and the webrnn version.
+timestamp-query, subgroups, …), the precisions a recurrent layer can run with (f16-weights needs
+shader-f16) and the webrnn version.
 
   --json              one JSON object instead of text
   --kernels           instead: every kernel with variants, and what the tuner chooses on this adapter
@@ -97,6 +98,8 @@ export interface InfoReport {
   limits: Record<string, number>;
   /** the adapter's optional features, sorted */
   features: string[];
+  /** the recurrent layers' precisions webrnn runs here (engine.precisions): 'f16-weights' needs shader-f16 */
+  precisions: string[];
 }
 
 /** webrnn's version from its package.json (found upwards from this module: src/cli or dist/src/cli). */
@@ -131,6 +134,8 @@ async function collect(): Promise<InfoReport> {
       adapter: { name, ...adapter, ...(typeof fallback === 'boolean' ? { isFallbackAdapter: fallback } : {}) },
       limits,
       features: [...a.adapter.features].sort(),
+      // as Engine.precisions says it (the device requests shader-f16 when the adapter has it)
+      precisions: a.device.features.has('shader-f16') ? ['f32', 'f16-weights'] : ['f32'],
     };
   } finally {
     a.device.destroy();
@@ -155,6 +160,7 @@ function text(r: InfoReport): string {
     ...Object.entries(r.limits).map(([k, v]) => `  ${pad(k)}${v.toLocaleString('en-US')}${k.endsWith('Size') && !k.includes('WorkgroupSize') ? mib(v) : ''}`),
     `features: ${NOTABLE_FEATURES.map((f) => `${f} ${r.features.includes(f) ? 'yes' : 'no'}`).join(', ')}`,
     `  all: ${r.features.join(', ') || 'none'}`,
+    `precisions: ${r.precisions.join(', ')} (a recurrent layer's option precision)`,
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { MAX_ELEMENTS_LIMIT } from '../io/onnx-value.js';
 import { serializeSafetensors } from '../io/safetensors.js';
 import { loadRunJob } from './run-job.js';
-import { kernelsFlag } from './kernels-flag.js';
+import { kernelsFlag, precisionFlag } from './kernels-flag.js';
 import { intIn, parseFlags, requireFlags } from './flags.js';
 import { UsageError } from './usage-error.js';
 
@@ -49,6 +49,8 @@ Options:
                    [134217728 = 2^27]; a graph asking for more is rejected before allocating
   --kernels LIST   force kernel variants, e.g. matmul=tiled,lstm_step_fwd=persistent (the
                    kernels and their variants: webrnn info --kernels); others are chosen by timing
+  --precision P    the recurrent layer's weights: f32 (default) or f16-weights (an f16 copy read
+                   with f32 accumulation; needs shader-f16: webrnn info)
   --debug          Show stack traces on errors.
   -h, --help       Show this help.
 `;
@@ -71,6 +73,7 @@ export const RUN_FLAGS = {
   out: { type: 'string' },
   'max-elements': { type: 'number', bounds: intIn(1, MAX_ELEMENTS_LIMIT, `an integer in [1, ${MAX_ELEMENTS_LIMIT}]`) },
   kernels: { type: 'string' },
+  precision: { type: 'string' },
 } as const;
 
 /** Runs `webrnn run` with the arguments after the command name; returns the exit status. */
@@ -81,6 +84,7 @@ export async function runCommand(args: string[], out: (s: string) => void): Prom
     return 0;
   }
   const engineOptions = { kernels: kernelsFlag('run', values.kernels) };
+  const precision = precisionFlag('run', values.precision);
   const maxElements = values['max-elements'];
   if (maxElements !== undefined && !values.model?.endsWith('.onnx')) throw new UsageError('run: --max-elements applies to ONNX models (--model model.onnx)');
   if (values.model !== undefined) {
@@ -105,7 +109,8 @@ export async function runCommand(args: string[], out: (s: string) => void): Prom
   const { config, weights, input, out: outPath } = requireFlags('run', values, ['config', 'weights', 'input', 'out']);
   const job = await loadRunJob({ config, weights, input, out: outPath });
   const { executeRunJob } = await loadEngineStep();
-  const result = await executeRunJob(job, engineOptions);
+  if (precision !== undefined && values.model !== undefined) throw new UsageError('run: --precision applies to --config/--weights jobs');
+  const result = await executeRunJob(job, engineOptions, precision);
   await writeFileAtomic(job.outPath, serializeSafetensors(result, { producer: 'webrnn run' }));
   return 0;
 }

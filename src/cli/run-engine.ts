@@ -4,13 +4,14 @@
  * depend on, a WebGPU adapter.
  */
 import { createEngine, Recurrent, type DeviceOptions, type Tensor } from '../index.js';
+import type { Precision } from '../gpu/kernel-variants.js';
 import { WebRnnError } from '../errors.js';
 import { parameterSpecs } from '../layers/recurrent-config.js';
 import type { SafeTensor } from '../io/safetensors.js';
 import type { HostTensor, RunJob } from './run-job.js';
 
 /** Runs the job; returns the result tensors under the names of the `webrnn run` contract. */
-export async function executeRunJob(job: RunJob, engineOptions: DeviceOptions = {}): Promise<Record<string, SafeTensor>> {
+export async function executeRunJob(job: RunJob, engineOptions: DeviceOptions = {}, precision?: Precision): Promise<Record<string, SafeTensor>> {
   const engine = await createEngine(engineOptions);
   const owned: Tensor[] = [];
   const keep = <T extends Tensor | undefined>(t: T): T => {
@@ -30,7 +31,7 @@ export async function executeRunJob(job: RunJob, engineOptions: DeviceOptions = 
   };
 
   try {
-    const rnn = new Recurrent(engine, job.config);
+    const rnn = new Recurrent(engine, job.config, precision ? { precision } : {});
     try {
       rnn.loadStateDict(job.weights);
       const out = rnn.forward(upload(job.input)!, { h0: upload(job.h0), c0: upload(job.c0), lengths: job.lengths });

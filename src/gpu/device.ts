@@ -112,8 +112,9 @@ export async function acquireDevice(opts: DeviceOptions = {}): Promise<AcquiredD
   const want = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX'] as const;
   const requiredLimits: Record<string, number> = {};
   for (const k of want) requiredLimits[k] = adapter.limits[k];
-  // GPU timestamps let the tuner time kernel variants without the CPU's round trip (src/gpu/tuner.ts).
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  // GPU timestamps let the tuner time kernel variants without the CPU's round trip (src/gpu/tuner.ts);
+  // shader-f16 lets a recurrent layer run precision 'f16-weights' (shaders/pack_f16.wgsl).
+  const requiredFeatures: GPUFeatureName[] = (['timestamp-query', 'shader-f16'] as const).filter((f) => adapter.features.has(f));
   // subgroups: the split-k step variant's sums (shaders/shared/split_k_sum.subgroups.wgsl)
   if (opts.subgroups !== false && adapter.features.has('subgroups' as GPUFeatureName)) requiredFeatures.push('subgroups' as GPUFeatureName);
   const device = await adapter.requestDevice({ label: 'webrnn', requiredLimits, requiredFeatures });

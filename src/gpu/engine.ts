@@ -3,7 +3,7 @@ import { acquireDevice, type DeviceOptions, type Host, type LimitOverrides } fro
 import { Kernel, kernelHasSubgroups, type KernelName } from './kernel.js';
 import { DTYPES, Tensor, type TensorDType, type TensorDTypeArray } from './tensor.js';
 import type { EncodeTarget, Program } from './program.js';
-import { checkKernelChoices, checkKernelVariants, type KernelChoices } from './kernel-variants.js';
+import { checkKernelChoices, checkKernelVariants, type KernelChoices, type Precision } from './kernel-variants.js';
 import { KernelTuner, type TuningReport } from './tuner.js';
 
 const USAGE_STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -109,6 +109,18 @@ export class Engine {
   get adapterName(): string {
     const i = this.adapterInfo;
     return i.description || [i.vendor, i.architecture, i.device].filter(Boolean).join(' ') || 'unknown adapter';
+  }
+
+  /**
+   * The recurrent layers' precisions this engine runs: 'f32' always, 'f16-weights' when the adapter has
+   * shader-f16 (the device is created with it then).
+   *
+   * @example
+   * const engine = await createEngine();
+   * const precision = engine.precisions.includes('f16-weights') ? 'f16-weights' : 'f32';
+   */
+  get precisions(): Precision[] {
+    return this.device.features.has('shader-f16') ? ['f32', 'f16-weights'] : ['f32'];
   }
 
   /**

@@ -37,6 +37,17 @@ export const KERNEL_VARIANTS = {
   rnn_step_fwd: ['per-step', 'persistent', 'coalesced', 'split-k'],
 } as const satisfies Record<string, readonly string[]>;
 
+/**
+ * How a recurrent layer stores the weights its kernels read: 'f32' (default), or 'f16-weights' — an f16
+ * copy of the layer's parameters (shaders/pack_f16.wgsl, written once per forward) read by the `_f16`
+ * twins of the GEMM and step kernels with f32 accumulation; master weights, gradients and optimizer stay
+ * f32. Needs the adapter feature shader-f16 (engine.precisions lists what this engine runs).
+ */
+export type Precision = 'f32' | 'f16-weights';
+
+/** Every {@link Precision}. */
+export const PRECISIONS: readonly Precision[] = ['f32', 'f16-weights'];
+
 /** A variant of the recurrent step kernels (how a layer's sweeps run). */
 export type StepVariant = (typeof KERNEL_VARIANTS)['lstm_step_fwd'][number];
 

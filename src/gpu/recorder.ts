@@ -131,8 +131,9 @@ export class Recorder {
    * C = A·B (+ bias) (+ C) over `z` batches; see shaders/matmul.wgsl for the strided addressing. The
    * variant (register-blocked matmul.wgsl or tiled matmul_tiled.wgsl) is the engine tuner's for this
    * shape class; while it is being measured both are recorded and the winner is read at encode time.
+   * `f16`: b is an f16 copy (shaders/pack_f16.wgsl), read by the variant's `_f16` twin (f32 accumulation).
    */
-  matmul(prog: Program, label: string, p: MatmulParams, a: BufferBinding, b: BufferBinding, c: BufferBinding, z = 1, bias?: BufferBinding): void {
+  matmul(prog: Program, label: string, p: MatmulParams, a: BufferBinding, b: BufferBinding, c: BufferBinding, z = 1, bias?: BufferBinding, f16 = false): void {
     const cell = this.engine.tuner.cell('matmul', matmulShapeClass(p, z), 'register-blocked', () => matmulCandidates(this.engine, p, z, bias !== undefined));
     const full: Record<string, number> = {
       a_off: 0, a_rs: 0, a_cs: 0, a_zs: 0, b_off: 0, b_rs: 0, b_cs: 0, b_zs: 0,
@@ -144,7 +145,7 @@ export class Recorder {
     const buffers = { a, b, bias: bias ?? b, c };
     const names = cell.pending ? (['register-blocked', 'tiled'] as const) : [cell.value as 'register-blocked' | 'tiled'];
     const variants = Object.fromEntries(names.map((v) => {
-      const k = this.engine.kernel(MATMUL_KERNELS[v]);
+      const k = this.engine.kernel(f16 ? `${MATMUL_KERNELS[v]}_f16` : MATMUL_KERNELS[v]);
       return [v, { kernel: k, groups: [k.bindGroup(0, { [k.params!.variable]: u, ...buffers }, `${this.prefix}:${label}`)], workgroups: matmulGrid(v, p, z) }];
     }));
     if (cell.pending) prog.dispatchVariant(cell, variants);

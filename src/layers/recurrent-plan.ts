@@ -2,7 +2,8 @@ import { ACTIVATION_NAMES, gateCount, hiddenStateSize, type ParamSpec, type Reso
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { STEP_STRIDE, type Kernel } from '../gpu/kernel.js';
-import type { StepVariant } from '../gpu/kernel-variants.js';
+import type { Precision, StepVariant } from '../gpu/kernel-variants.js';
+import type { KernelName } from '../gpu/shader-sources.gen.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { WorkspaceTable } from '../gpu/workspace.js';
@@ -51,7 +52,7 @@ const ceil = (a: number, b: number) => Math.ceil(a / b);
  * and h<t> slot t+1; reverse h<t-1> is slot t+1 and h<t> slot t. Rows are checked in this order (c_n
  * last: it fails only where no other does).
  */
-function forwardWorkspace(cfg: ResolvedConfig, T: number, B: number, variant: StepVariant) {
+function forwardWorkspace(cfg: ResolvedConfig, T: number, B: number, variant: StepVariant, precision: Precision, paramCount: number) {
   const { H, R, D, G, L, I, lstm, proj } = dims(cfg);
   return new WorkspaceTable({
     lengths: { elements: B, dtype: 'u32' }, //                                     (B) valid steps per row
@@ -66,6 +67,8 @@ function forwardWorkspace(cfg: ResolvedConfig, T: number, B: number, variant: St
     y: { elements: T * B * D * R, perLayer: L }, //                                (T, B, D·R) layer output
     ms: { elements: T * B * D * H, perLayer: L, when: proj }, //                   (T, B, D·H) o ⊙ tanh(c), what W_hr multiplies
     wt: { elements: D * R * G * H, perLayer: L, when: variant === 'coalesced', label: 'w_hh_t' }, // (D, R, G·H) W_hhᵀ
+    // (P) every parameter as f16, same offsets, rounded up to whole words (a binding's size is a multiple of 4)
+    weightsF16: { elements: 2 * ceil(paramCount, 2), dtype: 'f16', when: precision === 'f16-weights', label: 'weights_f16' },
     cn: { elements: L * D * B * H, when: lstm, label: 'c_n' }, //                  (L·D, B, H)
   });
 }
@@ -124,6 +127,8 @@ export class RecurrentPlan {
   readonly ws: ForwardWorkspace;
   /** the backward workspace ({@link backwardWorkspace}'s table), allocated on the first backward */
   bws: BackwardWorkspace | undefined;
+  /** precision 'f16-weights': the f16 copy of the flat parameters (same offsets), packed once per forward */
+  private readonly w16: GPUBuffer | undefined;
 
   private readonly rec: Recorder;
   private readonly steps: GPUBuffer;
@@ -163,6 +168,12 @@ export class RecurrentPlan {
      * over its reduction axis (see {@link reduction}).
      */
     readonly variant: StepVariant = 'per-step',
+    /**
+     * 'f16-weights': every parameter (W_ih, W_hh, biases, peepholes, W_hr) read from w16, an f16 copy made at
+     * the start of each forward, by the `_f16` twins of the GEMM and step kernels (f32 accumulation);
+     * per-step and persistent only (Recurrent refuses the other variants with a BAD_CONFIG).
+     */
+    readonly precision: Precision = 'f32',
   ) {
     this.T = T;
     this.B = B;
@@ -176,10 +187,11 @@ export class RecurrentPlan {
     // Recurrent's constructor refuses the combination with a BAD_CONFIG naming the schedule.
     if (variant === 'persistent' && cfg.proj_size > 0) throw new WebRnnError('BAD_STATE', 'RecurrentPlan: a projected LSTM runs per step only');
     const persistent = (this.persistent = sweepsPersistent(cfg, variant));
+    if (precision === 'f16-weights' && (variant === 'coalesced' || variant === 'split-k')) throw new WebRnnError('BAD_STATE', `RecurrentPlan: precision 'f16-weights' runs per-step and persistent only, not ${variant}`);
     this.rec = new Recorder(engine, cfg.mode);
     // Persistent sweeps read only slot 0 (t is computed in the shader); per-step dispatches one slot per step.
     const slots = persistent ? 1 : T + 1;
-    const table = forwardWorkspace(cfg, T, B, variant);
+    const table = forwardWorkspace(cfg, T, B, variant, precision, params.size / F32);
     // Every size, from (T, B) and the config alone, checked against the device before anything is
     // allocated — host arrays included: a sequence too long for the device fails at once, not after
     // gigabytes of preparation.
@@ -188,6 +200,7 @@ export class RecurrentPlan {
     // Anything built before a failure (e.g. a DEVICE_LIMIT error) is freed, not leaked.
     try {
       this.ws = table.allocate(this.rec);
+      this.w16 = this.ws.weightsF16;
       // Step i's index sits at byte i·STEP_STRIDE; each per-step dispatch binds its slot by dynamic offset.
       this.steps = this.rec.steps(slots, 'steps');
       if (cfg.dropout > 0 && L > 1) this.dropoutCall = this.rec.uniform(new ArrayBuffer(engine.kernel('dropout').uniformLayout('C').size), 'dropout_call');
@@ -222,6 +235,17 @@ export class RecurrentPlan {
     return this.rec.bind(k, params, buffers, label);
   }
 
+  /** Kernel `name` (its subgroups form for split-k's subgroup sums), or its f16 twin (shared/weight_type.wgsl) reading w16 when the precision is 'f16-weights'. */
+  private weightKernel(name: KernelName): Kernel {
+    // the f16 twins never run split-k, so they have no subgroups form
+    return this.w16 ? this.engine.kernel(`${name}_f16` as KernelName) : this.engine.kernel(name, this.reduction === 'subgroup');
+  }
+
+  /** The flat parameters as the step kernels read them: the f16 copy, or the f32 master. */
+  private get weights(): GPUBuffer {
+    return this.w16 ?? this.params;
+  }
+
   private stepGroup(k: Kernel): GPUBindGroup {
     return k.bindGroup(1, { step: this.steps }, 'steps');
   }
@@ -234,6 +258,13 @@ export class RecurrentPlan {
     const TB = T * B;
     const stepGrid: [number, number, number] = [ceil(H, 64), ceil(B, 4), D];
     if (cfg.batch_first) this.rec.transpose(prog, 'input', B, T, cfg.input_size, ws.xbf!, ws.x0);
+    if (this.w16) {
+      // the f16 copy of every parameter, once per forward (i.e. per weight update); the backward reads it too
+      const kp = this.engine.kernel('pack_f16');
+      const n = this.params.size / F32;
+      const groups = ceil(ceil(n, 2), 64);
+      prog.dispatch(kp, [this.bind(kp, { n }, { w: this.params, out: this.w16 }, 'weights_f16')], [Math.min(groups, 65535), ceil(groups, 65535), 1]);
+    }
     for (let l = 0; l < L; l++) {
       const o = this.offsets[l];
       const I = o.inputSize;
@@ -244,14 +275,14 @@ export class RecurrentPlan {
         b_off: o.w_ih, b_rs: 1, b_cs: I, b_zs: o.dirStride,
         c_rs: G * H, c_zs: TB * G * H,
         bias_off: o.b_ih, bias_zs: o.dirStride,
-      }, x, this.params, ws.gx[l], D, cfg.bias ? this.params : undefined);
+      }, x, this.weights, ws.gx[l], D, cfg.bias ? this.weights : undefined, this.w16 !== undefined);
       const common = { T, B, H, w_off: o.w_hh, dir_stride: o.dirStride };
       // wt: W_hhᵀ for the coalesced variant; the others do not read it (any buffer is bound)
       const coalesced = this.variant === 'coalesced';
       const variantConstants: Record<string, number> | undefined = coalesced ? { COALESCED: 1 } : this.variant === 'split-k' ? { SPLIT_K: 1 } : undefined;
       // split-k: a workgroup per (unit, 4 batch rows, direction)
       const mainGrid: [number, number, number] = this.variant === 'split-k' ? [H, ceil(B, 4), D] : stepGrid;
-      const bufs = { lengths: ws.lengths, w: this.params, gx: ws.gx[l], hs: ws.hs[l], wt: coalesced ? ws.wt[l] : this.params };
+      const bufs = { lengths: ws.lengths, w: this.weights, gx: ws.gx[l], hs: ws.hs[l], wt: coalesced ? ws.wt[l] : this.params };
       if (coalesced) {
         // W_hh (G·H, R) of each direction → W_hhᵀ (R, G·H): once per forward, i.e. per weight update
         const kt = this.engine.kernel('transpose_2d');
@@ -267,27 +298,27 @@ export class RecurrentPlan {
       const actsF = { act_f: acts.act_f, alpha_f: acts.alpha_f, beta_f: acts.beta_f, clip: cfg.clip };
       let steps: { k: Kernel; g: GPUBindGroup[]; grid?: [number, number, number]; constants?: Record<string, number> }[];
       if (cfg.mode === 'LSTM') {
-        const k = this.engine.kernel('lstm_step_fwd', this.reduction === 'subgroup');
+        const k = this.weightKernel('lstm_step_fwd');
         // With a projection the step writes m<t> (to ms), and lstm_projection_fwd h<t> = W_hr·m<t>.
         const g0 = this.bind(k, { ...common, D, R, proj: +proj, bhh_off: o.b_hh, ph_off: o.w_ph, bias: +cfg.bias, peephole: +cfg.peephole, ...acts, input_forget: +cfg.input_forget }, { ...bufs, cs: ws.cs[l], act: ws.act[l], y: proj ? ws.ms[l] : ws.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
         if (proj) {
-          const kp = this.engine.kernel('lstm_projection_fwd');
-          const gp = this.bind(kp, { T, B, H, R, D, w_off: o.w_hr, dir_stride: o.dirStride }, { lengths: ws.lengths, w: this.params, m: ws.ms[l], hs: ws.hs[l], y: ws.y[l] }, `l${l}`);
+          const kp = this.weightKernel('lstm_projection_fwd');
+          const gp = this.bind(kp, { T, B, H, R, D, w_off: o.w_hr, dir_stride: o.dirStride }, { lengths: ws.lengths, w: this.weights, m: ws.ms[l], hs: ws.hs[l], y: ws.y[l] }, `l${l}`);
           steps.push({ k: kp, g: [gp, this.stepGroup(kp)], grid: [ceil(R, 64), ceil(B, 4), D] });
         }
       } else if (cfg.mode === 'GRU') {
-        const k = this.engine.kernel('gru_step_fwd', this.reduction === 'subgroup');
+        const k = this.weightKernel('gru_step_fwd');
         const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, reset_after: +cfg.reset_after, ...acts }, { ...bufs, act: ws.act[l], y: ws.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
         if (!cfg.reset_after) {
-          const kr = this.engine.kernel('gru_reset_gate_fwd');
+          const kr = this.weightKernel('gru_reset_gate_fwd');
           const { wt: _, ...rbufs } = bufs;
           const gr = this.bind(kr, { ...common, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...rbufs, act: ws.act[l] }, `l${l}`);
           steps.unshift({ k: kr, g: [gr, this.stepGroup(kr)] });
         }
       } else {
-        const k = this.engine.kernel('rnn_step_fwd', this.reduction === 'subgroup');
+        const k = this.weightKernel('rnn_step_fwd');
         const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...bufs, y: ws.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
       }
@@ -342,32 +373,32 @@ export class RecurrentPlan {
       const o = this.offsets[l];
       const I = o.inputSize;
       const common = { T, B, H, w_off: o.w_hh, dir_stride: o.dirStride };
-      const bufs = { lengths: ws.lengths, w: this.params, dy: bw.dy[l], carry_h: bw.carryH[l] };
+      const bufs = { lengths: ws.lengths, w: this.weights, dy: bw.dy[l], carry_h: bw.carryH[l] };
       const dgh = gru ? bw.dgh[l] : bw.dgx[l];
       let step: { k: Kernel; g: GPUBindGroup[] };
       let resetGate: { k: Kernel; g: GPUBindGroup[] } | undefined;
       let projection: { k: Kernel; g: GPUBindGroup[] } | undefined;
       if (lstm) {
-        const k = this.engine.kernel('lstm_step_bwd', this.reduction === 'subgroup');
+        const k = this.weightKernel('lstm_step_bwd');
         const g0 = this.bind(k, { ...common, D, R, proj: +proj, hr_off: o.w_hr, ph_off: o.w_ph, peephole: +cfg.peephole }, { ...bufs, act: ws.act[l], cs: ws.cs[l], dg: bw.dgx[l], carry_c: bw.carryC[l] }, `l${l}`);
         step = { k, g: [g0, this.stepGroup(k)] };
         if (proj) {
           // dL/dh<t> (R wide) first, in place in dy; lstm_step_bwd then takes it through W_hr.
-          const kp = this.engine.kernel('lstm_projection_bwd');
-          const gp = this.bind(kp, { T, B, H, R, D, w_off: o.w_hh, dir_stride: o.dirStride }, { lengths: ws.lengths, w: this.params, dg: bw.dgx[l], dy: bw.dy[l], carry_h: bw.carryH[l] }, `l${l}`);
+          const kp = this.weightKernel('lstm_projection_bwd');
+          const gp = this.bind(kp, { T, B, H, R, D, w_off: o.w_hh, dir_stride: o.dirStride }, { lengths: ws.lengths, w: this.weights, dg: bw.dgx[l], dy: bw.dy[l], carry_h: bw.carryH[l] }, `l${l}`);
           projection = { k: kp, g: [gp, this.stepGroup(kp)] };
         }
       } else if (gru) {
-        const k = this.engine.kernel('gru_step_bwd', this.reduction === 'subgroup');
+        const k = this.weightKernel('gru_step_bwd');
         const g0 = this.bind(k, { ...common, D, reset_after: +cfg.reset_after }, { ...bufs, act: ws.act[l], hs: ws.hs[l], dgx: bw.dgx[l], dgh }, `l${l}`);
         step = { k, g: [g0, this.stepGroup(k)] };
         if (!cfg.reset_after) {
-          const kr = this.engine.kernel('gru_reset_gate_bwd');
-          const gr = this.bind(kr, common, { lengths: ws.lengths, w: this.params, act: ws.act[l], hs: ws.hs[l], dgx: bw.dgx[l], dgh, carry_h: bw.carryH[l] }, `l${l}`);
+          const kr = this.weightKernel('gru_reset_gate_bwd');
+          const gr = this.bind(kr, common, { lengths: ws.lengths, w: this.weights, act: ws.act[l], hs: ws.hs[l], dgx: bw.dgx[l], dgh, carry_h: bw.carryH[l] }, `l${l}`);
           resetGate = { k: kr, g: [gr, this.stepGroup(kr)] };
         }
       } else {
-        const k = this.engine.kernel('rnn_step_bwd', this.reduction === 'subgroup');
+        const k = this.weightKernel('rnn_step_bwd');
         const g0 = this.bind(k, { ...common, D, relu: cfg.mode === 'RNN_RELU' ? 1 : 0 }, { ...bufs, hs: ws.hs[l], dg: bw.dgx[l] }, `l${l}`);
         step = { k, g: [g0, this.stepGroup(k)] };
       }
@@ -396,7 +427,7 @@ export class RecurrentPlan {
           a_off: d * TB * GH, a_rs: GH, a_cs: 1,
           b_off: o.w_ih + d * o.dirStride, b_rs: I, b_cs: 1,
           c_rs: I, accumulate: d > 0 ? 1 : 0,
-        }, bw.dgx[l], this.params, dx, 1);
+        }, bw.dgx[l], this.weights, dx, 1, undefined, this.w16 !== undefined);
       }
       // dW_ih[d] = dG_x[d]ᵀ · X
       const x = l === 0 ? ws.x0 : ws.y[l - 1];

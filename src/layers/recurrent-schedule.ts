@@ -1,7 +1,7 @@
 import { WebRnnError } from '../errors.js';
 import { forwardOnlyOption, type ResolvedConfig } from './recurrent-config.js';
 import type { Engine } from '../gpu/engine.js';
-import type { StepVariant } from '../gpu/kernel-variants.js';
+import type { Precision, StepVariant } from '../gpu/kernel-variants.js';
 import type { Candidate } from '../gpu/tuner.js';
 import type { ParameterStore } from './parameter-store.js';
 import { RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
@@ -27,7 +27,8 @@ export function stepKernelOf(c: ResolvedConfig): 'lstm_step_fwd' | 'gru_step_fwd
 export const SPLIT_K_MAX = { B: 16, H: 512 };
 
 /** Why a step variant cannot run a config at batch B, or undefined when it can. */
-export function stepVariantRefusal(c: ResolvedConfig, v: StepVariant, B: number): string | undefined {
+export function stepVariantRefusal(c: ResolvedConfig, v: StepVariant, B: number, precision: Precision = 'f32'): string | undefined {
+  if (precision === 'f16-weights' && (v === 'coalesced' || v === 'split-k')) return `precision 'f16-weights' runs the per-step and persistent variants only (${v} has no f16 twin)`;
   if (v === 'split-k') {
     return B > SPLIT_K_MAX.B || c.hidden_size > SPLIT_K_MAX.H ? `split-k is for small grids (B ≤ ${SPLIT_K_MAX.B}, hidden_size ≤ ${SPLIT_K_MAX.H}); this one is B = ${B}, hidden_size ${c.hidden_size}` : undefined;
   }
@@ -60,9 +61,9 @@ export function sweepsPersistent(c: ResolvedConfig, v: StepVariant): boolean {
  * a schedule given in the options ('per-step'; 'persistent' where the config allows it, else
  * 'per-step'), or for 'auto' the engine tuner's choice ({@link tunedStepVariant}).
  */
-export function stepVariantFor(schedule: RecurrentSchedule, engine: Engine, c: ResolvedConfig, layers: readonly LayerOffsets[], store: ParameterStore, T: number, B: number, alive: () => boolean): StepVariant {
-  if (schedule !== 'auto') return schedule === 'persistent' && !stepVariantRefusal(c, 'persistent', B) ? 'persistent' : 'per-step';
-  return tunedStepVariant(engine, c, layers, store, T, B, alive);
+export function stepVariantFor(schedule: RecurrentSchedule, engine: Engine, c: ResolvedConfig, layers: readonly LayerOffsets[], store: ParameterStore, T: number, B: number, alive: () => boolean, precision: Precision = 'f32'): StepVariant {
+  if (schedule !== 'auto') return schedule === 'persistent' && !stepVariantRefusal(c, 'persistent', B, precision) ? 'persistent' : 'per-step';
+  return tunedStepVariant(engine, c, layers, store, T, B, alive, precision);
 }
 
 /**
@@ -73,18 +74,18 @@ export function stepVariantFor(schedule: RecurrentSchedule, engine: Engine, c: R
  * measured and with tuning 'off', the {@link persistentWins} rule between 'per-step' and 'persistent'.
  * A restored choice that cannot run the config gives way to the rule.
  */
-export function tunedStepVariant(engine: Engine, c: ResolvedConfig, layers: readonly LayerOffsets[], store: ParameterStore, T: number, B: number, alive: () => boolean): StepVariant {
+export function tunedStepVariant(engine: Engine, c: ResolvedConfig, layers: readonly LayerOffsets[], store: ParameterStore, T: number, B: number, alive: () => boolean, precision: Precision = 'f32'): StepVariant {
   const D = c.bidirectional ? 2 : 1;
   const kernel = stepKernelOf(c);
   const forced = engine.tuner.forcedVariant(kernel) as StepVariant | undefined;
-  const refusal = forced && stepVariantRefusal(c, forced, B);
-  if (refusal) throw new WebRnnError('BAD_CONFIG', `kernels: ${kernel}=${forced} does not apply here: ${refusal}; force 'per-step' or 'coalesced', or leave ${kernel} to the tuner`);
+  const refusal = forced && stepVariantRefusal(c, forced, B, precision);
+  if (refusal) throw new WebRnnError('BAD_CONFIG', `kernels: ${kernel}=${forced} does not apply here: ${refusal}; force 'per-step'${precision === 'f32' ? " or 'coalesced'" : ''}, or leave ${kernel} to the tuner`);
   const rule: StepVariant = persistentWins(c.hidden_size, B, D) && !stepVariantRefusal(c, 'persistent', B) ? 'persistent' : 'per-step';
   // What the tuner times on its own: per-step and persistent. coalesced and split-k run when forced
   // (API, --kernels) or restored: timing four variants took 3–4.5 s per class on lavapipe and stalled a
   // short training run on SwiftShader for seconds (the demo's frame-gap test saw no step in 5 s), and
   // neither wins on a CPU adapter; they join the timed set once measured on a GPU (issue 13).
-  const applicable = (['per-step', 'persistent'] as const).filter((v) => !stepVariantRefusal(c, v, B));
+  const applicable = (['per-step', 'persistent'] as const).filter((v) => !stepVariantRefusal(c, v, B, precision));
   const candidates = () => {
     // Measurements run later, in the background: by then the layer may be gone, and a bind group of its
     // freed parameters is an error on some implementations (wgpu) even if never submitted.
@@ -95,7 +96,7 @@ export function tunedStepVariant(engine: Engine, c: ResolvedConfig, layers: read
       const grads = engine.createBuffer(store.grads.size, 'tuner:grads');
       let s: RecurrentPlan;
       try {
-        s = new RecurrentPlan(engine, c, layers, store.params, grads, Tt, B, variant);
+        s = new RecurrentPlan(engine, c, layers, store.params, grads, Tt, B, variant, precision);
       } catch (e) {
         engine.releaseBuffer(grads);
         throw e;
@@ -117,7 +118,7 @@ export function tunedStepVariant(engine: Engine, c: ResolvedConfig, layers: read
       throw e;
     }
   };
-  const shape = `H${c.hidden_size} B${B} D${D}${c.proj_size > 0 ? ` R${c.proj_size}` : ''}`;
+  const shape = `H${c.hidden_size} B${B} D${D}${c.proj_size > 0 ? ` R${c.proj_size}` : ''}${precision === 'f32' ? '' : ` ${precision}`}`;
   const v = engine.tuner.cell(kernel, shape, rule, applicable.length > 1 ? candidates : undefined).value as StepVariant;
-  return stepVariantRefusal(c, v, B) ? rule : v;
+  return stepVariantRefusal(c, v, B, precision) ? rule : v;
 }

@@ -6,8 +6,8 @@ import { Tensor } from '../gpu/tensor.js';
 import { expectShape, knownKeys, liveTensor, optionsOf, seedOf } from './checks.js';
 import { ParameterLayer } from './layer.js';
 import { layerOffsets, RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
-import { checkSchedule, stepVariantFor, type RecurrentSchedule } from './recurrent-schedule.js';
-import type { StepVariant } from '../gpu/kernel-variants.js';
+import { checkSchedule, stepKernelOf, stepVariantFor, type RecurrentSchedule } from './recurrent-schedule.js';
+import { PRECISIONS, type Precision, type StepVariant } from '../gpu/kernel-variants.js';
 
 export type { RecurrentSchedule } from './recurrent-schedule.js';
 
@@ -62,6 +62,19 @@ export interface RecurrentOptions {
    * measured or with tuning 'off', persistent when the per-step grid is small (see {@link persistentWins}).
    */
   schedule?: RecurrentSchedule;
+  /**
+   * How the kernels read the weights (default 'f32'). 'f16-weights': once per forward one dispatch
+   * writes an f16 copy of the parameters, and the input-projection GEMM and the step kernels (forward
+   * and BPTT) read every weight and bias from it, accumulating in f32; the parameters,
+   * state_dict, gradients and optimizer stay f32. Outputs then differ from f32 by about 1e-3 relative
+   * (the weights' rounding; README "Precision"). Needs the adapter feature shader-f16
+   * (engine.precisions), else BAD_CONFIG; runs the per-step and persistent schedules only (forcing
+   * the step variant 'coalesced' or 'split-k' with it is BAD_CONFIG).
+   *
+   * @example
+   * const lstm = new Recurrent(engine, { mode: 'LSTM', input_size: 64, hidden_size: 128 }, { precision: 'f16-weights' });
+   */
+  precision?: Precision;
 }
 
 /**
@@ -92,6 +105,8 @@ export class Recurrent extends ParameterLayer {
   training = true;
   private seed: number;
   private readonly schedule: RecurrentSchedule;
+  /** How the kernels read the weights (RecurrentOptions.precision). */
+  readonly precision: Precision;
   private calls = 0;
   private plan: RecurrentPlan | undefined;
   private last: { T: number; B: number; x: Tensor; hasH0: boolean; hasC0: boolean } | undefined;
@@ -106,7 +121,8 @@ export class Recurrent extends ParameterLayer {
    */
   constructor(engine: Engine, config: RecurrentConfig, opts: RecurrentOptions = {}) {
     engine.checkAlive();
-    knownKeys('recurrent options', opts, ['seed', 'schedule']);
+    knownKeys('recurrent options', opts, ['seed', 'schedule', 'precision']);
+    const precision = checkPrecision(engine, 'recurrent options', opts.precision);
     if (opts.schedule !== undefined && !['auto', 'per-step', 'persistent'].includes(opts.schedule)) {
       throw new WebRnnError('BAD_CONFIG', `recurrent options: schedule must be 'auto', 'per-step' or 'persistent', got ${JSON.stringify(opts.schedule)}`);
     }
@@ -114,12 +130,17 @@ export class Recurrent extends ParameterLayer {
     const seed = seedOf('recurrent options', opts.seed);
     const resolved = resolveConfig(config);
     checkSchedule(resolved, opts.schedule ?? 'auto');
+    const forced = precision === 'f32' ? undefined : engine.tuner.forcedVariant(stepKernelOf(resolved));
+    if (forced === 'coalesced' || forced === 'split-k') {
+      throw new WebRnnError('BAD_CONFIG', `recurrent options: precision '${precision}' runs the per-step and persistent variants only, and the engine forces ${stepKernelOf(resolved)}=${forced}; force 'per-step' or 'persistent', or leave it to the tuner`);
+    }
     // From the config alone, before any per-layer object is made: the flat parameter buffer is bound whole.
     engine.checkBufferSize(parameterCount(resolved) * 4, 'recurrent parameters (from input_size, hidden_size, num_layers, bidirectional)');
     const specs = parameterSpecs(resolved);
     super(engine, specs, resolved.mode);
     this.paramSpecs = specs;
     this.schedule = opts.schedule ?? 'auto';
+    this.precision = precision;
     this.seed = seed;
     this.config = resolved;
     this.layers = layerOffsets(specs, this.store.specOffsets);
@@ -285,7 +306,8 @@ export class Recurrent extends ParameterLayer {
     const p = this.plan;
     if (!p) return undefined;
     const c = this.config;
-    const gemms = new Set([p.forward, ...(p.backward ? [p.backward] : [])].flatMap((q) => q.kernelNames).filter((k) => k === 'matmul' || k === 'matmul_tiled'));
+    // an f16 twin (matmul_f16, matmul_tiled_f16: precision 'f16-weights') counts as its variant
+    const gemms = new Set([p.forward, ...(p.backward ? [p.backward] : [])].flatMap((q) => q.kernelNames).map((k) => k.replace(/_f16$/, '')).filter((k) => k === 'matmul' || k === 'matmul_tiled'));
     return {
       schedule: p.variant,
       matmul: gemms.size > 1 ? 'mixed' : gemms.has('matmul_tiled') ? 'tiled' : 'register-blocked',
@@ -300,7 +322,7 @@ export class Recurrent extends ParameterLayer {
 
   private planFor(T: number, B: number): RecurrentPlan {
     // the schedule given in the options, else the engine tuner's (src/layers/recurrent-schedule.ts)
-    const variant = stepVariantFor(this.schedule, this.engine, this.config, this.layers, this.store, T, B, () => !this.isDisposed);
+    const variant = stepVariantFor(this.schedule, this.engine, this.config, this.layers, this.store, T, B, () => !this.isDisposed, this.precision);
     // A schedule measured since the plan was recorded replaces it once (the next forward).
     if (this.plan && this.plan.T === T && this.plan.B === B && this.plan.variant === variant) return this.plan;
     this.plan?.dispose();
@@ -308,9 +330,22 @@ export class Recurrent extends ParameterLayer {
     // The last forward's workspace is gone: a backward now must fail as BAD_STATE, even if planning fails.
     this.last = undefined;
     const c = this.config;
-    this.plan = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, T, B, variant);
+    this.plan = new RecurrentPlan(this.engine, c, this.layers, this.store.params, this.store.grads, T, B, variant, this.precision);
     return this.plan;
   }
+}
+
+/**
+ * A `precision` option checked: one of PRECISIONS (default 'f32'), and 'f16-weights' only on an engine
+ * whose device has shader-f16 — a BAD_CONFIG before any GPU work otherwise.
+ */
+export function checkPrecision(engine: Engine, where: string, p: unknown): Precision {
+  if (p === undefined) return 'f32';
+  if (!PRECISIONS.includes(p as Precision)) throw new WebRnnError('BAD_CONFIG', `${where}: precision must be ${PRECISIONS.map((x) => `'${x}'`).join(' or ')}, got ${JSON.stringify(p)}`);
+  if (p === 'f16-weights' && !engine.precisions.includes(p)) {
+    throw new WebRnnError('BAD_CONFIG', `${where}: precision 'f16-weights' needs the WebGPU feature shader-f16, which this adapter (${engine.adapterName}) lacks (\`webrnn info\` lists its features); use precision 'f32'`);
+  }
+  return p as Precision;
 }
 
 function checkLengths(lengths: ArrayLike<number> | undefined, T: number, B: number): Uint32Array<ArrayBuffer> {

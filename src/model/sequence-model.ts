@@ -1,6 +1,7 @@
 import { hiddenStateSize, parameterSpecs, resolveConfig, type RecurrentConfig } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
+import type { Precision } from '../gpu/kernel-variants.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { expectShape, flag, knownKeys, optionsOf, positiveInt, seedOf } from '../layers/checks.js';
 import { Dense, type DenseConfig } from '../layers/dense.js';
@@ -139,9 +140,13 @@ export class SequenceModel {
   private input: Tensor | undefined;
   private disposed = false;
 
-  constructor(engine: Engine, config: SequenceModelConfig, opts: { seed?: number } = {}) {
+  /**
+   * @param opts `seed` of the layers' initialisation; `precision` of the recurrent layer's weights
+   * (RecurrentOptions.precision: 'f32', the default, or 'f16-weights' where the adapter has shader-f16).
+   */
+  constructor(engine: Engine, config: SequenceModelConfig, opts: { seed?: number; precision?: Precision } = {}) {
     sequenceModelSpecs(config);
-    knownKeys('SequenceModel options', opts, ['seed']);
+    knownKeys('SequenceModel options', opts, ['seed', 'precision']);
     // the layers get seed, seed + 1 and seed + 2
     const seed = seedOf('SequenceModel options', opts.seed, 3);
     this.config = config;
@@ -149,7 +154,7 @@ export class SequenceModel {
     const made: { dispose(): void }[] = [];
     try {
       if (config.embedding) made.push((this.embedding = new Embedding(engine, config.embedding, { seed })));
-      made.push((this.rnn = new Recurrent(engine, { ...config.rnn, batch_first: false }, { seed: seed + 1 })));
+      made.push((this.rnn = new Recurrent(engine, { ...config.rnn, batch_first: false }, { seed: seed + 1, ...(opts.precision ? { precision: opts.precision } : {}) })));
       made.push((this.linear = new Dense(engine, config.linear, { seed: seed + 2 })));
       made.push((this.criterion = config.loss === 'cross_entropy' ? new CrossEntropyLoss(engine) : config.loss === 'mse' ? new MSELoss(engine) : new BCEWithLogitsLoss(engine)));
       made.push((this.gather = new RowGather(engine)));

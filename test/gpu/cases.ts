@@ -17,6 +17,7 @@
 //   conv-cases.ts       conv: the ONNX Conv kernel (conv2d_fwd) against the float64 CPU Conv
 //   matmul-cases.ts     matmul: both GEMM variants on every flag/stride combination, forced, run twice
 //   variant-cases.ts    variant: a subset of the cases above with each kernel variant forced
+//   f16-cases.ts        f16-weights: a subset of the recurrent cases with precision 'f16-weights'
 import type { Engine } from '../../src/gpu/engine.js';
 import { type CaseResult } from './check.js';
 import { convCases, runConvCase, type ConvCase } from './conv-cases.js';
@@ -28,6 +29,7 @@ import { recurrentCases, runRecurrentCase, type RecurrentCase } from './recurren
 import { runTrainCase, trainCases, type TrainCase } from './train-cases.js';
 import { matmulCases, runMatmulCase, type MatmulCase } from './matmul-cases.js';
 import { variantCases, type VariantCase } from './variant-cases.js';
+import { f16Cases } from './f16-cases.js';
 
 export { TOL_FORWARD, TOL_GRAD, TOL_NORM, TOL_WEIGHTS, type CaseResult } from './check.js';
 export type { ConvCase, DropoutCase, LayerCase, LossCase, MatmulCase, OptimCase, RecurrentCase, TrainCase, VariantCase };
@@ -38,7 +40,7 @@ export type GpuCase = RecurrentCase | LayerCase | LossCase | OptimCase | Dropout
 /** Every case, in a fixed order. */
 export function gpuCases(): GpuCase[] {
   const base = [...recurrentCases(), ...layerCases(), ...lossCases(), ...optimCases(), ...dropoutCases(), ...trainCases(), ...convCases()];
-  return [...base, ...matmulCases(), ...variantCases(base)];
+  return [...base, ...matmulCases(), ...variantCases(base), ...f16Cases(base)];
 }
 
 /** Runs one case on the engine; never throws (failures are reported in the result). */

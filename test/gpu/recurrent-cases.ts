@@ -5,7 +5,10 @@ import type { Engine } from '../../src/gpu/engine.js';
 import { Recurrent, type RecurrentSchedule } from '../../src/layers/recurrent.js';
 import { refRecurrentBackward, refRecurrentForward } from '../../src/ref/recurrent.js';
 import { randomParams, Rng } from '../../src/ref/random.js';
-import { f32, runCase, type CaseResult } from './check.js';
+import { f32, relErr, runCase, type CaseResult } from './check.js';
+import { WebRnnError } from '../../src/errors.js';
+import type { Precision } from '../../src/gpu/kernel-variants.js';
+import { f16Rounded, TOL_F16_FORWARD, TOL_F16_GRAD } from './f16-cases.js';
 
 export interface RecurrentCase {
   kind: 'recurrent';
@@ -25,6 +28,12 @@ export interface RecurrentCase {
   seed: number;
   /** run twice and require bit-identical results (a fixed variant is deterministic) */
   twice?: boolean;
+  /**
+   * 'f16-weights' (f16-cases.ts): the usual tolerances against the float64 reference run on the weights
+   * the kernels read (rounded to f16), and TOL_F16_* against the unrounded one; on an engine without
+   * shader-f16, the layer must refuse with BAD_CONFIG instead.
+   */
+  precision?: Precision;
 }
 
 const ALL_UP = { output: true, h_n: true, c_n: true };
@@ -208,11 +217,23 @@ export function runRecurrentCase(engine: Engine, c: RecurrentCase): Promise<Case
   for (const k of Object.keys(params)) sd[k] = f32(params[k]);
 
   return runCase(engine, c.name, async (t) => {
+    const f16 = c.precision === 'f16-weights';
+    if (f16 && !engine.precisions.includes('f16-weights')) {
+      let code = '';
+      try {
+        t.own(new Recurrent(engine, config, { precision: c.precision }));
+      } catch (e) {
+        code = e instanceof WebRnnError ? e.code : String(e);
+      }
+      t.expect(code === 'BAD_CONFIG', `without shader-f16, precision 'f16-weights' is refused with BAD_CONFIG (got ${code || 'no error'})`);
+      t.note('no shader-f16 on this adapter: refused with BAD_CONFIG');
+      return;
+    }
     const inputs = { input: x, T, B, h0, c0, lengths: c.lengths };
     const tensor = (a: Float64Array | undefined, shape: number[]) => (a ? t.own(engine.tensor(f32(a), shape)) : undefined);
     /** Forward (and backward unless forward-only) under one schedule: every result, read back, by name. */
     const run = async (schedule: RecurrentSchedule | undefined) => {
-      const rnn = t.own(new Recurrent(engine, config, { schedule }));
+      const rnn = t.own(new Recurrent(engine, config, { schedule, precision: c.precision }));
       rnn.loadStateDict(sd);
       const out = rnn.forward(tensor(x, config.batch_first ? [B, T, I] : [T, B, I])!, { h0: tensor(h0, stShape), c0: tensor(c0, cShape), lengths: c.lengths });
       const got: Record<string, Float32Array> = { output: await out.output.read(), h_n: await out.h_n.read() };
@@ -246,12 +267,33 @@ export function runRecurrentCase(engine: Engine, c: RecurrentCase): Promise<Case
         t.expect(same, `${k}: the persistent and per-step schedules differ`);
       }
     }
-    const ref = refRecurrentForward(config, params, inputs);
+    // f16-weights: the reference runs on the weights as the kernels read them (f16Rounded)
+    const refParams = f16 ? f16Rounded(params) : params;
+    const ref = refRecurrentForward(config, refParams, inputs);
     t.check('output', got.output, ref.output, 'forward');
     t.check('h_n', got.h_n, ref.h_n, 'forward');
     if (lstm) t.check('c_n', got.c_n, ref.c_n!, 'forward');
-    if (c.forwardOnly) return;
-    const refG = refRecurrentBackward(config, params, inputs, ref, { grad_output: gOut, grad_h_n: gHn, grad_c_n: gCn });
+    // …and the error of f16 weights against float64 on the unrounded weights, measured and bounded
+    const exact = f16 ? refRecurrentForward(config, params, inputs) : undefined;
+    const measure = (what: string, g: ArrayLike<number>, want: ArrayLike<number>, tol: number) => {
+      const { err } = relErr(g, want);
+      t.expect(err <= tol, `${what} vs float64 on unrounded weights: rel err ${err.toExponential(2)} > ${tol}`);
+      return err;
+    };
+    let f16Fwd = 0;
+    let f16Grad = 0;
+    if (exact) for (const k of ['output', 'h_n', ...(lstm ? ['c_n' as const] : [])] as const) f16Fwd = Math.max(f16Fwd, measure(k, got[k], exact[k]!, TOL_F16_FORWARD));
+    if (c.forwardOnly) {
+      if (exact) t.note(`vs unrounded weights: forward ${f16Fwd.toExponential(2)}`);
+      return;
+    }
+    const refG = refRecurrentBackward(config, refParams, inputs, ref, { grad_output: gOut, grad_h_n: gHn, grad_c_n: gCn });
+    if (exact) {
+      const exactG = refRecurrentBackward(config, params, inputs, exact, { grad_output: gOut, grad_h_n: gHn, grad_c_n: gCn });
+      const pairs: [string, Float64Array][] = [['grad_input', exactG.grad_input], ['grad_h0', exactG.grad_h0], ...(lstm ? [['grad_c0', exactG.grad_c0!] as [string, Float64Array]] : []), ...Object.entries(exactG.grads).map(([k, v]) => [`grad.${k}`, v] as [string, Float64Array])];
+      for (const [k, want] of pairs) f16Grad = Math.max(f16Grad, measure(k, got[k], want, TOL_F16_GRAD));
+      t.note(`vs unrounded weights: forward ${f16Fwd.toExponential(2)}, grads ${f16Grad.toExponential(2)}`);
+    }
     t.check('grad_input', got.grad_input, refG.grad_input, 'grad');
     t.check('grad_h0', got.grad_h0, refG.grad_h0, 'grad');
     if (lstm) t.check('grad_c0', got.grad_c0, refG.grad_c0!, 'grad');
