@@ -15,6 +15,10 @@ import { CELLS, SHAPES, cellLabel } from './lib/shapes.mjs';
 import { makeData, makeStateDict, rnnConfig } from './lib/weights.mjs';
 import { webrnnCase } from './lib/webrnn-engine.mjs';
 import { median } from './lib/timing.mjs';
+import { gitCommit } from './lib/machine.mjs';
+import { loadavg } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const arg = (/** @type {string} */ name, /** @type {string} */ dflt) => {
   const i = process.argv.indexOf(name);
@@ -25,6 +29,7 @@ const cells = arg('--cells', 'lstm,gru').split(',');
 const calls = Number(arg('--calls', '15'));
 const outFile = arg('--out', '');
 
+const loadStart = loadavg()[0];
 const auto = await W.createEngine({ tuning: 'auto' });
 const off = await W.createEngine({ tuning: 'off' });
 const rows = [];
@@ -64,6 +69,6 @@ console.log(`tuning: ${report.ms.toFixed(0)} ms in all (${report.method}, bound 
 console.log(JSON.stringify(auto.kernelChoices().choices));
 const gemm = await measureGemm(off, { Recorder, Program }, { sizes: [{ M: 800, N: 512, K: 64 }, { M: 800, N: 384, K: 64 }], budgetMs: 2000 });
 for (const g of gemm.sizes) console.log(`GEMM ${g.variant} ${g.M}×${g.N}×${g.K}: ${g.ms} ms, ${g.gflops} GFLOP/s`);
-if (outFile) writeFileSync(outFile, `${JSON.stringify({ adapter: auto.adapterName, calls, rows, tuning: report, choices: auto.kernelChoices(), gemm: gemm.sizes }, null, 2)}\n`);
+if (outFile) writeFileSync(outFile, `${JSON.stringify({ date: new Date().toISOString(), commit: gitCommit(dirname(fileURLToPath(import.meta.url))), load_average: { start: loadStart, end: loadavg()[0] }, adapter: auto.adapterName, calls, rows, tuning: report, choices: auto.kernelChoices(), gemm: gemm.sizes }, null, 2)}\n`);
 auto.dispose();
 off.dispose();

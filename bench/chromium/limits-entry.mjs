@@ -1,0 +1,24 @@
+// The adapter-limits page (bench/adapter-limits.mjs --chromium runs it through run-chromium.mjs): the
+// measurements of bench/lib/adapter-limits.mjs on the browser's adapter. Reads ./job.json, reports the
+// result as one console line "@@row {json}" and sets window.__benchDone when finished.
+import * as W from '../../dist/src/index.js';
+import { Recorder } from '../../dist/src/gpu/recorder.js';
+import { Program } from '../../dist/src/gpu/program.js';
+import { measureLimits } from '../lib/adapter-limits.mjs';
+
+const out = (/** @type {string} */ tag, /** @type {unknown} */ v) => console.log(`@@${tag} ${JSON.stringify(v)}`);
+
+async function main() {
+  const job = await (await fetch('./job.json')).json();
+  const engine = await W.createEngine({ tuning: 'off' });
+  try {
+    out('row', await measureLimits(engine, { Recorder, Program }, job));
+  } finally {
+    engine.dispose();
+  }
+}
+
+main().then(
+  () => { /** @type {any} */ (window).__benchDone = { ok: true }; },
+  (e) => { /** @type {any} */ (window).__benchDone = { ok: false, error: e instanceof Error ? `${e.message}\n${e.stack}` : String(e) }; },
+);
