@@ -1,20 +1,18 @@
 // What bounds S2 on this adapter, measured (bench/lib/adapter-limits.mjs says what and how): the best GEMM
 // rate, one dependent dispatch, one chained recurrent product, and hence the shortest S2 time any engine
-// could reach here, against tfjs-webgpu's S2 time from a benchmark run on the same adapter.
+// could reach here, against tfjs-webgpu's and webrnn's S2 calls timed in the same rounds on the same adapter.
 //
-//   node bench/adapter-limits.mjs [--results bench/results/latest.json] [--out bench/results/adapter-limits.json]
-//   node bench/adapter-limits.mjs --chromium [--results bench/results/latest-chromium.json]   # SwiftShader in headless Chromium
+//   node bench/adapter-limits.mjs [--out bench/results/adapter-limits.json]
+//   node bench/adapter-limits.mjs --chromium      # SwiftShader in headless Chromium → adapter-limits-chromium.*
 //
-// Writes FILE.json, FILE.md (and FILE.meta.json: date, commit, load average). tfjs-webgpu's times are
-// read from --results (its S2 rows, host of the run); run this right after that benchmark run, so the
-// load is alike (both are recorded).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// Writes FILE.json, FILE.md and FILE.meta.json (date, commit, load average).
+import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gitCommit } from './lib/machine.mjs';
 import { SHAPES } from './lib/shapes.mjs';
-import { limitsMarkdown, measureLimits } from './lib/adapter-limits.mjs';
+import { LIMIT_CELLS, limitsMarkdown, measureLimits, s2Calls } from './lib/adapter-limits.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -24,17 +22,9 @@ const arg = (/** @type {string} */ name, /** @type {string} */ dflt) => {
 };
 const chromium = argv.includes('--chromium');
 const host = chromium ? 'chromium' : 'node';
-const resultsFile = arg('--results', join(here, 'results', chromium ? 'latest-chromium.json' : 'latest.json'));
 const out = arg('--out', join(here, 'results', chromium ? 'adapter-limits-chromium.json' : 'adapter-limits.json'));
 
-/** @type {Record<string, number>} */
-const tfjs = {};
-if (existsSync(resultsFile)) {
-  for (const r of JSON.parse(readFileSync(resultsFile, 'utf8'))) {
-    if (r.engine === 'tfjs-webgpu' && r.shape === 'S2' && r.host === host && typeof r.ms === 'number') tfjs[`${r.cell} ${r.mode}`] = r.ms;
-  }
-}
-const job = { shape: SHAPES.S2, cells: [{ cell: 'lstm', G: 4 }, { cell: 'gru', G: 3 }], tfjs };
+const job = { shape: SHAPES.S2 };
 const loadBefore = loadavg()[0];
 /** @type {any} */
 let result;
@@ -49,22 +39,34 @@ if (chromium) {
   if (!result) throw new Error('the page reported no result');
   result.notes = notes;
 } else {
+  // tfjs-backend-webgpu finds WebGPU through navigator.gpu, and webrnn takes it from there too: the same
+  // Dawn adapter (as bench/workers/node-worker.mjs does)
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  const gpu = create([]);
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   const W = await import('../dist/src/index.js');
   const { Recorder } = await import('../dist/src/gpu/recorder.js');
   const { Program } = await import('../dist/src/gpu/program.js');
+  const tf = await import('@tensorflow/tfjs');
+  await import('@tensorflow/tfjs-backend-webgpu');
+  await tf.setBackend('webgpu');
+  await tf.ready();
   const engine = await W.createEngine({ tuning: 'off' });
+  const tuned = await W.createEngine();
   try {
-    result = await measureLimits(engine, { Recorder, Program }, job);
+    result = await measureLimits(engine, { Recorder, Program }, { ...job, cells: LIMIT_CELLS, calls: await s2Calls(W, tuned, tf, job.shape) });
   } finally {
     engine.dispose();
+    tuned.dispose();
   }
 }
 const commit = gitCommit(here);
 const meta = {
   date: new Date().toISOString(), commit, command: `node bench/adapter-limits.mjs ${argv.join(' ')}`.trim(), host,
-  tfjs_from: resultsFile.replace(`${join(here, '..')}/`, ''), load_average: { start: loadBefore, end: loadavg()[0] },
+  load_average: { start: loadBefore, end: loadavg()[0] },
 };
-const md = `${limitsMarkdown(result, host)}\n\ntfjs-webgpu times from ${meta.tfjs_from}. ${meta.date}, commit ${commit}; 1-minute load average ${meta.load_average.start.toFixed(1)} at the start, ${meta.load_average.end.toFixed(1)} at the end.${result.notes ? `\n${result.notes.join('\n')}` : ''}\n`;
+const md = `${limitsMarkdown(result, host)}\n\n${meta.date}, commit ${commit}; 1-minute load average ${meta.load_average.start.toFixed(1)} at the start, ${meta.load_average.end.toFixed(1)} at the end.${result.notes ? `\n${result.notes.join('\n')}` : ''}\n`;
 writeFileSync(out, `${JSON.stringify(result, null, 1)}\n`);
 writeFileSync(out.replace(/\.json$/, '.meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
 writeFileSync(out.replace(/\.json$/, '.md'), md);

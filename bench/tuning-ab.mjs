@@ -1,6 +1,6 @@
 // Tuning on vs today's variants, interleaved: for each shape, cell and mode, one webrnn case on an
 // engine with tuning 'auto' (after its measurements have ended) and one on an engine with tuning 'off'
-// (register-blocked GEMMs, the persistentWins rule), timed call for call in alternation (A B A B …), so
+// (register-blocked GEMMs, the persistentWins rule), timed call for call in alternation (A B B A A B …), so
 // load from other processes falls on both alike — the "no regression" check of issue 13 on a shared
 // machine, where bench/run.mjs's rows (one after the other) drift with the load. Also prints the
 // tuner's choices, its time, and both GEMM variants' GFLOP/s at the S2 input projections.
@@ -45,7 +45,9 @@ for (const shape of shapes) {
       /** @type {number[]} */ const ta = [];
       /** @type {number[]} */ const tb = [];
       for (let i = 0; i < calls + 1; i++) {
-        for (const [ec, into] of /** @type {const} */ ([[a, ta], [b, tb]])) {
+        // A B, B A, A B, …: neither side always runs right after the other's call
+        const pair = /** @type {const} */ ([[a, ta], [b, tb]]);
+        for (const [ec, into] of i % 2 ? [pair[1], pair[0]] : pair) {
           const t0 = performance.now();
           await ec[mode]();
           if (i > 0) into.push(performance.now() - t0); // call 0 warms up
