@@ -2,7 +2,7 @@
 // rate, one dependent dispatch, one chained recurrent product, and hence the shortest S2 time any engine
 // could reach here, against tfjs-webgpu's and webrnn's S2 calls timed in the same rounds on the same adapter.
 //
-//   node bench/adapter-limits.mjs [--out bench/results/adapter-limits.json]
+//   node bench/adapter-limits.mjs [--rounds 5] [--out bench/results/adapter-limits.json]
 //   node bench/adapter-limits.mjs --chromium      # SwiftShader in headless Chromium → adapter-limits-chromium.*
 //
 // Writes FILE.json, FILE.md and FILE.meta.json (date, commit, load average).
@@ -24,7 +24,7 @@ const chromium = argv.includes('--chromium');
 const host = chromium ? 'chromium' : 'node';
 const out = arg('--out', join(here, 'results', chromium ? 'adapter-limits-chromium.json' : 'adapter-limits.json'));
 
-const job = { shape: SHAPES.S2 };
+const job = { shape: SHAPES.S2, rounds: Number(arg('--rounds', '5')) };
 const loadBefore = loadavg()[0];
 /** @type {any} */
 let result;
@@ -33,7 +33,7 @@ if (chromium) {
   /** @type {string[]} */
   const notes = [];
   await runChromium({
-    entry: 'limits-entry.mjs', job, timeoutMs: 600_000, log: (l) => process.stderr.write(`${l}\n`),
+    entry: 'limits-entry.mjs', job, timeoutMs: 1_200_000, log: (l) => process.stderr.write(`${l}\n`),
     onRow: (r) => { result = r; }, onGemm: () => {}, onNote: (n) => notes.push(n),
   });
   if (!result) throw new Error('the page reported no result');
@@ -55,7 +55,7 @@ if (chromium) {
   const engine = await W.createEngine({ tuning: 'off' });
   const tuned = await W.createEngine();
   try {
-    result = await measureLimits(engine, { Recorder, Program }, { ...job, cells: LIMIT_CELLS, calls: await s2Calls(W, tuned, tf, job.shape) });
+    result = await measureLimits(engine, { Recorder, Program }, { ...job, cells: LIMIT_CELLS, calls: await s2Calls(W, tuned, tf, job.shape), log: (l) => process.stderr.write(`${l}\n`) });
   } finally {
     engine.dispose();
     tuned.dispose();

@@ -46,7 +46,7 @@ for (const file of files.filter((f) => existsSync(f))) {
       const t = get(l, col, 'train');
       if (!f && !t) return '';
       const ms = [f, t].map((r) => (r && typeof r.ms === 'number' ? fmt(r.ms) : r ? 'skip' : '–'));
-      const chose = l === 'webrnn tuned' && f?.kernel_variant ? ` (${f.kernel_variant}${f.matmul_variant === 'tiled' ? ', tiled' : ''})` : '';
+      const chose = l === 'webrnn tuned' && f?.kernel_variant ? ` (${f.kernel_variant}${f.matmul_variant && f.matmul_variant !== 'register-blocked' ? `, ${f.matmul_variant} GEMMs` : ''})` : '';
       return `${ms.join(' / ')}${chose}`;
     };
     const adapter = mine.find((r) => r.engine === 'webrnn')?.adapter ?? '';

@@ -16,8 +16,9 @@ async function main() {
   await tf.ready();
   const engine = await W.createEngine({ tuning: 'off' });
   const tuned = await W.createEngine();
+  out('start', 'building the S2 calls (webrnn tunes first)');
   try {
-    out('row', await measureLimits(engine, { Recorder, Program }, { ...job, cells: LIMIT_CELLS, calls: await s2Calls(W, tuned, tf, job.shape) }));
+    out('row', await measureLimits(engine, { Recorder, Program }, { ...job, cells: LIMIT_CELLS, calls: await s2Calls(W, tuned, tf, job.shape), log: (l) => out('start', l) }));
   } finally {
     engine.dispose();
     tuned.dispose();

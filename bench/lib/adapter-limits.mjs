@@ -142,7 +142,7 @@ async function gemmBurst(engine, gpu, g) {
 /**
  * @param {any} engine a webrnn Engine created with tuning 'off' (each measurement forces its variant)
  * @param {{ Recorder: any, Program: any }} gpu webrnn's internal Recorder and Program classes
- * @param {{ shape: Shape, cells: Cell[], calls?: Record<string, () => Promise<unknown>>, rounds?: number, chain?: number }} o
+ * @param {{ shape: Shape, cells: Cell[], calls?: Record<string, () => Promise<unknown>>, rounds?: number, chain?: number, log?: (l: string) => void }} o
  *   calls: S2 calls to time in the same rounds as the best GEMM, keyed "<engine> <cell> <mode>" (e.g.
  *   "tfjs-webgpu lstm forward", "webrnn lstm train"): each round runs the GEMM and every call once, in
  *   turn, so load from other processes falls on all alike; the fastest of the rounds counts for each
@@ -150,6 +150,8 @@ async function gemmBurst(engine, gpu, g) {
 export async function measureLimits(engine, gpu, o) {
   const { shape: s } = o;
   const n = o.chain ?? 2 * s.T;
+  const log = o.log ?? (() => {});
+  log('GEMM variants');
   const gemm = await measureGemm(engine, gpu, { sizes: [GEMM_SIZES[2], GEMM_SIZES[3], ...o.cells.map((c) => ({ M: s.T * s.B, N: c.G * s.H, K: s.I }))] });
   // the best size and variant, then timed again in rounds beside the engines' calls
   const top = gemm.sizes.reduce((x, y) => (y.gflops > x.gflops ? y : x));
@@ -161,6 +163,7 @@ export async function measureLimits(engine, gpu, o) {
     await burst.run();
     for (const f of Object.values(o.calls ?? {})) await f(); // warm
     for (let r = 0; r < (o.rounds ?? 5); r++) {
+      log(`round ${r + 1} of ${o.rounds ?? 5}`);
       best = Math.max(best, await burst.run(), await burst.run());
       for (const [k, f] of Object.entries(o.calls ?? {})) {
         const t = performance.now();
@@ -188,6 +191,7 @@ export async function measureLimits(engine, gpu, o) {
     }
   }
   best = +best.toPrecision(3);
+  log('dependent dispatches');
   const dispatch = {};
   for (const v of VARIANTS) dispatch[v] = await chainMs(engine, gpu, { M: 1, N: 1, K: 1, variant: v, n });
   const dispatchMs = Math.min(...Object.values(dispatch));
