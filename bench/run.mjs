@@ -34,7 +34,7 @@ import { forcedVariants } from './lib/webrnn-engine.mjs';
 import { makeData, makeStateDict, rnnConfig } from './lib/weights.mjs';
 import { rowKey } from './lib/suite.mjs';
 import { annotate, markdown, sortRows } from './lib/report.mjs';
-import { cpuName } from './lib/machine.mjs';
+import { cpuName, gitCommit } from './lib/machine.mjs';
 import { annotateVad, onePassNote, vadMarkdown } from './lib/vad-report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -178,6 +178,7 @@ export async function runBench(opts = {}) {
   const table = markdown(rows, { gemms, notes });
   const meta = {
     date: new Date().toISOString(),
+    commit: gitCommit(here),
     command: opts.command ?? 'runBench',
     node: process.version,
     cpu: cpuName(),

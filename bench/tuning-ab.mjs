@@ -1,6 +1,6 @@
 // Tuning on vs today's variants, interleaved: for each shape, cell and mode, one webrnn case on an
 // engine with tuning 'auto' (after its measurements have ended) and one on an engine with tuning 'off'
-// (register-blocked GEMMs, the persistentWins rule), timed call for call in alternation (A B A B …), so
+// (register-blocked GEMMs, the persistentWins rule), timed call for call in alternation (A B B A A B …), so
 // load from other processes falls on both alike — the "no regression" check of issue 13 on a shared
 // machine, where bench/run.mjs's rows (one after the other) drift with the load. Also prints the
 // tuner's choices, its time, and both GEMM variants' GFLOP/s at the S2 input projections.
@@ -15,6 +15,10 @@ import { CELLS, SHAPES, cellLabel } from './lib/shapes.mjs';
 import { makeData, makeStateDict, rnnConfig } from './lib/weights.mjs';
 import { webrnnCase } from './lib/webrnn-engine.mjs';
 import { median } from './lib/timing.mjs';
+import { gitCommit } from './lib/machine.mjs';
+import { loadavg } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const arg = (/** @type {string} */ name, /** @type {string} */ dflt) => {
   const i = process.argv.indexOf(name);
@@ -25,6 +29,7 @@ const cells = arg('--cells', 'lstm,gru').split(',');
 const calls = Number(arg('--calls', '15'));
 const outFile = arg('--out', '');
 
+const loadStart = loadavg()[0];
 const auto = await W.createEngine({ tuning: 'auto' });
 const off = await W.createEngine({ tuning: 'off' });
 const rows = [];
@@ -40,7 +45,9 @@ for (const shape of shapes) {
       /** @type {number[]} */ const ta = [];
       /** @type {number[]} */ const tb = [];
       for (let i = 0; i < calls + 1; i++) {
-        for (const [ec, into] of /** @type {const} */ ([[a, ta], [b, tb]])) {
+        // A B, B A, A B, …: neither side always runs right after the other's call
+        const pair = /** @type {const} */ ([[a, ta], [b, tb]]);
+        for (const [ec, into] of i % 2 ? [pair[1], pair[0]] : pair) {
           const t0 = performance.now();
           await ec[mode]();
           if (i > 0) into.push(performance.now() - t0); // call 0 warms up
@@ -64,6 +71,6 @@ console.log(`tuning: ${report.ms.toFixed(0)} ms in all (${report.method}, bound 
 console.log(JSON.stringify(auto.kernelChoices().choices));
 const gemm = await measureGemm(off, { Recorder, Program }, { sizes: [{ M: 800, N: 512, K: 64 }, { M: 800, N: 384, K: 64 }], budgetMs: 2000 });
 for (const g of gemm.sizes) console.log(`GEMM ${g.variant} ${g.M}×${g.N}×${g.K}: ${g.ms} ms, ${g.gflops} GFLOP/s`);
-if (outFile) writeFileSync(outFile, `${JSON.stringify({ adapter: auto.adapterName, calls, rows, tuning: report, choices: auto.kernelChoices(), gemm: gemm.sizes }, null, 2)}\n`);
+if (outFile) writeFileSync(outFile, `${JSON.stringify({ date: new Date().toISOString(), commit: gitCommit(dirname(fileURLToPath(import.meta.url))), load_average: { start: loadStart, end: loadavg()[0] }, adapter: auto.adapterName, calls, rows, tuning: report, choices: auto.kernelChoices(), gemm: gemm.sizes }, null, 2)}\n`);
 auto.dispose();
 off.dispose();

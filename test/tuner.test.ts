@@ -7,6 +7,8 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { createEngine, WebRnnError, type Engine, type RecurrentConfig } from '../src/index.js';
 import { Recurrent } from '../src/layers/recurrent.js';
 import { persistentWins } from '../src/layers/recurrent-schedule.js';
+import { Program } from '../src/gpu/program.js';
+import { Recorder } from '../src/gpu/recorder.js';
 import { failsWithOneLine, ROOT, webrnn } from './helpers/cli-run.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,6 +120,40 @@ describe('auto', () => {
     const rc = await c.tuned();
     expect(rc.ignored).toMatch(/measured on "some other GPU".*not used/);
     expect(rc.measured.length).toBeGreaterThan(0);
+  });
+
+  test("a variant's time includes the host's encoding and submission, not only the GPU's (timestamps alone miss it)", async () => {
+    // Two candidates with the same GPU work (one small GEMM); one of them takes HOST_MS longer to encode,
+    // as a per-step schedule's hundreds of dispatches do. A real call pays that before the GPU starts, so
+    // the tuner must see it: measured on GPU timestamps alone, the two tied and today's choice (the slow
+    // one) stayed.
+    const HOST_MS = 30;
+    const engine = await engineWith({ tuning: 'auto' });
+    const rec = new Recorder(engine, 'test-host-time');
+    const [a, b, c] = [rec.buffer(64 * 64 * 4, 'a'), rec.buffer(64 * 64 * 4, 'b'), rec.buffer(64 * 64 * 4, 'c')];
+    const gemm = (prog: Program) => engine.tuner.withForced({ matmul: 'register-blocked' }, async () => rec.matmul(prog, 'gemm', { M: 64, N: 64, K: 64, a_rs: 64, a_cs: 1, b_rs: 1, b_cs: 64, c_rs: 64 }, a, b, c));
+    class SlowToEncode extends Program {
+      override encode(target: Parameters<Program['encode']>[0]): void {
+        const until = performance.now() + HOST_MS;
+        while (performance.now() < until) { /* the host's encoding cost */ }
+        super.encode(target);
+      }
+    }
+    const slow = new SlowToEncode();
+    const fast = new Program();
+    await gemm(slow);
+    await gemm(fast);
+    const cell = engine.tuner.cell('matmul', 'test: host encoding time', 'slow-host', () => ({
+      'slow-host': { programs: [slow], dispose: () => {} },
+      'fast-host': { programs: [fast], dispose: () => {} },
+    }));
+    const report = await engine.tuned();
+    const r = report.measured.find((x) => x.shapeClass === 'test: host encoding time')!;
+    expect(r, JSON.stringify(report.measured)).toBeDefined();
+    expect(r.ms['slow-host']).toBeGreaterThanOrEqual(HOST_MS);
+    expect(r.ms['fast-host']).toBeLessThan(HOST_MS);
+    expect(cell.value).toBe('fast-host');
+    rec.dispose();
   });
 });
 
