@@ -73,7 +73,10 @@ function initializers(g: OnnxSubgraph): Map<string, OnnxValue> {
 
 /**
  * Runs `graph` on `feeds` in float64. `seen`, when given, receives every value computed (by name, in
- * any subgraph) for comparing intermediate tensors.
+ * any subgraph) for comparing intermediate tensors. `float32`, when given, picks nodes to run as webrnn's
+ * CPU executor runs them in float32 (inputs rounded to float32, the float32 kernel, output widened) —
+ * to find which operators' float32 arithmetic moves an output: e.g. `(n) => n.opType === 'Conv'` gives
+ * the graph with webrnn's float32 Conv (bit for bit its GPU kernel) and everything else exact.
  */
 export function runF64(graph: OnnxGraph, feeds: Record<string, OnnxValue>, seen?: Map<string, OnnxValue>, float32?: (n: OnnxNode) => boolean): Record<string, OnnxValue> {
   const scope = new Scope<OnnxValue>(undefined, initializers(graph));
