@@ -177,6 +177,17 @@ describe('int64 fields', () => {
     expect(g.nodes[0].attrs.get('end')).toEqual({ kind: 'int', value: 2 ** 63 });
   });
 
+  test('written back, those doubles saturate to INT64_MAX / INT64_MIN in tensors as in attributes (2^63 does not wrap to INT64_MIN)', async () => {
+    const bytes = encodeOnnx({
+      inputs: [{ name: 'x', type: 'float32', shape: [1] }], outputs: [{ name: 'x', type: 'float32', shape: [1] }],
+      initializers: { c: makeValue('int64', [4], [2 ** 63, -(2 ** 63), 2 ** 64, -5]), u: makeValue('uint64', [3], [2 ** 64, -1, 7]) },
+      nodes: [],
+    });
+    const g = await parseOnnx(bytes);
+    expect(Array.from(g.initializers.get('c')!.data)).toEqual([2 ** 63, -(2 ** 63), 2 ** 63, -5]);
+    expect(Array.from(g.initializers.get('u')!.data)).toEqual([2 ** 64, 0, 7]);
+  });
+
   test('a dimension beyond 2^53 - 1 or below 0 is BAD_FILE, naming it; 2^53 - 1 itself is a size', async () => {
     expect(await badFile(rawModel({ dataType: 1, dims: [2n ** 53n] }))).toMatch(/initializer "c": dimension 9007199254740992 is not a tensor size/);
     expect(await badFile(rawModel({ dataType: 1, dims: [2n, -1n] }))).toMatch(/initializer "c": dimension -1 is not a tensor size/);

@@ -14,6 +14,10 @@ const INT64_MAX = 2n ** 63n - 1n;
 /** A number as an int64 field: truncated toward zero, saturated at the int64 range, NaN as 0. */
 const int64 = (x: number): bigint => (Number.isNaN(x) ? 0n : x <= -(2 ** 63) ? INT64_MIN : x >= 2 ** 63 ? INT64_MAX : BigInt(Math.trunc(x)));
 
+const UINT64_MAX = 2n ** 64n - 1n;
+/** A number as a uint64 field: truncated, saturated at [0, UINT64_MAX], NaN as 0. */
+const uint64 = (x: number): bigint => (Number.isNaN(x) || x <= 0 ? 0n : x >= 2 ** 64 ? UINT64_MAX : BigInt(Math.trunc(x)));
+
 const DTYPE_OF: Record<OnnxType, number> = { float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, bool: 9, float64: 11, uint32: 12, uint64: 13 };
 
 /** An attribute value: number (int when integral and `ints` not forced — use {@link floatAttr}), string, lists, tensor. */
@@ -64,8 +68,9 @@ export function tensorProto(name: string, v: OnnxValue): MessageInitShape<typeof
     switch (v.type) {
       case 'float32': dv.setFloat32(4 * i, x, true); break;
       case 'float64': dv.setFloat64(8 * i, x, true); break;
-      case 'int64': dv.setBigInt64(8 * i, BigInt(Math.trunc(x)), true); break;
-      case 'uint64': dv.setBigUint64(8 * i, BigInt(Math.trunc(x)), true); break;
+      // saturated, as attributes are: a decoded INT64_MAX (2^63 as a double) stays INT64_MAX, not INT64_MIN
+      case 'int64': dv.setBigInt64(8 * i, int64(x), true); break;
+      case 'uint64': dv.setBigUint64(8 * i, uint64(x), true); break;
       case 'int32': dv.setInt32(4 * i, x, true); break;
       case 'uint32': dv.setUint32(4 * i, x, true); break;
       case 'int16': dv.setInt16(2 * i, x, true); break;
