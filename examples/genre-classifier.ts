@@ -12,9 +12,9 @@
 //   node examples/run.mjs genre-classifier --vectors brown.txt --fine-tune
 //   node examples/run.mjs genre-classifier --quick
 import { readFileSync } from 'node:fs';
-import { Adam, createEngine, type Engine, pretrainedWeights, Rng, SequenceModel, tokenize, trainableBlocks, trainWordVectors, Vocab, wordCorpus, WordVectors } from 'webrnn';
+import { Adam, type Engine, pretrainedWeights, Rng, SequenceModel, tokenize, trainableBlocks, trainWordVectors, Vocab, wordCorpus, WordVectors } from 'webrnn';
 import { readBrown } from 'webrnn/node';
-import { argmaxRows, num, parseOptions, Progress } from './_shared.js';
+import { argmaxRows, exampleMain, num, trainingOptions, trainingValues, trainLoop } from './_shared.js';
 
 export const GROUPS: Record<string, string> = { a: 'news', b: 'news', c: 'news', h: 'learned', j: 'learned', k: 'fiction', l: 'fiction', m: 'fiction', n: 'fiction', p: 'fiction', r: 'fiction' };
 const CLASSES = ['news', 'learned', 'fiction'];
@@ -103,20 +103,13 @@ export async function run(engine: Engine, o: GenreOptions, log: (s: string) => v
     return { B: ps.length, T, tokens, targets: Int32Array.from(ps, (p) => p.label) };
   };
   try {
-    const losses: number[] = [];
-    const bar = new Progress(o.steps, 'step {step} | loss {loss}', o.progress);
     let order: number[] = [];
-    for (let step = 1; step <= o.steps; step++) {
+    const losses = await trainLoop(o, log, async (step) => {
       if (order.length < o.batch) order = rng.permutation(train.length);
       const loss = model.lossAndGrad(encode(order.splice(0, o.batch).map((i) => train[i])));
       await opt.stepChecked(step);
-      if (step % 25 === 0 || step === o.steps) {
-        const l = (await loss.read())[0];
-        losses.push(l);
-        bar.update(step, { step, loss: l.toFixed(4) });
-      }
-    }
-    bar.stop();
+      return loss;
+    });
 
     model.eval();
     const confusion = CLASSES.map(() => CLASSES.map(() => 0));
@@ -135,7 +128,6 @@ export async function run(engine: Engine, o: GenreOptions, log: (s: string) => v
       losses,
       confusion,
     };
-    log(`loss ${losses[0]?.toFixed(4)} → ${losses[losses.length - 1]?.toFixed(4)}`);
     log(`held-out accuracy ${(100 * result.accuracy).toFixed(1)}% (majority class ${(100 * result.majority).toFixed(1)}%)`);
     log(`confusion (rows: true ${CLASSES.join('/')}): ${confusion.map((r) => r.join(' ')).join(' | ')}`);
     return result;
@@ -145,36 +137,19 @@ export async function run(engine: Engine, o: GenreOptions, log: (s: string) => v
   }
 }
 
-export async function main(args: string[]): Promise<void> {
-  const v = parseOptions('genre-classifier', 'Classifies 30-word Brown passages as news, learned or fiction with a GRU over pretrained word vectors.', {
+export function main(args: string[]): Promise<void> {
+  return exampleMain('genre-classifier', 'Classifies 30-word Brown passages as news, learned or fiction with a GRU over pretrained word vectors.', {
+    ...trainingOptions({ steps: '600', batch: '32', rows: 'passages', hidden: '64', cell: 'GRU', lr: '0.003', quick: 'a fifth of the corpus, few steps (a smoke test)' }),
     vectors: { type: 'string', help: 'pretrained vectors, GloVe or word2vec text format (default: train skip-gram first)' },
     'fine-tune': { type: 'boolean', help: 'update the embedding too (default: frozen)' },
-    steps: { type: 'string', default: '600', help: 'training steps' },
-    batch: { type: 'string', default: '32', help: 'passages per step' },
-    hidden: { type: 'string', default: '64', help: 'GRU hidden size' },
     dim: { type: 'string', default: '64', help: 'size of the skip-gram vectors trained when no --vectors' },
     'pretrain-steps': { type: 'string', default: '1500', help: 'skip-gram steps when no --vectors' },
-    lr: { type: 'string', default: '0.003', help: 'Adam learning rate' },
-    seed: { type: 'string', default: '1', help: 'seed' },
-    quick: { type: 'boolean', help: 'a fifth of the corpus, few steps (a smoke test)' },
-  }, args);
-  if (!v) return;
-  const engine = await createEngine();
-  try {
-    await run(engine, {
-      steps: v.quick ? 20 : num(v.steps, 'steps'),
-      batch: num(v.batch, 'batch'),
-      hidden: num(v.hidden, 'hidden'),
-      lr: num(v.lr, 'lr'),
-      seed: num(v.seed, 'seed'),
-      ...(typeof v.vectors === 'string' ? { vectors: readFileSync(v.vectors, 'utf8') } : {}),
-      pretrain_steps: v.quick ? 20 : num(v['pretrain-steps'], 'pretrain-steps'),
-      embedding_dim: num(v.dim, 'dim'),
-      fine_tune: v['fine-tune'] === true,
-      every_nth_document: v.quick ? 5 : 1,
-      progress: true,
-    });
-  } finally {
-    engine.dispose();
-  }
+  }, args, (engine, v) => run(engine, {
+    ...trainingValues(v),
+    ...(typeof v.vectors === 'string' ? { vectors: readFileSync(v.vectors, 'utf8') } : {}),
+    pretrain_steps: v.quick ? 20 : num(v['pretrain-steps'], 'pretrain-steps'),
+    embedding_dim: num(v.dim, 'dim'),
+    fine_tune: v['fine-tune'] === true,
+    every_nth_document: v.quick ? 5 : 1,
+  }));
 }
