@@ -1,5 +1,5 @@
 // What the Node examples share: option parsing with --help, the options every training example takes,
-// main() around an engine, a progress bar on stderr (the one `webrnn train` draws), and a small argmax.
+// main() around an engine, the training loop, and a progress bar on stderr (the one `webrnn train` draws).
 // Not an example itself (the leading _ hides it from run.mjs).
 import { createEngine, type Engine } from 'webrnn';
 import { ProgressBar } from '../src/cli/progress-bar.js';
@@ -91,13 +91,13 @@ export async function exampleMain<S extends OptionSpec>(
 /**
  * The examples' training loop: `step(k)` (k = 1 … o.steps) runs step k — forward, backward, the
  * optimizer's step — and returns its loss tensor, read every 25 steps and at the last one (a readback
- * per step would stall the GPU queue) to draw the progress bar. Logs the first and last loss read;
+ * per step would stall the GPU queue) to draw the progress bar (or its loss, read already). Logs the first and last loss read;
  * returns every loss read.
  */
 export async function trainLoop(
   o: { steps: number; progress: boolean },
   log: (line: string) => void,
-  step: (k: number) => Promise<{ read(): Promise<ArrayLike<number>> }>,
+  step: (k: number) => Promise<number | { read(): Promise<ArrayLike<number>> }>,
   label = 'loss',
 ): Promise<number[]> {
   const losses: number[] = [];
@@ -105,7 +105,7 @@ export async function trainLoop(
   for (let k = 1; k <= o.steps; k++) {
     const loss = await step(k);
     if (k % 25 === 0 || k === o.steps) {
-      const l = (await loss.read())[0]!;
+      const l = typeof loss === 'number' ? loss : (await loss.read())[0]!;
       losses.push(l);
       bar.update(k, { step: k, loss: l.toFixed(4) });
     }
@@ -148,15 +148,4 @@ export class Progress {
   stop(): void {
     this.bar?.stop();
   }
-}
-
-/** argmax over the last axis of (rows, C) values. */
-export function argmaxRows(x: ArrayLike<number>, C: number): Int32Array {
-  const out = new Int32Array(x.length / C);
-  for (let r = 0; r < out.length; r++) {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (x[r * C + c] > x[r * C + best]) best = c;
-    out[r] = best;
-  }
-  return out;
 }
