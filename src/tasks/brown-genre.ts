@@ -17,7 +17,7 @@ import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import type { SequenceModelConfig } from '../model/sequence-model.js';
-import { SequenceTask, type LabeledSequence, type TaskTrainingSettings } from './sequence-task.js';
+import { initOrDispose, SequenceTask, type LabeledSequence, type TaskTrainingSettings } from './sequence-task.js';
 
 /** The Brown corpus's genres: letter → name. */
 export const GENRES: Readonly<Record<string, string>> = Object.freeze({
@@ -209,13 +209,7 @@ export class GenreClassifier {
     for (const p of passages) counts.set(classOf(s, p.genre)!, (counts.get(classOf(s, p.genre)!) ?? 0) + 1);
     const majority = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
     const clf = new GenreClassifier(new SequenceTask(engine, modelConfig(vocab, s), examples(passages, vocab, s), s), vocab, s, majority);
-    try {
-      if (embedding) clf.task.model.embedding!.loadStateDict({ weight: embedding(vocab) });
-    } catch (e) {
-      clf.dispose();
-      throw e;
-    }
-    return clf;
+    return initOrDispose(clf, (m) => embedding && m.task.model.embedding!.loadStateDict({ weight: embedding(vocab) }));
   }
 
   /** A classifier from its checkpoint; with `trainDocs` it can go on training. */
@@ -228,14 +222,7 @@ export class GenreClassifier {
     if (JSON.stringify(config) !== JSON.stringify(c.config)) throw new WebRnnError('BAD_FILE', 'genre-classifier checkpoint: the model does not match its settings');
     if (!genreClasses(s).includes(pos.majority)) throw new WebRnnError('BAD_FILE', `genre-classifier checkpoint: bad majority class ${JSON.stringify(pos.majority)}`);
     const train = examples(passagesOf(trainDocs, s), vocab, s);
-    const clf = new GenreClassifier(new SequenceTask(engine, config, train, s), vocab, s, pos.majority);
-    try {
-      clf.task.restore(c);
-    } catch (e) {
-      clf.dispose();
-      throw e;
-    }
-    return clf;
+    return initOrDispose(new GenreClassifier(new SequenceTask(engine, config, train, s), vocab, s, pos.majority), (m) => m.task.restore(c));
   }
 
   /** One optimizer step; returns the batch's mean loss. */

@@ -14,7 +14,7 @@ import type { BrownDocument } from '../data/brown-text.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Checkpoint } from '../io/checkpoint.js';
-import type { LabeledSequence, TaskTrainingSettings } from './sequence-task.js';
+import { initOrDispose, type LabeledSequence, type TaskTrainingSettings } from './sequence-task.js';
 import { tagMetrics, tokenTaggerConfig, TokenTagger, type TagMetrics, type TokenTaggerModel } from './token-tagger.js';
 import { WordFeatures, wordKey } from './word-features.js';
 import { markSpans, splitWords, type WordSpan } from './word-spans.js';
@@ -148,14 +148,7 @@ export class NameTagger extends TokenTagger {
     const s = checkSettings(pos.settings as Partial<TaggerSettings>);
     const features = WordFeatures.fromJSON(pos.features);
     if (JSON.stringify(tokenTaggerConfig(taggerModel(features, s))) !== JSON.stringify(c.config)) throw new WebRnnError('BAD_FILE', 'name-tagger checkpoint: the model does not match its settings');
-    const t = new NameTagger(engine, features, s, trainDocs);
-    try {
-      t.task.restore(c);
-    } catch (e) {
-      t.dispose();
-      throw e;
-    }
-    return t;
+    return initOrDispose(new NameTagger(engine, features, s, trainDocs), (t) => t.task.restore(c));
   }
 
   /** Name probability of every word of every sentence. */

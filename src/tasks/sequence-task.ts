@@ -266,3 +266,17 @@ function checkExample(e: LabeledSequence, config: SequenceModelConfig, i: number
   if (e.labels.length !== want) throw new WebRnnError('BAD_SHAPE', `example ${i}: ${e.labels.length} labels, expected ${want}`);
   if (e.unknownIds && e.unknownIds.length !== L) throw new WebRnnError('BAD_SHAPE', `example ${i}: ${e.unknownIds.length} unknown-word ids for ${L} tokens`);
 }
+
+/**
+ * `made` after `init(made)`; when init throws (a checkpoint that does not fit, weights of the wrong
+ * size), `made` is disposed first, so a failed restore leaves no GPU memory behind.
+ */
+export function initOrDispose<T extends { dispose(): void }>(made: T, init: (t: T) => void): T {
+  try {
+    init(made);
+  } catch (e) {
+    made.dispose();
+    throw e;
+  }
+  return made;
+}
