@@ -1,10 +1,11 @@
 /**
  * A character-level bidirectional GRU that marks people's names in text, trained in the page on the
- * generated text of tagger-data.ts: embedding → BiGRU → linear (2 classes per character).
- * The right context matters ("Anna said" vs "Paris did"), hence both directions.
+ * generated text of tagger-data.ts: the library's TokenTagger (embedding → BiGRU → linear, 2 classes per
+ * token) over characters. The right context matters ("Anna said" vs "Paris did"), hence both directions.
  */
-import { Adam, SequenceModel, Vocab, type Engine } from 'webrnn';
-import { makeStream, PRINTABLE_ASCII, seeded, type LabelledText } from './tagger-data.ts';
+import { Vocab, type Engine } from 'webrnn';
+import { TokenTagger, type LabeledSequence } from 'webrnn/tasks';
+import { makeStream, PRINTABLE_ASCII, type LabelledText } from './tagger-data.ts';
 
 /** Characters per row, in training and when tagging typed text (longer sentences are cut in rows). */
 const T = 64;
@@ -13,8 +14,6 @@ const B = 32;
 /** Generated sentences to train on, and held-out rows to measure on. */
 export const TRAIN_SENTENCES = 3000;
 export const HELD_OUT_ROWS = 128;
-/** Rows per tagging forward (more rows take more calls). */
-const B_TAG = 8;
 /** Characters of typed text that are tagged. */
 export const MAX_TYPED = 512;
 
@@ -26,73 +25,50 @@ export interface Span {
 
 export class NameTagger {
   readonly vocab: Vocab;
-  readonly model: SequenceModel;
-  private readonly optimizer: Adam;
-  private readonly train: LabelledText;
-  private readonly heldOut: LabelledText[];
-  private readonly rand = seeded(11);
-  step = 0;
-  /** Serialises GPU work on this model: a tagging call never lands between a forward and its update. */
-  private lock: Promise<unknown> = Promise.resolve();
+  private readonly tagger: TokenTagger;
+  private readonly heldOut: LabeledSequence[];
 
   constructor(engine: Engine) {
-    this.train = makeStream(TRAIN_SENTENCES, 1);
+    const train = makeStream(TRAIN_SENTENCES, 1);
     const held = makeStream(HELD_OUT_ROWS * 2, 2);
-    this.heldOut = Array.from({ length: HELD_OUT_ROWS }, (_, r) => rowAt(held, r * T));
-    this.vocab = Vocab.fromText([PRINTABLE_ASCII, this.train.text], { level: 'char' });
-    this.model = new SequenceModel(engine, {
-      embedding: { num_embeddings: this.vocab.size, embedding_dim: 16 },
-      rnn: { mode: 'GRU', input_size: 16, hidden_size: 32, bidirectional: true },
-      linear: { in_features: 64, out_features: 2 },
-      loss: 'cross_entropy',
-      target: 'all_steps',
-    }, { seed: 7 });
-    this.optimizer = new Adam(engine, this.model.blocks(), { lr: 0.02, clip_norm: 5 });
+    this.vocab = Vocab.fromText([PRINTABLE_ASCII, train.text], { level: 'char' });
+    this.heldOut = this.rows(held, Array.from({ length: HELD_OUT_ROWS }, (_, r) => r * T));
+    this.tagger = new TokenTagger(
+      engine,
+      { vocab_size: this.vocab.size, cell: 'GRU', embedding: 16, hidden: 32 },
+      this.rows(train, windowStarts(train.text)),
+      { batch: B, lr: 0.02, clip: 5, seed: 7, word_dropout: 0, bucket_pool: 50 },
+    );
   }
 
-  /** One optimizer step on B random windows of the training text; returns the mean loss (nats per character). */
+  /** Optimizer steps taken. */
+  get step(): number {
+    return this.tagger.task.position.step;
+  }
+
+  /** One optimizer step on B windows of the training text; returns the mean loss (nats per character). */
   trainStep(): Promise<number> {
-    return this.exclusive(async () => {
-      const rows = Array.from({ length: B }, () => this.randomRow());
-      const batch = this.batchOf(rows.map((s) => s.text), rows.map((s) => s.labels), B);
-      const loss = this.model.lossAndGrad(batch);
-      await this.optimizer.stepChecked(this.step + 1);
-      this.step++;
-      return (await loss.read())[0]!;
-    });
+    return this.tagger.trainStep();
   }
 
   /** F1 of name characters on the held-out rows (precision and recall over characters). */
   async evaluate(): Promise<number> {
-    let tp = 0, fp = 0, fn = 0;
-    for (let i = 0; i < this.heldOut.length; i += B) {
-      const rows = this.heldOut.slice(i, i + B);
-      const pred = await this.predictRows(rows.map((s) => s.text), B);
-      rows.forEach((s, r) => {
-        for (let t = 0; t < s.text.length; t++) {
-          const p = pred[r]![t]!, y = s.labels[t]!;
-          if (p && y) tp++;
-          else if (p) fp++;
-          else if (y) fn++;
-        }
-      });
-    }
-    return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+    return (await this.tagger.score(this.heldOut)).f1;
   }
 
   /** Name spans in `text` (at most MAX_TYPED characters are tagged). */
   async tag(text: string): Promise<Span[]> {
     const rows = splitRows(text.slice(0, MAX_TYPED));
     if (rows.length === 0) return [];
-    const pred = await this.predictRows(rows.map((r) => r.text), B_TAG);
+    const probs = await this.tagger.probabilities(rows.map((r) => this.ids(r.text)));
     const spans: Span[] = [];
     rows.forEach((row, r) => {
       // A word is a name when most of its characters are tagged as one (no half-highlighted words);
       // name words with only a space between them make one span ("Maria Garcia").
-      const p = pred[r]!;
+      const p = probs[r]!;
       for (const m of row.text.matchAll(/[\p{L}\p{M}'’-]+/gu)) {
         let votes = 0;
-        for (let t = m.index; t < m.index + m[0].length; t++) votes += p[t]!;
+        for (let t = m.index; t < m.index + m[0].length; t++) votes += +(p[t]! > 0.5);
         if (votes * 2 < m[0].length) continue;
         const start = row.offset + m.index, end = start + m[0].length;
         const prev = spans[spans.length - 1];
@@ -104,64 +80,41 @@ export class NameTagger {
   }
 
   /** Frees the model once the GPU work already asked of it is done. */
-  async close(): Promise<void> {
-    await this.lock;
-    this.optimizer.dispose();
-    this.model.dispose();
+  close(): Promise<void> {
+    return this.tagger.close();
   }
 
-  /** Per-row predicted labels (1 = name) of texts of ≤ T characters each, `rowsPerCall` rows per forward. */
-  private predictRows(texts: string[], rowsPerCall: number): Promise<Uint8Array[]> {
-    return this.exclusive(async () => {
-      const out: Uint8Array[] = [];
-      for (let first = 0; first < texts.length; first += rowsPerCall) {
-        const group = texts.slice(first, first + rowsPerCall);
-        const logits = await this.model.predict(this.batchOf(group, undefined, rowsPerCall)).read(); // (T, rows, 2)
-        group.forEach((text, r) => {
-          const labels = new Uint8Array(text.length);
-          for (let t = 0; t < text.length; t++) {
-            const i = (t * rowsPerCall + r) * 2;
-            labels[t] = logits[i + 1]! > logits[i]! ? 1 : 0;
-          }
-          out.push(labels);
-        });
-      }
-      return out;
-    });
+  /**
+   * One id per UTF-16 unit (not per code point), so labels and highlights line up with the string;
+   * anything outside the vocabulary, an emoji's halves included, is <UNK>.
+   */
+  private ids(text: string): Int32Array {
+    const ids = new Int32Array(text.length);
+    for (let t = 0; t < text.length; t++) ids[t] = this.vocab.id(text[t]!);
+    return ids;
   }
 
-  /** A padded (rows, T) batch; rows past `texts.length` are one <PAD> each. */
-  private batchOf(texts: string[], labels: Uint8Array[] | undefined, rows: number) {
-    const tokens = new Int32Array(rows * T);
-    const targets = new Int32Array(rows * T);
-    const lengths = new Array<number>(rows).fill(1);
-    texts.forEach((text, r) => {
-      // One id per UTF-16 unit (not per code point), so labels and highlights line up with the string;
-      // anything outside the vocabulary, an emoji's halves included, is <UNK>.
-      const n = Math.min(T, text.length);
-      for (let t = 0; t < n; t++) tokens[r * T + t] = this.vocab.id(text[t]!);
-      if (labels) targets.set(labels[r]!.subarray(0, n), r * T);
-      lengths[r] = Math.max(1, n);
-    });
-    return { B: rows, T, tokens, targets, lengths };
+  /** The rows of T characters (fewer at the text's end) at `starts`, with their labels: views of one encoding of the text. */
+  private rows(src: LabelledText, starts: readonly number[]): LabeledSequence[] {
+    const ids = this.ids(src.text);
+    const labels = Int32Array.from(src.labels);
+    return starts.map((s) => ({ ids: ids.subarray(s, s + T), labels: labels.subarray(s, s + T) }));
   }
+}
 
-  /** A window of the training text: mostly starting at a word, sometimes mid-word (as a cut row would). */
-  private randomRow(): LabelledText {
-    const text = this.train.text;
-    let start = Math.floor(this.rand() * (text.length - T));
-    if (this.rand() < 0.8) {
-      const space = text.indexOf(' ', start);
-      if (space >= 0 && space + 1 + T <= text.length) start = space + 1;
-    }
-    return rowAt(this.train, start);
+/**
+ * Where training rows start: at every word that has T characters after it (most rows), and two
+ * characters into every fourth of those words (as a typed sentence cut into rows may be).
+ */
+function windowStarts(text: string): number[] {
+  const starts: number[] = [];
+  let words = 0;
+  for (let s = 0; s + T <= text.length; s++) {
+    if (s > 0 && text[s - 1] !== ' ') continue;
+    starts.push(s);
+    if (++words % 4 === 0 && s + 2 + T <= text.length) starts.push(s + 2);
   }
-
-  private exclusive<R>(work: () => Promise<R>): Promise<R> {
-    const run = this.lock.then(work, work);
-    this.lock = run.catch(() => undefined);
-    return run;
-  }
+  return starts;
 }
 
 /**
@@ -183,9 +136,4 @@ export function splitRows(text: string): { text: string; offset: number }[] {
     at = end;
   }
   return rows;
-}
-
-/** Characters [start, start + T) of a labelled text, with their labels. */
-function rowAt(src: LabelledText, start: number): LabelledText {
-  return { text: src.text.slice(start, start + T), labels: src.labels.subarray(start, start + T) };
 }

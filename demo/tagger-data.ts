@@ -6,6 +6,7 @@
  * stream, so names turn up at any position, next to any punctuation, and cut at a row's edges.
  * Seeded: the same data on every load.
  */
+import { Rng } from 'webrnn';
 
 export const FIRST_NAMES = [
   'Anna', 'Maria', 'David', 'James', 'Sofia', 'Omar', 'Lucas', 'Emma', 'Noah', 'Olivia', 'Liam', 'Ava',
@@ -64,20 +65,10 @@ export interface LabelledText {
   labels: Uint8Array;
 }
 
-/** mulberry32: a tiny seeded generator. */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` labelled sentences, separated by spaces, as one text (seed `seed`). */
 export function makeStream(count: number, seed: number): LabelledText {
-  const rand = seeded(seed);
+  const rng = new Rng(seed);
+  const rand = () => rng.next();
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   let text = '';
   const labels: number[] = [];

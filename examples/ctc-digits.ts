@@ -6,8 +6,8 @@
 //
 //   node examples/run.mjs ctc-digits            # 600 steps
 //   node examples/run.mjs ctc-digits --quick    # a few steps (CI)
-import { Adam, createEngine, ctcGreedyDecode, CtcLoss, ctcPrefixBeamSearch, Dense, type Engine, Recurrent, Rng } from 'webrnn';
-import { num, parseOptions, Progress } from './_shared.js';
+import { Adam, ctcGreedyDecode, CtcLoss, ctcPrefixBeamSearch, Dense, type Engine, Recurrent, Rng } from 'webrnn';
+import { exampleMain, num, trainingOptions, trainingValues, trainLoop } from './_shared.js';
 
 export interface CtcDigitsOptions {
   steps: number;
@@ -80,20 +80,13 @@ export async function run(engine: Engine, o: CtcDigitsOptions, log: (s: string) 
   };
   log(`CTC digits on ${engine.adapterName}: ${T} frames × ${I} features, BiGRU ${o.hidden}, noise ${o.noise}, ${o.steps} steps of ${o.batch}`);
   try {
-    const losses: number[] = [];
-    const bar = new Progress(o.steps, 'step {step} | CTC loss {loss}', o.progress);
-    for (let step = 1; step <= o.steps; step++) {
+    const losses = await trainLoop(o, log, async (step) => {
       const batch = digitFrames(rng, o.batch, prototypes, o.noise);
       const r = ctc.forward(forward(batch), batch.targets, { input_lengths: batch.lengths });
       rnn.backward({ grad_output: head.backward(r.grad_input).grad_input });
       await opt.stepChecked(step);
-      if (step % 25 === 0 || step === o.steps) {
-        const l = (await r.loss.read())[0];
-        losses.push(l);
-        bar.update(step, { step, loss: l.toFixed(4) });
-      }
-    }
-    bar.stop();
+      return r.loss;
+    }, 'CTC loss');
 
     const score = { greedy: { right: 0, errors: 0 }, beam: { right: 0, errors: 0 } };
     let n = 0, labels = 0;
@@ -116,7 +109,6 @@ export async function run(engine: Engine, o: CtcDigitsOptions, log: (s: string) 
     const summary = (s: { right: number; errors: number }) => ({ sequence_accuracy: s.right / n, label_error_rate: s.errors / labels });
     const result: CtcDigitsResult = { losses, greedy: summary(score.greedy), beam: summary(score.beam), examples };
     const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-    log(`CTC loss ${losses[0]?.toFixed(4)} → ${losses[losses.length - 1]?.toFixed(4)}`);
     log(`held out (${n} strings): greedy ${pct(result.greedy.sequence_accuracy)} exact, label error rate ${pct(result.greedy.label_error_rate)}; prefix beam ${o.beam_width} ${pct(result.beam.sequence_accuracy)} exact, ${pct(result.beam.label_error_rate)}`);
     for (const e of examples) log(`  ${e.truth.padEnd(6)} → ${e.greedy}`);
     return result;
@@ -125,32 +117,10 @@ export async function run(engine: Engine, o: CtcDigitsOptions, log: (s: string) 
   }
 }
 
-export async function main(args: string[]): Promise<void> {
-  const v = parseOptions('ctc-digits', 'Trains a BiGRU with the CTC loss to transcribe noisy frames of digit strings; decodes greedily and with prefix beam search.', {
-    steps: { type: 'string', default: '600', help: 'training steps' },
-    batch: { type: 'string', default: '32', help: 'strings per step' },
-    hidden: { type: 'string', default: '32', help: 'GRU hidden size per direction' },
+export function main(args: string[]): Promise<void> {
+  return exampleMain('ctc-digits', 'Trains a BiGRU with the CTC loss to transcribe noisy frames of digit strings; decodes greedily and with prefix beam search.', {
+    ...trainingOptions({ steps: '600', batch: '32', rows: 'strings', hidden: '32', cell: 'GRU (per direction)', lr: '0.01' }),
     noise: { type: 'string', default: '0.5', help: 'std of the frame noise (digit prototypes have std 1)' },
     beam: { type: 'string', default: '8', help: 'prefix beam width' },
-    lr: { type: 'string', default: '0.01', help: 'Adam learning rate' },
-    seed: { type: 'string', default: '1', help: 'seed' },
-    quick: { type: 'boolean', help: '20 steps (a smoke test)' },
-  }, args);
-  if (!v) return;
-  const engine = await createEngine();
-  try {
-    await run(engine, {
-      steps: v.quick ? 20 : num(v.steps, 'steps'),
-      batch: num(v.batch, 'batch'),
-      hidden: num(v.hidden, 'hidden'),
-      noise: num(v.noise, 'noise'),
-      beam_width: num(v.beam, 'beam'),
-      lr: num(v.lr, 'lr'),
-      seed: num(v.seed, 'seed'),
-      progress: true,
-      test_batches: v.quick ? 1 : 8,
-    });
-  } finally {
-    engine.dispose();
-  }
+  }, args, (engine, v) => run(engine, { ...trainingValues(v), noise: num(v.noise, 'noise'), beam_width: num(v.beam, 'beam'), test_batches: v.quick ? 1 : 8 }));
 }

@@ -11,8 +11,8 @@
 //
 //   node examples/run.mjs music               # 1500 steps, about 2 minutes on a CPU adapter
 //   node examples/run.mjs music --quick       # a few steps (CI)
-import { Adam, createEngine, type Engine, Generator, Rng, SequenceModel } from 'webrnn';
-import { num, parseOptions, Progress } from './_shared.js';
+import { Adam, type Engine, Generator, Rng, SequenceModel } from 'webrnn';
+import { exampleMain, num, trainingOptions, trainingValues, trainLoop } from './_shared.js';
 
 // token 0: <START>; 1–10 the C-major scale C4…E5; 11–13 chromatic notes; 14 a rest
 export const NOTES = ['<START>', 'C4', 'D4', 'E4', 'F4', 'G4', 'A4', 'B4', 'C5', 'D5', 'E5', 'F#4', 'Bb4', 'C#5', 'rest'];
@@ -110,9 +110,7 @@ export async function run(engine: Engine, o: MusicOptions, log: (s: string) => v
   const seen = new Set<string>();
   log(`music generator on ${engine.adapterName}: ${V} tokens, LSTM ${o.hidden}, ${o.steps} steps of ${o.batch} melodies`);
   try {
-    const losses: number[] = [];
-    const bar = new Progress(o.steps, 'step {step} | loss {loss}', o.progress);
-    for (let step = 1; step <= o.steps; step++) {
+    const losses = await trainLoop(o, log, async (step) => {
       const tokens = new Int32Array(o.batch * T), targets = new Int32Array(o.batch * T);
       for (let b = 0; b < o.batch; b++) {
         const m = composeMelody(rng);
@@ -124,13 +122,8 @@ export async function run(engine: Engine, o: MusicOptions, log: (s: string) => v
       }
       const loss = model.lossAndGrad({ B: o.batch, T, tokens, targets });
       await opt.stepChecked(step);
-      if (step % 25 === 0 || step === o.steps) {
-        const l = (await loss.read())[0];
-        losses.push(l);
-        bar.update(step, { step, loss: l.toFixed(4) });
-      }
-    }
-    bar.stop();
+      return loss;
+    });
 
     const gen = new Generator(engine, { embedding: model.embedding!, recurrent: model.rnn, head: model.linear }, { batch: o.samples });
     let ids: Uint32Array;
@@ -151,7 +144,6 @@ export async function run(engine: Engine, o: MusicOptions, log: (s: string) => v
     const repeats = melodies.filter((m) => m.slice(0, PHRASE).join() === m.slice(PHRASE, 2 * PHRASE).join()).length / melodies.length;
     const result: MusicResult = { losses, generated: melodies.map((m) => m.map((t) => NOTES[t])), stats, baseline, novel, repeats };
     const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
-    log(`loss ${losses[0]?.toFixed(4)} → ${losses[losses.length - 1]?.toFixed(4)}`);
     log(`generated (${o.samples} melodies, temperature ${o.temperature}): in scale ${pct(stats.inScale)} (random ${pct(baseline.inScale)}), steps ≤ a third ${pct(stats.smooth)} (random ${pct(baseline.smooth)}), rests after C/G ${pct(stats.cadences)} (random ${pct(baseline.cadences)}), second phrase = first ${pct(repeats)}, new melodies ${pct(novel)}`);
     for (const m of result.generated.slice(0, 3)) log(`  ${m.join(' ').replace(/ rest/g, ' |')}`);
     return result;
@@ -161,31 +153,10 @@ export async function run(engine: Engine, o: MusicOptions, log: (s: string) => v
   }
 }
 
-export async function main(args: string[]): Promise<void> {
-  const v = parseOptions('music', 'Trains an LSTM on rule-composed melodies and generates new ones from a single start token.', {
-    steps: { type: 'string', default: '1500', help: 'training steps' },
-    batch: { type: 'string', default: '32', help: 'melodies per step' },
-    hidden: { type: 'string', default: '64', help: 'LSTM hidden size' },
+export function main(args: string[]): Promise<void> {
+  return exampleMain('music', 'Trains an LSTM on rule-composed melodies and generates new ones from a single start token.', {
+    ...trainingOptions({ steps: '1500', batch: '32', rows: 'melodies', hidden: '64', cell: 'LSTM', lr: '0.01' }),
     samples: { type: 'string', default: '16', help: 'melodies to generate' },
     temperature: { type: 'string', default: '0.8', help: 'sampling temperature' },
-    lr: { type: 'string', default: '0.01', help: 'Adam learning rate' },
-    seed: { type: 'string', default: '1', help: 'seed' },
-    quick: { type: 'boolean', help: '20 steps (a smoke test)' },
-  }, args);
-  if (!v) return;
-  const engine = await createEngine();
-  try {
-    await run(engine, {
-      steps: v.quick ? 20 : num(v.steps, 'steps'),
-      batch: num(v.batch, 'batch'),
-      hidden: num(v.hidden, 'hidden'),
-      samples: num(v.samples, 'samples'),
-      temperature: num(v.temperature, 'temperature'),
-      lr: num(v.lr, 'lr'),
-      seed: num(v.seed, 'seed'),
-      progress: true,
-    });
-  } finally {
-    engine.dispose();
-  }
+  }, args, (engine, v) => run(engine, { ...trainingValues(v), samples: num(v.samples, 'samples'), temperature: num(v.temperature, 'temperature') }));
 }

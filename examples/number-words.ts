@@ -7,8 +7,8 @@
 //
 //   node examples/run.mjs number-words                 # about 1500 steps
 //   node examples/run.mjs number-words --quick         # a few steps, a few sentences (CI)
-import { Adam, BeamSearch, corpusBleu, createEngine, CrossEntropyLoss, Dense, Embedding, type Engine, Recurrent, Rng } from 'webrnn';
-import { num, parseOptions, Progress } from './_shared.js';
+import { Adam, BeamSearch, corpusBleu, CrossEntropyLoss, Dense, Embedding, type Engine, Recurrent, Rng } from 'webrnn';
+import { exampleMain, num, trainingOptions, trainingValues, trainLoop } from './_shared.js';
 
 const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
 const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
@@ -82,9 +82,7 @@ export async function run(engine: Engine, o: NumberWordsOptions, log: (s: string
     // Held-out numbers are never trained on.
     const test = new Set<number>();
     while (test.size < o.test_size) test.add(sampleNumber(rng));
-    const losses: number[] = [];
-    const bar = new Progress(o.steps, 'step {step} | loss {loss}', o.progress);
-    for (let step = 1; step <= o.steps; step++) {
+    const losses = await trainLoop(o, log, async (step) => {
       const nums: number[] = [];
       while (nums.length < o.batch) {
         const n = sampleNumber(rng);
@@ -99,13 +97,8 @@ export async function run(engine: Engine, o: NumberWordsOptions, log: (s: string
       m.tgtEmb.backward(gd.grad_input);
       m.srcEmb.backward(m.enc.backward({ grad_h_n: gd.grad_h0, grad_c_n: gd.grad_c0! }).grad_input);
       await opt.stepChecked(step);
-      if (step % 25 === 0 || step === o.steps) {
-        const l = (await r.loss.read())[0];
-        losses.push(l);
-        bar.update(step, { step, loss: l.toFixed(4) });
-      }
-    }
-    bar.stop();
+      return r.loss;
+    });
 
     const testNums = [...test];
     const greedy = await translate(engine, m, testNums, 1);
@@ -122,7 +115,6 @@ export async function run(engine: Engine, o: NumberWordsOptions, log: (s: string
       beam: score(beam),
       samples: testNums.slice(0, 6).map((n, i) => ({ source: String(n), greedy: greedy[i].join(' '), beam: beam[i].join(' '), reference: refs[i][0].join(' ') })),
     };
-    log(`loss ${losses[0]?.toFixed(4)} → ${losses[losses.length - 1]?.toFixed(4)}`);
     log(`held out (${testNums.length} numbers): greedy BLEU ${(100 * result.greedy.bleu).toFixed(1)}, exact ${(100 * result.greedy.exact).toFixed(1)}%; beam ${o.beam_width} BLEU ${(100 * result.beam.bleu).toFixed(1)}, exact ${(100 * result.beam.exact).toFixed(1)}%`);
     for (const s of result.samples) log(`  ${s.source.padStart(4)} → ${s.beam}${s.beam === s.reference ? '' : `   (want: ${s.reference})`}`);
     return result;
@@ -186,31 +178,10 @@ async function translate(engine: Engine, m: Model, nums: number[], width: number
   return out;
 }
 
-export async function main(args: string[]): Promise<void> {
-  const v = parseOptions('number-words', 'Trains an LSTM encoder–decoder to write numbers (0–9999) in English words; scores greedy and beam search with BLEU.', {
-    steps: { type: 'string', default: '1500', help: 'training steps' },
-    batch: { type: 'string', default: '64', help: 'numbers per step' },
-    hidden: { type: 'string', default: '128', help: 'LSTM hidden size' },
+export function main(args: string[]): Promise<void> {
+  return exampleMain('number-words', 'Trains an LSTM encoder–decoder to write numbers (0–9999) in English words; scores greedy and beam search with BLEU.', {
+    ...trainingOptions({ steps: '1500', batch: '64', rows: 'numbers', hidden: '128', cell: 'LSTM', lr: '0.005', quick: '30 steps, 20 test numbers (a smoke test)' }),
     beam: { type: 'string', default: '4', help: 'beam width' },
     test: { type: 'string', default: '200', help: 'held-out numbers to translate' },
-    lr: { type: 'string', default: '0.005', help: 'Adam learning rate' },
-    seed: { type: 'string', default: '1', help: 'seed' },
-    quick: { type: 'boolean', help: '30 steps, 20 test numbers (a smoke test)' },
-  }, args);
-  if (!v) return;
-  const engine = await createEngine();
-  try {
-    await run(engine, {
-      steps: v.quick ? 30 : num(v.steps, 'steps'),
-      batch: num(v.batch, 'batch'),
-      hidden: num(v.hidden, 'hidden'),
-      beam_width: num(v.beam, 'beam'),
-      test_size: v.quick ? 20 : num(v.test, 'test'),
-      lr: num(v.lr, 'lr'),
-      seed: num(v.seed, 'seed'),
-      progress: true,
-    });
-  } finally {
-    engine.dispose();
-  }
+  }, args, (engine, v) => run(engine, { ...trainingValues(v, 30), beam_width: num(v.beam, 'beam'), test_size: v.quick ? 20 : num(v.test, 'test') }));
 }

@@ -7,8 +7,8 @@
 //
 //   node examples/run.mjs trigger-word               # about 600 steps
 //   node examples/run.mjs trigger-word --quick       # a few steps (CI)
-import { Adam, createEngine, type Engine, Rng, type SequenceBatch, SequenceModel } from 'webrnn';
-import { num, parseOptions, Progress } from './_shared.js';
+import { Adam, type Engine, Rng, type SequenceBatch, SequenceModel } from 'webrnn';
+import { exampleMain, num, trainingOptions, trainingValues, trainLoop } from './_shared.js';
 
 export interface TriggerWordOptions {
   steps: number;
@@ -85,18 +85,11 @@ export async function run(engine: Engine, o: TriggerWordOptions, log: (s: string
   const opt = new Adam(engine, model.blocks(), { lr: o.lr, clip_norm: 5 });
   log(`trigger word on ${engine.adapterName}: clips of ${o.T} frames × ${o.F} features, GRU ${o.hidden}, ${o.steps} steps of ${o.batch}`);
   try {
-    const losses: number[] = [];
-    const bar = new Progress(o.steps, 'step {step} | loss {loss}', o.progress);
-    for (let step = 1; step <= o.steps; step++) {
+    const losses = await trainLoop(o, log, async (step) => {
       const loss = model.lossAndGrad(makeBatch(rng, words, o).batch);
       await opt.stepChecked(step);
-      if (step % 25 === 0 || step === o.steps) {
-        const l = (await loss.read())[0];
-        losses.push(l);
-        bar.update(step, { step, loss: l.toFixed(4) });
-      }
-    }
-    bar.stop();
+      return loss;
+    });
 
     let right = 0, frames = 0, found = 0, triggers = 0, alarms = 0, clips = 0;
     let example = { truth: '', predicted: '' };
@@ -134,7 +127,6 @@ export async function run(engine: Engine, o: TriggerWordOptions, log: (s: string
       clips,
       example,
     };
-    log(`loss ${losses[0]?.toFixed(4)} → ${losses[losses.length - 1]?.toFixed(4)}`);
     log(`held out (${clips} clips, ${triggers} triggers): frame accuracy ${(100 * result.frame_accuracy).toFixed(1)}%, triggers detected ${(100 * result.recall).toFixed(1)}%, false alarms ${result.false_alarms_per_clip.toFixed(3)} per clip`);
     log(`  labels     ${example.truth}\n  predicted  ${example.predicted}`);
     return result;
@@ -144,34 +136,17 @@ export async function run(engine: Engine, o: TriggerWordOptions, log: (s: string
   }
 }
 
-export async function main(args: string[]): Promise<void> {
-  const v = parseOptions('trigger-word', 'Trains a GRU to mark the frames right after a trigger word in noisy synthetic feature sequences.', {
-    steps: { type: 'string', default: '600', help: 'training steps' },
-    batch: { type: 'string', default: '32', help: 'clips per step' },
+export function main(args: string[]): Promise<void> {
+  return exampleMain('trigger-word', 'Trains a GRU to mark the frames right after a trigger word in noisy synthetic feature sequences.', {
+    ...trainingOptions({ steps: '600', batch: '32', rows: 'clips', hidden: '48', cell: 'GRU', lr: '0.005' }),
     frames: { type: 'string', default: '100', help: 'frames per clip (T)' },
-    hidden: { type: 'string', default: '48', help: 'GRU hidden size' },
     noise: { type: 'string', default: '0.8', help: 'std of the background noise (word patterns have std 1)' },
-    lr: { type: 'string', default: '0.005', help: 'Adam learning rate' },
-    seed: { type: 'string', default: '1', help: 'seed' },
-    quick: { type: 'boolean', help: '20 steps (a smoke test)' },
-  }, args);
-  if (!v) return;
-  const engine = await createEngine();
-  try {
-    await run(engine, {
-      steps: v.quick ? 20 : num(v.steps, 'steps'),
-      batch: num(v.batch, 'batch'),
-      T: num(v.frames, 'frames'),
-      F: 12,
-      hidden: num(v.hidden, 'hidden'),
-      label_frames: 8,
-      noise: num(v.noise, 'noise'),
-      lr: num(v.lr, 'lr'),
-      seed: num(v.seed, 'seed'),
-      progress: true,
-      test_batches: v.quick ? 1 : 8,
-    });
-  } finally {
-    engine.dispose();
-  }
+  }, args, (engine, v) => run(engine, {
+    ...trainingValues(v),
+    T: num(v.frames, 'frames'),
+    F: 12,
+    label_frames: 8,
+    noise: num(v.noise, 'noise'),
+    test_batches: v.quick ? 1 : 8,
+  }));
 }

@@ -6,9 +6,9 @@
 //   node examples/run.mjs word-vectors --method glove --epochs 15
 //   node examples/run.mjs word-vectors --quick             # seconds: a tenth of the corpus, 100 steps
 import { writeFileSync } from 'node:fs';
-import { createEngine, type Engine, type Neighbour, trainWordVectors, wordCorpus, type WordCorpus, type WordVectors } from 'webrnn';
+import { type Engine, type Neighbour, trainWordVectors, wordCorpus, type WordCorpus, type WordVectors } from 'webrnn';
 import { readBrown } from 'webrnn/node';
-import { num, parseOptions, Progress } from './_shared.js';
+import { exampleMain, num, Progress } from './_shared.js';
 
 export interface WordVectorsExampleOptions {
   method: 'skip-gram' | 'glove';
@@ -93,8 +93,8 @@ export async function run(engine: Engine, o: WordVectorsExampleOptions, log: (s:
   return { vectors: r.vectors, corpus, neighbours, analogies, steps: r.steps, seconds, losses: r.losses };
 }
 
-export async function main(args: string[]): Promise<void> {
-  const v = parseOptions('word-vectors', 'Trains word vectors on the Brown corpus on the GPU and prints nearest neighbours and analogies.', {
+export function main(args: string[]): Promise<void> {
+  return exampleMain('word-vectors', 'Trains word vectors on the Brown corpus on the GPU and prints nearest neighbours and analogies.', {
     method: { type: 'string', default: 'skip-gram', help: 'skip-gram or glove' },
     dim: { type: 'string', default: '64', help: 'vector size E' },
     epochs: { type: 'string', default: '3', help: 'passes over the corpus' },
@@ -107,13 +107,10 @@ export async function main(args: string[]): Promise<void> {
     query: { type: 'string', default: QUERIES.join(','), help: 'comma-separated words to show neighbours of' },
     out: { type: 'string', help: 'write the vectors to this file (GloVe text format)' },
     quick: { type: 'boolean', help: 'a tenth of the corpus and 100 steps (a smoke test)' },
-  }, args);
-  if (!v) return;
-  const method = v.method === 'glove' ? 'glove' : v.method === 'skip-gram' ? 'skip-gram' : undefined;
-  if (!method) throw new Error(`--method must be skip-gram or glove, got ${String(v.method)}`);
-  const engine = await createEngine();
-  try {
-    await run(engine, {
+  }, args, (engine, v) => {
+    const method = v.method === 'glove' ? 'glove' : v.method === 'skip-gram' ? 'skip-gram' : undefined;
+    if (!method) throw new Error(`--method must be skip-gram or glove, got ${String(v.method)}`);
+    return run(engine, {
       method,
       dim: num(v.dim, 'dim'),
       epochs: num(v.epochs, 'epochs'),
@@ -128,7 +125,5 @@ export async function main(args: string[]): Promise<void> {
       query: String(v.query).split(',').filter(Boolean),
       ...(typeof v.out === 'string' ? { out: v.out } : {}),
     });
-  } finally {
-    engine.dispose();
-  }
+  });
 }

@@ -3,8 +3,8 @@
 // compared exactly (as fractions); final scores to within two float64 roundings (1e-15 relative),
 // since exp(Σ w log p) and the hand formula's p^(1/4) round differently in the last bit.
 import { describe, expect, test } from 'vitest';
-import { WebRnnError } from '../src/errors.js';
 import { bleuTokens, brevityPenalty, closestReferenceLength, corpusBleu, modifiedPrecision, sentenceBleu } from '../src/eval/bleu.js';
+import { code } from './helpers/gpu-test.js';
 
 // The course's example: "Le chat est sur le tapis."
 const ref1 = bleuTokens('The cat is on the mat.').filter((t) => t !== '.');
@@ -12,16 +12,6 @@ const ref2 = bleuTokens('There is a cat on the mat.').filter((t) => t !== '.');
 const refs = [ref1, ref2];
 const w = (s: string) => s.split(' ');
 const close = (got: number, want: number) => expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-15 * Math.max(1, Math.abs(want)));
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(WebRnnError);
-    return (e as WebRnnError).code;
-  }
-  return undefined;
-}
 
 describe('modified n-gram precision (the course examples)', () => {
   test('"the the the the the the the": precision 7/7, modified precision 2/7', () => {

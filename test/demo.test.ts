@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'puppeteer-core';
 import type { PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { DemoState } from '../demo/demo-state.ts';
 import { collectPageErrors, launchChromium, serveDemo } from './helpers/demo-server.js';
 import { chromiumPath } from './hosts/run-chromium.mjs';
 
@@ -28,21 +29,7 @@ const FRAME_WINDOW_MS = 5000;
 const WORKER_FRAME_GAP_BOUND_MS = 500;
 const WORKER_LONG_TASKS_BOUND_MS = 300;
 
-/** What the page publishes on window.__demo (demo/demo-state.ts), as far as these tests read it. */
-interface DemoState {
-  ready: boolean;
-  webgpu: string;
-  adapter: string;
-  steps: number;
-  losses: number[];
-  validation: { step: number; bpc: number }[];
-  samples: { step: number; temperature: number; text: string }[];
-  charsPerSec: number;
-  running: boolean;
-  trainer: 'worker' | 'main';
-  tagger: { steps: number; losses: number[]; f1: number | undefined; ready: boolean; spans: { start: number; end: number; text: string }[] };
-  errors: string[];
-}
+/** What the page publishes (demo/demo-state.ts). */
 declare const window: { __demo: DemoState };
 
 let server: PreviewServer | undefined;

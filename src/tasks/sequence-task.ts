@@ -2,7 +2,7 @@
  * Supervised training of a {@link SequenceModel} on labelled sequences — one class per step
  * (many-to-many, `all_steps`) or one per sequence (many-to-one, `last_step`) — with length-bucketed
  * batches in a seeded order per epoch, Adam with gradient clipping, a resumable position, and batched
- * prediction. The Brown name tagger and genre classifier are built on it.
+ * prediction. The token tagger (the Brown name tagger, the demo's), and the genre classifier are built on it.
  */
 import { planBatches, shuffleInPlace } from '../data/batching.js';
 import { WebRnnError } from '../errors.js';
@@ -35,6 +35,8 @@ export interface TaskTrainingSettings {
   word_dropout: number;
   /** batches per bucketing pool: rows of a batch have similar lengths, so little padding */
   bucket_pool: number;
+  /** leave the embedding out of the optimizer (it keeps the weights it was given, e.g. pretrained vectors) */
+  freeze_embedding?: boolean;
 }
 
 /** Where a run stands; saved in checkpoints so a stopped run resumes where it was. */
@@ -51,9 +53,15 @@ export interface TaskPosition {
 
 /**
  * @example
+ * // many-to-one: a class per sequence
+ * const examples = [{ ids: Int32Array.of(3, 1, 4), labels: Int32Array.of(1) }, { ids: Int32Array.of(2, 7), labels: Int32Array.of(0) }];
+ * const config: SequenceModelConfig = {
+ *   embedding: { num_embeddings: 10, embedding_dim: 8 }, rnn: { mode: 'GRU', input_size: 8, hidden_size: 16 },
+ *   linear: { in_features: 16, out_features: 2 }, loss: 'cross_entropy', target: 'last_step',
+ * };
  * const task = new SequenceTask(engine, config, examples, { batch: 32, lr: 3e-3, clip: 5, seed: 1, word_dropout: 0, bucket_pool: 50 });
- * while (task.position.seconds < 60) await task.trainStep();
- * const logits = await task.predict(heldOut.map((e) => e.ids)); // per sequence: (L, O) or (O)
+ * for (let i = 0; i < 100; i++) await task.trainStep();
+ * const logits = await task.predict([Int32Array.of(3, 1)]); // per sequence: (L, O) for all_steps, (O) for last_step
  */
 export class SequenceTask {
   readonly model: SequenceModel;
@@ -62,6 +70,8 @@ export class SequenceTask {
   private plan: Int32Array[] | undefined;
   private planEpoch = -1;
   private disposed = false;
+  /** the GPU work asked for so far (see exclusive()) */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     engine: Engine,
@@ -72,7 +82,8 @@ export class SequenceTask {
     for (const [i, e] of train.entries()) checkExample(e, config, i);
     this.model = new SequenceModel(engine, config, { seed: settings.seed });
     try {
-      this.optimizer = new Adam(engine, this.model.blocks(), { lr: settings.lr, clip_norm: settings.clip });
+      const frozen = settings.freeze_embedding ? this.model.embedding?.store : undefined;
+      this.optimizer = new Adam(engine, this.model.blocks().filter((b) => b !== frozen), { lr: settings.lr, clip_norm: settings.clip });
     } catch (e) {
       this.model.dispose();
       throw e;
@@ -98,7 +109,11 @@ export class SequenceTask {
    * One optimizer step on the next batch of the epoch; returns its mean loss (one small readback,
    * which also stops on a non-finite gradient with the weights of the previous step).
    */
-  async trainStep(): Promise<number> {
+  trainStep(): Promise<number> {
+    return this.exclusive(() => this.step());
+  }
+
+  private async step(): Promise<number> {
     this.check();
     if (this.train.length === 0) throw new WebRnnError('BAD_STATE', 'this task has no training examples (it was made for prediction only)');
     const p = this.position;
@@ -122,7 +137,11 @@ export class SequenceTask {
    * The model's logits for each sequence, in order: (L, O) row-major per sequence for `all_steps`,
    * (O) for `last_step`. Sequences are batched by length; nothing is trained.
    */
-  async predict(sequences: readonly Int32Array[], batchSize = 128): Promise<Float32Array[]> {
+  predict(sequences: readonly Int32Array[], batchSize = 128): Promise<Float32Array[]> {
+    return this.exclusive(() => this.logits(sequences, batchSize));
+  }
+
+  private async logits(sequences: readonly Int32Array[], batchSize: number): Promise<Float32Array[]> {
     this.check();
     const O = this.config.linear.out_features;
     const out: Float32Array[] = new Array(sequences.length);
@@ -155,9 +174,11 @@ export class SequenceTask {
   }
 
   /** A checkpoint of the model, the optimizer and the position, plus the caller's `extra` JSON. */
-  async checkpoint(extra: Record<string, unknown>): Promise<Uint8Array> {
-    this.check();
-    return checkpointBytes(this.model, this.optimizer, { ...extra, task: { position: this.position, settings: this.settings } });
+  checkpoint(extra: Record<string, unknown>): Promise<Uint8Array> {
+    return this.exclusive(async () => {
+      this.check();
+      return checkpointBytes(this.model, this.optimizer, { ...extra, task: { position: this.position, settings: this.settings } });
+    });
   }
 
   /** Continues from a checkpoint written by {@link checkpoint} with the same config and settings. */
@@ -173,6 +194,13 @@ export class SequenceTask {
     this.position = { step: p.step, epoch: p.epoch, batch: p.batch >= this.batchesPerEpoch ? 0 : p.batch, seconds: p.seconds };
   }
 
+  /** Frees the model and optimizer once the GPU work already asked for is done. */
+  async close(): Promise<void> {
+    await this.queue;
+    this.dispose();
+  }
+
+  /** Frees the model and optimizer now (see {@link SequenceTask.close} while work may be in flight). */
   dispose(): void {
     if (this.disposed) return;
     this.optimizer.dispose();
@@ -218,6 +246,17 @@ export class SequenceTask {
   private check(): void {
     if (this.disposed) throw new WebRnnError('DISPOSED', 'this task was disposed');
   }
+
+  /**
+   * Runs `work` after the GPU work asked for before it: calls made without awaiting each other (a page
+   * tagging typed text while it trains) never interleave, so a prediction never lands between a
+   * step's forward and its update.
+   */
+  private exclusive<R>(work: () => Promise<R>): Promise<R> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
 }
 
 function checkExample(e: LabeledSequence, config: SequenceModelConfig, i: number): void {
@@ -226,4 +265,18 @@ function checkExample(e: LabeledSequence, config: SequenceModelConfig, i: number
   if (L === 0) throw new WebRnnError('BAD_SHAPE', `example ${i} has no tokens`);
   if (e.labels.length !== want) throw new WebRnnError('BAD_SHAPE', `example ${i}: ${e.labels.length} labels, expected ${want}`);
   if (e.unknownIds && e.unknownIds.length !== L) throw new WebRnnError('BAD_SHAPE', `example ${i}: ${e.unknownIds.length} unknown-word ids for ${L} tokens`);
+}
+
+/**
+ * `made` after `init(made)`; when init throws (a checkpoint that does not fit, weights of the wrong
+ * size), `made` is disposed first, so a failed restore leaves no GPU memory behind.
+ */
+export function initOrDispose<T extends { dispose(): void }>(made: T, init: (t: T) => void): T {
+  try {
+    init(made);
+  } catch (e) {
+    made.dispose();
+    throw e;
+  }
+  return made;
 }

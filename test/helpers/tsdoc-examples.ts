@@ -1,7 +1,7 @@
 // Extracts the TSDoc `@example` blocks of source files and type-checks each one as a user's program
-// would compile it: imports of every public name of 'webrnn', 'webrnn/interop' and 'webrnn/node', a
-// few declared inputs (the free names examples take as given: an engine, tensors, layers), and the
-// example's code inside an async function (so it may await and may redeclare those names).
+// would compile it: imports of every public name of 'webrnn', 'webrnn/interop', 'webrnn/node' and
+// 'webrnn/tasks', a few declared inputs (the free names examples take as given: an engine, tensors,
+// layers), and the example's code inside an async function (so it may await and may redeclare those names).
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
@@ -78,7 +78,7 @@ declare const wv: WordVectors;
  * sources in `root`; returns one message per diagnostic, located at the example's file and line.
  */
 export function checkExamples(root: string, all: readonly TsdocExample[]): { checked: number; messages: string[] } {
-  const entries = { webrnn: 'src/index.ts', 'webrnn/interop': 'src/interop.ts', 'webrnn/node': 'src/node.ts' };
+  const entries = { webrnn: 'src/index.ts', 'webrnn/interop': 'src/interop.ts', 'webrnn/node': 'src/node.ts', 'webrnn/tasks': 'src/tasks/index.ts' };
   const options: ts.CompilerOptions = {
     strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
     lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: ['@webgpu/types', 'node'], skipLibCheck: true, baseUrl: root,
@@ -87,9 +87,12 @@ export function checkExamples(root: string, all: readonly TsdocExample[]): { che
   // The prelude imports every public name of each entry (read from the entry's exports).
   const probe = ts.createProgram(Object.values(entries).map((e) => join(root, e)), options);
   const checker = probe.getTypeChecker();
+  const seen = new Set<string>();
   const imports = Object.entries(entries).map(([spec, file]) => {
     const sf = probe.getSourceFile(join(root, file))!;
-    const names = checker.getExportsOfModule(checker.getSymbolAtLocation(sf)!).map((s) => s.name).filter((n) => n !== 'default');
+    // a name two entries export (a type webrnn/node and webrnn/tasks share) is imported once
+    const names = checker.getExportsOfModule(checker.getSymbolAtLocation(sf)!).map((s) => s.name).filter((n) => n !== 'default' && !seen.has(n));
+    for (const n of names) seen.add(n);
     return `import { ${names.join(', ')} } from '${spec}';`;
   });
   const publicNames = new Set(imports.flatMap((l) => /\{ (.*) \}/.exec(l)![1].split(', ')));

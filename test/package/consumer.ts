@@ -3,6 +3,7 @@
 import { Adam, createEngine, Embedding, parameterSpecs, Recurrent, Sampler, SequenceModel, WebRnnError, type Engine, type ForwardResult, type RecurrentConfig, type SequenceModelConfig, type Tensor, type TensorDType, type TokenDType } from 'webrnn';
 import { loadTorchModel, OnnxModel, TfjsModel } from 'webrnn/interop';
 import { loadCheckpoint, readTextChunks, saveCheckpoint } from 'webrnn/node';
+import { GenreClassifier, TokenTagger, type TagMetrics } from 'webrnn/tasks';
 
 const config: RecurrentConfig = { mode: 'LSTM', input_size: 8, hidden_size: 16, num_layers: 2, bidirectional: true };
 
@@ -39,6 +40,15 @@ export async function train(path: string): Promise<number> {
   const c = await loadCheckpoint(path);
   for await (const chunk of readTextChunks(path)) void chunk;
   return norm + parameterSpecs(config).length + Object.keys(c).length;
+}
+
+export async function tag(engine: Engine): Promise<TagMetrics> {
+  const examples = [{ ids: Int32Array.of(1, 2, 3), labels: Int32Array.of(0, 1, 0) }];
+  const tagger = new TokenTagger(engine, { vocab_size: 4, cell: 'GRU', embedding: 4, hidden: 4 }, examples, { batch: 1, lr: 0.01, clip: 5, seed: 1, word_dropout: 0, bucket_pool: 1 });
+  await tagger.trainStep();
+  const m = await tagger.score(examples);
+  await tagger.close();
+  return { ...m, tokens: m.tokens + GenreClassifier.name.length };
 }
 
 export function kinds(e: unknown): string {
