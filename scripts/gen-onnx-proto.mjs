@@ -1,4 +1,4 @@
-// Generates src/io/onnx-proto.gen.ts, the ONNX protobuf messages webrnn reads and writes .onnx files
+// Generates src/interop/onnx/proto.gen.ts, the ONNX protobuf messages webrnn reads and writes .onnx files
 // with, from scripts/onnx-proto/onnx.proto. The output is committed (users and CI never run this);
 // rerun it only when the .proto or the generator changes, and commit both.
 //
@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const protoDir = join(root, 'scripts', 'onnx-proto');
-const out = join(root, 'src', 'io', 'onnx-proto.gen.ts');
+const out = join(root, 'src', 'interop', 'onnx', 'proto.gen.ts');
 const plugin = join(root, 'node_modules', '.bin', 'protoc-gen-es');
 const check = process.argv.includes('--check');
 
@@ -42,13 +42,13 @@ try {
     + readFileSync(join(tmp, 'onnx_pb.ts'), 'utf8');
   const same = existsSync(out) && readFileSync(out, 'utf8') === text;
   if (check) {
-    console.log(same ? 'gen-onnx-proto: src/io/onnx-proto.gen.ts is up to date' : 'gen-onnx-proto: src/io/onnx-proto.gen.ts differs from the generator output: run npm run gen:onnx-proto');
+    console.log(same ? 'gen-onnx-proto: src/interop/onnx/proto.gen.ts is up to date' : 'gen-onnx-proto: src/interop/onnx/proto.gen.ts differs from the generator output: run npm run gen:onnx-proto');
     process.exitCode = same ? 0 : 1;
   } else if (!same) {
     writeFileSync(out, text);
-    console.log('gen-onnx-proto: wrote src/io/onnx-proto.gen.ts');
+    console.log('gen-onnx-proto: wrote src/interop/onnx/proto.gen.ts');
   } else {
-    console.log('gen-onnx-proto: src/io/onnx-proto.gen.ts unchanged');
+    console.log('gen-onnx-proto: src/interop/onnx/proto.gen.ts unchanged');
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });

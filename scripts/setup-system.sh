@@ -2,7 +2,7 @@
 # Installs the system packages webrnn's tests need on a Debian 12 machine without a GPU, idempotently:
 #  - Mesa lavapipe (software Vulkan) from bookworm-backports: Dawn (npm `webgpu`) rejects bookworm's Mesa 22.3
 #  - Debian chromium for the headless-browser tests (puppeteer-core drives /usr/bin/chromium), and
-#    protobuf-compiler (protoc), with which a test regenerates src/io/onnx-proto.gen.ts to compare
+#    protobuf-compiler (protoc), with which a test regenerates src/interop/onnx/proto.gen.ts to compare
 #  - espeak-ng, which speaks the test recording of the silero VAD test (test/interop-silero-vad.test.ts)
 #  - with --with-torch, python3-torch: npm test passes it for the PyTorch DistributedDataParallel round
 #    trip of examples/scale-out (test/scale-out.test.ts); regenerating PyTorch fixtures needs it too

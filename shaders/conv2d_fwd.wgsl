@@ -5,7 +5,7 @@
 //
 // Accumulates in the order c, ky, kx after the bias, each step rounded once as a fused multiply-add
 // rounds it (exact product, one rounding per add) — as onnxruntime's float32 GEMM and webrnn's CPU Conv
-// (src/io/onnx-ops.ts) do. WGSL's fma() may round the product first (lavapipe does, and silero's STFT
+// (src/interop/onnx/ops.ts) do. WGSL's fma() may round the product first (lavapipe does, and silero's STFT
 // convolution then misses onnxruntime's state by 2.4e-5), so the step is fma_exact below: Dekker's
 // exact product plus Knuth's two-sum. One invocation per output element of one batch row, the
 // (m, oy, ox) elements numbered across the grid's x and y (x·64 + y·64·num_workgroups.x), so a

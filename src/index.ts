@@ -66,13 +66,13 @@ export { sequenceMask, type LossMask } from './losses/mask.js';
 export { CtcLoss, type CtcLossConfig, type CtcLossResult } from './ctc/ctc-loss.js';
 
 // Optimizers and learning-rate schedules (torch.optim's update rules)
-export { SGD } from './train/sgd.js';
-export { Adam, AdamW } from './train/adam.js';
-export { Adagrad } from './train/adagrad.js';
-export { Optimizer, type OptimizerState, type OptimizerStep } from './train/optimizer.js';
-export { GradNorm, type NormHandle } from './train/grad-norm.js';
-export { applySchedule, CosineAnnealingLR, LinearWarmup, StepLR, type LrSchedule } from './train/schedule.js';
-export type { AdagradOptions, AdamOptions, ClipOptions, SGDOptions } from './train/options.js';
+export { SGD } from './optim/sgd.js';
+export { Adam, AdamW } from './optim/adam.js';
+export { Adagrad } from './optim/adagrad.js';
+export { Optimizer, type OptimizerState, type OptimizerStep } from './optim/optimizer.js';
+export { GradNorm, type NormHandle } from './optim/grad-norm.js';
+export { applySchedule, CosineAnnealingLR, LinearWarmup, StepLR, type LrSchedule } from './optim/schedule.js';
+export type { AdagradOptions, AdamOptions, ClipOptions, SGDOptions } from './optim/options.js';
 
 // Models
 export { SequenceModel, RecurrentState, type SequenceBatch, type SequenceLoss, type SequenceModelConfig, type SequenceStepOptions, type SequenceTarget } from './model/sequence-model.js';
@@ -80,8 +80,8 @@ export { Seq2Seq, type Seq2SeqBatch, type Seq2SeqConfig, type Seq2SeqSource } fr
 export { CharLm, type CharLmPosition, type CharLmSettings } from './tasks/char-lm.js';
 
 // Checkpoints and safetensors, in memory (webrnn/node reads and writes them as files)
-export { checkpointBytes, parseCheckpoint, restoreCheckpoint, type Checkpoint, type TrainingPosition } from './io/checkpoint.js';
-export { parseSafetensors, serializeSafetensors, toFloat32, toFloat64, toInt32, type Dtype, type DtypeArrays, type ParseOptions as SafetensorsParseOptions, type SafeTensor, type SafetensorsFile } from './io/safetensors.js';
+export { checkpointBytes, parseCheckpoint, restoreCheckpoint, type Checkpoint, type TrainingPosition } from './model/checkpoint.js';
+export { parseSafetensors, serializeSafetensors, toFloat32, toFloat64, toInt32, type Dtype, type DtypeArrays, type ParseOptions as SafetensorsParseOptions, type SafeTensor, type SafetensorsFile } from './formats/safetensors.js';
 
 // Decoding
 export { Sampler, type SamplingOptions } from './decode/sampling.js';

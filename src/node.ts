@@ -11,8 +11,8 @@
  *
  * @packageDocumentation
  */
-export { saveCheckpoint, loadCheckpoint } from './io/checkpoint-file.js';
-export { checkOutputTarget, writeFileAtomic, type OutputTarget } from './io/atomic-write.js';
+export { saveCheckpoint, loadCheckpoint } from './model/checkpoint-file.js';
+export { checkOutputTarget, writeFileAtomic, type OutputTarget } from './formats/atomic-write.js';
 export {
   buildVocabFromFile,
   encodeFile,

@@ -2,8 +2,8 @@
 // their lifetime, re-planning on new shapes, determinism, and memory released by dispose().
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, Recurrent, type Engine } from '../src/index.js';
-import { refRecurrentForward } from '../src/ref/recurrent.js';
-import { randomParams, Rng } from '../src/ref/random.js';
+import { refRecurrentForward } from './reference/recurrent.js';
+import { randomParams, Rng } from './reference/random.js';
 import { code } from './helpers/gpu-test.js';
 
 let engine: Engine;

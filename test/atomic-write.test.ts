@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebRnnError } from '../src/errors.js';
-import { writeFileAtomic } from '../src/io/atomic-write.js';
+import { writeFileAtomic } from '../src/formats/atomic-write.js';
 import { fsFault as fault } from './helpers/fs-fault.js';
 
 // A file-system failure on demand: open() of a path containing fault.match fails with fault.code.

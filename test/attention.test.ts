@@ -11,7 +11,7 @@ import { describe, expect, test } from 'vitest';
 import { attentionDecoderSpecs, type AttentionDecoderConfig } from '../src/layers/attention-config.js';
 import { AttentionDecoder } from '../src/layers/attention-decoder.js';
 import { Rng } from '../src/random.js';
-import { refAttentionDecoderBackward, refAttentionDecoderForward, type RefAttentionInputs } from '../src/ref/attention.js';
+import { refAttentionDecoderBackward, refAttentionDecoderForward, type RefAttentionInputs } from './reference/attention.js';
 import { code, dot, engine, expectCloseLoggingWorst, f32, numericGrad, scoped, TOL_FORWARD, TOL_GRAD, useEngine } from './helpers/gpu-test.js';
 
 const TOL_FD = 1e-7;

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, WebRnnError, type Engine } from '../src/index.js';
-import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint-file.js';
-import { parseCheckpoint, restoreCheckpoint } from '../src/io/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/model/checkpoint-file.js';
+import { parseCheckpoint, restoreCheckpoint } from '../src/model/checkpoint.js';
 import { SequenceModel, type SequenceBatch, type SequenceModelConfig } from '../src/model/sequence-model.js';
 import { Rng } from '../src/random.js';
-import { Adagrad } from '../src/train/adagrad.js';
-import { Adam } from '../src/train/adam.js';
-import type { Optimizer } from '../src/train/optimizer.js';
+import { Adagrad } from '../src/optim/adagrad.js';
+import { Adam } from '../src/optim/adam.js';
+import type { Optimizer } from '../src/optim/optimizer.js';
 import type { ParameterBlock } from '../src/layers/parameter-store.js';
 
 let engine: Engine;

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { parseCheckpoint } from '../src/io/checkpoint.js';
+import { parseCheckpoint } from '../src/model/checkpoint.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'webrnn.js');
 const tmp = mkdtempSync(join(tmpdir(), 'webrnn-tty-'));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRunJob } from '../src/cli/run-job.js';
-import { parseSafetensors, serializeSafetensors, toFloat64, type SafeTensor } from '../src/io/safetensors.js';
+import { parseSafetensors, serializeSafetensors, toFloat64, type SafeTensor } from '../src/formats/safetensors.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'webrnn.js');

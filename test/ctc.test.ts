@@ -15,10 +15,10 @@ import { CtcLoss } from '../src/ctc/ctc-loss.js';
 import { ctcCollapse, ctcGreedyDecode, ctcPrefixBeamSearch } from '../src/ctc/decode.js';
 import { Dense } from '../src/layers/dense.js';
 import { Recurrent } from '../src/layers/recurrent.js';
-import { parseSafetensors, toFloat32, toFloat64, toInt32 } from '../src/io/safetensors.js';
+import { parseSafetensors, toFloat32, toFloat64, toInt32 } from '../src/formats/safetensors.js';
 import { Rng } from '../src/random.js';
-import { ctcFeasible, refCtcLoss, refLogSoftmax } from '../src/ref/ctc.js';
-import { Adam } from '../src/train/adam.js';
+import { ctcFeasible, refCtcLoss, refLogSoftmax } from './reference/ctc.js';
+import { Adam } from '../src/optim/adam.js';
 import { code, engine, expectCloseLoggingWorst, f64, numericGrad, scoped, useEngine } from './helpers/gpu-test.js';
 
 const TOL_LOSS = 1e-5;

@@ -1,4 +1,4 @@
-// Decoding on the GPU (src/decode) against the float64 references (src/ref/decode.ts): greedy choice,
+// Decoding on the GPU (src/decode) against the float64 references (test/reference/decode.ts): greedy choice,
 // the sampled distribution under temperature / top-k / top-p, exact prediction of every draw from the
 // counter-based hash, embedding of GPU-resident ids, generation (a hand-built model whose greedy output
 // is known, a random LSTM against the reference, streaming in pieces), stateful chunked inference, and
@@ -30,7 +30,7 @@ import {
   refSamplingProbs,
   type RefDecoderWeights,
   type RefStepFn,
-} from '../src/ref/decode.js';
+} from './reference/decode.js';
 import { Rng } from '../src/random.js';
 import { asyncCode, code, engine, expectClose, scoped, useEngine } from './helpers/gpu-test.js';
 

@@ -5,8 +5,8 @@
 // Tolerances as in test/gpu/cases.ts: 2e-5 (forward), 1e-4 (gradients) relative to max |ref|.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, Recurrent, type Engine, type RecurrentConfig } from '../src/index.js';
-import { refRecurrentBackward, refRecurrentForward } from '../src/ref/recurrent.js';
-import { randomParams, Rng } from '../src/ref/random.js';
+import { refRecurrentBackward, refRecurrentForward } from './reference/recurrent.js';
+import { randomParams, Rng } from './reference/random.js';
 import { dropoutMask as mask } from './gpu/dropout-mask.js';
 
 let engine: Engine;

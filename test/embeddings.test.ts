@@ -9,7 +9,7 @@
 // Tolerances (max |got − want| / max |want| per tensor): GPU loss 1e-5, GPU gradients 1e-4;
 // references vs finite differences 1e-7 (h = 1e-6).
 import { describe, expect, test } from 'vitest';
-import { Adagrad } from '../src/train/adagrad.js';
+import { Adagrad } from '../src/optim/adagrad.js';
 import { cooccurrence, gloveBatches, skipGramBatches, UnigramSampler, wordCorpus } from '../src/embeddings/corpus.js';
 import { biasDirection, debias, equalize, neutralize } from '../src/embeddings/debias.js';
 import { GloVe } from '../src/embeddings/glove.js';
@@ -20,8 +20,8 @@ import { trainWordVectors } from '../src/embeddings/train.js';
 import { cosineSimilarity, WordVectors } from '../src/embeddings/word-vectors.js';
 import { SequenceModel } from '../src/model/sequence-model.js';
 import { Rng } from '../src/random.js';
-import { refGloveLoss, refSkipGramLoss } from '../src/ref/word-vectors.js';
-import { Adam } from '../src/train/adam.js';
+import { refGloveLoss, refSkipGramLoss } from './reference/word-vectors.js';
+import { Adam } from '../src/optim/adam.js';
 import { code, engine, expectCloseLoggingWorst, f64, numericGrad, scoped, useEngine } from './helpers/gpu-test.js';
 
 const TOL_LOSS = 1e-5;

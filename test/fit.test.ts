@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseSafetensors, toFloat64 } from '../src/io/safetensors.js';
+import { parseSafetensors, toFloat64 } from '../src/formats/safetensors.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'webrnn.js');

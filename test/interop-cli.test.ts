@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, test } from 'vitest';
-import { encodeOnnx } from '../src/io/onnx-write.js';
-import { tfjsModelJson } from '../src/io/tfjs-files.js';
-import { parseSafetensors, serializeSafetensors, toFloat64, type SafeTensor } from '../src/io/safetensors.js';
+import { encodeOnnx } from '../src/interop/onnx/write.js';
+import { tfjsModelJson } from '../src/interop/tfjs/files.js';
+import { parseSafetensors, serializeSafetensors, toFloat64, type SafeTensor } from '../src/formats/safetensors.js';
 import { Rng } from '../src/random.js';
 import { relErr } from './gpu/check.js';
 

@@ -15,12 +15,12 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, Recurrent, type Engine } from '../src/index.js';
-import { portableToOnnx } from '../src/io/onnx-export.js';
-import { parseSafetensors, toFloat64, toInt32, type SafeTensor } from '../src/io/safetensors.js';
-import { portableToTfjs, tfjsToPortable } from '../src/io/tfjs-export.js';
-import { TfjsModel, type TfjsArtifacts } from '../src/io/tfjs-model.js';
-import { loadTorchModel, readTorchStateDict } from '../src/io/torch.js';
-import { portableFromTorch, portableToTorch, type PortableModel } from '../src/io/torch-portable.js';
+import { portableToOnnx } from '../src/interop/onnx/export.js';
+import { parseSafetensors, toFloat64, toInt32, type SafeTensor } from '../src/formats/safetensors.js';
+import { portableToTfjs, tfjsToPortable } from '../src/interop/tfjs/export.js';
+import { TfjsModel, type TfjsArtifacts } from '../src/interop/tfjs/model.js';
+import { loadTorchModel, readTorchStateDict } from '../src/interop/torch/model.js';
+import { portableFromTorch, portableToTorch, type PortableModel } from '../src/interop/torch/portable.js';
 import { Rng } from '../src/random.js';
 import { relErr } from './gpu/check.js';
 
@@ -120,7 +120,7 @@ describe('webrnn\'s own options → ONNX (onnxruntime vs webrnn\'s layer on the 
   ];
   for (const [name, rnn] of configs) {
     test(name, async () => {
-      const { randomParams } = await import('../src/ref/random.js');
+      const { randomParams } = await import('./reference/random.js');
       const params = randomParams(rnn, new Rng(5));
       const weights: Record<string, Float32Array> = {};
       for (const [k, v] of Object.entries(params)) weights[`rnn.${k}`] = Float32Array.from(v);

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ACTIVATION_NAMES, forwardOnlyOption, resolveConfig } from '../src/layers/recurrent-config.js';
 import { WebRnnError } from '../src/index.js';
-import { activate } from '../src/ref/activations.js';
-import { refRecurrentBackward, refRecurrentForward } from '../src/ref/recurrent.js';
-import { randomParams, Rng } from '../src/ref/random.js';
+import { activate } from './reference/activations.js';
+import { refRecurrentBackward, refRecurrentForward } from './reference/recurrent.js';
+import { randomParams, Rng } from './reference/random.js';
 
 const activations = readFileSync(join(import.meta.dirname, '..', 'shaders', 'shared', 'onnx_activations.wgsl'), 'utf8');
 

@@ -13,11 +13,11 @@
 //    checked before allocating (typed errors).
 // Float outputs must equal onnxruntime's within 1e-5 of max |onnxruntime output|.
 import { afterAll, describe, expect, test } from 'vitest';
-import { ConvNodeRunner } from '../src/io/onnx-conv-gpu.js';
-import type { OnnxNode } from '../src/io/onnx-graph.js';
-import { OnnxModel } from '../src/io/onnx-model.js';
-import { makeValue, type OnnxType, type OnnxValue } from '../src/io/onnx-value.js';
-import { encodeOnnx, floatAttr, type AttrInput, type GraphInput, type NodeInput } from '../src/io/onnx-write.js';
+import { ConvNodeRunner } from '../src/interop/onnx/conv-gpu.js';
+import type { OnnxNode } from '../src/interop/onnx/graph.js';
+import { OnnxModel } from '../src/interop/onnx/model.js';
+import { makeValue, type OnnxType, type OnnxValue } from '../src/interop/onnx/value.js';
+import { encodeOnnx, floatAttr, type AttrInput, type GraphInput, type NodeInput } from '../src/interop/onnx/write.js';
 import { Rng } from '../src/random.js';
 import { asyncCode, engine, scoped, useEngine } from './helpers/gpu-test.js';
 import { compareWithOrt } from './helpers/onnx-vs-ort.js';

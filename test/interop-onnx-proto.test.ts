@@ -1,4 +1,4 @@
-// The ONNX protobuf layer: src/io/onnx-proto.gen.ts (generated from onnx.proto by
+// The ONNX protobuf layer: src/interop/onnx/proto.gen.ts (generated from onnx.proto by
 // scripts/gen-onnx-proto.mjs) on @bufbuild/protobuf, used by onnx-graph (decode) and onnx-write (encode).
 //  - encodeOnnx → parseOnnx gives back the same graph: every element type, shape kind and attribute kind;
 //  - every committed fixture decodes to the inputs and outputs (names, types, shapes) onnxruntime reports;
@@ -17,10 +17,10 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, test } from 'vitest';
 import { WebRnnError } from '../src/errors.js';
-import { parseOnnx, type OnnxGraph } from '../src/io/onnx-graph.js';
-import { AttributeProto_AttributeType as A, ModelProtoSchema } from '../src/io/onnx-proto.gen.js';
-import { makeValue, type OnnxType } from '../src/io/onnx-value.js';
-import { encodeOnnx, floatAttr, floatsAttr, type ModelInput } from '../src/io/onnx-write.js';
+import { parseOnnx, type OnnxGraph } from '../src/interop/onnx/graph.js';
+import { AttributeProto_AttributeType as A, ModelProtoSchema } from '../src/interop/onnx/proto.gen.js';
+import { makeValue, type OnnxType } from '../src/interop/onnx/value.js';
+import { encodeOnnx, floatAttr, floatsAttr, type ModelInput } from '../src/interop/onnx/write.js';
 import { Rng } from '../src/random.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -286,17 +286,17 @@ describe('what a bundle holds', () => {
   });
 
   test('loadTorchModel alone from webrnn/interop keeps no protobuf code; parseOnnx and encodeOnnx do', async () => {
-    const torch = await bundle("export { loadTorchModel } from '../src/interop.js';", [sideEffectFree]);
+    const torch = await bundle("export { loadTorchModel } from '../src/interop/index.js';", [sideEffectFree]);
     expect(torch.kept.some((p) => p.includes('torch'))).toBe(true);
     expect(torch.kept.filter((p) => PROTOBUF.test(p))).toEqual([]);
     for (const name of ['parseOnnx', 'encodeOnnx']) {
-      const onnx = await bundle(`export { ${name} } from '../src/interop.js';`, [sideEffectFree]);
+      const onnx = await bundle(`export { ${name} } from '../src/interop/index.js';`, [sideEffectFree]);
       expect(onnx.kept.filter((p) => PROTOBUF.test(p)).length, name).toBeGreaterThan(1);
     }
   });
 });
 
-test('the committed src/io/onnx-proto.gen.ts is what npm run gen:onnx-proto writes', () => {
+test('the committed src/interop/onnx/proto.gen.ts is what npm run gen:onnx-proto writes', () => {
   // protoc comes from Debian's protobuf-compiler, which `npm run setup` installs for the tests.
   expect(spawnSync('protoc', ['--version']).status, 'protoc is missing: run `npm run setup`').toBe(0);
   const out = execFileSync(process.execPath, [join(ROOT, 'scripts', 'gen-onnx-proto.mjs'), '--check'], { encoding: 'utf8' });

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, type Engine } from '../src/index.js';
-import { OnnxModel } from '../src/io/onnx-model.js';
-import { makeValue, type OnnxType, type OnnxValue } from '../src/io/onnx-value.js';
-import { encodeOnnx, floatAttr, floatsAttr, type AttrInput, type IoInput, type NodeInput } from '../src/io/onnx-write.js';
+import { OnnxModel } from '../src/interop/onnx/model.js';
+import { makeValue, type OnnxType, type OnnxValue } from '../src/interop/onnx/value.js';
+import { encodeOnnx, floatAttr, floatsAttr, type AttrInput, type IoInput, type NodeInput } from '../src/interop/onnx/write.js';
 import { Rng } from '../src/random.js';
 import { compareWithOrt, fromOrt, toOrt } from './helpers/onnx-vs-ort.js';
 
@@ -388,7 +388,7 @@ describe('CPU operators vs onnxruntime', () => {
   }
 
   test('every CPU operator has a case', async () => {
-    const { CPU_OPS } = await import('../src/io/onnx-ops.js');
+    const { CPU_OPS } = await import('../src/interop/onnx/ops.js');
     const covered = new Set(OP_CASES.map((c) => c.op));
     expect(Object.keys(CPU_OPS).filter((op) => !covered.has(op))).toEqual([]);
   });

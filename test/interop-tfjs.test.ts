@@ -10,9 +10,9 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, type Engine } from '../src/index.js';
-import { makeValue } from '../src/io/onnx-value.js';
-import { encodeOnnx, floatsAttr } from '../src/io/onnx-write.js';
-import { TfjsModel, type TfjsArtifacts } from '../src/io/tfjs-model.js';
+import { makeValue } from '../src/interop/onnx/value.js';
+import { encodeOnnx, floatsAttr } from '../src/interop/onnx/write.js';
+import { TfjsModel, type TfjsArtifacts } from '../src/interop/tfjs/model.js';
 import { Rng } from '../src/random.js';
 import { relErr } from './gpu/check.js';
 

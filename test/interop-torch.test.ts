@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, type Engine } from '../src/index.js';
-import { parseSafetensors, serializeSafetensors, toFloat64, toInt32, type SafeTensor } from '../src/io/safetensors.js';
-import { float32ToBf16Bits, float32ToF16Bits } from '../src/io/torch-dtypes.js';
-import { exportTorchModel, loadTorchModel, readTorchStateDict } from '../src/io/torch.js';
+import { parseSafetensors, serializeSafetensors, toFloat64, toInt32, type SafeTensor } from '../src/formats/safetensors.js';
+import { float32ToBf16Bits, float32ToF16Bits } from '../src/interop/torch/dtypes.js';
+import { exportTorchModel, loadTorchModel, readTorchStateDict } from '../src/interop/torch/model.js';
 import { relErr } from './gpu/check.js';
 
 const ROOT = join(import.meta.dirname, 'fixtures-torch');

@@ -22,7 +22,7 @@ function statedLayers(): string[][] {
 /** The folder (or top-level file without .ts) a source file belongs to. */
 function unitOf(file: string): string {
   const parts = relative(src, file).split('/');
-  return parts.length === 1 ? parts[0].replace(/\.ts$/, '') : parts[0];
+  return parts.length === 1 ? parts[0].replace(/\.[jt]s$/, '') : parts[0];
 }
 
 function sourceFiles(dir: string): string[] {

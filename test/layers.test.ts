@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { AttentionDecoder, Dense, Embedding, OneHot, ParameterLayer, parameterSpecs, Recurrent, WebRnnError } from '../src/index.js';
-import { parseSafetensors, toFloat32, toFloat64, type SafeTensor } from '../src/io/safetensors.js';
+import { parseSafetensors, toFloat32, toFloat64, type SafeTensor } from '../src/formats/safetensors.js';
 import { Rng } from '../src/random.js';
-import { refDenseBackward, refDenseForward } from '../src/ref/dense.js';
-import { refEmbeddingBackward, refEmbeddingForward, refOneHot } from '../src/ref/embedding.js';
+import { refDenseBackward, refDenseForward } from './reference/dense.js';
+import { refEmbeddingBackward, refEmbeddingForward, refOneHot } from './reference/embedding.js';
 import { code, dot, engine, expectCloseLoggingWorst, f32, f64, numericGrad, scoped, TOL_FORWARD, TOL_GRAD, useEngine } from './helpers/gpu-test.js';
 
 const TOL_FD = 1e-7;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine, type Engine } from '../src/index.js';
 import { SequenceModel, type SequenceBatch } from '../src/model/sequence-model.js';
 import { Rng } from '../src/random.js';
-import { Adam } from '../src/train/adam.js';
+import { Adam } from '../src/optim/adam.js';
 import { Vocab } from '../src/data/vocab.js';
 import { Generator } from '../src/decode/generate.js';
 

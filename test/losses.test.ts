@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, sequenceMask, type LossResult } from '../src/index.js';
-import { parseSafetensors, toFloat32, toFloat64 } from '../src/io/safetensors.js';
+import { parseSafetensors, toFloat32, toFloat64 } from '../src/formats/safetensors.js';
 import { Rng } from '../src/random.js';
-import { refBceWithLogits, refCrossEntropy, refMse, type RefLoss } from '../src/ref/losses.js';
+import { refBceWithLogits, refCrossEntropy, refMse, type RefLoss } from './reference/losses.js';
 import { code, engine, expectCloseLoggingWorst, f32, numericGrad, scoped, TOL_FORWARD, TOL_GRAD, useEngine } from './helpers/gpu-test.js';
 
 const TOL_FD = 1e-7;

@@ -1,6 +1,6 @@
-// Optimizers, gradient clipping, the global gradient norm and LR schedules (src/train/) on the GPU:
+// Optimizers, gradient clipping, the global gradient norm and LR schedules (src/optim/) on the GPU:
 //
-// - GPU vs the float64 reference (src/ref/optim.ts), every optimizer and option, 15 steps of random
+// - GPU vs the float64 reference (test/reference/optim.ts), every optimizer and option, 15 steps of random
 //   gradients over blocks of 1, 7, 1031 and 5000 floats, weights compared after every step:
 //   max |gpu − ref| ≤ 1e-5 · max |ref| (TOL_WEIGHTS); optimizer state after the last step likewise.
 // - PyTorch trajectories (test/fixtures-optim, scripts/gen_optim_fixtures.py, torch 1.13 float32):
@@ -15,17 +15,17 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { WebRnnError } from '../src/errors.js';
-import { parseSafetensors, toFloat32, toFloat64, toInt32 } from '../src/io/safetensors.js';
+import { parseSafetensors, toFloat32, toFloat64, toInt32 } from '../src/formats/safetensors.js';
 import { ParameterStore } from '../src/layers/parameter-store.js';
 import { Rng } from '../src/random.js';
-import { RefAdagrad, RefAdam, RefAdamW, RefSGD, refGradNorm, type RefOptimizer } from '../src/ref/optim.js';
-import { Adagrad } from '../src/train/adagrad.js';
-import { Adam, AdamW } from '../src/train/adam.js';
-import { GradNorm } from '../src/train/grad-norm.js';
-import type { Optimizer } from '../src/train/optimizer.js';
-import type { AdagradOptions, AdamOptions, SGDOptions } from '../src/train/options.js';
-import { applySchedule, CosineAnnealingLR, LinearWarmup, StepLR, type LrSchedule } from '../src/train/schedule.js';
-import { SGD } from '../src/train/sgd.js';
+import { RefAdagrad, RefAdam, RefAdamW, RefSGD, refGradNorm, type RefOptimizer } from './reference/optim.js';
+import { Adagrad } from '../src/optim/adagrad.js';
+import { Adam, AdamW } from '../src/optim/adam.js';
+import { GradNorm } from '../src/optim/grad-norm.js';
+import type { Optimizer } from '../src/optim/optimizer.js';
+import type { AdagradOptions, AdamOptions, SGDOptions } from '../src/optim/options.js';
+import { applySchedule, CosineAnnealingLR, LinearWarmup, StepLR, type LrSchedule } from '../src/optim/schedule.js';
+import { SGD } from '../src/optim/sgd.js';
 import { code, engine, scoped, TOL_NORM, TOL_WEIGHTS, useEngine } from './helpers/gpu-test.js';
 
 const SIZES = [1, 7, 1031, 5000];

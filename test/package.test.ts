@@ -12,7 +12,7 @@ import { gzipSync } from 'node:zlib';
 import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parameterSpecs } from '../src/layers/recurrent-config.js';
-import { refRecurrentForward } from '../src/ref/recurrent.js';
+import { refRecurrentForward } from './reference/recurrent.js';
 import { relErr } from './gpu/check.js';
 import { chromiumArgs, chromiumPath } from './hosts/run-chromium.mjs';
 import { denoBinary } from './hosts/run-deno.mjs';
@@ -81,10 +81,10 @@ describe('the packed package, installed', () => {
   test('the tarball holds the library, its types, the CLI and the licence — no test oracle, raw shaders or source maps', () => {
     const files = packed.files.map((f) => f.path);
     console.log(`package: ${packed.filename}: ${(packed.size / 1024).toFixed(0)} KiB packed, ${(packed.unpackedSize / MB).toFixed(2)} MB unpacked, ${files.length} files`);
-    for (const f of ['package.json', 'LICENSE', 'README.md', 'bin/webrnn.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/interop.js', 'dist/src/interop.d.ts', 'dist/src/node.js', 'dist/src/node.d.ts', 'dist/src/tasks/index.js', 'dist/src/tasks/index.d.ts', 'dist/src/cli/main.js']) {
+    for (const f of ['package.json', 'LICENSE', 'README.md', 'bin/webrnn.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/interop/index.js', 'dist/src/interop/index.d.ts', 'dist/src/node.js', 'dist/src/node.d.ts', 'dist/src/tasks/index.js', 'dist/src/tasks/index.d.ts', 'dist/src/cli/main.js']) {
       expect(files, f).toContain(f);
     }
-    expect(files.filter((f) => f.startsWith('dist/src/ref/') || f.endsWith('.wgsl') || f.endsWith('.map') || f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('dist/test/reference/') || f.endsWith('.wgsl') || f.endsWith('.map') || f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
   });
 
   test(`installing it alone adds at most ${INSTALL_BUDGET / MB} MB, and none of the optional peers`, () => {

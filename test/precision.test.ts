@@ -11,7 +11,7 @@ import { failsWithOneLine, ROOT, webrnn } from './helpers/cli-run.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSafetensors, toFloat32 } from '../src/io/safetensors.js';
+import { parseSafetensors, toFloat32 } from '../src/formats/safetensors.js';
 import { relErr } from './gpu/check.js';
 import { TOL_F16_FORWARD, TOL_F16_GRAD } from './gpu/f16-cases.js';
 

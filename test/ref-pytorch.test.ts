@@ -1,4 +1,4 @@
-// The float64 CPU reference (src/ref/) against PyTorch's own numbers on every committed fixture
+// The float64 CPU reference (test/reference/) against PyTorch's own numbers on every committed fixture
 // (test/fixtures, made by scripts/gen_fixtures.py with torch in float64). This pins the reference —
 // which every GPU test trusts — to PyTorch independently of the GPU and of the CLI.
 // Tolerance: 1e-6 · max |expected| per tensor (the fixture inputs are float32-exact; only rounding
@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadRunJob } from '../src/cli/run-job.js';
 import { parameterSpecs } from '../src/layers/recurrent-config.js';
-import { parseSafetensors, toFloat64 } from '../src/io/safetensors.js';
-import { refRecurrentBackward, refRecurrentForward } from '../src/ref/recurrent.js';
+import { parseSafetensors, toFloat64 } from '../src/formats/safetensors.js';
+import { refRecurrentBackward, refRecurrentForward } from './reference/recurrent.js';
 import { readFileSync } from 'node:fs';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures', import.meta.url));

@@ -1,12 +1,12 @@
-// Float64 CPU reference (src/ref): finite-difference gradient checks over every cell variant and
+// Float64 CPU reference (test/reference): finite-difference gradient checks over every cell variant and
 // layer shape, semantic spot checks that need no PyTorch, and input validation.
 import { describe, expect, it } from 'vitest';
 import type { RecurrentConfig } from '../src/layers/recurrent-config.js';
 import { parameterSpecs } from '../src/layers/recurrent-config.js';
 import { WebRnnError } from '../src/errors.js';
-import { Rng, randomParams } from '../src/ref/random.js';
-import type { RefForward, RefGradients, RefInputs, RefUpstream } from '../src/ref/recurrent.js';
-import { refRecurrentBackward, refRecurrentForward } from '../src/ref/recurrent.js';
+import { Rng, randomParams } from './reference/random.js';
+import type { RefForward, RefGradients, RefInputs, RefUpstream } from './reference/recurrent.js';
+import { refRecurrentBackward, refRecurrentForward } from './reference/recurrent.js';
 
 type Params = Record<string, Float64Array>;
 

@@ -9,7 +9,7 @@ import {
   toFloat64,
   toInt32,
   type SafeTensor,
-} from '../src/io/safetensors.js';
+} from '../src/formats/safetensors.js';
 
 const fixture = (path: string) => new Uint8Array(readFileSync(new URL(`./fixtures/${path}`, import.meta.url)));
 

@@ -16,7 +16,7 @@ import { build, preview } from 'vite';
 import { afterAll, describe, expect, test } from 'vitest';
 import { checkModel, fineTune, prepareData, type ScaleOutData } from '../examples/scale-out/scale-out.js';
 import { parseSafetensors, serializeSafetensors, type SafeTensor } from '../src/index.js';
-import { readTorchStateDict } from '../src/interop.js';
+import { readTorchStateDict } from '../src/interop/index.js';
 import { asyncCode, engine, scoped, useEngine } from './helpers/gpu-test.js';
 import { hostEnv } from './hosts/host-report.mjs';
 import { chromiumArgs, chromiumPath } from './hosts/run-chromium.mjs';

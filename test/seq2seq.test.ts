@@ -8,13 +8,13 @@
 import { describe, expect, test } from 'vitest';
 import { Seq2Seq, type Seq2SeqBatch, type Seq2SeqConfig } from '../src/model/seq2seq.js';
 import { Rng } from '../src/random.js';
-import { refAttentionDecoderBackward, refAttentionDecoderForward } from '../src/ref/attention.js';
-import { refDenseBackward, refDenseForward } from '../src/ref/dense.js';
-import { refEmbeddingBackward, refEmbeddingForward } from '../src/ref/embedding.js';
-import { refCrossEntropy } from '../src/ref/losses.js';
-import { refRecurrentBackward, refRecurrentForward } from '../src/ref/recurrent.js';
-import { Adam } from '../src/train/adam.js';
-import { applySchedule, CosineAnnealingLR } from '../src/train/schedule.js';
+import { refAttentionDecoderBackward, refAttentionDecoderForward } from './reference/attention.js';
+import { refDenseBackward, refDenseForward } from './reference/dense.js';
+import { refEmbeddingBackward, refEmbeddingForward } from './reference/embedding.js';
+import { refCrossEntropy } from './reference/losses.js';
+import { refRecurrentBackward, refRecurrentForward } from './reference/recurrent.js';
+import { Adam } from '../src/optim/adam.js';
+import { applySchedule, CosineAnnealingLR } from '../src/optim/schedule.js';
 import { code, engine, expectClose, f64, scoped, useEngine } from './helpers/gpu-test.js';
 
 useEngine();

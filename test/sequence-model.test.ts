@@ -47,7 +47,7 @@ describe('SequenceModel', () => {
   });
 
   test('seeded runs are reproducible: the same seed gives bit-identical weights after training (dropout on)', async () => {
-    const { Adam } = await import('../src/train/adam.js');
+    const { Adam } = await import('../src/optim/adam.js');
     const run = async (seed: number) => {
       const m = new SequenceModel(engine, {
         embedding: { num_embeddings: 9, embedding_dim: 4 },

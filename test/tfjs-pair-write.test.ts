@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { readTfjsModelFiles } from '../src/io/tfjs-files.js';
+import { readTfjsModelFiles } from '../src/interop/tfjs/files.js';
 import { fsFault as fault } from './helpers/fs-fault.js';
 
 vi.mock('node:fs/promises', (orig) => import('./helpers/fs-fault.js').then((m) => m.faultyFsPromises(orig)));

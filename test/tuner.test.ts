@@ -13,7 +13,7 @@ import { failsWithOneLine, ROOT, webrnn } from './helpers/cli-run.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSafetensors, toFloat32 } from '../src/io/safetensors.js';
+import { parseSafetensors, toFloat32 } from '../src/formats/safetensors.js';
 
 const engines: Engine[] = [];
 afterAll(() => engines.forEach((e) => e.dispose()));

@@ -33,7 +33,7 @@ let wavFile = '';
 
 beforeAll(async () => {
   if (!existsSync(chromiumPath)) throw new Error(`chromium missing at ${chromiumPath} (run npm run setup)`);
-  if (!existsSync(join(ROOT, 'dist', 'src', 'interop.js'))) throw new Error('dist/ is missing: run `npm run build` before this test (the Node example imports webrnn from it)');
+  if (!existsSync(join(ROOT, 'dist', 'src', 'interop', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` before this test (the Node example imports webrnn from it)');
   if (!existsSync(join(ROOT, 'src', 'gpu', 'shader-sources.gen.ts'))) spawnSync(process.execPath, [join(ROOT, 'scripts', 'gen-shaders.mjs')]);
   dir = mkdtempSync(join(tmpdir(), 'webrnn-vad-demo-'));
   const speech = speechRecording(['Voice activity detection runs in the page.', 'Then it is quiet again.']);

@@ -116,7 +116,7 @@ function atRate(x: Float32Array, to: number): Float32Array {
 }
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, 'dist', 'src', 'index.js')) || !existsSync(join(ROOT, 'dist', 'src', 'interop.js'))) throw new Error('dist/ is missing: run `npm run build` before this test (the example imports webrnn from it)');
+  if (!existsSync(join(ROOT, 'dist', 'src', 'index.js')) || !existsSync(join(ROOT, 'dist', 'src', 'interop', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` before this test (the example imports webrnn from it)');
   dir = mkdtempSync(join(tmpdir(), 'webrnn-vad-example-'));
   speech = speechRecording(['The quick brown fox jumps over the lazy dog.', 'Voice activity detection runs chunk by chunk.', 'Silence comes between the sentences.']);
 });

@@ -4,7 +4,7 @@
 // ./audio.f32 (the recording, made in Node) and the .onnx files beside it; reports each row as a
 // console line "@@row {json}" and sets window.__benchDone when finished.
 import * as W from '../../dist/src/index.js';
-import * as I from '../../dist/src/interop.js';
+import * as I from '../../dist/src/interop/index.js';
 import { VAD_MODELS, ortVadCase, runVadSuite, webrnnVadCase } from '../lib/vad-suite.mjs';
 import { loadOrtWeb, withConsoleCollected } from '../lib/ort-web-engine.mjs';
 import { lstmPlacement } from '../lib/vad-placement.mjs';

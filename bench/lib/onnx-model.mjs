@@ -3,9 +3,9 @@
 // the PyTorch output layout that the next layer (and the guard) reads. Weights are initializers, so the
 // session sees constants, as it would for an exported model. GRU's form is linear_before_reset = 1
 // (reset-after, PyTorch's) or 0 (reset-before). Messages are the engine's generated ONNX code
-// (src/io/onnx-proto.gen.ts, built into dist/) on @bufbuild/protobuf.
+// (src/interop/onnx/proto.gen.ts, built into dist/) on @bufbuild/protobuf.
 import { create, toBinary } from '@bufbuild/protobuf';
-import { AttributeProto_AttributeType as A, AttributeProtoSchema, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, TensorProto_DataType as DataType, TensorProtoSchema, ValueInfoProtoSchema } from '../../dist/src/io/onnx-proto.gen.js';
+import { AttributeProto_AttributeType as A, AttributeProtoSchema, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, TensorProto_DataType as DataType, TensorProtoSchema, ValueInfoProtoSchema } from '../../dist/src/interop/onnx/proto.gen.js';
 import { toOnnx } from './weights.mjs';
 
 /** @typedef {import('./shapes.mjs').Shape} Shape */

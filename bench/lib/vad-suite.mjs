@@ -62,7 +62,7 @@ export function vadExpected(/** @type {string} */ host, /** @type {string[]} */ 
 
 /**
  * webrnn's OnnxModel, fed as vad-web feeds onnxruntime.
- * @param {any} I the 'webrnn/interop' namespace (dist/src/interop.js) @param {any} engine @param {VadSpec} spec @param {Uint8Array} bytes
+ * @param {any} I the 'webrnn/interop' namespace (dist/src/interop/index.js) @param {any} engine @param {VadSpec} spec @param {Uint8Array} bytes
  * @returns {Promise<VadCase>}
  */
 export async function webrnnVadCase(I, engine, spec, bytes) {

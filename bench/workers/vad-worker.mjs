@@ -33,7 +33,7 @@ if (engines.includes('webrnn')) {
   gpuKeep = create([]); // Dawn's object must stay referenced
   Object.defineProperty(globalThis, 'navigator', { value: { gpu: gpuKeep }, configurable: true, writable: true });
   const W = await import('../../dist/src/index.js');
-  const I = await import('../../dist/src/interop.js');
+  const I = await import('../../dist/src/interop/index.js');
   engine = await W.createEngine();
   factories.webrnn = { adapter: engine.adapterName, make: (spec, bytes) => webrnnVadCase(I, engine, spec, bytes) };
 }

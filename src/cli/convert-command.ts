@@ -1,8 +1,8 @@
 /** `webrnn convert IN OUT`: a model between PyTorch state_dicts, ONNX and TensorFlow.js, where the semantics allow. */
 import { WebRnnError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
-import { serializeSafetensors } from '../io/safetensors.js';
-import { readSafetensorsFile } from '../io/file-read.js';
+import { writeFileAtomic } from '../formats/atomic-write.js';
+import { serializeSafetensors } from '../formats/safetensors.js';
+import { readSafetensorsFile } from '../formats/file-read.js';
 import { checkOutputPath } from './files.js';
 import { parseFlags } from './flags.js';
 import { UsageError } from './usage-error.js';
@@ -70,16 +70,16 @@ export async function convertCommand(args: string[], out: (s: string) => void): 
   if ((from !== 'torch') && (values.nonlinearity || values.target || values.names)) throw new UsageError('convert: --nonlinearity, --target and --names apply to a PyTorch input only');
   await checkOutputPath(outPath, [{ path: inPath, what: 'IN' }], 'OUT');
 
-  const { portableFromTorch, portableToTorch } = await import('../io/torch-portable.js');
+  const { portableFromTorch, portableToTorch } = await import('../interop/torch/portable.js');
   let portable;
   if (from === 'torch') {
-    const { readTorchStateDict } = await import('../io/torch.js');
+    const { readTorchStateDict } = await import('../interop/torch/model.js');
     const sd = readTorchStateDict(await readSafetensorsFile(inPath, 'IN'), { nonlinearity: values.nonlinearity as 'tanh' | 'relu' | undefined, names });
     portable = portableFromTorch(sd, (values.target ?? 'all_steps') as 'all_steps' | 'last_step');
   } else {
-    const { readTfjsModelFromDisk } = await import('../io/tfjs-files.node.js');
-    const { TfjsModel } = await import('../io/tfjs-model.js');
-    const { tfjsToPortable } = await import('../io/tfjs-export.js');
+    const { readTfjsModelFromDisk } = await import('../interop/tfjs/files.node.js');
+    const { TfjsModel } = await import('../interop/tfjs/model.js');
+    const { tfjsToPortable } = await import('../interop/tfjs/export.js');
     const art = await readTfjsModelFromDisk(inPath, 'IN');
     portable = tfjsToPortable(TfjsModel.fromArtifacts(art, inPath));
   }
@@ -91,11 +91,11 @@ export async function convertCommand(args: string[], out: (s: string) => void): 
   if (to === 'torch') {
     await writeFileAtomic(outPath, serializeSafetensors(portableToTorch(portable), { format: 'pt' }));
   } else if (to === 'onnx') {
-    const { portableToOnnx } = await import('../io/onnx-export.js');
+    const { portableToOnnx } = await import('../interop/onnx/export.js');
     await writeFileAtomic(outPath, portableToOnnx(portable));
   } else {
-    const { portableToTfjs } = await import('../io/tfjs-export.js');
-    const { writeTfjsModelFiles } = await import('../io/tfjs-files.node.js');
+    const { portableToTfjs } = await import('../interop/tfjs/export.js');
+    const { writeTfjsModelFiles } = await import('../interop/tfjs/files.node.js');
     await writeTfjsModelFiles(outPath, portableToTfjs(portable));
   }
   out(`${NAMES[from]} → ${NAMES[to]}: ${summary}; wrote ${outPath}\n`);

@@ -5,7 +5,7 @@
  */
 import { createEngine } from '../gpu/engine.js';
 import { WebRnnError } from '../errors.js';
-import { MAX_TEXT_BYTES } from '../io/file-read.js';
+import { MAX_TEXT_BYTES } from '../formats/file-read.js';
 import { readText } from './files.js';
 import { openCharLm, quoteChars, readRunFolder, unknownCharacters } from './model-dir.js';
 import { parseFlags } from './flags.js';

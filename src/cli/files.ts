@@ -1,15 +1,15 @@
 /** File reading, output-path checks and tensor conversions shared by the CLI commands. */
 import { stat } from 'node:fs/promises';
 import { WebRnnError } from '../errors.js';
-import { checkOutputTarget } from '../io/atomic-write.js';
-import { MAX_BINARY_BYTES, readRegularFile } from '../io/file-read.js';
-import { toFloat32, type SafeTensor } from '../io/safetensors.js';
+import { checkOutputTarget } from '../formats/atomic-write.js';
+import { MAX_BINARY_BYTES, readRegularFile } from '../formats/file-read.js';
+import { toFloat32, type SafeTensor } from '../formats/safetensors.js';
 
 export const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 export const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
- * Reads a whole input file: a regular file of at most `maxBytes` bytes (see src/io/file-read.ts);
+ * Reads a whole input file: a regular file of at most `maxBytes` bytes (see src/formats/file-read.ts);
  * `what` names the option in the message (e.g. --config).
  */
 export async function readInput(path: string, what: string, maxBytes = MAX_BINARY_BYTES): Promise<Uint8Array> {

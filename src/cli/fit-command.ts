@@ -1,6 +1,6 @@
 /** `webrnn fit`: argument parsing, validation, GPU training steps, atomic write of the result. */
-import { writeFileAtomic } from '../io/atomic-write.js';
-import { serializeSafetensors } from '../io/safetensors.js';
+import { writeFileAtomic } from '../formats/atomic-write.js';
+import { serializeSafetensors } from '../formats/safetensors.js';
 import { loadFitJob, resolveFitArgs } from './fit-job.js';
 import { kernelsFlag, precisionFlag } from './kernels-flag.js';
 import { nonNegativeNumber, parseFlags, positiveInt, positiveNumber, requireFlags } from './flags.js';

@@ -6,10 +6,10 @@ import { createEngine } from '../gpu/engine.js';
 import type { DeviceOptions } from '../gpu/device.js';
 import type { Precision } from '../gpu/kernel-variants.js';
 import { SequenceModel, sequenceModelSpecs } from '../model/sequence-model.js';
-import { Adam, AdamW } from '../train/adam.js';
-import { SGD } from '../train/sgd.js';
-import type { Optimizer } from '../train/optimizer.js';
-import type { SafeTensor } from '../io/safetensors.js';
+import { Adam, AdamW } from '../optim/adam.js';
+import { SGD } from '../optim/sgd.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { SafeTensor } from '../formats/safetensors.js';
 import type { FitJob } from './fit-job.js';
 
 /** Runs the job; returns the trained parameters (prefixed PyTorch names) and `loss` (steps,). */

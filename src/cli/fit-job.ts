@@ -3,10 +3,10 @@
  * name, dtype, shape and id range, and resolves the optimizer flags with PyTorch's defaults.
  */
 import { WebRnnError } from '../errors.js';
-import { parseSafetensors, toInt32, type SafeTensor } from '../io/safetensors.js';
+import { parseSafetensors, toInt32, type SafeTensor } from '../formats/safetensors.js';
 import { sequenceModelSpecs, type SequenceBatch, type SequenceModelConfig } from '../model/sequence-model.js';
 import { resolveConfig } from '../layers/recurrent-config.js';
-import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';
+import { MAX_JSON_BYTES, readSafetensorsFile } from '../formats/file-read.js';
 import { checkOutputPath, floatTensor, fmt, parseJsonObject, readText, sameShape } from './files.js';
 
 export type FitOptimizer = 'sgd' | 'adam' | 'adamw';

@@ -11,9 +11,9 @@ import { lowerChars } from '../data/tokenizer.js';
 import { Vocab } from '../data/vocab.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import { parseCheckpoint, type Checkpoint } from '../io/checkpoint.js';
+import { parseCheckpoint, type Checkpoint } from '../model/checkpoint.js';
 import { CHAR_LM_DEFAULTS, CharLm, checkCharLmSettings, type CharLmSettings } from '../tasks/char-lm.js';
-import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';
+import { MAX_JSON_BYTES, readSafetensorsFile } from '../formats/file-read.js';
 import { readText } from './files.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';

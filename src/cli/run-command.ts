@@ -1,8 +1,8 @@
 /** `webrnn run`: argument parsing, validation, GPU execution, atomic write of the result. */
 import { WebRnnError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
-import { MAX_ELEMENTS_LIMIT } from '../io/onnx-value.js';
-import { serializeSafetensors } from '../io/safetensors.js';
+import { writeFileAtomic } from '../formats/atomic-write.js';
+import { MAX_ELEMENTS_LIMIT } from '../interop/onnx/value.js';
+import { serializeSafetensors } from '../formats/safetensors.js';
 import { loadRunJob } from './run-job.js';
 import { kernelsFlag, precisionFlag } from './kernels-flag.js';
 import { intIn, parseFlags, requireFlags } from './flags.js';

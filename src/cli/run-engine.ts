@@ -7,7 +7,7 @@ import { createEngine, Recurrent, type DeviceOptions, type Tensor } from '../ind
 import type { Precision } from '../gpu/kernel-variants.js';
 import { WebRnnError } from '../errors.js';
 import { parameterSpecs } from '../layers/recurrent-config.js';
-import type { SafeTensor } from '../io/safetensors.js';
+import type { SafeTensor } from '../formats/safetensors.js';
 import type { HostTensor, RunJob } from './run-job.js';
 
 /** Runs the job; returns the result tensors under the names of the `webrnn run` contract. */

@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { WebRnnError } from '../errors.js';
-import { checkOutputTarget, processExists } from '../io/atomic-write.js';
-import { fsError } from '../io/fs-error.js';
+import { checkOutputTarget, processExists } from '../formats/atomic-write.js';
+import { fsError } from '../formats/fs-error.js';
 
 /** The lock file in a run folder while a training runs in it; it holds the trainer's pid. */
 export const LOCK_FILE = '.webrnn.lock';

@@ -5,8 +5,8 @@
  */
 import { hiddenStateSize, parameterSpecs, resolveConfig, type RecurrentConfig, type ResolvedConfig } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
-import { parseSafetensors, toInt32, type SafeTensor } from '../io/safetensors.js';
-import { MAX_JSON_BYTES, readSafetensorsFile } from '../io/file-read.js';
+import { parseSafetensors, toInt32, type SafeTensor } from '../formats/safetensors.js';
+import { MAX_JSON_BYTES, readSafetensorsFile } from '../formats/file-read.js';
 import { checkOutputPath, floatTensor, fmt, parseJsonObject, readInput, sameShape } from './files.js';
 
 /** A float32 tensor on the host. */

@@ -6,10 +6,10 @@
  */
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import { OnnxModel, type OnnxOptions } from '../io/onnx-model.js';
-import { valueFromSafeTensor, valueToSafeTensor, type OnnxValue } from '../io/onnx-value.js';
-import { parseSafetensors, type SafeTensor } from '../io/safetensors.js';
-import { readSafetensorsFile } from '../io/file-read.js';
+import { OnnxModel, type OnnxOptions } from '../interop/onnx/model.js';
+import { valueFromSafeTensor, valueToSafeTensor, type OnnxValue } from '../interop/onnx/value.js';
+import { parseSafetensors, type SafeTensor } from '../formats/safetensors.js';
+import { readSafetensorsFile } from '../formats/file-read.js';
 import { checkOutputPath, readInput } from './files.js';
 
 /** A model of another framework, checked, with its inputs. */
@@ -21,8 +21,8 @@ export interface ModelJob {
 }
 
 async function loadTfjs(path: string, inputs: Map<string, SafeTensor>, inputPath: string): Promise<ModelJob> {
-  const { readTfjsModelFromDisk } = await import('../io/tfjs-files.node.js');
-  const { TfjsModel } = await import('../io/tfjs-model.js');
+  const { readTfjsModelFromDisk } = await import('../interop/tfjs/files.node.js');
+  const { TfjsModel } = await import('../interop/tfjs/model.js');
   const art = await readTfjsModelFromDisk(path, '--model');
   const model = TfjsModel.fromArtifacts(art, path);
   const feeds = model.feedsFromSafetensors(inputs, inputPath);

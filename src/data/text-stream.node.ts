@@ -7,7 +7,7 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { WebRnnError } from '../errors.js';
-import { openRegularFile } from '../io/file-read.js';
+import { openRegularFile } from '../formats/file-read.js';
 import { bpttLayout, bpttWindowSteps, windowFromColumns, type BpttLayout, type BpttOptions, type BpttWindow } from './batching.js';
 import { describe, intOption, options } from './checks.js';
 import { utf8Length } from './tokenizer.js';

@@ -1,6 +1,6 @@
 /**
  * The configuration and parameter layout of an attention decoder (Bahdanau attention + LSTM cell),
- * shared by the GPU layer (attention-decoder.ts) and the float64 reference (src/ref/attention.ts).
+ * shared by the GPU layer (attention-decoder.ts) and the float64 reference (test/reference/attention.ts).
  * No GPU code here.
  */
 import { WebRnnError } from '../errors.js';

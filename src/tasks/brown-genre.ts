@@ -15,7 +15,7 @@ import { detokenize, type BrownDocument } from '../data/brown-text.js';
 import { Vocab } from '../data/vocab.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import type { Checkpoint } from '../io/checkpoint.js';
+import type { Checkpoint } from '../model/checkpoint.js';
 import type { SequenceModelConfig } from '../model/sequence-model.js';
 import { initOrDispose, SequenceTask, type LabeledSequence, type TaskTrainingSettings } from './sequence-task.js';
 

@@ -13,7 +13,7 @@
 import type { BrownDocument } from '../data/brown-text.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import type { Checkpoint } from '../io/checkpoint.js';
+import type { Checkpoint } from '../model/checkpoint.js';
 import { initOrDispose, type LabeledSequence, type TaskTrainingSettings } from './sequence-task.js';
 import { tagMetrics, tokenTaggerConfig, TokenTagger, type TagMetrics, type TokenTaggerModel } from './token-tagger.js';
 import { WordFeatures, wordKey } from './word-features.js';

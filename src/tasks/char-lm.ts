@@ -4,10 +4,10 @@ import { Vocab } from '../data/vocab.js';
 import { Generator } from '../decode/generate.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import { parseCheckpoint, restoreCheckpoint, checkpointBytes } from '../io/checkpoint.js';
+import { parseCheckpoint, restoreCheckpoint, checkpointBytes } from '../model/checkpoint.js';
 import { RecurrentState, SequenceModel, sequenceModelSpecs, type SequenceModelConfig } from '../model/sequence-model.js';
-import { Adam } from '../train/adam.js';
-import { resolveAdamOptions } from '../train/options.js';
+import { Adam } from '../optim/adam.js';
+import { resolveAdamOptions } from '../optim/options.js';
 
 /** Settings of a character-level language model and its training (all have defaults). */
 export interface CharLmSettings {

@@ -7,10 +7,10 @@
 import { planBatches, shuffleInPlace } from '../data/batching.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import { checkpointBytes, restoreCheckpoint, type Checkpoint } from '../io/checkpoint.js';
+import { checkpointBytes, restoreCheckpoint, type Checkpoint } from '../model/checkpoint.js';
 import { SequenceModel, type SequenceModelConfig } from '../model/sequence-model.js';
 import { Rng } from '../random.js';
-import { Adam } from '../train/adam.js';
+import { Adam } from '../optim/adam.js';
 
 /** One training or evaluation example. */
 export interface LabeledSequence {

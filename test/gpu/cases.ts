@@ -1,6 +1,6 @@
 // GPU-vs-reference cases shared by every host: Node (test/gpu.test.ts), Deno and headless Chromium
 // (test/hosts/). Each case runs the shipped kernels through the public API on seeded random weights and
-// inputs and compares with the float64 CPU reference (src/ref/). No test framework and no node:
+// inputs and compares with the float64 CPU reference (test/reference/). No test framework and no node:
 // imports here: it must bundle for browsers and Deno.
 //
 // Tolerances (check.ts), as max |gpu − ref| / max |ref| over each tensor:

@@ -1,14 +1,14 @@
-// conv: cases — the ONNX Conv kernel (shaders/conv2d_fwd.wgsl, through src/io/onnx-conv-gpu.ts)
-// against the float64 CPU Conv of src/io/onnx-ops.ts as the reference: 1-D and 2-D, groups, strides,
+// conv: cases — the ONNX Conv kernel (shaders/conv2d_fwd.wgsl, through src/interop/onnx/conv-gpu.ts)
+// against the float64 CPU Conv of src/interop/onnx/ops.ts as the reference: 1-D and 2-D, groups, strides,
 // dilations, explicit pads and every auto_pad, with and without bias, and silero VAD's STFT shape
 // (one channel, 258 filters of 256 taps, stride 128). Beyond the shared forward tolerance, each must be
 // within 2e-6 of max |reference| and bit for bit the CPU float32 Conv (all but 0.1 % of elements, for
 // the CPU's float64-then-float32 double rounding), which is what makes silero match onnxruntime.
 import type { Engine } from '../../src/gpu/engine.js';
-import { ConvNodeRunner } from '../../src/io/onnx-conv-gpu.js';
-import type { OnnxAttr, OnnxNode } from '../../src/io/onnx-graph.js';
-import { CPU_OPS } from '../../src/io/onnx-ops.js';
-import { makeValue, type OnnxValue } from '../../src/io/onnx-value.js';
+import { ConvNodeRunner } from '../../src/interop/onnx/conv-gpu.js';
+import type { OnnxAttr, OnnxNode } from '../../src/interop/onnx/graph.js';
+import { CPU_OPS } from '../../src/interop/onnx/ops.js';
+import { makeValue, type OnnxValue } from '../../src/interop/onnx/value.js';
 import { Rng } from '../../src/random.js';
 import { relErr, runCase, type CaseResult } from './check.js';
 

@@ -6,8 +6,8 @@ import type { RecurrentConfig } from '../../src/layers/recurrent-config.js';
 import type { Engine } from '../../src/gpu/engine.js';
 import { Recurrent } from '../../src/layers/recurrent.js';
 import { Rng } from '../../src/random.js';
-import { randomParams } from '../../src/ref/random.js';
-import { refRecurrentBackward, refRecurrentForward, type RefGradients } from '../../src/ref/recurrent.js';
+import { randomParams } from '../reference/random.js';
+import { refRecurrentBackward, refRecurrentForward, type RefGradients } from '../reference/recurrent.js';
 import { f32, rounded, runCase, type CaseResult } from './check.js';
 import { dropoutMask } from './dropout-mask.js';
 

@@ -10,8 +10,8 @@
 // - float64 on the unrounded weights: the error f16 storage costs, measured (noted in each result) and
 //   bounded by TOL_F16_FORWARD / TOL_F16_GRAD.
 // On an adapter without shader-f16 (SwiftShader in Chromium) each case checks the BAD_CONFIG refusal.
-import { toFloat32 } from '../../src/io/safetensors.js';
-import { float32ToF16Bits } from '../../src/io/torch-dtypes.js';
+import { toFloat32 } from '../../src/formats/safetensors.js';
+import { float32ToF16Bits } from '../../src/interop/torch/dtypes.js';
 import type { RecurrentCase } from './recurrent-cases.js';
 
 /**

@@ -1,5 +1,5 @@
-// Dense, Embedding and OneHot on the GPU vs their float64 references (src/ref/dense.ts,
-// src/ref/embedding.ts): forward, backward, gradient accumulation, odd sizes past the GEMM tiles,
+// Dense, Embedding and OneHot on the GPU vs their float64 references (test/reference/dense.ts,
+// test/reference/embedding.ts): forward, backward, gradient accumulation, odd sizes past the GEMM tiles,
 // inputs that are views at an offset, padding_idx and repeated ids. Tolerances in check.ts.
 import type { Engine } from '../../src/gpu/engine.js';
 import { Tensor } from '../../src/gpu/tensor.js';
@@ -7,8 +7,8 @@ import { Dense } from '../../src/layers/dense.js';
 import { Embedding } from '../../src/layers/embedding.js';
 import { OneHot } from '../../src/layers/one-hot.js';
 import { Rng } from '../../src/random.js';
-import { refDenseBackward, refDenseForward } from '../../src/ref/dense.js';
-import { refEmbeddingBackward, refEmbeddingForward, refOneHot } from '../../src/ref/embedding.js';
+import { refDenseBackward, refDenseForward } from '../reference/dense.js';
+import { refEmbeddingBackward, refEmbeddingForward, refOneHot } from '../reference/embedding.js';
 import { f32, rounded, runCase, type CaseResult } from './check.js';
 
 export interface DenseCase {

@@ -1,5 +1,5 @@
 // CrossEntropyLoss (both kernels: one invocation per row, one workgroup per row), BCEWithLogitsLoss and
-// MSELoss on the GPU vs the float64 references (src/ref/losses.ts): loss value and dloss/dinput, with
+// MSELoss on the GPU vs the float64 references (test/reference/losses.ts): loss value and dloss/dinput, with
 // ignore_index, row and element masks, sequence masks from lengths, both reductions, extreme logits,
 // and sizes that need two levels of the fixed-order reduction. Tolerances in check.ts.
 import type { Engine } from '../../src/gpu/engine.js';
@@ -8,7 +8,7 @@ import { BCEWithLogitsLoss, MSELoss } from '../../src/losses/elementwise.js';
 import type { LossResult, Reduction } from '../../src/losses/loss.js';
 import { sequenceMask } from '../../src/losses/mask.js';
 import { Rng } from '../../src/random.js';
-import { refBceWithLogits, refCrossEntropy, refMse, type RefLoss } from '../../src/ref/losses.js';
+import { refBceWithLogits, refCrossEntropy, refMse, type RefLoss } from '../reference/losses.js';
 import { f32, rounded, runCase, type CaseContext, type CaseResult } from './check.js';
 
 export interface CrossEntropyCase {

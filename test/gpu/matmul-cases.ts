@@ -7,7 +7,7 @@ import type { Engine } from '../../src/gpu/engine.js';
 import { KERNEL_VARIANTS } from '../../src/gpu/kernel-variants.js';
 import { Program } from '../../src/gpu/program.js';
 import { Recorder, type MatmulParams } from '../../src/gpu/recorder.js';
-import { Rng } from '../../src/ref/random.js';
+import { Rng } from '../reference/random.js';
 import { runCase, type CaseResult } from './check.js';
 
 export interface MatmulCase {

@@ -1,17 +1,17 @@
 // Optimizers on the GPU (SGD with momentum/Nesterov, Adam, AdamW, Adagrad; clipping by value and by global norm;
-// the NaN/Inf skip) vs the float64 reference (src/ref/optim.ts): a few steps of seeded random
+// the NaN/Inf skip) vs the float64 reference (test/reference/optim.ts): a few steps of seeded random
 // gradients over parameter blocks of 1, 7, 1031 and 5000 floats, weights compared after every step
 // (TOL_WEIGHTS relative to max |w|), the reported global norm (TOL_NORM relative), and the optimizer
 // state after the last step (TOL_WEIGHTS).
 import type { Engine } from '../../src/gpu/engine.js';
 import { ParameterStore } from '../../src/layers/parameter-store.js';
 import { Rng } from '../../src/random.js';
-import { RefAdagrad, RefAdam, RefAdamW, RefSGD, type RefOptimizer } from '../../src/ref/optim.js';
-import { Adagrad } from '../../src/train/adagrad.js';
-import { Adam, AdamW } from '../../src/train/adam.js';
-import type { Optimizer } from '../../src/train/optimizer.js';
-import type { AdagradOptions, AdamOptions, SGDOptions } from '../../src/train/options.js';
-import { SGD } from '../../src/train/sgd.js';
+import { RefAdagrad, RefAdam, RefAdamW, RefSGD, type RefOptimizer } from '../reference/optim.js';
+import { Adagrad } from '../../src/optim/adagrad.js';
+import { Adam, AdamW } from '../../src/optim/adam.js';
+import type { Optimizer } from '../../src/optim/optimizer.js';
+import type { AdagradOptions, AdamOptions, SGDOptions } from '../../src/optim/options.js';
+import { SGD } from '../../src/optim/sgd.js';
 import { f32, relErr, rounded, runCase, type CaseResult } from './check.js';
 
 export interface OptimCase {

@@ -1,10 +1,10 @@
 // Recurrent layer stacks (RNN, GRU, LSTM and their variants) on the GPU vs the float64 reference
-// (src/ref/recurrent.ts): fixed cases per mode and seeded random configurations. Tolerances in check.ts.
+// (test/reference/recurrent.ts): fixed cases per mode and seeded random configurations. Tolerances in check.ts.
 import type { Activation, RecurrentConfig } from '../../src/layers/recurrent-config.js';
 import type { Engine } from '../../src/gpu/engine.js';
 import { Recurrent, type RecurrentSchedule } from '../../src/layers/recurrent.js';
-import { refRecurrentBackward, refRecurrentForward } from '../../src/ref/recurrent.js';
-import { randomParams, Rng } from '../../src/ref/random.js';
+import { refRecurrentBackward, refRecurrentForward } from '../reference/recurrent.js';
+import { randomParams, Rng } from '../reference/random.js';
 import { f32, relErr, runCase, type CaseResult } from './check.js';
 import { WebRnnError } from '../../src/errors.js';
 import type { Precision } from '../../src/gpu/kernel-variants.js';

@@ -1,7 +1,7 @@
 // End-to-end training on the GPU: Embedding → LSTM → Dense → CrossEntropyLoss (sequence mask) → Adam
 // (clip_norm) on a tiny character language model — the next character of a repeated phrase, a padded
 // batch of rows with different lengths, padding_idx on the padding token. Checked against the float64
-// reference of the same composed model trained by the float64 Adam (src/ref/optim.ts):
+// reference of the same composed model trained by the float64 Adam (test/reference/optim.ts):
 // - step 1: the loss (TOL_FORWARD) and every parameter gradient (TOL_GRAD);
 // - every step: the loss within TOL_TRAJECTORY (relative) of the reference run's loss at that step;
 // - at the end: every loss finite, the last below LOSS_FRACTION of the first, the padding row still 0.
@@ -13,14 +13,14 @@ import { Recurrent } from '../../src/layers/recurrent.js';
 import { CrossEntropyLoss } from '../../src/losses/cross-entropy.js';
 import { sequenceMask } from '../../src/losses/mask.js';
 import { Rng } from '../../src/random.js';
-import { refDenseBackward, refDenseForward } from '../../src/ref/dense.js';
-import { refEmbeddingBackward, refEmbeddingForward } from '../../src/ref/embedding.js';
-import { refCrossEntropy } from '../../src/ref/losses.js';
-import { RefAdam } from '../../src/ref/optim.js';
-import { randomParams } from '../../src/ref/random.js';
-import { refRecurrentBackward, refRecurrentForward } from '../../src/ref/recurrent.js';
-import { Adam } from '../../src/train/adam.js';
-import type { AdamOptions } from '../../src/train/options.js';
+import { refDenseBackward, refDenseForward } from '../reference/dense.js';
+import { refEmbeddingBackward, refEmbeddingForward } from '../reference/embedding.js';
+import { refCrossEntropy } from '../reference/losses.js';
+import { RefAdam } from '../reference/optim.js';
+import { randomParams } from '../reference/random.js';
+import { refRecurrentBackward, refRecurrentForward } from '../reference/recurrent.js';
+import { Adam } from '../../src/optim/adam.js';
+import type { AdamOptions } from '../../src/optim/options.js';
 import { f32, rounded, runCase, type CaseResult } from './check.js';
 
 /** The loss after the last step must be below this fraction of the first step's loss. */

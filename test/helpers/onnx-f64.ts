@@ -1,14 +1,14 @@
 // An ONNX graph evaluated in float64 throughout: the independent reference that says, for a float32
 // model, which of two float32 runtimes (webrnn, onnxruntime) is nearer the exact result and by how
 // much. Every float32 initializer, constant and feed is widened to float64 (exactly), webrnn's CPU
-// operators (src/io/onnx-ops.ts) then compute in float64 and store float64 (Conv sums in float64 for
+// operators (src/interop/onnx/ops.ts) then compute in float64 and store float64 (Conv sums in float64 for
 // float64 inputs), a Cast to float32 keeps float64, `If` runs its chosen branch, and the LSTM is the
 // ONNX operator's equations written out here in float64 (forward direction, default activations, no
 // peepholes: what the silero VAD files use; anything else is refused). Nothing here runs on a GPU or
 // shares code with webrnn's recurrent kernels or with onnxruntime.
-import { Scope, type OnnxGraph, type OnnxNode, type OnnxSubgraph } from '../../src/io/onnx-graph.js';
-import { CPU_OPS } from '../../src/io/onnx-ops.js';
-import type { OnnxValue } from '../../src/io/onnx-value.js';
+import { Scope, type OnnxGraph, type OnnxNode, type OnnxSubgraph } from '../../src/interop/onnx/graph.js';
+import { CPU_OPS } from '../../src/interop/onnx/ops.js';
+import type { OnnxValue } from '../../src/interop/onnx/value.js';
 
 /** A value in float64 when it is a float32 one (exact), else as it is. */
 export function widen(v: OnnxValue): OnnxValue {

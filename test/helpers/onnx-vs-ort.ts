@@ -4,8 +4,8 @@
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
 import type { Engine } from '../../src/index.js';
-import { OnnxModel } from '../../src/io/onnx-model.js';
-import { makeValue, type OnnxType, type OnnxValue } from '../../src/io/onnx-value.js';
+import { OnnxModel } from '../../src/interop/onnx/model.js';
+import { makeValue, type OnnxType, type OnnxValue } from '../../src/interop/onnx/value.js';
 
 const ORT_TYPE: Record<string, OnnxType> = { float32: 'float32', float64: 'float64', int64: 'int64', int32: 'int32', bool: 'bool', uint8: 'uint8', int8: 'int8' };
 

@@ -1,7 +1,7 @@
 // onnxruntime-node running a silero VAD model chunk by chunk, as vad-web does: the independent
 // reference of test/interop-silero-vad.test.ts and interop-silero-stream.test.ts.
 import * as ort from 'onnxruntime-node';
-import { makeValue, type OnnxValue } from '../../src/io/onnx-value.js';
+import { makeValue, type OnnxValue } from '../../src/interop/onnx/value.js';
 import { SILERO_RATE as RATE, sileroCarry, type SileroReference, type SileroSpec } from '../hosts/silero-stream.js';
 import { fromOrt, toOrt } from './onnx-vs-ort.js';
 

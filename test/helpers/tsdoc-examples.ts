@@ -78,7 +78,7 @@ declare const wv: WordVectors;
  * sources in `root`; returns one message per diagnostic, located at the example's file and line.
  */
 export function checkExamples(root: string, all: readonly TsdocExample[]): { checked: number; messages: string[] } {
-  const entries = { webrnn: 'src/index.ts', 'webrnn/interop': 'src/interop.ts', 'webrnn/node': 'src/node.ts', 'webrnn/tasks': 'src/tasks/index.ts' };
+  const entries = { webrnn: 'src/index.ts', 'webrnn/interop': 'src/interop/index.ts', 'webrnn/node': 'src/node.ts', 'webrnn/tasks': 'src/tasks/index.ts' };
   const options: ts.CompilerOptions = {
     strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
     lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'], types: ['@webgpu/types', 'node'], skipLibCheck: true, baseUrl: root,

@@ -3,8 +3,8 @@
 // (Node) and test/hosts/silero-entry.ts (Deno, headless Chromium). No node: imports (it is bundled).
 // Each runtime carries its own state from frame to frame, as vad-web does, so differences may grow.
 import type { Engine } from '../../src/gpu/engine.js';
-import { OnnxModel } from '../../src/io/onnx-model.js';
-import { makeValue, type OnnxValue } from '../../src/io/onnx-value.js';
+import { OnnxModel } from '../../src/interop/onnx/model.js';
+import { makeValue, type OnnxValue } from '../../src/interop/onnx/value.js';
 
 export const SILERO_RATE = 16000;
 

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { Adam, createEngine, SequenceModel, WebRnnError, type Engine, type SequenceBatch, type SequenceModelConfig } from '../../src/index.js';
-import { checkpointBytes, restoreCheckpoint } from '../../src/io/checkpoint.js';
-import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint-file.js';
+import { checkpointBytes, restoreCheckpoint } from '../../src/model/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint-file.js';
 import { Rng } from '../../src/random.js';
 import { code } from '../helpers/gpu-test.js';
 

@@ -9,17 +9,17 @@
 import { fromBinary, fromJson, toBinary, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { describe, expect, test } from 'vitest';
 import { WebRnnError, type Engine } from '../../src/index.js';
-import { portableToOnnx } from '../../src/io/onnx-export.js';
-import { ModelProtoSchema } from '../../src/io/onnx-proto.gen.js';
-import { OnnxModel } from '../../src/io/onnx-model.js';
-import { makeValue, type OnnxValue } from '../../src/io/onnx-value.js';
-import { encodeOnnx } from '../../src/io/onnx-write.js';
-import { portableToTfjs } from '../../src/io/tfjs-export.js';
-import { readTfjsModelFiles, tfjsModelJson } from '../../src/io/tfjs-files.js';
-import { TfjsModel } from '../../src/io/tfjs-model.js';
-import type { PortableModel } from '../../src/io/torch-portable.js';
+import { portableToOnnx } from '../../src/interop/onnx/export.js';
+import { ModelProtoSchema } from '../../src/interop/onnx/proto.gen.js';
+import { OnnxModel } from '../../src/interop/onnx/model.js';
+import { makeValue, type OnnxValue } from '../../src/interop/onnx/value.js';
+import { encodeOnnx } from '../../src/interop/onnx/write.js';
+import { portableToTfjs } from '../../src/interop/tfjs/export.js';
+import { readTfjsModelFiles, tfjsModelJson } from '../../src/interop/tfjs/files.js';
+import { TfjsModel } from '../../src/interop/tfjs/model.js';
+import type { PortableModel } from '../../src/interop/torch/portable.js';
 import { Rng } from '../../src/random.js';
-import { randomParams } from '../../src/ref/random.js';
+import { randomParams } from '../reference/random.js';
 import { LONG_RUN_CASES, MB, mutateJson, pick, run, type Outcome } from './fuzz-kit.js';
 
 const BUDGET_MS = LONG_RUN_CASES ? Infinity : 24_000; // the whole file; each kind gets its share

@@ -21,7 +21,7 @@ import {
   type SafeTensor,
   type SequenceModelConfig,
 } from '../../src/index.js';
-import { checkpointBytes } from '../../src/io/checkpoint.js';
+import { checkpointBytes } from '../../src/model/checkpoint.js';
 import { Rng } from '../../src/random.js';
 import { LONG_RUN_CASES, MB, mutateJson, pick, run } from './fuzz-kit.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
-import { loadCheckpoint } from '../../src/io/checkpoint-file.js';
+import { loadCheckpoint } from '../../src/model/checkpoint-file.js';
 import { Rng } from '../../src/random.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

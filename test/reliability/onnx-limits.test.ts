@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { serializeSafetensors, WebRnnError, type Engine } from '../../src/index.js';
-import { OnnxModel } from '../../src/io/onnx-model.js';
-import { DEFAULT_MAX_ELEMENTS, makeValue, type OnnxValue } from '../../src/io/onnx-value.js';
-import { encodeOnnx, type IoInput, type NodeInput } from '../../src/io/onnx-write.js';
+import { OnnxModel } from '../../src/interop/onnx/model.js';
+import { DEFAULT_MAX_ELEMENTS, makeValue, type OnnxValue } from '../../src/interop/onnx/value.js';
+import { encodeOnnx, type IoInput, type NodeInput } from '../../src/interop/onnx/write.js';
 
 const NO_GPU = undefined as unknown as Engine; // CPU-only graphs never touch the engine
 const i64 = (v: number[], shape = [v.length]): OnnxValue => makeValue('int64', shape, v);

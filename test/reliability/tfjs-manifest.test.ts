@@ -4,8 +4,8 @@
 // as "internal error", never a model that loads with nonsense shapes.
 import { describe, expect, test } from 'vitest';
 import { WebRnnError } from '../../src/index.js';
-import { readTfjsModelFiles } from '../../src/io/tfjs-files.js';
-import { TfjsModel } from '../../src/io/tfjs-model.js';
+import { readTfjsModelFiles } from '../../src/interop/tfjs/files.js';
+import { TfjsModel } from '../../src/interop/tfjs/model.js';
 
 /** A Dense(2 → 3) Sequential model: model.json (with `manifest` as its weightsManifest when given) and w.bin (kernel 2×3, bias 3). */
 export function denseModelFiles(manifest?: unknown): Map<string, Uint8Array> {

@@ -24,7 +24,7 @@ import {
   type SequenceModelConfig,
   type Tensor,
 } from '../../src/index.js';
-import { checkpointBytes } from '../../src/io/checkpoint.js';
+import { checkpointBytes } from '../../src/model/checkpoint.js';
 import { expectRejectedBeforeGpu, watchGpu } from './gpu-watch.js';
 
 let engine: Engine;
