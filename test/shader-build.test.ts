@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { buildKernels, buildShaderModule, stripComments } from '../scripts/gen-shaders.mjs';
-import { Kernel, type KernelName } from '../src/gpu/kernel.js';
+import { Kernel, kernelCode, type KernelName } from '../src/gpu/kernel.js';
 import { kernels } from '../src/gpu/shader-sources.gen.js';
 import { WebRnnError } from '../src/errors.js';
 
@@ -20,24 +20,37 @@ describe('the generated kernel tables', () => {
 
   test('one entry per shaders/*.wgsl plus an f16 twin of each that includes shared/weight_type.wgsl, and the module is what the generator makes now', () => {
     const files = readdirSync(shadersDir).filter((f) => f.endsWith('.wgsl')).map((f) => f.slice(0, -5)).sort();
-    const twins = files.filter((f) => kernels[f as KernelName].code.split('\n').includes('alias weight = f32;')).map((f) => `${f}_f16`);
+    const twins = files.filter((f) => kernelCode(f as KernelName)!.split('\n').includes('alias weight = f32;')).map((f) => `${f}_f16`);
     expect(twins).toContain('lstm_step_fwd_f16');
     expect(twins).toContain('matmul_f16');
     expect(names).toEqual([...files, ...twins].sort());
     // a twin is its kernel with f16 weights: the same code but for three lines
     for (const t of twins) {
-      const base = kernels[t.slice(0, -4) as KernelName].code;
+      const base = kernelCode(t.slice(0, -4) as KernelName)!;
       const name = t.slice(0, -4);
-      expect(kernels[t as KernelName].code, t).toBe(`enable f16;\n${base.replace('alias weight = f32;', 'alias weight = f16;').replace(`fn ${name}(`, `fn ${t}(`)}`);
+      expect(kernelCode(t as KernelName), t).toBe(`enable f16;\n${base.replace('alias weight = f32;', 'alias weight = f16;').replace(`fn ${name}(`, `fn ${t}(`)}`);
     }
     // a stale generated file (shaders edited, build not rerun) would test old code below
     const fresh = readFileSync(join(root, 'src', 'gpu', 'shader-sources.gen.ts'), 'utf8') === buildShaderModule(shadersDir);
     expect(fresh, 'src/gpu/shader-sources.gen.ts is not what shaders/ builds now: run npm run build').toBe(true);
   });
 
+  test('the module stores each text once (twins and subgroups forms as line edits), and kernelCode rebuilds every code the build made', () => {
+    const built = buildKernels(shadersDir) as { name: KernelName; code: string; codeSubgroups?: string; twinOf?: string }[];
+    expect(built.map((k) => k.name)).toEqual(names);
+    expect(built.filter((k) => k.twinOf).length).toBeGreaterThan(10);
+    for (const k of built) {
+      expect(kernelCode(k.name), k.name).toBe(k.code);
+      expect(kernelCode(k.name, true), `${k.name} (subgroups)`).toBe(k.codeSubgroups);
+      // a twin carries edits, not a second copy of its base's code
+      if (k.twinOf) expect(kernels[k.name].code, k.name).toBeUndefined();
+      else expect(kernels[k.name].code, k.name).toBe(k.code);
+    }
+  });
+
   test.each(names)('%s: workgroup size, bindings and uniform layouts are what wgsl_reflect reads from its code', (name) => {
     const k = kernels[name];
-    const r = new WgslReflect(k.code);
+    const r = new WgslReflect(kernelCode(name)!);
     const entry = r.entry.compute.find((e) => e.name === name);
     expect(entry, `fn ${name}`).toBeDefined();
     const ws = (entry!.workgroupSize ?? []) as unknown as number[];
@@ -71,7 +84,7 @@ describe('the generated kernel tables', () => {
   });
 
   test.each(names)('%s: its code has no comments, includes or blank lines', (name) => {
-    const code = kernels[name].code;
+    const code = kernelCode(name)!;
     expect(code).not.toMatch(/\/\/|\/\*|\*\//);
     expect(code).not.toMatch(/\n\s*\n/);
     expect(code).toMatch(new RegExp(`@compute[^\\n]*\\nfn ${name}\\(`));
@@ -136,7 +149,7 @@ describe('the generator', () => {
     expect(k.code.match(/fn one\(/g)).toHaveLength(1);
     expect(k.code).toBe(
       'struct Params { n: u32, x: f32 }\n@group(0) @binding(0) var<uniform> P: Params;\n@group(0) @binding(1) var<storage, read_write> y: array<f32>;\n' +
-        ' fn one(x: f32) -> f32 { return x; }\nfn twice(x: f32) -> f32 { return 2.0 * one(x); }\nfn f(x: f32) -> f32 { return twice(x); }\n' +
+        'fn one(x: f32) -> f32 { return x; }\nfn twice(x: f32) -> f32 { return 2.0 * one(x); }\nfn f(x: f32) -> f32 { return twice(x); }\n' +
         '@compute @workgroup_size(8, 2)\nfn k(@builtin(global_invocation_id) g: vec3<u32>) { y[g.x] = f(P.x); }\n',
     );
     expect(k.workgroupSize).toEqual([8, 2, 1]);
@@ -157,7 +170,7 @@ describe('the generator', () => {
     expect(plain.codeSubgroups).toBeUndefined();
     expect(() => buildKernels(tree({ 'shared/s.wgsl': 'fn s() {}\n', 'shared/s.subgroups.wgsl': 'fn s() {}\n', 'k.wgsl': kernel('k', '//!include "shared/s.subgroups.wgsl"\nfn f(x: f32) -> f32 { return x; }') }))).toThrow(/shaders\/k\.wgsl:5: include "shared\/s\.subgroups\.wgsl" names a subgroups twin/);
     // the step kernels that sum split-K partials have one; the rest do not
-    expect(Object.entries(kernels).filter(([, r]) => r.codeSubgroups).map(([n]) => n).sort()).toEqual(['gru_step_bwd', 'gru_step_fwd', 'lstm_step_bwd', 'lstm_step_fwd', 'rnn_step_bwd', 'rnn_step_fwd']);
+    expect(Object.entries(kernels).filter(([, r]) => r.subgroupEdits).map(([n]) => n).sort()).toEqual(['gru_step_bwd', 'gru_step_fwd', 'lstm_step_bwd', 'lstm_step_fwd', 'rnn_step_bwd', 'rnn_step_fwd']);
   });
 
   test('a bad include, directive, entry point or uniform fails with the file (and line)', () => {
@@ -194,7 +207,7 @@ describe('the generator', () => {
   });
 
   test('comments: line, nested block, spanning lines; tokens around a block comment stay apart', () => {
-    expect(stripComments('let a = 1; // one\n/* x /* y */\nz */ let b/**/= 2;\n\n   \n  let c = 3;  \n')).toBe('let a = 1;\n let b = 2;\n  let c = 3;\n');
+    expect(stripComments('let a = 1; // one\n/* x /* y */\nz */ let b/**/= 2;\n\n   \n  let c = 3;  \n')).toBe('let a = 1;\nlet b = 2;\nlet c = 3;\n');
     expect(stripComments('let a=b/*c*/c;')).toBe('let a=b c;\n');
   });
 });

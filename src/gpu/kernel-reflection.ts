@@ -24,10 +24,29 @@ export interface ReflectedKernel {
   readonly bindings: readonly BindingInfo[];
   /** Every uniform struct variable: byte size (rounded up to 16) and [member, byte offset, type]. */
   readonly uniforms: Readonly<Record<string, { readonly size: number; readonly members: readonly (readonly [string, number, UniformScalar])[] }>>;
-  readonly code: string;
+  /** The WGSL, for a kernel of its own file; a twin has `derived` instead (kernelCode gives both). */
+  readonly code?: string;
+  /** An f16 twin (`<base>_f16`): its base kernel's code with these line edits (scripts/gen-shaders.mjs). */
+  readonly derived?: { readonly from: string; readonly edits: LineEdits };
   /**
-   * The code for a device with the `subgroups` feature (`enable subgroups;`, shared snippets' subgroups
-   * twins in place), for kernels that include a snippet with such a twin (scripts/gen-shaders.mjs).
+   * For kernels that include a snippet with a `subgroups` twin: the line edits that make the code for a
+   * device with the `subgroups` feature (`enable subgroups;`, the snippets' twins in place).
    */
-  readonly codeSubgroups?: string;
+  readonly subgroupEdits?: LineEdits;
+}
+
+/** [line, lines removed, lines inserted there], ascending by line (scripts/gen-shaders.mjs lineEdits). */
+export type LineEdits = readonly (readonly [number, number, readonly string[]])[];
+
+/** `code` with line edits applied: how a twin's WGSL is made from the code it derives from. */
+export function applyLineEdits(code: string, edits: LineEdits): string {
+  const lines = code.split('\n');
+  const out: string[] = [];
+  let i = 0;
+  for (const [at, removed, insert] of edits) {
+    out.push(...lines.slice(i, at), ...insert);
+    i = at + removed;
+  }
+  out.push(...lines.slice(i));
+  return out.join('\n');
 }

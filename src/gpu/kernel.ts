@@ -1,5 +1,5 @@
 import { kernels, type KernelName } from './shader-sources.gen.js';
-import type { BindingInfo, ReflectedKernel, UniformScalar } from './kernel-reflection.js';
+import { applyLineEdits, type BindingInfo, type ReflectedKernel, type UniformScalar } from './kernel-reflection.js';
 import { WebRnnError } from '../errors.js';
 
 export type { KernelName } from './shader-sources.gen.js';
@@ -22,9 +22,20 @@ export interface UniformLayout {
   members: Map<string, { offset: number; type: UniformScalar }>;
 }
 
-/** Whether kernel `name` has a form for devices with the `subgroups` feature (ReflectedKernel.codeSubgroups). */
+/** Whether kernel `name` has a form for devices with the `subgroups` feature (ReflectedKernel.subgroupEdits). */
 export function kernelHasSubgroups(name: KernelName): boolean {
-  return Object.hasOwn(kernels, name) && kernels[name].codeSubgroups !== undefined;
+  return Object.hasOwn(kernels, name) && kernels[name].subgroupEdits !== undefined;
+}
+
+/**
+ * A kernel's WGSL: its own code, or for a twin its base's code with the twin's line edits; `subgroups`:
+ * the form for a device with the `subgroups` feature (undefined where the kernel has none).
+ */
+export function kernelCode(name: KernelName, subgroups = false): string | undefined {
+  const r: ReflectedKernel = kernels[name];
+  const code = r.code ?? applyLineEdits(kernelCode(r.derived!.from as KernelName)!, r.derived!.edits);
+  if (!subgroups) return code;
+  return r.subgroupEdits && applyLineEdits(code, r.subgroupEdits);
 }
 
 /** Bytes between per-step uniform slots (WebGPU's minUniformBufferOffsetAlignment is at most 256). */
@@ -51,7 +62,7 @@ export class Kernel {
   private readonly limits: BindingLimits;
   private bindGroups = 0;
 
-  /** Whether this kernel runs its `subgroups` code (ReflectedKernel.codeSubgroups). */
+  /** Whether this kernel runs its `subgroups` code (ReflectedKernel.subgroupEdits). */
   readonly subgroups: boolean;
 
   /**
@@ -70,7 +81,7 @@ export class Kernel {
     this.bindings = reflected.bindings;
     const P = this.bindings.find((b) => b.kind === 'uniform' && b.typeName === 'Params');
     this.params = P ? this.uniformLayout(P.name) : undefined;
-    const code = subgroups ? reflected.codeSubgroups : reflected.code;
+    const code = kernelCode(name, subgroups);
     if (code === undefined) throw new WebRnnError('BAD_STATE', `kernel ${name} has no subgroups form`);
     this.subgroups = subgroups;
     this.module = device.createShaderModule({ label: subgroups ? `${name} (subgroups)` : name, code });
