@@ -2,7 +2,8 @@ import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { expectShape, knownKeys } from '../layers/checks.js';
+import { knownKeys } from '../checks.js';
+import { expectShape } from '../gpu/tensor-checks.js';
 import { foldedGrid } from '../layers/grid.js';
 import { checkTokens, type TokenIds } from '../layers/tokens.js';
 import type { SequenceModel } from '../model/sequence-model.js';
@@ -130,7 +131,7 @@ export class BeamSearch {
    */
   async search(opts: BeamSearchOptions): Promise<Hypothesis[]> {
     if (this.disposed) throw new WebRnnError('DISPOSED', 'this BeamSearch was disposed');
-    knownKeys('beam search options', opts, ['prime', 'max_length', 'eos', 'alpha', 'h0', 'c0'], 'BAD_VALUE');
+    knownKeys('beam search options', opts, ['prime', 'max_length', 'eos', 'alpha', 'h0', 'c0'], { code: 'BAD_VALUE' });
     const { K, M } = this;
     const { V, Vin, L, H, lstm } = this.step.dims;
     const n = (opts.prime as ArrayLike<number>)?.length;
