@@ -34,6 +34,11 @@ function codeOf(style: CheckStyle, configDefault: CheckCode): CheckCode {
   return style.code ?? (style.voice === 'option' ? 'BAD_VALUE' : configDefault);
 }
 
+/** `what: name`, or `name` alone when `what` is '' (a field whose caller words the context itself). */
+function field(what: string, name: string): string {
+  return what === '' ? name : `${what}: ${name}`;
+}
+
 function show(v: unknown, voice: Voice | undefined): string {
   return voice === 'option' ? describe(v) : String(JSON.stringify(v));
 }
@@ -72,7 +77,8 @@ export interface IntRange extends CheckStyle {
 
 /**
  * An integer field in [min, max] (default: a positive integer), with a default for undefined when
- * `range.default` is given. Throws BAD_CONFIG (`'config'` voice) or BAD_VALUE (`'option'` voice).
+ * `range.default` is given. Throws BAD_CONFIG (`'config'` voice) or BAD_VALUE (`'option'` voice); the
+ * message starts `what: name`, or `name` when `what` is ''.
  * @example intOption('Dense', 'in_features', 4) // 4
  * @example intOption('planBatches', 'bucket_pool', undefined, { default: 100, voice: 'option' }) // 100
  */
@@ -82,7 +88,7 @@ export function intOption(what: string, name: string, v: unknown, range: IntRang
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     const bounded = max !== Number.MAX_SAFE_INTEGER;
     const expected = range.voice !== 'option' && min === 1 && !bounded ? 'a positive integer' : `an integer ${bounded ? `in [${min}, ${max}]` : `≥ ${min}`}`;
-    throw new WebRnnError(codeOf(range, 'BAD_CONFIG'), `${what}: ${name} must be ${expected}, got ${show(v, range.voice)}`);
+    throw new WebRnnError(codeOf(range, 'BAD_CONFIG'), `${field(what, name)} must be ${expected}, got ${show(v, range.voice)}`);
   }
   return v;
 }
@@ -93,7 +99,7 @@ export function intOption(what: string, name: string, v: unknown, range: IntRang
  */
 export function flag(what: string, name: string, v: unknown, dflt: boolean, style: CheckStyle = {}): boolean {
   if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new WebRnnError(codeOf(style, 'BAD_CONFIG'), `${what}: ${name} must be true or false, got ${show(v, style.voice)}`);
+  if (typeof v !== 'boolean') throw new WebRnnError(codeOf(style, 'BAD_CONFIG'), `${field(what, name)} must be true or false, got ${show(v, style.voice)}`);
   return v;
 }
 
