@@ -2,7 +2,7 @@ import { hiddenStateSize } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { knownKeys } from '../checks.js';
+import { intOption, knownKeys } from '../checks.js';
 import { expectShape } from '../gpu/tensor-checks.js';
 import type { ForwardResult, Recurrent } from '../layers/recurrent.js';
 
@@ -34,7 +34,7 @@ export class StatefulRecurrent {
     /** Batch rows B of every chunk (default 1). */
     readonly batch = 1,
   ) {
-    if (!Number.isInteger(batch) || batch < 1) throw new WebRnnError('BAD_CONFIG', `StatefulRecurrent: batch must be a positive integer, got ${JSON.stringify(batch)}`);
+    intOption('StatefulRecurrent', 'batch', batch);
     const c = layer.config;
     const LD = c.num_layers * (c.bidirectional ? 2 : 1);
     this.h = engine.empty([LD, batch, hiddenStateSize(c)]);
