@@ -1,8 +1,8 @@
 /**
  * Value checks shared by every folder of webrnn: each throws a {@link WebRnnError} naming the argument,
- * what was expected and what was given, before any GPU work. Nothing here touches WebGPU, so the data
- * pipeline, the importers and the command line use these as the layers do (the tensor checks, which
- * need `Tensor`, live next to it in gpu/tensor-checks.ts).
+ * what was expected and what was given, before any GPU work. Nothing here touches WebGPU, so the engine,
+ * the data pipeline and the importers use these as the layers do (the tensor checks, which need
+ * `Tensor`, live next to it in gpu/tensor-checks.ts).
  *
  * Two phrasings are in use and kept, so that no message changed when the families of checks merged
  * (see {@link Voice}).
