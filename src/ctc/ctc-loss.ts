@@ -3,7 +3,8 @@ import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
-import { flag, knownKeys, liveTensor } from '../layers/checks.js';
+import { flag, knownKeys } from '../checks.js';
+import { liveTensor } from '../gpu/tensor-checks.js';
 import { foldedGrid } from '../layers/grid.js';
 import type { LossResult, Reduction } from '../losses/loss.js';
 import { recordSum } from '../losses/reduction.js';
@@ -86,7 +87,7 @@ export class CtcLoss {
   forward(logits: Tensor, targets: readonly ArrayLike<number>[], opts: { input_lengths?: ArrayLike<number> } = {}): CtcLossResult {
     if (this.disposed) throw new WebRnnError('DISPOSED', 'this CtcLoss was disposed');
     liveTensor(logits, 'CtcLoss logits');
-    knownKeys('CtcLoss forward options', opts, ['input_lengths'], 'BAD_VALUE');
+    knownKeys('CtcLoss forward options', opts, ['input_lengths'], { code: 'BAD_VALUE' });
     if (logits.shape.length !== 3) throw new WebRnnError('BAD_SHAPE', `CtcLoss logits must be (T, B, C), got shape [${logits.shape.join(', ')}]`);
     const [T, B, C] = logits.shape;
     if (T < 1 || B < 1) throw new WebRnnError('BAD_SHAPE', `CtcLoss logits must have T ≥ 1 and B ≥ 1, got shape [${logits.shape.join(', ')}]`);

@@ -6,7 +6,7 @@
  */
 import { WebRnnError } from '../errors.js';
 import { Rng } from '../random.js';
-import { boolOption, describe, intOption, MAX_ID, options, tokenIds } from './checks.js';
+import { describe, flag, intOption, MAX_ID, optionsOf, tokenIds } from '../checks.js';
 
 /** PyTorch's default ignore_index: cross-entropy rows with this target count for nothing. */
 export const IGNORE_INDEX = -100;
@@ -64,11 +64,11 @@ function padSettings(what: string, o: PadOptions): PadSettings {
     throw new WebRnnError('BAD_VALUE', `${what}: ignore_index must be an integer, got ${describe(ignore)}`);
   }
   return {
-    pad_id: intOption(what, 'pad_id', o.pad_id, 0, 0, MAX_ID),
-    batch_first: boolOption(what, 'batch_first', o.batch_first, false),
-    lm: boolOption(what, 'lm', o.lm, false),
+    pad_id: intOption(what, 'pad_id', o.pad_id, { default: 0, min: 0, max: MAX_ID, voice: 'option' }),
+    batch_first: flag(what, 'batch_first', o.batch_first, false, { voice: 'option' }),
+    lm: flag(what, 'lm', o.lm, false, { voice: 'option' }),
     ignore_index: ignore,
-    multiple: intOption(what, 'pad_to_multiple', o.pad_to_multiple, 1, 1),
+    multiple: intOption(what, 'pad_to_multiple', o.pad_to_multiple, { default: 1, voice: 'option' }),
   };
 }
 
@@ -121,7 +121,7 @@ function pad(seqs: readonly Int32Array[], indices: Int32Array, s: PadSettings): 
  * lm.targets; //            [5, 6, 2,  7, 2, -100]
  */
 export function padBatch(sequences: readonly TokenSequence[], opts?: PadOptions): PaddedBatch {
-  const s = padSettings('padBatch', options('padBatch', opts, PAD_KEYS));
+  const s = padSettings('padBatch', optionsOf('padBatch', opts, PAD_KEYS, { voice: 'option' }));
   const seqs = checkSequences('padBatch', sequences, s.lm);
   if (seqs.length === 0) throw new WebRnnError('BAD_SHAPE', 'padBatch: needs at least one sequence, got none');
   return pad(seqs, Int32Array.from(seqs.keys()), s);
@@ -175,13 +175,13 @@ const PLAN_KEYS = ['batch_size', 'shuffle', 'seed', 'bucket', 'bucket_pool', 'dr
  * }
  */
 export function planBatches(lengths: ArrayLike<number>, opts: BatchPlanOptions): Int32Array[] {
-  const o = options('planBatches', opts, PLAN_KEYS);
+  const o = optionsOf('planBatches', opts, PLAN_KEYS, { voice: 'option' });
   if (opts === undefined) throw new WebRnnError('BAD_VALUE', 'planBatches: options with batch_size are required');
-  const batchSize = intOption('planBatches', 'batch_size', o.batch_size, undefined, 1);
-  const shuffle = boolOption('planBatches', 'shuffle', o.shuffle, false);
-  const bucket = boolOption('planBatches', 'bucket', o.bucket, false);
-  const drop = boolOption('planBatches', 'drop_last', o.drop_last, false);
-  const pool = intOption('planBatches', 'bucket_pool', o.bucket_pool, 100, 1);
+  const batchSize = intOption('planBatches', 'batch_size', o.batch_size, { voice: 'option' });
+  const shuffle = flag('planBatches', 'shuffle', o.shuffle, false, { voice: 'option' });
+  const bucket = flag('planBatches', 'bucket', o.bucket, false, { voice: 'option' });
+  const drop = flag('planBatches', 'drop_last', o.drop_last, false, { voice: 'option' });
+  const pool = intOption('planBatches', 'bucket_pool', o.bucket_pool, { default: 100, voice: 'option' });
   if (o.seed !== undefined && (typeof o.seed !== 'number' || !Number.isInteger(o.seed))) {
     throw new WebRnnError('BAD_VALUE', `planBatches: seed must be an integer, got ${describe(o.seed)}`);
   }
@@ -250,7 +250,7 @@ export function paddingWaste(plan: readonly Int32Array[], lengths: ArrayLike<num
  */
 export function batches(sequences: readonly TokenSequence[], opts: BatchPlanOptions & PadOptions): Generator<PaddedBatch, void, undefined> {
   if (opts === undefined) throw new WebRnnError('BAD_VALUE', 'batches: options with batch_size are required');
-  const o = options('batches', opts, [...PLAN_KEYS, ...PAD_KEYS]);
+  const o = optionsOf('batches', opts, [...PLAN_KEYS, ...PAD_KEYS], { voice: 'option' });
   const s = padSettings('batches', o);
   const seqs = checkSequences('batches', sequences, s.lm);
   const plan = planBatches(
@@ -325,12 +325,12 @@ const BPTT_KEYS = ['batch_size', 'bptt', 'drop_last', 'batch_first'] as const;
  */
 export function bpttLayout(numTokens: number, opts: BpttOptions): BpttLayout {
   if (opts === undefined) throw new WebRnnError('BAD_VALUE', 'bpttLayout: options with batch_size and bptt are required');
-  const o = options('bpttLayout', opts, BPTT_KEYS);
-  const N = intOption('bpttLayout', 'number of tokens', numTokens, undefined, 0);
-  const B = intOption('bpttLayout', 'batch_size', o.batch_size, undefined, 1);
-  const T = intOption('bpttLayout', 'bptt', o.bptt, undefined, 1);
-  const drop = boolOption('bpttLayout', 'drop_last', o.drop_last, false);
-  const batchFirst = boolOption('bpttLayout', 'batch_first', o.batch_first, false);
+  const o = optionsOf('bpttLayout', opts, BPTT_KEYS, { voice: 'option' });
+  const N = intOption('bpttLayout', 'number of tokens', numTokens, { min: 0, voice: 'option' });
+  const B = intOption('bpttLayout', 'batch_size', o.batch_size, { voice: 'option' });
+  const T = intOption('bpttLayout', 'bptt', o.bptt, { voice: 'option' });
+  const drop = flag('bpttLayout', 'drop_last', o.drop_last, false, { voice: 'option' });
+  const batchFirst = flag('bpttLayout', 'batch_first', o.batch_first, false, { voice: 'option' });
   const L = Math.floor(N / B);
   const windows = L < 2 ? 0 : drop ? Math.floor((L - 1) / T) : Math.ceil((L - 1) / T);
   if (windows === 0) {

@@ -11,7 +11,7 @@
  * A mask (1 = count, 0 = skip) leaves out padded positions, e.g. {@link sequenceMask}(lengths, T).
  */
 import { WebRnnError } from '../errors.js';
-import { describe, intOption, options } from './checks.js';
+import { describe, intOption, optionsOf } from '../checks.js';
 
 /** Options shared by the metrics. */
 export interface LmMetricOptions {
@@ -33,7 +33,7 @@ const LOGP_SLACK = 1e-6;
 
 /** Sum and count of the counted log-probabilities. */
 function sumLogProbs(what: string, logp: ArrayLike<number>, opts: LmMetricOptions | undefined): { sum: number; n: number } {
-  const o = options(what, opts, what === 'bitsPerCharacter' ? ['mask', 'characters'] : ['mask']);
+  const o = optionsOf(what, opts, what === 'bitsPerCharacter' ? ['mask', 'characters'] : ['mask'], { voice: 'option' });
   if (logp === null || typeof logp !== 'object' || typeof logp.length !== 'number') {
     throw new WebRnnError('BAD_VALUE', `${what}: logp must be a Float32Array, Float64Array or array of log-probabilities, got ${describe(logp)}`);
   }
@@ -117,7 +117,7 @@ export function perplexity(logp: ArrayLike<number>, opts?: LmMetricOptions): num
  */
 export function bitsPerCharacter(logp: ArrayLike<number>, opts?: BitsPerCharacterOptions): number {
   const { sum, n } = sumLogProbs('bitsPerCharacter', logp, opts);
-  const C = opts?.characters === undefined ? n : intOption('bitsPerCharacter', 'characters', opts.characters, undefined, 1);
+  const C = opts?.characters === undefined ? n : intOption('bitsPerCharacter', 'characters', opts.characters, { voice: 'option' });
   needTokens('bitsPerCharacter', C);
   return -sum / C / Math.LN2;
 }
@@ -141,8 +141,8 @@ export interface TargetLogProbs {
  * perplexity(logp, { mask });
  */
 export function targetLogProbs(logits: ArrayLike<number>, targets: ArrayLike<number>, V: number, opts?: { ignore_index?: number }): TargetLogProbs {
-  const o = options('targetLogProbs', opts, ['ignore_index']);
-  intOption('targetLogProbs', 'V', V, undefined, 1);
+  const o = optionsOf('targetLogProbs', opts, ['ignore_index'], { voice: 'option' });
+  intOption('targetLogProbs', 'V', V, { voice: 'option' });
   const ignore = o.ignore_index ?? -100;
   if (!Number.isInteger(ignore)) throw new WebRnnError('BAD_VALUE', `targetLogProbs: ignore_index must be an integer, got ${describe(ignore)}`);
   for (const [name, a] of [['logits', logits], ['targets', targets]] as const) {

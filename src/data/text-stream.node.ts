@@ -9,7 +9,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { WebRnnError } from '../errors.js';
 import { openRegularFile } from '../formats/file-read.js';
 import { bpttLayout, bpttWindowSteps, windowFromColumns, type BpttLayout, type BpttOptions, type BpttWindow } from './batching.js';
-import { describe, intOption, options } from './checks.js';
+import { describe, intOption, optionsOf } from '../checks.js';
 import { utf8Length } from './tokenizer.js';
 import { TokenCounter, type StreamEncoder, type Vocab, type VocabOptions } from './vocab.js';
 
@@ -34,7 +34,7 @@ export interface ReadTextOptions {
 const DEFAULT_CHUNK = 65536;
 
 function chunkBytes(what: string, v: unknown): number {
-  return intOption(what, 'chunk_bytes', v, DEFAULT_CHUNK, 4, 1 << 30);
+  return intOption(what, 'chunk_bytes', v, { default: DEFAULT_CHUNK, min: 4, max: 1 << 30, voice: 'option' });
 }
 
 function badFile(path: string, e: unknown): WebRnnError {
@@ -122,9 +122,9 @@ async function openFile(path: string): Promise<FileHandle> {
  * for await (const { text } of readTextChunks('corpus.txt', { chunk_bytes: 1 << 20 })) n += text.length;
  */
 export function readTextChunks(path: string, opts?: ReadTextOptions): AsyncGenerator<TextChunk, void, undefined> {
-  const o = options('readTextChunks', opts, ['chunk_bytes', 'start']);
+  const o = optionsOf('readTextChunks', opts, ['chunk_bytes', 'start'], { voice: 'option' });
   const size = chunkBytes('readTextChunks', o.chunk_bytes);
-  const start = intOption('readTextChunks', 'start', o.start, 0, 0);
+  const start = intOption('readTextChunks', 'start', o.start, { default: 0, min: 0, voice: 'option' });
   return (async function* () {
     const fh = await openFile(path);
     try {
@@ -153,7 +153,7 @@ export function readTextChunks(path: string, opts?: ReadTextOptions): AsyncGener
  * for await (const ids of encodeFile('corpus.txt', vocab)) total += ids.length;
  */
 export function encodeFile(path: string, vocab: Vocab, opts?: { chunk_bytes?: number }): AsyncGenerator<Int32Array, void, undefined> {
-  const o = options('encodeFile', opts, ['chunk_bytes']);
+  const o = optionsOf('encodeFile', opts, ['chunk_bytes'], { voice: 'option' });
   const size = chunkBytes('encodeFile', o.chunk_bytes);
   const encoder = vocab.encoder();
   return (async function* () {
@@ -172,7 +172,7 @@ export function encodeFile(path: string, vocab: Vocab, opts?: { chunk_bytes?: nu
  * @example const vocab = await buildVocabFromFile('corpus.txt', { level: 'char' });
  */
 export async function buildVocabFromFile(path: string, opts: VocabOptions & { chunk_bytes?: number }): Promise<Vocab> {
-  const o = options('buildVocabFromFile', opts, ['level', 'lowercase', 'min_count', 'max_size', 'bos', 'chunk_bytes']);
+  const o = optionsOf('buildVocabFromFile', opts, ['level', 'lowercase', 'min_count', 'max_size', 'bos', 'chunk_bytes'], { voice: 'option' });
   const size = chunkBytes('buildVocabFromFile', o.chunk_bytes);
   const counter = new TokenCounter({ level: o.level!, lowercase: o.lowercase });
   for await (const { text } of readTextChunks(path, { chunk_bytes: size })) counter.push(text);
@@ -212,7 +212,7 @@ export interface BpttFile extends AsyncIterable<BpttWindow> {
  */
 export async function openBpttFile(path: string, vocab: Vocab, opts: BpttFileOptions): Promise<BpttFile> {
   if (opts === undefined) throw new WebRnnError('BAD_VALUE', 'openBpttFile: options with batch_size and bptt are required');
-  const o = options('openBpttFile', opts, ['batch_size', 'bptt', 'drop_last', 'batch_first', 'chunk_bytes']);
+  const o = optionsOf('openBpttFile', opts, ['batch_size', 'bptt', 'drop_last', 'batch_first', 'chunk_bytes'], { voice: 'option' });
   const size = chunkBytes('openBpttFile', o.chunk_bytes);
   const bo: BpttOptions = { batch_size: o.batch_size!, bptt: o.bptt!, drop_last: o.drop_last, batch_first: o.batch_first };
   bpttLayout(Number.MAX_SAFE_INTEGER, bo); // options checked before reading

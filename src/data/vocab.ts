@@ -3,7 +3,7 @@
  * text with deterministic ordering, saved to and loaded from validated JSON.
  */
 import { WebRnnError } from '../errors.js';
-import { boolOption, describe, intOption, MAX_ID, options } from './checks.js';
+import { describe, flag, intOption, MAX_ID, optionsOf } from '../checks.js';
 import { holdBackFrom, IncrementalTokenizer, isToken, lowerChars, tokenize, type VocabLevel } from './tokenizer.js';
 
 export type { VocabLevel } from './tokenizer.js';
@@ -101,9 +101,9 @@ export class TokenCounter {
   private n = 0;
 
   constructor(opts: { level: VocabLevel; lowercase?: boolean }) {
-    const o = options('TokenCounter', opts, ['level', 'lowercase']);
+    const o = optionsOf('TokenCounter', opts, ['level', 'lowercase'], { voice: 'option' });
     this.level = checkLevel('TokenCounter', o.level);
-    this.lowercase = boolOption('TokenCounter', 'lowercase', o.lowercase, false);
+    this.lowercase = flag('TokenCounter', 'lowercase', o.lowercase, false, { voice: 'option' });
     this.splitter = new IncrementalTokenizer(this.level, this.lowercase);
   }
 
@@ -147,11 +147,11 @@ export class TokenCounter {
    * point (lexicographic), cut to max_size ids in total.
    */
   toVocab(opts: Omit<VocabOptions, 'level' | 'lowercase'> = {}): Vocab {
-    const o = options('TokenCounter.toVocab', opts, ['min_count', 'max_size', 'bos']);
-    const bos = boolOption('Vocab', 'bos', o.bos, false);
+    const o = optionsOf('TokenCounter.toVocab', opts, ['min_count', 'max_size', 'bos'], { voice: 'option' });
+    const bos = flag('Vocab', 'bos', o.bos, false, { voice: 'option' });
     const specials = specialsOf(bos);
-    const minCount = intOption('Vocab', 'min_count', o.min_count, 1, 1);
-    const maxSize = intOption('Vocab', 'max_size', o.max_size, MAX_ID, specials.length, MAX_ID);
+    const minCount = intOption('Vocab', 'min_count', o.min_count, { default: 1, voice: 'option' });
+    const maxSize = intOption('Vocab', 'max_size', o.max_size, { default: MAX_ID, min: specials.length, max: MAX_ID, voice: 'option' });
     const kept = [...this.counts].filter(([, c]) => c >= minCount);
     kept.sort((a, b) => b[1] - a[1] || compareCodePoints(a[0], b[0]));
     kept.length = Math.min(kept.length, maxSize - specials.length);
@@ -225,7 +225,7 @@ export class Vocab {
    * @example Vocab.fromText('abracadabra', { level: 'char', max_size: 5 }).tokens // ['<PAD>', '<UNK>', '<EOS>', 'a', 'b']
    */
   static fromText(texts: string | Iterable<string>, opts: VocabOptions): Vocab {
-    const o = options('Vocab.fromText', opts, ['level', 'lowercase', 'min_count', 'max_size', 'bos']);
+    const o = optionsOf('Vocab.fromText', opts, ['level', 'lowercase', 'min_count', 'max_size', 'bos'], { voice: 'option' });
     const counter = new TokenCounter({ level: o.level!, lowercase: o.lowercase });
     if (typeof texts === 'string') counter.add(texts);
     else if (texts !== null && typeof texts === 'object' && Symbol.iterator in texts) {
@@ -341,9 +341,9 @@ export class Vocab {
    */
   encode(text: string, opts?: EncodeOptions): Int32Array {
     checkText('Vocab.encode', text);
-    const o = options('Vocab.encode', opts, ['bos', 'eos']);
-    const bos = boolOption('Vocab.encode', 'bos', o.bos, false);
-    const eos = boolOption('Vocab.encode', 'eos', o.eos, false);
+    const o = optionsOf('Vocab.encode', opts, ['bos', 'eos'], { voice: 'option' });
+    const bos = flag('Vocab.encode', 'bos', o.bos, false, { voice: 'option' });
+    const eos = flag('Vocab.encode', 'eos', o.eos, false, { voice: 'option' });
     if (bos && this.bos_id === undefined) {
       throw new WebRnnError('BAD_VALUE', 'Vocab.encode: bos: true needs a vocabulary built with bos: true (this one has no <BOS>)');
     }
@@ -366,9 +366,9 @@ export class Vocab {
    * v.decode(v.encode('hello world')); // 'hello world'
    */
   decode(ids: ArrayLike<number>, opts?: DecodeOptions): string {
-    const o = options('Vocab.decode', opts, ['skip_special', 'stop_at_eos']);
-    const skip = boolOption('Vocab.decode', 'skip_special', o.skip_special, false);
-    const stop = boolOption('Vocab.decode', 'stop_at_eos', o.stop_at_eos, false);
+    const o = optionsOf('Vocab.decode', opts, ['skip_special', 'stop_at_eos'], { voice: 'option' });
+    const skip = flag('Vocab.decode', 'skip_special', o.skip_special, false, { voice: 'option' });
+    const stop = flag('Vocab.decode', 'stop_at_eos', o.stop_at_eos, false, { voice: 'option' });
     if (ids === null || typeof ids !== 'object' || typeof ids.length !== 'number') {
       throw new WebRnnError('BAD_VALUE', `Vocab.decode: ids must be an Int32Array or array of token ids, got ${describe(ids)}`);
     }

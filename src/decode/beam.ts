@@ -2,7 +2,8 @@ import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { expectShape, knownKeys } from '../layers/checks.js';
+import { intOption, knownKeys } from '../checks.js';
+import { expectShape } from '../gpu/tensor-checks.js';
 import { foldedGrid } from '../layers/grid.js';
 import { checkTokens, type TokenIds } from '../layers/tokens.js';
 import type { SequenceModel } from '../model/sequence-model.js';
@@ -86,8 +87,7 @@ export class BeamSearch {
     opts: { beam_width: number },
   ) {
     knownKeys('BeamSearch options', opts, ['beam_width']);
-    const K = opts?.beam_width;
-    if (!Number.isInteger(K) || K < 1) throw new WebRnnError('BAD_CONFIG', `BeamSearch: beam_width must be a positive integer, got ${JSON.stringify(K)}`);
+    const K = intOption('BeamSearch', 'beam_width', opts?.beam_width);
     this.beam_width = this.K = K;
     this.M = 2 * K;
     this.step = new DecoderStep(engine, model, K, 'BeamSearch');
@@ -130,14 +130,13 @@ export class BeamSearch {
    */
   async search(opts: BeamSearchOptions): Promise<Hypothesis[]> {
     if (this.disposed) throw new WebRnnError('DISPOSED', 'this BeamSearch was disposed');
-    knownKeys('beam search options', opts, ['prime', 'max_length', 'eos', 'alpha', 'h0', 'c0'], 'BAD_VALUE');
+    knownKeys('beam search options', opts, ['prime', 'max_length', 'eos', 'alpha', 'h0', 'c0'], { code: 'BAD_VALUE' });
     const { K, M } = this;
     const { V, Vin, L, H, lstm } = this.step.dims;
     const n = (opts.prime as ArrayLike<number>)?.length;
     if (typeof n !== 'number' || n < 1) throw new WebRnnError('BAD_SHAPE', 'beam search: prime needs at least one token (e.g. [SOS])');
     const prime = checkTokens(opts.prime, [n], Vin, 'beam search prime');
-    const maxLen = opts.max_length;
-    if (!Number.isInteger(maxLen) || maxLen < 1) throw new WebRnnError('BAD_VALUE', `beam search: max_length must be a positive integer, got ${JSON.stringify(maxLen)}`);
+    const maxLen = intOption('beam search', 'max_length', opts.max_length, { code: 'BAD_VALUE' });
     const eos = opts.eos;
     if (eos !== undefined && !(Number.isInteger(eos) && eos >= 0 && eos < V)) throw new WebRnnError('BAD_VALUE', `beam search: eos must be an id in [0, ${V}), got ${JSON.stringify(eos)}`);
     const alpha = opts.alpha ?? 0.7;

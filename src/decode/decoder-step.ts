@@ -3,7 +3,7 @@ import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { expectShape } from '../layers/checks.js';
+import { expectShape } from '../gpu/tensor-checks.js';
 import type { Dense } from '../layers/dense.js';
 import type { Embedding } from '../layers/embedding.js';
 import { foldedGrid } from '../layers/grid.js';

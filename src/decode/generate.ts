@@ -3,7 +3,7 @@ import type { Engine } from '../gpu/engine.js';
 import { STEP_STRIDE } from '../gpu/kernel.js';
 import { Program } from '../gpu/program.js';
 import { Tensor } from '../gpu/tensor.js';
-import { knownKeys } from '../layers/checks.js';
+import { knownKeys } from '../checks.js';
 import { checkTokens, type TokenIds } from '../layers/tokens.js';
 import type { SequenceModel } from '../model/sequence-model.js';
 import { DecoderStep, type DecoderModel, type InputBinding } from './decoder-step.js';
@@ -103,7 +103,7 @@ export class Generator {
   /** Zeroes the state (or sets it to h0 / c0 (L, B, H)), forgets the pending token, restarts the draws. */
   reset(state: { h0?: Tensor; c0?: Tensor } = {}): void {
     this.check();
-    knownKeys('Generator reset', state, ['h0', 'c0'], 'BAD_VALUE');
+    knownKeys('Generator reset', state, ['h0', 'c0'], { code: 'BAD_VALUE' });
     this.step.setState(state.h0, state.c0, 'Generator reset');
     this.hasPending = false;
     this.draws = 0;
@@ -133,7 +133,7 @@ export class Generator {
    */
   run(opts: GenerateOptions): Tensor<'uint32'> {
     this.check();
-    knownKeys('generate options', opts, ['steps', 'prime', ...SAMPLING_KEYS], 'BAD_VALUE');
+    knownKeys('generate options', opts, ['steps', 'prime', ...SAMPLING_KEYS], { code: 'BAD_VALUE' });
     const B = this.batch;
     const N = opts.steps;
     if (!Number.isInteger(N) || N < 0) throw new WebRnnError('BAD_VALUE', `generate: steps must be a non-negative integer, got ${JSON.stringify(N)}`);

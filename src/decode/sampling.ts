@@ -4,7 +4,8 @@ import { STEP_STRIDE, type Kernel } from '../gpu/kernel.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
-import { knownKeys, liveTensor } from '../layers/checks.js';
+import { knownKeys } from '../checks.js';
+import { liveTensor } from '../gpu/tensor-checks.js';
 import { foldedGrid } from '../layers/grid.js';
 
 /**
@@ -166,7 +167,7 @@ export class Sampler {
    */
   sample(logits: Tensor, opts: SamplingOptions & { draw?: number } = {}): Tensor<'uint32'> {
     if (this.disposed) throw new WebRnnError('DISPOSED', 'this Sampler was disposed');
-    knownKeys('sample options', opts, [...SAMPLING_KEYS, 'draw'], 'BAD_VALUE');
+    knownKeys('sample options', opts, [...SAMPLING_KEYS, 'draw'], { code: 'BAD_VALUE' });
     liveTensor(logits, 'logits');
     const s = resolveSampling(opts, 'sample');
     const draw = opts.draw ?? 0;

@@ -2,7 +2,8 @@ import { hiddenStateSize } from '../layers/recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { expectShape, knownKeys } from '../layers/checks.js';
+import { intOption, knownKeys } from '../checks.js';
+import { expectShape } from '../gpu/tensor-checks.js';
 import type { ForwardResult, Recurrent } from '../layers/recurrent.js';
 
 /**
@@ -33,7 +34,7 @@ export class StatefulRecurrent {
     /** Batch rows B of every chunk (default 1). */
     readonly batch = 1,
   ) {
-    if (!Number.isInteger(batch) || batch < 1) throw new WebRnnError('BAD_CONFIG', `StatefulRecurrent: batch must be a positive integer, got ${JSON.stringify(batch)}`);
+    intOption('StatefulRecurrent', 'batch', batch);
     const c = layer.config;
     const LD = c.num_layers * (c.bidirectional ? 2 : 1);
     this.h = engine.empty([LD, batch, hiddenStateSize(c)]);
@@ -63,7 +64,7 @@ export class StatefulRecurrent {
   /** Starts a new stream: zero state, or h0 / c0 ((L·D, B, H); h0 (L·D, B, proj_size) when projected) when given. */
   reset(state: { h0?: Tensor; c0?: Tensor } = {}): void {
     this.check();
-    knownKeys('StatefulRecurrent reset', state, ['h0', 'c0'], 'BAD_VALUE');
+    knownKeys('StatefulRecurrent reset', state, ['h0', 'c0'], { code: 'BAD_VALUE' });
     if (state.c0 !== undefined && !this.c) throw new WebRnnError('BAD_SHAPE', `c0 is for LSTM only; this layer is ${this.layer.config.mode}`);
     for (const [given, own, name] of [[state.h0, this.h, 'h0'], [state.c0, this.c, 'c0']] as const) {
       if (!own) continue;

@@ -2,7 +2,7 @@
  * The CPU side of training word vectors: a word corpus as id sequences, seeded skip-gram pairs with
  * negatives drawn from the unigram^0.75 distribution, and GloVe's co-occurrence counts.
  */
-import { describe, intOption, options } from '../data/checks.js';
+import { describe, intOption, optionsOf } from '../checks.js';
 import { Vocab } from '../data/vocab.js';
 import { WebRnnError } from '../errors.js';
 import { Rng } from '../random.js';
@@ -161,7 +161,7 @@ export function skipGramBatches(corpus: Pick<WordCorpus, 'sentences' | 'counts'>
   checkIdSequences(what, 'corpus.sentences', corpus.sentences, V);
   if (!(sampler instanceof UnigramSampler)) throw new WebRnnError('BAD_VALUE', `${what}: sampler must be a UnigramSampler (new UnigramSampler(corpus.counts)), got ${describe(sampler)}`);
   if (sampler.probabilities.length !== V) throw new WebRnnError('BAD_VALUE', `${what}: the sampler draws from ${sampler.probabilities.length} ids, the corpus has ${V}; build it from corpus.counts`);
-  options(what, opts, ['window', 'negatives', 'batch_size', 'epochs', 'subsample', 'seed']);
+  optionsOf(what, opts, ['window', 'negatives', 'batch_size', 'epochs', 'subsample', 'seed'], { voice: 'option' });
   const window = opts.window ?? 5;
   const K = opts.negatives ?? 5;
   const N = opts.batch_size ?? 4096;
@@ -171,7 +171,7 @@ export function skipGramBatches(corpus: Pick<WordCorpus, 'sentences' | 'counts'>
     if (!Number.isInteger(v) || !ok) throw new WebRnnError('BAD_VALUE', `${what}: ${k} must be a ${k === 'negatives' ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(v)}`);
   }
   if (typeof t !== 'number' || !(t >= 0) || !Number.isFinite(t)) throw new WebRnnError('BAD_VALUE', `${what}: subsample must be a finite number ≥ 0, got ${describe(t)}`);
-  const seed = intOption(what, 'seed', opts.seed, 0, 0, 2 ** 32 - 1);
+  const seed = intOption(what, 'seed', opts.seed, { default: 0, min: 0, max: 2 ** 32 - 1, voice: 'option' });
   return pairBatches(corpus, sampler, window, K, N, epochs, t, seed);
 }
 
@@ -258,7 +258,7 @@ export interface Cooccurrence {
 export function cooccurrence(sentences: readonly ArrayLike<number>[], V: number, opts: CooccurrenceOptions = {}): Cooccurrence {
   if (typeof V !== 'number' || !Number.isInteger(V) || V < 1 || V > MAX_COOC_V) throw new WebRnnError('BAD_VALUE', `cooccurrence: V must be an integer in 1..${MAX_COOC_V} (the vocabulary size), got ${describe(V)}`);
   checkIdSequences('cooccurrence', 'sentences', sentences, V);
-  options('cooccurrence', opts, ['window', 'weighting']);
+  optionsOf('cooccurrence', opts, ['window', 'weighting'], { voice: 'option' });
   const window = opts.window ?? 10;
   if (typeof window !== 'number' || !Number.isInteger(window) || window < 1) throw new WebRnnError('BAD_VALUE', `cooccurrence: window must be a positive integer, got ${describe(window)}`);
   const weighting = opts.weighting ?? 'harmonic';
@@ -310,13 +310,13 @@ export function gloveBatches(X: Cooccurrence, opts: GloveBatchOptions = {}): Gen
   if (X.cols.length !== nnz || X.counts.length !== nnz) throw new WebRnnError('BAD_VALUE', `${what}: X.rows, X.cols and X.counts must have the same length, got ${nnz}, ${X.cols.length}, ${X.counts.length}`);
   const bad = X.counts.findIndex((c) => !(c > 0) || !Number.isFinite(c));
   if (bad >= 0) throw new WebRnnError('BAD_VALUE', `${what}: X.counts[${bad}] = ${X.counts[bad]}; co-occurrence counts must be finite and > 0 (GloVe takes their log)`);
-  options(what, opts, ['batch_size', 'epochs', 'seed']);
+  optionsOf(what, opts, ['batch_size', 'epochs', 'seed'], { voice: 'option' });
   const N = opts.batch_size ?? 8192;
   const epochs = opts.epochs ?? 1;
   for (const [k, v] of [['batch_size', N], ['epochs', epochs]] as const) {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new WebRnnError('BAD_VALUE', `${what}: ${k} must be a positive integer, got ${describe(v)}`);
   }
-  return entryBatches(X, N, epochs, intOption(what, 'seed', opts.seed, 0, 0, 2 ** 32 - 1));
+  return entryBatches(X, N, epochs, intOption(what, 'seed', opts.seed, { default: 0, min: 0, max: 2 ** 32 - 1, voice: 'option' }));
 }
 
 function* entryBatches(X: Cooccurrence, N: number, epochs: number, seed: number): Generator<GloVeBatch & { epoch: number; progress: number }> {

@@ -3,7 +3,7 @@ import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
-import { knownKeys, positiveInt } from '../layers/checks.js';
+import { intOption, knownKeys } from '../checks.js';
 import { foldedGrid } from '../layers/grid.js';
 import { ParameterLayer } from '../layers/layer.js';
 import type { ParameterStore } from '../layers/parameter-store.js';
@@ -70,8 +70,8 @@ export class GloVe extends ParameterLayer {
   constructor(engine: Engine, config: GloVeConfig, opts: { seed?: number } = {}) {
     knownKeys('GloVe', config, ['vocab_size', 'embedding_dim', 'x_max', 'alpha']);
     knownKeys('GloVe options', opts, ['seed']);
-    const V = positiveInt('GloVe', 'vocab_size', config.vocab_size);
-    const E = positiveInt('GloVe', 'embedding_dim', config.embedding_dim);
+    const V = intOption('GloVe', 'vocab_size', config.vocab_size);
+    const E = intOption('GloVe', 'embedding_dim', config.embedding_dim);
     const x_max = config.x_max ?? 100;
     const alpha = config.alpha ?? 0.75;
     if (!(typeof x_max === 'number' && x_max > 0 && Number.isFinite(x_max))) throw new WebRnnError('BAD_CONFIG', `GloVe: x_max must be a positive number, got ${JSON.stringify(config.x_max)}`);

@@ -3,7 +3,7 @@ import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
-import { knownKeys, positiveInt } from '../layers/checks.js';
+import { intOption, knownKeys } from '../checks.js';
 import { foldedGrid } from '../layers/grid.js';
 import { ParameterLayer } from '../layers/layer.js';
 import type { ParameterStore } from '../layers/parameter-store.js';
@@ -72,8 +72,8 @@ export class SkipGram extends ParameterLayer {
   constructor(engine: Engine, config: SkipGramConfig, opts: { seed?: number } = {}) {
     knownKeys('SkipGram', config, ['vocab_size', 'embedding_dim', 'negatives']);
     knownKeys('SkipGram options', opts, ['seed']);
-    const V = positiveInt('SkipGram', 'vocab_size', config.vocab_size);
-    const E = positiveInt('SkipGram', 'embedding_dim', config.embedding_dim);
+    const V = intOption('SkipGram', 'vocab_size', config.vocab_size);
+    const E = intOption('SkipGram', 'embedding_dim', config.embedding_dim);
     const K = config.negatives;
     if (!Number.isInteger(K) || K < 0) throw new WebRnnError('BAD_CONFIG', `SkipGram: negatives must be a non-negative integer, got ${JSON.stringify(K)}`);
     super(engine, [{ name: 'embedding', shape: [V, E] }, { name: 'theta', shape: [V, E] }], 'SkipGram');

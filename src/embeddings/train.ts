@@ -1,6 +1,6 @@
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import { knownKeys } from '../layers/checks.js';
+import { knownKeys } from '../checks.js';
 import type { ParameterBlock } from '../layers/parameter-store.js';
 import { Adagrad } from '../optim/adagrad.js';
 import { Adam } from '../optim/adam.js';
@@ -74,7 +74,7 @@ const KEYS = ['optimizer', 'method', 'embedding_dim', 'window', 'negatives', 'su
  * vectors.nearest('money', 5);
  */
 export async function trainWordVectors(engine: Engine, corpus: WordCorpus, opts: WordVectorTrainingOptions = {}): Promise<WordVectorTrainingResult> {
-  knownKeys('trainWordVectors options', opts, KEYS, 'BAD_VALUE');
+  knownKeys('trainWordVectors options', opts, KEYS, { code: 'BAD_VALUE' });
   const method = opts.method ?? 'skip-gram';
   if (method !== 'skip-gram' && method !== 'glove') throw new WebRnnError('BAD_VALUE', `trainWordVectors: method must be 'skip-gram' or 'glove', got ${JSON.stringify(method)}`);
   const V = corpus.vocab.size;

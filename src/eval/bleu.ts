@@ -17,6 +17,7 @@
  * const refs = [bleuTokens('The cat is on the mat.'), bleuTokens('There is a cat on the mat.')];
  * sentenceBleu(bleuTokens('the cat the cat on the mat'), refs, { max_n: 2 }).precisions; // [5/7, 4/6]
  */
+import { intOption, knownKeys } from '../checks.js';
 import { WebRnnError } from '../errors.js';
 import { tokenize } from '../data/tokenizer.js';
 
@@ -76,7 +77,7 @@ function ngramCounts(tokens: readonly BleuToken[], n: number): Map<string, numbe
  * // { matches: 2, total: 7 }
  */
 export function modifiedPrecision(candidate: readonly BleuToken[], references: readonly (readonly BleuToken[])[], n: number): { matches: number; total: number } {
-  if (!Number.isInteger(n) || n < 1) throw new WebRnnError('BAD_VALUE', `modifiedPrecision: n must be a positive integer, got ${JSON.stringify(n)}`);
+  intOption('modifiedPrecision', 'n', n, { code: 'BAD_VALUE' });
   const cand = ngramCounts(candidate, n);
   const maxRef = new Map<string, number>();
   for (const ref of references) {
@@ -176,9 +177,7 @@ export function bleuTokens(text: string): string[] {
 
 function checkOptions(opts: BleuOptions): { N: number; weights: number[]; smoothing: BleuSmoothing } {
   if (opts === null || typeof opts !== 'object') throw new WebRnnError('BAD_VALUE', 'BLEU options must be an object');
-  for (const k of Object.keys(opts)) {
-    if (!['max_n', 'weights', 'smoothing'].includes(k)) throw new WebRnnError('BAD_VALUE', `BLEU options: unknown key "${k}" (known: max_n, weights, smoothing)`);
-  }
+  knownKeys('BLEU options', opts, ['max_n', 'weights', 'smoothing'], { code: 'BAD_VALUE' });
   const N = opts.max_n ?? opts.weights?.length ?? 4;
   if (!Number.isInteger(N) || N < 1) throw new WebRnnError('BAD_VALUE', `BLEU: max_n must be a positive integer, got ${JSON.stringify(opts.max_n)}`);
   const weights = opts.weights ? [...opts.weights] : new Array<number>(N).fill(1 / N);

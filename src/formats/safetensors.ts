@@ -7,6 +7,7 @@
  * then the data buffer; offsets are relative to its start, tensors are little-endian, row-major,
  * and must tile the buffer exactly (no gaps, no overlaps, nothing after the last one).
  */
+import { shapeSize } from '../checks.js';
 import { WebRnnError } from '../errors.js';
 
 /** Element types of the safetensors format (the sub-byte F4/F6 types are not supported). */
@@ -95,13 +96,6 @@ export const MAX_HEADER_BYTES = 100_000_000;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const INFO_KEYS = new Set(['dtype', 'shape', 'data_offsets']);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** Element count of a shape (1 for a scalar). Assumes entries were validated. */
-export function shapeSize(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
 
 function byteSwap(bytes: Uint8Array, itemsize: number): void {
   if (itemsize === 1) return;

@@ -1,3 +1,4 @@
+import { checkShape, describe, knownKeys, shapeSize } from '../checks.js';
 import { WebRnnError } from '../errors.js';
 import { acquireDevice, type DeviceOptions, type Host, type LimitOverrides } from './device.js';
 import { Kernel, kernelHasSubgroups, type KernelName } from './kernel.js';
@@ -138,7 +139,7 @@ export class Engine {
     return this.useSubgroups;
   }
   set subgroups(on: boolean) {
-    if (typeof on !== 'boolean') throw new WebRnnError('BAD_CONFIG', `engine.subgroups must be true or false, got ${describeValue(on)}`);
+    if (typeof on !== 'boolean') throw new WebRnnError('BAD_CONFIG', `engine.subgroups must be true or false, got ${describe(on, 'contents')}`);
     if (on && !this.device.features.has('subgroups')) throw new WebRnnError('BAD_CONFIG', `engine.subgroups: this device has no \`subgroups\` feature (${this.adapterName}${this.device.features.size ? `; it has ${[...this.device.features].join(', ')}` : ''}), so only the workgroup-memory sums run`);
     this.useSubgroups = on;
   }
@@ -247,16 +248,16 @@ export class Engine {
     this.checkAlive();
     const Typed = dtype === 'int32' ? Int32Array : dtype === 'uint32' ? Uint32Array : Float32Array;
     if (!(data instanceof Typed) && !Array.isArray(data)) {
-      throw new WebRnnError('BAD_VALUE', `${dtype} tensor data must be ${Typed === Int32Array ? 'an' : 'a'} ${Typed.name} or an array of numbers, got ${describeValue(data)}`);
+      throw new WebRnnError('BAD_VALUE', `${dtype} tensor data must be ${Typed === Int32Array ? 'an' : 'a'} ${Typed.name} or an array of numbers, got ${describe(data, 'contents')}`);
     }
     checkShape(shape);
-    const n = shape.reduce((a, b) => a * b, 1);
+    const n = shapeSize(shape);
     if (data.length !== n) throw new WebRnnError('BAD_SHAPE', `tensor data has ${data.length} values, shape [${shape.join(', ')}] needs ${n}`);
     if (Array.isArray(data)) {
       const [lo, hi] = dtype === 'int32' ? [-(2 ** 31), 2 ** 31] : [0, 2 ** 32];
       for (let i = 0; i < data.length; i++) {
         const v: unknown = data[i];
-        if (typeof v !== 'number') throw new WebRnnError('BAD_VALUE', `tensor data[${i}] is ${describeValue(v)}, not a number`);
+        if (typeof v !== 'number') throw new WebRnnError('BAD_VALUE', `tensor data[${i}] is ${describe(v, 'contents')}, not a number`);
         if (dtype !== 'float32' && (!Number.isInteger(v) || v < lo || v >= hi)) {
           throw new WebRnnError('BAD_VALUE', `${dtype} tensor data[${i}] is ${v}; expected an integer in [${lo}, ${hi})`);
         }
@@ -289,7 +290,7 @@ export class Engine {
   empty(shape: readonly number[], dtype: TensorDType = 'float32'): Tensor<TensorDType> {
     checkShape(shape);
     checkDType(dtype);
-    const n = shape.reduce((a, b) => a * b, 1);
+    const n = shapeSize(shape);
     // Tensors are only copied (never bound whole), so one may exceed a single binding.
     return new Tensor(this, this.createBuffer(n * 4, `tensor[${shape.join(',')}]`, USAGE_STORAGE(), { windowed: true }), shape, 0, true, dtype);
   }
@@ -454,34 +455,18 @@ export class Engine {
   }
 }
 
-function checkShape(shape: readonly number[]): void {
-  if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)) {
-    throw new WebRnnError('BAD_SHAPE', `a shape is a list of non-negative integers, got ${describeValue(shape)}`);
-  }
-}
-
 /** A dtype argument: one of DTYPES (BAD_VALUE naming them otherwise). */
 function checkDType(d: unknown): asserts d is TensorDType {
-  if (!DTYPES.includes(d as TensorDType)) throw new WebRnnError('BAD_VALUE', `dtype must be one of ${DTYPES.map((t) => `'${t}'`).join(', ')}, got ${describeValue(d)}`);
-}
-
-/** A short description of any value for error messages (JSON.stringify fails on BigInt and cycles). */
-function describeValue(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (v === null || typeof v !== 'object') return String(v);
-  if (Array.isArray(v)) return v.length > 8 ? `an array of ${v.length}` : `[${v.map((x) => (typeof x === 'object' && x !== null ? '…' : String(x))).join(', ')}]`;
-  return `a ${v.constructor?.name ?? 'object'}`;
+  if (!DTYPES.includes(d as TensorDType)) throw new WebRnnError('BAD_VALUE', `dtype must be one of ${DTYPES.map((t) => `'${t}'`).join(', ')}, got ${describe(d, 'contents')}`);
 }
 
 function effectiveLimits(device: GPUSupportedLimits, o: LimitOverrides): EngineLimits {
-  if (o === null || typeof o !== 'object') throw new WebRnnError('BAD_CONFIG', `limits must be an object, got ${describeValue(o)}`);
-  for (const k of Object.keys(o)) {
-    if (k !== 'maxStorageBufferBindingSize' && k !== 'maxBufferSize') throw new WebRnnError('BAD_CONFIG', `limits: unknown key "${k}" (known: maxStorageBufferBindingSize, maxBufferSize)`);
-  }
+  if (o === null || typeof o !== 'object') throw new WebRnnError('BAD_CONFIG', `limits must be an object, got ${describe(o, 'contents')}`);
+  knownKeys('limits', o, ['maxStorageBufferBindingSize', 'maxBufferSize']);
   const pick = (name: 'maxStorageBufferBindingSize' | 'maxBufferSize'): number => {
     const v = o[name];
     if (v === undefined) return device[name];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 256) throw new WebRnnError('BAD_CONFIG', `limits.${name} must be an integer ≥ 256, got ${describeValue(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 256) throw new WebRnnError('BAD_CONFIG', `limits.${name} must be an integer ≥ 256, got ${describe(v, 'contents')}`);
     return Math.min(v, device[name]);
   };
   const maxBufferSize = pick('maxBufferSize');
@@ -505,12 +490,11 @@ function effectiveLimits(device: GPUSupportedLimits, o: LimitOverrides): EngineL
  * console.log(engine.adapterName);
  */
 export async function createEngine(opts: DeviceOptions = {}): Promise<Engine> {
-  if (opts === null || typeof opts !== 'object') throw new WebRnnError('BAD_CONFIG', `createEngine options must be an object, got ${describeValue(opts)}`);
-  const known = ['device', 'powerPreference', 'limits', 'checkFinite', 'tuning', 'kernels', 'kernelChoices', 'subgroups'];
-  for (const k of Object.keys(opts)) if (!known.includes(k)) throw new WebRnnError('BAD_CONFIG', `createEngine: unknown option "${k}" (known: ${known.join(', ')})`);
-  if (opts.checkFinite !== undefined && typeof opts.checkFinite !== 'boolean') throw new WebRnnError('BAD_CONFIG', `createEngine: checkFinite must be true or false, got ${describeValue(opts.checkFinite)}`);
-  if (opts.subgroups !== undefined && typeof opts.subgroups !== 'boolean') throw new WebRnnError('BAD_CONFIG', `createEngine: subgroups must be true or false, got ${describeValue(opts.subgroups)}`);
-  if (opts.tuning !== undefined && opts.tuning !== 'auto' && opts.tuning !== 'off') throw new WebRnnError('BAD_CONFIG', `createEngine: tuning must be 'auto' or 'off', got ${describeValue(opts.tuning)}`);
+  if (opts === null || typeof opts !== 'object') throw new WebRnnError('BAD_CONFIG', `createEngine options must be an object, got ${describe(opts, 'contents')}`);
+  knownKeys('createEngine', opts, ['device', 'powerPreference', 'limits', 'checkFinite', 'tuning', 'kernels', 'kernelChoices', 'subgroups'], { code: 'BAD_CONFIG', voice: 'option' });
+  if (opts.checkFinite !== undefined && typeof opts.checkFinite !== 'boolean') throw new WebRnnError('BAD_CONFIG', `createEngine: checkFinite must be true or false, got ${describe(opts.checkFinite, 'contents')}`);
+  if (opts.subgroups !== undefined && typeof opts.subgroups !== 'boolean') throw new WebRnnError('BAD_CONFIG', `createEngine: subgroups must be true or false, got ${describe(opts.subgroups, 'contents')}`);
+  if (opts.tuning !== undefined && opts.tuning !== 'auto' && opts.tuning !== 'off') throw new WebRnnError('BAD_CONFIG', `createEngine: tuning must be 'auto' or 'off', got ${describe(opts.tuning, 'contents')}`);
   const kernels = checkKernelVariants('createEngine', opts.kernels);
   const kernelChoices = checkKernelChoices('createEngine', opts.kernelChoices);
   const a = await acquireDevice(opts);

@@ -4,7 +4,7 @@
  * No GPU code here.
  */
 import { WebRnnError } from '../errors.js';
-import { knownKeys, positiveInt } from './checks.js';
+import { intOption, knownKeys } from '../checks.js';
 import type { NamedShape } from './parameter-store.js';
 
 /**
@@ -29,10 +29,10 @@ const KEYS = ['input_size', 'annotation_size', 'hidden_size', 'attention_size'];
 export function resolveAttentionConfig(c: AttentionDecoderConfig): Readonly<AttentionDecoderConfig> {
   knownKeys('AttentionDecoder', c, KEYS);
   return Object.freeze({
-    input_size: positiveInt('AttentionDecoder', 'input_size', c.input_size),
-    annotation_size: positiveInt('AttentionDecoder', 'annotation_size', c.annotation_size),
-    hidden_size: positiveInt('AttentionDecoder', 'hidden_size', c.hidden_size),
-    attention_size: positiveInt('AttentionDecoder', 'attention_size', c.attention_size),
+    input_size: intOption('AttentionDecoder', 'input_size', c.input_size),
+    annotation_size: intOption('AttentionDecoder', 'annotation_size', c.annotation_size),
+    hidden_size: intOption('AttentionDecoder', 'hidden_size', c.hidden_size),
+    attention_size: intOption('AttentionDecoder', 'attention_size', c.attention_size),
   });
 }
 

@@ -4,7 +4,8 @@ import { Program } from '../gpu/program.js';
 import { Tensor } from '../gpu/tensor.js';
 import { attentionDecoderSpecs, attentionInitBound, checkRowLengths, resolveAttentionConfig, type AttentionDecoderConfig } from './attention-config.js';
 import { AttentionPlan, attentionOffsets, type AttentionOffsets } from './attention-plan.js';
-import { expectShape, knownKeys, liveTensor } from './checks.js';
+import { intOption, knownKeys } from '../checks.js';
+import { expectShape, liveTensor } from '../gpu/tensor-checks.js';
 import { ParameterLayer } from './layer.js';
 
 export type { AttentionDecoderConfig } from './attention-config.js';
@@ -108,7 +109,7 @@ export class AttentionDecoder extends ParameterLayer {
    */
   forward(input: Tensor, annotations: Tensor, opts: AttentionForwardOptions = {}): AttentionForwardResult {
     this.check();
-    knownKeys('AttentionDecoder forward options', opts, ['source_lengths', 'lengths'], 'BAD_VALUE');
+    knownKeys('AttentionDecoder forward options', opts, ['source_lengths', 'lengths'], { code: 'BAD_VALUE' });
     const { input_size: E, annotation_size: A, hidden_size: H } = this.config;
     liveTensor(input, 'AttentionDecoder input', this.engine);
     liveTensor(annotations, 'AttentionDecoder annotations', this.engine);
@@ -177,10 +178,9 @@ export class AttentionDecoder extends ParameterLayer {
    */
   startDecoding(annotations: Tensor, opts: { source_lengths?: ArrayLike<number>; max_steps: number }): AttentionDecoding {
     this.check();
-    knownKeys('AttentionDecoder decoding options', opts, ['source_lengths', 'max_steps'], 'BAD_VALUE');
+    knownKeys('AttentionDecoder decoding options', opts, ['source_lengths', 'max_steps'], { code: 'BAD_VALUE' });
     liveTensor(annotations, 'AttentionDecoder annotations', this.engine);
-    const steps = opts.max_steps;
-    if (!Number.isInteger(steps) || steps < 1) throw new WebRnnError('BAD_VALUE', `max_steps must be a positive integer, got ${JSON.stringify(steps)}`);
+    const steps = intOption('', 'max_steps', opts.max_steps, { code: 'BAD_VALUE' });
     if (annotations.shape.length !== 3) throw new WebRnnError('BAD_SHAPE', `AttentionDecoder annotations must be (Tx, B, annotation_size = ${this.config.annotation_size}), got shape [${annotations.shape.join(', ')}]`);
     const B = annotations.shape[1];
     const Tx = this.checkAnnotations(annotations, B);

@@ -4,7 +4,8 @@ import type { BufferBinding } from '../gpu/kernel.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
-import { expectShape, flag, knownKeys, liveTensor, optionsOf, positiveInt, seedOf } from './checks.js';
+import { flag, intOption, knownKeys, optionsOf, seedOf } from '../checks.js';
+import { expectShape, liveTensor } from '../gpu/tensor-checks.js';
 import { ParameterLayer } from './layer.js';
 import type { ParameterStore } from './parameter-store.js';
 
@@ -74,8 +75,8 @@ export class Dense extends ParameterLayer {
     knownKeys('Dense', config, KEYS);
     knownKeys('Dense options', opts, ['seed']);
     const seed = seedOf('Dense options', opts.seed);
-    const inF = positiveInt('Dense', 'in_features', config.in_features);
-    const outF = positiveInt('Dense', 'out_features', config.out_features);
+    const inF = intOption('Dense', 'in_features', config.in_features);
+    const outF = intOption('Dense', 'out_features', config.out_features);
     const bias = flag('Dense', 'bias', config.bias, true);
     // state_dict: weight (out, in), bias (out)
     super(engine, [{ name: 'weight', shape: [outF, inF] }, ...(bias ? [{ name: 'bias', shape: [outF] }] : [])], 'Dense');
@@ -114,7 +115,7 @@ export class Dense extends ParameterLayer {
   backward(grad_y: Tensor, opts?: DenseBackwardOptions): DenseBackwardResult {
     this.check();
     optionsOf('Dense backward options', opts, ['accumulate']);
-    const accumulate = flag('Dense backward', 'accumulate', opts?.accumulate, false, 'BAD_VALUE');
+    const accumulate = flag('Dense backward', 'accumulate', opts?.accumulate, false, { code: 'BAD_VALUE' });
     const last = this.last;
     if (!last) throw new WebRnnError('BAD_STATE', 'Dense backward needs a forward first');
     expectShape(grad_y, 'Dense grad_y', [...last.shape.slice(0, -1), this.out_features], this.engine);

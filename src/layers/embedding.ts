@@ -4,7 +4,8 @@ import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { Tensor, type TokenDType } from '../gpu/tensor.js';
 import { Rng } from '../random.js';
-import { expectShape, flag, knownKeys, optionsOf, positiveInt, seedOf, tokenTensor } from './checks.js';
+import { flag, intOption, knownKeys, optionsOf, seedOf } from '../checks.js';
+import { expectShape, tokenTensor } from '../gpu/tensor-checks.js';
 import { foldedGrid } from './grid.js';
 import { ParameterLayer } from './layer.js';
 import type { ParameterStore } from './parameter-store.js';
@@ -68,8 +69,8 @@ export class Embedding extends ParameterLayer {
     knownKeys('Embedding', config, ['num_embeddings', 'embedding_dim', 'padding_idx']);
     knownKeys('Embedding options', opts, ['seed']);
     const seed = seedOf('Embedding options', opts.seed);
-    const V = positiveInt('Embedding', 'num_embeddings', config.num_embeddings);
-    const E = positiveInt('Embedding', 'embedding_dim', config.embedding_dim);
+    const V = intOption('Embedding', 'num_embeddings', config.num_embeddings);
+    const E = intOption('Embedding', 'embedding_dim', config.embedding_dim);
     const p = config.padding_idx;
     if (p !== undefined && (typeof p !== 'number' || !Number.isInteger(p) || p < -V || p >= V)) {
       throw new WebRnnError('BAD_CONFIG', `Embedding: padding_idx must be an integer in [-${V}, ${V}), got ${JSON.stringify(p)}`);
@@ -136,7 +137,7 @@ export class Embedding extends ParameterLayer {
   backward(grad_y: Tensor, opts?: EmbeddingBackwardOptions): EmbeddingBackwardResult {
     this.check();
     optionsOf('Embedding backward options', opts, ['accumulate']);
-    const accumulate = flag('Embedding backward', 'accumulate', opts?.accumulate, false, 'BAD_VALUE');
+    const accumulate = flag('Embedding backward', 'accumulate', opts?.accumulate, false, { code: 'BAD_VALUE' });
     const last = this.last;
     if (!last) throw new WebRnnError('BAD_STATE', 'Embedding backward needs a forward first');
     expectShape(grad_y, 'Embedding grad_y', [...last.shape, this.embedding_dim], this.engine);

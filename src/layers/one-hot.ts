@@ -3,7 +3,8 @@ import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { Tensor, type TokenDType } from '../gpu/tensor.js';
-import { knownKeys, positiveInt, tokenTensor } from './checks.js';
+import { intOption, knownKeys } from '../checks.js';
+import { tokenTensor } from '../gpu/tensor-checks.js';
 import { foldedGrid } from './grid.js';
 import { checkTokens, type TokenIds } from './tokens.js';
 
@@ -37,7 +38,7 @@ export class OneHot {
   constructor(engine: Engine, config: OneHotConfig) {
     knownKeys('OneHot', config, ['num_classes']);
     this.engine = engine;
-    this.num_classes = positiveInt('OneHot', 'num_classes', config.num_classes);
+    this.num_classes = intOption('OneHot', 'num_classes', config.num_classes);
   }
 
   /**

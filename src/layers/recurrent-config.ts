@@ -1,3 +1,4 @@
+import { flag, intOption } from '../checks.js';
 import { WebRnnError } from '../errors.js';
 import type { NamedShape } from './parameter-store.js';
 
@@ -162,26 +163,8 @@ export function forwardOnlyOption(c: ResolvedConfig): string | undefined {
   return undefined;
 }
 
-function positiveInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new WebRnnError('BAD_CONFIG', `${name} must be a positive integer, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function flag(name: string, v: unknown, dflt: boolean): boolean {
-  if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new WebRnnError('BAD_CONFIG', `${name} must be true or false, got ${JSON.stringify(v)}`);
-  return v;
-}
-
 function probability(name: string, v: unknown): number {
   if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw new WebRnnError('BAD_CONFIG', `${name} must be a number in [0, 1), got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function nonNegativeInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new WebRnnError('BAD_CONFIG', `${name} must be an integer ≥ 0, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -201,19 +184,19 @@ export function resolveConfig(c: RecurrentConfig): ResolvedConfig {
   }
   const r: ResolvedConfig = {
     mode: c.mode,
-    input_size: positiveInt('input_size', c.input_size),
-    hidden_size: positiveInt('hidden_size', c.hidden_size),
-    num_layers: c.num_layers === undefined ? 1 : positiveInt('num_layers', c.num_layers),
-    bias: flag('bias', c.bias, true),
-    batch_first: flag('batch_first', c.batch_first, false),
-    bidirectional: flag('bidirectional', c.bidirectional, false),
+    input_size: intOption('', 'input_size', c.input_size),
+    hidden_size: intOption('', 'hidden_size', c.hidden_size),
+    num_layers: intOption('', 'num_layers', c.num_layers, { default: 1 }),
+    bias: flag('', 'bias', c.bias, true),
+    batch_first: flag('', 'batch_first', c.batch_first, false),
+    bidirectional: flag('', 'bidirectional', c.bidirectional, false),
     dropout: c.dropout === undefined ? 0 : probability('dropout', c.dropout),
-    reset_after: flag('reset_after', c.reset_after, true),
-    peephole: flag('peephole', c.peephole, false),
+    reset_after: flag('', 'reset_after', c.reset_after, true),
+    peephole: flag('', 'peephole', c.peephole, false),
     activations: resolveActivations(c.mode, c.activations),
     clip: c.clip === undefined ? 0 : nonNegative('clip', c.clip),
-    input_forget: flag('input_forget', c.input_forget, false),
-    proj_size: c.proj_size === undefined ? 0 : nonNegativeInt('proj_size', c.proj_size),
+    input_forget: flag('', 'input_forget', c.input_forget, false),
+    proj_size: intOption('', 'proj_size', c.proj_size, { min: 0, default: 0 }),
   };
   // A resolved config says reset_after: true for every mode, so only false is an error outside GRU.
   if (!r.reset_after && r.mode !== 'GRU') {

@@ -3,7 +3,7 @@ import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
-import { expectShape, liveTensor } from './checks.js';
+import { expectShape, liveTensor } from '../gpu/tensor-checks.js';
 import { foldedGrid } from './grid.js';
 import { groupByToken } from './tokens.js';
 

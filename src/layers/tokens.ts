@@ -3,7 +3,7 @@
  * grouping of positions by id that makes the embedding gradient deterministic without atomics.
  */
 import { WebRnnError } from '../errors.js';
-import { checkShape, multiIndex, shapeSize } from './checks.js';
+import { checkShape, multiIndex, shapeSize } from '../checks.js';
 
 /** Token ids as the CPU holds them: one integer per position, row-major over the given shape. */
 export type TokenIds = Int32Array | Uint32Array | readonly number[];

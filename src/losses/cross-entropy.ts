@@ -4,7 +4,8 @@ import type { Kernel } from '../gpu/kernel.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { Tensor, type TokenDType } from '../gpu/tensor.js';
-import { knownKeys, liveTensor, multiIndex, tokenTensor } from '../layers/checks.js';
+import { knownKeys, multiIndex } from '../checks.js';
+import { liveTensor, tokenTensor } from '../gpu/tensor-checks.js';
 import { foldedGrid } from '../layers/grid.js';
 import type { TokenIds } from '../layers/tokens.js';
 import { reductionOf, reductionScale, type LossResult, type Reduction } from './loss.js';
@@ -91,7 +92,7 @@ export class CrossEntropyLoss {
   forward(logits: Tensor, targets: TokenIds | Tensor<TokenDType>, opts: CrossEntropyOptions = {}): LossResult {
     if (this.disposed) throw new WebRnnError('DISPOSED', 'this CrossEntropyLoss was disposed');
     liveTensor(logits, 'CrossEntropyLoss logits', this.engine);
-    knownKeys('CrossEntropyLoss options', opts, ['reduction', 'ignore_index', 'mask'], 'BAD_VALUE');
+    knownKeys('CrossEntropyLoss options', opts, ['reduction', 'ignore_index', 'mask'], { code: 'BAD_VALUE' });
     const reduction = reductionOf('CrossEntropyLoss', opts.reduction);
     const ignore = opts.ignore_index ?? -100;
     if (!Number.isInteger(ignore)) throw new WebRnnError('BAD_VALUE', `CrossEntropyLoss: ignore_index must be an integer, got ${ignore}`);

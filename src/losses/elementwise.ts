@@ -3,7 +3,8 @@ import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { Tensor } from '../gpu/tensor.js';
-import { expectShape, knownKeys, liveTensor } from '../layers/checks.js';
+import { knownKeys } from '../checks.js';
+import { expectShape, liveTensor } from '../gpu/tensor-checks.js';
 import { reductionOf, reductionScale, type LossResult, type Reduction } from './loss.js';
 import { checkMask, type LossMask } from './mask.js';
 import { recordSum, reduceChunk, reduceGroups } from './reduction.js';
@@ -55,7 +56,7 @@ abstract class ElementwiseLoss {
     const what = this.what;
     if (this.disposed) throw new WebRnnError('DISPOSED', `this ${what} was disposed`);
     liveTensor(input, `${what} input`, this.engine);
-    knownKeys(`${what} options`, opts, ['reduction', 'mask'], 'BAD_VALUE');
+    knownKeys(`${what} options`, opts, ['reduction', 'mask'], { code: 'BAD_VALUE' });
     const reduction = reductionOf(what, opts.reduction);
     const shape = input.shape;
     if (shape.length < 1) throw new WebRnnError('BAD_SHAPE', `${what} input must have at least one axis, got shape []`);

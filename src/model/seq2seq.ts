@@ -3,7 +3,7 @@ import type { Engine } from '../gpu/engine.js';
 import type { Tensor } from '../gpu/tensor.js';
 import { checkRowLengths } from '../layers/attention-config.js';
 import { AttentionDecoder } from '../layers/attention-decoder.js';
-import { knownKeys, positiveInt } from '../layers/checks.js';
+import { intOption, knownKeys } from '../checks.js';
 import { Dense } from '../layers/dense.js';
 import { Embedding } from '../layers/embedding.js';
 import type { ParameterBlock } from '../layers/parameter-store.js';
@@ -197,7 +197,7 @@ export class Seq2Seq {
    */
   async greedyDecode(source: Seq2SeqSource, opts: { max_steps: number }): Promise<number[][]> {
     this.check();
-    knownKeys('greedyDecode options', opts, ['max_steps'], 'BAD_VALUE');
+    knownKeys('greedyDecode options', opts, ['max_steps'], { code: 'BAD_VALUE' });
     const src = this.sourceIds(source);
     const { B } = source;
     const V = this.config.target_vocab;
@@ -294,7 +294,7 @@ export class Seq2Seq {
 function checkConfig(c: Seq2SeqConfig): Readonly<Seq2SeqConfig> {
   knownKeys('Seq2Seq', c, KEYS);
   const out = {} as Record<string, number>;
-  for (const k of KEYS.slice(0, 6)) out[k] = positiveInt('Seq2Seq', k, (c as unknown as Record<string, unknown>)[k]);
+  for (const k of KEYS.slice(0, 6)) out[k] = intOption('Seq2Seq', k, (c as unknown as Record<string, unknown>)[k]);
   for (const k of ['bos', 'eos'] as const) {
     const v = c[k];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= out.target_vocab) {

@@ -3,7 +3,8 @@ import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
 import type { Precision } from '../gpu/kernel-variants.js';
 import type { Tensor } from '../gpu/tensor.js';
-import { expectShape, flag, knownKeys, optionsOf, positiveInt, seedOf } from '../layers/checks.js';
+import { flag, intOption, knownKeys, optionsOf, seedOf } from '../checks.js';
+import { expectShape } from '../gpu/tensor-checks.js';
 import { Dense, type DenseConfig } from '../layers/dense.js';
 import { Embedding, type EmbeddingConfig } from '../layers/embedding.js';
 import type { NamedShape, ParameterBlock } from '../layers/parameter-store.js';
@@ -345,7 +346,7 @@ export class SequenceModel {
 
   private checkBatch(batch: Omit<SequenceBatch, 'targets'> & { targets?: SequenceBatch['targets'] }, needTargets = true, state?: RecurrentState): { B: number; T: number } {
     if (batch === null || typeof batch !== 'object') throw new WebRnnError('BAD_VALUE', `batch must be an object { B, T, tokens | input, targets, lengths? }, got ${String(batch)}`);
-    knownKeys('batch', batch, ['B', 'T', 'tokens', 'input', 'lengths', 'targets'], 'BAD_VALUE');
+    knownKeys('batch', batch, ['B', 'T', 'tokens', 'input', 'lengths', 'targets'], { code: 'BAD_VALUE' });
     const { B, T } = batch;
     if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) throw new WebRnnError('BAD_SHAPE', `batch: B and T must be positive integers, got B=${B}, T=${T}`);
     const c = this.config;
@@ -425,16 +426,16 @@ export function sequenceModelSpecs(config: SequenceModelConfig): NamedShape[] {
   const e = config.embedding;
   if (e !== null) {
     knownKeys('model.embedding', e, ['num_embeddings', 'embedding_dim', 'padding_idx']);
-    const V = positiveInt('model.embedding', 'num_embeddings', e.num_embeddings);
-    const E = positiveInt('model.embedding', 'embedding_dim', e.embedding_dim);
+    const V = intOption('model.embedding', 'num_embeddings', e.num_embeddings);
+    const E = intOption('model.embedding', 'embedding_dim', e.embedding_dim);
     if (E !== rnn.input_size) throw new WebRnnError('BAD_CONFIG', `model: embedding.embedding_dim (${E}) must equal rnn.input_size (${rnn.input_size})`);
     specs.push({ name: 'embedding.weight', shape: [V, E] });
   }
   for (const s of parameterSpecs(rnn)) specs.push({ name: `rnn.${s.name}`, shape: s.shape });
   const l = config.linear;
   knownKeys('model.linear', l, ['in_features', 'out_features', 'bias']);
-  const F = positiveInt('model.linear', 'in_features', l.in_features);
-  const O = positiveInt('model.linear', 'out_features', l.out_features);
+  const F = intOption('model.linear', 'in_features', l.in_features);
+  const O = intOption('model.linear', 'out_features', l.out_features);
   const W = D * hiddenStateSize(rnn);
   if (F !== W) throw new WebRnnError('BAD_CONFIG', `model: linear.in_features must be the RNN's output width ${rnn.proj_size ? 'D·proj_size' : 'D·H'} = ${W}, got ${F}`);
   specs.push({ name: 'linear.weight', shape: [O, F] });

@@ -3,7 +3,7 @@ import type { Engine } from '../gpu/engine.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import type { ParameterBlock } from '../layers/parameter-store.js';
-import { knownKeys } from '../layers/checks.js';
+import { knownKeys } from '../checks.js';
 import { checkClip, type ClipOptions } from './options.js';
 import { StepUniform } from './step-uniform.js';
 

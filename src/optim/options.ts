@@ -2,6 +2,7 @@
  * Options of webrnn's optimizers, named and defaulted as torch.optim (1.13) names them, plus gradient
  * clipping. Shared by the GPU optimizers (src/optim/) and their float64 references (test/reference/optim.ts).
  */
+import { knownKeys } from '../checks.js';
 import { WebRnnError } from '../errors.js';
 
 /**
@@ -172,7 +173,7 @@ const ADAGRAD_KEYS = ['lr', 'lr_decay', 'eps', 'initial_accumulator_value', 'wei
  */
 export function resolveAdagradOptions(o: AdagradOptions = {}): ResolvedAdagradOptions {
   if (o === null || typeof o !== 'object') throw bad('Adagrad options must be an object');
-  for (const k of Object.keys(o)) if (!ADAGRAD_KEYS.includes(k)) throw bad(`Adagrad: unknown option "${k}" (known: ${ADAGRAD_KEYS.join(', ')})`);
+  knownKeys('Adagrad', o, ADAGRAD_KEYS, { code: 'BAD_CONFIG', voice: 'option' });
   return {
     lr: checkLr(o.lr ?? 1e-2),
     lr_decay: nonNeg('lr_decay', o.lr_decay ?? 0),

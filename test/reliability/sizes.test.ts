@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Adam, AdamW, createEngine, Dense, Embedding, Recurrent, SGD, WebRnnError, type Engine } from '../../src/index.js';
 import { MAX_LAYERS, parameterCount, parameterSpecs, resolveConfig } from '../../src/layers/recurrent-config.js';
-import { shapeSize } from '../../src/layers/checks.js';
+import { shapeSize } from '../../src/checks.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'webrnn.js');

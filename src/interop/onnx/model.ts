@@ -12,7 +12,7 @@ import { parseOnnx, Scope, type OnnxGraph, type OnnxIo, type OnnxNode, type Onnx
 import { CPU_OPS } from './ops.js';
 import { aliasRunner, ConvNodeRunner, toHost, type Held } from './conv-gpu.js';
 import { RECURRENT_OPS, RecurrentNodeRunner, recurrentAttrs } from './recurrent.js';
-import { knownKeys } from '../../layers/checks.js';
+import { knownKeys } from '../../checks.js';
 import { maxElementsOption, withElementCap, type OnnxValue } from './value.js';
 import { refuse, streamForm, streamWindow, type OnnxStreamForm, type StreamHost } from './stream.js';
 
