@@ -131,6 +131,7 @@ describe('the commands refuse bad input with one line (no GPU needed)', () => {
     fails(webrnn(['tag']), /tag: missing text/, 2);
     fails(webrnn(['classify', ' ']), /classify: the text is empty/, 2);
     fails(webrnn(['classify']), /classify: missing text/, 2);
+    fails(webrnn(['classify', 'run']), /classify: missing text/, 2);
     fails(webrnn(['tagger']), /tagger: missing subcommand/, 2);
     fails(webrnn(['tagger', 'fit']), /unknown subcommand "fit"/, 2);
     fails(webrnn(['tagger', 'run']), /tag: missing text/, 2);
@@ -219,6 +220,10 @@ describe.skipIf(process.env.WEBRNN_SKIP_GPU === '1')('trained briefly, the model
         return Number(g![3]);
       });
       expect([...probs].sort((a, b) => b - a)).toEqual(probs);
+      // `classify run "TEXT"` is the same command (the task's verbs train | run, as the tagger's)
+      const v = webrnn(['classify', 'run', 'The Lord is my shepherd; I shall not want.', '--model', dir, '--top', '4']);
+      expect(v.status, v.stderr).toBe(0);
+      expect(v.stdout).toBe(r.stdout);
     } finally {
       clf.dispose();
     }

@@ -15,6 +15,7 @@ const d = GENRE_DEFAULTS;
 const GENRE_LIST = GENRE_LETTERS.map((g, i) => `${i % 3 ? '' : '  '}${g} ${GENRES[g]!.padEnd(i % 3 === 2 ? 0 : 22)}${i % 3 === 2 ? '\n' : ''}`).join('');
 
 export const CLASSIFY_HELP = `Usage: webrnn classify "TEXT" [--model DIR] [--top N]
+       webrnn classify run "TEXT" [--model DIR] [--top N]   (the same)
        webrnn classify train [options]
 
 Genre classification on the Brown corpus (many-to-one): a GRU reads a passage word by word and
@@ -76,7 +77,8 @@ export function accuracyLines(m: GenreMetrics, passageWords: number): string {
 /** Runs `webrnn classify …`; returns the exit status. */
 export async function classifyCommand(args: string[], out: (s: string) => void): Promise<number> {
   const dashes = args.indexOf('--');
-  const isTrainArg = (positionals: string[]) => positionals[0] === 'train' && (dashes < 0 || args.indexOf('train') < dashes);
+  const isVerb = (positionals: string[], verb: string) => positionals[0] === verb && (dashes < 0 || args.indexOf(verb) < dashes);
+  const isTrainArg = (positionals: string[]) => isVerb(positionals, 'train');
   const { values, positionals, given } = parseFlags('classify', args, FLAGS, { positionals: true, valueCommand: (p) => (isTrainArg(p) ? 'classify train' : 'classify') });
   if (values.help) {
     out(CLASSIFY_HELP);
@@ -88,7 +90,8 @@ export async function classifyCommand(args: string[], out: (s: string) => void):
     return train(values, out);
   }
   refuseFlags('classify', given, Object.keys(TRAIN_FLAGS), 'is an option of classify train');
-  const { text, checkpoint } = await readTaskInput('classify', positionals, 'webrnn classify "TEXT", or webrnn classify train', values.model, DEFAULT_DIR, 'genre classifier', 'webrnn classify train');
+  // `webrnn classify run "TEXT"`: the task's verbs train | run, as `webrnn tagger` has them
+  const { text, checkpoint } = await readTaskInput('classify', isVerb(positionals, 'run') ? positionals.slice(1) : positionals, 'webrnn classify "TEXT", or webrnn classify train', values.model, DEFAULT_DIR, 'genre classifier', 'webrnn classify train');
   const engine = await createEngine();
   let clf: GenreClassifier | undefined;
   try {

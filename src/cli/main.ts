@@ -28,7 +28,7 @@ Commands:
   info     The WebGPU adapter, device limits and features webrnn runs on (--json)
   tagger   Train the name tagger on the Brown corpus (webrnn tagger train), or run it (webrnn tagger run "TEXT")
   tag      Mark the names in a sentence: webrnn tag "Yesterday, Harry Potter met Hermione Granger."
-  classify Genre of a text (webrnn classify "TEXT"), or train the classifier (webrnn classify train)
+  classify Genre of a text (webrnn classify run "TEXT", or webrnn classify "TEXT"), or train the classifier (webrnn classify train)
   fit      Optimizer steps on one batch of an embedding → RNN → linear model (checks against PyTorch)
   convert  A model between PyTorch state_dicts, ONNX and TensorFlow.js: webrnn convert IN OUT
   help     Show help for a command: webrnn help run
