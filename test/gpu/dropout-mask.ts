@@ -1,16 +1,7 @@
 // The dropout keep-mask of shaders/dropout.wgsl, re-implemented on the CPU so tests can compose the
 // float64 reference with exactly the mask the GPU draws (test/gpu/dropout-cases.ts, test/dropout.test.ts).
 
-/** murmur3's 32-bit finaliser, as shaders/shared/counter_hash.wgsl's fmix (u32 wrap-around arithmetic). */
-export function fmix(h0: number): number {
-  let h = h0 >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { fmix } from '../reference/random.js';
 
 /**
  * The mask dropout.wgsl applies to element i < n of layer `layer`'s output at forward number `call`

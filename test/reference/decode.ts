@@ -6,6 +6,7 @@
  */
 import { resolveConfig, type RecurrentConfig } from '../../src/layers/recurrent-config.js';
 import { refDenseForward } from './dense.js';
+import { fmix } from './random.js';
 import { refRecurrentForward } from './recurrent.js';
 
 /**
@@ -233,16 +234,6 @@ export function refDecoderStep(w: RefDecoderWeights): { step: RefStepFn<RefDecod
   };
   const zero: RefDecoderState = lstm ? { h: new Float64Array(c.num_layers * H), c: new Float64Array(c.num_layers * H) } : { h: new Float64Array(c.num_layers * H) };
   return { step, zero };
-}
-
-function fmix(h0: number): number {
-  let h = h0 >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35) >>> 0;
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 /**

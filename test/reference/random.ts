@@ -18,3 +18,21 @@ export function randomParams(config: RecurrentConfig, rng: Rng, scale?: number):
   for (const s of parameterSpecs(config)) out[s.name] = rng.uniformArray(s.shape.reduce((a, b) => a * b, 1), -k, k);
   return out;
 }
+
+/**
+ * murmur3's 32-bit finaliser, as shaders/shared/counter_hash.wgsl's fmix (u32 wrap-around arithmetic):
+ * the CPU side of the GPU's counter-based draws (sampling in decode.ts, dropout masks in
+ * test/gpu/dropout-mask.ts).
+ *
+ * @example
+ * fmix(0); // 0
+ */
+export function fmix(h0: number): number {
+  let h = h0 >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return h >>> 0;
+}
