@@ -119,6 +119,7 @@ export function schemaProblems(r) {
   if (r.forced_variant !== undefined && !(r.engine === 'webrnn' && KERNEL_VARIANTS.includes(r.forced_variant))) p.push(`forced_variant ${r.forced_variant}`);
   if (typeof r.ms === 'number') {
     if (!(r.ms > 0)) p.push(`ms ${r.ms}`);
+    if (r.min_ms !== undefined && !(r.min_ms > 0 && r.min_ms <= r.ms)) p.push(`min_ms ${r.min_ms} must be in (0, ms]`);
     if (!(typeof r.gflops === 'number' && r.gflops > 0)) p.push(`gflops ${r.gflops}`);
     if (!(r.dispatches === null || (Number.isInteger(r.dispatches) && r.dispatches > 0))) p.push(`dispatches ${r.dispatches}`);
   } else {
