@@ -10,7 +10,7 @@
 // No timing assertions: the numbers depend on the machine and its load.
 import { expect, test } from 'vitest';
 import { runBench } from '../bench/run.mjs';
-import { schemaProblems } from '../bench/lib/report.mjs';
+import { markdown, schemaProblems } from '../bench/lib/report.mjs';
 import { CHROMIUM_ENGINES, NODE_ENGINES, SHAPES } from '../bench/lib/shapes.mjs';
 import { STEP_SCHEDULES } from '../bench/lib/webrnn-engine.mjs';
 import { placementFromLog } from '../bench/lib/ort-web-engine.mjs';
@@ -264,5 +264,8 @@ test('timeCalls reports the fastest timed call beside the median (load only adds
   expect(t.minMs).toBe(Math.min(...t.samples));
   expect(t.minMs).toBeGreaterThanOrEqual(14); // the 15 ms call, not the 5 ms warm call
   expect(t.minMs).toBeLessThan(t.ms); // median: the 30 ms call
-  expect(schemaProblems({ shape: 'S1', cell: 'lstm', mode: 'forward', engine: 'tfjs-cpu', host: 'node', adapter: 'cpu', variant: null, ms: 10, gflops: 1, dispatches: null, min_ms: 12 })).toEqual(['min_ms 12 must be in (0, ms]']);
+  const row = { shape: 'S1', cell: 'lstm', mode: 'forward', engine: 'tfjs-cpu', host: 'node', adapter: 'cpu', variant: null, ms: 10, gflops: 1, dispatches: null };
+  expect(schemaProblems({ ...row, min_ms: 12 })).toEqual(['min_ms 12 must be in (0, ms]']);
+  expect(schemaProblems({ ...row, min_ms: 8 })).toEqual([]);
+  expect(markdown([{ ...row, min_ms: 8 }], { gemms: [] })).toContain('| node | 10.00 · 8.00 |');
 });
