@@ -10,11 +10,12 @@
 // No timing assertions: the numbers depend on the machine and its load.
 import { expect, test } from 'vitest';
 import { runBench } from '../bench/run.mjs';
-import { schemaProblems } from '../bench/lib/report.mjs';
+import { markdown, schemaProblems } from '../bench/lib/report.mjs';
 import { CHROMIUM_ENGINES, NODE_ENGINES, SHAPES } from '../bench/lib/shapes.mjs';
 import { STEP_SCHEDULES } from '../bench/lib/webrnn-engine.mjs';
 import { placementFromLog } from '../bench/lib/ort-web-engine.mjs';
 import { vadRowKey, vadSchemaProblems } from '../bench/lib/vad-report.mjs';
+import { timeCalls } from '../bench/lib/timing.mjs';
 import { VAD_MODELS, runVadSuite } from '../bench/lib/vad-suite.mjs';
 
 type Row = Record<string, any>;
@@ -252,3 +253,19 @@ test('VAD rows in Chromium: webrnn beside onnxruntime-web wasm and WebGPU (place
     expect(typeof r.check.ok).toBe('boolean');
   }
 }, 5 * 60_000);
+
+test('timeCalls reports the fastest timed call beside the median (load only adds time)', async () => {
+  // calls of known length: 40 ms (first), 5 (warm), then 30, 15, 60 ms timed; timers may run late, never early
+  const lengths = [40, 5, 30, 15, 60];
+  let i = 0;
+  const t = await timeCalls(() => new Promise((r) => setTimeout(r, lengths[i++])), { reps: 3, capMs: 10_000 });
+  if ('skipped' in t) throw new Error(t.skipped);
+  expect(t.samples).toHaveLength(3);
+  expect(t.minMs).toBe(Math.min(...t.samples));
+  expect(t.minMs).toBeGreaterThanOrEqual(14); // the 15 ms call, not the 5 ms warm call
+  expect(t.minMs).toBeLessThan(t.ms); // median: the 30 ms call
+  const row = { shape: 'S1', cell: 'lstm', mode: 'forward', engine: 'tfjs-cpu', host: 'node', adapter: 'cpu', variant: null, ms: 10, gflops: 1, dispatches: null };
+  expect(schemaProblems({ ...row, min_ms: 12 })).toEqual(['min_ms 12 must be in (0, ms]']);
+  expect(schemaProblems({ ...row, min_ms: 8 })).toEqual([]);
+  expect(markdown([{ ...row, min_ms: 8 }], { gemms: [] })).toContain('| node | 10.00 · 8.00 |');
+});

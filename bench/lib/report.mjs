@@ -72,7 +72,7 @@ const fmt = (/** @type {number | null | undefined} */ x, /** @type {number} */ d
  */
 export function markdown(rows, meta) {
   const lines = [];
-  lines.push('| shape | cell | mode | engine | variant | host | ms (median) | GFLOP/s | % of GEMM roofline | webrnn speed-up | dispatches / call | peak memory | guard |');
+  lines.push('| shape | cell | mode | engine | variant | host | ms (median · fastest) | GFLOP/s | % of GEMM roofline | webrnn speed-up | dispatches / call | peak memory | guard |');
   lines.push('|---|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---|');
   for (const r of sortRows(rows)) {
     const cell = cellLabel(/** @type {any} */ ({ cell: r.cell, variant: r.variant }));
@@ -84,7 +84,7 @@ export function markdown(rows, meta) {
     const speed = r.engine === 'webrnn' ? '' : typeof r.webrnn_speedup === 'number' ? `${fmt(r.webrnn_speedup)}×` : '';
     const mem = typeof r.peak_bytes !== 'number' ? 'n/a' : r.peak_bytes < 2 ** 20 ? `${(r.peak_bytes / 1024).toFixed(0)} KiB` : `${(r.peak_bytes / 2 ** 20).toFixed(1)} MiB`;
     const reps = r.reps && r.reps < 3 ? ` (${r.reps} rep${r.reps > 1 ? 's' : ''})` : '';
-    lines.push(`| ${r.shape} | ${cell} | ${r.mode} | ${r.engine} | ${variantOf(r)} | ${r.host} | ${fmt(r.ms)}${reps} | ${fmt(r.gflops)} | ${typeof r.roofline_fraction === 'number' ? `${(100 * r.roofline_fraction).toFixed(0)}%` : ''} | ${speed} | ${r.dispatches ?? 'n/a'} | ${mem} | ${guard} |`);
+    lines.push(`| ${r.shape} | ${cell} | ${r.mode} | ${r.engine} | ${variantOf(r)} | ${r.host} | ${fmt(r.ms)}${typeof r.min_ms === 'number' ? ` · ${fmt(r.min_ms)}` : ''}${reps} | ${fmt(r.gflops)} | ${typeof r.roofline_fraction === 'number' ? `${(100 * r.roofline_fraction).toFixed(0)}%` : ''} | ${speed} | ${r.dispatches ?? 'n/a'} | ${mem} | ${guard} |`);
   }
   lines.push('');
   for (const g of meta.gemms) {
@@ -119,6 +119,7 @@ export function schemaProblems(r) {
   if (r.forced_variant !== undefined && !(r.engine === 'webrnn' && KERNEL_VARIANTS.includes(r.forced_variant))) p.push(`forced_variant ${r.forced_variant}`);
   if (typeof r.ms === 'number') {
     if (!(r.ms > 0)) p.push(`ms ${r.ms}`);
+    if (r.min_ms !== undefined && !(r.min_ms > 0 && r.min_ms <= r.ms)) p.push(`min_ms ${r.min_ms} must be in (0, ms]`);
     if (!(typeof r.gflops === 'number' && r.gflops > 0)) p.push(`gflops ${r.gflops}`);
     if (!(r.dispatches === null || (Number.isInteger(r.dispatches) && r.dispatches > 0))) p.push(`dispatches ${r.dispatches}`);
   } else {

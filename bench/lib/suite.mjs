@@ -152,6 +152,7 @@ async function runRow(o, f, ec, mode, base, refs, refKey) {
   const row = { ...base, ...info, first_ms: round(firstMs), dispatches, check };
   if ('skipped' in timing) return /** @type {Row} */ (/** @type {unknown} */ ({ ...row, ms: null, gflops: null, skipped: timing.skipped }));
   row.ms = round(timing.ms);
+  row.min_ms = round(timing.minMs); // the fastest timed call: less sensitive to other processes' load than the median
   row.gflops = sig(base.flops / timing.ms / 1e6); // 3 significant digits: tiny shapes run at 1e-5 GFLOP/s
   row.reps = timing.reps;
   row.samples_ms = timing.samples.map(round);

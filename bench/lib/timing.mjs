@@ -2,11 +2,15 @@
 // warm call, then timed calls until `reps` or until the next call would end past the row's time cap,
 // and their median. The cap is on warm calls: a first call over twice the cap, or a warm call over the
 // cap, ends the row as skipped with the measured time, so a slow engine cannot stall the run.
+// Besides the median, the fastest timed call (minMs): on a shared machine the load from other processes
+// only ever adds time, and rows run one after the other, so two rows' medians of a few calls can differ
+// several-fold with identical kernels (S1 LSTM on lavapipe at a load average of 6: the same engine
+// options gave medians 1.5–3× apart, their fastest calls within 2%); compare rows' min_ms under load.
 
 /**
  * @typedef {{ reps: number, capMs: number, doneMs?: number[] }} TimingOptions
  *   doneMs: calls the caller already made (e.g. the correctness guard's), in order, and their times
- * @typedef {{ ms: number, reps: number, samples: number[], firstMs: number, calls: number }} Timed
+ * @typedef {{ ms: number, minMs: number, reps: number, samples: number[], firstMs: number, calls: number }} Timed
  * @typedef {{ skipped: string, firstMs: number, calls: number }} Skipped
  */
 
@@ -54,5 +58,5 @@ export async function timeCalls(call, o, afterEach) {
     afterEach?.();
     if (spent + (now() - start) + samples[samples.length - 1] > o.capMs) break;
   }
-  return { ms: median(samples), reps: samples.length, samples, firstMs, calls };
+  return { ms: median(samples), minMs: Math.min(...samples), reps: samples.length, samples, firstMs, calls };
 }
