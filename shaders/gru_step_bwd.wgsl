@@ -23,6 +23,8 @@ struct Step { s: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
 //!include "shared/weight_type.wgsl"
+//!include "shared/step_index.wgsl"
+//!include "shared/step_output.wgsl"
 @group(0) @binding(2) var<storage, read> w: array<weight>;          // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> act: array<f32>;           // (D, T, B, 4H) r, z, n, hn | rh
 @group(0) @binding(4) var<storage, read> hs: array<f32>;            // (D, T+1, B, H) hidden states
@@ -56,8 +58,8 @@ fn rec_term(d: u32, s: i32) -> vec2<u32> {
   return vec2<u32>(select(0u, rows, s + 1 < i32(P.T)), P.w_off + d * P.dir_stride);
 }
 fn rec_src(b0: u32, d: u32, s: i32, m: u32) -> vec4<f32> {
-  let tn = select(u32(i32(P.T) - 2 - s), u32(s + 1), d == 0u);
-  let r = ((d * P.T + tn) * P.B + min(vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.B - 1u))) * 3u * P.H + m;
+  let tn = step_time(u32(s + 1), d);
+  let r = step_row(tn, 0u, d, 3u * P.H) + min(vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.B - 1u)) * 3u * P.H + m;
   return vec4<f32>(dgh[r.x], dgh[r.y], dgh[r.z], dgh[r.w]);
 }
 
@@ -72,9 +74,9 @@ fn step_units(j0: u32, b0: u32, d: u32, n: u32) {
   // rec[i][k] = Σ_m dG<s+1>[b0 + i, m] · W_hh[m, j0 + k] over the recurrent rows.
   var rec: array<vec4<f32>, 4>;
   if (s + 1 < i32(T)) {
-    let tn = select(u32(i32(T) - 2 - s), u32(s + 1), d == 0u);
+    let tn = step_time(u32(s + 1), d);
     var rb: array<u32, 4>;
-    for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
+    for (var i = 0u; i < BT; i++) { rb[i] = step_row(tn, min(b0 + i, B - 1u), d, G); }
     let wc = P.w_off + d * P.dir_stride;
     let jc = vec4<u32>(j0, min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
     let rows = select(2u * H, G, P.reset_after == 1u);
@@ -99,8 +101,8 @@ fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
   let ci = (d * B + b) * H + j;
   var dh = carry_h[ci] + rec;
   if (s < 0) { carry_h[ci] = dh; return; }
-  let t = select(T - 1u - u32(s), u32(s), d == 0u);
-  let base = ((d * T + t) * B + b) * G;
+  let t = step_time(u32(s), d);
+  let base = step_row(t, b, d, G);
   if (t >= lengths[b]) {
     carry_h[ci] = dh;
     for (var q = 0u; q < 3u; q++) {
@@ -109,11 +111,11 @@ fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
     }
     return;
   }
-  dh += dy[(t * B + b) * P.D * H + d * H + j];
-  let ab = ((d * T + t) * B + b) * 4u * H;
+  dh += dy[out_index(t, b, d, H, j)];
+  let ab = step_row(t, b, d, 4u * H);
   let z = act[ab + H + j];
   let n = act[ab + 2u * H + j];
-  let hp = hs[(d * (T + 1u) + select(t + 1u, t, d == 0u)) * B * H + b * H + j];
+  let hp = hs[state_prev(t, d, H) + b * H + j];
   let dpn = dh * (1.0 - z) * (1.0 - n * n);
   let dpz = dh * (hp - n) * z * (1.0 - z);
   carry_h[ci] = dh * z;

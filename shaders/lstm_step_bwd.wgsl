@@ -31,6 +31,8 @@ struct Step { s: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
 //!include "shared/weight_type.wgsl"
+//!include "shared/step_index.wgsl"
+//!include "shared/step_output.wgsl"
 @group(0) @binding(2) var<storage, read> w: array<weight>;          // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> act: array<f32>;           // (D, T, B, 4H) i, f, g, o
 @group(0) @binding(4) var<storage, read> cs: array<f32>;            // (D, T+1, B, H) cell states
@@ -74,11 +76,11 @@ fn rec_src(b0: u32, d: u32, s: i32, m: u32) -> vec4<f32> {
   let rows = min(vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.B - 1u));
   var r: vec4<u32>;
   if (P.proj == 1u) {
-    let t = select(P.T - 1u - u32(s), u32(s), d == 0u);
-    r = (t * P.B + rows) * P.D * P.R + d * P.R + m;
+    let t = step_time(u32(s), d);
+    r = out_index(t, 0u, d, P.R, m) + rows * P.D * P.R;
   } else {
-    let tn = select(u32(i32(P.T) - 2 - s), u32(s + 1), d == 0u);
-    r = ((d * P.T + tn) * P.B + rows) * 4u * P.H + m;
+    let tn = step_time(u32(s + 1), d);
+    r = step_row(tn, 0u, d, 4u * P.H) + rows * 4u * P.H + m;
   }
   return vec4<f32>(rec_source(r.x), rec_source(r.y), rec_source(r.z), rec_source(r.w));
 }
@@ -101,14 +103,14 @@ fn step_units(j0: u32, b0: u32, d: u32, n: u32) {
   var wc = 0u;
   if (P.proj == 1u) {
     if (s >= 0) {
-      let t = select(T - 1u - u32(s), u32(s), d == 0u);
-      for (var i = 0u; i < BT; i++) { rb[i] = (t * B + min(b0 + i, B - 1u)) * P.D * P.R + d * P.R; }
+      let t = step_time(u32(s), d);
+      for (var i = 0u; i < BT; i++) { rb[i] = out_index(t, min(b0 + i, B - 1u), d, P.R, 0u); }
       rows = P.R;
       wc = P.hr_off + d * P.dir_stride;
     }
   } else if (s + 1 < i32(T)) {
-    let tn = select(u32(i32(T) - 2 - s), u32(s + 1), d == 0u);
-    for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
+    let tn = step_time(u32(s + 1), d);
+    for (var i = 0u; i < BT; i++) { rb[i] = step_row(tn, min(b0 + i, B - 1u), d, G); }
     rows = G;
     wc = P.w_off + d * P.dir_stride;
   }
@@ -139,20 +141,20 @@ fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
     if (own) { carry_h[ci] = dh; }
     return;
   }
-  let t = select(T - 1u - u32(s), u32(s), d == 0u);
-  let base = ((d * T + t) * B + b) * G;
+  let t = step_time(u32(s), d);
+  let base = step_row(t, b, d, G);
   if (t >= lengths[b]) {
     if (own) { carry_h[ci] = dh; }
     for (var q = 0u; q < 4u; q++) { dg[base + q * H + j] = 0.0; }
     return;
   }
-  if (own) { dh += dy[(t * B + b) * P.D * H + d * H + j]; }
+  if (own) { dh += dy[out_index(t, b, d, H, j)]; }
   let ig = act[base + j];
   let fg = act[base + H + j];
   let gg = act[base + 2u * H + j];
   let og = act[base + 3u * H + j];
-  let c = cs[(d * (T + 1u) + select(t, t + 1u, d == 0u)) * B * H + b * H + j];
-  let cprev = cs[(d * (T + 1u) + select(t + 1u, t, d == 0u)) * B * H + b * H + j];
+  let c = cs[state_out(t, d, H) + b * H + j];
+  let cprev = cs[state_prev(t, d, H) + b * H + j];
   let tc = tanh_clamped(c);
   let dpo = dh * tc * og * (1.0 - og);
   var dc = carry_c[ci] + dh * og * (1.0 - tc * tc);

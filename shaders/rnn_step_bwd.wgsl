@@ -18,6 +18,8 @@ struct Step { s: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
 //!include "shared/weight_type.wgsl"
+//!include "shared/step_index.wgsl"
+//!include "shared/step_output.wgsl"
 @group(0) @binding(2) var<storage, read> w: array<weight>;          // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> hs: array<f32>;            // (D, T+1, B, H) hidden states
 @group(0) @binding(4) var<storage, read> dy: array<f32>;            // (T, B, D·H) dL/d(layer output)
@@ -45,8 +47,8 @@ fn rnn_step_bwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
 // The recurrent term's rows (COALESCED, SPLIT_K): dG<s+1> (H wide) through W_hh (H, H); none at the last step.
 fn rec_term(d: u32, s: i32) -> vec2<u32> { return vec2<u32>(select(0u, P.H, s + 1 < i32(P.T)), P.w_off + d * P.dir_stride); }
 fn rec_src(b0: u32, d: u32, s: i32, m: u32) -> vec4<f32> {
-  let tn = select(u32(i32(P.T) - 2 - s), u32(s + 1), d == 0u);
-  let r = ((d * P.T + tn) * P.B + min(vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.B - 1u))) * P.H + m;
+  let tn = step_time(u32(s + 1), d);
+  let r = step_row(tn, 0u, d, P.H) + min(vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.B - 1u)) * P.H + m;
   return vec4<f32>(dg[r.x], dg[r.y], dg[r.z], dg[r.w]);
 }
 
@@ -61,9 +63,9 @@ fn step_units(j0: u32, b0: u32, d: u32, n: u32) {
   // rec[i][k] = Σ_m dG<s+1>[b0 + i, m] · W_hh[m, j0 + k] over the recurrent rows.
   var rec: array<vec4<f32>, 4>;
   if (s + 1 < i32(T)) {
-    let tn = select(u32(i32(T) - 2 - s), u32(s + 1), d == 0u);
+    let tn = step_time(u32(s + 1), d);
     var rb: array<u32, 4>;
-    for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
+    for (var i = 0u; i < BT; i++) { rb[i] = step_row(tn, min(b0 + i, B - 1u), d, G); }
     let wc = P.w_off + d * P.dir_stride;
     let jc = vec4<u32>(j0, min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
     let rows = H;
@@ -87,15 +89,15 @@ fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
   let ci = (d * B + b) * H + j;
   var dh = carry_h[ci] + rec;
   if (s < 0) { carry_h[ci] = dh; return; }
-  let t = select(T - 1u - u32(s), u32(s), d == 0u);
-  let gi = ((d * T + t) * B + b) * H + j;
+  let t = step_time(u32(s), d);
+  let gi = step_row(t, b, d, H) + j;
   if (t >= lengths[b]) {
     carry_h[ci] = dh;
     dg[gi] = 0.0;
     return;
   }
-  dh += dy[(t * B + b) * P.D * H + d * H + j];
-  let h = hs[(d * (T + 1u) + select(t, t + 1u, d == 0u)) * B * H + b * H + j];
+  dh += dy[out_index(t, b, d, H, j)];
+  let h = hs[state_out(t, d, H) + b * H + j];
   dg[gi] = dh * select(1.0 - h * h, select(0.0, 1.0, h > 0.0), P.relu == 1u);
   carry_h[ci] = 0.0;
 }
