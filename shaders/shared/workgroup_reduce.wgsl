@@ -3,8 +3,8 @@
 // array `red`; needs the kernel's `const WG` (its workgroup size, a power of two). Call from uniform
 // control flow with every invocation (they hit barriers); returns the same value in every invocation
 // and leaves `red` free for the next call.
-// Included by ctc_alpha, ctc_beta, log_softmax_rows, softmax_cross_entropy, additive_attention_fwd and
-// additive_attention_bwd.
+// Included by shared/chunk_sum.wgsl (the losses' sums: reduce_sum, mse, bce_with_logits), ctc_alpha,
+// ctc_beta, log_softmax_rows, softmax_cross_entropy, additive_attention_fwd and additive_attention_bwd.
 var<workgroup> red: array<f32, WG>;
 
 fn workgroup_max(lid: u32, v: f32) -> f32 {
