@@ -36,7 +36,7 @@ struct Step { s: u32 }
 @group(1) @binding(0) var<uniform> step: Step;
 
 const WG = 64u;
-var<workgroup> red: array<f32, WG>;
+//!include "shared/workgroup_reduce.wgsl"
 
 //!include "shared/tanh_clamped.wgsl"
 
@@ -57,13 +57,7 @@ fn additive_attention_bwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_
     dscore[al + j] = da;
     part += alpha[al + j] * da;
   }
-  red[lid] = part;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (lid < h) { red[lid] += red[lid + h]; }
-    workgroupBarrier();
-  }
-  let S = red[0];
+  let S = workgroup_sum(lid, part);
   for (var j = lid; j < P.Tx; j += WG) {
     dscore[al + j] = select(0.0, alpha[al + j] * (dscore[al + j] - S), j < len);
   }

@@ -28,7 +28,7 @@ struct Step { s: u32 }
 @group(1) @binding(0) var<uniform> step: Step;
 
 const WG = 64u;
-var<workgroup> red: array<f32, WG>;
+//!include "shared/workgroup_reduce.wgsl"
 
 //!include "shared/tanh_clamped.wgsl"
 
@@ -50,14 +50,7 @@ fn additive_attention_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_
     alpha[al + j] = e;
     m = max(m, e);
   }
-  red[lid] = m;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (lid < h) { red[lid] = max(red[lid], red[lid + h]); }
-    workgroupBarrier();
-  }
-  m = red[0];
-  workgroupBarrier();
+  m = workgroup_max(lid, m);
 
   var s = 0.0;
   for (var j = lid; j < len; j += WG) {
@@ -65,13 +58,7 @@ fn additive_attention_fwd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_
     alpha[al + j] = p;
     s += p;
   }
-  red[lid] = s;
-  workgroupBarrier();
-  for (var h = WG / 2u; h > 0u; h >>= 1u) {
-    if (lid < h) { red[lid] += red[lid + h]; }
-    workgroupBarrier();
-  }
-  let inv = 1.0 / red[0];
+  let inv = 1.0 / workgroup_sum(lid, s);
   // Each invocation normalises the entries it wrote (padded ones become exact zeros) ...
   for (var j = lid; j < P.Tx; j += WG) { alpha[al + j] = select(0.0, alpha[al + j] * inv, j < len); }
   // ... and every invocation then reads all of them for the context.

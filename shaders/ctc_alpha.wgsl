@@ -35,7 +35,7 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> row_loss: array<f32>; // (B) weights · losses
 
 const WG = 64u;
-var<workgroup> red: array<f32, WG>;
+//!include "shared/workgroup_reduce.wgsl"
 
 //!include "shared/ctc_log_space.wgsl"
 //!include "shared/ctc_labels.wgsl"
@@ -72,13 +72,7 @@ fn ctc_alpha(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
       }
     }
     // c_t = max over the step's states: a tree over the workgroup
-    red[lid] = m;
-    workgroupBarrier();
-    for (var k = WG / 2u; k > 0u; k >>= 1u) {
-      if (lid < k) { red[lid] = max(red[lid], red[lid + k]); }
-      workgroupBarrier();
-    }
-    let c = red[0];
+    let c = workgroup_max(lid, m);
     if (t < Tb && live) {
       for (var s = lid; s < Sb; s += WG) {
         let v = alpha[cur + s];

@@ -25,7 +25,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> beta: array<f32>;    // (T, B, S) log β
 
 const WG = 64u;
-var<workgroup> red: array<f32, WG>;
+//!include "shared/workgroup_reduce.wgsl"
 
 //!include "shared/ctc_log_space.wgsl"
 //!include "shared/ctc_labels.wgsl"
@@ -61,13 +61,7 @@ fn ctc_beta(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
         m = max(m, v);
       }
     }
-    red[lid] = m;
-    workgroupBarrier();
-    for (var j = WG / 2u; j > 0u; j >>= 1u) {
-      if (lid < j) { red[lid] = max(red[lid], red[lid + j]); }
-      workgroupBarrier();
-    }
-    let c = red[0];
+    let c = workgroup_max(lid, m);
     if (t < Tb && live) {
       for (var s = lid; s < Sb; s += WG) {
         let v = beta[cur + s];

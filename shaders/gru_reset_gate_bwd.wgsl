@@ -18,6 +18,7 @@ struct Step { s: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
 //!include "shared/weight_type.wgsl"
+//!include "shared/step_index.wgsl"
 @group(0) @binding(2) var<storage, read> w: array<weight>;          // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> act: array<f32>;           // (D, T, B, 4H) r, z, n, rh
 @group(0) @binding(4) var<storage, read> hs: array<f32>;            // (D, T+1, B, H) hidden states
@@ -38,11 +39,11 @@ fn gru_reset_gate_bwd(@builtin(global_invocation_id) gid: vec3<u32>) {
   let T = P.T;
   if (k >= H || b0 >= B) { return; }
   let s = T - 1u - step.s;
-  let t = select(T - 1u - s, s, d == 0u);
+  let t = step_time(s, d);
   let G = 3u * H;
 
   var rb: array<u32, 4>;
-  for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + t) * B + min(b0 + i, B - 1u)) * G + 2u * H; }
+  for (var i = 0u; i < BT; i++) { rb[i] = step_row(t, min(b0 + i, B - 1u), d, G) + 2u * H; }
   let wc = P.w_off + d * P.dir_stride + 2u * H * H + k;
   var drh = vec4<f32>();
   for (var j = 0u; j < H; j++) {
@@ -52,10 +53,10 @@ fn gru_reset_gate_bwd(@builtin(global_invocation_id) gid: vec3<u32>) {
     let b = b0 + i;
     if (b >= B) { break; }
     if (t >= lengths[b]) { continue; }
-    let r = act[((d * T + t) * B + b) * 4u * H + k];
-    let hp = hs[(d * (T + 1u) + select(t + 1u, t, d == 0u)) * B * H + b * H + k];
+    let r = act[step_row(t, b, d, 4u * H) + k];
+    let hp = hs[state_prev(t, d, H) + b * H + k];
     let dpr = drh[i] * hp * r * (1.0 - r);
-    let gi = ((d * T + t) * B + b) * G + k;
+    let gi = step_row(t, b, d, G) + k;
     dgx[gi] = dpr;
     dgh[gi] = dpr;
     carry_h[(d * B + b) * H + k] += drh[i] * r;

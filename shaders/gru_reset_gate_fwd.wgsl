@@ -24,6 +24,7 @@ struct Step { s: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;     // (B)
 //!include "shared/weight_type.wgsl"
+//!include "shared/step_index.wgsl"
 @group(0) @binding(2) var<storage, read> w: array<weight>;        // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> gx: array<f32>;          // (D, T, B, 3H) input projections
 @group(0) @binding(4) var<storage, read> hs: array<f32>;          // (D, T+1, B, H) hidden states
@@ -44,8 +45,8 @@ fn gru_reset_gate_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
   let B = P.B;
   if (j >= H || b0 >= B) { return; }
   let s = step.s;
-  let t = select(P.T - 1u - s, s, d == 0u);
-  let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * H;
+  let t = step_time(s, d);
+  let hprev = state_prev(t, d, H);
 
   var rb: array<u32, 4>;
   for (var i = 0u; i < BT; i++) { rb[i] = hprev + min(b0 + i, B - 1u) * H; }
@@ -59,8 +60,8 @@ fn gru_reset_gate_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
     let b = b0 + i;
     if (b >= B) { break; }
     if (t >= lengths[b]) { continue; }
-    let r = activate(P.act_f, clip_pre(gx[((d * P.T + t) * B + b) * 3u * H + j] + b_r + acc[i], P.clip), P.alpha_f, P.beta_f);
-    let ab = ((d * P.T + t) * B + b) * 4u * H;
+    let r = activate(P.act_f, clip_pre(gx[step_row(t, b, d, 3u * H) + j] + b_r + acc[i], P.clip), P.alpha_f, P.beta_f);
+    let ab = step_row(t, b, d, 4u * H);
     act[ab + j] = r;
     act[ab + 3u * H + j] = r * hs[hprev + b * H + j];
   }

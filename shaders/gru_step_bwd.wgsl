@@ -23,6 +23,8 @@ struct Step { s: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
 //!include "shared/weight_type.wgsl"
+//!include "shared/step_index.wgsl"
+//!include "shared/step_output.wgsl"
 @group(0) @binding(2) var<storage, read> w: array<weight>;          // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> act: array<f32>;           // (D, T, B, 4H) r, z, n, hn | rh
 @group(0) @binding(4) var<storage, read> hs: array<f32>;            // (D, T+1, B, H) hidden states
@@ -49,46 +51,15 @@ fn gru_step_bwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   step_bwd(wg, lid);
 }
 
-// The recurrent term's rows (COALESCED, SPLIT_K): dG_h<s+1> (3H wide) through W_hh's r, z (and, reset_after,
+// The recurrent term's rows (every form; shared/step_sweep_bwd.wgsl's step_units and rec_src): dG_h<s+1> (3H wide) through W_hh's r, z (and, reset_after,
 // n) rows; none at the last step.
 fn rec_term(d: u32, s: i32) -> vec2<u32> {
   let rows = select(2u * P.H, 3u * P.H, P.reset_after == 1u);
   return vec2<u32>(select(0u, rows, s + 1 < i32(P.T)), P.w_off + d * P.dir_stride);
 }
-fn rec_src(b0: u32, d: u32, s: i32, m: u32) -> vec4<f32> {
-  let tn = select(u32(i32(P.T) - 2 - s), u32(s + 1), d == 0u);
-  let r = ((d * P.T + tn) * P.B + min(vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.B - 1u))) * 3u * P.H + m;
-  return vec4<f32>(dgh[r.x], dgh[r.y], dgh[r.z], dgh[r.w]);
-}
-
-// Dispatch index n (processing step s = T − 1 − n) for units j0 .. j0 + 3 and batch rows b0 .. b0 + 3.
-fn step_units(j0: u32, b0: u32, d: u32, n: u32) {
-  let H = P.H;
-  let B = P.B;
-  let T = P.T;
-  if (j0 >= H || b0 >= B) { return; }
-  let s = i32(T) - 1 - i32(n);
-  let G = 3u * H;
-  // rec[i][k] = Σ_m dG<s+1>[b0 + i, m] · W_hh[m, j0 + k] over the recurrent rows.
-  var rec: array<vec4<f32>, 4>;
-  if (s + 1 < i32(T)) {
-    let tn = select(u32(i32(T) - 2 - s), u32(s + 1), d == 0u);
-    var rb: array<u32, 4>;
-    for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
-    let wc = P.w_off + d * P.dir_stride;
-    let jc = vec4<u32>(j0, min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
-    let rows = select(2u * H, G, P.reset_after == 1u);
-    for (var m = 0u; m < rows; m++) {
-      let wm = wc + m * H;
-      let wv = vec4<f32>(f32(w[wm + jc.x]), f32(w[wm + jc.y]), f32(w[wm + jc.z]), f32(w[wm + jc.w]));
-      rec[0] += dgh[rb[0] + m] * wv;
-      rec[1] += dgh[rb[1] + m] * wv;
-      rec[2] += dgh[rb[2] + m] * wv;
-      rec[3] += dgh[rb[3] + m] * wv;
-    }
-  }
-  finish_units(j0, b0, d, s, rec);
-}
+// Offset of batch row b's source row for step s: dG_h<s+1> (D, T, B, 3H).
+fn rec_row(b: u32, d: u32, s: i32) -> u32 { return step_row(step_time(u32(s + 1), d), b, d, 3u * P.H); }
+fn rec_source(i: u32) -> f32 { return dgh[i]; }
 
 // The rest of step s for one (direction, batch row, unit), given its recurrent term.
 fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
@@ -99,8 +70,8 @@ fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
   let ci = (d * B + b) * H + j;
   var dh = carry_h[ci] + rec;
   if (s < 0) { carry_h[ci] = dh; return; }
-  let t = select(T - 1u - u32(s), u32(s), d == 0u);
-  let base = ((d * T + t) * B + b) * G;
+  let t = step_time(u32(s), d);
+  let base = step_row(t, b, d, G);
   if (t >= lengths[b]) {
     carry_h[ci] = dh;
     for (var q = 0u; q < 3u; q++) {
@@ -109,11 +80,11 @@ fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
     }
     return;
   }
-  dh += dy[(t * B + b) * P.D * H + d * H + j];
-  let ab = ((d * T + t) * B + b) * 4u * H;
+  dh += dy[out_index(t, b, d, H, j)];
+  let ab = step_row(t, b, d, 4u * H);
   let z = act[ab + H + j];
   let n = act[ab + 2u * H + j];
-  let hp = hs[(d * (T + 1u) + select(t + 1u, t, d == 0u)) * B * H + b * H + j];
+  let hp = hs[state_prev(t, d, H) + b * H + j];
   let dpn = dh * (1.0 - z) * (1.0 - n * n);
   let dpz = dh * (hp - n) * z * (1.0 - z);
   carry_h[ci] = dh * z;

@@ -33,6 +33,8 @@ struct Step { s: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;     // (B)
 //!include "shared/weight_type.wgsl"
+//!include "shared/step_index.wgsl"
+//!include "shared/step_output.wgsl"
 @group(0) @binding(2) var<storage, read> w: array<weight>;        // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> gx: array<f32>;          // (D, T, B, 3H) input projections
 @group(0) @binding(4) var<storage, read_write> hs: array<f32>;    // (D, T+1, B, H) hidden states
@@ -61,12 +63,12 @@ fn gru_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
 // Column k for rows b0 .. b0 + 3 of h<t-1> (n = 0, and n = 1 with reset_after) or of rh, act's 4th
 // block (n = 1, reset-before).
 fn src_rows(n: u32, b0: u32, d: u32, s: u32, k: u32) -> vec4<f32> {
-  let t = select(P.T - 1u - s, s, d == 0u);
+  let t = step_time(s, d);
   if (n == 0u || P.reset_after == 1u) {
-    let r = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * P.B * P.H + k + rows4(b0) * P.H;
+    let r = state_prev(t, d, P.H) + k + rows4(b0) * P.H;
     return vec4<f32>(hs[r.x], hs[r.y], hs[r.z], hs[r.w]);
   }
-  let r = (d * P.T + t) * P.B * 4u * P.H + 3u * P.H + k + rows4(b0) * 4u * P.H;
+  let r = step_row(t, 0u, d, 4u * P.H) + 3u * P.H + k + rows4(b0) * 4u * P.H;
   return vec4<f32>(act[r.x], act[r.y], act[r.z], act[r.w]);
 }
 
@@ -75,9 +77,9 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
   let H = P.H;
   let B = P.B;
   if (j >= H || b0 >= B) { return; }
-  let t = select(P.T - 1u - s, s, d == 0u);
-  let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * H;
-  let a0 = (d * P.T + t) * B * 4u * H;  // act row of batch row 0 at step t
+  let t = step_time(s, d);
+  let hprev = state_prev(t, d, H);
+  let a0 = step_row(t, 0u, d, 4u * H);  // act row of batch row 0 at step t
 
   // Recurrent products; vec4 lanes are 4 batch rows. The n gate multiplies h<t-1> (reset_after)
   // or rh = r ⊙ h<t-1> (reset-before), read from act's 4th block.
@@ -108,10 +110,10 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
 fn step_gates(j: u32, b0: u32, d: u32, s: u32, acc: array<vec4<f32>, 4>) {
   let H = P.H;
   let B = P.B;
-  let t = select(P.T - 1u - s, s, d == 0u);
-  let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * H;
-  let hout = (d * (P.T + 1u) + select(t, t + 1u, d == 0u)) * B * H;
-  let a0 = (d * P.T + t) * B * 4u * H;  // act row of batch row 0 at step t
+  let t = step_time(s, d);
+  let hprev = state_prev(t, d, H);
+  let hout = state_out(t, d, H);
+  let a0 = step_row(t, 0u, d, 4u * H);  // act row of batch row 0 at step t
 
   let bd = P.bhh_off + d * P.dir_stride;
   let has_b = P.bias == 1u;
@@ -122,13 +124,13 @@ fn step_gates(j: u32, b0: u32, d: u32, s: u32, acc: array<vec4<f32>, 4>) {
     let b = b0 + i;
     if (b >= B) { break; }
     let hp = hs[hprev + b * H + j];
-    let yo = (t * B + b) * P.D * H + d * H + j;
+    let yo = out_index(t, b, d, H, j);
     if (t >= lengths[b]) {
       hs[hout + b * H + j] = hp;
       y[yo] = 0.0;
       continue;
     }
-    let g3 = ((d * P.T + t) * B + b) * 3u * H;
+    let g3 = step_row(t, b, d, 3u * H);
     let ab = a0 + b * 4u * H;
     let z = gate_f(gx[g3 + H + j] + b_z + acc[1][i]);
     var r: f32;

@@ -20,7 +20,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;   // (R, V)
 
 const WG = 64u;
-var<workgroup> red: array<f32, WG>;
+//!include "shared/workgroup_reduce.wgsl"
 
 @compute @workgroup_size(64, 1, 1)
 fn log_softmax_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -32,24 +32,11 @@ fn log_softmax_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgrou
 
   var m = -3.402823e38;
   for (var i = lid; i < V; i += WG) { m = max(m, x[base + i]); }
-  red[lid] = m;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
-    workgroupBarrier();
-  }
-  m = red[0];
-  workgroupBarrier();
+  m = workgroup_max(lid, m);
 
   var sum = 0.0;
   for (var i = lid; i < V; i += WG) { sum += exp(x[base + i] - m); }
-  red[lid] = sum;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
+  let total = workgroup_sum(lid, sum);
   let lse = m + log(total);
   let a = select(0.0, add[r], P.has_add != 0u);
   // total = 0 only when every logit is −∞: keep x (−∞) rather than −∞ − (−∞) = NaN

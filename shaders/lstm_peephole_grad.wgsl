@@ -18,6 +18,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> cs: array<f32>;          // (D, T+1, B, H) cell states
 @group(0) @binding(3) var<storage, read_write> grads: array<f32>; // flat parameter gradients
 
+//!include "shared/step_index.wgsl"
+
 @compute @workgroup_size(64, 1, 1)
 fn lstm_peephole_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
   let j = gid.x;
@@ -30,10 +32,10 @@ fn lstm_peephole_grad(@builtin(global_invocation_id) gid: vec3<u32>) {
   var sf = 0.0;
   var so = 0.0;
   for (var t = 0u; t < T; t++) {
-    let cprev = (d * (T + 1u) + select(t + 1u, t, d == 0u)) * B * H + j;
-    let cout = (d * (T + 1u) + select(t, t + 1u, d == 0u)) * B * H + j;
+    let cprev = state_prev(t, d, H) + j;
+    let cout = state_out(t, d, H) + j;
     for (var b = 0u; b < B; b++) {
-      let g = ((d * T + t) * B + b) * 4u * H + j;
+      let g = step_row(t, b, d, 4u * H) + j;
       si += dg[g] * cs[cprev + b * H];
       sf += dg[g + H] * cs[cprev + b * H];
       so += dg[g + 3u * H] * cs[cout + b * H];

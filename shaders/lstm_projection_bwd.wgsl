@@ -21,6 +21,8 @@ struct Step { s: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
 //!include "shared/weight_type.wgsl"
+//!include "shared/step_index.wgsl"
+//!include "shared/step_output.wgsl"
 @group(0) @binding(2) var<storage, read> w: array<weight>;          // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> dg: array<f32>;            // (D, T, B, 4H) dL/d(gate pre-activations)
 @group(0) @binding(4) var<storage, read_write> dy: array<f32>;      // (T, B, D·R) dL/d(output) in, dL/dh<t> out
@@ -44,9 +46,9 @@ fn lstm_projection_bwd(@builtin(global_invocation_id) gid: vec3<u32>) {
   // Σ_q dG<s+1>[b0 + i, q] · W_hh[q, r] for 4 batch rows (vec4 lanes).
   var rec = vec4<f32>();
   if (s + 1 < i32(T)) {
-    let tn = select(u32(i32(T) - 2 - s), u32(s + 1), d == 0u);
+    let tn = step_time(u32(s + 1), d);
     var rb: array<u32, 4>;
-    for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
+    for (var i = 0u; i < BT; i++) { rb[i] = step_row(tn, min(b0 + i, B - 1u), d, G); }
     let wc = P.w_off + d * P.dir_stride + r;
     for (var q = 0u; q < G; q++) {
       rec += f32(w[wc + q * R]) * vec4<f32>(dg[rb[0] + q], dg[rb[1] + q], dg[rb[2] + q], dg[rb[3] + q]);
@@ -61,8 +63,8 @@ fn lstm_projection_bwd(@builtin(global_invocation_id) gid: vec3<u32>) {
       carry_h[ci] = dh;
       continue;
     }
-    let t = select(T - 1u - u32(s), u32(s), d == 0u);
-    let yo = (t * B + b) * P.D * R + d * R + r;
+    let t = step_time(u32(s), d);
+    let yo = out_index(t, b, d, R, r);
     if (t >= lengths[b]) {
       carry_h[ci] = dh;
       dy[yo] = 0.0;

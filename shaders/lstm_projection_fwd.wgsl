@@ -20,6 +20,8 @@ struct Step { s: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;   // (B)
 //!include "shared/weight_type.wgsl"
+//!include "shared/step_index.wgsl"
+//!include "shared/step_output.wgsl"
 @group(0) @binding(2) var<storage, read> w: array<weight>;      // flat parameters of the layer stack (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> m: array<f32>;         // (T, B, D·H) o ⊙ tanh(c) by step
 @group(0) @binding(4) var<storage, read_write> hs: array<f32>;  // (D, T+1, B, R) hidden states
@@ -38,13 +40,13 @@ fn lstm_projection_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
   let B = P.B;
   if (r >= R || b0 >= B) { return; }
   let s = step.s;
-  let t = select(P.T - 1u - s, s, d == 0u);
-  let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * R;
-  let hout = (d * (P.T + 1u) + select(t, t + 1u, d == 0u)) * B * R;
+  let t = step_time(s, d);
+  let hprev = state_prev(t, d, R);
+  let hout = state_out(t, d, R);
 
   // vec4 lanes are batch rows.
   var mb: array<u32, 4>;
-  for (var i = 0u; i < BT; i++) { mb[i] = (t * B + min(b0 + i, B - 1u)) * P.D * H + d * H; }
+  for (var i = 0u; i < BT; i++) { mb[i] = out_index(t, min(b0 + i, B - 1u), d, H, 0u); }
   let wr = P.w_off + d * P.dir_stride + r * H;
   var acc = vec4<f32>();
   for (var j = 0u; j < H; j++) {
@@ -54,7 +56,7 @@ fn lstm_projection_fwd(@builtin(global_invocation_id) gid: vec3<u32>) {
     let b = b0 + i;
     if (b >= B) { break; }
     let ho = hout + b * R + r;
-    let yo = (t * B + b) * P.D * R + d * R + r;
+    let yo = out_index(t, b, d, R, r);
     if (t >= lengths[b]) {
       hs[ho] = hs[hprev + b * R + r];
       y[yo] = 0.0;

@@ -31,6 +31,8 @@ struct Step { s: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
 //!include "shared/weight_type.wgsl"
+//!include "shared/step_index.wgsl"
+//!include "shared/step_output.wgsl"
 @group(0) @binding(2) var<storage, read> w: array<weight>;          // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> act: array<f32>;           // (D, T, B, 4H) i, f, g, o
 @group(0) @binding(4) var<storage, read> cs: array<f32>;            // (D, T+1, B, H) cell states
@@ -64,64 +66,16 @@ fn lstm_step_bwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
   step_bwd(wg, lid);
 }
 
-// The recurrent term's rows (COALESCED, SPLIT_K): dG<s+1> (4H wide) through W_hh (none at the last step), or with
+// The recurrent term's rows (every form; shared/step_sweep_bwd.wgsl's step_units and rec_src): dG<s+1> (4H wide) through W_hh (none at the last step), or with
 // a projection dL/dh<s> (R wide, in dy) through W_hr (none at s = -1).
 fn rec_term(d: u32, s: i32) -> vec2<u32> {
   if (P.proj == 1u) { return vec2<u32>(select(0u, P.R, s >= 0), P.hr_off + d * P.dir_stride); }
   return vec2<u32>(select(0u, 4u * P.H, s + 1 < i32(P.T)), P.w_off + d * P.dir_stride);
 }
-fn rec_src(b0: u32, d: u32, s: i32, m: u32) -> vec4<f32> {
-  let rows = min(vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.B - 1u));
-  var r: vec4<u32>;
-  if (P.proj == 1u) {
-    let t = select(P.T - 1u - u32(s), u32(s), d == 0u);
-    r = (t * P.B + rows) * P.D * P.R + d * P.R + m;
-  } else {
-    let tn = select(u32(i32(P.T) - 2 - s), u32(s + 1), d == 0u);
-    r = ((d * P.T + tn) * P.B + rows) * 4u * P.H + m;
-  }
-  return vec4<f32>(rec_source(r.x), rec_source(r.y), rec_source(r.z), rec_source(r.w));
-}
-
-// Dispatch index n (processing step s = T − 1 − n) for units j0 .. j0 + 3 and batch rows b0 .. b0 + 3.
-fn step_units(j0: u32, b0: u32, d: u32, n: u32) {
-  let H = P.H;
-  let B = P.B;
-  let T = P.T;
-  if (j0 >= H || b0 >= B) { return; }
-  let s = i32(T) - 1 - i32(n);
-  let G = 4u * H;
-
-  // dL/dh<s> through the recurrent weights, from the gate gradients of the step processed before:
-  // rec[i][k] = Σ_m dG<s+1>[b0 + i, m] · W_hh[m, j0 + k]. With a projection, dL/dm<s> through W_hr
-  // instead: rec[i][k] = Σ_r dh<s>[b0 + i, r] · W_hr[r, j0 + k]. Both weights are H wide.
-  var rec: array<vec4<f32>, 4>;
-  var rb: array<u32, 4>;
-  var rows = 0u;  // M: 4H, or R
-  var wc = 0u;
-  if (P.proj == 1u) {
-    if (s >= 0) {
-      let t = select(T - 1u - u32(s), u32(s), d == 0u);
-      for (var i = 0u; i < BT; i++) { rb[i] = (t * B + min(b0 + i, B - 1u)) * P.D * P.R + d * P.R; }
-      rows = P.R;
-      wc = P.hr_off + d * P.dir_stride;
-    }
-  } else if (s + 1 < i32(T)) {
-    let tn = select(u32(i32(T) - 2 - s), u32(s + 1), d == 0u);
-    for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
-    rows = G;
-    wc = P.w_off + d * P.dir_stride;
-  }
-  let jc = vec4<u32>(j0, min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
-  for (var m = 0u; m < rows; m++) {
-    let wm = wc + m * H;
-    let wv = vec4<f32>(f32(w[wm + jc.x]), f32(w[wm + jc.y]), f32(w[wm + jc.z]), f32(w[wm + jc.w]));
-    rec[0] += rec_source(rb[0] + m) * wv;
-    rec[1] += rec_source(rb[1] + m) * wv;
-    rec[2] += rec_source(rb[2] + m) * wv;
-    rec[3] += rec_source(rb[3] + m) * wv;
-  }
-  finish_units(j0, b0, d, s, rec);
+// Offset of batch row b's source row for step s: dG<s+1> (D, T, B, 4H), or dL/dh<s> in dy (T, B, D·R) with a projection.
+fn rec_row(b: u32, d: u32, s: i32) -> u32 {
+  if (P.proj == 1u) { return out_index(step_time(u32(s), d), b, d, P.R, 0u); }
+  return step_row(step_time(u32(s + 1), d), b, d, 4u * P.H);
 }
 
 // The rest of step s for one (direction, batch row, unit), given its recurrent term.
@@ -139,20 +93,20 @@ fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
     if (own) { carry_h[ci] = dh; }
     return;
   }
-  let t = select(T - 1u - u32(s), u32(s), d == 0u);
-  let base = ((d * T + t) * B + b) * G;
+  let t = step_time(u32(s), d);
+  let base = step_row(t, b, d, G);
   if (t >= lengths[b]) {
     if (own) { carry_h[ci] = dh; }
     for (var q = 0u; q < 4u; q++) { dg[base + q * H + j] = 0.0; }
     return;
   }
-  if (own) { dh += dy[(t * B + b) * P.D * H + d * H + j]; }
+  if (own) { dh += dy[out_index(t, b, d, H, j)]; }
   let ig = act[base + j];
   let fg = act[base + H + j];
   let gg = act[base + 2u * H + j];
   let og = act[base + 3u * H + j];
-  let c = cs[(d * (T + 1u) + select(t, t + 1u, d == 0u)) * B * H + b * H + j];
-  let cprev = cs[(d * (T + 1u) + select(t + 1u, t, d == 0u)) * B * H + b * H + j];
+  let c = cs[state_out(t, d, H) + b * H + j];
+  let cprev = cs[state_prev(t, d, H) + b * H + j];
   let tc = tanh_clamped(c);
   let dpo = dh * tc * og * (1.0 - og);
   var dc = carry_c[ci] + dh * og * (1.0 - tc * tc);

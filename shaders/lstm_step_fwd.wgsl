@@ -43,6 +43,8 @@ struct Step { s: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;     // (B)
 //!include "shared/weight_type.wgsl"
+//!include "shared/step_index.wgsl"
+//!include "shared/step_output.wgsl"
 @group(0) @binding(2) var<storage, read> w: array<weight>;        // flat parameters of the layer stack (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> gx: array<f32>;          // (D, T, B, 4H) input projections
 @group(0) @binding(4) var<storage, read_write> hs: array<f32>;    // (D, T+1, B, R) hidden states
@@ -72,8 +74,8 @@ fn lstm_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
 
 // h<t-1> at column k for batch rows b0 .. b0 + 3 (n = 0, the only source).
 fn src_rows(n: u32, b0: u32, d: u32, s: u32, k: u32) -> vec4<f32> {
-  let t = select(P.T - 1u - s, s, d == 0u);
-  let r = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * P.B * P.R + k + rows4(b0) * P.R;
+  let t = step_time(s, d);
+  let r = state_prev(t, d, P.R) + k + rows4(b0) * P.R;
   return vec4<f32>(hs[r.x], hs[r.y], hs[r.z], hs[r.w]);
 }
 
@@ -83,8 +85,8 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
   let R = P.R;
   let B = P.B;
   if (j >= H || b0 >= B) { return; }
-  let t = select(P.T - 1u - s, s, d == 0u);
-  let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * R;
+  let t = step_time(s, d);
+  let hprev = state_prev(t, d, R);
 
   // Recurrent product for 4 gates × 4 batch rows: vec4 lanes are batch rows.
   var rb: array<u32, 4>;
@@ -104,11 +106,9 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
 fn step_gates(j: u32, b0: u32, d: u32, s: u32, acc: array<vec4<f32>, 4>) {
   let H = P.H;
   let B = P.B;
-  let t = select(P.T - 1u - s, s, d == 0u);
-  let prev = select(t + 1u, t, d == 0u);
-  let outs = select(t, t + 1u, d == 0u);
-  let cprevs = (d * (P.T + 1u) + prev) * B * H;
-  let couts = (d * (P.T + 1u) + outs) * B * H;
+  let t = step_time(s, d);
+  let cprevs = state_prev(t, d, H);
+  let couts = state_out(t, d, H);
 
   let bd = P.bhh_off + d * P.dir_stride;
   let pd = P.ph_off + d * P.dir_stride;
@@ -118,7 +118,7 @@ fn step_gates(j: u32, b0: u32, d: u32, s: u32, acc: array<vec4<f32>, 4>) {
     // Without a projection R = H, so hidden and cell states share these indices.
     let hp = cprevs + b * H + j;
     let ho = couts + b * H + j;
-    let yo = (t * B + b) * P.D * H + d * H + j;
+    let yo = out_index(t, b, d, H, j);
     let cprev = cs[hp];
     if (t >= lengths[b]) {
       if (P.proj == 0u) { hs[ho] = hs[hp]; }
@@ -126,7 +126,7 @@ fn step_gates(j: u32, b0: u32, d: u32, s: u32, acc: array<vec4<f32>, 4>) {
       y[yo] = 0.0;
       continue;
     }
-    let g4 = ((d * P.T + t) * B + b) * 4u * H;
+    let g4 = step_row(t, b, d, 4u * H);
     var pi = gx[g4 + j] + b_hh(bd, j) + acc[0][i];
     var pf = gx[g4 + H + j] + b_hh(bd, H + j) + acc[1][i];
     let pg = gx[g4 + 2u * H + j] + b_hh(bd, 2u * H + j) + acc[2][i];

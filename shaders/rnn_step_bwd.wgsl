@@ -18,6 +18,8 @@ struct Step { s: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;       // (B)
 //!include "shared/weight_type.wgsl"
+//!include "shared/step_index.wgsl"
+//!include "shared/step_output.wgsl"
 @group(0) @binding(2) var<storage, read> w: array<weight>;          // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> hs: array<f32>;            // (D, T+1, B, H) hidden states
 @group(0) @binding(4) var<storage, read> dy: array<f32>;            // (T, B, D·H) dL/d(layer output)
@@ -42,42 +44,11 @@ fn rnn_step_bwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   step_bwd(wg, lid);
 }
 
-// The recurrent term's rows (COALESCED, SPLIT_K): dG<s+1> (H wide) through W_hh (H, H); none at the last step.
+// The recurrent term's rows (every form; shared/step_sweep_bwd.wgsl's step_units and rec_src): dG<s+1> (H wide) through W_hh (H, H); none at the last step.
 fn rec_term(d: u32, s: i32) -> vec2<u32> { return vec2<u32>(select(0u, P.H, s + 1 < i32(P.T)), P.w_off + d * P.dir_stride); }
-fn rec_src(b0: u32, d: u32, s: i32, m: u32) -> vec4<f32> {
-  let tn = select(u32(i32(P.T) - 2 - s), u32(s + 1), d == 0u);
-  let r = ((d * P.T + tn) * P.B + min(vec4<u32>(b0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(P.B - 1u))) * P.H + m;
-  return vec4<f32>(dg[r.x], dg[r.y], dg[r.z], dg[r.w]);
-}
-
-// Dispatch index n (processing step s = T − 1 − n) for units j0 .. j0 + 3 and batch rows b0 .. b0 + 3.
-fn step_units(j0: u32, b0: u32, d: u32, n: u32) {
-  let H = P.H;
-  let B = P.B;
-  let T = P.T;
-  if (j0 >= H || b0 >= B) { return; }
-  let s = i32(T) - 1 - i32(n);
-  let G = H;
-  // rec[i][k] = Σ_m dG<s+1>[b0 + i, m] · W_hh[m, j0 + k] over the recurrent rows.
-  var rec: array<vec4<f32>, 4>;
-  if (s + 1 < i32(T)) {
-    let tn = select(u32(i32(T) - 2 - s), u32(s + 1), d == 0u);
-    var rb: array<u32, 4>;
-    for (var i = 0u; i < BT; i++) { rb[i] = ((d * T + tn) * B + min(b0 + i, B - 1u)) * G; }
-    let wc = P.w_off + d * P.dir_stride;
-    let jc = vec4<u32>(j0, min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
-    let rows = H;
-    for (var m = 0u; m < rows; m++) {
-      let wm = wc + m * H;
-      let wv = vec4<f32>(f32(w[wm + jc.x]), f32(w[wm + jc.y]), f32(w[wm + jc.z]), f32(w[wm + jc.w]));
-      rec[0] += dg[rb[0] + m] * wv;
-      rec[1] += dg[rb[1] + m] * wv;
-      rec[2] += dg[rb[2] + m] * wv;
-      rec[3] += dg[rb[3] + m] * wv;
-    }
-  }
-  finish_units(j0, b0, d, s, rec);
-}
+// Offset of batch row b's source row for step s: dG<s+1> (D, T, B, H).
+fn rec_row(b: u32, d: u32, s: i32) -> u32 { return step_row(step_time(u32(s + 1), d), b, d, P.H); }
+fn rec_source(i: u32) -> f32 { return dg[i]; }
 
 // The rest of step s for one (direction, batch row, unit), given its recurrent term.
 fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
@@ -87,15 +58,15 @@ fn unit(d: u32, b: u32, j: u32, s: i32, rec: f32) {
   let ci = (d * B + b) * H + j;
   var dh = carry_h[ci] + rec;
   if (s < 0) { carry_h[ci] = dh; return; }
-  let t = select(T - 1u - u32(s), u32(s), d == 0u);
-  let gi = ((d * T + t) * B + b) * H + j;
+  let t = step_time(u32(s), d);
+  let gi = step_row(t, b, d, H) + j;
   if (t >= lengths[b]) {
     carry_h[ci] = dh;
     dg[gi] = 0.0;
     return;
   }
-  dh += dy[(t * B + b) * P.D * H + d * H + j];
-  let h = hs[(d * (T + 1u) + select(t, t + 1u, d == 0u)) * B * H + b * H + j];
+  dh += dy[out_index(t, b, d, H, j)];
+  let h = hs[state_out(t, d, H) + b * H + j];
   dg[gi] = dh * select(1.0 - h * h, select(0.0, 1.0, h > 0.0), P.relu == 1u);
   carry_h[ci] = 0.0;
 }

@@ -27,6 +27,8 @@ struct Step { s: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read> lengths: array<u32>;     // (B)
 //!include "shared/weight_type.wgsl"
+//!include "shared/step_index.wgsl"
+//!include "shared/step_output.wgsl"
 @group(0) @binding(2) var<storage, read> w: array<weight>;        // flat parameters (f16: the f16 copy)
 @group(0) @binding(3) var<storage, read> gx: array<f32>;          // (D, T, B, H) input projections
 @group(0) @binding(4) var<storage, read_write> hs: array<f32>;    // (D, T+1, B, H) hidden states
@@ -53,8 +55,8 @@ fn rnn_step_fwd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
 
 // h<t-1> at column k for batch rows b0 .. b0 + 3 (n = 0, the only source).
 fn src_rows(n: u32, b0: u32, d: u32, s: u32, k: u32) -> vec4<f32> {
-  let t = select(P.T - 1u - s, s, d == 0u);
-  let r = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * P.B * P.H + k + rows4(b0) * P.H;
+  let t = step_time(s, d);
+  let r = state_prev(t, d, P.H) + k + rows4(b0) * P.H;
   return vec4<f32>(hs[r.x], hs[r.y], hs[r.z], hs[r.w]);
 }
 
@@ -63,8 +65,8 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
   let H = P.H;
   let B = P.B;
   if (j >= H || b0 >= B) { return; }
-  let t = select(P.T - 1u - s, s, d == 0u);
-  let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * H;
+  let t = step_time(s, d);
+  let hprev = state_prev(t, d, H);
 
   var rb: array<u32, 4>;
   for (var i = 0u; i < BT; i++) { rb[i] = hprev + min(b0 + i, B - 1u) * H; }
@@ -80,20 +82,20 @@ fn step_unit(j: u32, b0: u32, d: u32, s: u32) {
 fn step_gates(j: u32, b0: u32, d: u32, s: u32, acc: array<vec4<f32>, 4>) {
   let H = P.H;
   let B = P.B;
-  let t = select(P.T - 1u - s, s, d == 0u);
-  let hprev = (d * (P.T + 1u) + select(t + 1u, t, d == 0u)) * B * H;
-  let hout = (d * (P.T + 1u) + select(t, t + 1u, d == 0u)) * B * H;
+  let t = step_time(s, d);
+  let hprev = state_prev(t, d, H);
+  let hout = state_out(t, d, H);
   let bh = select(0.0, f32(w[P.bhh_off + d * P.dir_stride + j]), P.bias == 1u);
   for (var i = 0u; i < BT; i++) {
     let b = b0 + i;
     if (b >= B) { break; }
-    let yo = (t * B + b) * P.D * H + d * H + j;
+    let yo = out_index(t, b, d, H, j);
     if (t >= lengths[b]) {
       hs[hout + b * H + j] = hs[hprev + b * H + j];
       y[yo] = 0.0;
       continue;
     }
-    let pre = gx[((d * P.T + t) * B + b) * H + j] + bh + acc[0][i];
+    let pre = gx[step_row(t, b, d, H) + j] + bh + acc[0][i];
     let h = activate(P.act_f, clip_pre(pre, P.clip), P.alpha_f, P.beta_f);
     hs[hout + b * H + j] = h;
     y[yo] = h;

@@ -23,7 +23,7 @@ struct Params { N: u32, C: u32 }
 @group(0) @binding(5) var<storage, read_write> row_loss: array<f32>; // (N) weighted loss per row
 
 const WG = 64u;
-var<workgroup> red: array<f32, WG>;
+//!include "shared/workgroup_reduce.wgsl"
 
 @compute @workgroup_size(64, 1, 1)
 fn softmax_cross_entropy(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -34,24 +34,11 @@ fn softmax_cross_entropy(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
 
   var m = -3.402823e38;
   for (var c = lid; c < P.C; c += WG) { m = max(m, logits[base + c]); }
-  red[lid] = m;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k >>= 1u) {
-    if (lid < k) { red[lid] = max(red[lid], red[lid + k]); }
-    workgroupBarrier();
-  }
-  m = red[0];
-  workgroupBarrier();
+  m = workgroup_max(lid, m);
 
   var s = 0.0;
   for (var c = lid; c < P.C; c += WG) { s += exp(logits[base + c] - m); }
-  red[lid] = s;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k >>= 1u) {
-    if (lid < k) { red[lid] += red[lid + k]; }
-    workgroupBarrier();
-  }
-  let lse = m + log(red[0]);
+  let lse = m + log(workgroup_sum(lid, s));
 
   let w = weights[n];
   let t = targets[n];

@@ -178,7 +178,7 @@ describe('forced variants', () => {
     const perStep = await example(await engineWith({ kernels: { lstm_step_fwd: 'per-step' } }));
     const co = await example(await engineWith({ kernels: { lstm_step_fwd: 'coalesced' } }));
     expect(co.lstm.kernelVariants()?.schedule).toBe('coalesced');
-    // one transpose_2d per layer (both directions in its grid) on top of the per-step dispatches
+    // one transpose_strided per layer (both directions in its grid) on top of the per-step dispatches
     expect(co.counts.forward).toBe(perStep.counts.forward + CONFIG.num_layers!);
     expect(co.counts.backward).toBe(perStep.counts.backward);
     expectSame(co.output, perStep.output, 1e-6);

@@ -14,8 +14,8 @@
 // each invocation. Sums in the per-step form's m order. No cross-workgroup synchronisation.
 // Needs from the kernel: Params P with T and H, consts BT = JT = 4, the binding `w`, the dynamic-offset
 // uniform `step`, fn rec_term(d, s) -> vec2<u32> (M, 0 when the step has no recurrent term, and the
-// offset of W's row 0 in w), fn rec_src(b0, d, s, m) -> vec4<f32> (src at m for rows b0 .. b0 + 3,
-// rows past B clamped) and fn finish_units(j0, b0, d, s, rec) (shared/step_sweep_bwd.wgsl).
+// offset of W's row 0 in w), and what shared/step_sweep_bwd.wgsl needs (it defines fn rec_src(b0, d, s,
+// m) -> vec4<f32>, src at m for rows b0 .. b0 + 3, rows past B clamped, and fn finish_units).
 //!include "shared/step_sweep_bwd.wgsl"
 //!include "shared/step_split_k_bwd.wgsl"
 

@@ -7,7 +7,7 @@
 //
 // One step per dispatch on the per-step grid [ceil(H / STEP_WG), ceil(B / BT), D] (unit j = wg.x·STEP_WG
 // + lid.x, batch rows b0 = wg.y·BT, direction d = wg.z). Memory access, per step:
-// - W_hh is read from wt = W_hhᵀ (D, K, NG·H), written by transpose_2d at the start of the forward
+// - W_hh is read from wt = W_hhᵀ (D, K, NG·H), written by transpose_strided at the start of the forward
 //   program (once per weight update): for each k, invocations j, j+1, … read consecutive addresses
 //   wt[(d·K + k)·NG·H + q·H + j] (the natural layout puts them K floats apart).
 // - The workgroup's BT rows of each source (h<t-1>, and for reset-before GRU r ⊙ h<t-1>) are staged in

@@ -14,8 +14,8 @@
 // subgroupAdd on a device with `subgroups`). The BT·JT (row, unit) pairs are then finished in parallel,
 // invocation l < BT·JT taking row l / JT, unit l % JT (fn unit touches only its own (row, unit)).
 // Needs from the kernel: Params P with T, B and H, consts BT = JT = 4, the binding `w`, the
-// dynamic-offset uniform `step`, fn rec_term(d, s), fn rec_src(b0, d, s, m) (as
-// shared/step_coalesced_bwd.wgsl describes them) and fn unit(d, b, j, s, rec).
+// dynamic-offset uniform `step`, fn rec_term(d, s) and fn unit(d, b, j, s, rec) (as
+// shared/step_sweep_bwd.wgsl describes them; fn rec_src comes from there).
 //!include "shared/step_persistent.wgsl"
 //!include "shared/split_k_sum.wgsl"
 

@@ -70,7 +70,7 @@ function matmulCandidates(engine: Engine, p: MatmulParams, z: number, hasBias: b
 /**
  * Builds the GPU objects a layer's recorded programs need — workspace buffers, Params uniforms
  * (written once), bind groups — and owns them, so one dispose() frees them all. The shared kernels
- * (matmul, sum_rows, transpose_01) are recorded through here so no layer repeats their set-up.
+ * (matmul, sum_rows, transpose_strided) are recorded through here so no layer repeats their set-up.
  */
 export class Recorder {
   private readonly owned: GPUBuffer[] = [];
@@ -162,10 +162,10 @@ export class Recorder {
     prog.dispatch(k, [this.bind(k, full, { a, out }, label)], [ceil(p.N, 64), z, 1]);
   }
 
-  /** (P0, P1, F) → (P1, P0, F). */
+  /** (P0, P1, F) → (P1, P0, F); see shaders/transpose_strided.wgsl (one block: Z = 1, no offset). */
   transpose(prog: Program, label: string, P0: number, P1: number, F: number, a: GPUBuffer, out: GPUBuffer): void {
-    const k = this.engine.kernel('transpose_01');
-    prog.dispatch(k, [this.bind(k, { P0, P1, F }, { a, out }, label)], [ceil(F, 64), P1, P0]);
+    const k = this.engine.kernel('transpose_strided');
+    prog.dispatch(k, [this.bind(k, { Rows: P0, C: P1, F, a_off: 0, a_zs: 0 }, { a, out }, label)], [ceil(P0 * F, 64), P1, 1]);
   }
 
   dispose(): void {

@@ -285,8 +285,8 @@ export class RecurrentPlan {
       const bufs = { lengths: ws.lengths, w: this.weights, gx: ws.gx[l], hs: ws.hs[l], wt: coalesced ? ws.wt[l] : this.params };
       if (coalesced) {
         // W_hh (G·H, R) of each direction → W_hhᵀ (R, G·H): once per forward, i.e. per weight update
-        const kt = this.engine.kernel('transpose_2d');
-        const gt = this.bind(kt, { Rows: G * H, C: R, a_off: o.w_hh, a_zs: o.dirStride }, { a: this.params, out: ws.wt[l] }, `W_hhᵀ l${l}`);
+        const kt = this.engine.kernel('transpose_strided');
+        const gt = this.bind(kt, { Rows: G * H, C: R, F: 1, a_off: o.w_hh, a_zs: o.dirStride }, { a: this.params, out: ws.wt[l] }, `W_hhᵀ l${l}`);
         prog.dispatch(kt, [gt], [ceil(G * H, 64), R, D]);
       }
       // ONNX's activation ids with α, β (f, g, h as the cell has them) and clip; PyTorch's cells by default.
