@@ -2,7 +2,7 @@
 // the independent reference: a ten-minute recording (espeak-ng's sentences repeated at seeded gains
 // with seeded silences and noise, test/helpers/silero-audio.ts) through each of the three silero VAD
 // files that @ricky0123/vad-web ships. Each chunk's speech probability must be within PROB_TOL absolute
-// of onnxruntime's, and the final state within STATE_TOL of its largest magnitude (see both: where the
+// of onnxruntime's, and the final state within sileroStateTol of its largest magnitude (see both: where the
 // issue's 1e-5 is not met, and by how much). webrnn runs the recording in windows of chunks (default
 // size: 2²² elements for the largest tensor of a window — 10 windows for legacy, 4 for v5 and v6), the
 // state carried between windows, so the windowing is checked too; one pass also equals webrnn's own
@@ -21,7 +21,7 @@ import { WebRnnError } from '../src/errors.js';
 import { engine, useEngine } from './helpers/gpu-test.js';
 import { recording } from './helpers/silero-audio.js';
 import { ortStream } from './helpers/silero-ort.js';
-import { SILERO_MODELS, SILERO_RATE as RATE, sileroCarry, type SileroReference, type SileroSpec } from './hosts/silero-stream.js';
+import { SILERO_MODELS, SILERO_RATE as RATE, sileroCarry, sileroStateTol, type SileroReference, type SileroSpec } from './hosts/silero-stream.js';
 
 useEngine();
 
@@ -50,24 +50,25 @@ const secondsOf = (spec: SileroSpec) => (spec.file === 'silero_vad_v5.onnx' || p
  * The issue asks 1e-5 for probabilities; over ten minutes one frame of v6 (frame 1208, 38.7 s in:
  * 1.02e-5) exceeds it — a single frame of webrnn's float32 arithmetic against onnxruntime's (one pass
  * equals webrnn's chunk loop bit for bit, below), not drift: the worst difference per minute stays flat
- * (v6: 1.0e-5, then ≤ 2.3e-6; v5 ≤ 3.9e-6; legacy ≤ 6.9e-7). Against the float64 evaluation of the same
+ * (v6: 1.0e-5, then ≤ 2.1e-6; v5 ≤ 3.9e-6; legacy ≤ 7.5e-7). Against the float64 evaluation of the same
  * graph (interop-silero-f64.test.ts, README "Against float64") that frame is one step's error, not
  * history: webrnn +6.3e-6, onnxruntime −2.5e-6, and webrnn's part is its Conv's float32 sums (with them
  * correctly rounded: 3e-8). A correctly rounded Conv would bring the frame to 3.0e-6 but move the state
- * away from onnxruntime's (see STATE_TOL), so 2e-5 here; the 9 s host runs keep 1e-5.
+ * away from onnxruntime's, whose STFT rounding the fused-multiply-add chain shares, so 2e-5 here; the
+ * 9 s host runs keep 1e-5.
  */
 const PROB_TOL = 2e-5;
 /**
- * The issue asks the final state within 1e-5 of its largest magnitude; over ten minutes legacy's is
- * 1.18e-5 and v5's 1.97e-5 of the largest magnitude onnxruntime's state reaches (v6: 1.6e-6) — so 3e-5
- * here, and the 1e-5 target is not met for those two. One pass is not the cause: it equals webrnn's own
- * chunk loop bit for bit (below). Against float64, v5's final state is 9.5e-6 (webrnn) and 1.02e-5
- * (onnxruntime) away, on opposite sides; legacy's 2.18e-5 (webrnn: its recurrent kernel's float32 cell
- * update over 6,250 steps, a cell that reaches 720) and 1.0e-5 (onnxruntime). The STFT convolution's rounding is
- * the two runtimes' alike (webrnn's Conv is a fused-multiply-add chain), so it cancels here; rounding
- * the Conv correctly would add onnxruntime's STFT error to the difference (9 s: legacy 7.9e-6 → 9.8e-6).
+ * The final state within sileroStateTol of its largest magnitude: the issue's 1e-5 (legacy: 2e-5, for
+ * its 9 s host runs; over ten minutes it is within 1e-5 too). Over ten minutes (WEBRNN_STREAM_ALL=1):
+ * legacy 9.0e-6, v5 5.0e-6, v6 1.7e-6; in the default run legacy (two minutes) 3.9e-6, v6 3.2e-6. One
+ * pass is not the cause of any of it: it equals webrnn's own chunk loop bit for bit (below). Before the
+ * gate σ was rounded once near 1 (shaders/shared/onnx_activations.wgsl), v5's was 1.97e-5 and legacy's
+ * 1.18e-5: v5's cell integrates to 5,786 over the 18,750 steps, and a forget gate an ulp off on average
+ * drifts it; its LSTM alone (fed the same encoder outputs) is now 5.2e-6 from float64 where
+ * onnxruntime's is 9.0e-6.
  */
-const STATE_TOL = 3e-5;
+const stateTol = sileroStateTol;
 
 let audio: Float32Array;
 const refs = new Map<string, { ref: SileroReference; ms: number }>();
@@ -145,7 +146,7 @@ describe('silero VAD: a long recording (v5 ten minutes) in one pass equals onnxr
         stats.push(`${spec.file}: ${frames} chunks in ${windows} windows, max |Δprob| ${probDiff.toExponential(2)}, final state diff / max over the recording ${stateErr.toExponential(2)} (/ max of the final frame ${finalFrameErr.toExponential(2)}); ` +
           `one pass ${(ms / 1000).toFixed(1)} s (${(ms / frames).toFixed(2)} ms/chunk, ${((secondsOf(spec) * 1000) / ms).toFixed(1)}× real time) vs onnxruntime-node's loop ${(ortMs / frames).toFixed(2)} ms/chunk`);
         expect(first, first >= 0 ? `frame ${first}: ${got.outputs[first].output.data[0]}, onnxruntime ${ref.probs[first]}` : '').toBe(-1);
-        expect(stateErr, 'final state: max difference / largest |onnxruntime state| over the recording').toBeLessThanOrEqual(STATE_TOL);
+        expect(stateErr, 'final state: max difference / largest |onnxruntime state| over the recording').toBeLessThanOrEqual(stateTol(spec));
       } finally {
         model.dispose();
       }
