@@ -7,7 +7,6 @@ import type { KernelName } from '../gpu/shader-sources.gen.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
 import { WorkspaceTable } from '../gpu/workspace.js';
-import { sweepsPersistent } from './recurrent-schedule.js';
 
 /** Element offsets of one layer's parameters in the flat parameter (and gradient) buffer. */
 export interface LayerOffsets {
@@ -108,6 +107,14 @@ export type ForwardWorkspace = ReturnType<ReturnType<typeof forwardWorkspace>['a
 export type BackwardWorkspace = ReturnType<ReturnType<typeof backwardWorkspace>['allocate']>;
 
 /**
+ * Whether a plan of variant `v` runs each layer's sweeps as one persistent dispatch: reset-before GRU
+ * runs per step whatever the variant (two kernels a step); a projected LSTM never gets 'persistent'.
+ */
+export function sweepsPersistent(c: ResolvedConfig, v: StepVariant): boolean {
+  return v === 'persistent' && !(c.mode === 'GRU' && !c.reset_after);
+}
+
+/**
  * The GPU work of a recurrent layer stack for one (T, B): every workspace buffer (the tables above), and
  * the recorded forward and backward programs with their pipelines, bind groups and parameter uniforms,
  * all built once and replayed for each call of that shape.
@@ -148,7 +155,7 @@ export class RecurrentPlan {
    */
   readonly reduction: 'subgroup' | 'workgroup' | undefined;
 
-  /** whether each layer's sweeps run as one persistent dispatch (recurrent-schedule.ts sweepsPersistent) */
+  /** whether each layer's sweeps run as one persistent dispatch ({@link sweepsPersistent}) */
   private readonly persistent: boolean;
 
   constructor(

@@ -49,14 +49,6 @@ export function checkSchedule(c: ResolvedConfig, schedule: RecurrentSchedule): v
 }
 
 /**
- * Whether a plan of variant `v` runs each layer's sweeps as one persistent dispatch: reset-before GRU
- * runs per step whatever the variant (two kernels a step); a projected LSTM never gets 'persistent'.
- */
-export function sweepsPersistent(c: ResolvedConfig, v: StepVariant): boolean {
-  return v === 'persistent' && !(c.mode === 'GRU' && !c.reset_after);
-}
-
-/**
  * The one decision of which step variant a layer's sweeps run at (T, B), consulted by Recurrent.forward:
  * a schedule given in the options ('per-step'; 'persistent' where the config allows it, else
  * 'per-step'), or for 'auto' the engine tuner's choice ({@link tunedStepVariant}).

@@ -60,7 +60,8 @@ export interface RecurrentOptions {
    * BAD_CONFIG error); 'auto' (default): the engine tuner's choice for this cell's step kernel
    * at (H, B, D) — which may also be one of the per-step variants 'coalesced' or 'split-k'
    * (createEngine's `kernels`) —, timed on this adapter (createEngine's `tuning`), and until it is
-   * measured or with tuning 'off', persistent when the per-step grid is small (see {@link persistentWins}).
+   * measured or with tuning 'off', persistent when the per-step grid (⌈H/64⌉·⌈B/4⌉·D workgroups) is at
+   * most 2.
    */
   schedule?: RecurrentSchedule;
   /**
