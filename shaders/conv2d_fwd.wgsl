@@ -1,13 +1,14 @@
 // conv2d_fwd: ONNX Conv forward, 2-D (1-D runs with H = kH = oH = 1), grouped, strided, dilated, padded.
 //
-//   y[b, m, oy, ox] = bias[m] + Σ_{c < Cg, ky < kH, kx < kW} x[b, g·Cg + c, iy, ix] · w[m, c, ky, kx]
+//   y[b, m, oy, ox] = (Σ_{c < Cg, ky < kH, kx < kW} x[b, g·Cg + c, iy, ix] · w[m, c, ky, kx]) + bias[m]
 //     g = m / Mg,  iy = oy·sH − pH + ky·dH,  ix = ox·sW − pW + kx·dW  (taps outside the input read 0)
 //
-// Accumulates in the order c, ky, kx after the bias, each step rounded once as a fused multiply-add
-// rounds it (exact product, one rounding per add) — as onnxruntime's float32 GEMM and webrnn's CPU Conv
-// (src/interop/onnx/ops.ts) do. WGSL's fma() may round the product first (lavapipe does, and silero's STFT
-// convolution then misses onnxruntime's state by 2.4e-5), so the step is fma_exact below: Dekker's
-// exact product plus Knuth's two-sum. One invocation per output element of one batch row, the
+// Accumulates from 0 in the order c, ky, kx, each step rounded once as a fused multiply-add rounds it
+// (exact product, one rounding per add), then adds the bias — as onnxruntime's float32 GEMM and its
+// bias epilogue do (bit for bit on every silero Conv that is a true GEMM: output with more than one
+// channel and position, one group) and webrnn's CPU Conv (src/interop/onnx/ops.ts) does. WGSL's fma()
+// may round the product first (lavapipe does, and silero's STFT convolution then misses onnxruntime's
+// state by 2.4e-5), so the step is fma_exact below: Dekker's exact product plus Knuth's two-sum. One invocation per output element of one batch row, the
 // (m, oy, ox) elements numbered across the grid's x and y (x·64 + y·64·num_workgroups.x), so a
 // small output (silero's encoder: 4 columns a chunk) still fills every workgroup.
 // Grid: x = min(ceil(M·oH·oW / 64), 65535), y = ceil(ceil(M·oH·oW / 64) / x), z = N.
@@ -68,7 +69,6 @@ fn conv2d_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   let ox = p % P.oW;
   let g = m / P.Mg;
   var acc = 0.0;
-  if (P.has_bias != 0u) { acc = bias[m]; }
   for (var c = 0u; c < P.Cg; c++) {
     let xc = ((b * P.C + g * P.Cg + c) * P.H) * P.W;
     let wc = ((m * P.Cg + c) * P.kH) * P.kW;
@@ -82,6 +82,7 @@ fn conv2d_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
       }
     }
   }
+  if (P.has_bias != 0u) { acc += bias[m]; }
   if (P.relu != 0u) { acc = max(acc, 0.0); }
   y[((b * P.M + m) * P.oH + oy) * P.oW + ox] = acc;
 }

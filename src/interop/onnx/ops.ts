@@ -604,10 +604,12 @@ export function convGeometry(n: OnnxNode, x: Inputs): ConvGeometry {
 }
 
 /**
- * Conv on the CPU: float32 accumulates as a fused multiply-add does (exact product, one rounding per
- * add, over c, ky, kx in order, bias first), as onnxruntime's float32 GEMM and the WGSL kernel do; on
- * silero's STFT convolution, whose quiet frames `Log` amplifies, this matches onnxruntime's LSTM state
- * within 6.6e-6 where summing in float64 and rounding once gives 1.0e-5 and rounding every product too
+ * Conv on the CPU: float32 accumulates from 0 as a fused multiply-add does (exact product, one rounding
+ * per add, over c, ky, kx in order), then adds the bias, as onnxruntime's float32 GEMM and its bias
+ * epilogue and the WGSL kernel do — bit for bit onnxruntime's on every silero Conv that is a true GEMM
+ * (one group, an output of more than one channel and position; its depthwise and matrix-vector Convs
+ * round otherwise). On silero's STFT convolution, whose quiet frames `Log` amplifies, summing in float64
+ * and rounding once instead puts the LSTM state 1.0e-5 from onnxruntime's, rounding every product too
  * 2.3e-5 (one step from the same state). float64 inputs sum in float64: the reference of the GPU tests.
  */
 const conv: Kernel = (n, x) => {
@@ -624,7 +626,7 @@ const conv: Kernel = (n, x) => {
       const grp = Math.floor(m / Mg);
       for (let oy = 0; oy < oH; oy++) {
         for (let ox = 0; ox < oW; ox++) {
-          let s = B ? B.data[m] : 0;
+          let s = 0;
           for (let c = 0; c < Cg; c++) {
             const xc = ((b * C + grp * Cg + c) * H) * Wd;
             const wc = ((m * Cg + c) * kH) * kW;
@@ -638,7 +640,7 @@ const conv: Kernel = (n, x) => {
               }
             }
           }
-          out.data[((b * M + m) * oH + oy) * oW + ox] = s;
+          out.data[((b * M + m) * oH + oy) * oW + ox] = B ? round(s + B.data[m]) : s;
         }
       }
     }
