@@ -257,30 +257,32 @@ export function renderModule(kernels) {
   text += "import type { ReflectedKernel } from './kernel-reflection.js';\n\n";
   text += '/** The name of every kernel: shaders/<name>.wgsl with entry point fn <name>. */\n';
   text += `export type KernelName =\n${kernels.map((k) => `  | ${q(k.name)}`).join('\n')};\n\n`;
-  // Layouts written once each: kernels with the same workgroup size, bindings and uniforms (an f16 twin
-  // and its base, elementwise kernels) share one.
-  const layoutText = (k) => {
-    let t = '{\n';
-    t += `  workgroupSize: [${k.workgroupSize.join(', ')}],\n`;
-    t += '  bindings: [\n';
-    for (const b of k.bindings) {
-      t += `    { name: ${q(b.name)}, group: ${b.group}, binding: ${b.binding}, kind: ${q(b.kind)}, dynamic: ${b.dynamic}, typeName: ${q(b.typeName)} },\n`;
-    }
-    t += '  ],\n';
-    t += '  uniforms: {\n';
-    for (const [v, u] of Object.entries(k.uniforms)) {
-      t += `    ${v}: { size: ${u.size}, members: [${u.members.map((m) => `[${q(m[0])}, ${m[1]}, ${q(m[2])}]`).join(', ')}] },\n`;
-    }
-    return `${t}  },\n}`;
+  // Layout parts written once each: kernels with the same workgroup size, bindings or uniforms (an f16
+  // twin and its base, elementwise kernels) share one module-local const. Referenced by name, never
+  // spread (`...layout`) or read through a property: esbuild keeps any export whose initializer spreads
+  // or reads a property (a getter could run), rollup and esbuild both drop one that only names consts.
+  const parts = {
+    workgroupSize: { type: "ReflectedKernel['workgroupSize']", text: (k) => `[${k.workgroupSize.join(', ')}]` },
+    bindings: {
+      type: "ReflectedKernel['bindings']",
+      text: (k) => `[\n${k.bindings.map((b) => `  { name: ${q(b.name)}, group: ${b.group}, binding: ${b.binding}, kind: ${q(b.kind)}, dynamic: ${b.dynamic}, typeName: ${q(b.typeName)} },\n`).join('')}]`,
+    },
+    uniforms: {
+      type: "ReflectedKernel['uniforms']",
+      text: (k) => `{\n${Object.entries(k.uniforms).map(([v, u]) => `  ${v}: { size: ${u.size}, members: [${u.members.map((m) => `[${q(m[0])}, ${m[1]}, ${q(m[2])}]`).join(', ')}] },\n`).join('')}}`,
+    },
   };
-  const layouts = [...new Set(kernels.map(layoutText))];
-  text += "type Layout = Pick<ReflectedKernel, 'workgroupSize' | 'bindings' | 'uniforms'>;\n\n";
-  text += layouts.map((l, i) => `const layout${i}: Layout = ${l};\n\n`).join('');
+  const shared = {};
+  for (const [part, { type, text: partText }] of Object.entries(parts)) {
+    shared[part] = [...new Set(kernels.map(partText))];
+    text += shared[part].map((t, i) => `const ${part}${i}: ${type} = ${t};\n`).join('') + '\n';
+  }
+  const layoutOf = (k) => Object.entries(parts).map(([part, { text: partText }]) => `  ${part}: ${part}${shared[part].indexOf(partText(k))},\n`).join('');
   // a base sorts before its twin (`<name>` < `<name>_f16`), so the twin's `from` is declared above it
   for (const k of kernels) {
     const base = k.twinOf && kernels.find((b) => b.name === k.twinOf);
     text += base ? `/** shaders/${base.name}.wgsl with f16 weights. */\n` : `/** shaders/${k.name}.wgsl */\n`;
-    text += `export const ${k.name}: ReflectedKernel<${q(k.name)}> = {\n  name: ${q(k.name)},\n  ...layout${layouts.indexOf(layoutText(k))},\n`;
+    text += `export const ${k.name}: ReflectedKernel<${q(k.name)}> = {\n  name: ${q(k.name)},\n${layoutOf(k)}`;
     // a twin is its base's code plus line edits, the subgroups form this code plus line edits: each text once
     if (base) text += `  derived: { from: ${base.name}, edits: ${JSON.stringify(lineEdits(base.code, k.code))} },\n`;
     else text += `  code: ${q(k.code)},\n`;

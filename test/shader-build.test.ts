@@ -72,6 +72,16 @@ describe('the generated kernel tables', () => {
     expect(k.uniforms).toEqual(uniforms);
   });
 
+  test('each kernel is its own export: a bundle that dispatches a twin carries it and its base, no other kernel', async () => {
+    const { build } = await import('esbuild');
+    const gen = join(root, 'src', 'gpu', 'shader-sources.gen.ts');
+    const stdin = { contents: `import * as shaders from ${JSON.stringify(gen)};\nexport const used = shaders.matmul_f16;\n`, resolveDir: root, loader: 'ts' as const };
+    const r = await build({ stdin, bundle: true, write: false, format: 'esm', logLevel: 'silent' });
+    const out = r.outputFiles[0].text;
+    const present = names.filter((n) => new RegExp(`\\bfn ${n}\\(|name: "${n}"`).test(out));
+    expect(present).toEqual(['matmul', 'matmul_f16']);
+  });
+
   test('nothing under src/ imports wgsl_reflect (a devDependency: it must stay out of user bundles)', () => {
     const ts = (readdirSync(join(root, 'src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
     expect(ts.length).toBeGreaterThan(20);
