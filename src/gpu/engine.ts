@@ -1,7 +1,7 @@
 import { checkShape, describe, knownKeys, shapeSize } from '../checks.js';
 import { WebRnnError } from '../errors.js';
 import { acquireDevice, type DeviceOptions, type Host, type LimitOverrides } from './device.js';
-import { Kernel, type KernelSource } from './kernel.js';
+import { checkKernelSource, Kernel, type KernelSource } from './kernel.js';
 import { DTYPES, Tensor, type TensorDType, type TensorDTypeArray } from './tensor.js';
 import type { EncodeTarget, Program } from './program.js';
 import { checkKernelChoices, checkKernelVariants, type KernelChoices, type Precision } from './kernel-variants.js';
@@ -152,6 +152,7 @@ export class Engine {
    */
   kernel(source: KernelSource, subgroups = false): Kernel {
     this.checkAlive();
+    checkKernelSource(source);
     const sub = subgroups && this.useSubgroups && source.subgroupEdits !== undefined;
     const key = sub ? `${source.name}+subgroups` : source.name;
     let k = this.kernels.get(key);

@@ -26,14 +26,15 @@ export interface UniformLayout {
 export type KernelSource = ReflectedKernel<KernelName>;
 
 /**
- * The kernel `name` of `family`, a map of the few kernels one piece of code picks among by computed
- * name (e.g. a step kernel per mode and its `_f16` twin), so a bundle carries that family only.
- * Object.hasOwn: a name from untyped code ('constructor', …) must not find the prototype's members.
+ * `source` when it is a kernel's descriptor. Untyped code (plain JS, a worker's message) may pass a
+ * name where the descriptor goes: a BAD_STATE error naming it, never a TypeError deep inside.
  */
-export function familyKernel(family: Readonly<Partial<Record<string, KernelSource>>>, name: string): KernelSource {
-  const k = Object.hasOwn(family, name) ? family[name] : undefined;
-  if (k === undefined) throw new WebRnnError('BAD_STATE', `no kernel named ${name} in shaders/`);
-  return k;
+export function checkKernelSource(source: KernelSource): KernelSource {
+  const s: unknown = source;
+  if (typeof s !== 'object' || s === null || typeof (s as KernelSource).name !== 'string' || !Array.isArray((s as KernelSource).bindings)) {
+    throw new WebRnnError('BAD_STATE', `no kernel named ${String(s)} in shaders/`);
+  }
+  return source;
 }
 
 /**
@@ -79,7 +80,7 @@ export class Kernel {
    * must exist (ReflectedKernel.subgroupEdits) and the device must have.
    */
   constructor(device: GPUDevice, reflected: KernelSource, limits: BindingLimits = device.limits, subgroups = false) {
-    const name = reflected.name;
+    const name = checkKernelSource(reflected).name;
     this.device = device;
     this.limits = limits;
     this.name = name;
