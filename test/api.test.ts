@@ -187,19 +187,19 @@ describe('device limits', () => {
 
 describe('kernels', () => {
   test('every shader in shaders/ compiles without errors or warnings on this adapter', async () => {
-    const { kernels } = await import('../src/gpu/shader-sources.gen.js');
+    const { kernels } = await import('../src/gpu/kernel-table.js');
     const { kernelCode } = await import('../src/gpu/kernel.js');
     const names = Object.keys(kernels) as (keyof typeof kernels)[];
     expect(names.length).toBeGreaterThan(10);
     for (const name of names) {
-      const m = engine.device.createShaderModule({ code: kernelCode(name)! });
+      const m = engine.device.createShaderModule({ code: kernelCode(kernels[name])! });
       const info = await m.getCompilationInfo();
       // lines of the built code (includes resolved, comments stripped), not of shaders/<name>.wgsl
-      const msgs = info.messages.filter((x) => x.type !== 'info').map((x) => `${name} (built code) line ${x.lineNum}: ${x.message}\n${kernelCode(name)!.split('\n')[x.lineNum - 1]}`);
+      const msgs = info.messages.filter((x) => x.type !== 'info').map((x) => `${name} (built code) line ${x.lineNum}: ${x.message}\n${kernelCode(kernels[name])!.split('\n')[x.lineNum - 1]}`);
       expect(msgs).toEqual([]);
       // and the registry builds its layouts (from the build-time tables) and pipeline in a clean error scope
       engine.device.pushErrorScope('validation');
-      engine.kernel(name).pipeline();
+      engine.kernel(kernels[name]).pipeline();
       expect(await engine.device.popErrorScope(), name).toBeNull();
     }
   });

@@ -95,3 +95,20 @@ test('the known exceptions are still real (remove one from KNOWN_EXCEPTIONS once
   const edges = importGraph();
   for (const e of KNOWN_EXCEPTIONS) expect(edges.has(e), `${e} no longer exists`).toBe(true);
 });
+
+// A bundler keeps a kernel's code only where some module reaches its export of shader-sources.gen.ts
+// (one export per kernel); a table of all kernels, or the namespace used as a value (`shaders[name]`,
+// passed whole), would put every kernel in every page (test/package.test.ts measures that page).
+test('code dispatching a kernel imports its descriptor: no run-time import of the kernel table, no namespace used whole', () => {
+  for (const file of sourceFiles(src)) {
+    const name = relative(root, file);
+    if (name === 'src/gpu/kernel-table.ts') continue;
+    const text = readFileSync(file, 'utf8');
+    expect(text, `${name} imports the kernel table`).not.toMatch(/['"][./]*(gpu\/)?kernel-table\.js['"]/);
+    for (const m of text.matchAll(/^import (?!type )(.*) from ['"][./]*(?:gpu\/)?shader-sources\.gen\.js['"]/gm)) {
+      expect(m[1], `${name}: import the generated kernels as \`import * as shaders\``).toBe('* as shaders');
+      const uses = [...text.matchAll(/\bshaders\b(?!\/)(.?)/g)].filter((u) => !/^import \* as shaders/.test(text.slice(text.lastIndexOf('\n', u.index) + 1)));
+      for (const u of uses) expect(u[1], `${name}: \`shaders\` used other than as shaders.<kernel>`).toBe('.');
+    }
+  }
+});

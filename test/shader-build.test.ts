@@ -1,4 +1,4 @@
-// The shader build (scripts/gen-shaders.mjs): the tables src/gpu/kernel.ts reads instead of parsing
+// The shader build (scripts/gen-shaders.mjs): the descriptors src/gpu/kernel.ts reads instead of parsing
 // WGSL at run time must say what wgsl_reflect reads from the very code that is compiled; includes
 // resolve once per kernel, bad ones fail the build naming the file; comments never reach the bundle.
 // (That every kernel compiles on a device is test/api.test.ts's "every shader in shaders/ compiles".)
@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { buildKernels, buildShaderModule, stripComments } from '../scripts/gen-shaders.mjs';
-import { Kernel, kernelCode, type KernelName } from '../src/gpu/kernel.js';
-import { kernels } from '../src/gpu/shader-sources.gen.js';
+import { Kernel, kernelCode, type KernelName, type KernelSource } from '../src/gpu/kernel.js';
+import { kernels } from '../src/gpu/kernel-table.js';
 import { WebRnnError } from '../src/errors.js';
 
 const root = join(import.meta.dirname, '..');
@@ -20,15 +20,15 @@ describe('the generated kernel tables', () => {
 
   test('one entry per shaders/*.wgsl plus an f16 twin of each that includes shared/weight_type.wgsl, and the module is what the generator makes now', () => {
     const files = readdirSync(shadersDir).filter((f) => f.endsWith('.wgsl')).map((f) => f.slice(0, -5)).sort();
-    const twins = files.filter((f) => kernelCode(f as KernelName)!.split('\n').includes('alias weight = f32;')).map((f) => `${f}_f16`);
+    const twins = files.filter((f) => kernelCode(kernels[f as KernelName])!.split('\n').includes('alias weight = f32;')).map((f) => `${f}_f16`);
     expect(twins).toContain('lstm_step_fwd_f16');
     expect(twins).toContain('matmul_f16');
     expect(names).toEqual([...files, ...twins].sort());
     // a twin is its kernel with f16 weights: the same code but for three lines
     for (const t of twins) {
-      const base = kernelCode(t.slice(0, -4) as KernelName)!;
+      const base = kernelCode(kernels[t.slice(0, -4) as KernelName])!;
       const name = t.slice(0, -4);
-      expect(kernelCode(t as KernelName), t).toBe(`enable f16;\n${base.replace('alias weight = f32;', 'alias weight = f16;').replace(`fn ${name}(`, `fn ${t}(`)}`);
+      expect(kernelCode(kernels[t as KernelName]), t).toBe(`enable f16;\n${base.replace('alias weight = f32;', 'alias weight = f16;').replace(`fn ${name}(`, `fn ${t}(`)}`);
     }
     // a stale generated file (shaders edited, build not rerun) would test old code below
     const fresh = readFileSync(join(root, 'src', 'gpu', 'shader-sources.gen.ts'), 'utf8') === buildShaderModule(shadersDir);
@@ -40,17 +40,20 @@ describe('the generated kernel tables', () => {
     expect(built.map((k) => k.name)).toEqual(names);
     expect(built.filter((k) => k.twinOf).length).toBeGreaterThan(10);
     for (const k of built) {
-      expect(kernelCode(k.name), k.name).toBe(k.code);
-      expect(kernelCode(k.name, true), `${k.name} (subgroups)`).toBe(k.codeSubgroups);
+      expect(kernelCode(kernels[k.name]), k.name).toBe(k.code);
+      expect(kernelCode(kernels[k.name], true), `${k.name} (subgroups)`).toBe(k.codeSubgroups);
       // a twin carries edits, not a second copy of its base's code
       if (k.twinOf) expect(kernels[k.name].code, k.name).toBeUndefined();
+      // …and references its base's descriptor itself (no name looked up in a table)
+      if (k.twinOf) expect(kernels[k.name].derived!.from, k.name).toBe(kernels[k.twinOf as KernelName]);
       else expect(kernels[k.name].code, k.name).toBe(k.code);
     }
   });
 
   test.each(names)('%s: workgroup size, bindings and uniform layouts are what wgsl_reflect reads from its code', (name) => {
     const k = kernels[name];
-    const r = new WgslReflect(kernelCode(name)!);
+    expect(k.name).toBe(name);
+    const r = new WgslReflect(kernelCode(k)!);
     const entry = r.entry.compute.find((e) => e.name === name);
     expect(entry, `fn ${name}`).toBeDefined();
     const ws = (entry!.workgroupSize ?? []) as unknown as number[];
@@ -69,22 +72,32 @@ describe('the generated kernel tables', () => {
     expect(k.uniforms).toEqual(uniforms);
   });
 
+  test('each kernel is its own export: a bundle that dispatches a twin carries it and its base, no other kernel', async () => {
+    const { build } = await import('esbuild');
+    const gen = join(root, 'src', 'gpu', 'shader-sources.gen.ts');
+    const stdin = { contents: `import * as shaders from ${JSON.stringify(gen)};\nexport const used = shaders.matmul_f16;\n`, resolveDir: root, loader: 'ts' as const };
+    const r = await build({ stdin, bundle: true, write: false, format: 'esm', logLevel: 'silent' });
+    const out = r.outputFiles[0].text;
+    const present = names.filter((n) => new RegExp(`\\bfn ${n}\\(|name: "${n}"`).test(out));
+    expect(present).toEqual(['matmul', 'matmul_f16']);
+  });
+
   test('nothing under src/ imports wgsl_reflect (a devDependency: it must stay out of user bundles)', () => {
     const ts = (readdirSync(join(root, 'src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
     expect(ts.length).toBeGreaterThan(20);
     for (const f of ts) expect(readFileSync(join(root, 'src', f), 'utf8'), f).not.toMatch(/['"]wgsl_reflect(\/[^'"]*)?['"]/);
   });
 
-  test('a name from untyped code that is no kernel (nor an Object member) is a BAD_STATE error', () => {
-    for (const name of ['no_such', 'constructor', 'toString']) {
-      const make = () => new Kernel({} as GPUDevice, name as KernelName);
+  test('a name (or anything else) from untyped code where a kernel descriptor goes is a BAD_STATE error', () => {
+    for (const name of ['no_such', 'constructor', 'matmul', undefined, null, {}]) {
+      const make = () => new Kernel({} as GPUDevice, name as unknown as KernelSource);
       expect(make).toThrow(WebRnnError);
-      expect(make).toThrow(`no kernel named ${name} in shaders/`);
+      expect(make).toThrow(`no kernel named ${String(name)} in shaders/`);
     }
   });
 
   test.each(names)('%s: its code has no comments, includes or blank lines', (name) => {
-    const code = kernelCode(name)!;
+    const code = kernelCode(kernels[name])!;
     expect(code).not.toMatch(/\/\/|\/\*|\*\//);
     expect(code).not.toMatch(/\n\s*\n/);
     expect(code).toMatch(new RegExp(`@compute[^\\n]*\\nfn ${name}\\(`));

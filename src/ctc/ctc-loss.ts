@@ -8,6 +8,7 @@ import { liveTensor } from '../gpu/tensor-checks.js';
 import { foldedGrid } from '../layers/grid.js';
 import type { LossResult, Reduction } from '../losses/loss.js';
 import { recordSum } from '../losses/reduction.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 /** Constructor arguments of a {@link CtcLoss}: torch.nn.CTCLoss's names and defaults. */
 export interface CtcLossConfig {
@@ -222,14 +223,14 @@ class CtcPlan {
       this.grad = rec.buffer(T * B * C * F32, 'grad');
       this.loss = rec.buffer(F32, 'loss');
 
-      const ls = engine.kernel('log_softmax_rows');
+      const ls = engine.kernel(shaders.log_softmax_rows);
       this.prog.dispatch(ls, [rec.bind(ls, { R: T * B, V: C, x_off: 0, has_add: 0 }, { x: this.logits, add: this.weights, out: lp }, 'log_softmax')], foldedGrid(engine, T * B));
       const dims = { T, B, C, S, blank };
-      const ka = engine.kernel('ctc_alpha');
+      const ka = engine.kernel(shaders.ctc_alpha);
       this.prog.dispatch(ka, [rec.bind(ka, dims, { lp, info: this.info, weights: this.weights, alpha, losses: this.losses, row_loss: rowLoss }, 'alpha')], foldedGrid(engine, B));
-      const kb = engine.kernel('ctc_beta');
+      const kb = engine.kernel(shaders.ctc_beta);
       this.prog.dispatch(kb, [rec.bind(kb, dims, { lp, info: this.info, beta }, 'beta')], foldedGrid(engine, B));
-      const kg = engine.kernel('ctc_grad');
+      const kg = engine.kernel(shaders.ctc_grad);
       this.prog.dispatch(kg, [rec.bind(kg, dims, { lp, info: this.info, alpha, beta, weights: this.weights, grad: this.grad }, 'grad')], foldedGrid(engine, Math.ceil((T * B) / WG)));
       recordSum(rec, this.prog, rowLoss, B, this.loss, 'loss');
     } catch (e) {

@@ -9,6 +9,7 @@ import { checkTokens, type TokenIds } from '../layers/tokens.js';
 import type { SequenceModel } from '../model/sequence-model.js';
 import { DecoderStep, type DecoderModel } from './decoder-step.js';
 import { stepSlots } from './sampling.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 export interface BeamSearchOptions {
   /**
@@ -104,7 +105,7 @@ export class BeamSearch {
       const steps = rec.uniform(stepSlots([{ t: 0, draw: 0 }]), 'steps');
       this.step.bindInput(this.beamTokens, steps).record(this.input, 0);
 
-      const g = engine.kernel('gather_rows');
+      const g = engine.kernel(shaders.gather_rows);
       const plan = this.step.plan;
       for (let l = 0; l < L; l++) {
         for (const [src, dst, state] of [[this.step.h, plan.ws.hs[l], 'h'], [this.step.c, plan.ws.cs[l], 'c']] as const) {
@@ -113,9 +114,9 @@ export class BeamSearch {
           this.reorder.dispatch(g, [rec.bind(g, p, { idx: this.parents, src, out: dst }, `reorder l${l}`)], foldedGrid(engine, Math.ceil((K * H) / 64)));
         }
       }
-      const ls = engine.kernel('log_softmax_rows');
+      const ls = engine.kernel(shaders.log_softmax_rows);
       this.score.dispatch(ls, [rec.bind(ls, { R: K, V, x_off: 0, has_add: 1 }, { x: this.step.logits, add: this.scores, out: lp }, 'log-probs + beam scores')], foldedGrid(engine, K));
-      const tk = engine.kernel('topk_rows');
+      const tk = engine.kernel(shaders.topk_rows);
       this.score.dispatch(tk, [rec.bind(tk, { R: K, C: V, M, pairs: 0, vals_off: 0 }, { vals: lp, pairs_in: lp, out: cand }, 'top-M per beam')], foldedGrid(engine, K));
       this.score.dispatch(tk, [rec.bind(tk, { R: 1, C: K * M, M, pairs: 1, vals_off: 0 }, { vals: lp, pairs_in: cand, out: this.best }, 'top-M of K·M')], [1, 1, 1]);
     } catch (e) {

@@ -10,6 +10,7 @@ import { foldedGrid } from '../layers/grid.js';
 import type { Recurrent } from '../layers/recurrent.js';
 import { RecurrentPlan } from '../layers/recurrent-plan.js';
 import { SequenceModel } from '../model/sequence-model.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 /**
  * The pieces of a recurrent language model or decoder, applied one token at a time:
@@ -151,7 +152,7 @@ export class DecoderStep {
   bindInput(ids: GPUBuffer, steps: GPUBuffer): InputBinding {
     const { B, dims } = this;
     const e = this.model.embedding;
-    const k = this.engine.kernel(e ? 'embedding_gather_ids' : 'one_hot_ids');
+    const k = this.engine.kernel(e ? shaders.embedding_gather_ids : shaders.one_hot_ids);
     const g0 = e
       ? this.rec.bind(k, { N: B, E: dims.I, V: dims.Vin, w_off: e.store.offset('weight'), ids_off: 0 }, { ids, w: e.store.params, out: this.input }, 'input')
       : this.rec.bind(k, { N: B, V: dims.I, ids_off: 0 }, { ids, out: this.input }, 'input');

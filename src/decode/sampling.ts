@@ -7,6 +7,7 @@ import { Tensor } from '../gpu/tensor.js';
 import { knownKeys } from '../checks.js';
 import { liveTensor } from '../gpu/tensor-checks.js';
 import { foldedGrid } from '../layers/grid.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 /**
  * How a token is chosen from a row of logits, as Hugging Face's generate() does it: temperature, then
@@ -102,7 +103,7 @@ export class SampleBinding {
     steps: GPUBuffer,
     wg = sampleWorkgroupSize(engine),
   ) {
-    this.k = engine.kernel('sample_logits');
+    this.k = engine.kernel(shaders.sample_logits);
     this.wg = wg;
     this.params = rec.uniform(this.k.packParams({ R, V, logits_off: 0, out_off: outOff }), 'sample_logits:params');
     this.sampling = rec.uniform(this.k.packUniform('S', { seed: 0, greedy: 1, top_k: 0, temperature: 1, top_p: 1 }), 'sample_logits:S');

@@ -10,6 +10,7 @@ import type { ParameterStore } from '../layers/parameter-store.js';
 import { recordSum } from '../losses/reduction.js';
 import { SegmentLayout, SegmentScratch } from './segments.js';
 import { checkIds } from './skip-gram.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 /** Sizes and weighting of a {@link GloVe} model. */
 export interface GloVeConfig {
@@ -163,7 +164,7 @@ class GlovePlan {
       this.loss = rec.buffer(F32, 'loss');
       const off = { theta: store.offset('theta'), emb: store.offset('embedding'), b: store.offset('b'), bp: store.offset('b_prime') };
       this.prog.clear(store.grads, 0, store.parameterCount * F32);
-      const k = engine.kernel('glove_residual');
+      const k = engine.kernel(shaders.glove_residual);
       const g = rec.bind(k, {
         N, E, theta_off: off.theta, emb_off: off.emb, b_off: off.b, b_prime_off: off.bp, rows_off: 0, cols_off: N,
         x_max: cfg.x_max, alpha: cfg.alpha, scale: 1 / N,

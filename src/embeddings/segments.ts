@@ -6,6 +6,7 @@ import type { Engine } from '../gpu/engine.js';
 import type { Program } from '../gpu/program.js';
 import type { Recorder } from '../gpu/recorder.js';
 import { foldedGrid } from '../layers/grid.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 export const NO_ID = 0xffffffff;
 
@@ -74,7 +75,7 @@ export class SegmentLayout {
 
   /** Records weighted_segment_sum over this grouping: out rows (F wide) at outOff from src rows at srcOff. */
   record(rec: Recorder, prog: Program, engine: Engine, p: { F: number; srcOff: number; outOff: number; unit?: boolean }, bufs: { index: GPUBuffer; coef: GPUBuffer; src: GPUBuffer; out: GPUBuffer }, label: string): void {
-    const k = engine.kernel('weighted_segment_sum');
+    const k = engine.kernel(shaders.weighted_segment_sum);
     const g = rec.bind(k, {
       F: p.F, U_max: this.Umax, ids_off: this.idsOff, offs_off: this.offsOff, ent_off: this.entOff, rows_off: this.rowsOff,
       src_off: p.srcOff, out_off: p.outOff, unit_src: p.unit ? 1 : 0,

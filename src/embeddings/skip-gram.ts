@@ -10,6 +10,7 @@ import type { ParameterStore } from '../layers/parameter-store.js';
 import { recordSum } from '../losses/reduction.js';
 import { Rng } from '../random.js';
 import { SegmentLayout, SegmentScratch } from './segments.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 /** Sizes of a {@link SkipGram} model. */
 export interface SkipGramConfig {
@@ -177,7 +178,7 @@ class SkipGramPlan {
       const embOff = store.offset('embedding');
       const thetaOff = store.offset('theta');
       this.prog.clear(store.grads, 0, store.parameterCount * F32);
-      const k = engine.kernel('sgns_scores');
+      const k = engine.kernel(shaders.sgns_scores);
       const g = rec.bind(k, { N, K1, E, emb_off: embOff, theta_off: thetaOff, ctx_off: 0, tgt_off: N, scale: 1 / N }, { params: store.params, index: this.index, coef, row_loss: rowLoss }, 'scores');
       this.prog.dispatch(k, [g], foldedGrid(engine, Math.ceil(N / 64)));
       const bufs = { index: this.index, coef, src: store.params, out: store.grads };

@@ -1,7 +1,7 @@
 import { checkShape, describe, knownKeys, shapeSize } from '../checks.js';
 import { WebRnnError } from '../errors.js';
 import { acquireDevice, type DeviceOptions, type Host, type LimitOverrides } from './device.js';
-import { Kernel, kernelHasSubgroups, type KernelName } from './kernel.js';
+import { checkKernelSource, Kernel, type KernelSource } from './kernel.js';
 import { DTYPES, Tensor, type TensorDType, type TensorDTypeArray } from './tensor.js';
 import type { EncodeTarget, Program } from './program.js';
 import { checkKernelChoices, checkKernelVariants, type KernelChoices, type Precision } from './kernel-variants.js';
@@ -146,16 +146,18 @@ export class Engine {
   private useSubgroups: boolean;
 
   /**
-   * @internal a kernel by file name, compiled on first use; `subgroups`: its form for the `subgroups`
-   * feature (when engine.subgroups is on and the kernel has one; else the plain form).
+   * @internal a kernel (its descriptor, imported from shader-sources.gen.ts by the code that dispatches
+   * it), compiled on first use and cached by name; `subgroups`: its form for the `subgroups` feature
+   * (when engine.subgroups is on and the kernel has one; else the plain form).
    */
-  kernel(name: KernelName, subgroups = false): Kernel {
+  kernel(source: KernelSource, subgroups = false): Kernel {
     this.checkAlive();
-    const sub = subgroups && this.useSubgroups && kernelHasSubgroups(name);
-    const key = sub ? `${name}+subgroups` : name;
+    checkKernelSource(source);
+    const sub = subgroups && this.useSubgroups && source.subgroupEdits !== undefined;
+    const key = sub ? `${source.name}+subgroups` : source.name;
     let k = this.kernels.get(key);
     if (!k) {
-      k = new Kernel(this.device, name, this.limits, sub);
+      k = new Kernel(this.device, source, this.limits, sub);
       this.kernels.set(key, k);
     }
     return k;

@@ -1,6 +1,6 @@
 // The shapes of what scripts/gen-shaders.mjs reflects from each kernel at build time (with
-// wgsl_reflect) into shader-sources.gen.ts; src/gpu/kernel.ts reads them, so nothing parses WGSL at
-// run time.
+// wgsl_reflect) into shader-sources.gen.ts (one export per kernel); src/gpu/kernel.ts reads them, so
+// nothing parses WGSL at run time.
 
 /** How a binding is declared in WGSL. */
 export interface BindingInfo {
@@ -17,8 +17,13 @@ export interface BindingInfo {
 /** A scalar type Kernel.packUniform writes. */
 export type UniformScalar = 'u32' | 'i32' | 'f32';
 
-/** One kernel: its final WGSL (includes resolved, comments stripped) and its reflected layout. */
-export interface ReflectedKernel {
+/**
+ * One kernel: its final WGSL (includes resolved, comments stripped) and its reflected layout. Each is
+ * its own export of shader-sources.gen.ts, named `N`; code that dispatches it imports it (engine.kernel).
+ */
+export interface ReflectedKernel<N extends string = string> {
+  /** shaders/<name>.wgsl, entry point fn <name> (a twin: `<base>_f16`); the engine caches kernels by it. */
+  readonly name: N;
   readonly workgroupSize: readonly [number, number, number];
   /** In the order wgsl_reflect lists the entry point's resources. */
   readonly bindings: readonly BindingInfo[];
@@ -27,7 +32,7 @@ export interface ReflectedKernel {
   /** The WGSL, for a kernel of its own file; a twin has `derived` instead (kernelCode gives both). */
   readonly code?: string;
   /** An f16 twin (`<base>_f16`): its base kernel's code with these line edits (scripts/gen-shaders.mjs). */
-  readonly derived?: { readonly from: string; readonly edits: LineEdits };
+  readonly derived?: { readonly from: ReflectedKernel; readonly edits: LineEdits };
   /**
    * For kernels that include a snippet with a `subgroups` twin: the line edits that make the code for a
    * device with the `subgroups` feature (`enable subgroups;`, the snippets' twins in place).

@@ -1,4 +1,4 @@
-import { kernels, type KernelName } from './shader-sources.gen.js';
+import type { KernelName } from './shader-sources.gen.js';
 import { applyLineEdits, type BindingInfo, type ReflectedKernel, type UniformScalar } from './kernel-reflection.js';
 import { WebRnnError } from '../errors.js';
 
@@ -22,18 +22,27 @@ export interface UniformLayout {
   members: Map<string, { offset: number; type: UniformScalar }>;
 }
 
-/** Whether kernel `name` has a form for devices with the `subgroups` feature (ReflectedKernel.subgroupEdits). */
-export function kernelHasSubgroups(name: KernelName): boolean {
-  return Object.hasOwn(kernels, name) && kernels[name].subgroupEdits !== undefined;
+/** A kernel's descriptor: one export of shader-sources.gen.ts, imported by the code that dispatches it. */
+export type KernelSource = ReflectedKernel<KernelName>;
+
+/**
+ * `source` when it is a kernel's descriptor. Untyped code (plain JS, a worker's message) may pass a
+ * name where the descriptor goes: a BAD_STATE error naming it, never a TypeError deep inside.
+ */
+export function checkKernelSource(source: KernelSource): KernelSource {
+  const s: unknown = source;
+  if (typeof s !== 'object' || s === null || typeof (s as KernelSource).name !== 'string' || !Array.isArray((s as KernelSource).bindings)) {
+    throw new WebRnnError('BAD_STATE', `no kernel named ${String(s)} in shaders/`);
+  }
+  return source;
 }
 
 /**
  * A kernel's WGSL: its own code, or for a twin its base's code with the twin's line edits; `subgroups`:
  * the form for a device with the `subgroups` feature (undefined where the kernel has none).
  */
-export function kernelCode(name: KernelName, subgroups = false): string | undefined {
-  const r: ReflectedKernel = kernels[name];
-  const code = r.code ?? applyLineEdits(kernelCode(r.derived!.from as KernelName)!, r.derived!.edits);
+export function kernelCode(r: ReflectedKernel, subgroups = false): string | undefined {
+  const code = r.code ?? applyLineEdits(kernelCode(r.derived!.from)!, r.derived!.edits);
   if (!subgroups) return code;
   return r.subgroupEdits && applyLineEdits(code, r.subgroupEdits);
 }
@@ -66,13 +75,12 @@ export class Kernel {
   readonly subgroups: boolean;
 
   /**
-   * `subgroups`: compile the kernel's code for a device with the `subgroups` feature (its shared
-   * snippets' subgroups twins), which must exist (kernelHasSubgroups) and the device must have.
+   * `reflected`: the kernel's descriptor (an export of shader-sources.gen.ts). `subgroups`: compile
+   * its code for a device with the `subgroups` feature (its shared snippets' subgroups twins), which
+   * must exist (ReflectedKernel.subgroupEdits) and the device must have.
    */
-  constructor(device: GPUDevice, name: KernelName, limits: BindingLimits = device.limits, subgroups = false) {
-    // Object.hasOwn: a name from untyped code ('constructor', …) must not find the prototype's members.
-    const reflected = Object.hasOwn(kernels, name) ? kernels[name] : undefined;
-    if (reflected === undefined) throw new WebRnnError('BAD_STATE', `no kernel named ${name} in shaders/`);
+  constructor(device: GPUDevice, reflected: KernelSource, limits: BindingLimits = device.limits, subgroups = false) {
+    const name = checkKernelSource(reflected).name;
     this.device = device;
     this.limits = limits;
     this.name = name;
@@ -81,7 +89,7 @@ export class Kernel {
     this.bindings = reflected.bindings;
     const P = this.bindings.find((b) => b.kind === 'uniform' && b.typeName === 'Params');
     this.params = P ? this.uniformLayout(P.name) : undefined;
-    const code = kernelCode(name, subgroups);
+    const code = kernelCode(reflected, subgroups);
     if (code === undefined) throw new WebRnnError('BAD_STATE', `kernel ${name} has no subgroups form`);
     this.subgroups = subgroups;
     this.module = device.createShaderModule({ label: subgroups ? `${name} (subgroups)` : name, code });
@@ -141,7 +149,7 @@ export class Kernel {
    * be integers in [0, 2³²)) with the offsets reflected from the WGSL.
    *
    * @example
-   * device.queue.writeBuffer(buf, 0, engine.kernel('dropout').packUniform('C', { seed: 1, call: 2, enabled: 1 }));
+   * device.queue.writeBuffer(buf, 0, engine.kernel(shaders.dropout).packUniform('C', { seed: 1, call: 2, enabled: 1 }));
    */
   packUniform(variable: string, values: Record<string, number>, into?: ArrayBuffer): ArrayBuffer {
     const l = this.uniformLayout(variable);

@@ -2,6 +2,7 @@ import type { Engine } from './engine.js';
 import { STEP_STRIDE, type BufferBinding, type Kernel } from './kernel.js';
 import { Program } from './program.js';
 import type { Candidate } from './tuner.js';
+import * as shaders from './shader-sources.gen.js';
 
 const ceil = (a: number, b: number) => Math.ceil(a / b);
 
@@ -13,7 +14,8 @@ export type MatmulParams = { M: number; N: number; K: number } & Partial<
 /** Parameters of the sum_rows kernel (shaders/sum_rows.wgsl); offsets, strides and flags default to 0. */
 export type SumRowsParams = { M: number; N: number; a_rs: number } & Partial<Record<'a_off' | 'a_zs' | 'out_off' | 'out_zs' | 'accumulate', number>>;
 
-const MATMUL_KERNELS = { 'register-blocked': 'matmul', tiled: 'matmul_tiled' } as const;
+/** Each matmul variant's kernel, and its f16 twin (f16 B operand). */
+const MATMUL_KERNELS = { 'register-blocked': [shaders.matmul, shaders.matmul_f16], tiled: [shaders.matmul_tiled, shaders.matmul_tiled_f16] } as const;
 
 /** Workgroups of a matmul variant: 32×32 (register-blocked, 8×8 invocations of 4×4) or 64×64 (tiled) of C each. */
 function matmulGrid(variant: keyof typeof MATMUL_KERNELS, p: MatmulParams, z: number): [number, number, number] {
@@ -60,7 +62,7 @@ function matmulCandidates(engine: Engine, p: MatmulParams, z: number, hasBias: b
   const out: Record<string, Candidate> = {};
   for (const v of ['register-blocked', 'tiled'] as const) {
     const prog = new Program();
-    const k = engine.kernel(MATMUL_KERNELS[v]);
+    const k = engine.kernel(MATMUL_KERNELS[v][0]);
     prog.dispatch(k, [rec.bind(k, { a_off: 0, b_off: 0, c_off: 0, bias_off: 0, ...q, has_bias: +hasBias } as Record<string, number>, { a, b, bias: bias ?? b, c }, v)], matmulGrid(v, q, z));
     out[v] = { programs: [prog], dispose: () => { if (--left === 0) rec.dispose(); } };
   }
@@ -141,11 +143,11 @@ export class Recorder {
       ...p, has_bias: bias ? 1 : 0,
     };
     // one Params uniform for both variants (the same struct, reflected from each file)
-    const u = this.uniform(this.engine.kernel('matmul').packParams(full), `matmul:${label}:params`);
+    const u = this.uniform(this.engine.kernel(shaders.matmul).packParams(full), `matmul:${label}:params`);
     const buffers = { a, b, bias: bias ?? b, c };
     const names = cell.pending ? (['register-blocked', 'tiled'] as const) : [cell.value as 'register-blocked' | 'tiled'];
     const variants = Object.fromEntries(names.map((v) => {
-      const k = this.engine.kernel(f16 ? `${MATMUL_KERNELS[v]}_f16` : MATMUL_KERNELS[v]);
+      const k = this.engine.kernel(MATMUL_KERNELS[v][f16 ? 1 : 0]);
       return [v, { kernel: k, groups: [k.bindGroup(0, { [k.params!.variable]: u, ...buffers }, `${this.prefix}:${label}`)], workgroups: matmulGrid(v, p, z) }];
     }));
     if (cell.pending) prog.dispatchVariant(cell, variants);
@@ -157,14 +159,14 @@ export class Recorder {
 
   /** out (+)= column sums of A over `z` batches; see shaders/sum_rows.wgsl. */
   sumRows(prog: Program, label: string, p: SumRowsParams, a: BufferBinding, out: BufferBinding, z = 1): void {
-    const k = this.engine.kernel('sum_rows');
+    const k = this.engine.kernel(shaders.sum_rows);
     const full = { a_off: 0, a_zs: 0, out_off: 0, out_zs: 0, accumulate: 0, ...p };
     prog.dispatch(k, [this.bind(k, full, { a, out }, label)], [ceil(p.N, 64), z, 1]);
   }
 
   /** (P0, P1, F) → (P1, P0, F); see shaders/transpose_strided.wgsl (one block: Z = 1, no offset). */
   transpose(prog: Program, label: string, P0: number, P1: number, F: number, a: GPUBuffer, out: GPUBuffer): void {
-    const k = this.engine.kernel('transpose_strided');
+    const k = this.engine.kernel(shaders.transpose_strided);
     prog.dispatch(k, [this.bind(k, { Rows: P0, C: P1, F, a_off: 0, a_zs: 0 }, { a, out }, label)], [ceil(P0 * F, 64), P1, 1]);
   }
 

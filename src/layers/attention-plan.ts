@@ -5,6 +5,7 @@ import { Recorder } from '../gpu/recorder.js';
 import { WorkspaceTable } from '../gpu/workspace.js';
 import type { AttentionDecoderConfig } from './attention-config.js';
 import type { ParameterStore } from './parameter-store.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 const F32 = 4;
 const ceil = (a: number, b: number) => Math.ceil(a / b);
@@ -169,11 +170,11 @@ export class AttentionPlan {
     const inputs = new Program();
     this.inputProjection(inputs, 0, Ty, 'gx = x·W_ihxᵀ + b_ih');
 
-    const ka = this.engine.kernel('additive_attention_fwd');
+    const ka = this.engine.kernel(shaders.additive_attention_fwd);
     const ga = rec.bind(ka, { Tx, B, A, N, v_off: o.v, k_off: Ty * B * N }, {
       lengths: this.ws.sourceLengths, w: this.params, qk: this.ws.qk, ann: this.ws.ann, alpha: this.ws.alpha, ctx: this.ws.ctx,
     }, 'attention');
-    const kl = this.engine.kernel('lstm_step_fwd');
+    const kl = this.engine.kernel(shaders.lstm_step_fwd);
     const gl = rec.bind(kl, {
       T: Ty, B, H, D: 1, R: H, proj: 0, w_off: o.whh, bhh_off: o.bhh, ph_off: 0, dir_stride: 0, bias: 1, peephole: 0,
       // PyTorch's LSTM cell: σ, tanh, tanh, no clip (the step kernel's ONNX options off)
@@ -242,11 +243,11 @@ export class AttentionPlan {
     prog.clear(carryH, 0, table.bytes.carryH);
     prog.clear(carryC, 0, table.bytes.carryC);
     prog.clear(dattn, dkOff * F32, Tx * B * N * F32);
-    const kl = this.engine.kernel('lstm_step_bwd');
+    const kl = this.engine.kernel(shaders.lstm_step_bwd);
     const gl = rec.bind(kl, { T: Ty, B, H, D: 1, R: H, proj: 0, w_off: o.whh, hr_off: 0, ph_off: 0, dir_stride: 0, peephole: 0 }, {
       lengths: this.ws.lengths, w: this.params, act: this.ws.act, cs: this.ws.cs, dy, dg, carry_h: carryH, carry_c: carryC,
     }, 'cell backward');
-    const ka = this.engine.kernel('additive_attention_bwd');
+    const ka = this.engine.kernel(shaders.additive_attention_bwd);
     const ga = rec.bind(ka, { Tx, B, A, N, v_off: o.v, k_off: TB * N, dq_off: dqOff, dv_off: dvOff, dk_off: dkOff }, {
       lengths: this.ws.sourceLengths, w: this.params, qk: this.ws.qk, ann: this.ws.ann, alpha: this.ws.alpha, dctx, dscore, dattn,
     }, 'attention backward');

@@ -10,6 +10,7 @@ import { foldedGrid } from './grid.js';
 import { ParameterLayer } from './layer.js';
 import type { ParameterStore } from './parameter-store.js';
 import { checkTokens, groupByToken, type TokenIds } from './tokens.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 /** Constructor arguments of an {@link Embedding}: PyTorch nn.Embedding's names. */
 export interface EmbeddingConfig {
@@ -195,7 +196,7 @@ class EmbeddingPlan {
     try {
       this.index = this.rec.buffer((2 * N + 2 * this.Umax + 1) * 4, 'index');
       this.y = this.rec.buffer(N * E * F32, 'y');
-      const k = engine.kernel('embedding_gather');
+      const k = engine.kernel(shaders.embedding_gather);
       const g = this.rec.bind(k, { N, E, w_off: store.offset('weight') }, { index: this.index, w: store.params, out: this.y }, 'gather');
       this.forward.dispatch(k, [g], foldedGrid(engine, Math.ceil((N * E) / 64)));
     } catch (e) {
@@ -208,7 +209,7 @@ class EmbeddingPlan {
   idsForward(): Program {
     if (this.idsProgram) return this.idsProgram;
     const { N, E, V, engine, store } = this;
-    const k = engine.kernel('embedding_gather_ids');
+    const k = engine.kernel(shaders.embedding_gather_ids);
     const g = this.rec.bind(k, { N, E, V, w_off: store.offset('weight'), ids_off: 0 }, { ids: this.index, w: store.params, out: this.y }, 'gather ids');
     const step = k.bindGroup(1, { step: this.rec.uniform(new Uint32Array(4), 'gather ids:step') }, 'step 0');
     const prog = new Program();
@@ -242,7 +243,7 @@ class EmbeddingPlan {
     const prog = new Program();
     const wOff = store.offset('weight');
     if (!accumulate) prog.clear(store.grads, wOff * F32, V * E * F32);
-    const k = engine.kernel('embedding_grad');
+    const k = engine.kernel(shaders.embedding_grad);
     const g = this.rec.bind(k, {
       E, U_max: Umax, pos_off: N, offs_off: 2 * N, ids_off: 2 * N + Umax + 1, w_off: wOff, accumulate: a,
     }, { index: this.index, dy: this.dy(), grads: store.grads }, `grad${accumulate ? ' accumulate' : ''}`);

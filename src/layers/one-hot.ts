@@ -7,6 +7,7 @@ import { intOption, knownKeys } from '../checks.js';
 import { tokenTensor } from '../gpu/tensor-checks.js';
 import { foldedGrid } from './grid.js';
 import { checkTokens, type TokenIds } from './tokens.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 /** Constructor arguments of a {@link OneHot} encoder. */
 export interface OneHotConfig {
@@ -85,7 +86,7 @@ export class OneHot {
     if (plan.idsProg) return plan.idsProg;
     const { N, rec } = plan;
     const V = this.num_classes;
-    const k = this.engine.kernel('one_hot_ids');
+    const k = this.engine.kernel(shaders.one_hot_ids);
     const g = rec.bind(k, { N, V, ids_off: 0 }, { ids: plan.tokens, out: plan.out }, 'one_hot_ids');
     const step = k.bindGroup(1, { step: rec.uniform(new Uint32Array(4), 'one_hot_ids:step') }, 'step 0');
     const prog = new Program();
@@ -104,7 +105,7 @@ export class OneHot {
     try {
       const t = rec.buffer(N * 4, 'tokens');
       const out = rec.buffer(N * V * 4, 'out');
-      const k = this.engine.kernel('one_hot');
+      const k = this.engine.kernel(shaders.one_hot);
       const prog = new Program();
       prog.dispatch(k, [rec.bind(k, { N, V }, { tokens: t, out }, 'one_hot')], foldedGrid(this.engine, Math.ceil((N * V) / 64)));
       this.plan = { N, rec, tokens: t, out, prog };

@@ -1,11 +1,11 @@
 import { ACTIVATION_NAMES, gateCount, hiddenStateSize, type ParamSpec, type ResolvedConfig } from './recurrent-config.js';
 import { WebRnnError } from '../errors.js';
 import type { Engine } from '../gpu/engine.js';
-import { STEP_STRIDE, type Kernel } from '../gpu/kernel.js';
+import { STEP_STRIDE, type Kernel, type KernelSource } from '../gpu/kernel.js';
 import type { Precision, StepVariant } from '../gpu/kernel-variants.js';
-import type { KernelName } from '../gpu/shader-sources.gen.js';
 import { Program } from '../gpu/program.js';
 import { Recorder } from '../gpu/recorder.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 import { WorkspaceTable } from '../gpu/workspace.js';
 
 /** Element offsets of one layer's parameters in the flat parameter (and gradient) buffer. */
@@ -210,7 +210,7 @@ export class RecurrentPlan {
       this.w16 = this.ws.weightsF16;
       // Step i's index sits at byte i·STEP_STRIDE; each per-step dispatch binds its slot by dynamic offset.
       this.steps = this.rec.steps(slots, 'steps');
-      if (cfg.dropout > 0 && L > 1) this.dropoutCall = this.rec.uniform(new ArrayBuffer(engine.kernel('dropout').uniformLayout('C').size), 'dropout_call');
+      if (cfg.dropout > 0 && L > 1) this.dropoutCall = this.rec.uniform(new ArrayBuffer(engine.kernel(shaders.dropout).uniformLayout('C').size), 'dropout_call');
       this.recordForward();
     } catch (e) {
       this.rec.dispose();
@@ -222,7 +222,7 @@ export class RecurrentPlan {
   private checkGrids(slots: number): void {
     const { T, B, H, R, G, cfg, engine } = this;
     engine.checkBufferSize(slots * STEP_STRIDE, `${cfg.mode}:steps (T = ${T})`, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-    const max = engine.kernel('matmul').maxWorkgroups;
+    const max = engine.kernel(shaders.matmul).maxWorkgroups;
     for (const [what, n] of [['T·B', ceil(T * B, 32)], ['T·B (batch_first transposes)', cfg.batch_first ? Math.max(T, B) : 0], ['G·H', ceil(G * H, 32)], ['R (W_hh transpose)', this.variant === 'coalesced' ? R : 0]] as const) {
       if (n > max) throw new WebRnnError('DEVICE_LIMIT', `${cfg.mode}: ${what} of T = ${T}, B = ${B} needs ${n} workgroups in one grid dimension; this adapter allows ${max} (maxComputeWorkgroupsPerDimension): use a smaller batch or shorter sequences`);
     }
@@ -242,10 +242,10 @@ export class RecurrentPlan {
     return this.rec.bind(k, params, buffers, label);
   }
 
-  /** Kernel `name` (its subgroups form for split-k's subgroup sums), or its f16 twin (shared/weight_type.wgsl) reading w16 when the precision is 'f16-weights'. */
-  private weightKernel(name: KernelName): Kernel {
+  /** Kernel `f32` (its subgroups form for split-k's subgroup sums), or its f16 twin `f16` (shared/weight_type.wgsl) reading w16 when the precision is 'f16-weights'. */
+  private weightKernel(f32: KernelSource, f16: KernelSource): Kernel {
     // the f16 twins never run split-k, so they have no subgroups form
-    return this.w16 ? this.engine.kernel(`${name}_f16` as KernelName) : this.engine.kernel(name, this.reduction === 'subgroup');
+    return this.w16 ? this.engine.kernel(f16) : this.engine.kernel(f32, this.reduction === 'subgroup');
   }
 
   /** The flat parameters as the step kernels read them: the f16 copy, or the f32 master. */
@@ -267,7 +267,7 @@ export class RecurrentPlan {
     if (cfg.batch_first) this.rec.transpose(prog, 'input', B, T, cfg.input_size, ws.xbf!, ws.x0);
     if (this.w16) {
       // the f16 copy of every parameter, once per forward (i.e. per weight update); the backward reads it too
-      const kp = this.engine.kernel('pack_f16');
+      const kp = this.engine.kernel(shaders.pack_f16);
       const n = this.params.size / F32;
       const groups = ceil(ceil(n, 2), 64);
       prog.dispatch(kp, [this.bind(kp, { n }, { w: this.params, out: this.w16 }, 'weights_f16')], [Math.min(groups, 65535), ceil(groups, 65535), 1]);
@@ -292,7 +292,7 @@ export class RecurrentPlan {
       const bufs = { lengths: ws.lengths, w: this.weights, gx: ws.gx[l], hs: ws.hs[l], wt: coalesced ? ws.wt[l] : this.params };
       if (coalesced) {
         // W_hh (G·H, R) of each direction → W_hhᵀ (R, G·H): once per forward, i.e. per weight update
-        const kt = this.engine.kernel('transpose_strided');
+        const kt = this.engine.kernel(shaders.transpose_strided);
         const gt = this.bind(kt, { Rows: G * H, C: R, F: 1, a_off: o.w_hh, a_zs: o.dirStride }, { a: this.params, out: ws.wt[l] }, `W_hhᵀ l${l}`);
         prog.dispatch(kt, [gt], [ceil(G * H, 64), R, D]);
       }
@@ -305,27 +305,27 @@ export class RecurrentPlan {
       const actsF = { act_f: acts.act_f, alpha_f: acts.alpha_f, beta_f: acts.beta_f, clip: cfg.clip };
       let steps: { k: Kernel; g: GPUBindGroup[]; grid?: [number, number, number]; constants?: Record<string, number> }[];
       if (cfg.mode === 'LSTM') {
-        const k = this.weightKernel('lstm_step_fwd');
+        const k = this.weightKernel(shaders.lstm_step_fwd, shaders.lstm_step_fwd_f16);
         // With a projection the step writes m<t> (to ms), and lstm_projection_fwd h<t> = W_hr·m<t>.
         const g0 = this.bind(k, { ...common, D, R, proj: +proj, bhh_off: o.b_hh, ph_off: o.w_ph, bias: +cfg.bias, peephole: +cfg.peephole, ...acts, input_forget: +cfg.input_forget }, { ...bufs, cs: ws.cs[l], act: ws.act[l], y: proj ? ws.ms[l] : ws.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
         if (proj) {
-          const kp = this.weightKernel('lstm_projection_fwd');
+          const kp = this.weightKernel(shaders.lstm_projection_fwd, shaders.lstm_projection_fwd_f16);
           const gp = this.bind(kp, { T, B, H, R, D, w_off: o.w_hr, dir_stride: o.dirStride }, { lengths: ws.lengths, w: this.weights, m: ws.ms[l], hs: ws.hs[l], y: ws.y[l] }, `l${l}`);
           steps.push({ k: kp, g: [gp, this.stepGroup(kp)], grid: [ceil(R, 64), ceil(B, 4), D] });
         }
       } else if (cfg.mode === 'GRU') {
-        const k = this.weightKernel('gru_step_fwd');
+        const k = this.weightKernel(shaders.gru_step_fwd, shaders.gru_step_fwd_f16);
         const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, reset_after: +cfg.reset_after, ...acts }, { ...bufs, act: ws.act[l], y: ws.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
         if (!cfg.reset_after) {
-          const kr = this.weightKernel('gru_reset_gate_fwd');
+          const kr = this.weightKernel(shaders.gru_reset_gate_fwd, shaders.gru_reset_gate_fwd_f16);
           const { wt: _, ...rbufs } = bufs;
           const gr = this.bind(kr, { ...common, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...rbufs, act: ws.act[l] }, `l${l}`);
           steps.unshift({ k: kr, g: [gr, this.stepGroup(kr)] });
         }
       } else {
-        const k = this.weightKernel('rnn_step_fwd');
+        const k = this.weightKernel(shaders.rnn_step_fwd, shaders.rnn_step_fwd_f16);
         const g0 = this.bind(k, { ...common, D, bhh_off: o.b_hh, bias: +cfg.bias, ...actsF }, { ...bufs, y: ws.y[l] }, `l${l}`);
         steps = [{ k, g: [g0, this.stepGroup(k)], constants: variantConstants }];
       }
@@ -386,26 +386,26 @@ export class RecurrentPlan {
       let resetGate: { k: Kernel; g: GPUBindGroup[] } | undefined;
       let projection: { k: Kernel; g: GPUBindGroup[] } | undefined;
       if (lstm) {
-        const k = this.weightKernel('lstm_step_bwd');
+        const k = this.weightKernel(shaders.lstm_step_bwd, shaders.lstm_step_bwd_f16);
         const g0 = this.bind(k, { ...common, D, R, proj: +proj, hr_off: o.w_hr, ph_off: o.w_ph, peephole: +cfg.peephole }, { ...bufs, act: ws.act[l], cs: ws.cs[l], dg: bw.dgx[l], carry_c: bw.carryC[l] }, `l${l}`);
         step = { k, g: [g0, this.stepGroup(k)] };
         if (proj) {
           // dL/dh<t> (R wide) first, in place in dy; lstm_step_bwd then takes it through W_hr.
-          const kp = this.weightKernel('lstm_projection_bwd');
+          const kp = this.weightKernel(shaders.lstm_projection_bwd, shaders.lstm_projection_bwd_f16);
           const gp = this.bind(kp, { T, B, H, R, D, w_off: o.w_hh, dir_stride: o.dirStride }, { lengths: ws.lengths, w: this.weights, dg: bw.dgx[l], dy: bw.dy[l], carry_h: bw.carryH[l] }, `l${l}`);
           projection = { k: kp, g: [gp, this.stepGroup(kp)] };
         }
       } else if (gru) {
-        const k = this.weightKernel('gru_step_bwd');
+        const k = this.weightKernel(shaders.gru_step_bwd, shaders.gru_step_bwd_f16);
         const g0 = this.bind(k, { ...common, D, reset_after: +cfg.reset_after }, { ...bufs, act: ws.act[l], hs: ws.hs[l], dgx: bw.dgx[l], dgh }, `l${l}`);
         step = { k, g: [g0, this.stepGroup(k)] };
         if (!cfg.reset_after) {
-          const kr = this.weightKernel('gru_reset_gate_bwd');
+          const kr = this.weightKernel(shaders.gru_reset_gate_bwd, shaders.gru_reset_gate_bwd_f16);
           const gr = this.bind(kr, common, { lengths: ws.lengths, w: this.weights, act: ws.act[l], hs: ws.hs[l], dgx: bw.dgx[l], dgh, carry_h: bw.carryH[l] }, `l${l}`);
           resetGate = { k: kr, g: [gr, this.stepGroup(kr)] };
         }
       } else {
-        const k = this.weightKernel('rnn_step_bwd');
+        const k = this.weightKernel(shaders.rnn_step_bwd, shaders.rnn_step_bwd_f16);
         const g0 = this.bind(k, { ...common, D, relu: cfg.mode === 'RNN_RELU' ? 1 : 0 }, { ...bufs, hs: ws.hs[l], dg: bw.dgx[l] }, `l${l}`);
         step = { k, g: [g0, this.stepGroup(k)] };
       }
@@ -477,7 +477,7 @@ export class RecurrentPlan {
         }
       }
       if (cfg.peephole) {
-        const k = this.engine.kernel('lstm_peephole_grad');
+        const k = this.engine.kernel(shaders.lstm_peephole_grad);
         const g = this.bind(k, { T, B, H, out_off: o.w_ph, dir_stride: o.dirStride }, { dg: bw.dgx[l], cs: ws.cs[l], grads: this.grads }, `l${l}`);
         prog.dispatch(k, [g], [ceil(H, 64), D, 1]);
       }
@@ -494,7 +494,7 @@ export class RecurrentPlan {
   /** Dropout on layer l's output (or, in the backward, on its gradient: the same mask). */
   private dropout(prog: Program, x: GPUBuffer, layer: number): void {
     if (!this.dropoutCall) return;
-    const k = this.engine.kernel('dropout');
+    const k = this.engine.kernel(shaders.dropout);
     const n = this.T * this.B * this.D * this.R;
     const p = this.cfg.dropout;
     const g = this.bind(k, { n, off: 0, threshold: Math.min(0xffffffff, Math.round(p * 2 ** 32)), layer, scale: 1 / (1 - p) }, { C: this.dropoutCall, x }, `dropout l${layer}`);

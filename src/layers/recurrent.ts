@@ -9,6 +9,7 @@ import { ParameterLayer } from './layer.js';
 import { layerOffsets, RecurrentPlan, type LayerOffsets } from './recurrent-plan.js';
 import { checkSchedule, stepKernelOf, stepVariantFor, type RecurrentSchedule } from './recurrent-schedule.js';
 import { PRECISIONS, type Precision, type StepVariant } from '../gpu/kernel-variants.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 export type { RecurrentSchedule } from './recurrent-schedule.js';
 
@@ -189,7 +190,7 @@ export class Recurrent extends ParameterLayer {
     this.engine.writeBuffer(plan.ws.lengths, 0, lengths);
     if (plan.dropoutCall) {
       // A fresh mask per forward; the backward reuses it (the buffer is not rewritten until the next forward).
-      this.engine.writeBuffer(plan.dropoutCall, 0, this.engine.kernel('dropout').packUniform('C', { seed: this.seed, call: ++this.calls, enabled: this.training ? 1 : 0 }));
+      this.engine.writeBuffer(plan.dropoutCall, 0, this.engine.kernel(shaders.dropout).packUniform('C', { seed: this.seed, call: ++this.calls, enabled: this.training ? 1 : 0 }));
     }
     // Per-call copies of the caller's tensors into the plan's buffers; the recorded programs stay fixed.
     const pre = new Program();

@@ -6,6 +6,7 @@ import { Tensor } from '../gpu/tensor.js';
 import { expectShape, liveTensor } from '../gpu/tensor-checks.js';
 import { foldedGrid } from './grid.js';
 import { groupByToken } from './tokens.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 const F32 = 4;
 
@@ -117,9 +118,9 @@ class RowGatherPlan {
       this.out = this.rec.buffer(N * F * F32, 'out');
       this.dout = this.rec.buffer(N * F * F32, 'dout');
       this.dtable = this.rec.buffer(R * F * F32, 'dtable');
-      const kg = engine.kernel('embedding_gather');
+      const kg = engine.kernel(shaders.embedding_gather);
       this.forward.dispatch(kg, [this.rec.bind(kg, { N, E: F, w_off: 0 }, { index: this.index, w: this.table, out: this.out }, 'gather')], foldedGrid(engine, Math.ceil((N * F) / 64)));
-      const kb = engine.kernel('embedding_grad');
+      const kb = engine.kernel(shaders.embedding_grad);
       this.backward.clear(this.dtable, 0, R * F * F32);
       const gb = this.rec.bind(kb, { E: F, U_max: Umax, pos_off: N, offs_off: 2 * N, ids_off: 2 * N + Umax + 1, w_off: 0, accumulate: 0 }, { index: this.index, dy: this.dout, grads: this.dtable }, 'scatter');
       this.backward.dispatch(kb, [gb], foldedGrid(engine, Math.ceil((Umax * F) / 64)));

@@ -11,6 +11,7 @@ import type { TokenIds } from '../layers/tokens.js';
 import { reductionOf, reductionScale, type LossResult, type Reduction } from './loss.js';
 import { checkMask, type LossMask } from './mask.js';
 import { recordSum } from './reduction.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 export interface CrossEntropyOptions {
   /** 'mean' (default) over counted rows, or 'sum'. */
@@ -202,7 +203,7 @@ class CrossEntropyPlan {
       this.grad = rec.buffer(N * C * F32, 'grad');
       const rowLoss = rec.buffer(N * F32, 'row_loss');
       this.loss = rec.buffer(F32, 'loss');
-      const k = engine.kernel(small ? 'softmax_cross_entropy_small' : 'softmax_cross_entropy');
+      const k = engine.kernel(small ? shaders.softmax_cross_entropy_small : shaders.softmax_cross_entropy);
       const g = rec.bind(k, { N, C }, { logits: this.logits, targets: this.targets, weights: this.weights, grad: this.grad, row_loss: rowLoss }, 'rows');
       this.prog.dispatch(k, [g], foldedGrid(engine, small ? Math.ceil(N / 64) : N));
       recordSum(rec, this.prog, rowLoss, N, this.loss, 'loss');
@@ -216,7 +217,7 @@ class CrossEntropyPlan {
   idsTargets(engine: Engine): { ids: GPUBuffer; mask: GPUBuffer; params: GPUBuffer; kernel: Kernel; prog: Program } {
     if (this.ids) return this.ids;
     const { rec, N, C } = this;
-    const kernel = engine.kernel('cross_entropy_target_weights');
+    const kernel = engine.kernel(shaders.cross_entropy_target_weights);
     const ids = rec.buffer(N * 4, 'ids');
     const mask = rec.buffer(N * F32, 'mask');
     // Rewritten by each forward (ignore_index and the reduction are per call).

@@ -8,6 +8,7 @@ import { expectShape, liveTensor } from '../gpu/tensor-checks.js';
 import { reductionOf, reductionScale, type LossResult, type Reduction } from './loss.js';
 import { checkMask, type LossMask } from './mask.js';
 import { recordSum, reduceChunk, reduceGroups } from './reduction.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 export interface ElementwiseLossOptions {
   /** 'mean' (default) over counted elements, or 'sum'. */
@@ -28,7 +29,7 @@ const MASK_ELEMENT = 1;
 const MASK_ROW = 2;
 
 /** The kernels with the element-by-element loss bindings (x, y, mask, call, grad, partial). */
-type ElementwiseKernel = 'bce_with_logits' | 'mse';
+type ElementwiseKernel = typeof shaders.bce_with_logits | typeof shaders.mse;
 
 /**
  * The shared machinery of losses computed element by element (shaders/bce_with_logits.wgsl,
@@ -42,7 +43,7 @@ abstract class ElementwiseLoss {
 
   protected constructor(
     engine: Engine,
-    private readonly kernelName: ElementwiseKernel,
+    private readonly kernel: ElementwiseKernel,
     private readonly what: string,
   ) {
     this.engine = engine;
@@ -110,7 +111,7 @@ abstract class ElementwiseLoss {
     if (this.plan?.n === n && this.plan.F === F) return this.plan;
     this.plan?.rec.dispose();
     this.plan = undefined;
-    this.plan = new ElementwisePlan(this.engine, this.kernelName, n, F);
+    this.plan = new ElementwisePlan(this.engine, this.kernel, n, F);
     return this.plan;
   }
 }
@@ -128,11 +129,11 @@ class ElementwisePlan {
 
   constructor(
     engine: Engine,
-    kernelName: ElementwiseKernel,
+    kernel: ElementwiseKernel,
     readonly n: number,
     readonly F: number,
   ) {
-    const rec = (this.rec = new Recorder(engine, kernelName));
+    const rec = (this.rec = new Recorder(engine, kernel.name));
     // Anything built before a failure (e.g. a DEVICE_LIMIT error) is freed, not leaked.
     try {
       this.x = rec.buffer(n * F32, 'x');
@@ -144,8 +145,8 @@ class ElementwisePlan {
       const chunk = reduceChunk(n, engine.limits.maxComputeWorkgroupsPerDimension);
       const groups = reduceGroups(n, chunk);
       const partial = groups === 1 ? this.loss : rec.buffer(groups * F32, 'partials');
-      const k = engine.kernel(kernelName);
-      const g = rec.bind(k, { n, F: Math.max(F, 1), chunk }, { x: this.x, y: this.y, mask: this.mask, call: this.call, grad: this.grad, partial }, kernelName);
+      const k = engine.kernel(kernel);
+      const g = rec.bind(k, { n, F: Math.max(F, 1), chunk }, { x: this.x, y: this.y, mask: this.mask, call: this.call, grad: this.grad, partial }, kernel.name);
       this.prog.dispatch(k, [g], [groups, 1, 1]);
       if (groups > 1) recordSum(rec, this.prog, partial, groups, this.loss, 'loss');
     } catch (e) {
@@ -169,7 +170,7 @@ class ElementwisePlan {
  */
 export class BCEWithLogitsLoss extends ElementwiseLoss {
   constructor(engine: Engine) {
-    super(engine, 'bce_with_logits', 'BCEWithLogitsLoss');
+    super(engine, shaders.bce_with_logits, 'BCEWithLogitsLoss');
   }
 }
 
@@ -184,6 +185,6 @@ export class BCEWithLogitsLoss extends ElementwiseLoss {
  */
 export class MSELoss extends ElementwiseLoss {
   constructor(engine: Engine) {
-    super(engine, 'mse', 'MSELoss');
+    super(engine, shaders.mse, 'MSELoss');
   }
 }

@@ -1,5 +1,6 @@
 import type { Program } from '../gpu/program.js';
 import type { Recorder } from '../gpu/recorder.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 /** Workgroup size of reduce_sum and of the fused elementwise losses. */
 const WG = 256;
@@ -30,7 +31,7 @@ export function reduceGroups(n: number, chunk: number): number {
  * recordSum(rec, prog, rowLoss, N, loss, 'loss'); // one pass for N ≤ 4096, two up to 16.7 M
  */
 export function recordSum(rec: Recorder, prog: Program, src: GPUBuffer, n: number, dst: GPUBuffer, label: string): void {
-  const k = rec.engine.kernel('reduce_sum');
+  const k = rec.engine.kernel(shaders.reduce_sum);
   let cur = src;
   let count = n;
   for (let level = 0; ; level++) {

@@ -2,6 +2,7 @@ import type { Engine } from '../gpu/engine.js';
 import type { ParameterBlock } from '../layers/parameter-store.js';
 import { Optimizer } from './optimizer.js';
 import { resolveAdagradOptions, type AdagradOptions, type ResolvedAdagradOptions } from './options.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 /**
  * torch.optim.Adagrad (1.13, single-tensor path) on the GPU: the optimizer of
@@ -28,7 +29,7 @@ export class Adagrad extends Optimizer {
     // The saved state names weight_decay only when it is set, so states and checkpoints written before
     // Adagrad had it (all without) still load, and one with decay never loads into one without.
     super(engine, blocks, 'Adagrad', lr, o, weight_decay ? { ...rest, weight_decay } : rest, {
-      kernel: 'adagrad_step',
+      kernel: shaders.adagrad_step,
       params: { eps: o.eps, weight_decay: o.weight_decay, clip_value: o.clip_value ?? 0, has_clip_value: o.clip_value === undefined ? 0 : 1 },
       slots: [{ name: 'sum', binding: 'sum', used: true, init: o.initial_accumulator_value }],
     }, grid);

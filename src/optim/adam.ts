@@ -3,12 +3,13 @@ import type { ParameterBlock } from '../layers/parameter-store.js';
 import { adamScalars } from './bias-correction.js';
 import { Optimizer, type UpdateKernel } from './optimizer.js';
 import { resolveAdamOptions, type AdamOptions, type ResolvedAdamOptions } from './options.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 type Grid = { reduce?: number; update?: number };
 
 function adamKernel(o: ResolvedAdamOptions, decoupled: boolean): UpdateKernel {
   return {
-    kernel: 'adam_step',
+    kernel: shaders.adam_step,
     params: {
       beta1: o.betas[0],
       one_minus_beta1: 1 - o.betas[0],

@@ -6,6 +6,7 @@ import type { ParameterBlock } from '../layers/parameter-store.js';
 import { knownKeys } from '../checks.js';
 import { checkClip, type ClipOptions } from './options.js';
 import { StepUniform } from './step-uniform.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 /** Steps whose norm stays readable after later steps were submitted (a ring on the GPU). */
 export const NORM_RING = 64;
@@ -73,8 +74,8 @@ export class GradNorm {
     clip = checkClip(clip);
     this.rec = new Recorder(engine, 'grad_norm');
     try {
-      const ks = engine.kernel('grad_sumsq');
-      const kn = engine.kernel('grad_norm');
+      const ks = engine.kernel(shaders.grad_sumsq);
+      const kn = engine.kernel(shaders.grad_norm);
       const cap = Math.max(1, Math.min(maxGroups, engine.limits.maxComputeWorkgroupsPerDimension));
       let parts = 0;
       const plan = blocks.map((b) => {
@@ -85,7 +86,7 @@ export class GradNorm {
       });
       this.partials = this.rec.buffer(parts * 8, 'partials');
       this.norm = this.rec.buffer((4 + 2 * NORM_RING) * 4, 'norm');
-      this.ring = new StepUniform(this.rec, 'grad_norm', 'R');
+      this.ring = new StepUniform(this.rec, shaders.grad_norm, 'R');
       const cv = clip.clip_value;
       plan.forEach(({ b, groups, at }, i) => {
         if (groups === 0) return;
@@ -108,9 +109,9 @@ export class GradNorm {
 
   /** @internal records the reduction (grad_sumsq per block, then grad_norm) into `prog`. */
   record(prog: Program): void {
-    const ks = this.engine.kernel('grad_sumsq');
+    const ks = this.engine.kernel(shaders.grad_sumsq);
     for (const d of this.dispatches) prog.dispatch(ks, [d.group], [d.groups, 1, 1]);
-    prog.dispatch(this.engine.kernel('grad_norm'), [this.finish], [1, 1, 1]);
+    prog.dispatch(this.engine.kernel(shaders.grad_norm), [this.finish], [1, 1, 1]);
   }
 
   /** @internal takes the next ring slot (written before the submission that records this computation). */

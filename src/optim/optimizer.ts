@@ -6,6 +6,7 @@ import type { ParameterBlock } from '../layers/parameter-store.js';
 import { checkBlocks, checkBlocksLive, GradNorm, type NormHandle } from './grad-norm.js';
 import { checkClip, checkLr, type ClipOptions } from './options.js';
 import { StepUniform } from './step-uniform.js';
+import type * as shaders from '../gpu/shader-sources.gen.js';
 
 /** What {@link Optimizer.step} returns: the step's number and its global gradient norm on request. */
 export type OptimizerStep = NormHandle;
@@ -27,8 +28,8 @@ export interface OptimizerState {
 
 /** What a subclass hands the base class (the optimizers of this package; not part of the public API). */
 export interface UpdateKernel {
-  /** kernel file name */
-  kernel: 'sgd_step' | 'adam_step' | 'adagrad_step';
+  /** the update kernel's descriptor */
+  kernel: typeof shaders.sgd_step | typeof shaders.adam_step | typeof shaders.adagrad_step;
   /** Params of block i (everything but `n`) */
   params: Record<string, number>;
   /** slot names whose buffers the kernel binds under the same names; placeholders when not `used` */

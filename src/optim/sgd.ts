@@ -2,6 +2,7 @@ import type { Engine } from '../gpu/engine.js';
 import type { ParameterBlock } from '../layers/parameter-store.js';
 import { Optimizer } from './optimizer.js';
 import { resolveSGDOptions, type ResolvedSGDOptions, type SGDOptions } from './options.js';
+import * as shaders from '../gpu/shader-sources.gen.js';
 
 /**
  * torch.optim.SGD (1.13, single-tensor path) on the GPU: momentum, dampening, Nesterov and L2 weight
@@ -25,7 +26,7 @@ export class SGD extends Optimizer {
     const o = resolveSGDOptions(options);
     const { lr, ...rest } = o;
     super(engine, blocks, 'SGD', lr, o, rest, {
-      kernel: 'sgd_step',
+      kernel: shaders.sgd_step,
       params: {
         weight_decay: o.weight_decay,
         momentum: o.momentum,

@@ -1,4 +1,4 @@
-import type { Kernel, KernelName } from '../gpu/kernel.js';
+import type { Kernel, KernelSource } from '../gpu/kernel.js';
 import type { Recorder } from '../gpu/recorder.js';
 
 /**
@@ -14,12 +14,12 @@ export class StepUniform {
 
   constructor(
     private readonly rec: Recorder,
-    kernel: KernelName,
+    kernel: KernelSource,
     private readonly variable: string,
   ) {
     this.kernel = rec.engine.kernel(kernel);
     this.bytes = new ArrayBuffer(this.kernel.uniformLayout(variable).size);
-    this.buffer = rec.uniform(this.bytes, `${kernel}:${variable}`);
+    this.buffer = rec.uniform(this.bytes, `${kernel.name}:${variable}`);
   }
 
   /** Packs every member (all must be given, no others) and queues the write. */

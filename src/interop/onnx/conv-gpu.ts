@@ -15,6 +15,7 @@ import { Recorder } from '../../gpu/recorder.js';
 import type { OnnxNode } from './graph.js';
 import { convGeometry, CPU_OPS, type Inputs } from './ops.js';
 import { sizeOf, withElementCap, type OnnxValue } from './value.js';
+import * as shaders from '../../gpu/shader-sources.gen.js';
 
 interface Plan {
   key: string;
@@ -106,7 +107,7 @@ export class ConvNodeRunner {
       const wb = buf(W.data.length, 'w');
       const bb = B ? buf(B.data.length, 'bias') : undefined;
       const yb = buf(count, 'y');
-      const k = engine.kernel('conv2d_fwd');
+      const k = engine.kernel(shaders.conv2d_fwd);
       const params = { N: g.N, C: g.C, H: g.H, W: g.W, M: g.M, kH: g.kH, kW: g.kW, oH: g.oH, oW: g.oW, sH: g.sH, sW: g.sW, dH: g.dH, dW: g.dW, pH: g.pH, pW: g.pW, Cg: g.Cg, Mg: g.Mg, has_bias: B ? 1 : 0, relu: this.relu ? 1 : 0, zero: 0 };
       const prog = new Program();
       const groups = Math.ceil((g.M * g.oH * g.oW) / 64);
