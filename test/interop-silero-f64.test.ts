@@ -32,7 +32,7 @@ import { engine, useEngine } from './helpers/gpu-test.js';
 import { runF64 } from './helpers/onnx-f64.js';
 import { fromOrt, toOrt } from './helpers/onnx-vs-ort.js';
 import { recording } from './helpers/silero-audio.js';
-import { SILERO_MODELS, SILERO_RATE as RATE, sileroCarry } from './hosts/silero-stream.js';
+import { SILERO_MODELS, SILERO_RATE as RATE, sileroCarry, type SileroSpec } from './hosts/silero-stream.js';
 
 useEngine();
 
@@ -54,16 +54,23 @@ afterAll(() => {
 
 const rms = (a: number[]) => Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
 
+/** One silero file read three ways: its graph (for float64), webrnn's model, onnxruntime's session. */
+async function openSilero(spec: SileroSpec) {
+  const bytes = new Uint8Array(readFileSync(join(DIST, spec.file)));
+  return {
+    graph: await parseOnnx(bytes, spec.file),
+    model: await OnnxModel.load(bytes, spec.file),
+    session: await ort.InferenceSession.create(bytes),
+    ...sileroCarry(spec),
+    sr: makeValue('int64', [1], [RATE]),
+  };
+}
+
 describe('silero VAD: webrnn and onnxruntime in float32 against float64', () => {
   for (const spec of SILERO_MODELS) {
     test(spec.file, async () => {
-      const bytes = new Uint8Array(readFileSync(join(DIST, spec.file)));
-      const graph = await parseOnnx(bytes, spec.file);
-      const model = await OnnxModel.load(bytes, spec.file);
-      const session = await ort.InferenceSession.create(bytes);
-      const { carry, shape } = sileroCarry(spec);
+      const { graph, model, session, carry, shape, sr } = await openSilero(spec);
       const size = shape.reduce((a, b) => a * b, 1);
-      const sr = makeValue('int64', [1], [RATE]);
       const err = { webrnn: { prob: [] as number[], state: [] as number[] }, onnxruntime: { prob: [] as number[], state: [] as number[] } };
       let exact: Record<string, OnnxValue> = Object.fromEntries(carry.map(([i]) => [i, makeValue('float64', shape)]));
       try {
@@ -119,12 +126,7 @@ const CHAINED = 1.5;
 describe('silero VAD, each runtime chained over the recording, against float64 chained', () => {
   for (const spec of SILERO_MODELS) {
     test(spec.file, async () => {
-      const bytes = new Uint8Array(readFileSync(join(DIST, spec.file)));
-      const graph = await parseOnnx(bytes, spec.file);
-      const model = await OnnxModel.load(bytes, spec.file);
-      const session = await ort.InferenceSession.create(bytes);
-      const { carry, shape } = sileroCarry(spec);
-      const sr = makeValue('int64', [1], [RATE]);
+      const { graph, model, session, carry, shape, sr } = await openSilero(spec);
       const zero = (type: 'float32' | 'float64') => Object.fromEntries(carry.map(([i]) => [i, makeValue(type, shape)]));
       const states = { float64: zero('float64'), webrnn: zero('float32'), onnxruntime: zero('float32') };
       const runs = ['webrnn', 'onnxruntime'] as const;
