@@ -1,6 +1,6 @@
 import { affineRows, affineRowsBackward } from './affine.js';
 import { activate, clipTo, sigmoid, sigmoidGradFromOutput, tanhGradFromOutput } from './activations.js';
-import type { CellOptions, CellParams, CellStep, RefCell, StateGrads } from './cell.js';
+import type { CellOptions, CellStep, RefCell, StateGrads } from './cell.js';
 
 /** What a GRU step saves for BPTT. */
 export interface GruStep extends CellStep {
@@ -11,6 +11,42 @@ export interface GruStep extends CellStep {
   readonly gh: Float64Array;
   /** (H) r ⊙ h, the vector W_hn multiplies in the reset-before form; absent in reset-after. */
   readonly rh?: Float64Array;
+}
+
+/**
+ * The forward step with gate nonlinearity `f` (r, z) and candidate `g` (PyTorch: σ, tanh). The step
+ * keeps r ⊙ h (`rh`) only in the reset-before form, where the backward needs it.
+ */
+function gruForward(resetAfter: boolean, f: (x: number) => number, g: (x: number) => number): RefCell<GruStep>['forward'] {
+  return (p, x, h) => {
+    const H = h.length;
+    const gx = new Float64Array(3 * H);
+    const gh = new Float64Array(3 * H);
+    affineRows(p.weight_ih, p.bias_ih, x, gx, 0, 3 * H);
+    affineRows(p.weight_hh, p.bias_hh, h, gh, 0, 2 * H);
+    const r = new Float64Array(H);
+    const z = new Float64Array(H);
+    for (let j = 0; j < H; j++) {
+      r[j] = f(gx[j]! + gh[j]!);
+      z[j] = f(gx[H + j]! + gh[H + j]!);
+    }
+    let rh: Float64Array | undefined;
+    if (resetAfter) {
+      affineRows(p.weight_hh, p.bias_hh, h, gh, 2 * H, 3 * H);
+    } else {
+      rh = new Float64Array(H);
+      for (let j = 0; j < H; j++) rh[j] = r[j]! * h[j]!;
+      affineRows(p.weight_hh, p.bias_hh, rh, gh, 2 * H, 3 * H);
+    }
+    const n = new Float64Array(H);
+    const hNew = new Float64Array(H);
+    for (let j = 0; j < H; j++) {
+      const recurrent = resetAfter ? r[j]! * gh[2 * H + j]! : gh[2 * H + j]!;
+      n[j] = g(gx[2 * H + j]! + recurrent);
+      hNew[j] = (1 - z[j]!) * n[j]! + z[j]! * h[j]!;
+    }
+    return rh === undefined ? { h: hNew, r, z, n, gh } : { h: hNew, r, z, n, gh, rh };
+  };
 }
 
 /**
@@ -31,35 +67,7 @@ export function gruCell(resetAfter: boolean, opts?: CellOptions): RefCell<GruSte
   return {
     gates: 3,
     hasCellState: false,
-    forward(p: CellParams, x: Float64Array, h: Float64Array): GruStep {
-      const H = h.length;
-      const gx = new Float64Array(3 * H);
-      const gh = new Float64Array(3 * H);
-      affineRows(p.weight_ih, p.bias_ih, x, gx, 0, 3 * H);
-      affineRows(p.weight_hh, p.bias_hh, h, gh, 0, 2 * H);
-      const r = new Float64Array(H);
-      const z = new Float64Array(H);
-      for (let j = 0; j < H; j++) {
-        r[j] = sigmoid(gx[j]! + gh[j]!);
-        z[j] = sigmoid(gx[H + j]! + gh[H + j]!);
-      }
-      let rh: Float64Array | undefined;
-      if (resetAfter) {
-        affineRows(p.weight_hh, p.bias_hh, h, gh, 2 * H, 3 * H);
-      } else {
-        rh = new Float64Array(H);
-        for (let j = 0; j < H; j++) rh[j] = r[j]! * h[j]!;
-        affineRows(p.weight_hh, p.bias_hh, rh, gh, 2 * H, 3 * H);
-      }
-      const n = new Float64Array(H);
-      const hNew = new Float64Array(H);
-      for (let j = 0; j < H; j++) {
-        const recurrent = resetAfter ? r[j]! * gh[2 * H + j]! : gh[2 * H + j]!;
-        n[j] = Math.tanh(gx[2 * H + j]! + recurrent);
-        hNew[j] = (1 - z[j]!) * n[j]! + z[j]! * h[j]!;
-      }
-      return rh === undefined ? { h: hNew, r, z, n, gh } : { h: hNew, r, z, n, gh, rh };
-    },
+    forward: gruForward(resetAfter, sigmoid, Math.tanh),
     backward(p, grads, x, h, _c, s, dhNext, _dc, dx): StateGrads {
       const H = h.length;
       const dgx = new Float64Array(3 * H); // dL/d(input pre-activations), rows r, z, n
@@ -98,34 +106,10 @@ export function gruCell(resetAfter: boolean, opts?: CellOptions): RefCell<GruSte
 /** The GRU with ONNX's activations and clip (forward only). */
 function onnxGruCell(resetAfter: boolean, o: CellOptions): RefCell<GruStep> {
   const [fa, ga] = o.activations as [CellOptions['activations'][0], CellOptions['activations'][0]];
-  const f = (x: number) => activate(fa, clipTo(x, o.clip));
-  const g = (x: number) => activate(ga, clipTo(x, o.clip));
   return {
     gates: 3,
     hasCellState: false,
-    forward(p: CellParams, x: Float64Array, h: Float64Array): GruStep {
-      const H = h.length;
-      const gx = new Float64Array(3 * H);
-      const gh = new Float64Array(3 * H);
-      affineRows(p.weight_ih, p.bias_ih, x, gx, 0, 3 * H);
-      affineRows(p.weight_hh, p.bias_hh, h, gh, 0, 2 * H);
-      const r = new Float64Array(H);
-      const z = new Float64Array(H);
-      for (let j = 0; j < H; j++) {
-        r[j] = f(gx[j]! + gh[j]!);
-        z[j] = f(gx[H + j]! + gh[H + j]!);
-      }
-      const rh = new Float64Array(H);
-      for (let j = 0; j < H; j++) rh[j] = r[j]! * h[j]!;
-      affineRows(p.weight_hh, p.bias_hh, resetAfter ? h : rh, gh, 2 * H, 3 * H);
-      const n = new Float64Array(H);
-      const hNew = new Float64Array(H);
-      for (let j = 0; j < H; j++) {
-        n[j] = g(gx[2 * H + j]! + (resetAfter ? r[j]! * gh[2 * H + j]! : gh[2 * H + j]!));
-        hNew[j] = (1 - z[j]!) * n[j]! + z[j]! * h[j]!;
-      }
-      return { h: hNew, r, z, n, gh, rh };
-    },
+    forward: gruForward(resetAfter, (x) => activate(fa, clipTo(x, o.clip)), (x) => activate(ga, clipTo(x, o.clip))),
     backward(): StateGrads {
       throw new Error('the reference GRU with ONNX activations/clip is forward only');
     },

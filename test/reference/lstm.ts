@@ -23,6 +23,31 @@ function project(p: CellParams, s: Omit<LstmStep, 'h'> & { h?: Float64Array }): 
 }
 
 /**
+ * The forward step with gate nonlinearity `f` (i, f, o), candidate `g` and cell output `hAct`
+ * (PyTorch: σ, tanh, tanh); `inputForget`: f = 1 − i (ONNX's input_forget).
+ */
+function lstmForward(f: (x: number) => number, g: (x: number) => number, hAct: (x: number) => number, inputForget: boolean): RefCell<LstmStep>['forward'] {
+  return (p, x, h, c) => {
+    const H = c!.length;
+    const a = new Float64Array(4 * H);
+    affineRows(p.weight_ih, p.bias_ih, x, a, 0, 4 * H);
+    affineRows(p.weight_hh, p.bias_hh, h, a, 0, 4 * H);
+    const ph = p.weight_ph;
+    const s = { m: new Float64Array(H), c: new Float64Array(H), i: new Float64Array(H), f: new Float64Array(H), g: new Float64Array(H), o: new Float64Array(H), tc: new Float64Array(H) };
+    for (let j = 0; j < H; j++) {
+      const cPrev = c![j]!;
+      const i = (s.i[j] = f(a[j]! + (ph ? ph[j]! * cPrev : 0)));
+      const fg = (s.f[j] = inputForget ? 1 - i : f(a[H + j]! + (ph ? ph[H + j]! * cPrev : 0)));
+      const gg = (s.g[j] = g(a[2 * H + j]!));
+      const cNew = (s.c[j] = fg * cPrev + i * gg);
+      const o = (s.o[j] = f(a[3 * H + j]! + (ph ? ph[2 * H + j]! * cNew : 0)));
+      s.m[j] = o * (s.tc[j] = hAct(cNew));
+    }
+    return project(p, s);
+  };
+}
+
+/**
  * The LSTM cell, gate order i, f, g, o (PyTorch), with optional peepholes p = weight_ph = [p_i, p_f, p_o]:
  *   a = W_ih x + b_ih + W_hh h + b_hh  (4H),
  *   i = σ(a_i + p_i ⊙ c),  f = σ(a_f + p_f ⊙ c),  g = tanh(a_g),
@@ -42,24 +67,7 @@ export function lstmCell(opts?: CellOptions): RefCell<LstmStep> {
   return {
     gates: 4,
     hasCellState: true,
-    forward(p: CellParams, x: Float64Array, h: Float64Array, c: Float64Array | undefined): LstmStep {
-      const H = c!.length;
-      const a = new Float64Array(4 * H);
-      affineRows(p.weight_ih, p.bias_ih, x, a, 0, 4 * H);
-      affineRows(p.weight_hh, p.bias_hh, h, a, 0, 4 * H);
-      const ph = p.weight_ph;
-      const s = { m: new Float64Array(H), c: new Float64Array(H), i: new Float64Array(H), f: new Float64Array(H), g: new Float64Array(H), o: new Float64Array(H), tc: new Float64Array(H) };
-      for (let j = 0; j < H; j++) {
-        const cPrev = c![j]!;
-        const i = (s.i[j] = sigmoid(a[j]! + (ph ? ph[j]! * cPrev : 0)));
-        const f = (s.f[j] = sigmoid(a[H + j]! + (ph ? ph[H + j]! * cPrev : 0)));
-        const g = (s.g[j] = Math.tanh(a[2 * H + j]!));
-        const cNew = (s.c[j] = f * cPrev + i * g);
-        const o = (s.o[j] = sigmoid(a[3 * H + j]! + (ph ? ph[2 * H + j]! * cNew : 0)));
-        s.m[j] = o * (s.tc[j] = Math.tanh(cNew));
-      }
-      return project(p, s);
-    },
+    forward: lstmForward(sigmoid, Math.tanh, Math.tanh, false),
     backward(p, grads, x, h, c, s, dhOut, dcNext, dx): StateGrads {
       const H = c!.length;
       // dL/dm: through the projection (dW_hr += dh'·mᵀ), or dL/dh' itself.
@@ -103,29 +111,10 @@ export function lstmCell(opts?: CellOptions): RefCell<LstmStep> {
 /** The LSTM with ONNX's activations, clip and input_forget (forward only). */
 function onnxLstmCell(o: CellOptions): RefCell<LstmStep> {
   const [fa, ga, ha] = o.activations as [CellOptions['activations'][0], CellOptions['activations'][0], CellOptions['activations'][0]];
-  const f = (x: number) => activate(fa, clipTo(x, o.clip));
-  const g = (x: number) => activate(ga, clipTo(x, o.clip));
   return {
     gates: 4,
     hasCellState: true,
-    forward(p: CellParams, x: Float64Array, h: Float64Array, c: Float64Array | undefined): LstmStep {
-      const H = c!.length;
-      const a = new Float64Array(4 * H);
-      affineRows(p.weight_ih, p.bias_ih, x, a, 0, 4 * H);
-      affineRows(p.weight_hh, p.bias_hh, h, a, 0, 4 * H);
-      const ph = p.weight_ph;
-      const s = { m: new Float64Array(H), c: new Float64Array(H), i: new Float64Array(H), f: new Float64Array(H), g: new Float64Array(H), o: new Float64Array(H), tc: new Float64Array(H) };
-      for (let j = 0; j < H; j++) {
-        const cPrev = c![j]!;
-        const i = (s.i[j] = f(a[j]! + (ph ? ph[j]! * cPrev : 0)));
-        const fg = (s.f[j] = o.input_forget ? 1 - i : f(a[H + j]! + (ph ? ph[H + j]! * cPrev : 0)));
-        const gg = (s.g[j] = g(a[2 * H + j]!));
-        const cNew = (s.c[j] = fg * cPrev + i * gg);
-        const og = (s.o[j] = f(a[3 * H + j]! + (ph ? ph[2 * H + j]! * cNew : 0)));
-        s.m[j] = og * (s.tc[j] = activate(ha, cNew));
-      }
-      return project(p, s);
-    },
+    forward: lstmForward((x) => activate(fa, clipTo(x, o.clip)), (x) => activate(ga, clipTo(x, o.clip)), (x) => activate(ha, x), o.input_forget),
     backward(): StateGrads {
       throw new Error('the reference LSTM with ONNX activations/clip/input_forget is forward only');
     },

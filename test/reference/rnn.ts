@@ -1,9 +1,21 @@
 import { affineRows, affineRowsBackward } from './affine.js';
 import { activate, clipTo, relu, reluGradFromOutput, tanhGradFromOutput } from './activations.js';
-import type { CellOptions, CellParams, CellStep, RefCell, StateGrads } from './cell.js';
+import type { CellOptions, CellStep, RefCell, StateGrads } from './cell.js';
 
 /** An Elman RNN step needs nothing beyond its output h' = act(a) to run backward. */
 export type RnnStep = CellStep;
+
+/** The forward step h' = act(W_ih x + b_ih + W_hh h + b_hh). */
+function rnnForward(act: (x: number) => number): RefCell<RnnStep>['forward'] {
+  return (p, x, h) => {
+    const H = h.length;
+    const a = new Float64Array(H);
+    affineRows(p.weight_ih, p.bias_ih, x, a, 0, H);
+    affineRows(p.weight_hh, p.bias_hh, h, a, 0, H);
+    for (let j = 0; j < H; j++) a[j] = act(a[j]!);
+    return { h: a };
+  };
+}
 
 /**
  * The Elman cell of PyTorch's nn.RNN: h' = act(W_ih x + b_ih + W_hh h + b_hh), act = tanh or relu.
@@ -20,14 +32,7 @@ export function rnnCell(nonlinearity: 'tanh' | 'relu', opts?: CellOptions): RefC
   return {
     gates: 1,
     hasCellState: false,
-    forward(p: CellParams, x: Float64Array, h: Float64Array): RnnStep {
-      const H = h.length;
-      const a = new Float64Array(H);
-      affineRows(p.weight_ih, p.bias_ih, x, a, 0, H);
-      affineRows(p.weight_hh, p.bias_hh, h, a, 0, H);
-      for (let j = 0; j < H; j++) a[j] = act(a[j]!);
-      return { h: a };
-    },
+    forward: rnnForward(act),
     backward(p, grads, x, h, _c, step, dhNext, _dc, dx): StateGrads {
       const H = h.length;
       const da = new Float64Array(H);
@@ -46,14 +51,7 @@ function onnxRnnCell(o: CellOptions): RefCell<RnnStep> {
   return {
     gates: 1,
     hasCellState: false,
-    forward(p: CellParams, x: Float64Array, h: Float64Array): RnnStep {
-      const H = h.length;
-      const a = new Float64Array(H);
-      affineRows(p.weight_ih, p.bias_ih, x, a, 0, H);
-      affineRows(p.weight_hh, p.bias_hh, h, a, 0, H);
-      for (let j = 0; j < H; j++) a[j] = activate(fa, clipTo(a[j]!, o.clip));
-      return { h: a };
-    },
+    forward: rnnForward((x) => activate(fa, clipTo(x, o.clip))),
     backward(): StateGrads {
       throw new Error('the reference RNN with ONNX activations/clip is forward only');
     },
