@@ -245,4 +245,13 @@ export class Scope<T> {
   set(name: string, v: T): void {
     this.local.set(name, v);
   }
+  /** Node `n`'s inputs (undefined where omitted); one nothing has provided is a BAD_FILE error naming it. */
+  inputsOf(n: OnnxNode): (T | undefined)[] {
+    return n.inputs.map((name) => {
+      if (name === '') return undefined;
+      const v = this.get(name);
+      if (!v) throw new WebRnnError('BAD_FILE', `ONNX node "${n.name}" (${n.opType}) reads "${name}", which no earlier node, input or initializer provides`);
+      return v;
+    });
+  }
 }

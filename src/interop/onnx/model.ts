@@ -285,12 +285,7 @@ export class OnnxModel {
   private async runGraph(g: OnnxSubgraph, scope: Scope<Held>, engine: Engine, cap: number): Promise<void> {
     const { opset } = this.graph;
     for (const n of g.nodes) {
-      const inputs = n.inputs.map((name) => {
-        if (name === '') return undefined;
-        const v = scope.get(name);
-        if (!v) throw new WebRnnError('BAD_FILE', `ONNX node "${n.name}" (${n.opType}) reads "${name}", which no earlier node, input or initializer provides`);
-        return v;
-      });
+      const inputs = scope.inputsOf(n);
       let outs: Held[];
       try {
         const runner = this.runners.get(n);

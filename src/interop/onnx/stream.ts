@@ -131,12 +131,7 @@ export class StreamPass {
   /** Runs the nodes of `g`, their output views written into `scope`. */
   async graph(g: OnnxSubgraph, scope: Scope<Views>): Promise<void> {
     for (const n of g.nodes) {
-      const ins = n.inputs.map((name) => {
-        if (name === '') return undefined;
-        const v = scope.get(name);
-        if (!v) throw new WebRnnError('BAD_FILE', `ONNX node "${n.name}" (${n.opType}) reads "${name}", which no earlier node, input or initializer provides`);
-        return v;
-      });
+      const ins = scope.inputsOf(n);
       let outs: Views[];
       try {
         outs = await this.node(n, ins, scope);
